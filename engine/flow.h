@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The flow table: TCP flows keyed by a symmetric, seeded hash of the 5-tuple, their TCP
+ * state, idle timeouts, a memory cap with eviction of the least recently used flow, and
+ * per-direction reassembly (reassembly.h) feeding one stream consumer (stream.h). One
+ * table per worker; not thread safe. */
+#ifndef SK_FLOW_H
+#define SK_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/decode.h"
+#include "engine/stream.h"
+
+struct sk_flow_config {
+    size_t max_flows;            /* flows held at once (default 65536) */
+    size_t memcap;               /* bytes for flows and their reassembly (default 512 MiB) */
+    size_t stream_depth;         /* bytes delivered per direction, 0 = unlimited (default 0) */
+    size_t max_queued_per_stream;/* out-of-order bytes held per direction (default 1 MiB) */
+    uint64_t timeout_new_us;     /* idle timeout before established (default 30 s) */
+    uint64_t timeout_est_us;     /* idle timeout once established (default 600 s) */
+    uint64_t timeout_closed_us;  /* after FIN/RST (default 10 s) */
+    uint64_t hash_seed;          /* 0 = pick a random seed */
+};
+
+struct sk_flow_stats {
+    uint64_t flows_tcp;          /* TCP flows created */
+    uint64_t flows_active;       /* flows held now */
+    uint64_t flows_timed_out, flows_evicted;
+    uint64_t midstream_pickups;
+    uint64_t reassembly_gaps;    /* gap notices */
+    uint64_t reassembly_gap_bytes;
+    uint64_t retransmissions;    /* segments whose bytes were all delivered already */
+    uint64_t overlaps;           /* segments overlapping held or delivered bytes */
+    uint64_t overlaps_diff;      /* overlaps whose bytes differed from the kept ones */
+    uint64_t out_of_order;       /* segments held for later */
+    uint64_t depth_reached;      /* directions that hit stream_depth */
+    uint64_t memcap_hits;        /* times the memory cap refused or evicted */
+    uint64_t memuse, memuse_peak;/* bytes */
+};
+
+struct sk_flow_table;
+
+/* cfg may be NULL for the defaults; consumer is copied. Caller frees with
+ * sk_flow_table_free(), which closes every flow (SK_FLOW_END_SHUTDOWN) first. */
+int sk_flow_table_new(struct sk_flow_table **out, const struct sk_flow_config *cfg,
+                      const struct sk_stream_consumer *consumer);
+
+/* Takes one decoded packet (non-TCP packets are ignored and return 0). Expires idle
+ * flows first, using the packet's time as the clock. Returns 0, or SK_E_NOMEM. */
+int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt);
+
+/* Expires flows idle at now_us (for live capture when no packet comes). */
+void sk_flow_table_expire(struct sk_flow_table *t, uint64_t now_us);
+
+/* Delivers everything held and closes every flow with SK_FLOW_END_SHUTDOWN. */
+void sk_flow_table_flush(struct sk_flow_table *t);
+
+const struct sk_flow_stats *sk_flow_table_stats(const struct sk_flow_table *t);
+
+void sk_flow_table_free(struct sk_flow_table *t);
+
+#endif

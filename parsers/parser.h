@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Seams 2 and 3 of DESIGN.md from the parser's side. A parser gets the ordered bytes of
+ * one direction of one flow, plus gap and close notices, and raises events through a
+ * sink: the SMTP events of Zeek's analyzer, fields becoming available (fields.h),
+ * anomalies (anomaly.h), transactions opening and closing, and finished files. Bytes in
+ * an event are borrowed for the duration of the emit call. rules/ includes this header
+ * and fields.h/anomaly.h, never a parser's internals. */
+#ifndef SK_PARSER_H
+#define SK_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsers/anomaly.h"
+#include "parsers/fields.h"
+
+/* A borrowed byte string; not NUL-terminated. */
+struct sk_str {
+    const uint8_t *ptr;
+    size_t len;
+};
+
+enum sk_event_type {
+    SK_EV_SMTP_REQUEST = 0, /* u.request */
+    SK_EV_SMTP_REPLY,       /* u.reply */
+    SK_EV_SMTP_DATA,        /* u.data */
+    SK_EV_SMTP_STARTTLS,    /* no arguments */
+    SK_EV_SMTP_UNEXPECTED,  /* u.unexpected */
+    SK_EV_FIELD,            /* u.field */
+    SK_EV_ANOMALY,          /* u.anomaly */
+    SK_EV_TX_OPEN,          /* a transaction starts: tx_id */
+    SK_EV_TX_CLOSE,         /* a transaction ends: tx_id, u.tx_close */
+    SK_EV_FILE,             /* a file (attachment or body part) ended: u.file */
+    SK_EV_TYPE_COUNT
+};
+
+#define SK_EV_BIT(t) (1u << (t))
+
+/* Flags of a field event. */
+#define SK_FIELD_F_BEGIN 0x1u /* stream: first chunk of a new instance (message, part) */
+#define SK_FIELD_F_END   0x2u /* stream: last chunk of the instance (value may be empty) */
+
+enum sk_file_state { SK_FILE_CLOSED = 0, SK_FILE_TRUNCATED, SK_FILE_ERROR };
+
+enum sk_tx_end {
+    SK_TX_END_DATA = 0, /* the message ended ('.' or BDAT LAST acknowledged) */
+    SK_TX_END_RSET,     /* RSET */
+    SK_TX_END_SESSION,  /* the session ended with the transaction open */
+    SK_TX_END_STARTTLS, /* the session switched to TLS */
+};
+
+/* The finished file of an SK_EV_FILE event. */
+struct sk_file_info {
+    uint32_t file_id;        /* per flow, from 1, in order of appearance */
+    struct sk_str name;      /* may be empty for a body part */
+    uint64_t size;           /* decoded bytes */
+    bool hashed;             /* md5/sha1/sha256 are valid */
+    uint8_t md5[16], sha1[20], sha256[32];
+    enum sk_file_state state;
+    bool gaps;
+    bool stored;             /* written by filestore */
+    struct sk_str stored_path;
+};
+
+#define SK_TX_NONE UINT64_MAX
+
+struct sk_event {
+    enum sk_event_type type;
+    bool is_orig;   /* sent by the flow's originator; meaningless for TX_*, FILE */
+    uint64_t tx_id; /* transaction, from 0 per flow, or SK_TX_NONE outside one */
+    union {
+        struct {
+            struct sk_str command; /* upper-cased verb */
+            struct sk_str arg;
+        } request;
+        struct {
+            uint16_t code;
+            struct sk_str cmd; /* command answered; ">" for the greeting, "." for end of data */
+            struct sk_str msg;
+            bool cont_resp;
+        } reply;
+        struct {
+            struct sk_str data;
+        } data;
+        struct {
+            struct sk_str msg;
+            struct sk_str detail;
+        } unexpected;
+        struct {
+            enum sk_field_id id;
+            struct sk_str value; /* empty for FLAG and NUMBER */
+            uint64_t number;     /* NUMBER only */
+            unsigned flags;      /* SK_FIELD_F_* */
+        } field;
+        struct {
+            enum sk_anomaly_id id;
+        } anomaly;
+        struct {
+            enum sk_tx_end why;
+        } tx_close;
+        struct sk_file_info file;
+    } u;
+};
+
+/* Where a parser sends its events. want is a mask of SK_EV_BIT(type): a parser may skip
+ * building an event nobody wants (it must still keep its state right). */
+struct sk_sink {
+    void (*emit)(void *ctx, const struct sk_event *ev);
+    void *ctx;
+    uint32_t want;
+};
+
+static inline bool sk_sink_wants(const struct sk_sink *s, enum sk_event_type t)
+{
+    return (s->want & SK_EV_BIT(t)) != 0;
+}
+
+/* A protocol parser. One state per flow; states are independent, so different flows may
+ * be parsed on different threads. Every member but name, state_new, feed and state_free is
+ * optional. */
+struct sk_parser_ops {
+    const char *name;
+    /* Looks at the first bytes of one direction. Returns 1 (this protocol), 0 (not), or -1
+     * (need more bytes). */
+    int (*probe)(bool is_orig, const uint8_t *buf, size_t len);
+    /* config is the parser's own config struct (or NULL for defaults); sink is copied.
+     * Returns 0 or a negative SK_E_* code. */
+    int (*state_new)(void **out, const void *config, const struct sk_sink *sink);
+    /* Ordered bytes of one direction. */
+    void (*feed)(void *state, bool is_orig, const uint8_t *buf, size_t len);
+    /* len bytes of this direction were lost before the next feed. */
+    void (*gap)(void *state, bool is_orig, uint64_t len);
+    /* The flow ended: flush what is pending and close the open transaction. */
+    void (*close)(void *state);
+    /* True once the parser wants no more bytes (e.g. after STARTTLS). */
+    bool (*done)(const void *state);
+    void (*state_free)(void *state);
+};
+
+#endif

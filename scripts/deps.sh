@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Installs the Debian packages Shrike builds and tests with, skipping those already there.
+# Sourced by demo.sh and check.sh; pass the package list to sk_install.
+sk_install() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+            || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+        return 1
+    fi
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+SK_BUILD_PKGS=(build-essential autoconf automake pkg-config
+               libpcap-dev libpcre2-dev libhyperscan-dev libcmocka-dev libssl-dev libyaml-dev)
+SK_TEST_PKGS=(tshark jq python3 clang-format)
+
+# Configures and builds in $1 (a build folder below the source tree) with extra configure
+# arguments after it.
+sk_build() {
+    local dir=$1; shift
+    local top
+    top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    (cd "$top" && { [ -x configure ] && [ configure -nt configure.ac ] && [ Makefile.in -nt Makefile.am ] \
+        || autoreconf -fi >/dev/null; })
+    mkdir -p "$top/$dir"
+    (cd "$top/$dir" && { [ -f Makefile ] || "$top/configure" -q "$@"; } && make -s -j"$(nproc)")
+}
