@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The detection engine: a rule set compiled into one Hyperscan database per buffer (the
+ * prefilter, from each rule's fast pattern) plus everything needed to confirm candidates
+ * (contents with modifiers, PCRE2 JIT, transforms, flow, flowbits, thresholds). The
+ * compiled struct sk_detect is immutable and shared by workers; each worker has a
+ * struct sk_detect_thread (scratch, threshold state) and each flow a struct
+ * sk_detect_flow (flowbits, stream states, which rules alerted in which transaction). */
+#ifndef SK_DETECT_H
+#define SK_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/stream.h"
+#include "parsers/parser.h"
+#include "rules/ruleset.h"
+
+/* An alert. Borrowed for the duration of the callback. */
+struct sk_alert {
+    const struct sk_rule *rule;
+    const struct sk_flow *flow;
+    uint64_t ts_us;
+    uint64_t tx_id;  /* SK_TX_NONE for stream (tcp) rules */
+    bool to_server;  /* direction of the data that completed the match */
+};
+
+struct sk_detect_config {
+    size_t stream_window;   /* bytes of a stream buffer kept for positional/relative checks
+                             * and pcre (default 64 KiB) */
+    uint32_t pcre_match_limit;
+    const char *cache_dir;  /* NULL: no Hyperscan database cache */
+};
+
+struct sk_detect_stats {
+    uint64_t inspections, candidates, alerts, suppressed; /* suppressed by thresholds */
+    double build_seconds;
+    bool from_cache;
+};
+
+struct sk_detect;
+struct sk_detect_thread;
+struct sk_detect_flow;
+
+/* Compiles rs (which must outlive the result). Returns 0 or a negative SK_E_* code with a
+ * message in errbuf. */
+int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
+                    const struct sk_detect_config *cfg, char *errbuf, size_t errlen);
+void sk_detect_free(struct sk_detect *d);
+
+typedef void (*sk_alert_fn)(void *ctx, const struct sk_alert *a);
+
+int sk_detect_thread_new(struct sk_detect_thread **out, const struct sk_detect *d,
+                         sk_alert_fn on_alert, void *ctx);
+void sk_detect_thread_free(struct sk_detect_thread *t);
+
+int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,
+                       const struct sk_flow *f);
+/* An application-layer event of the flow (parser.h), in the order the parser raised it. */
+void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                     const struct sk_flow *f, const struct sk_event *ev, uint64_t ts_us);
+/* Reassembled bytes of the flow (for tcp rules and legacy rules on the stream). */
+void sk_detect_stream(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                      const struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,
+                      uint64_t ts_us);
+/* The flow ends: finish open stream matches. */
+void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                        const struct sk_flow *f, uint64_t ts_us);
+void sk_detect_flow_free(struct sk_detect_flow *df);
+
+void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Loading rule files: the Suricata rule language (rules/parse.c, keyword table in
+ * rules/keywords.c) into a set of struct sk_rule. A rule that does not parse is reported
+ * as FILE:LINE:COL: sid N: reason, skipped and counted; the rest load. */
+#ifndef SK_RULESET_H
+#define SK_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rules/rule.h"
+
+/* One problem found while loading. Borrowed for the duration of the callback. */
+struct sk_rule_diag {
+    const char *file;
+    unsigned line, col; /* 1-based; col 0 when unknown */
+    uint32_t sid;       /* 0 when unknown */
+    bool warning;       /* true: the rule still loaded */
+    const char *reason; /* short category for the summary, e.g. "unsupported protocol 'http'" */
+    const char *msg;    /* full message, lower case, quoting its subject */
+};
+
+struct sk_ruleset_config {
+    /* Variables: name without '$' -> value as written in a rule ("[10.0.0.0/8,!10.1.0.0/16]",
+     * "any", "25"). NULL-terminated arrays of pairs {name, value}. */
+    const char *const (*address_vars)[2];
+    const char *const (*port_vars)[2];
+    const char *classification_file; /* NULL: none */
+    const char *reference_file;      /* NULL: none */
+    /* Called for each problem; NULL prints "FILE:LINE:COL: sid N: msg" to stderr, except
+     * that the same reason after the first 5 times is only counted. */
+    void (*diag)(void *ctx, const struct sk_rule_diag *d);
+    void *diag_ctx;
+};
+
+struct sk_ruleset_stats {
+    size_t loaded, failed, warnings, duplicates;
+    /* failures grouped by reason: n_reasons entries, most frequent first */
+    size_t n_reasons;
+    struct {
+        const char *reason;
+        size_t count;
+    } *reasons;
+};
+
+struct sk_ruleset;
+
+int sk_ruleset_new(struct sk_ruleset **out, const struct sk_ruleset_config *cfg);
+
+/* Loads one rule file. Returns 0 when the file was read (even if rules in it failed: see
+ * the stats), SK_E_IO when it could not be read (reported through diag too). */
+int sk_ruleset_load_file(struct sk_ruleset *rs, const char *path);
+
+/* Loads rules from a string (tests, -e); name is used as the file name in diagnostics. */
+int sk_ruleset_load_string(struct sk_ruleset *rs, const char *name, const char *text);
+
+size_t sk_ruleset_count(const struct sk_ruleset *rs);
+const struct sk_rule *sk_ruleset_rule(const struct sk_ruleset *rs, size_t i);
+
+/* Number of distinct flowbit names (ids are 0..n-1). */
+size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs);
+
+const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs);
+
+/* Prints the keyword table: name, what it does (for --list-keywords). */
+void sk_ruleset_print_keywords(FILE *out);
+
+void sk_ruleset_free(struct sk_ruleset *rs);
+
+#endif
