@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The configuration store: YAML (libyaml's event parser) flattened into dotted keys,
+ * each with its scalar or list value and the place it was set. The table of known keys
+ * below is the single list that --list-config prints and docs/configuration.md mirrors. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "engine/config.h"
+#include "engine/error.h"
+#include "engine/log.h"
+
+enum key_type { KT_BOOL, KT_U64, KT_SIZE, KT_STR, KT_LIST, KT_MAP };
+
+struct key_def {
+    const char *name; /* a trailing ".*" matches any one child name */
+    enum key_type type;
+    const char *def;  /* default as text, NULL for none */
+    const char *doc;
+};
+
+static const struct key_def key_defs[] = {
+    {"vars.address-groups.*", KT_STR, NULL, "an address variable for rules ($NAME)"},
+    {"vars.port-groups.*", KT_STR, NULL, "a port variable for rules ($NAME)"},
+    {"default-rule-path", KT_STR, NULL, "folder that relative rule-files are read from"},
+    {"rule-files", KT_LIST, NULL, "rule files loaded when no -S is given"},
+    {"classification-file", KT_STR, NULL, "classification.config for classtype"},
+    {"reference-config-file", KT_STR, NULL, "reference.config for reference"},
+    {"log-dir", KT_STR, ".", "folder for the log files (-l overrides)"},
+    {"outputs.events.enabled", KT_BOOL, "yes", "write events.json (raw SMTP events)"},
+    {"outputs.events.data-limit", KT_SIZE, "4096", "bytes of an smtp_data chunk logged"},
+    {"outputs.eve.enabled", KT_BOOL, "yes", "write eve.json"},
+    {"outputs.eve.smtp", KT_BOOL, "yes", "EVE smtp records (one per transaction)"},
+    {"outputs.eve.anomaly", KT_BOOL, "yes", "EVE anomaly records"},
+    {"outputs.eve.fileinfo", KT_BOOL, "yes", "EVE fileinfo records"},
+    {"outputs.eve.flow", KT_BOOL, "yes", "EVE flow records"},
+    {"outputs.eve.stats", KT_BOOL, "yes", "an EVE stats record at exit"},
+    {"outputs.fast.enabled", KT_BOOL, "yes", "write fast.log"},
+    {"outputs.smtp-log.enabled", KT_BOOL, "yes", "write smtp.log (Zeek format)"},
+    {"decode.frag-memcap", KT_SIZE, "16mb", "bytes held by IP fragment reassembly"},
+    {"decode.frag-timeout", KT_U64, "60", "seconds before an incomplete datagram is dropped"},
+    {"flow.max-flows", KT_U64, "65536", "TCP flows held at once"},
+    {"flow.memcap", KT_SIZE, "512mb", "bytes for flows and reassembly"},
+    {"flow.hash-seed", KT_U64, "0", "flow hash seed; 0 picks a random one"},
+    {"flow.timeout.new", KT_U64, "30", "idle seconds before a flow is established"},
+    {"flow.timeout.established", KT_U64, "600", "idle seconds for an established flow"},
+    {"flow.timeout.closed", KT_U64, "10", "seconds a closed flow is kept"},
+    {"stream.depth", KT_SIZE, "0", "bytes delivered per direction; 0 means no limit"},
+    {"stream.max-queued", KT_SIZE, "1mb", "out-of-order bytes held per direction"},
+    {"smtp.ports", KT_LIST, "25,465,587,2525", "ports where SMTP is expected"},
+    {"smtp.max-command-line", KT_SIZE, "512", "longest command line before an anomaly"},
+    {"smtp.max-reply-line", KT_SIZE, "512", "longest reply line before an anomaly"},
+    {"smtp.max-auth-line", KT_SIZE, "4096", "longest AUTH continuation line"},
+    {"smtp.max-pending-commands", KT_U64, "128", "commands waiting for replies"},
+    {"smtp.max-recipients", KT_U64, "1000", "RCPT TO per transaction before an anomaly"},
+    {"smtp.max-bdat-chunk", KT_SIZE, "64mb", "largest BDAT chunk before an anomaly"},
+    {"smtp.refused-commands", KT_LIST, NULL, "command verbs that raise ILLEGAL_COMMAND"},
+    {"smtp.allowed-commands", KT_LIST, NULL, "extra verbs that are not UNKNOWN_COMMAND"},
+    {"smtp.log-credentials", KT_BOOL, "no", "put AUTH credentials in events in clear"},
+    {"mime.enabled", KT_BOOL, "yes", "decode messages (email.* and file.* fields)"},
+    {"mime.max-depth", KT_U64, "16", "multipart nesting depth"},
+    {"mime.max-header-size", KT_SIZE, "64kb", "bytes of one header block"},
+    {"mime.max-header-value", KT_SIZE, "8kb", "bytes of one header value"},
+    {"mime.max-line", KT_SIZE, "8kb", "bytes of one message line"},
+    {"mime.max-urls", KT_U64, "512", "URLs extracted per message"},
+    {"mime.url-schemes", KT_LIST, "http,https,ftp,mailto,www", "URL schemes extracted"},
+    {"mime.hash-files", KT_BOOL, "yes", "MD5, SHA-1 and SHA-256 of each file"},
+    {"mime.body-md5", KT_BOOL, "yes", "MD5 of the message body"},
+    {"filestore.enabled", KT_BOOL, "no", "write attachments to filestore.dir"},
+    {"filestore.dir", KT_STR, "filestore", "folder for stored files, named by SHA-256"},
+    {"filestore.max-size", KT_SIZE, "10mb", "largest file stored"},
+    {"detect.stream-window", KT_SIZE, "64kb", "bytes of a stream kept for confirmation"},
+    {"detect.pcre-match-limit", KT_U64, "3500", "PCRE2 match limit"},
+    {"detect.cache-dir", KT_STR, NULL, "folder for cached Hyperscan databases"},
+};
+
+struct entry {
+    char *key;
+    char *value;     /* scalar, or NULL for a list/map */
+    char **items;    /* list items */
+    size_t n_items;
+    char *where;     /* "FILE:LINE:COL" or "--set" */
+};
+
+struct sk_config {
+    struct entry *v;
+    size_t n, cap;
+    char *path;
+    /* scratch for sk_config_children */
+    const char **children;
+    size_t n_children;
+};
+
+static int entry_add_item(struct entry *e, const char *item);
+static struct entry *put_entry(struct sk_config *c, const char *key, const char *where);
+
+/* Lists have their defaults stored as entries, so sk_config_list() needs no fallback. */
+static int add_list_defaults(struct sk_config *c)
+{
+    for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
+        if (key_defs[i].type != KT_LIST || !key_defs[i].def)
+            continue;
+        struct entry *e = put_entry(c, key_defs[i].name, "default");
+        char *copy = strdup(key_defs[i].def), *save = NULL;
+        int rc = e && copy ? 0 : SK_E_NOMEM;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && rc == 0;
+             t = strtok_r(NULL, ",", &save))
+            rc = entry_add_item(e, t);
+        free(copy);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+void sk_config_free(struct sk_config *cfg);
+
+int sk_config_new(struct sk_config **out)
+{
+    struct sk_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return SK_E_NOMEM;
+    int rc = add_list_defaults(c);
+    if (rc < 0) {
+        sk_config_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+static const struct key_def *find_def(const char *key)
+{
+    for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
+        const char *n = key_defs[i].name;
+        size_t len = strlen(n);
+        if (len > 2 && strcmp(n + len - 2, ".*") == 0) {
+            if (strncmp(key, n, len - 1) == 0 && key[len - 1] && !strchr(key + len - 1, '.'))
+                return &key_defs[i];
+        } else if (strcmp(n, key) == 0) {
+            return &key_defs[i];
+        }
+    }
+    return NULL;
+}
+
+static struct entry *find_entry(const struct sk_config *c, const char *key)
+{
+    for (size_t i = c->n; i-- > 0;)
+        if (strcmp(c->v[i].key, key) == 0)
+            return &c->v[i];
+    return NULL;
+}
+
+static void entry_release(struct entry *e)
+{
+    free(e->key);
+    free(e->value);
+    for (size_t i = 0; i < e->n_items; i++)
+        free(e->items[i]);
+    free(e->items);
+    free(e->where);
+}
+
+/* Returns the entry for key, emptied for a new value (created when absent). */
+static struct entry *put_entry(struct sk_config *c, const char *key, const char *where)
+{
+    struct entry *e = find_entry(c, key);
+    if (e) {
+        free(e->value);
+        for (size_t i = 0; i < e->n_items; i++)
+            free(e->items[i]);
+        free(e->items);
+        free(e->where);
+        e->value = NULL;
+        e->items = NULL;
+        e->n_items = 0;
+        e->where = strdup(where);
+        return e->where ? e : NULL;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        struct entry *v = realloc(c->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        c->v = v;
+        c->cap = cap;
+    }
+    e = &c->v[c->n];
+    memset(e, 0, sizeof(*e));
+    e->key = strdup(key);
+    e->where = strdup(where);
+    if (!e->key || !e->where) {
+        entry_release(e);
+        return NULL;
+    }
+    c->n++;
+    return e;
+}
+
+static int entry_add_item(struct entry *e, const char *item)
+{
+    char **items = realloc(e->items, (e->n_items + 1) * sizeof(*items));
+    if (!items)
+        return SK_E_NOMEM;
+    e->items = items;
+    if (!(items[e->n_items] = strdup(item)))
+        return SK_E_NOMEM;
+    e->n_items++;
+    return 0;
+}
+
+#define MAX_DEPTH 16
+
+struct yaml_walk {
+    struct sk_config *cfg;
+    const char *file;
+    char *path[MAX_DEPTH]; /* key names of the open mappings */
+    int depth;             /* number of open mappings */
+    char *pending_key;     /* a mapping key waiting for its value */
+    struct entry *list;    /* the sequence being filled */
+    int seq_depth;         /* nesting of sequences (items inside a nested one are ignored) */
+};
+
+static char *join_path(const struct yaml_walk *w, const char *last)
+{
+    size_t len = strlen(last) + 1;
+    for (int i = 0; i < w->depth; i++)
+        len += strlen(w->path[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < w->depth; i++) {
+        strcat(s, w->path[i]);
+        strcat(s, ".");
+    }
+    strcat(s, last);
+    return s;
+}
+
+static void where_of(char *buf, size_t len, const char *file, const yaml_mark_t *m)
+{
+    snprintf(buf, len, "%s:%zu:%zu", file, m->line + 1, m->column + 1);
+}
+
+static void warn_unknown(const char *key, const char *where)
+{
+    if (!find_def(key))
+        sk_warn("%s: unknown configuration key '%s' (ignored)", where, key);
+}
+
+static int walk_event(struct yaml_walk *w, yaml_event_t *ev, char *errbuf, size_t errlen)
+{
+    char where[512];
+    where_of(where, sizeof(where), w->file, &ev->start_mark);
+
+    switch (ev->type) {
+    case YAML_MAPPING_START_EVENT:
+        if (w->seq_depth) {
+            snprintf(errbuf, errlen, "%s: a mapping inside a list is not supported", where);
+            return SK_E_PARSE;
+        }
+        if (w->pending_key) {
+            if (w->depth == MAX_DEPTH) {
+                snprintf(errbuf, errlen, "%s: nesting deeper than %d", where, MAX_DEPTH);
+                return SK_E_PARSE;
+            }
+            w->path[w->depth++] = w->pending_key;
+            w->pending_key = NULL;
+        }
+        break;
+    case YAML_MAPPING_END_EVENT:
+        if (w->depth > 0)
+            free(w->path[--w->depth]);
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        if (w->seq_depth++ > 0)
+            break;
+        if (!w->pending_key) {
+            snprintf(errbuf, errlen, "%s: a list needs a key", where);
+            return SK_E_PARSE;
+        }
+        {
+            char *key = join_path(w, w->pending_key);
+            if (!key)
+                return SK_E_NOMEM;
+            warn_unknown(key, where);
+            w->list = put_entry(w->cfg, key, where);
+            free(key);
+            if (!w->list)
+                return SK_E_NOMEM;
+        }
+        free(w->pending_key);
+        w->pending_key = NULL;
+        break;
+    case YAML_SEQUENCE_END_EVENT:
+        if (--w->seq_depth == 0)
+            w->list = NULL;
+        break;
+    case YAML_SCALAR_EVENT: {
+        const char *text = (const char *)ev->data.scalar.value;
+        if (w->seq_depth) {
+            if (w->seq_depth == 1 && entry_add_item(w->list, text) < 0)
+                return SK_E_NOMEM;
+            break;
+        }
+        if (!w->pending_key) {
+            if (!(w->pending_key = strdup(text)))
+                return SK_E_NOMEM;
+            break;
+        }
+        char *key = join_path(w, w->pending_key);
+        if (!key)
+            return SK_E_NOMEM;
+        warn_unknown(key, where);
+        struct entry *e = put_entry(w->cfg, key, where);
+        free(key);
+        if (!e || !(e->value = strdup(text)))
+            return SK_E_NOMEM;
+        free(w->pending_key);
+        w->pending_key = NULL;
+        break;
+    }
+    case YAML_ALIAS_EVENT:
+        snprintf(errbuf, errlen, "%s: YAML aliases are not supported", where);
+        return SK_E_PARSE;
+    default:
+        break;
+    }
+    return 0;
+}
+
+int sk_config_load_file(struct sk_config *cfg, const char *path, char *errbuf, size_t errlen)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    struct yaml_walk w = {.cfg = cfg, .file = path};
+    int rc = 0;
+    bool done = false;
+
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return SK_E_IO;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        rc = SK_E_NOMEM;
+        goto out_close;
+    }
+    yaml_parser_set_input_file(&parser, f);
+    while (!done) {
+        if (!yaml_parser_parse(&parser, &ev)) {
+            snprintf(errbuf, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+                     parser.problem_mark.column + 1,
+                     parser.problem ? parser.problem : "invalid YAML");
+            rc = SK_E_PARSE;
+            break;
+        }
+        done = ev.type == YAML_STREAM_END_EVENT;
+        rc = walk_event(&w, &ev, errbuf, errlen);
+        yaml_event_delete(&ev);
+        if (rc < 0)
+            break;
+    }
+    while (w.depth > 0)
+        free(w.path[--w.depth]);
+    free(w.pending_key);
+    yaml_parser_delete(&parser);
+    if (rc == 0) {
+        free(cfg->path);
+        cfg->path = strdup(path);
+    }
+out_close:
+    fclose(f);
+    return rc;
+}
+
+int sk_config_set(struct sk_config *cfg, const char *assignment)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return SK_E_INVAL;
+    char *key = strndup(assignment, (size_t)(eq - assignment));
+    if (!key)
+        return SK_E_NOMEM;
+    warn_unknown(key, "--set");
+    const struct key_def *def = find_def(key);
+    struct entry *e = put_entry(cfg, key, "--set");
+    int rc = 0;
+    if (!e) {
+        rc = SK_E_NOMEM;
+    } else if (def && def->type == KT_LIST) {
+        /* --set smtp.ports=25,587 gives a list */
+        char *copy = strdup(eq + 1), *save = NULL;
+        if (!copy)
+            rc = SK_E_NOMEM;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && rc == 0;
+             t = strtok_r(NULL, ",", &save))
+            rc = entry_add_item(e, t);
+        free(copy);
+    } else if (!(e->value = strdup(eq + 1))) {
+        rc = SK_E_NOMEM;
+    }
+    free(key);
+    return rc;
+}
+
+const char *sk_config_get(const struct sk_config *cfg, const char *key)
+{
+    const struct entry *e = find_entry(cfg, key);
+    return e ? e->value : NULL;
+}
+
+size_t sk_config_list(const struct sk_config *cfg, const char *key, const char *const **items)
+{
+    const struct entry *e = find_entry(cfg, key);
+    if (!e) {
+        *items = NULL;
+        return 0;
+    }
+    if (e->value) {
+        *items = (const char *const *)&e->value;
+        return 1;
+    }
+    *items = (const char *const *)e->items;
+    return e->n_items;
+}
+
+size_t sk_config_children(const struct sk_config *cfg, const char *prefix,
+                          const char *const **names)
+{
+    struct sk_config *c = (struct sk_config *)cfg; /* the scratch list only */
+    size_t plen = strlen(prefix);
+    c->n_children = 0;
+    free(c->children);
+    c->children = malloc((cfg->n + 1) * sizeof(*c->children));
+    if (!c->children) {
+        *names = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < cfg->n; i++) {
+        const char *k = cfg->v[i].key;
+        if (strncmp(k, prefix, plen) != 0 || k[plen] != '.' || strchr(k + plen + 1, '.'))
+            continue;
+        c->children[c->n_children++] = k + plen + 1;
+    }
+    *names = c->children;
+    return c->n_children;
+}
+
+static const char *value_or_default(const struct sk_config *cfg, const char *key,
+                                    const char **where)
+{
+    const struct entry *e = find_entry(cfg, key);
+    if (e && e->value) {
+        *where = e->where;
+        return e->value;
+    }
+    const struct key_def *d = find_def(key);
+    *where = "default";
+    return d ? d->def : NULL;
+}
+
+int sk_config_bool(const struct sk_config *cfg, const char *key, bool *out, char *errbuf,
+                   size_t errlen)
+{
+    const char *where;
+    const char *v = value_or_default(cfg, key, &where);
+    if (!v) {
+        *out = false;
+        return 0;
+    }
+    static const char *const yes[] = {"yes", "true", "on", "1", "enabled"};
+    static const char *const no[] = {"no", "false", "off", "0", "disabled"};
+    for (size_t i = 0; i < 5; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    snprintf(errbuf, errlen, "%s: '%s' must be yes or no, not '%s'", where, key, v);
+    return SK_E_INVAL;
+}
+
+static int parse_number(const char *v, bool sizes, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*v == '-' || *v == '\0')
+        return SK_E_INVAL;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v)
+        return SK_E_INVAL;
+    uint64_t mul = 1;
+    if (*end) {
+        if (!sizes)
+            return SK_E_INVAL;
+        if (strcasecmp(end, "kb") == 0 || strcasecmp(end, "k") == 0)
+            mul = 1024ull;
+        else if (strcasecmp(end, "mb") == 0 || strcasecmp(end, "m") == 0)
+            mul = 1024ull * 1024;
+        else if (strcasecmp(end, "gb") == 0 || strcasecmp(end, "g") == 0)
+            mul = 1024ull * 1024 * 1024;
+        else
+            return SK_E_INVAL;
+    }
+    if (n > UINT64_MAX / mul)
+        return SK_E_INVAL;
+    *out = (uint64_t)n * mul;
+    return 0;
+}
+
+static int get_number(const struct sk_config *cfg, const char *key, bool sizes, uint64_t *out,
+                      char *errbuf, size_t errlen)
+{
+    const char *where;
+    const char *v = value_or_default(cfg, key, &where);
+    if (!v) {
+        *out = 0;
+        return 0;
+    }
+    if (parse_number(v, sizes, out) < 0) {
+        snprintf(errbuf, errlen, "%s: '%s' must be %s, not '%s'", where, key,
+                 sizes ? "a size (e.g. 512, 64kb, 16mb)" : "a whole number", v);
+        return SK_E_INVAL;
+    }
+    return 0;
+}
+
+int sk_config_u64(const struct sk_config *cfg, const char *key, uint64_t *out, char *errbuf,
+                  size_t errlen)
+{
+    return get_number(cfg, key, false, out, errbuf, errlen);
+}
+
+int sk_config_size(const struct sk_config *cfg, const char *key, uint64_t *out, char *errbuf,
+                   size_t errlen)
+{
+    return get_number(cfg, key, true, out, errbuf, errlen);
+}
+
+const char *sk_config_str(const struct sk_config *cfg, const char *key)
+{
+    const char *where;
+    return value_or_default(cfg, key, &where);
+}
+
+const char *sk_config_path(const struct sk_config *cfg)
+{
+    return cfg->path;
+}
+
+void sk_config_print_keys(FILE *out)
+{
+    static const char *const types[] = {"bool", "number", "size", "string", "list", "map"};
+    for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++)
+        fprintf(out, "%-28s %-7s %-22s %s\n", key_defs[i].name, types[key_defs[i].type],
+                key_defs[i].def ? key_defs[i].def : "-", key_defs[i].doc);
+}
+
+void sk_config_free(struct sk_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->n; i++)
+        entry_release(&cfg->v[i]);
+    free(cfg->v);
+    free(cfg->path);
+    free(cfg->children);
+    free(cfg);
+}
