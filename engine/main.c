@@ -1,14 +1,640 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The shrike command line: the only place that may exit. */
+/* The shrike command line: options, configuration, rule loading, the packet loop, signals
+ * and the counters printed at exit. The only place that may exit(). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "engine/config.h"
+#include "engine/error.h"
+#include "engine/log.h"
+#include "engine/source.h"
+#include "engine/worker.h"
+#include "parsers/anomaly.h"
+#include "parsers/fields.h"
+#include "rules/detect.h"
+#include "rules/ruleset.h"
+
+enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
+
+/* Variables rules expect, when the configuration does not set them. */
+static const char *const default_address_vars[][2] = {
+    {"HOME_NET", "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12,127.0.0.0/8,::1]"},
+    {"EXTERNAL_NET", "any"},
+    {"SMTP_SERVERS", "$HOME_NET"},
+    {"HTTP_SERVERS", "$HOME_NET"},
+    {"DNS_SERVERS", "$HOME_NET"},
+    {"SQL_SERVERS", "$HOME_NET"},
+    {"TELNET_SERVERS", "$HOME_NET"},
+    {"AIM_SERVERS", "$EXTERNAL_NET"},
+    {"DC_SERVERS", "$HOME_NET"},
+    {"DNP3_SERVER", "$HOME_NET"},
+    {"DNP3_CLIENT", "$HOME_NET"},
+    {"MODBUS_CLIENT", "$HOME_NET"},
+    {"MODBUS_SERVER", "$HOME_NET"},
+    {"ENIP_CLIENT", "$HOME_NET"},
+    {"ENIP_SERVER", "$HOME_NET"},
+};
+static const char *const default_port_vars[][2] = {
+    {"SMTP_PORTS", "[25,465,587,2525]"},
+    {"HTTP_PORTS", "80"},
+    {"SHELLCODE_PORTS", "!80"},
+    {"ORACLE_PORTS", "1521"},
+    {"SSH_PORTS", "22"},
+    {"DNP3_PORTS", "20000"},
+    {"MODBUS_PORTS", "502"},
+    {"FILE_DATA_PORTS", "[$HTTP_PORTS,110,143]"},
+    {"FTP_PORTS", "21"},
+    {"GENEVE_PORTS", "6081"},
+    {"VXLAN_PORTS", "4789"},
+    {"TEREDO_PORTS", "3544"},
+};
+
+struct options {
+    const char *read_path;
+    const char *iface;
+    const char *bpf_file;
+    char *bpf;
+    const char *log_dir;
+    const char *config_path;
+    const char *dump_dir;
+    const char **rule_files;
+    size_t n_rule_files;
+    bool rules_exclusive; /* -S: only these; -s: in addition to the configuration's */
+    const char **sets;
+    size_t n_sets;
+    bool test_only;
+    bool list_keywords, list_events, list_config, list_fields;
+    bool quiet;
+    int verbose;
+};
+
+static struct sk_source *volatile running_source;
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (running_source)
+        sk_source_break(running_source);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: shrike [options] (-r PATH | -i IFACE) [BPF expression]\n"
+            "\n"
+            "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
+            "  -i IFACE             capture live from an interface\n"
+            "  -F FILE              read the BPF filter from FILE\n"
+            "  -l DIR               write logs to DIR (default: log-dir, else .)\n"
+            "  -c FILE              configuration file (YAML)\n"
+            "  -S FILE              load rules from FILE only (repeatable)\n"
+            "  -s FILE              load rules from FILE as well as the configured ones\n"
+            "  -T                   test the configuration and rules, then exit\n"
+            "  --set KEY=VALUE      override a configuration key (repeatable)\n"
+            "  --dump-streams DIR   write each flow's reassembled bytes to DIR\n"
+            "  --list-keywords      print the rule keywords\n"
+            "  --list-events        print the anomaly table\n"
+            "  --list-fields        print the rule buffers (fields)\n"
+            "  --list-config        print the configuration keys\n"
+            "  -q                   do not print the counters at exit\n"
+            "  -v                   more log output (repeat for debug)\n"
+            "  -V, --version        print the version\n"
+            "  -h, --help           this help\n");
+}
+
+static int push(const char ***v, size_t *n, const char *s)
+{
+    const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+    if (!nv)
+        return SK_E_NOMEM;
+    nv[(*n)++] = s;
+    *v = nv;
+    return 0;
+}
+
+static char *join_args(int argc, char **argv, int from)
+{
+    size_t len = 1;
+    for (int i = from; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = from; i < argc; i++) {
+        if (i > from)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+static char *read_text_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        if (len + 2 > cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        buf[len++] = (char)(c == '\n' || c == '\r' ? ' ' : c);
+    }
+    fclose(f);
+    if (!buf)
+        buf = calloc(1, 1);
+    else
+        buf[len] = '\0';
+    return buf;
+}
+
+enum long_only {
+    OPT_SET = 256,
+    OPT_DUMP,
+    OPT_LIST_KEYWORDS,
+    OPT_LIST_EVENTS,
+    OPT_LIST_CONFIG,
+    OPT_LIST_FIELDS,
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, OPT_SET},
+        {"dump-streams", required_argument, NULL, OPT_DUMP},
+        {"list-keywords", no_argument, NULL, OPT_LIST_KEYWORDS},
+        {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
+        {"list-config", no_argument, NULL, OPT_LIST_CONFIG},
+        {"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "r:i:F:l:c:S:s:TqvVh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            o->read_path = optarg;
+            break;
+        case 'i':
+            o->iface = optarg;
+            break;
+        case 'F':
+            o->bpf_file = optarg;
+            break;
+        case 'l':
+            o->log_dir = optarg;
+            break;
+        case 'c':
+            o->config_path = optarg;
+            break;
+        case 'S':
+            o->rules_exclusive = true;
+            /* fall through */
+        case 's':
+            if (push(&o->rule_files, &o->n_rule_files, optarg) < 0)
+                return SK_E_NOMEM;
+            break;
+        case 'T':
+            o->test_only = true;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'v':
+            o->verbose++;
+            break;
+        case OPT_SET:
+            if (push(&o->sets, &o->n_sets, optarg) < 0)
+                return SK_E_NOMEM;
+            break;
+        case OPT_DUMP:
+            o->dump_dir = optarg;
+            break;
+        case OPT_LIST_KEYWORDS:
+            o->list_keywords = true;
+            break;
+        case OPT_LIST_EVENTS:
+            o->list_events = true;
+            break;
+        case OPT_LIST_CONFIG:
+            o->list_config = true;
+            break;
+        case OPT_LIST_FIELDS:
+            o->list_fields = true;
+            break;
+        case 'V':
+            printf("shrike %s\n", PACKAGE_VERSION);
+            exit(EXIT_OK);
+        case 'h':
+            usage(stdout);
+            exit(EXIT_OK);
+        default:
+            usage(stderr);
+            return SK_E_INVAL;
+        }
+    }
+    if (optind < argc) {
+        if (o->bpf_file) {
+            sk_error("give the BPF filter either with -F or on the command line, not both");
+            return SK_E_INVAL;
+        }
+        if (!(o->bpf = join_args(argc, argv, optind)))
+            return SK_E_NOMEM;
+    } else if (o->bpf_file) {
+        if (!(o->bpf = read_text_file(o->bpf_file))) {
+            sk_error("cannot read BPF filter file '%s': %s", o->bpf_file, strerror(errno));
+            return SK_E_IO;
+        }
+    }
+    return 0;
+}
+
+static void print_events(void)
+{
+    for (int i = 0; i < SK_ANOMALY_COUNT; i++)
+        printf("smtp.%-36s %s\n", sk_anomaly_name((enum sk_anomaly_id)i),
+               sk_anomaly_doc((enum sk_anomaly_id)i));
+}
+
+static void print_fields(void)
+{
+    static const char *const kinds[] = {"single", "multi", "stream", "flag", "number"};
+    for (int i = 0; i < SK_FIELD_COUNT; i++) {
+        const struct sk_field_def *d = sk_field_def((enum sk_field_id)i);
+        printf("%-22s %-7s %s\n", d->name, kinds[d->kind], d->doc);
+    }
+}
+
+/* Variable pairs for the rule loader: the configuration's, then the defaults it lacks.
+ * Returns a NULL-terminated array the caller frees (strings are borrowed). */
+static const char *(*collect_vars(const struct sk_config *cfg, const char *prefix,
+                                  const char *const (*defs)[2], size_t n_defs))[2]
+{
+    const char *const *names;
+    size_t n = sk_config_children(cfg, prefix, &names);
+    const char *(*v)[2] = calloc(n + n_defs + 1, sizeof(*v));
+    size_t k = 0;
+    char key[256];
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%s.%s", prefix, names[i]);
+        v[k][0] = names[i];
+        v[k][1] = sk_config_get(cfg, key);
+        k++;
+    }
+    for (size_t d = 0; d < n_defs; d++) {
+        bool have = false;
+        for (size_t i = 0; i < n; i++)
+            have = have || strcmp(names[i], defs[d][0]) == 0;
+        if (!have) {
+            v[k][0] = defs[d][0];
+            v[k][1] = defs[d][1];
+            k++;
+        }
+    }
+    return v;
+}
+
+/* A path from the configuration, relative to the configuration file's folder. */
+static char *config_relative(const struct sk_config *cfg, const char *base, const char *path)
+{
+    char *out;
+    if (!path)
+        return NULL;
+    if (path[0] == '/' || (!base && !sk_config_path(cfg)))
+        return strdup(path);
+    if (base && base[0] == '/') {
+        if (asprintf(&out, "%s/%s", base, path) < 0)
+            return NULL;
+        return out;
+    }
+    const char *cp = sk_config_path(cfg);
+    const char *slash = cp ? strrchr(cp, '/') : NULL;
+    int dlen = slash ? (int)(slash - cp) : 1;
+    const char *dir = slash ? cp : ".";
+    if (asprintf(&out, "%.*s/%s%s%s", dlen, dir, base ? base : "", base ? "/" : "", path) < 0)
+        return NULL;
+    return out;
+}
+
+struct loaded_rules {
+    struct sk_ruleset *rs;
+    size_t files_failed;
+};
+
+static int load_rules(const struct options *o, const struct sk_config *cfg,
+                      struct loaded_rules *lr)
+{
+    const char *(*avars)[2] = collect_vars(cfg, "vars.address-groups", default_address_vars,
+                                           sizeof(default_address_vars) /
+                                               sizeof(default_address_vars[0]));
+    const char *(*pvars)[2] = collect_vars(cfg, "vars.port-groups", default_port_vars,
+                                           sizeof(default_port_vars) / sizeof(default_port_vars[0]));
+    char *class_file = config_relative(cfg, NULL, sk_config_str(cfg, "classification-file"));
+    char *ref_file = config_relative(cfg, NULL, sk_config_str(cfg, "reference-config-file"));
+    int rc = SK_E_NOMEM;
+
+    if (!avars || !pvars)
+        goto out;
+    struct sk_ruleset_config rc_cfg = {
+        .address_vars = (const char *const(*)[2])avars,
+        .port_vars = (const char *const(*)[2])pvars,
+        .classification_file = class_file,
+        .reference_file = ref_file,
+    };
+    if ((rc = sk_ruleset_new(&lr->rs, &rc_cfg)) < 0)
+        goto out;
+    if (!o->rules_exclusive) {
+        const char *const *files;
+        size_t n = sk_config_list(cfg, "rule-files", &files);
+        const char *base = sk_config_str(cfg, "default-rule-path");
+        for (size_t i = 0; i < n; i++) {
+            char *p = config_relative(cfg, base, files[i]);
+            if (!p) {
+                rc = SK_E_NOMEM;
+                goto out;
+            }
+            if (sk_ruleset_load_file(lr->rs, p) < 0)
+                lr->files_failed++;
+            free(p);
+        }
+    }
+    for (size_t i = 0; i < o->n_rule_files; i++)
+        if (sk_ruleset_load_file(lr->rs, o->rule_files[i]) < 0)
+            lr->files_failed++;
+    rc = 0;
+out:
+    /* The rule set copies what it keeps of the variables and file names. */
+    free(avars);
+    free(pvars);
+    free(class_file);
+    free(ref_file);
+    return rc;
+}
+
+static void print_rule_summary(const struct sk_ruleset *rs)
+{
+    const struct sk_ruleset_stats *st = sk_ruleset_stats(rs);
+    sk_info("rules: %zu loaded, %zu failed, %zu warnings", st->loaded, st->failed, st->warnings);
+    for (size_t i = 0; i < st->n_reasons; i++)
+        sk_info("rules failed: %zu: %s", st->reasons[i].count, st->reasons[i].reason);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return 0;
+    sk_error("cannot create log folder '%s': %s", dir, strerror(errno));
+    return SK_E_IO;
+}
+
+/* Reads packets until the end of input or a stop request. Returns the number of source
+ * errors reported (damaged files), or a negative SK_E_* code on an error that ended it. */
+static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
+{
+    struct sk_raw_packet pkt;
+    int errors = 0;
+    uint64_t last_tick = 0;
+
+    while (!stop_requested) {
+        int r = sk_source_next(src, &pkt);
+        if (r == 0)
+            break;
+        if (r == SK_E_TRUNCATED || r == SK_E_FORMAT || r == SK_E_IO) {
+            sk_error("%s", sk_source_error(src));
+            errors++;
+            continue;
+        }
+        if (r < 0) {
+            sk_error("%s", sk_source_error(src));
+            return r;
+        }
+        if ((r = sk_worker_packet(w, &pkt)) < 0) {
+            sk_error("packet processing failed: %s", sk_strerror(r));
+            return r;
+        }
+        if (live) {
+            uint64_t t = now_us();
+            if (t - last_tick > 1000000u) {
+                sk_worker_tick(w, t);
+                last_tick = t;
+            }
+        }
+    }
+    return errors;
+}
+
+static void print_counters(const struct sk_counter *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("%s: %llu\n", c[i].name, (unsigned long long)c[i].value);
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "-V") == 0) {
-        printf("shrike %s\n", PACKAGE_VERSION);
-        return 0;
+    struct options o = {0};
+    struct sk_config *cfg = NULL;
+    struct loaded_rules lr = {0};
+    struct sk_detect *det = NULL;
+    struct sk_outputs *outs = NULL;
+    struct sk_worker *w = NULL;
+    struct sk_source *src = NULL;
+    char err[1024] = "";
+    int status = EXIT_FAILURE_RUN;
+    int rc;
+
+    if (parse_args(argc, argv, &o) < 0) {
+        status = EXIT_USAGE;
+        goto out;
     }
-    fprintf(stderr, "usage: shrike -r FILE\n");
-    return 1;
+    sk_log_set_level(o.verbose >= 2 ? SK_LOG_DEBUG : o.verbose == 1 ? SK_LOG_INFO : SK_LOG_WARN);
+    if (o.list_keywords || o.list_events || o.list_config || o.list_fields) {
+        if (o.list_keywords)
+            sk_ruleset_print_keywords(stdout);
+        if (o.list_events)
+            print_events();
+        if (o.list_fields)
+            print_fields();
+        if (o.list_config)
+            sk_config_print_keys(stdout);
+        status = EXIT_OK;
+        goto out;
+    }
+    if (!o.test_only && !o.read_path == !o.iface) {
+        sk_error("give exactly one of -r PATH or -i IFACE (see shrike --help)");
+        status = EXIT_USAGE;
+        goto out;
+    }
+
+    if (sk_config_new(&cfg) < 0)
+        goto out_nomem;
+    if (o.config_path && (rc = sk_config_load_file(cfg, o.config_path, err, sizeof(err))) < 0) {
+        sk_error("%s", err);
+        goto out;
+    }
+    for (size_t i = 0; i < o.n_sets; i++) {
+        if ((rc = sk_config_set(cfg, o.sets[i])) < 0) {
+            sk_error("--set '%s': expected KEY=VALUE", o.sets[i]);
+            status = EXIT_USAGE;
+            goto out;
+        }
+    }
+
+    double t_rules = mono_seconds();
+    if ((rc = load_rules(&o, cfg, &lr)) < 0)
+        goto out_nomem;
+    const struct sk_ruleset_stats *rst = sk_ruleset_stats(lr.rs);
+    if (o.test_only || o.verbose || rst->failed)
+        print_rule_summary(lr.rs);
+    if (sk_ruleset_count(lr.rs) > 0) {
+        struct sk_detect_config dcfg = {0};
+        uint64_t win, lim;
+        if (sk_config_size(cfg, "detect.stream-window", &win, err, sizeof(err)) < 0 ||
+            sk_config_u64(cfg, "detect.pcre-match-limit", &lim, err, sizeof(err)) < 0) {
+            sk_error("%s", err);
+            goto out;
+        }
+        dcfg.stream_window = (size_t)win;
+        dcfg.pcre_match_limit = (uint32_t)lim;
+        dcfg.cache_dir = sk_config_str(cfg, "detect.cache-dir");
+        if ((rc = sk_detect_build(&det, lr.rs, &dcfg, err, sizeof(err))) < 0) {
+            sk_error("cannot build the rule set: %s", err);
+            goto out;
+        }
+    }
+    sk_info("rule set ready in %.3f s", mono_seconds() - t_rules);
+
+    if (o.test_only) {
+        /* A worker reads and checks every setting it uses. */
+        struct sk_worker_config wc = {.cfg = cfg, .detect = det};
+        if ((rc = sk_worker_new(&w, &wc, err, sizeof(err))) < 0) {
+            sk_error("%s", err);
+            goto out;
+        }
+        bool ok = rst->failed == 0 && lr.files_failed == 0;
+        printf("configuration and %zu rules: %s\n", sk_ruleset_count(lr.rs),
+               ok ? "ok" : "errors found");
+        status = ok ? EXIT_OK : EXIT_FAILURE_RUN;
+        goto out;
+    }
+
+    const char *log_dir = o.log_dir ? o.log_dir : sk_config_str(cfg, "log-dir");
+    if (make_dir(log_dir) < 0)
+        goto out;
+    if (o.dump_dir && make_dir(o.dump_dir) < 0)
+        goto out;
+    if ((rc = sk_outputs_open(&outs, cfg, log_dir, err, sizeof(err))) < 0) {
+        sk_error("%s", err);
+        goto out;
+    }
+    struct sk_worker_config wc = {.cfg = cfg, .detect = det, .outputs = outs, .dump_dir = o.dump_dir};
+    if ((rc = sk_worker_new(&w, &wc, err, sizeof(err))) < 0) {
+        sk_error("%s", err);
+        goto out;
+    }
+    rc = o.read_path ? sk_source_open_offline(&src, o.read_path, o.bpf, err, sizeof(err))
+                     : sk_source_open_live(&src, o.iface, o.bpf, err, sizeof(err));
+    if (rc < 0) {
+        sk_error("%s", err);
+        goto out;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    running_source = src;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    double t0 = mono_seconds();
+    int errors = packet_loop(src, w, o.iface != NULL);
+    running_source = NULL;
+    sk_worker_finish(w);
+    double elapsed = mono_seconds() - t0;
+    if (stop_requested)
+        sk_warn("stopped by a signal: everything read so far was processed and logged");
+
+    struct sk_counter *counters = NULL;
+    size_t n_counters = 0;
+    if (sk_worker_counters(w, &counters, &n_counters) < 0)
+        goto out_nomem;
+    struct sk_source_stats sst;
+    sk_source_get_stats(src, &sst);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n_counters; i++)
+        if (strcmp(counters[i].name, "bytes") == 0)
+            bytes = counters[i].value;
+    struct sk_counter extra[] = {
+        {"capture.files", sst.files},
+        {"capture.files_failed", sst.files_failed},
+        {"capture.kernel_drops", sst.kernel_drops},
+        {"elapsed_ms", (uint64_t)(elapsed * 1000.0)},
+        {"throughput_mbps", elapsed > 0 ? (uint64_t)((double)bytes * 8.0 / elapsed / 1e6) : 0},
+    };
+    struct sk_counter *all = realloc(counters, (n_counters + 5) * sizeof(*all));
+    if (!all) {
+        free(counters);
+        goto out_nomem;
+    }
+    memcpy(all + n_counters, extra, sizeof(extra));
+    n_counters += 5;
+    sk_outputs_stats(outs, sk_worker_last_ts(w), all, n_counters);
+    if (!o.quiet)
+        print_counters(all, n_counters);
+    free(all);
+
+    status = errors != 0 ? EXIT_FAILURE_RUN : EXIT_OK;
+    if (errors < 0)
+        sk_error("reading stopped: %s", sk_strerror(errors));
+    goto out;
+
+out_nomem:
+    sk_error("out of memory");
+out:
+    /* Outputs last: the worker's flows are closed (and logged) before the files close. */
+    sk_worker_free(w);
+    sk_outputs_free(outs);
+    sk_source_free(src);
+    sk_detect_free(det);
+    sk_ruleset_free(lr.rs);
+    sk_config_free(cfg);
+    free(o.rule_files);
+    free(o.sets);
+    free(o.bpf);
+    fflush(stdout);
+    return status;
 }

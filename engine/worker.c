@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The per-worker chain and the app-layer glue. A TCP flow's bytes go to the SMTP parser
+ * when the flow is on an SMTP port or its first bytes look like SMTP (probe); every event
+ * the parser raises goes, in order, to the transaction records, the raw event log, the
+ * detector and the outputs. The flow's app state lives in f->app and ends with the flow. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/decode.h"
+#include "engine/dump.h"
+#include "engine/error.h"
+#include "engine/flow.h"
+#include "engine/log.h"
+#include "engine/txrec.h"
+#include "engine/worker.h"
+#include "parsers/mime/mime.h"
+#include "parsers/smtp/smtp.h"
+
+/* Bytes of a direction kept while deciding whether a flow off the SMTP ports is SMTP. */
+#define PROBE_MAX 512
+
+enum app_mode { APP_PROBING = 0, APP_SMTP, APP_NONE };
+
+struct probe_buf {
+    uint8_t buf[PROBE_MAX];
+    size_t len;
+    bool said_no;
+};
+
+struct app_flow {
+    struct sk_worker *w;
+    struct sk_flow *flow;
+    enum app_mode mode;
+    struct probe_buf probe[2]; /* [0] orig, [1] resp */
+    void *parser;
+    struct sk_txrec *txrec;
+    struct sk_detect_flow *df;
+    uint64_t ts_us;            /* time of the packet being processed */
+    uint32_t next_file_id;
+    bool alerted;
+};
+
+struct app_stats {
+    uint64_t smtp_flows;
+    uint64_t events[SK_EV_TYPE_COUNT];
+    uint64_t anomalies[SK_ANOMALY_COUNT];
+    uint64_t transactions;
+    uint64_t files;
+    uint64_t alerts;
+};
+
+struct sk_worker {
+    const struct sk_config *cfg;
+    struct sk_outputs *outputs;
+    struct sk_decoder *dec;
+    struct sk_flow_table *flows;
+    struct sk_detect_thread *det;
+    struct sk_dump *dump;
+    struct sk_smtp_config smtp_cfg;
+    struct sk_smtp_body_ops body_ops;
+    struct sk_mime_config mime_cfg;
+    bool mime_on;
+    uint16_t smtp_ports[32];
+    size_t n_smtp_ports;
+    struct app_stats st;
+    uint64_t last_ts;
+    uint64_t packets, bytes;
+};
+
+/* ---- outputs: the shared set ---- */
+
+struct out_slot {
+    const struct sk_output_ops *ops;
+    void *state;
+};
+
+struct sk_outputs {
+    struct out_slot slot[8];
+    size_t n;
+};
+
+static int out_open_one(struct sk_outputs *o, const struct sk_output_ops *ops,
+                        const struct sk_output_config *oc, char *errbuf, size_t errlen)
+{
+    void *st = NULL;
+    int rc = ops->open(&st, oc);
+    if (rc < 0) {
+        snprintf(errbuf, errlen, "cannot open output '%s' in '%s': %s", ops->name, oc->log_dir,
+                 sk_strerror(rc));
+        return rc;
+    }
+    o->slot[o->n].ops = ops;
+    o->slot[o->n].state = st;
+    o->n++;
+    return 0;
+}
+
+int sk_outputs_open(struct sk_outputs **out, const struct sk_config *cfg, const char *log_dir,
+                    char *errbuf, size_t errlen)
+{
+    struct sk_output_config oc = {.log_dir = log_dir};
+    bool events, eve, fast, smtplog;
+    uint64_t limit;
+    int rc;
+
+    if ((rc = sk_config_bool(cfg, "outputs.events.enabled", &events, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.enabled", &eve, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.fast.enabled", &fast, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.smtp-log.enabled", &smtplog, errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(cfg, "outputs.events.data-limit", &limit, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.smtp", &oc.eve_smtp, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.anomaly", &oc.eve_anomaly, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.fileinfo", &oc.eve_fileinfo, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.flow", &oc.eve_flow, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.stats", &oc.eve_stats, errbuf, errlen)) < 0)
+        return rc;
+    oc.data_log_limit = (size_t)limit;
+
+    struct sk_outputs *o = calloc(1, sizeof(*o));
+    if (!o)
+        return SK_E_NOMEM;
+    if ((events && (rc = out_open_one(o, &sk_output_events, &oc, errbuf, errlen)) < 0) ||
+        (eve && (rc = out_open_one(o, &sk_output_eve, &oc, errbuf, errlen)) < 0) ||
+        (fast && (rc = out_open_one(o, &sk_output_fast, &oc, errbuf, errlen)) < 0) ||
+        (smtplog && (rc = out_open_one(o, &sk_output_smtplog, &oc, errbuf, errlen)) < 0)) {
+        sk_outputs_free(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+#define FOR_OUTPUTS(o, member, ...)                                                                \
+    do {                                                                                           \
+        if (!(o))                                                                                  \
+            break;                                                                                 \
+        for (size_t i_ = 0; i_ < (o)->n; i_++)                                                     \
+            if ((o)->slot[i_].ops->member)                                                         \
+                (o)->slot[i_].ops->member((o)->slot[i_].state, __VA_ARGS__);                       \
+    } while (0)
+
+void sk_outputs_flush(struct sk_outputs *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->slot[i].ops->flush)
+            o->slot[i].ops->flush(o->slot[i].state);
+}
+
+void sk_outputs_stats(struct sk_outputs *o, uint64_t ts_us, const struct sk_counter *c, size_t n)
+{
+    FOR_OUTPUTS(o, stats, ts_us, c, n);
+}
+
+void sk_outputs_free(struct sk_outputs *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->slot[i].ops->close)
+            o->slot[i].ops->close(o->slot[i].state);
+    free(o);
+}
+
+/* ---- parser events ---- */
+
+static void on_tx_close(void *ctx, const struct sk_tx_record *tx)
+{
+    struct app_flow *af = ctx;
+    af->w->st.transactions++;
+    FOR_OUTPUTS(af->w->outputs, tx_close, af->flow, af->ts_us, tx);
+}
+
+static void emit(void *ctx, const struct sk_event *ev)
+{
+    struct app_flow *af = ctx;
+    struct sk_worker *w = af->w;
+    const struct sk_tx_record *tx;
+
+    w->st.events[ev->type]++;
+    /* A transaction's record must hold the field that makes a rule match before the
+     * detector sees it, and must still exist while the detector handles the close. */
+    if (ev->type != SK_EV_TX_CLOSE)
+        sk_txrec_event(af->txrec, ev, af->ts_us, on_tx_close, af);
+    if (af->df)
+        sk_detect_event(w->det, af->df, af->flow, ev, af->ts_us);
+
+    switch (ev->type) {
+    case SK_EV_SMTP_REQUEST:
+    case SK_EV_SMTP_REPLY:
+    case SK_EV_SMTP_DATA:
+    case SK_EV_SMTP_STARTTLS:
+    case SK_EV_SMTP_UNEXPECTED:
+        FOR_OUTPUTS(w->outputs, event, af->flow, af->ts_us, ev);
+        break;
+    case SK_EV_ANOMALY:
+        w->st.anomalies[ev->u.anomaly.id]++;
+        tx = ev->tx_id == SK_TX_NONE ? NULL : sk_txrec_get(af->txrec, ev->tx_id);
+        FOR_OUTPUTS(w->outputs, anomaly, af->flow, af->ts_us, ev->is_orig, ev->u.anomaly.id, tx);
+        break;
+    case SK_EV_FILE:
+        w->st.files++;
+        tx = ev->tx_id == SK_TX_NONE ? NULL : sk_txrec_get(af->txrec, ev->tx_id);
+        FOR_OUTPUTS(w->outputs, file, af->flow, af->ts_us, &ev->u.file, tx);
+        break;
+    default:
+        break;
+    }
+    if (ev->type == SK_EV_TX_CLOSE)
+        sk_txrec_event(af->txrec, ev, af->ts_us, on_tx_close, af);
+}
+
+static void on_alert(void *ctx, const struct sk_alert *a)
+{
+    struct sk_worker *w = ctx;
+    struct app_flow *af = a->flow->app;
+    const struct sk_tx_record *tx = NULL;
+
+    w->st.alerts++;
+    if (af) {
+        af->alerted = true;
+        if (a->tx_id != SK_TX_NONE)
+            tx = sk_txrec_get(af->txrec, a->tx_id);
+    }
+    FOR_OUTPUTS(w->outputs, alert, a, tx);
+}
+
+/* ---- MIME through the SMTP parser's body hook ---- */
+
+static void *body_begin(void *ctx, uint64_t tx_id, const struct sk_sink *sink)
+{
+    struct sk_worker *w = ctx;
+    struct app_flow *af = sink->ctx;
+    struct sk_mime *m = NULL;
+    if (sk_mime_new(&m, &w->mime_cfg, sink, tx_id, &af->next_file_id) < 0)
+        return NULL;
+    return m;
+}
+
+static void body_data(void *body, const uint8_t *buf, size_t len)
+{
+    if (body)
+        sk_mime_feed(body, buf, len);
+}
+
+static void body_end(void *body, bool complete)
+{
+    if (!body)
+        return;
+    sk_mime_end(body, complete);
+    sk_mime_free(body);
+}
+
+/* ---- stream consumer ---- */
+
+static bool on_smtp_port(const struct sk_worker *w, const struct sk_flow *f)
+{
+    for (size_t i = 0; i < w->n_smtp_ports; i++)
+        if (f->resp_p == w->smtp_ports[i] || f->orig_p == w->smtp_ports[i])
+            return true;
+    return false;
+}
+
+static int start_smtp(struct app_flow *af)
+{
+    struct sk_worker *w = af->w;
+    struct sk_sink sink = {
+        .emit = emit,
+        .ctx = af,
+        .want = ~0u,
+    };
+    int rc = sk_smtp_parser.state_new(&af->parser, &w->smtp_cfg, &sink);
+    if (rc < 0)
+        return rc;
+    af->mode = APP_SMTP;
+    w->st.smtp_flows++;
+    return 0;
+}
+
+static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
+{
+    struct sk_worker *w = ctx;
+    struct app_flow *af = calloc(1, sizeof(*af));
+    if (!af)
+        return; /* the flow goes on without app-layer inspection */
+    af->w = w;
+    af->flow = f;
+    af->ts_us = ts_us;
+    af->next_file_id = 1;
+    if (sk_txrec_new(&af->txrec) < 0)
+        goto out_free;
+    if (w->det && sk_detect_flow_new(&af->df, w->det, f) < 0)
+        goto out_free_txrec;
+    if (on_smtp_port(w, f) && start_smtp(af) < 0)
+        goto out_free_df;
+    f->app = af;
+    return;
+
+out_free_df:
+    sk_detect_flow_free(af->df);
+out_free_txrec:
+    sk_txrec_free(af->txrec);
+out_free:
+    free(af);
+}
+
+static void parser_feed(struct app_flow *af, bool is_orig, const uint8_t *buf, size_t len)
+{
+    if (sk_smtp_parser.done && sk_smtp_parser.done(af->parser))
+        return;
+    sk_smtp_parser.feed(af->parser, is_orig, buf, len);
+}
+
+/* Off the SMTP ports: keep the first bytes of each direction until the probe decides. */
+static void probe_data(struct app_flow *af, bool is_orig, const uint8_t *buf, size_t len)
+{
+    struct probe_buf *pb = &af->probe[is_orig ? 0 : 1];
+    size_t take = len < PROBE_MAX - pb->len ? len : PROBE_MAX - pb->len;
+
+    if (pb->said_no)
+        return;
+    memcpy(pb->buf + pb->len, buf, take);
+    pb->len += take;
+    int r = sk_smtp_parser.probe(is_orig, pb->buf, pb->len);
+    if (r < 0 && pb->len == PROBE_MAX)
+        r = 0;
+    if (r == 0) {
+        pb->said_no = true;
+        if (af->probe[0].said_no && af->probe[1].said_no)
+            af->mode = APP_NONE;
+        return;
+    }
+    if (r < 0)
+        return;
+    if (start_smtp(af) < 0) {
+        af->mode = APP_NONE;
+        return;
+    }
+    /* Replay what was held, the other direction's first if it came first is unknowable:
+     * the probing side's bytes go first, then the rest of this chunk. */
+    struct probe_buf *other = &af->probe[is_orig ? 1 : 0];
+    if (other->len && !other->said_no)
+        parser_feed(af, !is_orig, other->buf, other->len);
+    parser_feed(af, is_orig, pb->buf, pb->len);
+    if (take < len)
+        parser_feed(af, is_orig, buf + take, len - take);
+}
+
+static void flow_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,
+                      uint64_t ts_us)
+{
+    struct sk_worker *w = ctx;
+    struct app_flow *af = f->app;
+
+    if (w->dump)
+        sk_dump_data(w->dump, f, is_orig, buf, len);
+    if (!af)
+        return;
+    af->ts_us = ts_us;
+    if (af->df)
+        sk_detect_stream(w->det, af->df, f, is_orig, buf, len, ts_us);
+    switch (af->mode) {
+    case APP_SMTP:
+        parser_feed(af, is_orig, buf, len);
+        break;
+    case APP_PROBING:
+        probe_data(af, is_orig, buf, len);
+        break;
+    case APP_NONE:
+        break;
+    }
+}
+
+static void flow_gap(void *ctx, struct sk_flow *f, bool is_orig, uint64_t len, uint64_t ts_us)
+{
+    struct sk_worker *w = ctx;
+    struct app_flow *af = f->app;
+
+    if (w->dump)
+        sk_dump_gap(w->dump, f, is_orig, len);
+    if (!af)
+        return;
+    af->ts_us = ts_us;
+    if (af->mode == APP_SMTP && sk_smtp_parser.gap)
+        sk_smtp_parser.gap(af->parser, is_orig, len);
+    else if (af->mode == APP_PROBING)
+        af->mode = APP_NONE; /* cannot tell what a flow with a hole at its start is */
+}
+
+static void flow_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint64_t ts_us)
+{
+    struct sk_worker *w = ctx;
+    struct app_flow *af = f->app;
+    const char *app_proto = NULL;
+
+    if (w->dump)
+        sk_dump_close(w->dump, f);
+    if (af) {
+        af->ts_us = ts_us;
+        if (af->mode == APP_SMTP) {
+            app_proto = "smtp";
+            if (sk_smtp_parser.close)
+                sk_smtp_parser.close(af->parser);
+        }
+        if (af->df)
+            sk_detect_flow_end(w->det, af->df, f, ts_us);
+    }
+    FOR_OUTPUTS(w->outputs, flow_end, f, why, app_proto);
+    if (af) {
+        if (af->parser)
+            sk_smtp_parser.state_free(af->parser);
+        sk_detect_flow_free(af->df);
+        sk_txrec_free(af->txrec);
+        free(af);
+        f->app = NULL;
+    }
+}
+
+/* ---- configuration ---- */
+
+static int read_ports(struct sk_worker *w, char *errbuf, size_t errlen)
+{
+    const char *const *items;
+    size_t n = sk_config_list(w->cfg, "smtp.ports", &items);
+    for (size_t i = 0; i < n; i++) {
+        char *end;
+        long p = strtol(items[i], &end, 10);
+        if (*end || p < 1 || p > 65535) {
+            snprintf(errbuf, errlen, "'smtp.ports' holds '%s', which is not a port", items[i]);
+            return SK_E_INVAL;
+        }
+        if (w->n_smtp_ports < sizeof(w->smtp_ports) / sizeof(w->smtp_ports[0]))
+            w->smtp_ports[w->n_smtp_ports++] = (uint16_t)p;
+    }
+    return 0;
+}
+
+static int read_decode_flow_config(const struct sk_config *c, struct sk_decode_config *dc,
+                                   struct sk_flow_config *fc, char *errbuf, size_t errlen)
+{
+    uint64_t v[10];
+    int rc;
+    if ((rc = sk_config_size(c, "decode.frag-memcap", &v[0], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "decode.frag-timeout", &v[1], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "flow.max-flows", &v[2], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "flow.memcap", &v[3], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "flow.hash-seed", &v[4], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "flow.timeout.new", &v[5], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "flow.timeout.established", &v[6], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "flow.timeout.closed", &v[7], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "stream.depth", &v[8], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "stream.max-queued", &v[9], errbuf, errlen)) < 0)
+        return rc;
+    dc->frag_memcap = (size_t)v[0];
+    dc->frag_timeout_us = v[1] * 1000000u;
+    fc->max_flows = (size_t)v[2];
+    fc->memcap = (size_t)v[3];
+    fc->hash_seed = v[4];
+    fc->timeout_new_us = v[5] * 1000000u;
+    fc->timeout_est_us = v[6] * 1000000u;
+    fc->timeout_closed_us = v[7] * 1000000u;
+    fc->stream_depth = (size_t)v[8];
+    fc->max_queued_per_stream = (size_t)v[9];
+    return 0;
+}
+
+int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, char *errbuf,
+                  size_t errlen)
+{
+    struct sk_decode_config dc = {0};
+    struct sk_flow_config fc = {0};
+    int rc;
+
+    struct sk_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return SK_E_NOMEM;
+    w->cfg = wc->cfg;
+    w->outputs = wc->outputs;
+
+    if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
+        (rc = read_ports(w, errbuf, errlen)) < 0 ||
+        (rc = sk_smtp_config_from(wc->cfg, &w->smtp_cfg, errbuf, errlen)) < 0 ||
+        (rc = sk_mime_config_from(wc->cfg, &w->mime_cfg, &w->mime_on, errbuf, errlen)) < 0)
+        goto out_free;
+    if (w->mime_on) {
+        w->body_ops = (struct sk_smtp_body_ops){
+            .begin = body_begin,
+            .data = body_data,
+            .end = body_end,
+            .ctx = w,
+        };
+        w->smtp_cfg.body = &w->body_ops;
+    }
+    if ((rc = sk_decoder_new(&w->dec, &dc)) < 0)
+        goto out_free;
+    if (wc->detect && (rc = sk_detect_thread_new(&w->det, wc->detect, on_alert, w)) < 0)
+        goto out_free;
+    if (wc->dump_dir && (rc = sk_dump_new(&w->dump, wc->dump_dir)) < 0) {
+        snprintf(errbuf, errlen, "cannot write streams to '%s': %s", wc->dump_dir,
+                 sk_strerror(rc));
+        goto out_free;
+    }
+    struct sk_stream_consumer consumer = {
+        .ctx = w,
+        .open = flow_open,
+        .data = flow_data,
+        .gap = flow_gap,
+        .close = flow_close,
+    };
+    if ((rc = sk_flow_table_new(&w->flows, &fc, &consumer)) < 0)
+        goto out_free;
+    *out = w;
+    return 0;
+
+out_free:
+    if (rc == SK_E_NOMEM && !errbuf[0])
+        snprintf(errbuf, errlen, "%s", sk_strerror(rc));
+    sk_worker_free(w);
+    return rc;
+}
+
+int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)
+{
+    struct sk_packet pkt;
+    w->packets++;
+    w->bytes += raw->caplen;
+    if (raw->ts_us > w->last_ts)
+        w->last_ts = raw->ts_us;
+    int r = sk_decoder_decode(w->dec, raw, &pkt);
+    if (r <= 0)
+        return r;
+    return sk_flow_table_packet(w->flows, &pkt);
+}
+
+void sk_worker_tick(struct sk_worker *w, uint64_t now_us)
+{
+    sk_flow_table_expire(w->flows, now_us);
+}
+
+void sk_worker_finish(struct sk_worker *w)
+{
+    sk_flow_table_flush(w->flows);
+    if (w->dump)
+        sk_dump_flush(w->dump);
+}
+
+uint64_t sk_worker_last_ts(const struct sk_worker *w)
+{
+    return w->last_ts;
+}
+
+/* ---- counters ---- */
+
+static const char *const decode_anomaly_names[SK_DECODE_ANOMALY_COUNT] = {
+#define SK__DEC_NAME(id, name) name,
+    SK_DECODE_ANOMALIES(SK__DEC_NAME)
+#undef SK__DEC_NAME
+};
+
+static const char *const app_anomaly_counter_names[SK_ANOMALY_COUNT] = {
+#define SK__ANOM_COUNTER(id, name, doc) "smtp.anomaly." name,
+    SK_ANOMALIES(SK__ANOM_COUNTER)
+#undef SK__ANOM_COUNTER
+};
+
+struct counter_list {
+    struct sk_counter *v;
+    size_t n, cap;
+    int rc;
+};
+
+static void add(struct counter_list *l, const char *name, uint64_t value)
+{
+    if (l->rc < 0)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct sk_counter *v = realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            l->rc = SK_E_NOMEM;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n].name = name;
+    l->v[l->n].value = value;
+    l->n++;
+}
+
+int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t *n)
+{
+    struct counter_list l = {.v = *c, .n = *n, .cap = *n, .rc = 0};
+    const struct sk_decode_stats *ds = sk_decoder_stats(w->dec);
+    const struct sk_flow_stats *fs = sk_flow_table_stats(w->flows);
+
+    add(&l, "packets", w->packets);
+    add(&l, "bytes", w->bytes);
+    add(&l, "decode.ipv4", ds->ipv4);
+    add(&l, "decode.ipv6", ds->ipv6);
+    add(&l, "decode.tcp", ds->tcp);
+    add(&l, "decode.udp", ds->udp);
+    add(&l, "decode.other", ds->other);
+    add(&l, "decode.fragments", ds->fragments);
+    add(&l, "decode.reassembled", ds->reassembled);
+    /* Anomaly counters appear when they are not zero: a clean run prints a short list. */
+    for (size_t i = 0; i < SK_DECODE_ANOMALY_COUNT; i++)
+        if (ds->anomalies[i])
+            add(&l, decode_anomaly_names[i], ds->anomalies[i]);
+    add(&l, "flows", fs->flows_tcp);
+    add(&l, "flows.active", fs->flows_active);
+    add(&l, "flows.timed_out", fs->flows_timed_out);
+    add(&l, "flows.evicted", fs->flows_evicted);
+    add(&l, "tcp.midstream", fs->midstream_pickups);
+    add(&l, "tcp.reassembly_gaps", fs->reassembly_gaps);
+    add(&l, "tcp.reassembly_gap_bytes", fs->reassembly_gap_bytes);
+    add(&l, "tcp.retransmissions", fs->retransmissions);
+    add(&l, "tcp.overlaps", fs->overlaps);
+    add(&l, "tcp.overlaps_diff", fs->overlaps_diff);
+    add(&l, "tcp.out_of_order", fs->out_of_order);
+    add(&l, "tcp.depth_reached", fs->depth_reached);
+    add(&l, "memcap_hits", fs->memcap_hits);
+    add(&l, "flow.memuse_peak", fs->memuse_peak);
+    add(&l, "smtp.flows", w->st.smtp_flows);
+    add(&l, "smtp.transactions", w->st.transactions);
+    add(&l, "smtp.requests", w->st.events[SK_EV_SMTP_REQUEST]);
+    add(&l, "smtp.replies", w->st.events[SK_EV_SMTP_REPLY]);
+    add(&l, "smtp.data_chunks", w->st.events[SK_EV_SMTP_DATA]);
+    add(&l, "smtp.starttls", w->st.events[SK_EV_SMTP_STARTTLS]);
+    add(&l, "smtp.unexpected", w->st.events[SK_EV_SMTP_UNEXPECTED]);
+    add(&l, "smtp.anomalies", w->st.events[SK_EV_ANOMALY]);
+    for (size_t i = 0; i < SK_ANOMALY_COUNT; i++)
+        if (w->st.anomalies[i])
+            add(&l, app_anomaly_counter_names[i], w->st.anomalies[i]);
+    add(&l, "files", w->st.files);
+    if (w->det) {
+        struct sk_detect_stats dst;
+        sk_detect_thread_stats(w->det, &dst);
+        add(&l, "detect.inspections", dst.inspections);
+        add(&l, "detect.candidates", dst.candidates);
+        add(&l, "detect.suppressed", dst.suppressed);
+    }
+    add(&l, "detect.alerts", w->st.alerts);
+    *c = l.v;
+    *n = l.n;
+    return l.rc;
+}
+
+void sk_worker_free(struct sk_worker *w)
+{
+    if (!w)
+        return;
+    /* The flow table closes its flows first, so their app state goes while the detector
+     * thread and the dump still exist. */
+    sk_flow_table_free(w->flows);
+    sk_dump_free(w->dump);
+    sk_detect_thread_free(w->det);
+    sk_decoder_free(w->dec);
+    free(w);
+}
