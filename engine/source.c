@@ -199,6 +199,7 @@ int sk_source_open_offline(struct sk_source **out, const char *path, const char 
         set_err(errbuf, errlen, "%s%s", "no capture path given", "");
         return SK_E_INVAL;
     }
+    *out = NULL;
     if (errbuf && errlen)
         errbuf[0] = '\0';
     if (stat(path, &st) != 0) {
@@ -255,6 +256,7 @@ int sk_source_open_live(struct sk_source **out, const char *iface, const char *b
         set_err(errbuf, errlen, "%s%s", "no interface given", "");
         return SK_E_INVAL;
     }
+    *out = NULL;
     if (errbuf && errlen)
         errbuf[0] = '\0';
     struct sk_source *src = source_alloc(iface, bpf);

@@ -12,27 +12,27 @@
 /* One captured packet. data is borrowed until the next sk_source_next() call. */
 struct sk_raw_packet {
     const uint8_t *data;
-    uint32_t caplen;   /* bytes in data */
-    uint32_t wirelen;  /* bytes on the wire */
-    uint64_t ts_us;    /* capture time, microseconds since the epoch */
-    int linktype;      /* DLT_* of the capture it came from */
+    uint32_t caplen;  /* bytes in data */
+    uint32_t wirelen; /* bytes on the wire */
+    uint64_t ts_us;   /* capture time, microseconds since the epoch */
+    int linktype;     /* DLT_* of the capture it came from */
 };
 
 struct sk_source_stats {
-    uint64_t files;          /* capture files opened */
-    uint64_t files_failed;   /* captures that could not be opened or were cut short */
-    uint64_t packets;        /* packets handed out */
-    uint64_t bytes;          /* captured bytes handed out */
-    uint64_t kernel_drops;   /* live only: pcap_stats ps_drop + ps_ifdrop */
+    uint64_t files;        /* capture files opened */
+    uint64_t files_failed; /* captures that could not be opened or were cut short */
+    uint64_t packets;      /* packets handed out */
+    uint64_t bytes;        /* captured bytes handed out */
+    uint64_t kernel_drops; /* live only: pcap_stats ps_drop + ps_ifdrop */
 };
 
 struct sk_source;
 
 /* Opens a capture file or, when path is a folder, every regular file in it in name order.
  * bpf may be NULL. On failure returns a negative SK_E_* code and, when errbuf is given,
- * writes a message naming the file. Caller frees with sk_source_free(). */
-int sk_source_open_offline(struct sk_source **out, const char *path, const char *bpf,
-                           char *errbuf, size_t errlen);
+ * writes a message naming the file; *out is then NULL. Caller frees with sk_source_free(). */
+int sk_source_open_offline(struct sk_source **out, const char *path, const char *bpf, char *errbuf,
+                           size_t errlen);
 
 /* Opens a live interface, promiscuous, snaplen 65535. Same contract as above. */
 int sk_source_open_live(struct sk_source **out, const char *iface, const char *bpf, char *errbuf,
