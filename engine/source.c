@@ -334,6 +334,7 @@ static int next_live(struct sk_source *src, struct sk_raw_packet *pkt)
             return 0;
         snprintf(src->err, sizeof(src->err), "capture on '%s' failed: %s", src->path,
                  pcap_geterr(src->pcap));
+        src->stop = 1;
         return SK_E_PCAP;
     }
     return 0;

@@ -38,10 +38,13 @@ int sk_source_open_offline(struct sk_source **out, const char *path, const char 
 int sk_source_open_live(struct sk_source **out, const char *iface, const char *bpf, char *errbuf,
                         size_t errlen);
 
-/* Returns 1 with *pkt filled, 0 at the end of input, or a negative SK_E_* code on an error
- * that ends the source. A damaged file in a folder is reported through sk_source_error()
- * (returning SK_E_TRUNCATED or SK_E_FORMAT once) and reading goes on with the next file:
- * call again after such an error until 0. */
+/* Returns 1 with *pkt filled, 0 at the end of input, or a negative SK_E_* code.
+ * Offline, an error concerns one file and is reported once through sk_source_error(), naming
+ * the file; reading then goes on with the next file of a folder, so call again until 0. The
+ * codes: SK_E_TRUNCATED (cut short or damaged record; every packet before it was handed
+ * out), SK_E_FORMAT (not a pcap or pcapng file), SK_E_IO or SK_E_NOTFOUND (cannot be read),
+ * SK_E_INVAL (the filter does not apply to the file's link type).
+ * Live, an error (SK_E_PCAP) ends the source: the next call returns 0. */
 int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt);
 
 /* The last error message, or "" when none. Borrowed; valid until the next call. */

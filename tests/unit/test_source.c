@@ -398,6 +398,35 @@ static void test_source_reads_pcapng(void **state)
     sk_source_free(src);
 }
 
+static void test_source_filter_not_for_this_link_type(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[512];
+    uint8_t f[FRAME_LEN], file[512];
+    struct sk_source *src = NULL;
+    mk_frame(f, 20, 25);
+    const uint8_t *ipf[1] = {f + 14};
+    const uint32_t iplen[1] = {41};
+    const uint64_t ts[1] = {1};
+
+    write_pcap(path_in(c, "a.pcap", path, sizeof(path)), 10, 1, NULL);
+    size_t n = mk_pcapng(file, 101, ipf, iplen, ts, 1);
+    FILE *fp = fopen(path_in(c, "b.pcapng", path, sizeof(path)), "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, n, fp), n);
+    fclose(fp);
+    write_pcap(path_in(c, "c.pcap", path, sizeof(path)), 30, 1, NULL);
+
+    /* An Ethernet-only filter: fine for the pcap files, meaningless for raw IP. */
+    assert_int_equal(
+        sk_source_open_offline(&src, c->dir, "ether src 00:00:00:00:00:00", err, sizeof(err)), 0);
+    expect_marker(src, 10);
+    expect_error(src, SK_E_INVAL, "b.pcapng");
+    expect_marker(src, 30);
+    expect_end(src);
+    sk_source_free(src);
+}
+
 /* Test-only: the source the signal handler stops. */
 static struct sk_source *live_src;
 
@@ -447,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_bpf_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_reads_pcapng, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_filter_not_for_this_link_type, setup, teardown),
         cmocka_unit_test(test_source_live_break_from_signal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
