@@ -545,6 +545,77 @@ static void test_decode_ipv4_fragment_overlap_first_wins(void **state)
     sk_decoder_free(d);
 }
 
+static uint32_t xorshift(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return (uint32_t)*st;
+}
+
+/* Random datagrams cut into random 8-aligned fragments, with extra overlapping copies, fed in
+ * random order: the datagram completes exactly when its bytes are all covered, and equals
+ * the original. */
+static void test_decode_ipv4_fragments_random_orders(void **state)
+{
+    (void)state;
+    static uint8_t whole[1600], ip[1700];
+    uint64_t rng = 0x5eed;
+    struct sk_packet p;
+    struct sk_decoder *d = new_decoder(0);
+
+    for (int round = 0; round < 300; round++) {
+        size_t plen = 16 + xorshift(&rng) % 1400;
+        uint8_t pl[1500];
+        for (size_t i = 0; i < plen; i++)
+            pl[i] = (uint8_t)xorshift(&rng);
+        uint32_t total = (uint32_t)mk_udp(whole, pl, plen);
+        struct frag fr[64];
+        int nfr = 0;
+        for (uint32_t at = 0; at < total;) {
+            uint32_t e = at + 8 * (1 + xorshift(&rng) % 24);
+            e = e > total ? total : e;
+            if (at == 0 && e == total) /* that would be a whole datagram, not a fragment */
+                e = 8 * ((total - 1) / 8);
+            fr[nfr++] = (struct frag){at, e - at, e < total};
+            at = e;
+        }
+        for (int extra = (int)(xorshift(&rng) % 6); extra > 0 && nfr < 64; extra--) {
+            uint32_t at = 8 * (xorshift(&rng) % ((total + 7) / 8));
+            uint32_t e = at + 8 * (1 + xorshift(&rng) % 24);
+            e = e > total ? total : e;
+            if (at == 0 && e == total) /* that would be a whole datagram, not a fragment */
+                e = 8 * ((total - 1) / 8);
+            fr[nfr++] = (struct frag){at, e - at, e < total};
+        }
+        for (int i = nfr - 1; i > 0; i--) {
+            int j = (int)(xorshift(&rng) % (uint32_t)(i + 1));
+            struct frag t = fr[i];
+            fr[i] = fr[j];
+            fr[j] = t;
+        }
+        uint8_t covered[1600] = {0};
+        size_t ncovered = 0;
+        bool done = false;
+        for (int i = 0; i < nfr && !done; i++) {
+            for (uint32_t k = fr[i].off; k < fr[i].off + fr[i].len; k++)
+                if (!covered[k]++)
+                    ncovered++;
+            size_t n = mk_ipv4_frag(ip, (uint16_t)round, whole, fr[i]);
+            int rc = decode(d, LT_IPV4, ip, n, (uint64_t)round, &p);
+            assert_int_equal(rc, ncovered == total ? 1 : 0);
+            done = rc == 1;
+        }
+        assert_true(done);
+        assert_int_equal(p.payload_len, plen);
+        assert_memory_equal(p.payload, pl, plen);
+    }
+    assert_int_equal(sk_decoder_stats(d)->reassembled, 300);
+    assert_int_equal(anom(d, SK_DECODE_FRAG_INVALID), 0);
+    assert_int_equal(anom(d, SK_DECODE_FRAG_MEMCAP), 0);
+    sk_decoder_free(d);
+}
+
 static void test_decode_fragment_memcap_and_timeout(void **state)
 {
     (void)state;
@@ -822,6 +893,7 @@ int main(void)
         cmocka_unit_test(test_decode_ipv4_options_and_bad_headers),
         cmocka_unit_test(test_decode_ipv4_fragments_any_order),
         cmocka_unit_test(test_decode_ipv4_fragment_overlap_first_wins),
+        cmocka_unit_test(test_decode_ipv4_fragments_random_orders),
         cmocka_unit_test(test_decode_fragment_memcap_and_timeout),
         cmocka_unit_test(test_decode_fragment_timeout_splits_datagram),
         cmocka_unit_test(test_decode_ipv6_extension_headers),
