@@ -413,6 +413,15 @@ void sk_source_get_stats(const struct sk_source *src, struct sk_source_stats *ou
         out->kernel_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
 }
 
+void sk_source_stats_foreach(const struct sk_source_stats *s, sk_source_counter_fn fn, void *ctx)
+{
+    fn(ctx, "source.files", s->files);
+    fn(ctx, "source.files_failed", s->files_failed);
+    fn(ctx, "source.packets", s->packets);
+    fn(ctx, "source.bytes", s->bytes);
+    fn(ctx, "source.kernel_drops", s->kernel_drops);
+}
+
 void sk_source_free(struct sk_source *src)
 {
     if (!src)

@@ -55,6 +55,11 @@ void sk_source_break(struct sk_source *src);
 
 void sk_source_get_stats(const struct sk_source *src, struct sk_source_stats *out);
 
+/* Calls fn once per counter with its printable name: "source.files", "source.files_failed",
+ * "source.packets", "source.bytes", "source.kernel_drops". */
+typedef void (*sk_source_counter_fn)(void *ctx, const char *name, uint64_t value);
+void sk_source_stats_foreach(const struct sk_source_stats *s, sk_source_counter_fn fn, void *ctx);
+
 /* _free(NULL) is a no-op. */
 void sk_source_free(struct sk_source *src);
 

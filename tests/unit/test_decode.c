@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -883,6 +884,29 @@ static void test_decode_stats_foreach_names(void **state)
     sk_decoder_free(NULL);
 }
 
+/* docs/decode.md lists every anomaly and every counter under its printed name. */
+static void doc_cb(void *ctx, const char *name, uint64_t v)
+{
+    (void)v;
+    char quoted[128];
+    snprintf(quoted, sizeof(quoted), "`%s`", name);
+    if (!strstr(ctx, quoted))
+        fail_msg("docs/decode.md does not mention %s", quoted);
+}
+
+static void test_decode_docs_name_every_counter(void **state)
+{
+    (void)state;
+    static char doc[65536];
+    FILE *fp = fopen(SK_SRCDIR "/docs/decode.md", "r");
+    assert_non_null(fp);
+    size_t n = fread(doc, 1, sizeof(doc) - 1, fp);
+    fclose(fp);
+    doc[n] = '\0';
+    struct sk_decode_stats zero = {0};
+    sk_decode_stats_foreach(&zero, doc_cb, doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -901,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_decode_truncated_at_every_length),
         cmocka_unit_test(test_decode_anomaly_names_and_counters),
         cmocka_unit_test(test_decode_stats_foreach_names),
+        cmocka_unit_test(test_decode_docs_name_every_counter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

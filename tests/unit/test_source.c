@@ -132,6 +132,15 @@ static void expect_end(struct sk_source *src)
     assert_int_equal(sk_source_next(src, &p), 0);
 }
 
+/* ctx: [0] counters seen, [1] the value of source.packets. */
+static void count_cb(void *ctx, const char *name, uint64_t v)
+{
+    uint64_t *seen = ctx;
+    seen[0]++;
+    if (strcmp(name, "source.packets") == 0)
+        seen[1] = v;
+}
+
 static void test_source_reads_one_file(void **state)
 {
     struct ctx *c = *state;
@@ -156,6 +165,10 @@ static void test_source_reads_one_file(void **state)
     assert_int_equal(st.files_failed, 0);
     assert_int_equal(st.packets, 3);
     assert_int_equal(st.bytes, 3 * FRAME_LEN);
+    uint64_t seen[2] = {0, 0};
+    sk_source_stats_foreach(&st, count_cb, seen);
+    assert_int_equal(seen[0], 5);
+    assert_int_equal(seen[1], 3);
     sk_source_free(src);
     sk_source_free(NULL);
 }
@@ -293,6 +306,7 @@ static void test_source_bpf_filter(void **state)
     assert_int_equal(sk_source_open_offline(&src, path, "tcp prot 25", err, sizeof(err)),
                      SK_E_INVAL);
     assert_non_null(strstr(err, "syntax error"));
+    assert_non_null(strstr(err, "mixed.pcap"));
     assert_null(src);
     assert_int_equal(sk_source_open_offline(&src, c->dir, "port port", err, sizeof(err)),
                      SK_E_INVAL);
