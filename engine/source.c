@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,19 @@ struct sk_source {
     char err[PCAP_ERRBUF_SIZE + 512];
 };
 
-static void set_err(char *buf, size_t len, const char *fmt, const char *a, const char *b)
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes a message into the caller's buffer, when there is one. */
+static void set_err(char *buf, size_t len, const char *fmt, ...)
 {
-    if (buf && len)
-        snprintf(buf, len, fmt, a, b);
+    va_list ap;
+
+    if (!buf || !len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
 }
 
 /* Compiles and installs the filter; on failure writes pcap's message. */
@@ -103,8 +113,9 @@ static int list_folder(struct sk_source *src, const char *dir, char *err, size_t
 
     DIR *dp = opendir(dir);
     if (!dp) {
-        set_err(err, errlen, "cannot open folder '%s': %s", dir, strerror(errno));
-        return errno == ENOENT ? SK_E_NOTFOUND : SK_E_IO;
+        int e = errno;
+        set_err(err, errlen, "cannot open folder '%s': %s", dir, strerror(e));
+        return e == ENOENT ? SK_E_NOTFOUND : SK_E_IO;
     }
     while ((de = readdir(dp)) != NULL) {
         struct stat st;
@@ -133,7 +144,7 @@ static int list_folder(struct sk_source *src, const char *dir, char *err, size_t
         src->files[src->nfiles++] = full;
     }
     if (src->nfiles == 0) {
-        set_err(err, errlen, "no capture files in '%s'%s", dir, "");
+        set_err(err, errlen, "no capture files in '%s'", dir);
         rc = SK_E_NOTFOUND;
         goto out_closedir;
     }
@@ -176,7 +187,7 @@ static int check_filter(const char *bpf, char *err, size_t errlen)
         return 0;
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, SK_SOURCE_SNAPLEN);
     if (!dead) {
-        set_err(err, errlen, "%s%s", "cannot check filter: out of memory", "");
+        set_err(err, errlen, "cannot check filter: out of memory");
         return SK_E_NOMEM;
     }
     if (pcap_compile(dead, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
@@ -196,7 +207,7 @@ int sk_source_open_offline(struct sk_source **out, const char *path, const char 
     int rc;
 
     if (!out || !path) {
-        set_err(errbuf, errlen, "%s%s", "no capture path given", "");
+        set_err(errbuf, errlen, "no capture path given");
         return SK_E_INVAL;
     }
     *out = NULL;
@@ -253,7 +264,7 @@ int sk_source_open_live(struct sk_source **out, const char *iface, const char *b
     int rc;
 
     if (!out || !iface) {
-        set_err(errbuf, errlen, "%s%s", "no interface given", "");
+        set_err(errbuf, errlen, "no interface given");
         return SK_E_INVAL;
     }
     *out = NULL;
