@@ -41,6 +41,7 @@
     X(FRAG_MEMCAP, "decoder.frag.memcap_reached")                                                  \
     X(FRAG_TIMEOUT, "decoder.frag.timeout")                                                        \
     X(FRAG_INVALID, "decoder.frag.invalid")                                                        \
+    X(FRAG_TOO_MANY, "decoder.frag.too_many_fragments")                                            \
     X(TCP_TRUNCATED, "decoder.tcp.pkt_too_small")                                                  \
     X(TCP_HLEN_TOO_SMALL, "decoder.tcp.hlen_too_small")                                            \
     X(TCP_OPT_INVALID_LEN, "decoder.tcp.opt_invalid_len")                                          \

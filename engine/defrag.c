@@ -4,11 +4,16 @@
  * (first wins), so the bytes delivered are always the first ones seen for each offset. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "engine/defrag.h"
 #include "engine/error.h"
 
-#define SK_DEFRAG_BUCKETS 4096u
+#define SK_DEFRAG_BUCKETS    16384u
+/* Pieces held per datagram. Real traffic needs well under this (a 64 KiB datagram over a
+ * 1280-byte MTU is 52 fragments); the cap keeps the per-fragment list walks cheap. */
+#define SK_DEFRAG_MAX_PIECES 1024u
 
 struct piece {
     struct piece *next;
@@ -25,12 +30,14 @@ struct dgram {
     uint32_t total;       /* payload length, once the last fragment is seen */
     bool have_last, have_first;
     uint8_t meta;
+    uint32_t npieces;
     size_t mem; /* bytes counted against the memcap */
 };
 
 struct sk_defrag {
     size_t memcap, memuse, count;
     uint64_t timeout_us;
+    uint32_t seed; /* keeps bucket choice unpredictable to whoever sends the fragments */
     struct dgram *buckets[SK_DEFRAG_BUCKETS];
     struct dgram *oldest, *newest;
     uint8_t *buf; /* the last reassembled payload */
@@ -46,6 +53,8 @@ int sk_defrag_new(struct sk_defrag **out, size_t memcap, uint64_t timeout_us)
         goto out_free_df;
     df->memcap = memcap;
     df->timeout_us = timeout_us;
+    if (getrandom(&df->seed, sizeof(df->seed), GRND_NONBLOCK) != (ssize_t)sizeof(df->seed))
+        df->seed = (uint32_t)(uintptr_t)df ^ (uint32_t)time(NULL);
     *out = df;
     return 0;
 
@@ -54,10 +63,10 @@ out_free_df:
     return SK_E_NOMEM;
 }
 
-static uint32_t key_hash(const struct sk_defrag_key *k)
+static uint32_t key_hash(const struct sk_defrag *df, const struct sk_defrag_key *k)
 {
-    /* FNV-1a over the fields (not the struct, whose padding is undefined). */
-    uint32_t h = 2166136261u;
+    /* Seeded FNV-1a over the fields (not the struct, whose padding is undefined). */
+    uint32_t h = 2166136261u ^ df->seed;
     size_t alen = k->family == 4 ? 4 : 16;
     uint8_t head[6] = {k->family,
                        k->proto,
@@ -84,7 +93,7 @@ static bool key_equal(const struct sk_defrag_key *a, const struct sk_defrag_key 
 
 static void dgram_drop(struct sk_defrag *df, struct dgram *dg)
 {
-    struct dgram **pp = &df->buckets[key_hash(&dg->key)];
+    struct dgram **pp = &df->buckets[key_hash(df, &dg->key)];
     while (*pp && *pp != dg)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -117,7 +126,7 @@ void sk_defrag_expire(struct sk_defrag *df, uint64_t now_us, uint64_t *anomalies
 
 static struct dgram *dgram_find(struct sk_defrag *df, const struct sk_defrag_key *key)
 {
-    for (struct dgram *dg = df->buckets[key_hash(key)]; dg; dg = dg->hnext)
+    for (struct dgram *dg = df->buckets[key_hash(df, key)]; dg; dg = dg->hnext)
         if (key_equal(&dg->key, key))
             return dg;
     return NULL;
@@ -137,7 +146,7 @@ static struct dgram *dgram_new(struct sk_defrag *df, const struct sk_defrag_key 
     dg->key = *key;
     dg->first_ts = ts_us;
     dg->mem = sizeof(*dg);
-    uint32_t b = key_hash(key);
+    uint32_t b = key_hash(df, key);
     dg->hnext = df->buckets[b];
     df->buckets[b] = dg;
     dg->older = df->newest;
@@ -166,10 +175,12 @@ static bool complete(const struct dgram *dg)
     return at == dg->total;
 }
 
+enum insert_result { INSERT_OK, INSERT_NOMEM, INSERT_MEMCAP, INSERT_TOO_MANY };
+
 /* Fills the holes of [off, off + len) with the fragment's bytes. Sets *overlap when some of
- * the range was held already. Returns 0, or SK_E_LIMIT when the memcap stopped it. */
-static int insert(struct sk_defrag *df, struct dgram *dg, const struct sk_defrag_frag *f,
-                  bool *overlap)
+ * the range was held already. Stops early at the memcap or at SK_DEFRAG_MAX_PIECES. */
+static enum insert_result insert(struct sk_defrag *df, struct dgram *dg,
+                                 const struct sk_defrag_frag *f, bool *overlap)
 {
     struct piece **pp = &dg->pieces;
     uint32_t s = f->off, e = f->off + (uint32_t)f->len;
@@ -186,21 +197,24 @@ static int insert(struct sk_defrag *df, struct dgram *dg, const struct sk_defrag
         uint32_t gap_end = (*pp && (*pp)->off < e) ? (*pp)->off : e;
         size_t need = sizeof(struct piece) + (gap_end - s);
         if (!fits(df, need))
-            return SK_E_LIMIT;
+            return INSERT_MEMCAP;
+        if (dg->npieces >= SK_DEFRAG_MAX_PIECES)
+            return INSERT_TOO_MANY;
         struct piece *np = malloc(need);
         if (!np)
-            return SK_E_NOMEM;
+            return INSERT_NOMEM;
         np->off = s;
         np->len = gap_end - s;
         memcpy(np->data, f->data + (s - f->off), np->len);
         np->next = *pp;
         *pp = np;
         pp = &np->next;
+        dg->npieces++;
         dg->mem += need;
         df->memuse += need;
         s = gap_end;
     }
-    return 0;
+    return INSERT_OK;
 }
 
 /* The end of the bytes held, 0 when none. */
@@ -230,7 +244,6 @@ int sk_defrag_add(struct sk_defrag *df, const struct sk_defrag_key *key,
     bool v4 = key->family == 4;
     uint64_t end = (uint64_t)f->off + f->len;
     bool overlap = false;
-    int rc;
 
     sk_defrag_expire(df, f->ts_us, anomalies);
     if (end > f->max_len || end > SK_DEFRAG_MAX_PAYLOAD) {
@@ -274,11 +287,17 @@ int sk_defrag_add(struct sk_defrag *df, const struct sk_defrag_key *key,
         dg->meta = f->meta;
     }
     bool dup = exact_duplicate(dg, f);
-    rc = insert(df, dg, f, &overlap);
-    if (rc == SK_E_NOMEM)
-        return rc;
-    if (rc == SK_E_LIMIT)
+    enum insert_result ir = insert(df, dg, f, &overlap);
+    if (ir == INSERT_NOMEM)
+        return SK_E_NOMEM;
+    if (ir == INSERT_MEMCAP)
         anomalies[SK_DECODE_FRAG_MEMCAP]++;
+    if (ir == INSERT_TOO_MANY) {
+        /* Too finely cut to be anything but an attack on the reassembler: give it up. */
+        anomalies[SK_DECODE_FRAG_TOO_MANY]++;
+        dgram_drop(df, dg);
+        return 0;
+    }
     if (overlap && !dup)
         anomalies[v4 ? SK_DECODE_IPV4_FRAG_OVERLAP : SK_DECODE_IPV6_FRAG_OVERLAP]++;
     if (!complete(dg))

@@ -654,8 +654,36 @@ static void test_decode_fragment_memcap_and_timeout(void **state)
         assert_true(sk_defrag_memuse(df) <= 4096);
     }
     assert_true(an[SK_DECODE_FRAG_MEMCAP] > 80);
+    assert_int_equal(an[SK_DECODE_FRAG_TOO_MANY], 0);
     assert_true(sk_defrag_count(df) > 0);
     sk_defrag_expire(df, 2000, an);
+    assert_int_equal(sk_defrag_count(df), 0);
+    assert_int_equal(sk_defrag_memuse(df), 0);
+    sk_defrag_free(df);
+}
+
+/* A datagram cut into 8-byte pieces: the 1,025th held piece gives the whole datagram up. */
+static void test_decode_fragment_piece_cap(void **state)
+{
+    (void)state;
+    static const uint8_t eight[8] = "12345678";
+    struct sk_defrag *df = NULL;
+    uint64_t an[SK_DECODE_ANOMALY_COUNT] = {0};
+    const uint8_t *out;
+    size_t out_len;
+    uint8_t meta;
+    assert_int_equal(sk_defrag_new(&df, (size_t)64 << 20, 1000000), 0);
+    struct sk_defrag_key key = {.family = 6, .id = 42};
+    for (uint32_t i = 0; i < 1024; i++) {
+        struct sk_defrag_frag f = {
+            .off = 8 * (i + 1), .data = eight, .len = 8, .more = true, .max_len = 65535};
+        assert_int_equal(sk_defrag_add(df, &key, &f, an, &out, &out_len, &meta), 0);
+    }
+    assert_int_equal(sk_defrag_count(df), 1);
+    assert_int_equal(an[SK_DECODE_FRAG_TOO_MANY], 0);
+    struct sk_defrag_frag last = {.off = 8 * 1025, .data = eight, .len = 8, .max_len = 65535};
+    assert_int_equal(sk_defrag_add(df, &key, &last, an, &out, &out_len, &meta), 0);
+    assert_int_equal(an[SK_DECODE_FRAG_TOO_MANY], 1);
     assert_int_equal(sk_defrag_count(df), 0);
     assert_int_equal(sk_defrag_memuse(df), 0);
     sk_defrag_free(df);
@@ -919,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_decode_ipv4_fragment_overlap_first_wins),
         cmocka_unit_test(test_decode_ipv4_fragments_random_orders),
         cmocka_unit_test(test_decode_fragment_memcap_and_timeout),
+        cmocka_unit_test(test_decode_fragment_piece_cap),
         cmocka_unit_test(test_decode_fragment_timeout_splits_datagram),
         cmocka_unit_test(test_decode_ipv6_extension_headers),
         cmocka_unit_test(test_decode_ipv6_fragments),
