@@ -55,7 +55,7 @@ static int apply_filter(pcap_t *p, const char *bpf, const char *what, char *err,
     if (!bpf)
         return 0;
     if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        set_err(err, errlen, "bad filter for '%s': %s", what, pcap_geterr(p));
+        set_err(err, errlen, "bad filter '%s' for '%s': %s", bpf, what, pcap_geterr(p));
         return SK_E_INVAL;
     }
     int rc = pcap_setfilter(p, &prog);
@@ -117,15 +117,18 @@ static int list_folder(struct sk_source *src, const char *dir, char *err, size_t
         set_err(err, errlen, "cannot open folder '%s': %s", dir, strerror(e));
         return e == ENOENT ? SK_E_NOTFOUND : SK_E_IO;
     }
+    int dirlen = (int)strlen(dir);
+    while (dirlen > 1 && dir[dirlen - 1] == '/')
+        dirlen--; /* "caps/" names its files "caps/a.pcap" */
     while ((de = readdir(dp)) != NULL) {
         struct stat st;
-        size_t n = strlen(dir) + strlen(de->d_name) + 2;
+        size_t n = (size_t)dirlen + strlen(de->d_name) + 2;
         char *full = malloc(n);
         if (!full) {
             rc = SK_E_NOMEM;
             goto out_closedir;
         }
-        snprintf(full, n, "%s/%s", dir, de->d_name);
+        snprintf(full, n, "%.*s/%s", dirlen, dir, de->d_name);
         if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
             free(full);
             continue;

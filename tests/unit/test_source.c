@@ -183,7 +183,9 @@ static void test_source_folder_in_name_order(void **state)
     write_pcap(path_in(c, "c.pcap", path, sizeof(path)), 30, 1, NULL);
     assert_int_equal(mkdir(path_in(c, "b_subdir", path, sizeof(path)), 0700), 0);
 
-    assert_int_equal(sk_source_open_offline(&src, c->dir, NULL, err, sizeof(err)), 0);
+    char slash[80];
+    snprintf(slash, sizeof(slash), "%s/", c->dir);
+    assert_int_equal(sk_source_open_offline(&src, slash, NULL, err, sizeof(err)), 0);
     expect_marker(src, 10);
     expect_marker(src, 20);
     expect_marker(src, 21);
