@@ -15,6 +15,7 @@
 /* Decode anomalies: one X-macro table; the name is what the counters and docs print. */
 #define SK_DECODE_ANOMALIES(X)                                                                     \
     X(LINK_UNSUPPORTED, "decoder.link.unsupported")                                                \
+    X(RAW_INVALID_VERSION, "decoder.ipraw.invalid_ip_version")                                     \
     X(ETH_TRUNCATED, "decoder.ethernet.pkt_too_small")                                             \
     X(SLL_TRUNCATED, "decoder.sll.pkt_too_small")                                                  \
     X(SLL2_TRUNCATED, "decoder.sll2.pkt_too_small")                                                \
@@ -39,10 +40,13 @@
     X(IPV6_FRAG_TOO_LARGE, "decoder.ipv6.frag_pkt_too_large")                                      \
     X(FRAG_MEMCAP, "decoder.frag.memcap_reached")                                                  \
     X(FRAG_TIMEOUT, "decoder.frag.timeout")                                                        \
+    X(FRAG_INVALID, "decoder.frag.invalid")                                                        \
+    X(FRAG_TOO_MANY, "decoder.frag.too_many_fragments")                                            \
     X(TCP_TRUNCATED, "decoder.tcp.pkt_too_small")                                                  \
     X(TCP_HLEN_TOO_SMALL, "decoder.tcp.hlen_too_small")                                            \
     X(TCP_OPT_INVALID_LEN, "decoder.tcp.opt_invalid_len")                                          \
-    X(UDP_TRUNCATED, "decoder.udp.pkt_too_small")
+    X(UDP_TRUNCATED, "decoder.udp.pkt_too_small")                                                  \
+    X(UDP_LEN_INVALID, "decoder.udp.len_invalid")
 
 enum sk_decode_anomaly {
 #define SK__DEC_ENUM(id, name) SK_DECODE_##id,
@@ -81,20 +85,22 @@ struct sk_packet {
     uint32_t seq, ack;
     uint8_t tcp_flags;
     uint16_t tcp_win;
-    uint8_t wscale;   /* window scale option, 0xff when absent */
+    uint8_t wscale; /* window scale option, 0xff when absent */
     bool has_sack_perm;
+    uint16_t tcp_mss; /* MSS option, 0 when absent */
     const uint8_t *payload;
     size_t payload_len;
 };
 
 struct sk_decode_config {
-    size_t frag_memcap;        /* bytes held by IP fragment reassembly (default 16 MiB) */
-    uint64_t frag_timeout_us;  /* drop incomplete datagrams after this (default 60 s) */
+    size_t frag_memcap;       /* bytes held by IP fragment reassembly (default 16 MiB) */
+    uint64_t frag_timeout_us; /* drop incomplete datagrams after this (default 60 s) */
 };
 
 struct sk_decode_stats {
-    uint64_t packets;  /* packets given to the decoder */
-    uint64_t ipv4, ipv6, tcp, udp, other;
+    uint64_t packets;                     /* packets given to the decoder */
+    uint64_t ipv4, ipv6, tcp, udp, other; /* other: IP packets neither TCP nor UDP */
+    uint64_t non_ip;                      /* frames carrying no IP (ARP, LLDP, ...) */
     uint64_t fragments, reassembled;
     uint64_t anomalies[SK_DECODE_ANOMALY_COUNT];
 };
@@ -112,6 +118,12 @@ int sk_decoder_decode(struct sk_decoder *d, const struct sk_raw_packet *raw, str
 
 const struct sk_decode_stats *sk_decoder_stats(const struct sk_decoder *d);
 
+/* Calls fn once per counter with its printable name: "decode.packets", "decode.ipv4", ...
+ * then every anomaly under its "decoder.*" name, in table order. */
+typedef void (*sk_decode_counter_fn)(void *ctx, const char *name, uint64_t value);
+void sk_decode_stats_foreach(const struct sk_decode_stats *s, sk_decode_counter_fn fn, void *ctx);
+
+/* _free(NULL) is a no-op. */
 void sk_decoder_free(struct sk_decoder *d);
 
 #endif

@@ -12,36 +12,39 @@
 /* One captured packet. data is borrowed until the next sk_source_next() call. */
 struct sk_raw_packet {
     const uint8_t *data;
-    uint32_t caplen;   /* bytes in data */
-    uint32_t wirelen;  /* bytes on the wire */
-    uint64_t ts_us;    /* capture time, microseconds since the epoch */
-    int linktype;      /* DLT_* of the capture it came from */
+    uint32_t caplen;  /* bytes in data */
+    uint32_t wirelen; /* bytes on the wire */
+    uint64_t ts_us;   /* capture time, microseconds since the epoch */
+    int linktype;     /* DLT_* of the capture it came from */
 };
 
 struct sk_source_stats {
-    uint64_t files;          /* capture files opened */
-    uint64_t files_failed;   /* captures that could not be opened or were cut short */
-    uint64_t packets;        /* packets handed out */
-    uint64_t bytes;          /* captured bytes handed out */
-    uint64_t kernel_drops;   /* live only: pcap_stats ps_drop + ps_ifdrop */
+    uint64_t files;        /* capture files opened */
+    uint64_t files_failed; /* captures that could not be opened or were cut short */
+    uint64_t packets;      /* packets handed out */
+    uint64_t bytes;        /* captured bytes handed out */
+    uint64_t kernel_drops; /* live only: pcap_stats ps_drop + ps_ifdrop */
 };
 
 struct sk_source;
 
 /* Opens a capture file or, when path is a folder, every regular file in it in name order.
  * bpf may be NULL. On failure returns a negative SK_E_* code and, when errbuf is given,
- * writes a message naming the file. Caller frees with sk_source_free(). */
-int sk_source_open_offline(struct sk_source **out, const char *path, const char *bpf,
-                           char *errbuf, size_t errlen);
+ * writes a message naming the file; *out is then NULL. Caller frees with sk_source_free(). */
+int sk_source_open_offline(struct sk_source **out, const char *path, const char *bpf, char *errbuf,
+                           size_t errlen);
 
 /* Opens a live interface, promiscuous, snaplen 65535. Same contract as above. */
 int sk_source_open_live(struct sk_source **out, const char *iface, const char *bpf, char *errbuf,
                         size_t errlen);
 
-/* Returns 1 with *pkt filled, 0 at the end of input, or a negative SK_E_* code on an error
- * that ends the source. A damaged file in a folder is reported through sk_source_error()
- * (returning SK_E_TRUNCATED or SK_E_FORMAT once) and reading goes on with the next file:
- * call again after such an error until 0. */
+/* Returns 1 with *pkt filled, 0 at the end of input, or a negative SK_E_* code.
+ * Offline, an error concerns one file and is reported once through sk_source_error(), naming
+ * the file; reading then goes on with the next file of a folder, so call again until 0. The
+ * codes: SK_E_TRUNCATED (cut short or damaged record; every packet before it was handed
+ * out), SK_E_FORMAT (not a pcap or pcapng file), SK_E_IO or SK_E_NOTFOUND (cannot be read),
+ * SK_E_INVAL (the filter does not apply to the file's link type).
+ * Live, an error (SK_E_PCAP) ends the source: the next call returns 0. */
 int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt);
 
 /* The last error message, or "" when none. Borrowed; valid until the next call. */
@@ -51,6 +54,11 @@ const char *sk_source_error(const struct sk_source *src);
 void sk_source_break(struct sk_source *src);
 
 void sk_source_get_stats(const struct sk_source *src, struct sk_source_stats *out);
+
+/* Calls fn once per counter with its printable name: "source.files", "source.files_failed",
+ * "source.packets", "source.bytes", "source.kernel_drops". */
+typedef void (*sk_source_counter_fn)(void *ctx, const char *name, uint64_t value);
+void sk_source_stats_foreach(const struct sk_source_stats *s, sk_source_counter_fn fn, void *ctx);
 
 /* _free(NULL) is a no-op. */
 void sk_source_free(struct sk_source *src);

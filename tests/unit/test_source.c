@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Packet sources on captures written at test time into a temporary folder: one file, a
+ * folder in name order, truncated and foreign files inside a folder, an empty folder, BPF
+ * filters good and bad, a hand-written pcapng file, and a live capture stopped by a signal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "engine/error.h"
+#include "engine/source.h"
+
+#define FRAME_LEN 60
+
+struct ctx {
+    char dir[64];
+};
+
+/* An Ethernet + IPv4 + TCP frame to dport whose one payload byte is marker. */
+static void mk_frame(uint8_t *f, uint8_t marker, uint16_t dport)
+{
+    memset(f, 0, FRAME_LEN);
+    f[12] = 0x08;
+    f[14] = 0x45;
+    f[16] = 0;
+    f[17] = 41; /* 20 + 20 + 1 */
+    f[23] = 6;
+    f[26] = 10, f[29] = 1;
+    f[30] = 10, f[33] = 2;
+    f[34] = 0x04, f[35] = 0x01;
+    f[36] = (uint8_t)(dport >> 8), f[37] = (uint8_t)dport;
+    f[46] = 0x50;
+    f[54] = marker;
+}
+
+static const char *path_in(const struct ctx *c, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", c->dir, name);
+    return buf;
+}
+
+/* Writes n frames with markers first, first+1, ... (dports from ports, or 25). */
+static void write_pcap(const char *path, uint8_t first, int n, const uint16_t *ports)
+{
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    assert_non_null(dead);
+    pcap_dumper_t *dp = pcap_dump_open(dead, path);
+    assert_non_null(dp);
+    for (int i = 0; i < n; i++) {
+        uint8_t f[FRAME_LEN];
+        struct pcap_pkthdr h = {.caplen = FRAME_LEN, .len = FRAME_LEN};
+        h.ts.tv_sec = 1700000000 + first + i;
+        h.ts.tv_usec = 1000 * (first + i);
+        mk_frame(f, (uint8_t)(first + i), ports ? ports[i] : 25);
+        pcap_dump((u_char *)dp, &h, f);
+    }
+    pcap_dump_close(dp);
+    pcap_close(dead);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -1;
+    strcpy(c->dir, "/tmp/sk_source_XXXXXX");
+    if (!mkdtemp(c->dir)) {
+        free(c);
+        return -1;
+    }
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    nftw(c->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(c);
+    return 0;
+}
+
+/* Reads one packet and checks its marker. */
+static void expect_marker(struct sk_source *src, uint8_t marker)
+{
+    struct sk_raw_packet p;
+    int rc = sk_source_next(src, &p);
+    if (rc != 1)
+        fail_msg("expected packet %u, got %d (%s)", marker, rc, sk_source_error(src));
+    assert_int_equal(p.caplen, FRAME_LEN);
+    assert_int_equal(p.data[54], marker);
+}
+
+static void expect_error(struct sk_source *src, int code, const char *needle)
+{
+    struct sk_raw_packet p;
+    assert_int_equal(sk_source_next(src, &p), code);
+    if (!strstr(sk_source_error(src), needle))
+        fail_msg("error '%s' does not mention '%s'", sk_source_error(src), needle);
+}
+
+static void expect_end(struct sk_source *src)
+{
+    struct sk_raw_packet p;
+    assert_int_equal(sk_source_next(src, &p), 0);
+    assert_int_equal(sk_source_next(src, &p), 0);
+}
+
+/* ctx: [0] counters seen, [1] the value of source.packets. */
+static void count_cb(void *ctx, const char *name, uint64_t v)
+{
+    uint64_t *seen = ctx;
+    seen[0]++;
+    if (strcmp(name, "source.packets") == 0)
+        seen[1] = v;
+}
+
+static void test_source_reads_one_file(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256];
+    struct sk_raw_packet p;
+    struct sk_source *src = NULL;
+    write_pcap(path_in(c, "one.pcap", path, sizeof(path)), 1, 3, NULL);
+
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+    assert_int_equal(sk_source_next(src, &p), 1);
+    assert_int_equal(p.linktype, DLT_EN10MB);
+    assert_int_equal(p.wirelen, FRAME_LEN);
+    assert_int_equal(p.ts_us, 1700000001ull * 1000000 + 1000);
+    assert_int_equal(p.data[54], 1);
+    expect_marker(src, 2);
+    expect_marker(src, 3);
+    expect_end(src);
+    assert_string_equal(sk_source_error(src), "");
+    struct sk_source_stats st;
+    sk_source_get_stats(src, &st);
+    assert_int_equal(st.files, 1);
+    assert_int_equal(st.files_failed, 0);
+    assert_int_equal(st.packets, 3);
+    assert_int_equal(st.bytes, 3 * FRAME_LEN);
+    uint64_t seen[2] = {0, 0};
+    sk_source_stats_foreach(&st, count_cb, seen);
+    assert_int_equal(seen[0], 5);
+    assert_int_equal(seen[1], 3);
+    sk_source_free(src);
+    sk_source_free(NULL);
+}
+
+static void test_source_folder_in_name_order(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256];
+    struct sk_source *src = NULL;
+    write_pcap(path_in(c, "b.pcap", path, sizeof(path)), 20, 2, NULL);
+    write_pcap(path_in(c, "a.pcap", path, sizeof(path)), 10, 1, NULL);
+    write_pcap(path_in(c, "c.pcap", path, sizeof(path)), 30, 1, NULL);
+    assert_int_equal(mkdir(path_in(c, "b_subdir", path, sizeof(path)), 0700), 0);
+
+    char slash[80];
+    snprintf(slash, sizeof(slash), "%s/", c->dir);
+    assert_int_equal(sk_source_open_offline(&src, slash, NULL, err, sizeof(err)), 0);
+    expect_marker(src, 10);
+    expect_marker(src, 20);
+    expect_marker(src, 21);
+    expect_marker(src, 30);
+    expect_end(src);
+    struct sk_source_stats st;
+    sk_source_get_stats(src, &st);
+    assert_int_equal(st.files, 3);
+    assert_int_equal(st.files_failed, 0);
+    assert_int_equal(st.packets, 4);
+    sk_source_free(src);
+}
+
+/* Cuts a 3-packet file at `at` bytes. */
+static void write_cut_pcap(const char *path, uint8_t first, off_t at)
+{
+    write_pcap(path, first, 3, NULL);
+    assert_int_equal(truncate(path, at), 0);
+}
+
+static void test_source_truncated_file(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256];
+    struct sk_source *src = NULL;
+    /* 24-byte file header, records of 16 + 60: cut in the third record's data. */
+    write_cut_pcap(path_in(c, "cut.pcap", path, sizeof(path)), 40, 24 + 2 * 76 + 16 + 30);
+
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+    expect_marker(src, 40);
+    expect_marker(src, 41);
+    expect_error(src, SK_E_TRUNCATED, "cut.pcap");
+    expect_end(src);
+    struct sk_source_stats st;
+    sk_source_get_stats(src, &st);
+    assert_int_equal(st.packets, 2);
+    assert_int_equal(st.files_failed, 1);
+    sk_source_free(src);
+
+    /* Cut inside the second record's header. */
+    write_cut_pcap(path, 40, 24 + 76 + 8);
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+    expect_marker(src, 40);
+    expect_error(src, SK_E_TRUNCATED, "cut.pcap");
+    expect_end(src);
+    sk_source_free(src);
+}
+
+static void test_source_folder_goes_on_after_bad_files(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256];
+    struct sk_source *src = NULL;
+    write_pcap(path_in(c, "a.pcap", path, sizeof(path)), 10, 1, NULL);
+    write_text(path_in(c, "b.txt", path, sizeof(path)), "220 mail.example.com ESMTP\r\n");
+    write_pcap(path_in(c, "c.pcap", path, sizeof(path)), 30, 1, NULL);
+    write_cut_pcap(path_in(c, "d.pcap", path, sizeof(path)), 40, 24 + 2 * 76 + 16 + 30);
+    write_pcap(path_in(c, "e.pcap", path, sizeof(path)), 50, 1, NULL);
+
+    assert_int_equal(sk_source_open_offline(&src, c->dir, NULL, err, sizeof(err)), 0);
+    expect_marker(src, 10);
+    expect_error(src, SK_E_FORMAT, "b.txt");
+    expect_marker(src, 30);
+    expect_marker(src, 40);
+    expect_marker(src, 41);
+    expect_error(src, SK_E_TRUNCATED, "d.pcap");
+    expect_marker(src, 50);
+    expect_end(src);
+    struct sk_source_stats st;
+    sk_source_get_stats(src, &st);
+    assert_int_equal(st.files, 4);
+    assert_int_equal(st.files_failed, 2);
+    assert_int_equal(st.packets, 5);
+    sk_source_free(src);
+}
+
+static void test_source_open_errors(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[512], want[256];
+    struct sk_source *src = NULL;
+
+    /* An empty folder. */
+    assert_int_equal(sk_source_open_offline(&src, c->dir, NULL, err, sizeof(err)), SK_E_NOTFOUND);
+    snprintf(want, sizeof(want), "no capture files in '%s'", c->dir);
+    assert_string_equal(err, want);
+    assert_null(src);
+
+    /* A file that is not a capture. */
+    write_text(path_in(c, "mail.eml", path, sizeof(path)), "From: a@example.com\r\n\r\nhi\r\n");
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), SK_E_FORMAT);
+    assert_non_null(strstr(err, "mail.eml"));
+    /* An empty file is not a capture either. */
+    write_text(path, "");
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), SK_E_FORMAT);
+
+    /* A path that does not exist. */
+    assert_int_equal(sk_source_open_offline(&src, path_in(c, "nope", path, sizeof(path)), NULL, err,
+                                            sizeof(err)),
+                     SK_E_NOTFOUND);
+    assert_non_null(strstr(err, "nope"));
+    assert_null(src);
+}
+
+static void test_source_bpf_filter(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[512];
+    struct sk_source *src = NULL;
+    static const uint16_t ports[4] = {25, 80, 25, 443};
+    write_pcap(path_in(c, "mixed.pcap", path, sizeof(path)), 1, 4, ports);
+
+    assert_int_equal(sk_source_open_offline(&src, path, "tcp dst port 25", err, sizeof(err)), 0);
+    expect_marker(src, 1);
+    expect_marker(src, 3);
+    expect_end(src);
+    sk_source_free(src);
+
+    /* A filter that does not compile, on a file and on a folder. */
+    assert_int_equal(sk_source_open_offline(&src, path, "tcp prot 25", err, sizeof(err)),
+                     SK_E_INVAL);
+    assert_non_null(strstr(err, "syntax error"));
+    assert_non_null(strstr(err, "mixed.pcap"));
+    assert_null(src);
+    assert_int_equal(sk_source_open_offline(&src, c->dir, "port port", err, sizeof(err)),
+                     SK_E_INVAL);
+    assert_non_null(strstr(err, "syntax error"));
+    assert_null(src);
+}
+
+static size_t put32(uint8_t *b, size_t at, uint32_t v)
+{
+    memcpy(b + at, &v, 4); /* host order, as the byte-order magic says */
+    return at + 4;
+}
+
+static size_t put16(uint8_t *b, size_t at, uint16_t v)
+{
+    memcpy(b + at, &v, 2);
+    return at + 2;
+}
+
+/* SHB + IDB (linktype) + one EPB per frame; timestamps in microseconds (no if_tsresol). */
+static size_t mk_pcapng(uint8_t *b, uint16_t linktype, const uint8_t *const *frames,
+                        const uint32_t *lens, const uint64_t *ts, int n)
+{
+    size_t at = 0;
+    at = put32(b, at, 0x0A0D0D0A);
+    at = put32(b, at, 28);
+    at = put32(b, at, 0x1A2B3C4D);
+    at = put16(b, at, 1);
+    at = put16(b, at, 0);
+    at = put32(b, at, 0xffffffff);
+    at = put32(b, at, 0xffffffff);
+    at = put32(b, at, 28);
+
+    at = put32(b, at, 1);
+    at = put32(b, at, 20);
+    at = put16(b, at, linktype);
+    at = put16(b, at, 0);
+    at = put32(b, at, 65535);
+    at = put32(b, at, 20);
+
+    for (int i = 0; i < n; i++) {
+        uint32_t padded = (lens[i] + 3) & ~3u;
+        uint32_t blen = 32 + padded;
+        at = put32(b, at, 6);
+        at = put32(b, at, blen);
+        at = put32(b, at, 0);
+        at = put32(b, at, (uint32_t)(ts[i] >> 32));
+        at = put32(b, at, (uint32_t)ts[i]);
+        at = put32(b, at, lens[i]);
+        at = put32(b, at, lens[i]);
+        memset(b + at, 0, padded);
+        memcpy(b + at, frames[i], lens[i]);
+        at += padded;
+        at = put32(b, at, blen);
+    }
+    return at;
+}
+
+static void test_source_reads_pcapng(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256];
+    uint8_t f1[FRAME_LEN], f2[FRAME_LEN], file[512];
+    struct sk_raw_packet p;
+    struct sk_source *src = NULL;
+    mk_frame(f1, 7, 25);
+    mk_frame(f2, 8, 25);
+    const uint8_t *frames[2] = {f1, f2};
+    const uint32_t lens[2] = {FRAME_LEN, 57};
+    const uint64_t ts[2] = {1700000000123456ull, 1700000001654321ull};
+
+    size_t n = mk_pcapng(file, DLT_EN10MB, frames, lens, ts, 2);
+    FILE *fp = fopen(path_in(c, "cap.pcapng", path, sizeof(path)), "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, n, fp), n);
+    fclose(fp);
+
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+    assert_int_equal(sk_source_next(src, &p), 1);
+    assert_int_equal(p.ts_us, ts[0]);
+    assert_int_equal(p.caplen, FRAME_LEN);
+    assert_int_equal(p.linktype, DLT_EN10MB);
+    assert_memory_equal(p.data, f1, FRAME_LEN);
+    assert_int_equal(sk_source_next(src, &p), 1);
+    assert_int_equal(p.ts_us, ts[1]);
+    assert_int_equal(p.caplen, 57);
+    assert_memory_equal(p.data, f2, 57);
+    expect_end(src);
+    sk_source_free(src);
+
+    /* LINKTYPE_RAW (101) in a file is handed out as libpcap's DLT_RAW. */
+    const uint8_t *ipf[1] = {f1 + 14};
+    const uint32_t iplen[1] = {41};
+    n = mk_pcapng(file, 101, ipf, iplen, ts, 1);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, n, fp), n);
+    fclose(fp);
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+    assert_int_equal(sk_source_next(src, &p), 1);
+    assert_int_equal(p.linktype, DLT_RAW);
+    assert_int_equal(p.data[0], 0x45);
+    sk_source_free(src);
+}
+
+static void test_source_filter_not_for_this_link_type(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[512];
+    uint8_t f[FRAME_LEN], file[512];
+    struct sk_source *src = NULL;
+    mk_frame(f, 20, 25);
+    const uint8_t *ipf[1] = {f + 14};
+    const uint32_t iplen[1] = {41};
+    const uint64_t ts[1] = {1};
+
+    write_pcap(path_in(c, "a.pcap", path, sizeof(path)), 10, 1, NULL);
+    size_t n = mk_pcapng(file, 101, ipf, iplen, ts, 1);
+    FILE *fp = fopen(path_in(c, "b.pcapng", path, sizeof(path)), "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, n, fp), n);
+    fclose(fp);
+    write_pcap(path_in(c, "c.pcap", path, sizeof(path)), 30, 1, NULL);
+
+    /* An Ethernet-only filter: fine for the pcap files, meaningless for raw IP. */
+    assert_int_equal(
+        sk_source_open_offline(&src, c->dir, "ether src 00:00:00:00:00:00", err, sizeof(err)), 0);
+    expect_marker(src, 10);
+    expect_error(src, SK_E_INVAL, "b.pcapng");
+    expect_marker(src, 30);
+    expect_end(src);
+    sk_source_free(src);
+}
+
+/* Test-only: the source the signal handler stops. */
+static struct sk_source *live_src;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    sk_source_break(live_src);
+}
+
+static void test_source_live_break_from_signal(void **state)
+{
+    (void)state;
+    char err[512];
+    struct sk_raw_packet p;
+
+    assert_int_equal(sk_source_open_live(&live_src, "no-such-iface0", NULL, err, sizeof(err)) < 0,
+                     1);
+    assert_non_null(strstr(err, "no-such-iface0"));
+    int rc = sk_source_open_live(&live_src, "lo", "tcp port 1", err, sizeof(err));
+    if (rc < 0) {
+        print_message("live capture unavailable here: %s\n", err);
+        skip();
+    }
+    struct sigaction sa = {.sa_handler = on_alarm};
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+    struct itimerval it = {.it_value = {.tv_usec = 250000}};
+    assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+    /* Nothing matches the filter on lo: only the signal can end this call. */
+    assert_int_equal(sk_source_next(live_src, &p), 0);
+    assert_int_equal(sk_source_next(live_src, &p), 0);
+    struct sk_source_stats st;
+    sk_source_get_stats(live_src, &st);
+    assert_int_equal(st.packets, 0);
+    sk_source_free(live_src);
+    live_src = NULL;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_source_reads_one_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_folder_in_name_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_truncated_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_folder_goes_on_after_bad_files, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_source_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_bpf_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_reads_pcapng, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_filter_not_for_this_link_type, setup, teardown),
+        cmocka_unit_test(test_source_live_break_from_signal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
