@@ -18,7 +18,7 @@ enum key_type { KT_BOOL, KT_U64, KT_SIZE, KT_STR, KT_LIST, KT_MAP };
 struct key_def {
     const char *name; /* a trailing ".*" matches any one child name */
     enum key_type type;
-    const char *def;  /* default as text, NULL for none */
+    const char *def; /* default as text, NULL for none */
     const char *doc;
 };
 
@@ -79,10 +79,10 @@ static const struct key_def key_defs[] = {
 
 struct entry {
     char *key;
-    char *value;     /* scalar, or NULL for a list/map */
-    char **items;    /* list items */
+    char *value;  /* scalar, or NULL for a list/map */
+    char **items; /* list items */
     size_t n_items;
-    char *where;     /* "FILE:LINE:COL" or "--set" */
+    char *where; /* "FILE:LINE:COL" or "--set" */
 };
 
 struct sk_config {

@@ -14,30 +14,30 @@
 #include "engine/stream.h"
 
 struct sk_flow_config {
-    size_t max_flows;            /* flows held at once (default 65536) */
-    size_t memcap;               /* bytes for flows and their reassembly (default 512 MiB) */
-    size_t stream_depth;         /* bytes delivered per direction, 0 = unlimited (default 0) */
-    size_t max_queued_per_stream;/* out-of-order bytes held per direction (default 1 MiB) */
-    uint64_t timeout_new_us;     /* idle timeout before established (default 30 s) */
-    uint64_t timeout_est_us;     /* idle timeout once established (default 600 s) */
-    uint64_t timeout_closed_us;  /* after FIN/RST (default 10 s) */
-    uint64_t hash_seed;          /* 0 = pick a random seed */
+    size_t max_flows;             /* flows held at once (default 65536) */
+    size_t memcap;                /* bytes for flows and their reassembly (default 512 MiB) */
+    size_t stream_depth;          /* bytes delivered per direction, 0 = unlimited (default 0) */
+    size_t max_queued_per_stream; /* out-of-order bytes held per direction (default 1 MiB) */
+    uint64_t timeout_new_us;      /* idle timeout before established (default 30 s) */
+    uint64_t timeout_est_us;      /* idle timeout once established (default 600 s) */
+    uint64_t timeout_closed_us;   /* after FIN/RST (default 10 s) */
+    uint64_t hash_seed;           /* 0 = pick a random seed */
 };
 
 struct sk_flow_stats {
-    uint64_t flows_tcp;          /* TCP flows created */
-    uint64_t flows_active;       /* flows held now */
+    uint64_t flows_tcp;    /* TCP flows created */
+    uint64_t flows_active; /* flows held now */
     uint64_t flows_timed_out, flows_evicted;
     uint64_t midstream_pickups;
-    uint64_t reassembly_gaps;    /* gap notices */
+    uint64_t reassembly_gaps; /* gap notices */
     uint64_t reassembly_gap_bytes;
-    uint64_t retransmissions;    /* segments whose bytes were all delivered already */
-    uint64_t overlaps;           /* segments overlapping held or delivered bytes */
-    uint64_t overlaps_diff;      /* overlaps whose bytes differed from the kept ones */
-    uint64_t out_of_order;       /* segments held for later */
-    uint64_t depth_reached;      /* directions that hit stream_depth */
-    uint64_t memcap_hits;        /* times the memory cap refused or evicted */
-    uint64_t memuse, memuse_peak;/* bytes */
+    uint64_t retransmissions;     /* segments whose bytes were all delivered already */
+    uint64_t overlaps;            /* segments overlapping held or delivered bytes */
+    uint64_t overlaps_diff;       /* overlaps whose bytes differed from the kept ones */
+    uint64_t out_of_order;        /* segments held for later */
+    uint64_t depth_reached;       /* directions that hit stream_depth */
+    uint64_t memcap_hits;         /* times the memory cap refused or evicted */
+    uint64_t memuse, memuse_peak; /* bytes */
 };
 
 struct sk_flow_table;

@@ -87,27 +87,26 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: shrike [options] (-r PATH | -i IFACE) [BPF expression]\n"
-            "\n"
-            "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
-            "  -i IFACE             capture live from an interface\n"
-            "  -F FILE              read the BPF filter from FILE\n"
-            "  -l DIR               write logs to DIR (default: log-dir, else .)\n"
-            "  -c FILE              configuration file (YAML)\n"
-            "  -S FILE              load rules from FILE only (repeatable)\n"
-            "  -s FILE              load rules from FILE as well as the configured ones\n"
-            "  -T                   test the configuration and rules, then exit\n"
-            "  --set KEY=VALUE      override a configuration key (repeatable)\n"
-            "  --dump-streams DIR   write each flow's reassembled bytes to DIR\n"
-            "  --list-keywords      print the rule keywords\n"
-            "  --list-events        print the anomaly table\n"
-            "  --list-fields        print the rule buffers (fields)\n"
-            "  --list-config        print the configuration keys\n"
-            "  -q                   do not print the counters at exit\n"
-            "  -v                   more log output (repeat for debug)\n"
-            "  -V, --version        print the version\n"
-            "  -h, --help           this help\n");
+    fprintf(out, "usage: shrike [options] (-r PATH | -i IFACE) [BPF expression]\n"
+                 "\n"
+                 "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
+                 "  -i IFACE             capture live from an interface\n"
+                 "  -F FILE              read the BPF filter from FILE\n"
+                 "  -l DIR               write logs to DIR (default: log-dir, else .)\n"
+                 "  -c FILE              configuration file (YAML)\n"
+                 "  -S FILE              load rules from FILE only (repeatable)\n"
+                 "  -s FILE              load rules from FILE as well as the configured ones\n"
+                 "  -T                   test the configuration and rules, then exit\n"
+                 "  --set KEY=VALUE      override a configuration key (repeatable)\n"
+                 "  --dump-streams DIR   write each flow's reassembled bytes to DIR\n"
+                 "  --list-keywords      print the rule keywords\n"
+                 "  --list-events        print the anomaly table\n"
+                 "  --list-fields        print the rule buffers (fields)\n"
+                 "  --list-config        print the configuration keys\n"
+                 "  -q                   do not print the counters at exit\n"
+                 "  -v                   more log output (repeat for debug)\n"
+                 "  -V, --version        print the version\n"
+                 "  -h, --help           this help\n");
 }
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -343,14 +342,14 @@ struct loaded_rules {
     size_t files_failed;
 };
 
-static int load_rules(const struct options *o, const struct sk_config *cfg,
-                      struct loaded_rules *lr)
+static int load_rules(const struct options *o, const struct sk_config *cfg, struct loaded_rules *lr)
 {
-    const char *(*avars)[2] = collect_vars(cfg, "vars.address-groups", default_address_vars,
-                                           sizeof(default_address_vars) /
-                                               sizeof(default_address_vars[0]));
-    const char *(*pvars)[2] = collect_vars(cfg, "vars.port-groups", default_port_vars,
-                                           sizeof(default_port_vars) / sizeof(default_port_vars[0]));
+    const char *(*avars)[2] =
+        collect_vars(cfg, "vars.address-groups", default_address_vars,
+                     sizeof(default_address_vars) / sizeof(default_address_vars[0]));
+    const char *(*pvars)[2] =
+        collect_vars(cfg, "vars.port-groups", default_port_vars,
+                     sizeof(default_port_vars) / sizeof(default_port_vars[0]));
     char *class_file = config_relative(cfg, NULL, sk_config_str(cfg, "classification-file"));
     char *ref_file = config_relative(cfg, NULL, sk_config_str(cfg, "reference-config-file"));
     int rc = SK_E_NOMEM;
@@ -562,7 +561,8 @@ int main(int argc, char **argv)
         sk_error("%s", err);
         goto out;
     }
-    struct sk_worker_config wc = {.cfg = cfg, .detect = det, .outputs = outs, .dump_dir = o.dump_dir};
+    struct sk_worker_config wc = {
+        .cfg = cfg, .detect = det, .outputs = outs, .dump_dir = o.dump_dir};
     if ((rc = sk_worker_new(&w, &wc, err, sizeof(err))) < 0) {
         sk_error("%s", err);
         goto out;

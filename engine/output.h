@@ -32,9 +32,9 @@ struct sk_tx_record {
     char *helo;
     char *mail_from;
     struct sk_strlist rcpt_to;
-    char *last_reply;     /* "250 2.0.0 Ok: queued as ..." */
-    bool tls;             /* STARTTLS accepted in this session */
-    bool complete;        /* the message ended normally */
+    char *last_reply; /* "250 2.0.0 Ok: queued as ..." */
+    bool tls;         /* STARTTLS accepted in this session */
+    bool complete;    /* the message ended normally */
     /* email (from the MIME decoder) */
     bool has_email;
     char *email_from, *email_subject, *email_date, *email_message_id, *email_x_mailer;
@@ -42,8 +42,8 @@ struct sk_tx_record {
     char *body_md5, *subject_md5; /* lower-case hex */
     char *email_status;           /* "PARSE_DONE", ... */
     struct sk_strlist email_to, email_cc, received, url, attachment;
-    struct sk_strlist fuids;      /* file ids of the transaction's files, as strings */
-    struct sk_strlist anomalies;  /* anomaly names raised in the transaction */
+    struct sk_strlist fuids;     /* file ids of the transaction's files, as strings */
+    struct sk_strlist anomalies; /* anomaly names raised in the transaction */
 };
 
 /* Engine counters, printed at exit and written as an EVE stats record: name -> value in
@@ -54,8 +54,8 @@ struct sk_counter {
 };
 
 struct sk_output_config {
-    const char *log_dir;           /* folder for the log files (exists) */
-    size_t data_log_limit;         /* events.json: bytes of an smtp_data chunk logged */
+    const char *log_dir;   /* folder for the log files (exists) */
+    size_t data_log_limit; /* events.json: bytes of an smtp_data chunk logged */
     bool eve_smtp, eve_anomaly, eve_fileinfo, eve_flow, eve_stats, eve_alert_payload;
 };
 
@@ -83,9 +83,9 @@ struct sk_output_ops {
     void (*close)(void *state); /* flushes and frees */
 };
 
-extern const struct sk_output_ops sk_output_events; /* events.json */
-extern const struct sk_output_ops sk_output_eve;    /* eve.json */
-extern const struct sk_output_ops sk_output_fast;   /* fast.log */
-extern const struct sk_output_ops sk_output_smtplog;/* smtp.log */
+extern const struct sk_output_ops sk_output_events;  /* events.json */
+extern const struct sk_output_ops sk_output_eve;     /* eve.json */
+extern const struct sk_output_ops sk_output_fast;    /* fast.log */
+extern const struct sk_output_ops sk_output_smtplog; /* smtp.log */
 
 #endif

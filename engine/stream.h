@@ -12,11 +12,11 @@
 #include "engine/decode.h"
 
 enum sk_flow_end {
-    SK_FLOW_END_FIN = 0,   /* both sides closed */
-    SK_FLOW_END_RST,       /* reset */
-    SK_FLOW_END_TIMEOUT,   /* idle timeout */
-    SK_FLOW_END_EVICTED,   /* pushed out by the flow memory cap */
-    SK_FLOW_END_SHUTDOWN,  /* end of capture or engine stop */
+    SK_FLOW_END_FIN = 0,  /* both sides closed */
+    SK_FLOW_END_RST,      /* reset */
+    SK_FLOW_END_TIMEOUT,  /* idle timeout */
+    SK_FLOW_END_EVICTED,  /* pushed out by the flow memory cap */
+    SK_FLOW_END_SHUTDOWN, /* end of capture or engine stop */
 };
 
 enum sk_tcp_state {
@@ -32,8 +32,8 @@ enum sk_tcp_state {
  * open until close returns. orig is the side that sent the SYN, or, for a flow picked
  * up mid-stream, the side guessed to be the client (see docs/reassembly.md). */
 struct sk_flow {
-    uint64_t flow_id;   /* Suricata-style id: positive, < 2^53, stable for a given capture */
-    char uid[24];       /* Zeek-style uid, "C" + base62, stable for a given capture */
+    uint64_t flow_id; /* Suricata-style id: positive, < 2^53, stable for a given capture */
+    char uid[24];     /* Zeek-style uid, "C" + base62, stable for a given capture */
     struct sk_addr orig_h, resp_h;
     uint16_t orig_p, resp_p;
     uint8_t ip_proto;
@@ -42,9 +42,9 @@ struct sk_flow {
     uint64_t pkts_toserver, pkts_toclient;
     uint64_t bytes_toserver, bytes_toclient;
     enum sk_tcp_state state;
-    bool midstream;     /* no handshake seen */
-    uint64_t gaps;      /* gap notices delivered, both directions */
-    void *app;          /* the consumer's per-flow state; the consumer owns it */
+    bool midstream; /* no handshake seen */
+    uint64_t gaps;  /* gap notices delivered, both directions */
+    void *app;      /* the consumer's per-flow state; the consumer owns it */
 };
 
 /* The consumer of reassembled streams. Every callback is optional. Bytes are borrowed

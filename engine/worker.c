@@ -35,7 +35,7 @@ struct app_flow {
     void *parser;
     struct sk_txrec *txrec;
     struct sk_detect_flow *df;
-    uint64_t ts_us;            /* time of the packet being processed */
+    uint64_t ts_us; /* time of the packet being processed */
     uint32_t next_file_id;
     bool alerted;
 };
@@ -497,8 +497,7 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     if (wc->detect && (rc = sk_detect_thread_new(&w->det, wc->detect, on_alert, w)) < 0)
         goto out_free;
     if (wc->dump_dir && (rc = sk_dump_new(&w->dump, wc->dump_dir)) < 0) {
-        snprintf(errbuf, errlen, "cannot write streams to '%s': %s", wc->dump_dir,
-                 sk_strerror(rc));
+        snprintf(errbuf, errlen, "cannot write streams to '%s': %s", wc->dump_dir, sk_strerror(rc));
         goto out_free;
     }
     struct sk_stream_consumer consumer = {

@@ -29,7 +29,7 @@
     X(FAILED_PROTOCOL_CHANGE, "FAILED_PROTOCOL_CHANGE",                                            \
       "traffic after an accepted STARTTLS that is not TLS")                                        \
     X(INVALID_BDAT, "INVALID_BDAT", "a BDAT command whose size does not parse")                    \
-    X(TRUNCATED_LINE, "TRUNCATED_LINE", "a line cut by a gap or by the end of the flow")          \
+    X(TRUNCATED_LINE, "TRUNCATED_LINE", "a line cut by a gap or by the end of the flow")           \
     /* Suricata's MIME decoder events */                                                           \
     X(MIME_INVALID_BASE64, "MIME_INVALID_BASE64", "invalid base64 in a part")                      \
     X(MIME_INVALID_QP, "MIME_INVALID_QP", "invalid quoted-printable in a part")                    \

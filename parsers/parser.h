@@ -52,14 +52,14 @@ enum sk_tx_end {
 
 /* The finished file of an SK_EV_FILE event. */
 struct sk_file_info {
-    uint32_t file_id;        /* per flow, from 1, in order of appearance */
-    struct sk_str name;      /* may be empty for a body part */
-    uint64_t size;           /* decoded bytes */
-    bool hashed;             /* md5/sha1/sha256 are valid */
+    uint32_t file_id;   /* per flow, from 1, in order of appearance */
+    struct sk_str name; /* may be empty for a body part */
+    uint64_t size;      /* decoded bytes */
+    bool hashed;        /* md5/sha1/sha256 are valid */
     uint8_t md5[16], sha1[20], sha256[32];
     enum sk_file_state state;
     bool gaps;
-    bool stored;             /* written by filestore */
+    bool stored; /* written by filestore */
     struct sk_str stored_path;
 };
 

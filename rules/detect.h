@@ -21,15 +21,15 @@ struct sk_alert {
     const struct sk_rule *rule;
     const struct sk_flow *flow;
     uint64_t ts_us;
-    uint64_t tx_id;  /* SK_TX_NONE for stream (tcp) rules */
-    bool to_server;  /* direction of the data that completed the match */
+    uint64_t tx_id; /* SK_TX_NONE for stream (tcp) rules */
+    bool to_server; /* direction of the data that completed the match */
 };
 
 struct sk_detect_config {
-    size_t stream_window;   /* bytes of a stream buffer kept for positional/relative checks
-                             * and pcre (default 64 KiB) */
+    size_t stream_window; /* bytes of a stream buffer kept for positional/relative checks
+                           * and pcre (default 64 KiB) */
     uint32_t pcre_match_limit;
-    const char *cache_dir;  /* NULL: no Hyperscan database cache */
+    const char *cache_dir; /* NULL: no Hyperscan database cache */
 };
 
 struct sk_detect_stats {
@@ -57,8 +57,8 @@ void sk_detect_thread_free(struct sk_detect_thread *t);
 int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,
                        const struct sk_flow *f);
 /* An application-layer event of the flow (parser.h), in the order the parser raised it. */
-void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df,
-                     const struct sk_flow *f, const struct sk_event *ev, uint64_t ts_us);
+void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, const struct sk_flow *f,
+                     const struct sk_event *ev, uint64_t ts_us);
 /* Reassembled bytes of the flow (for tcp rules and legacy rules on the stream). */
 void sk_detect_stream(struct sk_detect_thread *t, struct sk_detect_flow *df,
                       const struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,

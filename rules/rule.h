@@ -70,19 +70,19 @@ struct sk_content {
     bool negated;
     bool nocase;
     bool startswith, endswith;
-    int32_t offset, depth;     /* absolute */
-    int32_t distance, within;  /* relative to the previous match in the group */
-    bool fast_pattern;         /* fast_pattern given */
-    bool fast_pattern_only;    /* fast_pattern:only */
+    int32_t offset, depth;               /* absolute */
+    int32_t distance, within;            /* relative to the previous match in the group */
+    bool fast_pattern;                   /* fast_pattern given */
+    bool fast_pattern_only;              /* fast_pattern:only */
     int32_t fp_chop_offset, fp_chop_len; /* fast_pattern:o,l; SK_MOD_UNSET when absent */
 };
 
 struct sk_pcre {
-    char *pattern;       /* the regex text between the slashes */
-    uint32_t options;    /* PCRE2 compile options from the flags (i s m x A E G U) */
-    bool relative;       /* R */
+    char *pattern;    /* the regex text between the slashes */
+    uint32_t options; /* PCRE2 compile options from the flags (i s m x A E G U) */
+    bool relative;    /* R */
     bool negated;
-    void *code;          /* pcre2_code_8 *, compiled at parse time (validates the regex) */
+    void *code; /* pcre2_code_8 *, compiled at parse time (validates the regex) */
 };
 
 struct sk_isdataat {
@@ -90,8 +90,15 @@ struct sk_isdataat {
     bool relative, negated;
 };
 
-enum sk_numop { SK_NUM_EQ = 0, SK_NUM_LT, SK_NUM_LE, SK_NUM_GT, SK_NUM_GE, SK_NUM_NE,
-                SK_NUM_RANGE /* a < x < b, Suricata's a-b */ };
+enum sk_numop {
+    SK_NUM_EQ = 0,
+    SK_NUM_LT,
+    SK_NUM_LE,
+    SK_NUM_GT,
+    SK_NUM_GE,
+    SK_NUM_NE,
+    SK_NUM_RANGE /* a < x < b, Suricata's a-b */
+};
 struct sk_numcmp {
     enum sk_numop op;
     uint64_t a, b;
@@ -101,8 +108,8 @@ enum sk_match_kind {
     SK_MATCH_CONTENT = 0,
     SK_MATCH_PCRE,
     SK_MATCH_ISDATAAT,
-    SK_MATCH_BSIZE,   /* size of the buffer instance: u.num */
-    SK_MATCH_NUMBER,  /* numeric fields (smtp.reply_code): u.num */
+    SK_MATCH_BSIZE,  /* size of the buffer instance: u.num */
+    SK_MATCH_NUMBER, /* numeric fields (smtp.reply_code): u.num */
 };
 
 struct sk_match {
@@ -135,20 +142,36 @@ struct sk_buffer_group {
 #define SK_FLOW_NO_STREAM       0x20u
 #define SK_FLOW_STATELESS       0x40u
 
-enum sk_flowbit_cmd { SK_FLOWBIT_SET = 0, SK_FLOWBIT_UNSET, SK_FLOWBIT_TOGGLE, SK_FLOWBIT_ISSET,
-                      SK_FLOWBIT_ISNOTSET, SK_FLOWBIT_NOALERT };
+enum sk_flowbit_cmd {
+    SK_FLOWBIT_SET = 0,
+    SK_FLOWBIT_UNSET,
+    SK_FLOWBIT_TOGGLE,
+    SK_FLOWBIT_ISSET,
+    SK_FLOWBIT_ISNOTSET,
+    SK_FLOWBIT_NOALERT
+};
 struct sk_flowbit {
     enum sk_flowbit_cmd cmd;
     size_t n_names;
-    uint32_t *ids;       /* flowbit ids, interned per rule set; `a|b` is an OR for isset,
-                          * `a&b` an AND (and_names=true) */
+    uint32_t *ids; /* flowbit ids, interned per rule set; `a|b` is an OR for isset,
+                    * `a&b` an AND (and_names=true) */
     bool and_names;
 };
 
-enum sk_thresh_type { SK_THRESH_NONE = 0, SK_THRESH_LIMIT, SK_THRESH_THRESHOLD, SK_THRESH_BOTH,
-                      SK_THRESH_DETECTION_FILTER };
-enum sk_thresh_track { SK_TRACK_BY_SRC = 0, SK_TRACK_BY_DST, SK_TRACK_BY_RULE, SK_TRACK_BY_FLOW,
-                       SK_TRACK_BY_BOTH };
+enum sk_thresh_type {
+    SK_THRESH_NONE = 0,
+    SK_THRESH_LIMIT,
+    SK_THRESH_THRESHOLD,
+    SK_THRESH_BOTH,
+    SK_THRESH_DETECTION_FILTER
+};
+enum sk_thresh_track {
+    SK_TRACK_BY_SRC = 0,
+    SK_TRACK_BY_DST,
+    SK_TRACK_BY_RULE,
+    SK_TRACK_BY_FLOW,
+    SK_TRACK_BY_BOTH
+};
 struct sk_threshold {
     enum sk_thresh_type type;
     enum sk_thresh_track track;
@@ -159,31 +182,31 @@ struct sk_threshold {
 struct sk_reference {
     char *system; /* "url", "cve", ... */
     char *id;
-    char *url;    /* resolved prefix from reference.config + id, or NULL */
+    char *url; /* resolved prefix from reference.config + id, or NULL */
 };
 
 struct sk_rule {
     /* where it came from, for diagnostics */
     char *file;
     unsigned line;
-    char *text;          /* the whole rule as written (continuations joined) */
+    char *text; /* the whole rule as written (continuations joined) */
 
     enum sk_rule_action action;
     enum sk_rule_proto proto;
     struct sk_addr_set src, dst;
     struct sk_port_set sport, dport;
-    bool bidirectional;  /* <> */
+    bool bidirectional; /* <> */
 
     uint32_t gid, sid, rev;
     char *msg;
-    char *classtype;     /* short name, or NULL */
-    char *class_desc;    /* description from classification.config, or NULL */
-    int priority;        /* priority: keyword, else the classtype's, else 3 */
+    char *classtype;  /* short name, or NULL */
+    char *class_desc; /* description from classification.config, or NULL */
+    int priority;     /* priority: keyword, else the classtype's, else 3 */
     size_t n_metadata;
-    char **metadata;     /* "key value" strings as written */
+    char **metadata; /* "key value" strings as written */
     size_t n_references;
     struct sk_reference *references;
-    char *target;        /* "src_ip" / "dest_ip" or NULL */
+    char *target; /* "src_ip" / "dest_ip" or NULL */
 
     unsigned flow_flags; /* SK_FLOW_* */
     size_t n_flowbits;

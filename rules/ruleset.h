@@ -42,7 +42,7 @@ struct sk_ruleset_stats {
     struct {
         const char *reason;
         size_t count;
-    } *reasons;
+    } * reasons;
 };
 
 struct sk_ruleset;
