@@ -14,35 +14,45 @@
 #include "engine/stream.h"
 
 struct sk_flow_config {
-    size_t max_flows;            /* flows held at once (default 65536) */
-    size_t memcap;               /* bytes for flows and their reassembly (default 512 MiB) */
-    size_t stream_depth;         /* bytes delivered per direction, 0 = unlimited (default 0) */
-    size_t max_queued_per_stream;/* out-of-order bytes held per direction (default 1 MiB) */
-    uint64_t timeout_new_us;     /* idle timeout before established (default 30 s) */
-    uint64_t timeout_est_us;     /* idle timeout once established (default 600 s) */
-    uint64_t timeout_closed_us;  /* after FIN/RST (default 10 s) */
-    uint64_t hash_seed;          /* 0 = pick a random seed */
+    size_t max_flows;             /* flows held at once (default 65536) */
+    size_t memcap;                /* bytes for flows and their reassembly (default 512 MiB) */
+    size_t stream_depth;          /* bytes delivered per direction, 0 = unlimited (default 0) */
+    size_t max_queued_per_stream; /* out-of-order bytes held per direction (default 1 MiB) */
+    uint64_t timeout_new_us;      /* idle timeout before established (default 30 s) */
+    uint64_t timeout_est_us;      /* idle timeout once established (default 600 s) */
+    uint64_t timeout_closed_us;   /* after FIN/RST (default 10 s) */
+    uint64_t hash_seed;           /* 0 = pick a random seed */
 };
 
 struct sk_flow_stats {
-    uint64_t flows_tcp;          /* TCP flows created */
-    uint64_t flows_active;       /* flows held now */
+    uint64_t flows_tcp;    /* TCP flows created */
+    uint64_t flows_active; /* flows held now */
     uint64_t flows_timed_out, flows_evicted;
     uint64_t midstream_pickups;
-    uint64_t reassembly_gaps;    /* gap notices */
+    uint64_t reassembly_gaps; /* gap notices */
     uint64_t reassembly_gap_bytes;
-    uint64_t retransmissions;    /* segments whose bytes were all delivered already */
-    uint64_t overlaps;           /* segments overlapping held or delivered bytes */
-    uint64_t overlaps_diff;      /* overlaps whose bytes differed from the kept ones */
-    uint64_t out_of_order;       /* segments held for later */
-    uint64_t depth_reached;      /* directions that hit stream_depth */
-    uint64_t memcap_hits;        /* times the memory cap refused or evicted */
-    uint64_t memuse, memuse_peak;/* bytes */
+    uint64_t retransmissions;     /* segments whose bytes were all delivered already */
+    uint64_t overlaps;            /* segments overlapping held or delivered bytes */
+    uint64_t overlaps_diff;       /* overlaps whose bytes differed from the kept ones */
+    uint64_t out_of_order;        /* segments held for later */
+    uint64_t depth_reached;       /* directions that hit stream_depth */
+    uint64_t memcap_hits;         /* times the memory cap refused or evicted */
+    uint64_t memuse, memuse_peak; /* bytes */
 };
 
 struct sk_flow_table;
 
-/* cfg may be NULL for the defaults; consumer is copied. Caller frees with
+/* Fills cfg with the defaults above, for a caller that overrides a few of them. */
+void sk_flow_config_defaults(struct sk_flow_config *cfg);
+
+/* The symmetric, seeded hash of pkt's flow key (addresses, ports, protocol, VLAN ids):
+ * the same for both directions. SipHash-2-4 keyed from seed, so traffic cannot aim at a
+ * bucket without knowing the seed. Usable to assign flows to workers. Thread safe. */
+uint64_t sk_flow_hash(const struct sk_packet *pkt, uint64_t seed);
+
+/* cfg may be NULL for the defaults; in a given cfg, a zero max_flows, memcap or timeout
+ * means its default, a zero hash_seed a random seed (getrandom()), a zero
+ * max_queued_per_stream holds nothing out of order. consumer is copied. Caller frees with
  * sk_flow_table_free(), which closes every flow (SK_FLOW_END_SHUTDOWN) first. */
 int sk_flow_table_new(struct sk_flow_table **out, const struct sk_flow_config *cfg,
                       const struct sk_stream_consumer *consumer);
