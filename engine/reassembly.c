@@ -91,8 +91,9 @@ static void depth_hit(struct sk_reasm *r, const struct sk_reasm_ctx *ctx)
     sk_reasm_release(r, ctx->stats);
 }
 
-/* Hands len bytes at next_seq to the consumer, clipped at stream_depth. The caller
- * advances next_seq; the stream offset counts every byte, delivered or not. */
+/* Hands len bytes at next_seq to the consumer, clipped at stream_depth; the depth counts
+ * as reached when a byte beyond it comes. The caller advances next_seq; the stream
+ * offset counts every byte, delivered or lost. */
 static void deliver(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct sk_flow *f,
                     bool is_orig, const uint8_t *buf, size_t len, uint64_t ts_us)
 {
@@ -100,7 +101,7 @@ static void deliver(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct s
         return;
     size_t n = len;
     bool hit = false;
-    if (ctx->stream_depth && r->offset + len >= ctx->stream_depth) {
+    if (ctx->stream_depth && r->offset + len > ctx->stream_depth) {
         n = (size_t)(ctx->stream_depth - r->offset);
         hit = true;
     }
@@ -118,7 +119,7 @@ static void report_gap(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struc
         return;
     uint64_t n = len;
     bool hit = false;
-    if (ctx->stream_depth && r->offset + len >= ctx->stream_depth) {
+    if (ctx->stream_depth && r->offset + len > ctx->stream_depth) {
         n = ctx->stream_depth - r->offset;
         hit = true;
     }

@@ -364,8 +364,14 @@ static void test_reassembly_stream_depth(void **state)
     send_pkt(&fx, true, CISN + 7, ACK, "bbbbbb", 6);
     send_pkt(&fx, true, CISN + 13, ACK, "cccccc", 6);
     send_pkt(&fx, true, CISN + 25, ACK, "eeeeee", 6); /* beyond the depth, out of order */
+    assert_int_equal(fx_stats(&fx)->out_of_order, 0);
     send_pkt(&fx, false, SISN + 1, ACK, "0123456789", 10);
     assert_string_equal(fx.rec.data[0], "aaaaaabbbb");
+    assert_string_equal(fx.rec.data[1], "0123456789");
+    /* Exactly the depth is not over it; the next byte is. */
+    assert_int_equal(fx_stats(&fx)->depth_reached, 1);
+    send_pkt(&fx, false, SISN + 11, ACK, "x", 1);
+    send_pkt(&fx, false, SISN + 12, ACK, "y", 1);
     assert_string_equal(fx.rec.data[1], "0123456789");
     assert_int_equal(fx_stats(&fx)->depth_reached, 2);
     fx_done(&fx);
