@@ -13,6 +13,7 @@
 
 #include "engine/error.h"
 #include "engine/flow.h"
+#include "engine/reassembly.h"
 
 /* What the consumer saw: each direction's bytes with '?' for every gap byte, and the
  * sequence of calls as text ("O d0:5 g1:3 C0"). */
@@ -450,6 +451,68 @@ static void test_reassembly_memcap_gives_up_the_hole(void **state)
     assert_string_equal(fx.rec.data[0], "????x???????????z");
 }
 
+/* xorshift32: a fixed sequence, so a failure replays. */
+static uint32_t rnd(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static void test_reassembly_random_overlapping_segments(void **state)
+{
+    (void)state;
+    char msg[600];
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (char)('a' + rnd(&x) % 26);
+    for (int round = 0; round < 200; round++) {
+        struct fixture fx;
+        fx_init(&fx, NULL);
+        uint32_t isn = rnd(&x);
+        handshake(&fx, isn, SISN);
+        /* Random slices (overlapping, duplicated, any order), then every byte once more
+         * in order so nothing is missing. */
+        for (int k = 0; k < 40; k++) {
+            size_t off = rnd(&x) % sizeof(msg);
+            size_t len = 1 + rnd(&x) % 80;
+            if (off + len > sizeof(msg))
+                len = sizeof(msg) - off;
+            send_pkt(&fx, true, isn + 1 + (uint32_t)off, ACK, msg + off, len);
+        }
+        for (size_t off = 0; off < sizeof(msg); off += 100)
+            send_pkt(&fx, true, isn + 1 + (uint32_t)off, ACK, msg + off, 100);
+        assert_int_equal(fx.rec.len[0], sizeof(msg));
+        assert_memory_equal(fx.rec.data[0], msg, sizeof(msg));
+        assert_int_equal(fx_stats(&fx)->overlaps_diff, 0);
+        fx_done(&fx);
+        assert_int_equal(fx.rec.len[0], sizeof(msg));
+    }
+}
+
+static void test_reassembly_segment_count_bound(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    fx_init(&fx, NULL);
+    handshake(&fx, CISN, SISN);
+    /* One-byte segments every other byte: each is held, until there are too many. */
+    static char want[2 * 1100 + 1];
+    for (int i = 0; i < 1100; i++)
+        send_pkt(&fx, true, CISN + 2 + 2 * (uint32_t)i, ACK, "x", 1);
+    size_t n = fx.rec.len[0];
+    assert_true(n > 0);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (i % 2) ? 'x' : '?';
+    want[n] = '\0';
+    assert_string_equal(fx.rec.data[0], want);
+    /* Each segment over the bound gives up the oldest hole only. */
+    assert_int_equal(fx.rec.len[0], 2 * (1100 - SK_REASM_MAX_SEGS));
+    fx_done(&fx);
+    assert_int_equal(fx.rec.len[0], 2 * 1100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +528,8 @@ int main(void)
         cmocka_unit_test(test_reassembly_hold_limit_gives_up_the_hole),
         cmocka_unit_test(test_reassembly_memuse_returns_to_zero),
         cmocka_unit_test(test_reassembly_memcap_gives_up_the_hole),
+        cmocka_unit_test(test_reassembly_random_overlapping_segments),
+        cmocka_unit_test(test_reassembly_segment_count_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
