@@ -53,7 +53,8 @@ uint64_t sk_flow_hash(const struct sk_packet *pkt, uint64_t seed);
 /* cfg may be NULL for the defaults; in a given cfg, a zero max_flows, memcap or timeout
  * means its default, a zero hash_seed a random seed (getrandom()), a zero
  * max_queued_per_stream holds nothing out of order. consumer is copied. Caller frees with
- * sk_flow_table_free(), which closes every flow (SK_FLOW_END_SHUTDOWN) first. */
+ * sk_flow_table_free(), which closes every flow (SK_FLOW_END_SHUTDOWN) first. Returns 0,
+ * SK_E_NOMEM, or SK_E_IO when no random seed can be had. */
 int sk_flow_table_new(struct sk_flow_table **out, const struct sk_flow_config *cfg,
                       const struct sk_stream_consumer *consumer);
 
