@@ -44,6 +44,8 @@ struct flow_node {
     uint32_t gen;     /* flows before this one on the same tuple in this table */
     int list;
     bool fin[2];
+    bool have_isn;            /* the originator's SYN was seen */
+    uint32_t isn;             /* its sequence number */
     enum sk_flow_end end_why; /* FIN or RST once closed */
     struct sk_reasm dir[2];   /* [0] orig to resp, [1] resp to orig */
 };
@@ -362,6 +364,8 @@ static int flow_create(struct sk_flow_table *t, const struct sk_packet *pkt, uin
     bool from_orig;
     if (syn && !ack) {
         from_orig = true;
+        n->have_isn = true;
+        n->isn = pkt->seq;
     } else if (syn && ack) {
         from_orig = false; /* the SYN was missed; its receiver answers */
         n->f.midstream = true;
@@ -469,6 +473,16 @@ static bool update_state(struct flow_node *n, const struct sk_packet *pkt, bool 
         }
     }
     return true;
+}
+
+/* A SYN (without ACK) on a known tuple starts a new connection unless it repeats the
+ * originator's SYN: the old flow is closed, or it was abandoned without a close we saw
+ * (port reuse). Keeping the old flow would discard the new stream as out of window. */
+static bool is_reuse(const struct flow_node *n, const struct sk_packet *pkt, bool from_orig)
+{
+    if (n->f.state == SK_TCP_CLOSED)
+        return true;
+    return !(from_orig && n->have_isn && pkt->seq == n->isn);
 }
 
 /* ---- public ---- */
@@ -579,9 +593,9 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
     struct flow_node *n = lookup(t, pkt, hash, &from_orig);
     bool syn_only = (pkt->tcp_flags & (SK_TCP_SYN | SK_TCP_ACK | SK_TCP_RST)) == SK_TCP_SYN;
     uint32_t gen = 0;
-    if (n && n->f.state == SK_TCP_CLOSED && syn_only) {
+    if (n && syn_only && is_reuse(n, pkt, from_orig)) {
         gen = n->gen + 1;
-        end_flow(t, n, n->end_why, pkt->ts_us);
+        end_flow(t, n, n->f.state == SK_TCP_CLOSED ? n->end_why : SK_FLOW_END_TIMEOUT, pkt->ts_us);
         n = NULL;
     }
     if (!n) {

@@ -454,6 +454,37 @@ static void test_flow_new_syn_after_close_is_a_new_flow(void **state)
     sk_flow_table_free(fx.t);
 }
 
+static void test_flow_port_reuse_without_close_is_a_new_flow(void **state)
+{
+    (void)state;
+    struct sk_flow_config cfg;
+    sk_flow_config_defaults(&cfg);
+    cfg.hash_seed = 21;
+    struct fixture fx;
+    fx_init(&fx, &cfg);
+    /* A retransmitted SYN (same ISN) is the same flow. */
+    feed(&fx, mk(4, 1, true, SK_TCP_SYN, 100, SEC));
+    feed(&fx, mk(4, 1, true, SK_TCP_SYN, 100, 2 * SEC));
+    assert_int_equal(fx.rec.n, 1);
+    feed(&fx, mk(4, 1, false, SK_TCP_SYN | SK_TCP_ACK, 900, 2 * SEC + 1));
+    feed(&fx, mk(4, 1, true, SK_TCP_ACK, 101, 2 * SEC + 2));
+    assert_int_equal(fx.rec.s[0].live->state, SK_TCP_ESTABLISHED);
+    /* No FIN or RST was seen; a SYN with another ISN is a new connection. */
+    feed(&fx, mk(4, 1, true, SK_TCP_SYN, 555555, 3 * SEC));
+    assert_int_equal(fx.rec.n, 2);
+    assert_true(fx.rec.s[0].closed);
+    assert_int_equal(fx.rec.s[0].why, SK_FLOW_END_TIMEOUT);
+    assert_false(fx.rec.s[1].midstream);
+    assert_string_not_equal(fx.rec.s[0].uid, fx.rec.s[1].uid);
+    /* A SYN on a mid-stream flow (no ISN known) is a new connection too. */
+    feed(&fx, mk(4, 2, true, SK_TCP_ACK, 5, 4 * SEC));
+    feed(&fx, mk(4, 2, true, SK_TCP_SYN, 7, 5 * SEC));
+    assert_int_equal(fx.rec.n, 4);
+    assert_true(fx.rec.s[2].midstream);
+    assert_false(fx.rec.s[3].midstream);
+    sk_flow_table_free(fx.t);
+}
+
 static void test_flow_ignores_non_tcp(void **state)
 {
     (void)state;
@@ -482,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_flow_evicts_lru_at_max_flows),
         cmocka_unit_test(test_flow_evicts_lru_at_memcap),
         cmocka_unit_test(test_flow_new_syn_after_close_is_a_new_flow),
+        cmocka_unit_test(test_flow_port_reuse_without_close_is_a_new_flow),
         cmocka_unit_test(test_flow_ignores_non_tcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,7 +43,7 @@ static void rec_open(void *ctx, struct sk_flow *f, uint64_t ts)
 {
     struct rec *r = ctx;
     r->opens++;
-    logf_(r, "O");
+    logf_(r, r->loglen ? " O" : "O");
     (void)ts;
 }
 
@@ -451,6 +451,21 @@ static void test_reassembly_memcap_gives_up_the_hole(void **state)
     assert_string_equal(fx.rec.data[0], "????x???????????z");
 }
 
+static void test_reassembly_port_reuse_delivers_the_new_stream(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    fx_init(&fx, NULL);
+    handshake(&fx, CISN, SISN);
+    send_pkt(&fx, true, CISN + 1, ACK, "QUIT\r\n", 6);
+    /* The close was not captured; the client port is reused with a new ISN. */
+    handshake(&fx, 3000000000u, 77);
+    send_pkt(&fx, true, 3000000001u, ACK, "EHLO again\r\n", 12);
+    assert_string_equal(fx.rec.data[0], "QUIT\r\nEHLO again\r\n");
+    assert_string_equal(fx.rec.log, "O d0:6 C2 O d0:12");
+    fx_done(&fx);
+}
+
 /* xorshift32: a fixed sequence, so a failure replays. */
 static uint32_t rnd(uint32_t *x)
 {
@@ -528,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_reassembly_hold_limit_gives_up_the_hole),
         cmocka_unit_test(test_reassembly_memuse_returns_to_zero),
         cmocka_unit_test(test_reassembly_memcap_gives_up_the_hole),
+        cmocka_unit_test(test_reassembly_port_reuse_delivers_the_new_stream),
         cmocka_unit_test(test_reassembly_random_overlapping_segments),
         cmocka_unit_test(test_reassembly_segment_count_bound),
     };
