@@ -485,6 +485,139 @@ static void test_flow_port_reuse_without_close_is_a_new_flow(void **state)
     sk_flow_table_free(fx.t);
 }
 
+/* Checks the consumer contract on arbitrary traffic: data and gaps only between open and
+ * close, and every open flow closed once. */
+struct stress {
+    int opens, closes, open_now;
+    uint64_t bytes, gap_bytes;
+};
+
+static char stress_marker;
+
+static void stress_open(void *ctx, struct sk_flow *f, uint64_t ts)
+{
+    struct stress *st = ctx;
+    assert_null(f->app);
+    f->app = &stress_marker;
+    st->opens++;
+    st->open_now++;
+    (void)ts;
+}
+
+static void stress_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,
+                        uint64_t ts)
+{
+    struct stress *st = ctx;
+    assert_ptr_equal(f->app, &stress_marker);
+    assert_true(len > 0);
+    /* Servers (port 25) send 'r', clients 'o', whichever side is the originator. */
+    uint16_t sender_port = is_orig ? f->orig_p : f->resp_p;
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(buf[i], sender_port == 25 ? 'r' : 'o');
+    st->bytes += len;
+    (void)ts;
+}
+
+static void stress_gap(void *ctx, struct sk_flow *f, bool is_orig, uint64_t len, uint64_t ts)
+{
+    struct stress *st = ctx;
+    assert_ptr_equal(f->app, &stress_marker);
+    assert_true(len > 0);
+    st->gap_bytes += len;
+    (void)is_orig;
+    (void)ts;
+}
+
+static void stress_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint64_t ts)
+{
+    struct stress *st = ctx;
+    assert_ptr_equal(f->app, &stress_marker);
+    f->app = NULL;
+    st->closes++;
+    st->open_now--;
+    (void)why;
+    (void)ts;
+}
+
+static uint32_t rnd(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static void test_flow_random_traffic_keeps_the_contract(void **state)
+{
+    (void)state;
+    static const uint8_t flag_sets[] = {
+        SK_TCP_SYN,
+        SK_TCP_SYN | SK_TCP_ACK,
+        SK_TCP_ACK,
+        SK_TCP_ACK | SK_TCP_PSH,
+        SK_TCP_ACK,
+        SK_TCP_ACK | SK_TCP_PSH,
+        SK_TCP_FIN | SK_TCP_ACK,
+        SK_TCP_RST,
+    };
+    static uint8_t orig_bytes[1500], resp_bytes[1500];
+    memset(orig_bytes, 'o', sizeof(orig_bytes));
+    memset(resp_bytes, 'r', sizeof(resp_bytes));
+    for (int round = 0; round < 4; round++) {
+        struct sk_flow_config cfg;
+        sk_flow_config_defaults(&cfg);
+        cfg.hash_seed = (uint64_t)round + 1;
+        cfg.max_flows = 16;
+        cfg.memcap = 8192; /* small enough that held segments are refused too */
+        cfg.max_queued_per_stream = (size_t)round * 700;
+        cfg.stream_depth = round == 2 ? 3000 : 0;
+        cfg.timeout_new_us = 2 * SEC;
+        cfg.timeout_est_us = 5 * SEC;
+        cfg.timeout_closed_us = 1 * SEC;
+        struct stress st = {0};
+        struct sk_stream_consumer c = {.ctx = &st,
+                                       .open = stress_open,
+                                       .data = stress_data,
+                                       .gap = stress_gap,
+                                       .close = stress_close};
+        struct sk_flow_table *t;
+        assert_int_equal(sk_flow_table_new(&t, &cfg, &c), 0);
+        uint32_t x = 0x9e3779b9u + (uint32_t)round;
+        uint64_t ts = SEC;
+        uint32_t base[24][2];
+        for (int i = 0; i < 24; i++) {
+            base[i][0] = rnd(&x);
+            base[i][1] = rnd(&x);
+        }
+        for (int i = 0; i < 20000; i++) {
+            int client = (int)(rnd(&x) % 24);
+            bool c2s = rnd(&x) & 1;
+            uint8_t flags = flag_sets[rnd(&x) % sizeof(flag_sets)];
+            ts += rnd(&x) % (SEC / 4);
+            uint32_t seq = base[client][c2s ? 0 : 1] + rnd(&x) % 6000 - 1000;
+            struct sk_packet p = mk(client % 2 ? 4 : 6, client, c2s, flags, seq, ts);
+            size_t len = (flags & SK_TCP_RST) ? 0 : rnd(&x) % 1400;
+            p.payload = c2s ? orig_bytes : resp_bytes;
+            p.payload_len = len;
+            assert_int_equal(sk_flow_table_packet(t, &p), 0);
+            assert_true(sk_flow_table_stats(t)->memuse <= cfg.memcap);
+            assert_true(sk_flow_table_stats(t)->flows_active <= cfg.max_flows);
+        }
+        sk_flow_table_flush(t);
+        const struct sk_flow_stats *fs = sk_flow_table_stats(t);
+        assert_int_equal(fs->memuse, 0);
+        assert_int_equal(fs->flows_active, 0);
+        assert_int_equal(st.opens, st.closes);
+        assert_int_equal(st.open_now, 0);
+        assert_int_equal((uint64_t)st.opens, fs->flows_tcp);
+        assert_int_equal(st.gap_bytes, fs->reassembly_gap_bytes);
+        assert_true(st.bytes > 0);
+        assert_true(fs->flows_evicted > 0 && fs->flows_timed_out > 0);
+        assert_true(fs->reassembly_gaps > 0 && fs->overlaps > 0 && fs->retransmissions > 0);
+        sk_flow_table_free(t);
+    }
+}
+
 static void test_flow_ignores_non_tcp(void **state)
 {
     (void)state;
@@ -514,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_flow_evicts_lru_at_memcap),
         cmocka_unit_test(test_flow_new_syn_after_close_is_a_new_flow),
         cmocka_unit_test(test_flow_port_reuse_without_close_is_a_new_flow),
+        cmocka_unit_test(test_flow_random_traffic_keeps_the_contract),
         cmocka_unit_test(test_flow_ignores_non_tcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
