@@ -6,6 +6,7 @@
  * come from a fixed-key hash, never from the seed: a capture always gives the same ids. */
 #include "engine/flow.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -581,7 +582,7 @@ void sk_flow_table_expire(struct sk_flow_table *t, uint64_t now_us)
 
 int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
 {
-    if (pkt->ip_proto != 6)
+    if (pkt->ip_proto != IPPROTO_TCP)
         return 0;
     /* The clock never runs backwards, so the idle lists stay in time order. */
     if (pkt->ts_us > t->now)

@@ -40,6 +40,24 @@ struct sk_flow_stats {
     uint64_t memuse, memuse_peak; /* bytes */
 };
 
+/* The counters as printed (stats output, docs/reassembly.md), each with its field of
+ * struct sk_flow_stats: X(name, field). */
+#define SK_FLOW_COUNTERS(X)                                                                        \
+    X("flows", flows_tcp)                                                                          \
+    X("flows.active", flows_active)                                                                \
+    X("flows.timed_out", flows_timed_out)                                                          \
+    X("flows.evicted", flows_evicted)                                                              \
+    X("tcp.midstream", midstream_pickups)                                                          \
+    X("tcp.reassembly_gaps", reassembly_gaps)                                                      \
+    X("tcp.reassembly_gap_bytes", reassembly_gap_bytes)                                            \
+    X("tcp.retransmissions", retransmissions)                                                      \
+    X("tcp.overlaps", overlaps)                                                                    \
+    X("tcp.overlaps_diff", overlaps_diff)                                                          \
+    X("tcp.out_of_order", out_of_order)                                                            \
+    X("tcp.depth_reached", depth_reached)                                                          \
+    X("memcap_hits", memcap_hits)                                                                  \
+    X("flow.memuse_peak", memuse_peak)
+
 struct sk_flow_table;
 
 /* Fills cfg with the defaults above, for a caller that overrides a few of them. */

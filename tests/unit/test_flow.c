@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -632,6 +633,44 @@ static void test_flow_ignores_non_tcp(void **state)
     sk_flow_table_free(NULL);
 }
 
+/* Every printed counter name is unique and has an entry in docs/reassembly.md. */
+static void test_flow_counters_are_documented(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+#define NAME(n, field) n,
+        SK_FLOW_COUNTERS(NAME)
+#undef NAME
+    };
+    const char *srcdir = getenv("srcdir");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/docs/reassembly.md", srcdir ? srcdir : "..");
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char doc[65536];
+    size_t n = fread(doc, 1, sizeof(doc) - 1, fp);
+    doc[n] = '\0';
+    fclose(fp);
+    size_t count = sizeof(names) / sizeof(names[0]);
+    assert_int_equal(count, 14);
+    for (size_t i = 0; i < count; i++) {
+        char cell[128];
+        snprintf(cell, sizeof(cell), "| `%s` |", names[i]);
+        if (!strstr(doc, cell))
+            fail_msg("counter '%s' is not in docs/reassembly.md", names[i]);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(names[i], names[j]);
+    }
+    /* The X-macro reaches every field it names. */
+    struct sk_flow_stats st;
+    memset(&st, 0, sizeof(st));
+    uint64_t sum = 0;
+#define ADD(n, field) sum += ++st.field;
+    SK_FLOW_COUNTERS(ADD)
+#undef ADD
+    assert_int_equal(sum, count);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_flow_port_reuse_without_close_is_a_new_flow),
         cmocka_unit_test(test_flow_random_traffic_keeps_the_contract),
         cmocka_unit_test(test_flow_ignores_non_tcp),
+        cmocka_unit_test(test_flow_counters_are_documented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
