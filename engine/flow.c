@@ -46,6 +46,9 @@ struct flow_node {
     int list;
     bool fin[2];
     bool have_isn;            /* the originator's SYN was seen */
+    bool syn_seen[2];         /* a SYN (or SYN-ACK) was seen from this side */
+    uint8_t wscale[2];        /* window scale option of that SYN, 0xff when absent */
+    uint16_t win[2];          /* last window advertised by this side, unscaled */
     uint32_t isn;             /* its sequence number */
     enum sk_flow_end end_why; /* FIN or RST once closed */
     struct sk_reasm dir[2];   /* [0] orig to resp, [1] resp to orig */
@@ -431,18 +434,56 @@ static struct flow_node *lookup(const struct sk_flow_table *t, const struct sk_p
 }
 
 /* The TCP state machine; returns false when the packet's payload is not stream data. */
-static bool update_state(struct flow_node *n, const struct sk_packet *pkt, bool from_orig)
+/* The shift to apply to side d's advertised windows. */
+static unsigned win_shift(const struct flow_node *n, int d)
+{
+    if (!n->syn_seen[0] || !n->syn_seen[1])
+        return 14; /* handshake not seen: the scale is unknown, assume the largest */
+    if (n->wscale[0] == 0xff || n->wscale[1] == 0xff)
+        return 0; /* scaling is on only when both SYNs carry the option */
+    return n->wscale[d] > 14 ? 14 : n->wscale[d];
+}
+
+/* An RST counts only when its sequence number lies in the receiver's window (from one
+ * before the next expected byte), as a host would check it: a blind RST injected to stop
+ * inspection is ignored. Sides whose stream has not started cannot be checked. */
+static bool rst_in_window(const struct flow_node *n, const struct sk_packet *pkt, int d)
+{
+    const struct sk_reasm *r = &n->dir[d];
+    if (!r->started)
+        return true;
+    uint64_t w = (uint64_t)n->win[1 - d] << win_shift(n, 1 - d);
+    if (w < 65535)
+        w = 65535;
+    if (w > (1u << 30))
+        w = 1u << 30;
+    uint32_t off = pkt->seq - (r->next_seq - 1);
+    return off <= w;
+}
+
+static bool update_state(struct sk_flow_table *t, struct flow_node *n, const struct sk_packet *pkt,
+                         bool from_orig)
 {
     struct sk_flow *f = &n->f;
     uint8_t fl = pkt->tcp_flags;
     bool syn = fl & SK_TCP_SYN, ack = fl & SK_TCP_ACK;
+    int d = from_orig ? 0 : 1;
 
     if (f->state == SK_TCP_CLOSED)
         return n->end_why != SK_FLOW_END_RST;
     if (fl & SK_TCP_RST) {
+        if (!rst_in_window(n, pkt, d)) {
+            t->stats.rst_invalid++;
+            return false;
+        }
         f->state = SK_TCP_CLOSED;
         n->end_why = SK_FLOW_END_RST;
         return false;
+    }
+    n->win[d] = pkt->tcp_win;
+    if (syn && !n->syn_seen[d]) {
+        n->syn_seen[d] = true;
+        n->wscale[d] = pkt->wscale;
     }
     switch (f->state) {
     case SK_TCP_NONE:
@@ -615,7 +656,7 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
         f->pkts_toclient++;
         f->bytes_toclient += pkt->wirelen;
     }
-    if (update_state(n, pkt, from_orig)) {
+    if (update_state(t, n, pkt, from_orig)) {
         sk_reasm_segment(&n->dir[from_orig ? 0 : 1], &t->rctx, f, from_orig, pkt->seq,
                          pkt->tcp_flags & SK_TCP_SYN, pkt->tcp_flags & SK_TCP_FIN, pkt->payload,
                          pkt->payload_len, pkt->ts_us);

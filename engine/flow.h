@@ -37,6 +37,7 @@ struct sk_flow_stats {
     uint64_t out_of_order;        /* segments held for later */
     uint64_t depth_reached;       /* directions that hit stream_depth */
     uint64_t memcap_hits;         /* times the memory cap refused or evicted */
+    uint64_t rst_invalid;         /* RSTs ignored: sequence number outside the window */
     uint64_t memuse, memuse_peak; /* bytes */
 };
 
@@ -55,6 +56,7 @@ struct sk_flow_stats {
     X("tcp.overlaps_diff", overlaps_diff)                                                          \
     X("tcp.out_of_order", out_of_order)                                                            \
     X("tcp.depth_reached", depth_reached)                                                          \
+    X("tcp.rst_invalid", rst_invalid)                                                              \
     X("memcap_hits", memcap_hits)                                                                  \
     X("flow.memuse_peak", memuse_peak)
 

@@ -250,6 +250,9 @@ void sk_reasm_segment(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct
         r->fin_seen = true;
         r->fin_seq = seq + (uint32_t)len;
     }
+    if (r->depth_reached && len > 0 && seq_leq(seq, r->next_seq) &&
+        seq_lt(r->next_seq, seq + (uint32_t)len))
+        r->next_seq = seq + (uint32_t)len; /* keep following the sender for RST checks */
     if (r->done || r->depth_reached || len == 0)
         goto check_fin;
     if (len > UINT32_MAX / 2)

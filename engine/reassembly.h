@@ -29,7 +29,7 @@ struct sk_reasm {
     bool fin_seen;      /* fin_seq is known */
     bool depth_reached; /* stream_depth hit: nothing more is delivered */
     bool done;          /* delivered up to the FIN, or flushed */
-    uint32_t next_seq;  /* sequence number of the next byte to deliver */
+    uint32_t next_seq;  /* next byte to deliver (past the depth: next in-order byte) */
     uint32_t fin_seq;   /* sequence number the FIN occupies */
     uint64_t offset;    /* stream offset of next_seq: bytes delivered plus gap bytes */
     size_t queued;      /* payload bytes held */

@@ -278,6 +278,51 @@ static void test_flow_state_machine_rst(void **state)
     sk_flow_table_free(fx.t);
 }
 
+static void test_flow_rst_outside_window_is_ignored(void **state)
+{
+    (void)state;
+    struct sk_flow_config cfg;
+    sk_flow_config_defaults(&cfg);
+    cfg.hash_seed = 3;
+    struct fixture fx;
+    fx_init(&fx, &cfg);
+    open_flow(&fx, 4, 1, SEC); /* client ISN 100, server ISN 900, no window scaling */
+    struct sk_flow *f = fx.rec.s[0].live;
+    /* Blind injections: far ahead, behind, and just past a 65535 window. */
+    feed(&fx, mk(4, 1, false, SK_TCP_RST, 901 + 1000000, SEC + 10));
+    feed(&fx, mk(4, 1, false, SK_TCP_RST, 901 - 5, SEC + 11));
+    feed(&fx, mk(4, 1, true, SK_TCP_RST | SK_TCP_ACK, 101 + 65535, SEC + 12));
+    assert_int_equal(f->state, SK_TCP_ESTABLISHED);
+    assert_int_equal(sk_flow_table_stats(fx.t)->rst_invalid, 3);
+    /* In the window (a hole of lost bytes before it is fine). */
+    feed(&fx, mk(4, 1, true, SK_TCP_RST | SK_TCP_ACK, 101 + 3000, SEC + 13));
+    assert_int_equal(f->state, SK_TCP_CLOSED);
+    sk_flow_table_free(fx.t);
+    assert_int_equal(fx.rec.s[0].state_at_close, SK_TCP_CLOSED);
+
+    /* With window scaling on both SYNs, the receiver's scaled window counts. */
+    fx_init(&fx, &cfg);
+    struct sk_packet syn = mk(4, 1, true, SK_TCP_SYN, 100, SEC);
+    syn.wscale = 7;
+    feed(&fx, syn);
+    struct sk_packet synack = mk(4, 1, false, SK_TCP_SYN | SK_TCP_ACK, 900, SEC + 1);
+    synack.wscale = 7;
+    synack.tcp_win = 1000; /* 128000 bytes */
+    feed(&fx, synack);
+    feed(&fx, mk(4, 1, true, SK_TCP_RST, 101 + 130000, SEC + 2));
+    assert_int_equal(fx.rec.s[0].live->state, SK_TCP_SYN_RECV);
+    feed(&fx, mk(4, 1, true, SK_TCP_RST, 101 + 120000, SEC + 3));
+    assert_int_equal(fx.rec.s[0].live->state, SK_TCP_CLOSED);
+    sk_flow_table_free(fx.t);
+
+    /* The answer to a SYN is always taken. */
+    fx_init(&fx, &cfg);
+    feed(&fx, mk(4, 1, true, SK_TCP_SYN, 100, SEC));
+    feed(&fx, mk(4, 1, false, SK_TCP_RST | SK_TCP_ACK, 0, SEC + 1));
+    assert_int_equal(fx.rec.s[0].live->state, SK_TCP_CLOSED);
+    sk_flow_table_free(fx.t);
+}
+
 static void test_flow_midstream_originator(void **state)
 {
     (void)state;
@@ -652,7 +697,7 @@ static void test_flow_counters_are_documented(void **state)
     doc[n] = '\0';
     fclose(fp);
     size_t count = sizeof(names) / sizeof(names[0]);
-    assert_int_equal(count, 14);
+    assert_int_equal(count, 15);
     for (size_t i = 0; i < count; i++) {
         char cell[128];
         snprintf(cell, sizeof(cell), "| `%s` |", names[i]);
@@ -679,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_flow_ids_do_not_depend_on_the_seed),
         cmocka_unit_test(test_flow_state_machine_fin),
         cmocka_unit_test(test_flow_state_machine_rst),
+        cmocka_unit_test(test_flow_rst_outside_window_is_ignored),
         cmocka_unit_test(test_flow_midstream_originator),
         cmocka_unit_test(test_flow_idle_timeouts_by_state),
         cmocka_unit_test(test_flow_packet_after_idle_timeout_starts_midstream),

@@ -379,6 +379,40 @@ static void test_reassembly_stream_depth(void **state)
     assert_string_equal(fx.rec.data[0], "aaaaaabbbb");
 }
 
+static void test_reassembly_injected_rst_does_not_stop_inspection(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    fx_init(&fx, NULL);
+    handshake(&fx, CISN, SISN);
+    send_pkt(&fx, true, CISN + 1, ACK, "MAIL FROM:<a@b>\r\n", 17);
+    send_pkt(&fx, false, SISN + 5000000, SK_TCP_RST, NULL, 0);
+    send_pkt(&fx, true, CISN + 18, ACK, "RCPT TO:<c@d>\r\n", 15);
+    assert_string_equal(fx.rec.data[0], "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n");
+    fx_done(&fx);
+}
+
+static void test_reassembly_rst_after_depth_is_still_in_window(void **state)
+{
+    (void)state;
+    struct sk_flow_config cfg;
+    sk_flow_config_defaults(&cfg);
+    cfg.hash_seed = 7;
+    cfg.stream_depth = 4;
+    struct fixture fx;
+    fx_init(&fx, &cfg);
+    handshake(&fx, CISN, SISN);
+    uint32_t seq = CISN + 1;
+    for (int i = 0; i < 100; i++, seq += 1000) {
+        static const char kb[1000] = {'k'};
+        send_pkt(&fx, true, seq, ACK, kb, sizeof(kb));
+    }
+    send_pkt(&fx, true, seq, SK_TCP_RST, NULL, 0);
+    assert_int_equal(fx_stats(&fx)->rst_invalid, 0);
+    assert_int_equal(fx.rec.len[0], 4);
+    fx_done(&fx);
+}
+
 static void test_reassembly_hold_limit_gives_up_the_hole(void **state)
 {
     (void)state;
@@ -540,6 +574,8 @@ int main(void)
         cmocka_unit_test(test_reassembly_midstream_pickup),
         cmocka_unit_test(test_reassembly_seq_wraparound),
         cmocka_unit_test(test_reassembly_stream_depth),
+        cmocka_unit_test(test_reassembly_injected_rst_does_not_stop_inspection),
+        cmocka_unit_test(test_reassembly_rst_after_depth_is_still_in_window),
         cmocka_unit_test(test_reassembly_hold_limit_gives_up_the_hole),
         cmocka_unit_test(test_reassembly_memuse_returns_to_zero),
         cmocka_unit_test(test_reassembly_memcap_gives_up_the_hole),
