@@ -46,6 +46,7 @@ struct flow_node {
     int list;
     bool fin[2];
     bool have_isn;            /* the originator's SYN was seen */
+    bool stopped;             /* f.no_reassembly was acted on */
     bool syn_seen[2];         /* a SYN (or SYN-ACK) was seen from this side */
     uint8_t wscale[2];        /* window scale option of that SYN, 0xff when absent */
     uint16_t win[2];          /* last window advertised by this side, unscaled */
@@ -656,7 +657,13 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
         f->pkts_toclient++;
         f->bytes_toclient += pkt->wirelen;
     }
-    if (update_state(t, n, pkt, from_orig)) {
+    bool stream = update_state(t, n, pkt, from_orig);
+    if (f->no_reassembly && !n->stopped) {
+        n->stopped = true;
+        sk_reasm_stop(&n->dir[0], &t->stats);
+        sk_reasm_stop(&n->dir[1], &t->stats);
+    }
+    if (stream) {
         sk_reasm_segment(&n->dir[from_orig ? 0 : 1], &t->rctx, f, from_orig, pkt->seq,
                          pkt->tcp_flags & SK_TCP_SYN, pkt->tcp_flags & SK_TCP_FIN, pkt->payload,
                          pkt->payload_len, pkt->ts_us);

@@ -84,6 +84,12 @@ void sk_reasm_syn(struct sk_reasm *r, uint32_t seq)
     r->next_seq = seq + 1;
 }
 
+void sk_reasm_stop(struct sk_reasm *r, struct sk_flow_stats *stats)
+{
+    r->depth_reached = true;
+    sk_reasm_release(r, stats);
+}
+
 static void depth_hit(struct sk_reasm *r, const struct sk_reasm_ctx *ctx)
 {
     r->depth_reached = true;
@@ -97,6 +103,8 @@ static void depth_hit(struct sk_reasm *r, const struct sk_reasm_ctx *ctx)
 static void deliver(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct sk_flow *f,
                     bool is_orig, const uint8_t *buf, size_t len, uint64_t ts_us)
 {
+    if (f->no_reassembly && !r->depth_reached)
+        sk_reasm_stop(r, ctx->stats);
     if (r->depth_reached || len == 0)
         return;
     size_t n = len;
@@ -115,6 +123,8 @@ static void deliver(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct s
 static void report_gap(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct sk_flow *f,
                        bool is_orig, uint64_t len, uint64_t ts_us)
 {
+    if (f->no_reassembly && !r->depth_reached)
+        sk_reasm_stop(r, ctx->stats);
     if (r->depth_reached || len == 0)
         return;
     uint64_t n = len;

@@ -66,6 +66,10 @@ void sk_reasm_segment(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct
 void sk_reasm_flush(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct sk_flow *f,
                     bool is_orig, uint64_t ts_us);
 
+/* Stops delivery for good (the consumer asked for no more bytes): frees the held
+ * segments; next_seq keeps following the sender as after stream_depth. */
+void sk_reasm_stop(struct sk_reasm *r, struct sk_flow_stats *stats);
+
 /* Frees the held segments without delivering them. */
 void sk_reasm_release(struct sk_reasm *r, struct sk_flow_stats *stats);
 

@@ -57,6 +57,8 @@ static void rec_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t *
     r->len[d] += len;
     r->data[d][r->len[d]] = '\0';
     logf_(r, " d%d:%zu", d, len);
+    if (memmem(buf, len, "STOP", 4))
+        f->no_reassembly = true;
     (void)f;
     (void)ts;
 }
@@ -500,6 +502,32 @@ static void test_reassembly_port_reuse_delivers_the_new_stream(void **state)
     fx_done(&fx);
 }
 
+static void test_reassembly_consumer_stops_the_flow(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    fx_init(&fx, NULL);
+    handshake(&fx, CISN, SISN);
+    uint64_t base = fx_stats(&fx)->memuse;
+    send_pkt(&fx, true, CISN + 11, ACK, "held", 4);
+    send_pkt(&fx, false, SISN + 21, ACK, "held", 4);
+    send_pkt(&fx, false, SISN + 1, ACK, "x", 1);
+    /* Makes the held client bytes contiguous, but the consumer stops on the first part. */
+    send_pkt(&fx, true, CISN + 1, ACK, "012345STOP", 10);
+    assert_string_equal(fx.rec.log, "O d1:1 d0:10");
+    assert_int_equal(fx_stats(&fx)->memuse, base + 4 + SK_REASM_SEG_OVERHEAD);
+    /* The next packet frees what the other side held; nothing more is delivered. */
+    send_pkt(&fx, false, SISN + 2, ACK, "more", 4);
+    assert_int_equal(fx_stats(&fx)->memuse, base);
+    for (uint32_t i = 0; i < 2000; i++)
+        send_pkt(&fx, true, CISN + 15 + 50 * i, ACK, perm_stream, 50);
+    /* The flow is still tracked: an RST in the window still closes it. */
+    send_pkt(&fx, true, CISN + 15 + 50 * 2000, SK_TCP_RST, NULL, 0);
+    assert_int_equal(fx_stats(&fx)->rst_invalid, 0);
+    fx_done(&fx);
+    assert_string_equal(fx.rec.log, "O d1:1 d0:10 C4");
+}
+
 /* xorshift32: a fixed sequence, so a failure replays. */
 static uint32_t rnd(uint32_t *x)
 {
@@ -580,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_reassembly_memuse_returns_to_zero),
         cmocka_unit_test(test_reassembly_memcap_gives_up_the_hole),
         cmocka_unit_test(test_reassembly_port_reuse_delivers_the_new_stream),
+        cmocka_unit_test(test_reassembly_consumer_stops_the_flow),
         cmocka_unit_test(test_reassembly_random_overlapping_segments),
         cmocka_unit_test(test_reassembly_segment_count_bound),
     };
