@@ -37,13 +37,44 @@ struct sk_flow_stats {
     uint64_t out_of_order;        /* segments held for later */
     uint64_t depth_reached;       /* directions that hit stream_depth */
     uint64_t memcap_hits;         /* times the memory cap refused or evicted */
+    uint64_t rst_invalid;         /* RSTs ignored: sequence number outside the window */
     uint64_t memuse, memuse_peak; /* bytes */
 };
 
+/* The counters as printed (stats output, docs/reassembly.md), each with its field of
+ * struct sk_flow_stats: X(name, field). */
+#define SK_FLOW_COUNTERS(X)                                                                        \
+    X("flows", flows_tcp)                                                                          \
+    X("flows.active", flows_active)                                                                \
+    X("flows.timed_out", flows_timed_out)                                                          \
+    X("flows.evicted", flows_evicted)                                                              \
+    X("tcp.midstream", midstream_pickups)                                                          \
+    X("tcp.reassembly_gaps", reassembly_gaps)                                                      \
+    X("tcp.reassembly_gap_bytes", reassembly_gap_bytes)                                            \
+    X("tcp.retransmissions", retransmissions)                                                      \
+    X("tcp.overlaps", overlaps)                                                                    \
+    X("tcp.overlaps_diff", overlaps_diff)                                                          \
+    X("tcp.out_of_order", out_of_order)                                                            \
+    X("tcp.depth_reached", depth_reached)                                                          \
+    X("tcp.rst_invalid", rst_invalid)                                                              \
+    X("memcap_hits", memcap_hits)                                                                  \
+    X("flow.memuse_peak", memuse_peak)
+
 struct sk_flow_table;
 
-/* cfg may be NULL for the defaults; consumer is copied. Caller frees with
- * sk_flow_table_free(), which closes every flow (SK_FLOW_END_SHUTDOWN) first. */
+/* Fills cfg with the defaults above, for a caller that overrides a few of them. */
+void sk_flow_config_defaults(struct sk_flow_config *cfg);
+
+/* The symmetric, seeded hash of pkt's flow key (addresses, ports, protocol, VLAN ids):
+ * the same for both directions. SipHash-2-4 keyed from seed, so traffic cannot aim at a
+ * bucket without knowing the seed. Usable to assign flows to workers. Thread safe. */
+uint64_t sk_flow_hash(const struct sk_packet *pkt, uint64_t seed);
+
+/* cfg may be NULL for the defaults; in a given cfg, a zero max_flows, memcap or timeout
+ * means its default, a zero hash_seed a random seed (getrandom()), a zero
+ * max_queued_per_stream holds nothing out of order. consumer is copied. Caller frees with
+ * sk_flow_table_free(), which closes every flow (SK_FLOW_END_SHUTDOWN) first. Returns 0,
+ * SK_E_NOMEM, or SK_E_IO when no random seed can be had. */
 int sk_flow_table_new(struct sk_flow_table **out, const struct sk_flow_config *cfg,
                       const struct sk_stream_consumer *consumer);
 

@@ -45,6 +45,10 @@ struct sk_flow {
     bool midstream; /* no handshake seen */
     uint64_t gaps;  /* gap notices delivered, both directions */
     void *app;      /* the consumer's per-flow state; the consumer owns it */
+    /* Set by the consumer (in any callback) when it wants no more bytes of this flow, e.g.
+     * after STARTTLS: held segments are freed, no further data or gap calls come, the flow
+     * is still tracked and close still comes. */
+    bool no_reassembly;
 };
 
 /* The consumer of reassembled streams. Every callback is optional. Bytes are borrowed
