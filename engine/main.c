@@ -599,9 +599,9 @@ int main(int argc, char **argv)
         if (strcmp(counters[i].name, "bytes") == 0)
             bytes = counters[i].value;
     struct sk_counter extra[] = {
-        {"capture.files", sst.files},
-        {"capture.files_failed", sst.files_failed},
-        {"capture.kernel_drops", sst.kernel_drops},
+        {"source.files", sst.files},
+        {"source.files_failed", sst.files_failed},
+        {"source.kernel_drops", sst.kernel_drops},
         {"elapsed_ms", (uint64_t)(elapsed * 1000.0)},
         {"throughput_mbps", elapsed > 0 ? (uint64_t)((double)bytes * 8.0 / elapsed / 1e6) : 0},
     };

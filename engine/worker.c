@@ -540,8 +540,6 @@ void sk_worker_tick(struct sk_worker *w, uint64_t now_us)
 void sk_worker_finish(struct sk_worker *w)
 {
     sk_flow_table_flush(w->flows);
-    if (w->dump)
-        sk_dump_flush(w->dump);
 }
 
 uint64_t sk_worker_last_ts(const struct sk_worker *w)
@@ -550,12 +548,6 @@ uint64_t sk_worker_last_ts(const struct sk_worker *w)
 }
 
 /* ---- counters ---- */
-
-static const char *const decode_anomaly_names[SK_DECODE_ANOMALY_COUNT] = {
-#define SK__DEC_NAME(id, name) name,
-    SK_DECODE_ANOMALIES(SK__DEC_NAME)
-#undef SK__DEC_NAME
-};
 
 static const char *const app_anomaly_counter_names[SK_ANOMALY_COUNT] = {
 #define SK__ANOM_COUNTER(id, name, doc) "smtp.anomaly." name,
@@ -588,6 +580,14 @@ static void add(struct counter_list *l, const char *name, uint64_t value)
     l->n++;
 }
 
+/* Anomaly counters appear when they are not zero: a clean run prints a short list. */
+static void add_decode_counter(void *ctx, const char *name, uint64_t value)
+{
+    if (value == 0 && strncmp(name, "decoder.", 8) == 0)
+        return;
+    add(ctx, name, value);
+}
+
 int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t *n)
 {
     struct counter_list l = {.v = *c, .n = *n, .cap = *n, .rc = 0};
@@ -596,31 +596,10 @@ int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t 
 
     add(&l, "packets", w->packets);
     add(&l, "bytes", w->bytes);
-    add(&l, "decode.ipv4", ds->ipv4);
-    add(&l, "decode.ipv6", ds->ipv6);
-    add(&l, "decode.tcp", ds->tcp);
-    add(&l, "decode.udp", ds->udp);
-    add(&l, "decode.other", ds->other);
-    add(&l, "decode.fragments", ds->fragments);
-    add(&l, "decode.reassembled", ds->reassembled);
-    /* Anomaly counters appear when they are not zero: a clean run prints a short list. */
-    for (size_t i = 0; i < SK_DECODE_ANOMALY_COUNT; i++)
-        if (ds->anomalies[i])
-            add(&l, decode_anomaly_names[i], ds->anomalies[i]);
-    add(&l, "flows", fs->flows_tcp);
-    add(&l, "flows.active", fs->flows_active);
-    add(&l, "flows.timed_out", fs->flows_timed_out);
-    add(&l, "flows.evicted", fs->flows_evicted);
-    add(&l, "tcp.midstream", fs->midstream_pickups);
-    add(&l, "tcp.reassembly_gaps", fs->reassembly_gaps);
-    add(&l, "tcp.reassembly_gap_bytes", fs->reassembly_gap_bytes);
-    add(&l, "tcp.retransmissions", fs->retransmissions);
-    add(&l, "tcp.overlaps", fs->overlaps);
-    add(&l, "tcp.overlaps_diff", fs->overlaps_diff);
-    add(&l, "tcp.out_of_order", fs->out_of_order);
-    add(&l, "tcp.depth_reached", fs->depth_reached);
-    add(&l, "memcap_hits", fs->memcap_hits);
-    add(&l, "flow.memuse_peak", fs->memuse_peak);
+    sk_decode_stats_foreach(ds, add_decode_counter, &l);
+#define SK__FLOW_COUNTER(name, field) add(&l, name, fs->field);
+    SK_FLOW_COUNTERS(SK__FLOW_COUNTER)
+#undef SK__FLOW_COUNTER
     add(&l, "smtp.flows", w->st.smtp_flows);
     add(&l, "smtp.transactions", w->st.transactions);
     add(&l, "smtp.requests", w->st.events[SK_EV_SMTP_REQUEST]);
