@@ -22,6 +22,7 @@ struct slot {
     bool used, closed;
     uint64_t seq; /* creation order, for eviction */
     bool parse_failed;
+    bool data_ended; /* the message data ended (SK_FIELD_F_END on smtp.data) */
     bool hdr_done;
     struct sk_buf hdr; /* the message header, up to max_header bytes */
     struct sk_tx_record rec;
@@ -297,6 +298,21 @@ static void hdr_feed(struct sk_txrec *r, struct slot *s, const struct sk_event *
         scan_header(r, s);
 }
 
+/* email.status as Suricata names the MIME parser's state: live, so that alerts and files
+ * logged before the close see it too. */
+static void update_status(struct slot *s)
+{
+    struct sk_tx_record *t = &s->rec;
+    if (!t->has_email)
+        return;
+    const char *st = s->parse_failed                  ? "PARSE_ERROR"
+                     : s->data_ended || t->complete ? "PARSE_DONE"
+                                                      : "BODY_STARTED";
+    if (t->email_status && strcmp(t->email_status, st) == 0)
+        return;
+    set_str(&t->email_status, (const uint8_t *)st, strlen(st), 64);
+}
+
 static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb, void *ctx,
                        struct sk_txrec *r)
 {
@@ -307,12 +323,7 @@ static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb,
     t->complete = why == SK_TX_END_DATA;
     if (t->email_subject)
         md5_hex(t->email_subject, &t->subject_md5);
-    if (t->has_email) {
-        const char *st = s->parse_failed ? "PARSE_ERROR"
-                         : t->complete   ? "PARSE_DONE"
-                                         : "BODY_STARTED";
-        set_str(&t->email_status, (const uint8_t *)st, strlen(st), 64);
-    }
+    update_status(s);
     s->closed = true;
     if (cb)
         cb(ctx, t, why);
@@ -384,6 +395,8 @@ static void on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
         break;
     case SK_FIELD_SMTP_DATA:
         t->has_email = true;
+        if (ev->u.field.flags & SK_FIELD_F_END)
+            s->data_ended = true;
         hdr_feed(r, s, ev);
         break;
     case SK_FIELD_EMAIL_FROM:
@@ -445,6 +458,8 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
     switch (ev->type) {
     case SK_EV_FIELD:
         on_field(r, s, ev);
+        if (s)
+            update_status(s);
         break;
     case SK_EV_SMTP_STARTTLS:
         r->tls = true;
@@ -476,6 +491,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
             if (ev->u.anomaly.id == SK_ANOMALY_MIME_PARSE_FAILED ||
                 ev->u.anomaly.id == SK_ANOMALY_MIME_MALFORMED_MSG)
                 s->parse_failed = true;
+            update_status(s);
         }
         break;
     case SK_EV_FILE:

@@ -265,6 +265,7 @@ static void test_txrec_header_scan_across_chunks(void **state)
         ev.u.field.flags = SK_FIELD_F_END;
         sk_txrec_event(r, &ev, 1, on_close, &c);
         const struct sk_tx_record *t = sk_txrec_get(r, 0);
+        assert_string_equal(t->email_status, "PARSE_DONE"); /* data ended: before the close */
         assert_string_equal(t->email_reply_to, "<reply@example.org>");
         assert_string_equal(t->email_in_reply_to, "<orig@example.org>");
         assert_string_equal(t->email_x_originating_ip, "192.0.2.7");
@@ -283,6 +284,7 @@ static void test_txrec_starttls_anomalies_and_parse_error(void **state)
     struct closed c = {0};
     assert_int_equal(sk_txrec_new(&r, NULL, "C1"), 0);
     field(r, &c, 0, SK_FIELD_EMAIL_SUBJECT, "s", 0);
+    assert_string_equal(sk_txrec_get(r, 0)->email_status, "BODY_STARTED");
     anomaly(r, &c, 0, SK_ANOMALY_MIME_PARSE_FAILED);
     anomaly(r, &c, 0, SK_ANOMALY_MIME_PARSE_FAILED);
     anomaly(r, &c, 0, SK_ANOMALY_BARE_LF);
