@@ -20,7 +20,10 @@ struct sk_buf {
     bool failed;
 };
 
-#define SK_BUF_INIT {NULL, 0, 0, false}
+#define SK_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 void sk_buf_init(struct sk_buf *b);
 /* Frees the contents; the buffer may be reused after sk_buf_init(). */

@@ -219,8 +219,7 @@ static void alert_metadata(struct sk_json *j, const struct sk_rule *r)
         size_t klen = strcspn(m, " ");
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
-            seen = strcspn(r->metadata[k], " ") == klen &&
-                   strncmp(r->metadata[k], m, klen) == 0;
+            seen = strcspn(r->metadata[k], " ") == klen && strncmp(r->metadata[k], m, klen) == 0;
         if (seen)
             continue;
         char key[128];

@@ -191,8 +191,8 @@ static bool received_ip(const char *h, char *out, size_t n)
     int found = 0;
     size_t len = strlen(h);
     for (size_t i = 0; i < len && found < 2; i++) {
-        if (!isdigit((unsigned char)h[i]) || (i > 0 && (isalnum((unsigned char)h[i - 1]) ||
-                                                       h[i - 1] == '.')))
+        if (!isdigit((unsigned char)h[i]) ||
+            (i > 0 && (isalnum((unsigned char)h[i - 1]) || h[i - 1] == '.')))
             continue;
         size_t j = i;
         while (j < len && (isdigit((unsigned char)h[j]) || h[j] == '.'))

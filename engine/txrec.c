@@ -127,8 +127,8 @@ static void record_release(struct sk_tx_record *t)
         free(*strs[i]);
         *strs[i] = NULL;
     }
-    struct sk_strlist *lists[] = {&t->rcpt_to,  &t->email_to,   &t->email_cc, &t->received,
-                                  &t->url,      &t->attachment, &t->fuids,    &t->anomalies};
+    struct sk_strlist *lists[] = {&t->rcpt_to, &t->email_to,   &t->email_cc, &t->received,
+                                  &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         sk_strlist_release(lists[i]);
 }
@@ -305,9 +305,9 @@ static void update_status(struct slot *s)
     struct sk_tx_record *t = &s->rec;
     if (!t->has_email)
         return;
-    const char *st = s->parse_failed                  ? "PARSE_ERROR"
+    const char *st = s->parse_failed                ? "PARSE_ERROR"
                      : s->data_ended || t->complete ? "PARSE_DONE"
-                                                      : "BODY_STARTED";
+                                                    : "BODY_STARTED";
     if (t->email_status && strcmp(t->email_status, st) == 0)
         return;
     set_str(&t->email_status, (const uint8_t *)st, strlen(st), 64);
@@ -477,8 +477,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
             sk_buf_add(&b, code, (size_t)cn);
             sk_buf_add(&b, ev->u.reply.msg.ptr, ev->u.reply.msg.len);
             if (!sk_buf_failed(&b))
-                set_str(&s->rec.last_reply, (const uint8_t *)b.buf, b.len,
-                        r->lim.max_value_len);
+                set_str(&s->rec.last_reply, (const uint8_t *)b.buf, b.len, r->lim.max_value_len);
             sk_buf_release(&b);
         }
         break;

@@ -83,12 +83,14 @@ static void test_json_invalid_utf8_escaped(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"\xc3", "\"\\u00c3\""},                         /* truncated sequence */
-        {"\xc0\xaf", "\"\\u00c0\\u00af\""},              /* overlong '/' */
-        {"\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\""},   /* surrogate U+D800 */
+        {"\xc3", "\"\\u00c3\""},                                  /* truncated sequence */
+        {"\xc0\xaf", "\"\\u00c0\\u00af\""},                       /* overlong '/' */
+        {"\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\""},            /* surrogate U+D800 */
         {"\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\""}, /* > U+10FFFF */
-        {"\xff" "a\xc3\xa9", "\"\\u00ffa\xc3\xa9\""},    /* mixed: bad byte, ASCII, good */
-        {"\xe2\x82", "\"\\u00e2\\u0082\""},              /* truncated at the end */
+        {"\xff"
+         "a\xc3\xa9",
+         "\"\\u00ffa\xc3\xa9\""},           /* mixed: bad byte, ASCII, good */
+        {"\xe2\x82", "\"\\u00e2\\u0082\""}, /* truncated at the end */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         escape_one(&b, (const uint8_t *)cases[i].in, strlen(cases[i].in));

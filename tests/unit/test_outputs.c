@@ -131,14 +131,14 @@ static size_t split_lines(char *buf, char **lines, size_t max)
             fail_msg("'%s' not in '%s'", (needle), (hay));                                         \
     } while (0)
 
-static struct sk_str S(const char *s)
-{
+static struct sk_str S(const char *s) {
     return (struct sk_str){(const uint8_t *)s, strlen(s)};
 }
 
 /* ---- events.json ---- */
 
-static void test_outputs_events_json_lines(void **state)
+static void
+test_outputs_events_json_lines(void **state)
 {
     struct fixture *fx = *state;
     void *st = NULL;
@@ -260,8 +260,11 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     feed_field(r, &c, SK_FIELD_EMAIL_RECEIVED, "from a (unknown [198.51.100.1]) by b");
     feed_field(r, &c, SK_FIELD_FILE_NAME, "NEWS.txt");
     struct sk_event fe = {.type = SK_EV_FILE, .tx_id = 0};
-    fe.u.file = (struct sk_file_info){.file_id = 1, .name = S("NEWS.txt"), .size = 10807,
-                                      .hashed = true, .state = SK_FILE_CLOSED};
+    fe.u.file = (struct sk_file_info){.file_id = 1,
+                                      .name = S("NEWS.txt"),
+                                      .size = 10807,
+                                      .hashed = true,
+                                      .state = SK_FILE_CLOSED};
     memset(fe.u.file.md5, 0xab, sizeof(fe.u.file.md5));
     sk_txrec_event(r, &fe, TS0 + 5, on_close, &c);
     sk_output_eve.file(c.eve, &fx->flow, TS0 + 5, &fe.u.file, sk_txrec_get(r, 0));
@@ -271,17 +274,16 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     sk_txrec_event(r, &rep, TS0 + 6, on_close, &c);
 
     /* an anomaly inside the transaction and an alert each way */
-    sk_output_eve.anomaly(c.eve, &fx->flow, TS0 + 7, true, SK_ANOMALY_BARE_LF,
-                          sk_txrec_get(r, 0));
+    sk_output_eve.anomaly(c.eve, &fx->flow, TS0 + 7, true, SK_ANOMALY_BARE_LF, sk_txrec_get(r, 0));
     struct sk_rule rule = test_rule();
-    struct sk_alert a = {.rule = &rule, .flow = &fx->flow, .ts_us = TS0, .tx_id = 0,
-                         .to_server = true};
+    struct sk_alert a = {
+        .rule = &rule, .flow = &fx->flow, .ts_us = TS0, .tx_id = 0, .to_server = true};
     sk_output_eve.alert(c.eve, &a, sk_txrec_get(r, 0));
     sk_output_fast.alert(fast, &a, sk_txrec_get(r, 0));
-    struct sk_rule bare = {.gid = 1, .sid = 7, .rev = 1, .msg = "stream", .priority = 3,
-                           .target = "dest_ip"};
-    struct sk_alert b = {.rule = &bare, .flow = &fx->flow6, .ts_us = TS0, .tx_id = SK_TX_NONE,
-                         .to_server = false};
+    struct sk_rule bare = {
+        .gid = 1, .sid = 7, .rev = 1, .msg = "stream", .priority = 3, .target = "dest_ip"};
+    struct sk_alert b = {
+        .rule = &bare, .flow = &fx->flow6, .ts_us = TS0, .tx_id = SK_TX_NONE, .to_server = false};
     sk_output_eve.alert(c.eve, &b, NULL);
     sk_output_fast.alert(fast, &b, NULL);
 
@@ -320,8 +322,9 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     assert_contains(l[0], "\"stored\":false,\"size\":10807,\"tx_id\":0}");
     assert_contains(l[0], "\"email\":{\"status\":\"BODY_STARTED\"");
     /* anomaly */
-    assert_contains(l[1], "\"tx_id\":0,\"app_proto\":\"smtp\",\"anomaly\":{\"app_proto\":\"smtp\","
-                          "\"type\":\"applayer\",\"event\":\"BARE_LF\",\"layer\":\"proto_parser\"}");
+    assert_contains(l[1],
+                    "\"tx_id\":0,\"app_proto\":\"smtp\",\"anomaly\":{\"app_proto\":\"smtp\","
+                    "\"type\":\"applayer\",\"event\":\"BARE_LF\",\"layer\":\"proto_parser\"}");
     /* alert to the server */
     assert_contains(l[2], "{\"timestamp\":\"2026-11-26T17:29:09.123456+0000\",\"flow_id\":"
                           "1234567890123,\"uid\":\"CabcDEF123\",\"event_type\":\"alert\","
@@ -459,7 +462,8 @@ static void test_outputs_smtplog_escapes_reserved_values(void **state)
     size_t n = split_lines(buf, l, 16);
     assert_int_equal(n, 10);
     assert_contains(l[8], "0.000005\tCabcDEF123\t");
-    assert_contains(l[8], "\t5\t\\x2d\t-\t-\t-\t\\x28empty)\tx\\x2cy@z,ok@z\t-\t-\t-\t-\t(empty)\t");
+    assert_contains(l[8],
+                    "\t5\t\\x2d\t-\t-\t-\t\\x28empty)\tx\\x2cy@z,ok@z\t-\t-\t-\t-\t(empty)\t");
     assert_contains(l[8], "\ta\\x5cb\\x0ac\tT\t-");
     free(buf);
 }
@@ -489,8 +493,8 @@ static void test_outputs_eve_flags_off_write_only_alerts(void **state)
     sk_output_eve.anomaly(st, &fx->flow, TS0, true, SK_ANOMALY_BARE_CR, NULL);
     sk_output_eve.flow_end(st, &fx->flow, SK_FLOW_END_FIN, "smtp");
     struct sk_rule rule = test_rule();
-    struct sk_alert a = {.rule = &rule, .flow = &fx->flow, .ts_us = TS0, .tx_id = 0,
-                         .to_server = true};
+    struct sk_alert a = {
+        .rule = &rule, .flow = &fx->flow, .ts_us = TS0, .tx_id = 0, .to_server = true};
     sk_output_eve.alert(st, &a, NULL);
     sk_output_eve.close(st);
     char *buf = slurp(fx, "eve.json", NULL), *l[4];
@@ -503,12 +507,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_outputs_events_json_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_outputs_eve_smtplog_fast_one_session, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outputs_eve_smtplog_fast_one_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_smtplog_escapes_reserved_values, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_outputs_open_fails_on_missing_dir, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outputs_open_fails_on_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_eve_flags_off_write_only_alerts, setup,
                                         teardown),
     };

@@ -56,13 +56,13 @@ static void closed_free(struct closed *c)
     }
 }
 
-static struct sk_str S(const char *s)
-{
+static struct sk_str S(const char *s) {
     return (struct sk_str){(const uint8_t *)s, strlen(s)};
 }
 
-static void field(struct sk_txrec *r, struct closed *c, uint64_t tx, enum sk_field_id id,
-                  const char *v, unsigned flags)
+static void
+field(struct sk_txrec *r, struct closed *c, uint64_t tx, enum sk_field_id id, const char *v,
+      unsigned flags)
 {
     struct sk_event ev = {.type = SK_EV_FIELD, .is_orig = true, .tx_id = tx};
     ev.u.field.id = id;
@@ -71,8 +71,7 @@ static void field(struct sk_txrec *r, struct closed *c, uint64_t tx, enum sk_fie
     sk_txrec_event(r, &ev, 1000 + tx, on_close, c);
 }
 
-static void reply(struct sk_txrec *r, struct closed *c, uint64_t tx, unsigned code,
-                  const char *msg)
+static void reply(struct sk_txrec *r, struct closed *c, uint64_t tx, unsigned code, const char *msg)
 {
     struct sk_event ev = {.type = SK_EV_SMTP_REPLY, .is_orig = false, .tx_id = tx};
     ev.u.reply.code = (uint16_t)code;
