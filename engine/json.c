@@ -37,8 +37,10 @@ int sk_buf_grow(struct sk_buf *b, size_t extra)
 {
     if (b->failed)
         return SK_E_NOMEM;
-    if (extra >= SIZE_MAX / 2 - b->len)
-        goto out_fail;
+    if (extra >= SIZE_MAX / 2 - b->len) {
+        b->failed = true;
+        return SK_E_NOMEM;
+    }
     size_t need = b->len + extra + 1;
     if (need <= b->alloc)
         return 0;
@@ -46,14 +48,13 @@ int sk_buf_grow(struct sk_buf *b, size_t extra)
     while (n < need)
         n *= 2;
     char *p = realloc(b->buf, n);
-    if (!p)
-        goto out_fail;
+    if (!p) {
+        b->failed = true; /* the old contents stay valid and are freed by release */
+        return SK_E_NOMEM;
+    }
     b->buf = p;
     b->alloc = n;
     return 0;
-out_fail:
-    b->failed = true;
-    return SK_E_NOMEM;
 }
 
 void sk_buf_add(struct sk_buf *b, const void *data, size_t len)

@@ -469,6 +469,13 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         if (s)
             s->rec.tls = true;
         break;
+    case SK_EV_SMTP_DATA:
+        /* a message exists even when nobody asked for the smtp.data field */
+        if (s && !s->rec.has_email) {
+            s->rec.has_email = true;
+            update_status(s);
+        }
+        break;
     case SK_EV_SMTP_REPLY:
         if (s) {
             char code[8];

@@ -304,6 +304,29 @@ static void test_txrec_starttls_anomalies_and_parse_error(void **state)
     closed_free(&c);
 }
 
+static void test_txrec_raw_data_event_marks_a_message(void **state)
+{
+    (void)state;
+    struct sk_txrec *r;
+    struct closed c = {0};
+    assert_int_equal(sk_txrec_new(&r, NULL, "C1"), 0);
+    field(r, &c, 0, SK_FIELD_SMTP_MAIL_FROM, "<a@b>", 0);
+    assert_false(sk_txrec_get(r, 0)->has_email);
+    struct sk_event ev = {.type = SK_EV_SMTP_DATA, .is_orig = true, .tx_id = 0};
+    ev.u.data.data = S("Subject: x\r\n\r\nbody\r\n");
+    sk_txrec_event(r, &ev, 5, on_close, &c);
+    assert_true(sk_txrec_get(r, 0)->has_email);
+    assert_string_equal(sk_txrec_get(r, 0)->email_status, "BODY_STARTED");
+    tx_close(r, &c, 0, SK_TX_END_DATA);
+    assert_string_equal(c.status[0], "PARSE_DONE");
+    tx_close(r, &c, 7, SK_TX_END_RSET); /* a close first seen: a record anyway */
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.tx_id[1], 7);
+    assert_false(c.complete[1]);
+    sk_txrec_free(r);
+    closed_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_txrec_limits_cut_values_and_lists),
         cmocka_unit_test(test_txrec_header_scan_across_chunks),
         cmocka_unit_test(test_txrec_starttls_anomalies_and_parse_error),
+        cmocka_unit_test(test_txrec_raw_data_event_marks_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
