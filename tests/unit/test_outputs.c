@@ -17,6 +17,7 @@
 
 #include "engine/error.h"
 #include "engine/output.h"
+#include "engine/output_set.h"
 #include "engine/txrec.h"
 #include "rules/rule.h"
 #include "tests/unit/json_check.h"
@@ -503,6 +504,101 @@ static void test_outputs_eve_flags_off_write_only_alerts(void **state)
     free(buf);
 }
 
+static void test_outputs_set_routes_a_session(void **state)
+{
+    struct fixture *fx = *state;
+    const struct sk_output_ops *ops[4];
+    const char *names[] = {"eve", "events", "fast", "smtplog"};
+    for (size_t i = 0; i < 4; i++)
+        assert_non_null(ops[i] = sk_output_lookup(names[i]));
+    assert_null(sk_output_lookup("nope"));
+    struct sk_output_set *set;
+    assert_int_equal(sk_output_set_open(&set, ops, 4, &fx->cfg), 0);
+    struct sk_txrec *r;
+    assert_int_equal(sk_txrec_new(&r, NULL, fx->flow.uid), 0);
+    const struct sk_flow *f = &fx->flow;
+
+    struct sk_event ev = {.type = SK_EV_SMTP_REPLY, .tx_id = SK_TX_NONE};
+    ev.u.reply.code = 220;
+    ev.u.reply.cmd = S(">");
+    ev.u.reply.msg = S("mx ESMTP");
+    sk_output_set_event(set, r, f, TS0, &ev);
+    ev = (struct sk_event){.type = SK_EV_TX_OPEN, .tx_id = 0};
+    sk_output_set_event(set, r, f, TS0 + 1, &ev);
+    ev = (struct sk_event){.type = SK_EV_SMTP_REQUEST, .is_orig = true, .tx_id = 0};
+    ev.u.request.command = S("EHLO");
+    ev.u.request.arg = S("client.example");
+    sk_output_set_event(set, r, f, TS0 + 1, &ev);
+    ev = (struct sk_event){.type = SK_EV_FIELD, .is_orig = true, .tx_id = 0};
+    ev.u.field.id = SK_FIELD_SMTP_HELO;
+    ev.u.field.value = S("client.example");
+    sk_output_set_event(set, r, f, TS0 + 1, &ev);
+    ev.u.field.id = SK_FIELD_SMTP_MAIL_FROM;
+    ev.u.field.value = S("<a@example.org>");
+    sk_output_set_event(set, r, f, TS0 + 2, &ev);
+    ev = (struct sk_event){.type = SK_EV_ANOMALY, .is_orig = true, .tx_id = 0};
+    ev.u.anomaly.id = SK_ANOMALY_SMUGGLING_END_OF_DATA;
+    sk_output_set_event(set, r, f, TS0 + 3, &ev);
+    ev = (struct sk_event){.type = SK_EV_FILE, .tx_id = 0};
+    ev.u.file = (struct sk_file_info){.file_id = 2, .name = S("a.exe"), .size = 3};
+    sk_output_set_event(set, r, f, TS0 + 4, &ev);
+    ev = (struct sk_event){.type = SK_EV_TX_CLOSE, .tx_id = 0};
+    ev.u.tx_close.why = SK_TX_END_DATA;
+    sk_output_set_event(set, r, f, TS0 + 5, &ev);
+    struct sk_rule rule = test_rule();
+    struct sk_alert a = {.rule = &rule, .flow = f, .ts_us = TS0 + 5, .tx_id = 0, .to_server = true};
+    sk_output_set_alert(set, &a, sk_txrec_get(r, 0)); /* just after the close: still there */
+    /* a second transaction left open: the flow end closes it */
+    ev = (struct sk_event){.type = SK_EV_FIELD, .is_orig = true, .tx_id = 1};
+    ev.u.field.id = SK_FIELD_SMTP_MAIL_FROM;
+    ev.u.field.value = S("<b@example.org>");
+    sk_output_set_event(set, r, f, TS0 + 6, &ev);
+    sk_output_set_flow_end(set, r, f, SK_FLOW_END_FIN, "smtp");
+    sk_txrec_free(r);
+    const struct sk_counter ctr[] = {{"decoder.pkts", 1}};
+    sk_output_set_stats(set, TS0 + 7, ctr, 1);
+    sk_output_set_flush(set);
+    sk_output_set_close(set);
+    sk_output_set_close(NULL);
+
+    char *buf = slurp(fx, "eve.json", NULL), *l[16];
+    size_t n = split_lines(buf, l, 16);
+    assert_int_equal(n, 7);
+    static const char *const types[] = {"anomaly", "fileinfo", "smtp", "alert",
+                                        "smtp",    "flow",     "stats"};
+    for (size_t i = 0; i < n; i++) {
+        char want[48];
+        snprintf(want, sizeof(want), "\"event_type\":\"%s\"", types[i]);
+        assert_contains(l[i], want);
+        assert_true(json_valid(l[i], strlen(l[i])));
+    }
+    assert_contains(l[0], "\"tx_id\":0,\"app_proto\":\"smtp\"");
+    assert_contains(l[1], "\"smtp\":{\"helo\":\"client.example\",\"mail_from\":"
+                          "\"<a@example.org>\"}");
+    assert_contains(l[3], "\"smtp\":{\"helo\":\"client.example\"");
+    assert_contains(l[4], "\"tx_id\":1,\"smtp\":{\"helo\":\"client.example\",\"mail_from\":"
+                          "\"<b@example.org>\"}");
+    assert_contains(l[5], "\"reason\":\"timeout\",\"alerted\":true");
+    free(buf);
+
+    buf = slurp(fx, "events.json", NULL);
+    assert_int_equal(split_lines(buf, l, 16), 2); /* the greeting and EHLO */
+    assert_contains(l[0], "\"code\":220,\"cmd\":\">\"");
+    free(buf);
+
+    buf = slurp(fx, "smtp.log", NULL);
+    n = split_lines(buf, l, 16);
+    assert_int_equal(n, 11); /* 8 header lines, two transactions, #close */
+    assert_contains(l[8], "\tclient.example\ta@example.org\t");
+    assert_contains(l[8], "\tF\tFabcDEF123.2");
+    assert_contains(l[9], "\t2\tclient.example\tb@example.org\t");
+    free(buf);
+
+    buf = slurp(fx, "fast.log", NULL);
+    assert_true(strstr(buf, "[1:2000001:3]") != NULL);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outputs_open_fails_on_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_eve_flags_off_write_only_alerts, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_outputs_set_routes_a_session, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
