@@ -187,6 +187,51 @@ static void test_json_buf_addf_grows(void **state)
     sk_buf_release(&b); /* twice is fine */
 }
 
+/* Random byte strings, biased towards UTF-8 lead and continuation bytes: every one escapes
+ * to valid JSON that decodes to the expected code points (a valid UTF-8 sequence to its
+ * code point, any other byte to U+00XX). */
+static void test_json_random_strings_round_trip(void **state)
+{
+    (void)state;
+    static const uint8_t pool[] = {0x00, 0x0a, 0x1f, '"',  '\\', 'a',  0x7f, 0x80,
+                                   0xbf, 0xc2, 0xc0, 0xe0, 0xed, 0xef, 0xf0, 0xf4,
+                                   0xf5, 0xff, 0xa0, 0x9f, 0x90, 0x8f, 0xc3, 0xa9};
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    struct sk_buf b = SK_BUF_INIT;
+    uint8_t in[64];
+    uint32_t got[64], want[64];
+    for (int round = 0; round < 20000; round++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t n = (size_t)(x % sizeof(in));
+        uint64_t y = x;
+        for (size_t i = 0; i < n; i++) {
+            y = y * 6364136223846793005ull + 1442695040888963407ull;
+            in[i] = (y >> 60) & 1 ? pool[(y >> 32) % sizeof(pool)] : (uint8_t)(y >> 40);
+        }
+        size_t nw = 0;
+        for (size_t i = 0; i < n;) {
+            size_t l = sk_utf8_seq_len(in + i, n - i);
+            if (l <= 1) {
+                want[nw++] = in[i++];
+                continue;
+            }
+            uint32_t cp = l == 2 ? in[i] & 0x1fu : l == 3 ? in[i] & 0x0fu : in[i] & 0x07u;
+            for (size_t k = 1; k < l; k++)
+                cp = (cp << 6) | (in[i + k] & 0x3fu);
+            want[nw++] = cp;
+            i += l;
+        }
+        escape_one(&b, in, n);
+        assert_true(json_valid(b.buf, b.len));
+        long ng = json_decode_string(b.buf, b.len, got, 64);
+        assert_int_equal(ng, (long)nw);
+        assert_memory_equal(got, want, nw * sizeof(uint32_t));
+    }
+    sk_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_json_valid_utf8_passes),
         cmocka_unit_test(test_json_invalid_utf8_escaped),
         cmocka_unit_test(test_json_long_string),
+        cmocka_unit_test(test_json_random_strings_round_trip),
         cmocka_unit_test(test_json_writer_nesting_and_types),
         cmocka_unit_test(test_json_too_deep_fails_cleanly),
         cmocka_unit_test(test_json_time_format),

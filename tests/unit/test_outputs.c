@@ -469,6 +469,59 @@ static void test_outputs_smtplog_escapes_reserved_values(void **state)
     free(buf);
 }
 
+/* Whatever bytes a value holds, every smtp.log line keeps its 26 columns and every
+ * events.json line stays one valid JSON object. */
+static void test_outputs_random_values_keep_lines_whole(void **state)
+{
+    struct fixture *fx = *state;
+    void *zs = NULL, *es = NULL;
+    assert_int_equal(sk_output_smtplog.open(&zs, &fx->cfg), 0);
+    assert_int_equal(sk_output_events.open(&es, &fx->cfg), 0);
+    uint64_t x = 88172645463325252ull;
+    enum { ROUNDS = 300 };
+    for (int round = 0; round < ROUNDS; round++) {
+        char v[3][40];
+        for (int k = 0; k < 3; k++) {
+            for (int i = 0; i < 39; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                v[k][i] = (char)(x % 255 + 1); /* no NUL: records hold C strings */
+            }
+            v[k][39] = '\0';
+        }
+        char *set[] = {v[1], v[2]};
+        struct sk_tx_record tx = {.tx_id = 0, .trans_depth = 1, .helo = v[0], .mail_from = v[1]};
+        tx.email_to = (struct sk_strlist){.n = 2, .cap = 2, .v = set};
+        tx.has_email = true;
+        tx.email_subject = v[2];
+        sk_output_smtplog.tx_close(zs, &fx->flow, TS0, &tx);
+        struct sk_event ev = {.type = SK_EV_SMTP_REQUEST, .is_orig = true, .tx_id = 0};
+        ev.u.request.command = S(v[0]);
+        ev.u.request.arg = (struct sk_str){(const uint8_t *)v[1], 39};
+        sk_output_events.event(es, &fx->flow, TS0, &ev);
+    }
+    sk_output_smtplog.close(zs);
+    sk_output_events.close(es);
+
+    char *buf = slurp(fx, "smtp.log", NULL), *l[ROUNDS + 16];
+    size_t n = split_lines(buf, l, ROUNDS + 16);
+    assert_int_equal(n, ROUNDS + 9);
+    for (size_t i = 8; i < 8 + ROUNDS; i++) {
+        size_t tabs = 0;
+        for (const char *p = l[i]; *p; p++)
+            tabs += *p == '\t';
+        assert_int_equal(tabs, 25);
+    }
+    free(buf);
+    buf = slurp(fx, "events.json", NULL);
+    n = split_lines(buf, l, ROUNDS + 16);
+    assert_int_equal(n, ROUNDS);
+    for (size_t i = 0; i < n; i++)
+        assert_true(json_valid(l[i], strlen(l[i])));
+    free(buf);
+}
+
 static void test_outputs_open_fails_on_missing_dir(void **state)
 {
     struct fixture *fx = *state;
@@ -605,6 +658,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outputs_events_json_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_eve_smtplog_fast_one_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_smtplog_escapes_reserved_values, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outputs_random_values_keep_lines_whole, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outputs_open_fails_on_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_eve_flags_off_write_only_alerts, setup,
