@@ -227,7 +227,32 @@ static void set_ip_from(char **dst, const char *v, size_t max_len)
     }
 }
 
-/* Scans the held header block for the Zeek-only columns. */
+/* One unfolded header line "Name: value" (modified in place). */
+static void take_header(struct sk_txrec *r, struct slot *s, char *line, size_t len)
+{
+    char *colon = memchr(line, ':', len);
+    if (!colon)
+        return;
+    *colon = '\0';
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t vn = strlen(v);
+    const uint8_t *vb = (const uint8_t *)v;
+    size_t mx = r->lim.max_value_len;
+    if (strcasecmp(line, "reply-to") == 0)
+        set_str(&s->rec.email_reply_to, vb, vn, mx);
+    else if (strcasecmp(line, "in-reply-to") == 0)
+        set_str(&s->rec.email_in_reply_to, vb, vn, mx);
+    else if (strcasecmp(line, "x-originating-ip") == 0)
+        set_ip_from(&s->rec.email_x_originating_ip, v, mx);
+    else if (strcasecmp(line, "user-agent") == 0 || strcasecmp(line, "x-mailer") == 0 ||
+             strcasecmp(line, "x-user-agent") == 0)
+        set_str(&s->rec.email_user_agent, vb, vn, mx);
+}
+
+/* Scans the held header block for the Zeek-only columns: up to the first empty line, or
+ * all that is held when the block was cut by max_header or by the end of the message. */
 static void scan_header(struct sk_txrec *r, struct slot *s)
 {
     s->hdr_done = true;
@@ -243,27 +268,8 @@ static void scan_header(struct sk_txrec *r, struct slot *s)
             l--;
         bool folded = l && (p[0] == ' ' || p[0] == '\t');
         if (!folded && line.len) {
-            /* one complete header in line */
-            char *colon = memchr(line.buf, ':', line.len);
-            if (colon) {
-                *colon = '\0';
-                const char *v = colon + 1;
-                while (*v == ' ' || *v == '\t')
-                    v++;
-                size_t vn = strlen(v);
-                const uint8_t *vb = (const uint8_t *)v;
-                size_t mx = r->lim.max_value_len;
-                if (strcasecmp(line.buf, "reply-to") == 0)
-                    set_str(&s->rec.email_reply_to, vb, vn, mx);
-                else if (strcasecmp(line.buf, "in-reply-to") == 0)
-                    set_str(&s->rec.email_in_reply_to, vb, vn, mx);
-                else if (strcasecmp(line.buf, "x-originating-ip") == 0)
-                    set_ip_from(&s->rec.email_x_originating_ip, v, mx);
-                else if (strcasecmp(line.buf, "user-agent") == 0 ||
-                         strcasecmp(line.buf, "x-mailer") == 0 ||
-                         strcasecmp(line.buf, "x-user-agent") == 0)
-                    set_str(&s->rec.email_user_agent, vb, vn, mx);
-            }
+            if (!sk_buf_failed(&line))
+                take_header(r, s, line.buf, line.len);
             sk_buf_reset(&line);
         }
         if (l == 0)
@@ -271,6 +277,8 @@ static void scan_header(struct sk_txrec *r, struct slot *s)
         sk_buf_add(&line, p, l);
         p = nl ? nl + 1 : end;
     }
+    if (line.len && !sk_buf_failed(&line))
+        take_header(r, s, line.buf, line.len);
     sk_buf_release(&line);
 }
 

@@ -276,6 +276,22 @@ static void test_txrec_header_scan_across_chunks(void **state)
     }
 }
 
+static void test_txrec_header_scan_cut_header_keeps_last_line(void **state)
+{
+    (void)state;
+    struct sk_txrec *r;
+    struct closed c = {0};
+    assert_int_equal(sk_txrec_new(&r, NULL, "C1"), 0);
+    struct sk_event ev = {.type = SK_EV_FIELD, .tx_id = 0};
+    ev.u.field.id = SK_FIELD_SMTP_DATA;
+    ev.u.field.value = S("Subject: x\r\nX-Mailer: swaks");
+    ev.u.field.flags = SK_FIELD_F_BEGIN | SK_FIELD_F_END; /* message ends inside the header */
+    sk_txrec_event(r, &ev, 1, on_close, &c);
+    assert_string_equal(sk_txrec_get(r, 0)->email_user_agent, "swaks");
+    sk_txrec_free(r);
+    closed_free(&c);
+}
+
 static void test_txrec_starttls_anomalies_and_parse_error(void **state)
 {
     (void)state;
@@ -336,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_txrec_open_record_evicted_is_handed_over),
         cmocka_unit_test(test_txrec_limits_cut_values_and_lists),
         cmocka_unit_test(test_txrec_header_scan_across_chunks),
+        cmocka_unit_test(test_txrec_header_scan_cut_header_keeps_last_line),
         cmocka_unit_test(test_txrec_starttls_anomalies_and_parse_error),
         cmocka_unit_test(test_txrec_raw_data_event_marks_a_message),
     };
