@@ -363,8 +363,8 @@ static void eve_file(void *state, const struct sk_flow *f, uint64_t ts_us,
         hex_member(&j, "sha256", fi->sha256, sizeof(fi->sha256));
     }
     sk_json_bool(&j, "stored", fi->stored);
-    if (fi->stored)
-        sk_json_u64(&j, "file_id", fi->file_id);
+    /* always, not only when stored as in Suricata: it is what joins smtp.log fuids */
+    sk_json_u64(&j, "file_id", fi->file_id);
     sk_json_u64(&j, "size", fi->size);
     if (tx)
         sk_json_u64(&j, "tx_id", tx->tx_id);

@@ -320,7 +320,7 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
                           "\"dest_ip\":\"74.53.140.153\",\"dest_port\":25,\"proto\":\"TCP\"");
     assert_contains(l[0], "\"fileinfo\":{\"filename\":\"NEWS.txt\",\"gaps\":false,\"state\":"
                           "\"CLOSED\",\"md5\":\"abababababababababababababababab\"");
-    assert_contains(l[0], "\"stored\":false,\"size\":10807,\"tx_id\":0}");
+    assert_contains(l[0], "\"stored\":false,\"file_id\":1,\"size\":10807,\"tx_id\":0}");
     assert_contains(l[0], "\"email\":{\"status\":\"BODY_STARTED\"");
     /* anomaly */
     assert_contains(l[1],
