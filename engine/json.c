@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The growable buffer and JSON writer of json.h. Escaping follows Suricata's EVE writer so
+ * that the same bytes give the same JSON: invalid UTF-8 is kept visible as \u00XX rather
+ * than replaced, and the result is always valid JSON. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/error.h"
+#include "engine/json.h"
+
+void sk_buf_init(struct sk_buf *b)
+{
+    b->buf = NULL;
+    b->len = 0;
+    b->alloc = 0;
+    b->failed = false;
+}
+
+void sk_buf_release(struct sk_buf *b)
+{
+    free(b->buf);
+    sk_buf_init(b);
+}
+
+void sk_buf_reset(struct sk_buf *b)
+{
+    b->len = 0;
+    b->failed = false;
+    if (b->buf)
+        b->buf[0] = '\0';
+}
+
+int sk_buf_grow(struct sk_buf *b, size_t extra)
+{
+    if (b->failed)
+        return SK_E_NOMEM;
+    if (extra >= SIZE_MAX / 2 - b->len) {
+        b->failed = true;
+        return SK_E_NOMEM;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->alloc)
+        return 0;
+    size_t n = b->alloc ? b->alloc : 256;
+    while (n < need)
+        n *= 2;
+    char *p = realloc(b->buf, n);
+    if (!p) {
+        b->failed = true; /* the old contents stay valid and are freed by release */
+        return SK_E_NOMEM;
+    }
+    b->buf = p;
+    b->alloc = n;
+    return 0;
+}
+
+void sk_buf_add(struct sk_buf *b, const void *data, size_t len)
+{
+    if (sk_buf_grow(b, len) < 0)
+        return;
+    if (len)
+        memcpy(b->buf + b->len, data, len);
+    b->len += len;
+    b->buf[b->len] = '\0';
+}
+
+void sk_buf_addstr(struct sk_buf *b, const char *s)
+{
+    sk_buf_add(b, s, strlen(s));
+}
+
+void sk_buf_addch(struct sk_buf *b, char c)
+{
+    sk_buf_add(b, &c, 1);
+}
+
+void sk_buf_addf(struct sk_buf *b, const char *fmt, ...)
+{
+    char small[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if ((size_t)n < sizeof(small)) {
+        sk_buf_add(b, small, (size_t)n);
+        return;
+    }
+    if (sk_buf_grow(b, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+size_t sk_utf8_seq_len(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    uint8_t c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    uint32_t min, cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        min = 0x80;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        min = 0x800;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        min = 0x10000;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+void sk_json_escape(struct sk_buf *b, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* worst case six bytes out per byte in */
+    if (n > (SIZE_MAX - 8) / 6 || sk_buf_grow(b, n * 6 + 2) < 0) {
+        b->failed = true;
+        return;
+    }
+    char *o = b->buf + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t l = sk_utf8_seq_len(p + i, n - i);
+            if (l) {
+                memcpy(o, p + i, l);
+                o += l;
+                i += l;
+                continue;
+            }
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 0xf];
+            break;
+        }
+        i++;
+    }
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->buf);
+}
+
+void sk_json_format_time(char *out, uint64_t ts_us)
+{
+    time_t secs = (time_t)(ts_us / 1000000u);
+    unsigned usec = (unsigned)(ts_us % 1000000u);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm)) {
+        snprintf(out, SK_JSON_TIME_LEN, "1970-01-01T00:00:00.000000+0000");
+        return;
+    }
+    snprintf(out, SK_JSON_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+void sk_json_init(struct sk_json *j, struct sk_buf *out)
+{
+    j->out = out;
+    j->depth = 0;
+    j->need_comma[0] = false;
+}
+
+/* Writes the separator and key of the next member. */
+static void member(struct sk_json *j, const char *key)
+{
+    if (j->need_comma[j->depth])
+        sk_buf_addch(j->out, ',');
+    j->need_comma[j->depth] = true;
+    if (key) {
+        sk_json_escape(j->out, (const uint8_t *)key, strlen(key));
+        sk_buf_addch(j->out, ':');
+    }
+}
+
+static void open_container(struct sk_json *j, const char *key, char c)
+{
+    member(j, key);
+    if (j->depth >= SK_JSON_MAX_DEPTH) {
+        j->out->failed = true;
+        return;
+    }
+    sk_buf_addch(j->out, c);
+    j->depth++;
+    j->need_comma[j->depth] = false;
+}
+
+static void close_container(struct sk_json *j, char c)
+{
+    if (j->depth == 0) {
+        j->out->failed = true;
+        return;
+    }
+    sk_buf_addch(j->out, c);
+    j->depth--;
+}
+
+void sk_json_object_open(struct sk_json *j, const char *key)
+{
+    open_container(j, key, '{');
+}
+
+void sk_json_object_close(struct sk_json *j)
+{
+    close_container(j, '}');
+}
+
+void sk_json_array_open(struct sk_json *j, const char *key)
+{
+    open_container(j, key, '[');
+}
+
+void sk_json_array_close(struct sk_json *j)
+{
+    close_container(j, ']');
+}
+
+void sk_json_str(struct sk_json *j, const char *key, const char *s)
+{
+    if (!s) {
+        sk_json_null(j, key);
+        return;
+    }
+    sk_json_strn(j, key, (const uint8_t *)s, strlen(s));
+}
+
+void sk_json_strn(struct sk_json *j, const char *key, const uint8_t *p, size_t n)
+{
+    member(j, key);
+    sk_json_escape(j->out, p, n);
+}
+
+void sk_json_u64(struct sk_json *j, const char *key, uint64_t v)
+{
+    member(j, key);
+    sk_buf_addf(j->out, "%llu", (unsigned long long)v);
+}
+
+void sk_json_i64(struct sk_json *j, const char *key, int64_t v)
+{
+    member(j, key);
+    sk_buf_addf(j->out, "%lld", (long long)v);
+}
+
+void sk_json_bool(struct sk_json *j, const char *key, bool v)
+{
+    member(j, key);
+    sk_buf_addstr(j->out, v ? "true" : "false");
+}
+
+void sk_json_null(struct sk_json *j, const char *key)
+{
+    member(j, key);
+    sk_buf_addstr(j->out, "null");
+}
+
+void sk_json_time(struct sk_json *j, const char *key, uint64_t ts_us)
+{
+    char t[SK_JSON_TIME_LEN];
+    sk_json_format_time(t, ts_us);
+    sk_json_str(j, key, t);
+}

@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* eve.json: Suricata's EVE JSON, one object a line, with Suricata's field names and
+ * nesting (event types alert, smtp, fileinfo, anomaly, flow, stats) so SIEM parsers for
+ * Suricata ingest it unchanged. Shrike adds one top-level member, "uid" (the Zeek uid of
+ * the flow), to join EVE with events.json and smtp.log; docs/outputs.md says why. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "engine/json.h"
+#include "engine/outfile.h"
+#include "engine/output.h"
+#include "rules/rule.h"
+
+/* Flow ids that alerted and have not ended yet, for flow.alerted: open addressing with
+ * linear probing, 0 marks an empty slot (flow ids are positive). */
+struct idset {
+    uint64_t *v;
+    size_t cap, n;
+};
+
+struct eve_state {
+    FILE *fp;
+    struct sk_buf line;
+    struct sk_output_config cfg;
+    struct idset alerted;
+};
+
+static size_t idset_slot(const struct idset *s, uint64_t id)
+{
+    uint64_t h = id * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 17) & (s->cap - 1);
+}
+
+static bool idset_has(const struct idset *s, uint64_t id)
+{
+    if (!s->cap || id == 0)
+        return false;
+    for (size_t i = idset_slot(s, id);; i = (i + 1) & (s->cap - 1)) {
+        if (s->v[i] == id)
+            return true;
+        if (s->v[i] == 0)
+            return false;
+    }
+}
+
+static void idset_insert_raw(struct idset *s, uint64_t id)
+{
+    size_t i = idset_slot(s, id);
+    while (s->v[i] != 0 && s->v[i] != id)
+        i = (i + 1) & (s->cap - 1);
+    if (s->v[i] == 0) {
+        s->v[i] = id;
+        s->n++;
+    }
+}
+
+static void idset_add(struct idset *s, uint64_t id)
+{
+    if (id == 0 || idset_has(s, id))
+        return;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        struct idset ns = {calloc(cap, sizeof(uint64_t)), cap, 0};
+        if (!ns.v)
+            return; /* flow.alerted may then say false: better than failing the alert */
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->v[i])
+                idset_insert_raw(&ns, s->v[i]);
+        free(s->v);
+        *s = ns;
+    }
+    idset_insert_raw(s, id);
+}
+
+static void idset_remove(struct idset *s, uint64_t id)
+{
+    if (!idset_has(s, id))
+        return;
+    size_t m = s->cap - 1, i = idset_slot(s, id);
+    while (s->v[i] != id)
+        i = (i + 1) & m;
+    /* backward-shift deletion keeps every probe chain unbroken */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & m;
+        if (s->v[j] == 0)
+            break;
+        size_t k = idset_slot(s, s->v[j]);
+        bool between = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (between)
+            continue;
+        s->v[i] = s->v[j];
+        i = j;
+    }
+    s->v[i] = 0;
+    s->n--;
+}
+
+static int eve_open(void **state, const struct sk_output_config *cfg)
+{
+    struct eve_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return SK_E_NOMEM;
+    int rc = sk_outfile_open(&s->fp, cfg->log_dir, "eve.json");
+    if (rc < 0)
+        goto out_free_s;
+    sk_buf_init(&s->line);
+    s->cfg = *cfg;
+    s->cfg.log_dir = NULL; /* borrowed; not needed after open */
+    *state = s;
+    return 0;
+out_free_s:
+    free(s);
+    return rc;
+}
+
+/* Starts a record: the common members in Suricata's order. src is the originator when
+ * src_is_orig. */
+static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
+                     const struct sk_flow *f, const char *event_type, bool src_is_orig)
+{
+    sk_buf_reset(&s->line);
+    sk_json_init(j, &s->line);
+    sk_json_object_open(j, NULL);
+    sk_json_time(j, "timestamp", ts_us);
+    if (f) {
+        sk_json_u64(j, "flow_id", f->flow_id);
+        sk_json_str(j, "uid", f->uid);
+    }
+    sk_json_str(j, "event_type", event_type);
+    if (!f)
+        return;
+    if (f->vlan[0]) {
+        sk_json_array_open(j, "vlan");
+        sk_json_u64(j, NULL, f->vlan[0]);
+        if (f->vlan[1])
+            sk_json_u64(j, NULL, f->vlan[1]);
+        sk_json_array_close(j);
+    }
+    char a[SK_ADDR_STRLEN], b[SK_ADDR_STRLEN], pbuf[8];
+    sk_addr_format(src_is_orig ? &f->orig_h : &f->resp_h, true, a, sizeof(a));
+    sk_addr_format(src_is_orig ? &f->resp_h : &f->orig_h, true, b, sizeof(b));
+    sk_json_str(j, "src_ip", a);
+    sk_json_u64(j, "src_port", src_is_orig ? f->orig_p : f->resp_p);
+    sk_json_str(j, "dest_ip", b);
+    sk_json_u64(j, "dest_port", src_is_orig ? f->resp_p : f->orig_p);
+    sk_json_str(j, "proto", sk_ip_proto_name(f->ip_proto, pbuf, sizeof(pbuf)));
+}
+
+static void eve_end(struct eve_state *s, struct sk_json *j)
+{
+    sk_json_object_close(j);
+    sk_buf_addch(&s->line, '\n');
+    if (!sk_buf_failed(&s->line))
+        sk_outfile_write(s->fp, s->line.buf, s->line.len);
+}
+
+static void str_array(struct sk_json *j, const char *key, const struct sk_strlist *l)
+{
+    if (l->n == 0)
+        return; /* the schema wants at least one item */
+    sk_json_array_open(j, key);
+    for (size_t i = 0; i < l->n; i++)
+        sk_json_str(j, NULL, l->v[i]);
+    sk_json_array_close(j);
+}
+
+static void opt_str(struct sk_json *j, const char *key, const char *v)
+{
+    if (v)
+        sk_json_str(j, key, v);
+}
+
+/* The smtp and email objects of a transaction, as Suricata's SMTP logger writes them. */
+static void smtp_email(struct sk_json *j, const struct sk_tx_record *tx)
+{
+    sk_json_object_open(j, "smtp");
+    opt_str(j, "helo", tx->helo);
+    opt_str(j, "mail_from", tx->mail_from);
+    str_array(j, "rcpt_to", &tx->rcpt_to);
+    sk_json_object_close(j);
+    if (!tx->has_email)
+        return;
+    sk_json_object_open(j, "email");
+    opt_str(j, "status", tx->email_status);
+    opt_str(j, "from", tx->email_from);
+    str_array(j, "to", &tx->email_to);
+    str_array(j, "cc", &tx->email_cc);
+    str_array(j, "attachment", &tx->attachment);
+    str_array(j, "url", &tx->url);
+    opt_str(j, "subject", tx->email_subject);
+    opt_str(j, "subject_md5", tx->subject_md5);
+    opt_str(j, "body_md5", tx->body_md5);
+    opt_str(j, "date", tx->email_date);
+    opt_str(j, "message_id", tx->email_message_id);
+    opt_str(j, "x_mailer", tx->email_x_mailer);
+    str_array(j, "received", &tx->received);
+    sk_json_object_close(j);
+}
+
+static void flow_counters(struct sk_json *j, const struct sk_flow *f)
+{
+    sk_json_u64(j, "pkts_toserver", f->pkts_toserver);
+    sk_json_u64(j, "pkts_toclient", f->pkts_toclient);
+    sk_json_u64(j, "bytes_toserver", f->bytes_toserver);
+    sk_json_u64(j, "bytes_toclient", f->bytes_toclient);
+    sk_json_time(j, "start", f->ts_first_us);
+}
+
+/* alert.metadata: "key value" strings grouped by key, values in rule order. */
+static void alert_metadata(struct sk_json *j, const struct sk_rule *r)
+{
+    if (r->n_metadata == 0 || !r->metadata)
+        return;
+    sk_json_object_open(j, "metadata");
+    for (size_t i = 0; i < r->n_metadata; i++) {
+        const char *m = r->metadata[i];
+        size_t klen = strcspn(m, " ");
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcspn(r->metadata[k], " ") == klen && strncmp(r->metadata[k], m, klen) == 0;
+        if (seen)
+            continue;
+        char key[128];
+        size_t kl = klen < sizeof(key) - 1 ? klen : sizeof(key) - 1;
+        memcpy(key, m, kl);
+        key[kl] = '\0';
+        sk_json_array_open(j, key);
+        for (size_t k = i; k < r->n_metadata; k++) {
+            const char *o = r->metadata[k];
+            if (strcspn(o, " ") != klen || strncmp(o, m, klen) != 0)
+                continue;
+            const char *v = o + klen;
+            while (*v == ' ')
+                v++;
+            sk_json_str(j, NULL, v);
+        }
+        sk_json_array_close(j);
+    }
+    sk_json_object_close(j);
+}
+
+static void endpoint(struct sk_json *j, const char *key, const struct sk_addr *a, uint16_t port)
+{
+    char buf[SK_ADDR_STRLEN];
+    sk_addr_format(a, true, buf, sizeof(buf));
+    sk_json_object_open(j, key);
+    sk_json_str(j, "ip", buf);
+    sk_json_u64(j, "port", port);
+    sk_json_object_close(j);
+}
+
+static void eve_alert(void *state, const struct sk_alert *a, const struct sk_tx_record *tx)
+{
+    struct eve_state *s = state;
+    const struct sk_flow *f = a->flow;
+    const struct sk_rule *r = a->rule;
+    struct sk_json j;
+    if (f)
+        idset_add(&s->alerted, f->flow_id);
+    eve_head(s, &j, a->ts_us, f, "alert", a->to_server);
+    if (a->tx_id != SK_TX_NONE)
+        sk_json_u64(&j, "tx_id", a->tx_id);
+    sk_json_object_open(&j, "alert");
+    sk_json_str(&j, "action", "allowed");
+    sk_json_u64(&j, "gid", r->gid);
+    sk_json_u64(&j, "signature_id", r->sid);
+    sk_json_u64(&j, "rev", r->rev);
+    sk_json_str(&j, "signature", r->msg ? r->msg : "");
+    sk_json_str(&j, "category", r->class_desc ? r->class_desc : "");
+    sk_json_i64(&j, "severity", r->priority);
+    if (f && r->target) {
+        /* src/dest of this record are the alert's: target names one of them */
+        bool tgt_dest = strcmp(r->target, "dest_ip") == 0;
+        const struct sk_addr *src = a->to_server ? &f->orig_h : &f->resp_h;
+        const struct sk_addr *dst = a->to_server ? &f->resp_h : &f->orig_h;
+        uint16_t sp = a->to_server ? f->orig_p : f->resp_p;
+        uint16_t dp = a->to_server ? f->resp_p : f->orig_p;
+        endpoint(&j, "source", tgt_dest ? src : dst, tgt_dest ? sp : dp);
+        endpoint(&j, "target", tgt_dest ? dst : src, tgt_dest ? dp : sp);
+    }
+    alert_metadata(&j, r);
+    sk_json_object_close(&j);
+    if (tx)
+        smtp_email(&j, tx);
+    if (a->tx_id != SK_TX_NONE || tx)
+        sk_json_str(&j, "app_proto", "smtp");
+    sk_json_str(&j, "direction", a->to_server ? "to_server" : "to_client");
+    if (f) {
+        char o[SK_ADDR_STRLEN], p[SK_ADDR_STRLEN];
+        sk_addr_format(&f->orig_h, true, o, sizeof(o));
+        sk_addr_format(&f->resp_h, true, p, sizeof(p));
+        sk_json_object_open(&j, "flow");
+        flow_counters(&j, f);
+        sk_json_str(&j, "src_ip", o);
+        sk_json_str(&j, "dest_ip", p);
+        sk_json_u64(&j, "src_port", f->orig_p);
+        sk_json_u64(&j, "dest_port", f->resp_p);
+        sk_json_object_close(&j);
+    }
+    eve_end(s, &j);
+}
+
+static void eve_tx_close(void *state, const struct sk_flow *f, uint64_t ts_us,
+                         const struct sk_tx_record *tx)
+{
+    struct eve_state *s = state;
+    if (!s->cfg.eve_smtp)
+        return;
+    struct sk_json j;
+    eve_head(s, &j, ts_us, f, "smtp", true);
+    sk_json_u64(&j, "tx_id", tx->tx_id);
+    smtp_email(&j, tx);
+    eve_end(s, &j);
+}
+
+static const char *file_state_name(enum sk_file_state st)
+{
+    switch (st) {
+    case SK_FILE_CLOSED:
+        return "CLOSED";
+    case SK_FILE_TRUNCATED:
+        return "TRUNCATED";
+    case SK_FILE_ERROR:
+        return "ERROR";
+    }
+    return "UNKNOWN";
+}
+
+static void hex_member(struct sk_json *j, const char *key, const uint8_t *d, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char out[65];
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 0xf];
+    }
+    out[2 * n] = '\0';
+    sk_json_str(j, key, out);
+}
+
+static void eve_file(void *state, const struct sk_flow *f, uint64_t ts_us,
+                     const struct sk_file_info *fi, const struct sk_tx_record *tx)
+{
+    struct eve_state *s = state;
+    if (!s->cfg.eve_fileinfo)
+        return;
+    struct sk_json j;
+    eve_head(s, &j, ts_us, f, "fileinfo", true);
+    if (tx) {
+        sk_json_u64(&j, "tx_id", tx->tx_id);
+        smtp_email(&j, tx);
+    }
+    sk_json_str(&j, "app_proto", "smtp");
+    sk_json_object_open(&j, "fileinfo");
+    sk_json_strn(&j, "filename", fi->name.ptr, fi->name.len);
+    sk_json_bool(&j, "gaps", fi->gaps);
+    sk_json_str(&j, "state", file_state_name(fi->state));
+    if (fi->hashed) {
+        hex_member(&j, "md5", fi->md5, sizeof(fi->md5));
+        hex_member(&j, "sha1", fi->sha1, sizeof(fi->sha1));
+        hex_member(&j, "sha256", fi->sha256, sizeof(fi->sha256));
+    }
+    sk_json_bool(&j, "stored", fi->stored);
+    /* always, not only when stored as in Suricata: it is what joins smtp.log fuids */
+    sk_json_u64(&j, "file_id", fi->file_id);
+    sk_json_u64(&j, "size", fi->size);
+    if (tx)
+        sk_json_u64(&j, "tx_id", tx->tx_id);
+    sk_json_object_close(&j);
+    eve_end(s, &j);
+}
+
+static void eve_anomaly(void *state, const struct sk_flow *f, uint64_t ts_us, bool is_orig,
+                        enum sk_anomaly_id id, const struct sk_tx_record *tx)
+{
+    struct eve_state *s = state;
+    if (!s->cfg.eve_anomaly)
+        return;
+    const char *name = sk_anomaly_name(id);
+    struct sk_json j;
+    eve_head(s, &j, ts_us, f, "anomaly", is_orig);
+    if (tx)
+        sk_json_u64(&j, "tx_id", tx->tx_id);
+    sk_json_str(&j, "app_proto", "smtp");
+    sk_json_object_open(&j, "anomaly");
+    sk_json_str(&j, "app_proto", "smtp");
+    sk_json_str(&j, "type", "applayer");
+    sk_json_str(&j, "event", name ? name : "UNKNOWN");
+    sk_json_str(&j, "layer", "proto_parser");
+    sk_json_object_close(&j);
+    eve_end(s, &j);
+}
+
+static const char *flow_state_name(enum sk_tcp_state st)
+{
+    switch (st) {
+    case SK_TCP_ESTABLISHED:
+    case SK_TCP_CLOSING:
+        return "established";
+    case SK_TCP_CLOSED:
+        return "closed";
+    default:
+        return "new";
+    }
+}
+
+static const char *flow_reason_name(enum sk_flow_end why)
+{
+    switch (why) {
+    case SK_FLOW_END_EVICTED:
+        return "forced";
+    case SK_FLOW_END_SHUTDOWN:
+        return "shutdown";
+    default:
+        return "timeout"; /* FIN, RST and idle flows leave the table by their timeouts */
+    }
+}
+
+static void eve_flow_end(void *state, const struct sk_flow *f, enum sk_flow_end why,
+                         const char *app_proto)
+{
+    struct eve_state *s = state;
+    bool alerted = idset_has(&s->alerted, f->flow_id);
+    idset_remove(&s->alerted, f->flow_id);
+    if (!s->cfg.eve_flow)
+        return;
+    struct sk_json j;
+    eve_head(s, &j, f->ts_last_us, f, "flow", true);
+    if (app_proto)
+        sk_json_str(&j, "app_proto", app_proto);
+    sk_json_object_open(&j, "flow");
+    flow_counters(&j, f);
+    sk_json_time(&j, "end", f->ts_last_us);
+    uint64_t age = f->ts_last_us > f->ts_first_us ? f->ts_last_us - f->ts_first_us : 0;
+    sk_json_u64(&j, "age", age / 1000000u);
+    sk_json_str(&j, "state", flow_state_name(f->state));
+    sk_json_str(&j, "reason", flow_reason_name(why));
+    sk_json_bool(&j, "alerted", alerted);
+    sk_json_object_close(&j);
+    eve_end(s, &j);
+}
+
+/* The stats tree: one node per dotted name segment, children in order of first use. */
+struct snode {
+    const char *seg;
+    size_t seglen;
+    uint64_t value;
+    size_t first_child, next; /* indexes + 1; 0 = none */
+};
+
+static void emit_stats(struct sk_json *j, const struct snode *nodes, size_t idx)
+{
+    for (size_t c = nodes[idx].first_child; c; c = nodes[c - 1].next) {
+        const struct snode *n = &nodes[c - 1];
+        char key[128];
+        size_t kl = n->seglen < sizeof(key) - 1 ? n->seglen : sizeof(key) - 1;
+        memcpy(key, n->seg, kl);
+        key[kl] = '\0';
+        if (n->first_child) {
+            sk_json_object_open(j, key);
+            emit_stats(j, nodes, c - 1);
+            sk_json_object_close(j);
+        } else {
+            sk_json_u64(j, key, n->value);
+        }
+    }
+}
+
+static void eve_stats(void *state, uint64_t ts_us, const struct sk_counter *c, size_t n)
+{
+    struct eve_state *s = state;
+    if (!s->cfg.eve_stats)
+        return;
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++) {
+        cap++;
+        for (const char *p = c[i].name; *p; p++)
+            cap += *p == '.';
+    }
+    struct snode *nodes = calloc(cap, sizeof(*nodes));
+    if (!nodes)
+        return;
+    size_t used = 1; /* nodes[0] is the root */
+    for (size_t i = 0; i < n; i++) {
+        size_t cur = 0;
+        const char *p = c[i].name;
+        for (;;) {
+            size_t l = strcspn(p, ".");
+            size_t found = 0, last = 0;
+            for (size_t k = nodes[cur].first_child; k; k = nodes[k - 1].next) {
+                last = k;
+                if (nodes[k - 1].seglen == l && memcmp(nodes[k - 1].seg, p, l) == 0) {
+                    found = k;
+                    break;
+                }
+            }
+            if (!found) {
+                nodes[used] = (struct snode){.seg = p, .seglen = l};
+                found = ++used;
+                if (last)
+                    nodes[last - 1].next = found;
+                else
+                    nodes[cur].first_child = found;
+            }
+            cur = found - 1;
+            if (p[l] == '\0')
+                break;
+            p += l + 1;
+        }
+        nodes[cur].value = c[i].value;
+    }
+    struct sk_json j;
+    eve_head(s, &j, ts_us, NULL, "stats", true);
+    sk_json_object_open(&j, "stats");
+    emit_stats(&j, nodes, 0);
+    sk_json_object_close(&j);
+    eve_end(s, &j);
+    free(nodes);
+}
+
+static void eve_flush(void *state)
+{
+    struct eve_state *s = state;
+    fflush(s->fp);
+}
+
+static void eve_close(void *state)
+{
+    struct eve_state *s = state;
+    if (!s)
+        return;
+    fclose(s->fp);
+    sk_buf_release(&s->line);
+    free(s->alerted.v);
+    free(s);
+}
+
+const struct sk_output_ops sk_output_eve = {
+    .name = "eve",
+    .open = eve_open,
+    .alert = eve_alert,
+    .tx_close = eve_tx_close,
+    .file = eve_file,
+    .anomaly = eve_anomaly,
+    .flow_end = eve_flow_end,
+    .stats = eve_stats,
+    .flush = eve_flush,
+    .close = eve_close,
+};

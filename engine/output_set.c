@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Routing to the open outputs (output_set.h). The transaction builder sees every event
+ * before the outputs do, so records are complete when logged. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "engine/output_set.h"
+
+static const struct sk_output_ops *const all_outputs[] = {
+    &sk_output_eve,
+    &sk_output_events,
+    &sk_output_fast,
+    &sk_output_smtplog,
+};
+
+struct sk_output_set {
+    size_t n;
+    const struct sk_output_ops **ops;
+    void **state;
+};
+
+const struct sk_output_ops *sk_output_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof(all_outputs) / sizeof(all_outputs[0]); i++)
+        if (strcmp(all_outputs[i]->name, name) == 0)
+            return all_outputs[i];
+    return NULL;
+}
+
+int sk_output_set_open(struct sk_output_set **out, const struct sk_output_ops *const *ops, size_t n,
+                       const struct sk_output_config *cfg)
+{
+    int rc = SK_E_NOMEM;
+    struct sk_output_set *s = calloc(1, sizeof(*s));
+    if (!s)
+        return SK_E_NOMEM;
+    s->ops = calloc(n ? n : 1, sizeof(*s->ops));
+    if (!s->ops)
+        goto out_free_s;
+    s->state = calloc(n ? n : 1, sizeof(*s->state));
+    if (!s->state)
+        goto out_free_ops;
+    for (size_t i = 0; i < n; i++) {
+        rc = ops[i]->open(&s->state[s->n], cfg);
+        if (rc < 0)
+            goto out_close_opened;
+        s->ops[s->n++] = ops[i];
+    }
+    *out = s;
+    return 0;
+out_close_opened:
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i]->close)
+            s->ops[i]->close(s->state[i]);
+    free(s->state);
+out_free_ops:
+    free(s->ops);
+out_free_s:
+    free(s);
+    return rc;
+}
+
+struct close_ctx {
+    struct sk_output_set *s;
+    const struct sk_flow *f;
+    uint64_t ts_us;
+};
+
+static void on_tx_close(void *ctx, const struct sk_tx_record *tx, enum sk_tx_end why)
+{
+    struct close_ctx *c = ctx;
+    (void)why;
+    for (size_t i = 0; i < c->s->n; i++)
+        if (c->s->ops[i]->tx_close)
+            c->s->ops[i]->tx_close(c->s->state[i], c->f, c->ts_us, tx);
+}
+
+void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
+                         uint64_t ts_us, const struct sk_event *ev)
+{
+    struct close_ctx cc = {s, f, ts_us};
+    if (r)
+        sk_txrec_event(r, ev, ts_us, on_tx_close, &cc);
+    const struct sk_tx_record *tx = r ? sk_txrec_get(r, ev->tx_id) : NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct sk_output_ops *o = s->ops[i];
+        switch (ev->type) {
+        case SK_EV_SMTP_REQUEST:
+        case SK_EV_SMTP_REPLY:
+        case SK_EV_SMTP_DATA:
+        case SK_EV_SMTP_STARTTLS:
+        case SK_EV_SMTP_UNEXPECTED:
+            if (o->event)
+                o->event(s->state[i], f, ts_us, ev);
+            break;
+        case SK_EV_ANOMALY:
+            if (o->anomaly)
+                o->anomaly(s->state[i], f, ts_us, ev->is_orig, ev->u.anomaly.id, tx);
+            break;
+        case SK_EV_FILE:
+            if (o->file)
+                o->file(s->state[i], f, ts_us, &ev->u.file, tx);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,
+                         const struct sk_tx_record *tx)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i]->alert)
+            s->ops[i]->alert(s->state[i], a, tx);
+}
+
+void sk_output_set_flow_end(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
+                            enum sk_flow_end why, const char *app_proto)
+{
+    struct close_ctx cc = {s, f, f->ts_last_us};
+    if (r)
+        sk_txrec_finish(r, on_tx_close, &cc);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i]->flow_end)
+            s->ops[i]->flow_end(s->state[i], f, why, app_proto);
+}
+
+void sk_output_set_stats(struct sk_output_set *s, uint64_t ts_us, const struct sk_counter *c,
+                         size_t n)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i]->stats)
+            s->ops[i]->stats(s->state[i], ts_us, c, n);
+}
+
+void sk_output_set_flush(struct sk_output_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i]->flush)
+            s->ops[i]->flush(s->state[i]);
+}
+
+void sk_output_set_close(struct sk_output_set *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i]->close)
+            s->ops[i]->close(s->state[i]);
+    free(s->state);
+    free(s->ops);
+    free(s);
+}

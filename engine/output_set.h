@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The set of open outputs of one worker and the routing of what the engine sees to them:
+ * raw SMTP events to event(), every event through the flow's transaction builder
+ * (txrec.h) so that finished transactions reach tx_close() and anomalies, files and
+ * alerts are logged with their transaction's record. One set per worker; not thread
+ * safe. */
+#ifndef SK_OUTPUT_SET_H
+#define SK_OUTPUT_SET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/output.h"
+#include "engine/txrec.h"
+
+struct sk_output_set;
+
+/* Returns the output named name ("eve", "events", "fast", "smtplog"), or NULL. */
+const struct sk_output_ops *sk_output_lookup(const char *name);
+
+/* Opens each of ops[0..n) with cfg (borrowed for the call). On failure closes those opened
+ * and returns their error (SK_E_IO, SK_E_NOMEM, ...); else 0. Caller frees with
+ * sk_output_set_close(). */
+int sk_output_set_open(struct sk_output_set **out, const struct sk_output_ops *const *ops, size_t n,
+                       const struct sk_output_config *cfg);
+
+/* One parser event of flow f at ts_us, in the parser's order. r is the flow's transaction
+ * builder (NULL: no transaction records, so no tx_close() and no tx for anomalies and
+ * files). The event goes through r first, so an anomaly or file is logged with its
+ * transaction's record including itself. */
+void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
+                         uint64_t ts_us, const struct sk_event *ev);
+
+/* An alert; tx is its transaction's record (sk_txrec_get(r, a->tx_id)) or NULL. */
+void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,
+                         const struct sk_tx_record *tx);
+
+/* The flow ends: r's still-open transactions go to tx_close() (ended by the session),
+ * then flow_end(). r may be NULL; the caller still frees it. */
+void sk_output_set_flow_end(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
+                            enum sk_flow_end why, const char *app_proto);
+
+void sk_output_set_stats(struct sk_output_set *s, uint64_t ts_us, const struct sk_counter *c,
+                         size_t n);
+void sk_output_set_flush(struct sk_output_set *s);
+/* Flushes, closes every output and frees the set; NULL is a no-op. */
+void sk_output_set_close(struct sk_output_set *s);
+
+#endif

@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Builds struct sk_tx_record from parser events (txrec.h). Records live in a small fixed
+ * set of slots per flow: a closed record stays readable until a newer transaction needs
+ * its slot, because the detector and the file events of a transaction may be handled
+ * just after its close. The message header is scanned here only for the few columns of
+ * Zeek's smtp.log that have no rule buffer (Reply-To, In-Reply-To, X-Originating-IP,
+ * User-Agent). */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+#include "engine/error.h"
+#include "engine/json.h"
+#include "engine/txrec.h"
+
+struct slot {
+    bool used, closed;
+    uint64_t seq; /* creation order, for eviction */
+    bool parse_failed;
+    bool data_ended; /* the message data ended (SK_FIELD_F_END on smtp.data) */
+    bool hdr_done;
+    struct sk_buf hdr; /* the message header, up to max_header bytes */
+    struct sk_tx_record rec;
+};
+
+struct sk_txrec {
+    struct sk_txrec_limits lim;
+    char uid[24];
+    char *helo; /* the session's HELO/EHLO argument */
+    bool tls;
+    uint64_t seq;
+    struct slot *slots;
+};
+
+static const struct sk_txrec_limits default_limits = {
+    .max_value_len = 4096,
+    .max_items = 256,
+    .max_records = 4,
+    .max_header = 16384,
+};
+
+void sk_strlist_release(struct sk_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* Copies p[0..n) without NUL bytes, cut to max_len; NULL when out of memory. */
+static char *copy_bytes(const uint8_t *p, size_t n, size_t max_len)
+{
+    if (n > max_len)
+        n = max_len;
+    char *s = malloc(n + 1);
+    if (!s)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != '\0')
+            s[o++] = (char)p[i];
+    s[o] = '\0';
+    return s;
+}
+
+int sk_strlist_add(struct sk_strlist *l, const uint8_t *p, size_t n, size_t max_len,
+                   size_t max_items)
+{
+    if (l->n >= max_items)
+        return SK_E_LIMIT;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        char **v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return SK_E_NOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *s = copy_bytes(p, n, max_len);
+    if (!s)
+        return SK_E_NOMEM;
+    l->v[l->n++] = s;
+    return 0;
+}
+
+static bool strlist_has(const struct sk_strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void set_str(char **dst, const uint8_t *p, size_t n, size_t max_len)
+{
+    char *s = copy_bytes(p, n, max_len);
+    if (!s)
+        return; /* keep the old value rather than lose it */
+    free(*dst);
+    *dst = s;
+}
+
+static void record_release(struct sk_tx_record *t)
+{
+    char **strs[] = {&t->helo,
+                     &t->mail_from,
+                     &t->last_reply,
+                     &t->email_from,
+                     &t->email_subject,
+                     &t->email_date,
+                     &t->email_message_id,
+                     &t->email_x_mailer,
+                     &t->email_reply_to,
+                     &t->email_in_reply_to,
+                     &t->email_x_originating_ip,
+                     &t->email_user_agent,
+                     &t->body_md5,
+                     &t->subject_md5,
+                     &t->email_status};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+    struct sk_strlist *lists[] = {&t->rcpt_to, &t->email_to,   &t->email_cc, &t->received,
+                                  &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        sk_strlist_release(lists[i]);
+}
+
+static void slot_release(struct slot *s)
+{
+    record_release(&s->rec);
+    sk_buf_release(&s->hdr);
+    memset(s, 0, sizeof(*s));
+}
+
+int sk_txrec_new(struct sk_txrec **out, const struct sk_txrec_limits *lim, const char *uid)
+{
+    struct sk_txrec *r = calloc(1, sizeof(*r));
+    if (!r)
+        return SK_E_NOMEM;
+    r->lim = lim ? *lim : default_limits;
+    if (r->lim.max_records == 0)
+        r->lim.max_records = 1;
+    if (r->lim.max_value_len == 0)
+        r->lim.max_value_len = default_limits.max_value_len;
+    if (uid)
+        snprintf(r->uid, sizeof(r->uid), "%s", uid);
+    r->slots = calloc(r->lim.max_records, sizeof(*r->slots));
+    if (!r->slots)
+        goto out_free_r;
+    *out = r;
+    return 0;
+out_free_r:
+    free(r);
+    return SK_E_NOMEM;
+}
+
+void sk_txrec_free(struct sk_txrec *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->lim.max_records; i++)
+        if (r->slots[i].used)
+            slot_release(&r->slots[i]);
+    free(r->slots);
+    free(r->helo);
+    free(r);
+}
+
+static struct slot *find(const struct sk_txrec *r, uint64_t tx_id)
+{
+    for (size_t i = 0; i < r->lim.max_records; i++)
+        if (r->slots[i].used && r->slots[i].rec.tx_id == tx_id)
+            return &r->slots[i];
+    return NULL;
+}
+
+const struct sk_tx_record *sk_txrec_get(const struct sk_txrec *r, uint64_t tx_id)
+{
+    if (!r || tx_id == SK_TX_NONE)
+        return NULL;
+    struct slot *s = find(r, tx_id);
+    return s ? &s->rec : NULL;
+}
+
+static void md5_hex(const char *s, char **out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!EVP_Digest(s, strlen(s), md, &len, EVP_md5(), NULL))
+        return;
+    char *h = malloc(len * 2 + 1);
+    if (!h)
+        return;
+    for (unsigned i = 0; i < len; i++)
+        snprintf(h + 2 * i, 3, "%02x", md[i]);
+    free(*out);
+    *out = h;
+}
+
+/* Zeek's x_originating_ip is an address: keep the first IPv4 or IPv6 literal found. */
+static void set_ip_from(char **dst, const char *v, size_t max_len)
+{
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)v[i]) && v[i] != ':')
+            continue;
+        size_t j = i;
+        bool dot = false, colon = false;
+        while (j < n && (isxdigit((unsigned char)v[j]) || v[j] == '.' || v[j] == ':')) {
+            dot |= v[j] == '.';
+            colon |= v[j] == ':';
+            j++;
+        }
+        if ((dot && !colon) || (colon && !dot && j - i >= 2)) {
+            set_str(dst, (const uint8_t *)v + i, j - i, max_len);
+            return;
+        }
+        i = j;
+    }
+}
+
+/* One unfolded header line "Name: value" (modified in place). */
+static void take_header(struct sk_txrec *r, struct slot *s, char *line, size_t len)
+{
+    char *colon = memchr(line, ':', len);
+    if (!colon)
+        return;
+    *colon = '\0';
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t vn = strlen(v);
+    const uint8_t *vb = (const uint8_t *)v;
+    size_t mx = r->lim.max_value_len;
+    if (strcasecmp(line, "reply-to") == 0)
+        set_str(&s->rec.email_reply_to, vb, vn, mx);
+    else if (strcasecmp(line, "in-reply-to") == 0)
+        set_str(&s->rec.email_in_reply_to, vb, vn, mx);
+    else if (strcasecmp(line, "x-originating-ip") == 0)
+        set_ip_from(&s->rec.email_x_originating_ip, v, mx);
+    else if (strcasecmp(line, "user-agent") == 0 || strcasecmp(line, "x-mailer") == 0 ||
+             strcasecmp(line, "x-user-agent") == 0)
+        set_str(&s->rec.email_user_agent, vb, vn, mx);
+}
+
+/* Scans the held header block for the Zeek-only columns: up to the first empty line, or
+ * all that is held when the block was cut by max_header or by the end of the message. */
+static void scan_header(struct sk_txrec *r, struct slot *s)
+{
+    s->hdr_done = true;
+    if (!s->hdr.buf)
+        return;
+    const char *p = s->hdr.buf, *end = s->hdr.buf + s->hdr.len;
+    struct sk_buf line = SK_BUF_INIT;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t l = (size_t)(le - p);
+        if (l && p[l - 1] == '\r')
+            l--;
+        bool folded = l && (p[0] == ' ' || p[0] == '\t');
+        if (!folded && line.len) {
+            if (!sk_buf_failed(&line))
+                take_header(r, s, line.buf, line.len);
+            sk_buf_reset(&line);
+        }
+        if (l == 0)
+            break; /* end of the header block */
+        sk_buf_add(&line, p, l);
+        p = nl ? nl + 1 : end;
+    }
+    if (line.len && !sk_buf_failed(&line))
+        take_header(r, s, line.buf, line.len);
+    sk_buf_release(&line);
+}
+
+static void hdr_feed(struct sk_txrec *r, struct slot *s, const struct sk_event *ev)
+{
+    if (s->hdr_done || r->lim.max_header == 0)
+        return;
+    if (ev->u.field.flags & SK_FIELD_F_BEGIN)
+        sk_buf_reset(&s->hdr);
+    size_t room = r->lim.max_header - s->hdr.len;
+    size_t n = ev->u.field.value.len < room ? ev->u.field.value.len : room;
+    size_t old = s->hdr.len;
+    sk_buf_add(&s->hdr, ev->u.field.value.ptr, n);
+    /* the header ends at the first empty line; look only where new bytes can complete one */
+    size_t from = old >= 3 ? old - 3 : 0;
+    bool end = false;
+    for (size_t i = from; i + 1 < s->hdr.len && !end; i++) {
+        if (s->hdr.buf[i] == '\n' &&
+            (s->hdr.buf[i + 1] == '\n' ||
+             (s->hdr.buf[i + 1] == '\r' && i + 2 < s->hdr.len && s->hdr.buf[i + 2] == '\n')))
+            end = true;
+    }
+    if (end || s->hdr.len >= r->lim.max_header || (ev->u.field.flags & SK_FIELD_F_END) ||
+        sk_buf_failed(&s->hdr))
+        scan_header(r, s);
+}
+
+/* email.status as Suricata names the MIME parser's state: live, so that alerts and files
+ * logged before the close see it too. */
+static void update_status(struct slot *s)
+{
+    struct sk_tx_record *t = &s->rec;
+    if (!t->has_email)
+        return;
+    const char *st = s->parse_failed                ? "PARSE_ERROR"
+                     : s->data_ended || t->complete ? "PARSE_DONE"
+                                                    : "BODY_STARTED";
+    if (t->email_status && strcmp(t->email_status, st) == 0)
+        return;
+    set_str(&t->email_status, (const uint8_t *)st, strlen(st), 64);
+}
+
+static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb, void *ctx,
+                       struct sk_txrec *r)
+{
+    struct sk_tx_record *t = &s->rec;
+    if (!s->hdr_done)
+        scan_header(r, s);
+    sk_buf_release(&s->hdr);
+    t->complete = why == SK_TX_END_DATA;
+    if (t->email_subject)
+        md5_hex(t->email_subject, &t->subject_md5);
+    update_status(s);
+    s->closed = true;
+    if (cb)
+        cb(ctx, t, why);
+}
+
+static struct slot *find_or_create(struct sk_txrec *r, uint64_t tx_id, uint64_t ts_us,
+                                   sk_txrec_close_fn cb, void *ctx)
+{
+    struct slot *s = find(r, tx_id);
+    if (s)
+        return s;
+    struct slot *victim = NULL;
+    for (size_t i = 0; i < r->lim.max_records && !victim; i++)
+        if (!r->slots[i].used)
+            victim = &r->slots[i];
+    for (int pass = 0; pass < 2 && !victim; pass++) {
+        /* the oldest closed record first; an open one only when all are open */
+        for (size_t i = 0; i < r->lim.max_records; i++) {
+            struct slot *c = &r->slots[i];
+            if ((pass == 0 && !c->closed) || (victim && victim->seq < c->seq))
+                continue;
+            victim = c;
+        }
+    }
+    if (victim->used) {
+        if (!victim->closed)
+            close_slot(victim, SK_TX_END_SESSION, cb, ctx, r);
+        slot_release(victim);
+    }
+    victim->used = true;
+    victim->seq = r->seq++;
+    sk_buf_init(&victim->hdr);
+    victim->rec.tx_id = tx_id;
+    victim->rec.ts_us = ts_us;
+    victim->rec.trans_depth = (unsigned)(tx_id + 1);
+    victim->rec.tls = r->tls;
+    if (r->helo)
+        victim->rec.helo = strdup(r->helo);
+    return victim;
+}
+
+static void on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *ev)
+{
+    const uint8_t *p = ev->u.field.value.ptr;
+    size_t n = ev->u.field.value.len;
+    size_t mx = r->lim.max_value_len, mi = r->lim.max_items;
+    struct sk_tx_record *t = s ? &s->rec : NULL;
+
+    if (ev->u.field.id == SK_FIELD_SMTP_HELO) {
+        set_str(&r->helo, p, n, mx);
+        if (t)
+            set_str(&t->helo, p, n, mx);
+        return;
+    }
+    if (ev->u.field.id == SK_FIELD_SMTP_STARTTLS) {
+        r->tls = true;
+        if (t)
+            t->tls = true;
+        return;
+    }
+    if (!t)
+        return;
+    switch (ev->u.field.id) {
+    case SK_FIELD_SMTP_MAIL_FROM:
+        set_str(&t->mail_from, p, n, mx);
+        break;
+    case SK_FIELD_SMTP_RCPT_TO:
+        sk_strlist_add(&t->rcpt_to, p, n, mx, mi);
+        break;
+    case SK_FIELD_SMTP_DATA:
+        t->has_email = true;
+        if (ev->u.field.flags & SK_FIELD_F_END)
+            s->data_ended = true;
+        hdr_feed(r, s, ev);
+        break;
+    case SK_FIELD_EMAIL_FROM:
+        t->has_email = true;
+        set_str(&t->email_from, p, n, mx);
+        break;
+    case SK_FIELD_EMAIL_SUBJECT:
+        t->has_email = true;
+        set_str(&t->email_subject, p, n, mx);
+        break;
+    case SK_FIELD_EMAIL_DATE:
+        t->has_email = true;
+        set_str(&t->email_date, p, n, mx);
+        break;
+    case SK_FIELD_EMAIL_MESSAGE_ID:
+        t->has_email = true;
+        set_str(&t->email_message_id, p, n, mx);
+        break;
+    case SK_FIELD_EMAIL_X_MAILER:
+        t->has_email = true;
+        set_str(&t->email_x_mailer, p, n, mx);
+        break;
+    case SK_FIELD_EMAIL_BODY_MD5:
+        t->has_email = true;
+        set_str(&t->body_md5, p, n, mx);
+        break;
+    case SK_FIELD_EMAIL_TO:
+        t->has_email = true;
+        sk_strlist_add(&t->email_to, p, n, mx, mi);
+        break;
+    case SK_FIELD_EMAIL_CC:
+        t->has_email = true;
+        sk_strlist_add(&t->email_cc, p, n, mx, mi);
+        break;
+    case SK_FIELD_EMAIL_RECEIVED:
+        t->has_email = true;
+        sk_strlist_add(&t->received, p, n, mx, mi);
+        break;
+    case SK_FIELD_EMAIL_URL:
+        t->has_email = true;
+        sk_strlist_add(&t->url, p, n, mx, mi);
+        break;
+    case SK_FIELD_FILE_NAME:
+        t->has_email = true;
+        sk_strlist_add(&t->attachment, p, n, mx, mi);
+        break;
+    default:
+        break;
+    }
+}
+
+void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_us,
+                    sk_txrec_close_fn on_close, void *ctx)
+{
+    struct slot *s = NULL;
+    if (ev->tx_id != SK_TX_NONE)
+        s = find_or_create(r, ev->tx_id, ts_us, on_close, ctx);
+
+    switch (ev->type) {
+    case SK_EV_FIELD:
+        on_field(r, s, ev);
+        if (s)
+            update_status(s);
+        break;
+    case SK_EV_SMTP_STARTTLS:
+        r->tls = true;
+        for (size_t i = 0; i < r->lim.max_records; i++)
+            if (r->slots[i].used && !r->slots[i].closed)
+                r->slots[i].rec.tls = true;
+        if (s)
+            s->rec.tls = true;
+        break;
+    case SK_EV_SMTP_DATA:
+        /* a message exists even when nobody asked for the smtp.data field */
+        if (s && !s->rec.has_email) {
+            s->rec.has_email = true;
+            update_status(s);
+        }
+        break;
+    case SK_EV_SMTP_REPLY:
+        if (s) {
+            char code[8];
+            int cn = snprintf(code, sizeof(code), "%u ", (unsigned)ev->u.reply.code);
+            struct sk_buf b = SK_BUF_INIT;
+            sk_buf_add(&b, code, (size_t)cn);
+            sk_buf_add(&b, ev->u.reply.msg.ptr, ev->u.reply.msg.len);
+            if (!sk_buf_failed(&b))
+                set_str(&s->rec.last_reply, (const uint8_t *)b.buf, b.len, r->lim.max_value_len);
+            sk_buf_release(&b);
+        }
+        break;
+    case SK_EV_ANOMALY:
+        if (s) {
+            const char *name = sk_anomaly_name(ev->u.anomaly.id);
+            if (name && !strlist_has(&s->rec.anomalies, name))
+                sk_strlist_add(&s->rec.anomalies, (const uint8_t *)name, strlen(name),
+                               r->lim.max_value_len, r->lim.max_items);
+            if (ev->u.anomaly.id == SK_ANOMALY_MIME_PARSE_FAILED ||
+                ev->u.anomaly.id == SK_ANOMALY_MIME_MALFORMED_MSG)
+                s->parse_failed = true;
+            update_status(s);
+        }
+        break;
+    case SK_EV_FILE:
+        if (s) {
+            char fuid[48];
+            int fn = snprintf(fuid, sizeof(fuid), "F%s.%u", r->uid[0] ? r->uid + 1 : "",
+                              (unsigned)ev->u.file.file_id);
+            sk_strlist_add(&s->rec.fuids, (const uint8_t *)fuid, (size_t)fn, sizeof(fuid),
+                           r->lim.max_items);
+        }
+        break;
+    case SK_EV_TX_CLOSE:
+        if (s && !s->closed)
+            close_slot(s, ev->u.tx_close.why, on_close, ctx, r);
+        break;
+    default:
+        break;
+    }
+}
+
+void sk_txrec_finish(struct sk_txrec *r, sk_txrec_close_fn on_close, void *ctx)
+{
+    for (;;) {
+        struct slot *next = NULL;
+        for (size_t i = 0; i < r->lim.max_records; i++) {
+            struct slot *s = &r->slots[i];
+            if (s->used && !s->closed && (!next || s->rec.tx_id < next->rec.tx_id))
+                next = s;
+        }
+        if (!next)
+            return;
+        close_slot(next, SK_TX_END_SESSION, on_close, ctx, r);
+    }
+}
