@@ -470,7 +470,7 @@ int main(int argc, char **argv)
     struct sk_config *cfg = NULL;
     struct loaded_rules lr = {0};
     struct sk_detect *det = NULL;
-    struct sk_outputs *outs = NULL;
+    struct sk_output_set *outs = NULL;
     struct sk_worker *w = NULL;
     struct sk_source *src = NULL;
     char err[1024] = "";
@@ -612,7 +612,8 @@ int main(int argc, char **argv)
     }
     memcpy(all + n_counters, extra, sizeof(extra));
     n_counters += 5;
-    sk_outputs_stats(outs, sk_worker_last_ts(w), all, n_counters);
+    if (outs)
+        sk_output_set_stats(outs, sk_worker_last_ts(w), all, n_counters);
     if (!o.quiet)
         print_counters(all, n_counters);
     free(all);
@@ -627,7 +628,7 @@ out_nomem:
 out:
     /* Outputs last: the worker's flows are closed (and logged) before the files close. */
     sk_worker_free(w);
-    sk_outputs_free(outs);
+    sk_output_set_close(outs);
     sk_source_free(src);
     sk_detect_free(det);
     sk_ruleset_free(lr.rs);

@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/flow.h"
 #include "engine/log.h"
+#include "engine/output_set.h"
 #include "engine/txrec.h"
 #include "engine/worker.h"
 #include "parsers/mime/mime.h"
@@ -51,7 +52,7 @@ struct app_stats {
 
 struct sk_worker {
     const struct sk_config *cfg;
-    struct sk_outputs *outputs;
+    struct sk_output_set *outputs;
     struct sk_decoder *dec;
     struct sk_flow_table *flows;
     struct sk_detect_thread *det;
@@ -67,38 +68,14 @@ struct sk_worker {
     uint64_t packets, bytes;
 };
 
-/* ---- outputs: the shared set ---- */
+/* ---- outputs ---- */
 
-struct out_slot {
-    const struct sk_output_ops *ops;
-    void *state;
-};
-
-struct sk_outputs {
-    struct out_slot slot[8];
-    size_t n;
-};
-
-static int out_open_one(struct sk_outputs *o, const struct sk_output_ops *ops,
-                        const struct sk_output_config *oc, char *errbuf, size_t errlen)
-{
-    void *st = NULL;
-    int rc = ops->open(&st, oc);
-    if (rc < 0) {
-        snprintf(errbuf, errlen, "cannot open output '%s' in '%s': %s", ops->name, oc->log_dir,
-                 sk_strerror(rc));
-        return rc;
-    }
-    o->slot[o->n].ops = ops;
-    o->slot[o->n].state = st;
-    o->n++;
-    return 0;
-}
-
-int sk_outputs_open(struct sk_outputs **out, const struct sk_config *cfg, const char *log_dir,
+int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
                     char *errbuf, size_t errlen)
 {
     struct sk_output_config oc = {.log_dir = log_dir};
+    const struct sk_output_ops *ops[4];
+    size_t n = 0;
     bool events, eve, fast, smtplog;
     uint64_t limit;
     int rc;
@@ -115,100 +92,42 @@ int sk_outputs_open(struct sk_outputs **out, const struct sk_config *cfg, const 
         (rc = sk_config_bool(cfg, "outputs.eve.stats", &oc.eve_stats, errbuf, errlen)) < 0)
         return rc;
     oc.data_log_limit = (size_t)limit;
-
-    struct sk_outputs *o = calloc(1, sizeof(*o));
-    if (!o)
-        return SK_E_NOMEM;
-    if ((events && (rc = out_open_one(o, &sk_output_events, &oc, errbuf, errlen)) < 0) ||
-        (eve && (rc = out_open_one(o, &sk_output_eve, &oc, errbuf, errlen)) < 0) ||
-        (fast && (rc = out_open_one(o, &sk_output_fast, &oc, errbuf, errlen)) < 0) ||
-        (smtplog && (rc = out_open_one(o, &sk_output_smtplog, &oc, errbuf, errlen)) < 0)) {
-        sk_outputs_free(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
-}
-
-#define FOR_OUTPUTS(o, member, ...)                                                                \
-    do {                                                                                           \
-        if (!(o))                                                                                  \
-            break;                                                                                 \
-        for (size_t i_ = 0; i_ < (o)->n; i_++)                                                     \
-            if ((o)->slot[i_].ops->member)                                                         \
-                (o)->slot[i_].ops->member((o)->slot[i_].state, __VA_ARGS__);                       \
-    } while (0)
-
-void sk_outputs_flush(struct sk_outputs *o)
-{
-    if (!o)
-        return;
-    for (size_t i = 0; i < o->n; i++)
-        if (o->slot[i].ops->flush)
-            o->slot[i].ops->flush(o->slot[i].state);
-}
-
-void sk_outputs_stats(struct sk_outputs *o, uint64_t ts_us, const struct sk_counter *c, size_t n)
-{
-    FOR_OUTPUTS(o, stats, ts_us, c, n);
-}
-
-void sk_outputs_free(struct sk_outputs *o)
-{
-    if (!o)
-        return;
-    for (size_t i = 0; i < o->n; i++)
-        if (o->slot[i].ops->close)
-            o->slot[i].ops->close(o->slot[i].state);
-    free(o);
+    if (events)
+        ops[n++] = &sk_output_events;
+    if (eve)
+        ops[n++] = &sk_output_eve;
+    if (fast)
+        ops[n++] = &sk_output_fast;
+    if (smtplog)
+        ops[n++] = &sk_output_smtplog;
+    rc = sk_output_set_open(out, ops, n, &oc);
+    if (rc < 0)
+        snprintf(errbuf, errlen, "cannot open the logs in '%s': %s", log_dir, sk_strerror(rc));
+    return rc;
 }
 
 /* ---- parser events ---- */
-
-static void on_tx_close(void *ctx, const struct sk_tx_record *tx)
-{
-    struct app_flow *af = ctx;
-    af->w->st.transactions++;
-    FOR_OUTPUTS(af->w->outputs, tx_close, af->flow, af->ts_us, tx);
-}
 
 static void emit(void *ctx, const struct sk_event *ev)
 {
     struct app_flow *af = ctx;
     struct sk_worker *w = af->w;
-    const struct sk_tx_record *tx;
 
     w->st.events[ev->type]++;
-    /* A transaction's record must hold the field that makes a rule match before the
-     * detector sees it, and must still exist while the detector handles the close. */
-    if (ev->type != SK_EV_TX_CLOSE)
-        sk_txrec_event(af->txrec, ev, af->ts_us, on_tx_close, af);
+    if (ev->type == SK_EV_ANOMALY)
+        w->st.anomalies[ev->u.anomaly.id]++;
+    else if (ev->type == SK_EV_FILE)
+        w->st.files++;
+    else if (ev->type == SK_EV_TX_CLOSE)
+        w->st.transactions++;
+    /* The transaction record takes the event first, so an alert the detector raises on it
+     * is logged with a record that holds the field that matched. */
+    if (w->outputs)
+        sk_output_set_event(w->outputs, af->txrec, af->flow, af->ts_us, ev);
+    else
+        sk_txrec_event(af->txrec, ev, af->ts_us, NULL, NULL);
     if (af->df)
         sk_detect_event(w->det, af->df, af->flow, ev, af->ts_us);
-
-    switch (ev->type) {
-    case SK_EV_SMTP_REQUEST:
-    case SK_EV_SMTP_REPLY:
-    case SK_EV_SMTP_DATA:
-    case SK_EV_SMTP_STARTTLS:
-    case SK_EV_SMTP_UNEXPECTED:
-        FOR_OUTPUTS(w->outputs, event, af->flow, af->ts_us, ev);
-        break;
-    case SK_EV_ANOMALY:
-        w->st.anomalies[ev->u.anomaly.id]++;
-        tx = ev->tx_id == SK_TX_NONE ? NULL : sk_txrec_get(af->txrec, ev->tx_id);
-        FOR_OUTPUTS(w->outputs, anomaly, af->flow, af->ts_us, ev->is_orig, ev->u.anomaly.id, tx);
-        break;
-    case SK_EV_FILE:
-        w->st.files++;
-        tx = ev->tx_id == SK_TX_NONE ? NULL : sk_txrec_get(af->txrec, ev->tx_id);
-        FOR_OUTPUTS(w->outputs, file, af->flow, af->ts_us, &ev->u.file, tx);
-        break;
-    default:
-        break;
-    }
-    if (ev->type == SK_EV_TX_CLOSE)
-        sk_txrec_event(af->txrec, ev, af->ts_us, on_tx_close, af);
 }
 
 static void on_alert(void *ctx, const struct sk_alert *a)
@@ -223,7 +142,8 @@ static void on_alert(void *ctx, const struct sk_alert *a)
         if (a->tx_id != SK_TX_NONE)
             tx = sk_txrec_get(af->txrec, a->tx_id);
     }
-    FOR_OUTPUTS(w->outputs, alert, a, tx);
+    if (w->outputs)
+        sk_output_set_alert(w->outputs, a, tx);
 }
 
 /* ---- MIME through the SMTP parser's body hook ---- */
@@ -288,7 +208,7 @@ static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
     af->flow = f;
     af->ts_us = ts_us;
     af->next_file_id = 1;
-    if (sk_txrec_new(&af->txrec) < 0)
+    if (sk_txrec_new(&af->txrec, NULL, f->uid) < 0)
         goto out_free;
     if (w->det && sk_detect_flow_new(&af->df, w->det, f) < 0)
         goto out_free_txrec;
@@ -406,7 +326,8 @@ static void flow_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint6
         if (af->df)
             sk_detect_flow_end(w->det, af->df, f, ts_us);
     }
-    FOR_OUTPUTS(w->outputs, flow_end, f, why, app_proto);
+    if (w->outputs)
+        sk_output_set_flow_end(w->outputs, af ? af->txrec : NULL, f, why, app_proto);
     if (af) {
         if (af->parser)
             sk_smtp_parser.state_free(af->parser);

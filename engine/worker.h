@@ -12,24 +12,20 @@
 
 #include "engine/config.h"
 #include "engine/output.h"
+#include "engine/output_set.h"
 #include "engine/source.h"
 #include "rules/detect.h"
 
-/* The opened outputs, shared by the workers of a run. */
-struct sk_outputs;
-
-/* Opens every output enabled in cfg into log_dir. Returns 0 or a negative SK_E_* code with
- * a message in errbuf. Caller frees with sk_outputs_free(), which flushes and closes. */
-int sk_outputs_open(struct sk_outputs **out, const struct sk_config *cfg, const char *log_dir,
+/* The outputs of a run (output_set.h): opens every output enabled in cfg into log_dir.
+ * Returns 0 or a negative SK_E_* code with a message in errbuf. Caller frees with
+ * sk_output_set_close(), which flushes and closes. */
+int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
                     char *errbuf, size_t errlen);
-void sk_outputs_flush(struct sk_outputs *o);
-void sk_outputs_stats(struct sk_outputs *o, uint64_t ts_us, const struct sk_counter *c, size_t n);
-void sk_outputs_free(struct sk_outputs *o);
 
 struct sk_worker_config {
     const struct sk_config *cfg;
     const struct sk_detect *detect; /* NULL: no rules */
-    struct sk_outputs *outputs;     /* NULL: no outputs */
+    struct sk_output_set *outputs;  /* NULL: no outputs */
     const char *dump_dir;           /* --dump-streams, or NULL */
 };
 
