@@ -1,0 +1,221 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Regenerate every test capture in tests/pcaps/ from real SMTP software talking over
+# loopback only: Postfix (a private, discard-everything instance, postfix-instance.sh),
+# aiosmtpd (aiosmtpd-server.py), swaks, Python's smtplib and a raw-socket client
+# (smtp-client.py). Each capture is tcpdump on lo, filtered to its own port(s).
+#
+#   sudo tests/tools/make-pcaps.sh [OUTDIR]      (default: tests/pcaps next to this file)
+#
+# Needs root (tcpdump on lo, postfix), and the Debian packages postfix, swaks, tcpdump,
+# tshark, openssl, python3-aiosmtpd. Message content and commands are the same on
+# every run; what differs is timestamps, ports, Postfix queue ids in "250 ... queued as",
+# and every TLS byte (a fresh key and cert each run). Every loop here is bounded, every
+# address is 127.0.0.1 or ::1, and everything started here is stopped on exit.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:-$top/tests/pcaps}
+data=$here/data
+PY=/usr/bin/python3 # Debian's python, which has python3-aiosmtpd
+LO4=127.0.0.1
+LO6=::1
+
+# One port (or two) per capture, so each tcpdump sees only its own sessions.
+P_BASIC=12525 P_MULTI=12526 P_PIPE=12527 P_BDAT=12528 P_TLS=12529 P_NOTLS=12530
+P_AUTH=12531 P_ATTACH=12532 P_IPV6=12533 P_MANY=12534 P_MANY_AUTH=12535
+P_DOT=12536 P_DEMO=12537
+
+die() {
+    echo "make-pcaps: $*" >&2
+    [ -n "${log:-}" ] && [ -f "$log" ] && tail -n 30 "$log" >&2
+    exit 1
+}
+[ "$(id -u)" = 0 ] || die "run as root (tcpdump on lo and postfix need it)"
+for t in tcpdump tshark swaks postfix openssl; do
+    command -v "$t" >/dev/null || die "'$t' not found (apt-get install $t)"
+done
+$PY -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing (apt-get install python3-aiosmtpd)"
+
+work=$(mktemp -d /tmp/shrike-pcaps.XXXXXX)
+chmod 755 "$work" # postfix daemons run as user postfix
+mkdir -p "$out"
+log=$work/run.log
+: >"$log"
+bg_pids=()
+
+cleanup() {
+    local p
+    for p in "${bg_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+    for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    "$here/postfix-instance.sh" stop "$work/postfix" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# swaks picks a MIME boundary from its pid: run it as pid 1 of a new pid namespace
+# (network namespace unchanged) so the boundary is the same on every run.
+if unshare -p -f true 2>/dev/null; then PIDNS=(unshare -p -f); else PIDNS=(); fi
+
+DATE_HDR="Date: Thu, 01 Jan 2026 00:00:00 +0000"
+# swaks NAME PORT [ARGS...]: one swaks session from alice to the given server port.
+swaks_run() {
+    local name=$1 port=$2 server=$LO4
+    shift 2
+    if [ "${1:-}" = -6 ]; then server=$LO6; shift; fi
+    echo "== swaks $name" >>"$log"
+    "${PIDNS[@]}" swaks --server "$server" --port "$port" --helo client.shrike.test \
+        --from alice@client.shrike.test --timeout 20 \
+        --header "$DATE_HDR" --header "Message-Id: <shrike-$name@client.shrike.test>" \
+        "$@" >>"$log" 2>&1 || die "swaks session '$name' failed "
+}
+client() { # client KIND PORT [HOST]
+    echo "== smtp-client $1" >>"$log"
+    $PY "$here/smtp-client.py" "$1" "${3:-$LO4}" "$2" >>"$log" 2>&1 ||
+        die "smtp-client '$1' failed"
+}
+
+# capture NAME FILTER FUNCTION: tcpdump on lo while FUNCTION runs the sessions.
+capture() {
+    local name=$1 filter=$2 fn=$3 file=$out/$1 tlog=$work/$1.tcpdump i=0 pid n
+    rm -f "$file"
+    tcpdump -i lo -s 0 -U --immediate-mode -n -w "$file" "$filter" 2>"$tlog" &
+    pid=$!
+    bg_pids+=("$pid")
+    until grep -q 'listening on' "$tlog"; do
+        i=$((i + 1)); [ $i -le 100 ] || die "tcpdump for $name did not start"
+        sleep 0.05
+    done
+    "$fn"
+    sleep 0.5 # let the last FIN/ACKs reach tcpdump
+    kill -INT "$pid"
+    wait "$pid" || true
+    n=$(tshark -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
+    [ -s "$file" ] && [ "$n" -gt 0 ] || die "$name: capture is empty"
+    printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
+}
+
+# ---- servers --------------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=mx.shrike.test \
+    -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
+bad_tls="smtpd_tls_cert_file=$work/missing-cert.pem,smtpd_tls_key_file=$work/missing-key.pem"
+listeners=()
+for p in $P_BASIC $P_MULTI $P_PIPE $P_BDAT $P_TLS $P_ATTACH $P_MANY $P_DOT $P_DEMO; do
+    listeners+=("$LO4:$p:-")
+done
+listeners+=("$LO4:$P_NOTLS:$bad_tls" "[$LO6]:$P_IPV6:-")
+"$here/postfix-instance.sh" start "$work/postfix" "$work/cert.pem" "$work/key.pem" \
+    "${listeners[@]}" >>"$log" 2>&1 || die "postfix did not start "
+
+for p in $P_AUTH $P_MANY_AUTH; do
+    $PY "$here/aiosmtpd-server.py" --host $LO4 --port $p --lifetime 600 \
+        >"$work/aiosmtpd-$p.log" 2>&1 &
+    bg_pids+=($!)
+    i=0
+    until grep -q ready "$work/aiosmtpd-$p.log"; do
+        i=$((i + 1)); [ $i -le 100 ] || die "aiosmtpd on port $p did not start"
+        sleep 0.1
+    done
+done
+
+# ---- sessions -------------------------------------------------------------------
+s_basic() {
+    swaks_run basic $P_BASIC --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-BASIC plain swaks session" \
+        --body $'Hello Bob,\n\nThis body carries the marker SHRIKE-MARKER-BASIC.\n\nAlice'
+}
+s_multi() { client multi $P_MULTI; }
+s_pipe() {
+    swaks_run pipelining $P_PIPE --pipeline --to bob@shrike.test,carol@shrike.test \
+        --header "Subject: SHRIKE-MARKER-PIPELINING" \
+        --body "MAIL, RCPT, RCPT and DATA were pipelined."
+}
+s_bdat() { client bdat $P_BDAT; client bdat0 $P_BDAT; client bdatp $P_BDAT; }
+s_tls() {
+    swaks_run starttls $P_TLS --tls --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-TLS (inside TLS, not visible)" --body "secret"
+    swaks_run starttls-refused $P_NOTLS --tls-optional --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-NOTLS sent in clear after 454" \
+        --body "STARTTLS was refused with 454, so this went in clear."
+}
+s_auth() {
+    swaks_run auth-plain $P_AUTH --to bob@shrike.test --auth PLAIN \
+        --auth-user shrike --auth-password shrike-pass --header "Subject: SHRIKE-MARKER-AUTH plain"
+    swaks_run auth-login $P_AUTH --to bob@shrike.test --auth LOGIN \
+        --auth-user shrike --auth-password shrike-pass --header "Subject: SHRIKE-MARKER-AUTH login"
+    # A refused login: swaks exits non-zero on 535, which is what this session is for.
+    echo "== swaks auth-login-bad (expected to fail with 535)" >>"$log"
+    swaks --server $LO4 --port $P_AUTH --helo client.shrike.test --from alice@client.shrike.test \
+        --to bob@shrike.test --auth LOGIN --auth-user shrike --auth-password wrong-pass \
+        --timeout 20 >>"$log" 2>&1 && die "auth with a wrong password was accepted"
+    return 0
+}
+s_attach() {
+    swaks_run attach $P_ATTACH --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-ATTACH two attachments" \
+        --body "Two files are attached: a text note and an 8x8 PNG." \
+        --attach-type text/plain --attach-name shrike-note.txt --attach "@$data/shrike-note.txt" \
+        --attach-type image/png --attach-name shrike-pixel.png --attach "@$data/shrike-pixel.png"
+    swaks_run mime-rich $P_ATTACH --to bob@shrike.test --data "@$data/mime-rich.eml"
+}
+s_ipv6() {
+    swaks_run ipv6 $P_IPV6 -6 --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-IPV6 over ::1" --body "This session ran over IPv6 loopback."
+}
+s_dot() { swaks_run dotstuff $P_DOT --to bob@shrike.test --data "@$data/dotstuff.eml"; }
+
+many_one() { # many_one KIND INDEX
+    case $1 in
+    basic) swaks_run "many-$2" $P_MANY --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-MANY $2" --body "session $2" ;;
+    pipeline) swaks_run "many-$2" $P_MANY --pipeline --to bob@shrike.test,carol@shrike.test \
+        --header "Subject: SHRIKE-MARKER-MANY $2 pipelined" ;;
+    tls) swaks_run "many-$2" $P_MANY --tls --to bob@shrike.test ;;
+    auth) swaks_run "many-$2" $P_MANY_AUTH --to bob@shrike.test --auth PLAIN \
+        --auth-user shrike --auth-password shrike-pass --header "Subject: SHRIKE-MARKER-MANY $2 auth" ;;
+    norcpt) swaks_run "many-$2" $P_MANY --to bob@shrike.test --quit-after RCPT ;;
+    *) client "$1" $P_MANY ;;
+    esac
+}
+MANY_KINDS=(basic pipeline multi bdat bdat0 bdatp rset tls auth norcpt)
+s_many() {
+    local round k i=0 batch pids
+    # Two rounds one after the other...
+    for round in 1 2; do
+        for k in "${MANY_KINDS[@]}"; do i=$((i + 1)); many_one "$k" "$i"; done
+    done
+    # ...then a third in batches of five at once.
+    for batch in 0 5; do
+        pids=()
+        for k in "${MANY_KINDS[@]:$batch:5}"; do
+            i=$((i + 1)); many_one "$k" "$i" & pids+=($!)
+        done
+        for p in "${pids[@]}"; do wait "$p" || die "a concurrent session failed"; done
+    done
+}
+s_demo() {
+    swaks_run demo-basic $P_DEMO --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-BASIC demo" \
+        --body $'Hello Bob,\n\nThis body carries the marker SHRIKE-MARKER-BASIC.\n\nAlice'
+    client multi $P_DEMO
+    swaks_run demo-attach $P_DEMO --pipeline --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-ATTACH demo" --body "See the attached files." \
+        --attach-type text/plain --attach-name shrike-note.txt --attach "@$data/shrike-note.txt" \
+        --attach-type image/png --attach-name shrike-pixel.png --attach "@$data/shrike-pixel.png"
+    swaks_run demo-mime $P_DEMO --to bob@shrike.test --data "@$data/mime-rich.eml"
+}
+
+# ---- captures -------------------------------------------------------------------
+capture smtp-basic.pcap "tcp port $P_BASIC" s_basic
+capture smtp-multi-rcpt.pcap "tcp port $P_MULTI" s_multi
+capture smtp-pipelining.pcap "tcp port $P_PIPE" s_pipe
+capture smtp-bdat.pcap "tcp port $P_BDAT" s_bdat
+capture smtp-starttls.pcap "tcp port $P_TLS or tcp port $P_NOTLS" s_tls
+capture smtp-auth.pcap "tcp port $P_AUTH" s_auth
+capture smtp-attach.pcap "tcp port $P_ATTACH" s_attach
+capture smtp-ipv6.pcap "tcp port $P_IPV6" s_ipv6
+capture smtp-many.pcap "tcp port $P_MANY or tcp port $P_MANY_AUTH" s_many
+capture smtp-dotstuff.pcap "tcp port $P_DOT" s_dot
+capture smtp-demo.pcap "tcp port $P_DEMO" s_demo
