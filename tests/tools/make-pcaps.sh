@@ -44,6 +44,7 @@ mkdir -p "$out"
 log=$work/run.log
 : >"$log"
 bg_pids=()
+declare -A flows
 
 cleanup() {
     local p
@@ -81,6 +82,7 @@ client() { # client KIND PORT [HOST]
 capture() {
     local name=$1 filter=$2 fn=$3 file=$out/$1 tlog=$work/$1.tcpdump i=0 pid n
     rm -f "$file"
+    : >"$tlog"
     tcpdump -i lo -s 0 -U --immediate-mode -n -w "$file" "$filter" 2>"$tlog" &
     pid=$!
     bg_pids+=("$pid")
@@ -94,6 +96,8 @@ capture() {
     wait "$pid" || true
     n=$(tshark -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
     [ -s "$file" ] && [ "$n" -gt 0 ] || die "$name: capture is empty"
+    [ "$(stat -c %s "$file")" -lt 204800 ] || die "$name: capture is 200 KB or more"
+    flows[$name]=$n
     printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
 }
 
@@ -110,6 +114,7 @@ listeners+=("$LO4:$P_NOTLS:$bad_tls" "[$LO6]:$P_IPV6:-")
     "${listeners[@]}" >>"$log" 2>&1 || die "postfix did not start "
 
 for p in $P_AUTH $P_MANY_AUTH; do
+    : >"$work/aiosmtpd-$p.log"
     $PY "$here/aiosmtpd-server.py" --host $LO4 --port $p --lifetime 600 \
         >"$work/aiosmtpd-$p.log" 2>&1 &
     bg_pids+=($!)
@@ -219,3 +224,72 @@ capture smtp-ipv6.pcap "tcp port $P_IPV6" s_ipv6
 capture smtp-many.pcap "tcp port $P_MANY or tcp port $P_MANY_AUTH" s_many
 capture smtp-dotstuff.pcap "tcp port $P_DOT" s_dot
 capture smtp-demo.pcap "tcp port $P_DEMO" s_demo
+
+# ---- README ---------------------------------------------------------------------
+total=0
+for f in "$out"/*.pcap; do total=$((total + $(stat -c %s "$f"))); done
+[ $total -lt 2097152 ] || die "the pcaps add up to 2 MB or more ($total bytes)"
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+{
+    cat <<HEAD
+# Test pcaps
+
+Made by \`tests/tools/make-pcaps.sh\` (run as root; Debian 12 packages postfix, swaks,
+tcpdump, tshark, openssl, python3-aiosmtpd). It starts a private Postfix instance
+(\`postfix-instance.sh\`: loopback listeners only, every transport \`discard:\`, no SMTP
+client in master.cf) and aiosmtpd (\`aiosmtpd-server.py\`), runs the sessions below over
+127.0.0.1 / ::1, and captures each file with \`tcpdump -i lo -s 0 -U --immediate-mode\`
+filtered to that file's own port(s). Do not edit these files by hand: rerun the script.
+
+Between runs only timestamps, client ports, Postfix queue ids ("250 2.0.0 Ok: queued as
+…") and TLS bytes change; commands, messages and every other reply are the same.
+Helpers: \`tests/tools/stream-bytes.sh F DIR\` writes each TCP stream's bytes per
+direction as tshark's follow,tcp,raw gives them; \`tests/tools/tcp-conv-count.sh F\`
+prints tshark's TCP conversation count.
+
+Servers: "postfix" is mx.shrike.test (banner \`220 mx.shrike.test ESMTP Shrike test MTA\`,
+EHLO offers PIPELINING, SIZE, VRFY, ETRN, STARTTLS, ENHANCEDSTATUSCODES, 8BITMIME, DSN,
+SMTPUTF8, CHUNKING); "aiosmtpd" is aio.shrike.test (EHLO offers SIZE, 8BITMIME, SMTPUTF8,
+AUTH LOGIN PLAIN, HELP; user \`shrike\`, password \`shrike-pass\`). Every client says
+\`EHLO client.shrike.test\`; every message is from alice@client.shrike.test.
+
+| file | flows | what it holds | made by |
+| --- | --- | --- | --- |
+| smtp-basic.pcap | ${flows[smtp-basic.pcap]} | one plain session: EHLO, MAIL, RCPT, DATA, QUIT; Subject and body carry \`SHRIKE-MARKER-BASIC\` | swaks → postfix :$P_BASIC |
+| smtp-multi-rcpt.pcap | ${flows[smtp-multi-rcpt.pcap]} | one session, two MAIL transactions (3 then 2 RCPT TO); \`RCPT TO:<nobody@shrike.test>\` refused with \`550 5.1.1\`; smtplib sends lower-case verbs (\`ehlo\`, \`mail FROM:\`, \`rcpt TO:\`, \`data\`) with \`size=N\` | Python smtplib (\`smtp-client.py multi\`) → postfix :$P_MULTI |
+| smtp-pipelining.pcap | ${flows[smtp-pipelining.pcap]} | MAIL, RCPT, RCPT, DATA sent in one segment; the four replies come back in one segment | swaks --pipeline → postfix :$P_PIPE |
+| smtp-bdat.pcap | ${flows[smtp-bdat.pcap]} | CHUNKING: (1) \`BDAT 225\` + \`BDAT 226 LAST\`, the cut falling mid-header, body lines starting with \`.\` and a lone \`.\` (not stuffed: BDAT); (2) \`BDAT n\` + \`BDAT 0 LAST\`; (3) MAIL, RCPT and \`BDAT n LAST\` with its data pipelined in one write | raw socket (\`smtp-client.py bdat, bdat0, bdatp\`) → postfix :$P_BDAT |
+| smtp-starttls.pcap | ${flows[smtp-starttls.pcap]} | (1) STARTTLS → \`220 2.0.0 Ready to start TLS\`, then TLS records to the end; (2) STARTTLS → \`454 4.7.0 TLS not available due to local problem\` (listener with a missing cert), then MAIL/RCPT/DATA in clear without a second EHLO | swaks --tls → postfix :$P_TLS; swaks --tls-optional → postfix :$P_NOTLS |
+| smtp-auth.pcap | ${flows[smtp-auth.pcap]} | (1) \`AUTH PLAIN <b64>\` → 235 then a message; (2) \`AUTH LOGIN\`, user and password on their own lines after \`334 VXNlciBOYW1lAA==\` / \`334 UGFzc3dvcmQA\` (base64 of "User Name\\\\0" / "Password\\\\0") → 235, then a message; (3) AUTH LOGIN with a wrong password → \`535 5.7.8 Authentication credentials invalid\`, QUIT | swaks --auth → aiosmtpd :$P_AUTH |
+| smtp-attach.pcap | ${flows[smtp-attach.pcap]} | (1) multipart/mixed with a text body and two base64 attachments, \`shrike-note.txt\` (text/plain) and \`shrike-pixel.png\` (image/png); (2) \`data/mime-rich.eml\`: RFC 2047 From/Cc/Subject (UTF-8 B and Q, ISO-8859-1 Q, a folded Subject), multipart/alternative with quoted-printable text/plain and text/html parts, links http://example.com/shrike-test and https://example.org/shrike-test?id=42&x=y | swaks --attach, swaks --data → postfix :$P_ATTACH |
+| smtp-ipv6.pcap | ${flows[smtp-ipv6.pcap]} | one plain session over ::1, marker \`SHRIKE-MARKER-IPV6\` | swaks → postfix [::1]:$P_IPV6 |
+| smtp-many.pcap | ${flows[smtp-many.pcap]} | 30 short sessions, 10 kinds 3 times (plain, pipelined, smtplib two-message, three BDAT kinds, RSET then a message, STARTTLS, AUTH PLAIN, quit after RCPT); the first 20 one after another, the last 10 five at a time | swaks and smtp-client.py → postfix :$P_MANY, aiosmtpd :$P_MANY_AUTH (AUTH) |
+| smtp-dotstuff.pcap | ${flows[smtp-dotstuff.pcap]} | \`data/dotstuff.eml\`: lines \`.one\`, \`..two\`, a lone \`.\`, \`..\`, \`...\` sent dot-stuffed (\`..one\`, \`...two\`, \`..\`, \`...\`, \`....\`), and one 2,000-character line | swaks --data → postfix :$P_DOT |
+| smtp-demo.pcap | ${flows[smtp-demo.pcap]} | the demo sample: the basic session (\`SHRIKE-MARKER-BASIC\`), the smtplib two-message session with a refused RCPT, a pipelined message with both attachments, and the RFC 2047 / multipart/alternative message | swaks, smtplib → postfix :$P_DEMO |
+
+Markers to match on: \`SHRIKE-MARKER-BASIC\`, \`-MULTI\`, \`-PIPELINING\`, \`-BDAT\`, \`-NOTLS\`
+(\`-TLS\` is inside TLS and must not match), \`-AUTH\`, \`-ATTACH\`, \`-ATTACH-TXT\` (inside the
+base64 of shrike-note.txt: only a decoder sees it), \`-MIME\` (Subject), \`-QP\` and \`-HTML\`
+(quoted-printable parts), \`-IPV6\`, \`-MANY\`, \`-DOTSTUFF\`, \`-LONGLINE\`.
+
+Attached files (in tests/tools/data/), to compare with what the MIME decoder extracts:
+
+| file | bytes | sha256 | md5 |
+| --- | --- | --- | --- |
+HEAD
+    for f in shrike-note.txt shrike-pixel.png; do
+        printf '| %s | %d | %s | %s |\n' "$f" "$(stat -c %s "$data/$f")" "$(sha "$data/$f")" \
+            "$(md5sum "$data/$f" | cut -d' ' -f1)"
+    done
+    echo
+    echo "Software used for this set:"
+    echo
+    echo "- postfix $(postconf -d -h mail_version 2>/dev/null)"
+    echo "- $(swaks --version 2>/dev/null | head -1)"
+    echo "- aiosmtpd $($PY -c 'import aiosmtpd; print(aiosmtpd.__version__)'), Python $($PY -c 'import platform; print(platform.python_version())') (smtplib)"
+    echo "- $(tcpdump --version 2>&1 | head -1), $(tcpdump --version 2>&1 | grep -i libpcap | head -1)"
+    echo "- $(tshark --version 2>/dev/null | head -1)"
+    echo "- $(openssl version)"
+} >"$out/README.md"
+echo "total: $total bytes; wrote $out/README.md"

@@ -70,9 +70,10 @@ smtpd_tls_key_file = $key
 smtpd_tls_security_level = may
 smtpd_tls_loglevel = 0
 message_size_limit = 10240000
+access_map_reject_code = 550
 MAIN
 cat >"$dir/etc/rcpt_access" <<'ACC'
-nobody@shrike.test REJECT 5.1.1 <nobody@shrike.test>: Recipient address rejected: User unknown (shrike test)
+nobody@shrike.test REJECT 5.1.1 User unknown (shrike test)
 ACC
 
 {
