@@ -51,7 +51,7 @@ cleanup() {
     for p in "${bg_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
     for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
     "$here/postfix-instance.sh" stop "$work/postfix" || true
-    rm -rf "$work"
+    if [ -n "${SHRIKE_KEEP_WORK:-}" ]; then echo "make-pcaps: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -83,7 +83,7 @@ capture() {
     local name=$1 filter=$2 fn=$3 file=$out/$1 tlog=$work/$1.tcpdump i=0 pid n
     rm -f "$file"
     : >"$tlog"
-    tcpdump -i lo -s 0 -U --immediate-mode -n -w "$file" "$filter" 2>"$tlog" &
+    tcpdump -i lo -s 0 -B 32768 -U --immediate-mode -n -w "$file" "$filter" 2>"$tlog" &
     pid=$!
     bg_pids+=("$pid")
     until grep -q 'listening on' "$tlog"; do
@@ -94,9 +94,20 @@ capture() {
     sleep 0.5 # let the last FIN/ACKs reach tcpdump
     kill -INT "$pid"
     wait "$pid" || true
+    # A dropped packet would leave a hole in a stream: fail rather than commit it.
+    grep -q '^0 packets dropped by kernel' "$tlog" || die "$name: tcpdump dropped packets: $(tr '\n' ' ' <"$tlog")"
     n=$(tshark -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
     [ -s "$file" ] && [ "$n" -gt 0 ] || die "$name: capture is empty"
     [ "$(stat -c %s "$file")" -lt 204800 ] || die "$name: capture is 200 KB or more"
+    # Every flow must be whole: a SYN, a FIN from each side, no segment missing.
+    local syns fins lost
+    syns=$(tshark -r "$file" -n -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | wc -l)
+    fins=$(tshark -r "$file" -n -Y 'tcp.flags.fin==1' -T fields -e tcp.stream -e tcp.srcport \
+        2>/dev/null | sort -u | wc -l)
+    lost=$(tshark -r "$file" -n -Y 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment' \
+        2>/dev/null | wc -l)
+    [ "$syns" -eq "$n" ] && [ "$fins" -eq $((2 * n)) ] && [ "$lost" -eq 0 ] ||
+        die "$name: $n flows but $syns SYNs, $fins FINs, $lost lost segments"
     flows[$name]=$n
     printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
 }
