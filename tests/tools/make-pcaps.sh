@@ -99,15 +99,18 @@ capture() {
     n=$(tshark -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
     [ -s "$file" ] && [ "$n" -gt 0 ] || die "$name: capture is empty"
     [ "$(stat -c %s "$file")" -lt 204800 ] || die "$name: capture is 200 KB or more"
-    # Every flow must be whole: a SYN, a FIN from each side, no segment missing.
-    local syns fins lost
+    # Every flow must be whole: a SYN, closed by a FIN from each side or by a RST (swaks
+    # resets its TLS session's socket), and no segment missing.
+    local syns closed lost
     syns=$(tshark -r "$file" -n -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | wc -l)
-    fins=$(tshark -r "$file" -n -Y 'tcp.flags.fin==1' -T fields -e tcp.stream -e tcp.srcport \
-        2>/dev/null | sort -u | wc -l)
+    closed=$(tshark -r "$file" -n -Y 'tcp.flags.fin==1 || tcp.flags.reset==1' -T fields \
+        -e tcp.stream -e tcp.srcport -e tcp.flags.reset 2>/dev/null | sort -u |
+        awk '{ if ($3 == "1") rst[$1] = 1; else fin[$1]++ }
+             END { for (s in fin) if (fin[s] >= 2) rst[s] = 1; n = 0; for (s in rst) n++; print n }')
     lost=$(tshark -r "$file" -n -Y 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment' \
         2>/dev/null | wc -l)
-    [ "$syns" -eq "$n" ] && [ "$fins" -eq $((2 * n)) ] && [ "$lost" -eq 0 ] ||
-        die "$name: $n flows but $syns SYNs, $fins FINs, $lost lost segments"
+    [ "$syns" -eq "$n" ] && [ "$closed" -eq "$n" ] && [ "$lost" -eq 0 ] ||
+        die "$name: $n flows but $syns SYNs, $closed closed, $lost lost segments"
     flows[$name]=$n
     printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
 }
@@ -271,11 +274,11 @@ AUTH LOGIN PLAIN, HELP; user \`shrike\`, password \`shrike-pass\`). Every client
 | smtp-multi-rcpt.pcap | ${flows[smtp-multi-rcpt.pcap]} | one session, two MAIL transactions (3 then 2 RCPT TO); \`RCPT TO:<nobody@shrike.test>\` refused with \`550 5.1.1\`; smtplib sends lower-case verbs (\`ehlo\`, \`mail FROM:\`, \`rcpt TO:\`, \`data\`) with \`size=N\` | Python smtplib (\`smtp-client.py multi\`) → postfix :$P_MULTI |
 | smtp-pipelining.pcap | ${flows[smtp-pipelining.pcap]} | MAIL, RCPT, RCPT, DATA sent in one segment; the four replies come back in one segment | swaks --pipeline → postfix :$P_PIPE |
 | smtp-bdat.pcap | ${flows[smtp-bdat.pcap]} | CHUNKING: (1) \`BDAT 225\` + \`BDAT 226 LAST\`, the cut falling mid-header, body lines starting with \`.\` and a lone \`.\` (not stuffed: BDAT); (2) \`BDAT n\` + \`BDAT 0 LAST\`; (3) MAIL, RCPT and \`BDAT n LAST\` with its data pipelined in one write | raw socket (\`smtp-client.py bdat, bdat0, bdatp\`) → postfix :$P_BDAT |
-| smtp-starttls.pcap | ${flows[smtp-starttls.pcap]} | (1) STARTTLS → \`220 2.0.0 Ready to start TLS\`, then TLS records to the end; (2) STARTTLS → \`454 4.7.0 TLS not available due to local problem\` (listener with a missing cert), then MAIL/RCPT/DATA in clear without a second EHLO | swaks --tls → postfix :$P_TLS; swaks --tls-optional → postfix :$P_NOTLS |
+| smtp-starttls.pcap | ${flows[smtp-starttls.pcap]} | (1) STARTTLS → \`220 2.0.0 Ready to start TLS\`, then TLS records to the end (postfix closes with FIN, swaks answers with RST); (2) STARTTLS → \`454 4.7.0 TLS not available due to local problem\` (listener with a missing cert), then MAIL/RCPT/DATA in clear without a second EHLO | swaks --tls → postfix :$P_TLS; swaks --tls-optional → postfix :$P_NOTLS |
 | smtp-auth.pcap | ${flows[smtp-auth.pcap]} | (1) \`AUTH PLAIN <b64>\` → 235 then a message; (2) \`AUTH LOGIN\`, user and password on their own lines after \`334 VXNlciBOYW1lAA==\` / \`334 UGFzc3dvcmQA\` (base64 of "User Name\\\\0" / "Password\\\\0") → 235, then a message; (3) AUTH LOGIN with a wrong password → \`535 5.7.8 Authentication credentials invalid\`, QUIT | swaks --auth → aiosmtpd :$P_AUTH |
 | smtp-attach.pcap | ${flows[smtp-attach.pcap]} | (1) multipart/mixed with a text body and two base64 attachments, \`shrike-note.txt\` (text/plain) and \`shrike-pixel.png\` (image/png); (2) \`data/mime-rich.eml\`: RFC 2047 From/Cc/Subject (UTF-8 B and Q, ISO-8859-1 Q, a folded Subject), multipart/alternative with quoted-printable text/plain and text/html parts, links http://example.com/shrike-test and https://example.org/shrike-test?id=42&x=y | swaks --attach, swaks --data → postfix :$P_ATTACH |
 | smtp-ipv6.pcap | ${flows[smtp-ipv6.pcap]} | one plain session over ::1, marker \`SHRIKE-MARKER-IPV6\` | swaks → postfix [::1]:$P_IPV6 |
-| smtp-many.pcap | ${flows[smtp-many.pcap]} | 30 short sessions, 10 kinds 3 times (plain, pipelined, smtplib two-message, three BDAT kinds, RSET then a message, STARTTLS, AUTH PLAIN, quit after RCPT); the first 20 one after another, the last 10 five at a time | swaks and smtp-client.py → postfix :$P_MANY, aiosmtpd :$P_MANY_AUTH (AUTH) |
+| smtp-many.pcap | ${flows[smtp-many.pcap]} | 30 short sessions, 10 kinds 3 times (plain, pipelined, smtplib two-message, three BDAT kinds, RSET then a message, STARTTLS, AUTH PLAIN, quit after RCPT); the first 20 one after another, the last 10 five at a time (so their order, and stream numbers 20-29, vary between runs) | swaks and smtp-client.py → postfix :$P_MANY, aiosmtpd :$P_MANY_AUTH (AUTH) |
 | smtp-dotstuff.pcap | ${flows[smtp-dotstuff.pcap]} | \`data/dotstuff.eml\`: lines \`.one\`, \`..two\`, a lone \`.\`, \`..\`, \`...\` sent dot-stuffed (\`..one\`, \`...two\`, \`..\`, \`...\`, \`....\`), and one 2,000-character line | swaks --data → postfix :$P_DOT |
 | smtp-demo.pcap | ${flows[smtp-demo.pcap]} | the demo sample: the basic session (\`SHRIKE-MARKER-BASIC\`), the smtplib two-message session with a refused RCPT, a pipelined message with both attachments, and the RFC 2047 / multipart/alternative message | swaks, smtplib → postfix :$P_DEMO |
 
