@@ -253,7 +253,7 @@ Made by \`tests/tools/make-pcaps.sh\` (run as root; Debian 12 packages postfix, 
 tcpdump, tshark, openssl, python3-aiosmtpd). It starts a private Postfix instance
 (\`postfix-instance.sh\`: loopback listeners only, every transport \`discard:\`, no SMTP
 client in master.cf) and aiosmtpd (\`aiosmtpd-server.py\`), runs the sessions below over
-127.0.0.1 / ::1, and captures each file with \`tcpdump -i lo -s 0 -U --immediate-mode\`
+127.0.0.1 / ::1, and captures each file with \`tcpdump -i lo -s 0 -B 32768 -U --immediate-mode\`
 filtered to that file's own port(s). Do not edit these files by hand: rerun the script.
 
 Between runs only timestamps, client ports, Postfix queue ids ("250 2.0.0 Ok: queued as
@@ -285,7 +285,7 @@ AUTH LOGIN PLAIN, HELP; user \`shrike\`, password \`shrike-pass\`). Every client
 Markers to match on: \`SHRIKE-MARKER-BASIC\`, \`-MULTI\`, \`-PIPELINING\`, \`-BDAT\`, \`-NOTLS\`
 (\`-TLS\` is inside TLS and must not match), \`-AUTH\`, \`-ATTACH\`, \`-ATTACH-TXT\` (inside the
 base64 of shrike-note.txt: only a decoder sees it), \`-MIME\` (Subject), \`-QP\` and \`-HTML\`
-(quoted-printable parts), \`-IPV6\`, \`-MANY\`, \`-DOTSTUFF\`, \`-LONGLINE\`.
+(quoted-printable parts, plain ASCII on the wire), \`-IPV6\`, \`-MANY\`, \`-DOTSTUFF\`, \`-LONGLINE\`.
 
 Attached files (in tests/tools/data/), to compare with what the MIME decoder extracts:
 
