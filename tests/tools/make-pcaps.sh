@@ -287,6 +287,11 @@ Markers to match on: \`SHRIKE-MARKER-BASIC\`, \`-MULTI\`, \`-PIPELINING\`, \`-BD
 base64 of shrike-note.txt: only a decoder sees it), \`-MIME\` (Subject), \`-QP\` and \`-HTML\`
 (quoted-printable parts, plain ASCII on the wire), \`-IPV6\`, \`-MANY\`, \`-DOTSTUFF\`, \`-LONGLINE\`.
 
+Decoded headers of data/mime-rich.eml (RFC 2047: the space between two adjacent encoded
+words is dropped, the folded line unfolds to one space): Subject
+\`Grüße aus Zürich- Café crème SHRIKE-MARKER-MIME\`, From
+\`Jürgen Müller <juergen@client.shrike.test>\`, Cc \`André <andre@shrike.test>\`.
+
 Attached files (in tests/tools/data/), to compare with what the MIME decoder extracts:
 
 | file | bytes | sha256 | md5 |
