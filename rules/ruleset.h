@@ -64,6 +64,10 @@ size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs);
 
 const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs);
 
+/* Prints the load summary: one line "rules: N loaded, M failed, W warnings, D duplicates",
+ * then one line per failure reason with its count, most frequent first. */
+void sk_ruleset_print_summary(const struct sk_ruleset *rs, FILE *out);
+
 /* Prints the keyword table: name, what it does (for --list-keywords). */
 void sk_ruleset_print_keywords(FILE *out);
 
