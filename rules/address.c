@@ -236,8 +236,7 @@ static int addr_cmp(const struct sk_addr *a, const struct sk_addr *b)
 }
 
 /* One address token: a, a/n, a-b. */
-static int parse_addr_token(struct ap *p, const char *s, size_t len, size_t off,
-                            struct ivset *out)
+static int parse_addr_token(struct ap *p, const char *s, size_t len, size_t off, struct ivset *out)
 {
     char tok[128];
     if (len >= sizeof(tok))
@@ -302,8 +301,7 @@ static int parse_port_num(const char *s, size_t len, long *out)
 }
 
 /* One port token: p, a:b, a:, :b. */
-static int parse_port_token(struct ap *p, const char *s, size_t len, size_t off,
-                            struct ivset *out)
+static int parse_port_token(struct ap *p, const char *s, size_t len, size_t off, struct ivset *out)
 {
     char tok[64];
     snprintf(tok, sizeof(tok), "%.*s", (int)(len > 60 ? 60 : len), s);
@@ -327,8 +325,8 @@ static int parse_port_token(struct ap *p, const char *s, size_t len, size_t off,
     return ivset_push(out, &x);
 }
 
-static int parse_item(struct ap *p, const char *s, size_t len, size_t *pos, size_t base,
-                      int depth, struct ivset *out);
+static int parse_item(struct ap *p, const char *s, size_t len, size_t *pos, size_t base, int depth,
+                      struct ivset *out);
 
 /* A whole value (the header token or a variable's value) into out. */
 static int parse_value(struct ap *p, const char *s, size_t len, size_t base, int depth,
@@ -384,8 +382,8 @@ static bool is_tok_end(char c)
 
 /* A list [a, !b, ...]: the union of its positive items (everything when there is none)
  * minus the union of its negated items. */
-static int parse_list(struct ap *p, const char *s, size_t len, size_t *pos, size_t base,
-                      int depth, struct ivset *out)
+static int parse_list(struct ap *p, const char *s, size_t len, size_t *pos, size_t base, int depth,
+                      struct ivset *out)
 {
     struct ivset pos_set = {0}, neg_set = {0};
     bool any_pos = false;
@@ -431,8 +429,8 @@ out_free:
     return rc;
 }
 
-static int parse_item(struct ap *p, const char *s, size_t len, size_t *pos, size_t base,
-                      int depth, struct ivset *out)
+static int parse_item(struct ap *p, const char *s, size_t len, size_t *pos, size_t base, int depth,
+                      struct ivset *out)
 {
     size_t i = *pos;
     if (depth > SK_ADDRESS_MAX_DEPTH)

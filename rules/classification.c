@@ -86,7 +86,8 @@ static int parse_line(struct sk_classification *c, char *line, const char *file,
         char *c1 = strchr(body, ',');
         char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
         if (!c2) {
-            report_line(report, rctx, file, lineno, "classification needs name,description,priority");
+            report_line(report, rctx, file, lineno,
+                        "classification needs name,description,priority");
             return 0;
         }
         *c1 = *c2 = '\0';
@@ -118,9 +119,8 @@ static int parse_line(struct sk_classification *c, char *line, const char *file,
     return 0;
 }
 
-int sk_classification_load_string(struct sk_classification *c, const char *name,
-                                  const char *text, sk_classification_report_fn report,
-                                  void *report_ctx)
+int sk_classification_load_string(struct sk_classification *c, const char *name, const char *text,
+                                  sk_classification_report_fn report, void *report_ctx)
 {
     char *copy = strdup(text);
     if (!copy)

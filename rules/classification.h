@@ -38,9 +38,8 @@ int sk_classification_load(struct sk_classification *c, const char *path,
                            sk_classification_report_fn report, void *report_ctx);
 
 /* Same, from a string; name is used in reports. */
-int sk_classification_load_string(struct sk_classification *c, const char *name,
-                                  const char *text, sk_classification_report_fn report,
-                                  void *report_ctx);
+int sk_classification_load_string(struct sk_classification *c, const char *name, const char *text,
+                                  sk_classification_report_fn report, void *report_ctx);
 
 /* Lookups (case-sensitive for classtypes as in Suricata, case-insensitive for reference
  * systems). NULL when unknown. Borrowed from c. */

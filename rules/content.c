@@ -35,16 +35,16 @@ static int quoted(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a, bool allow
     *neg = false;
     if (*p == '!') {
         if (!allow_neg)
-            return sk_rule__fail(ctx, a->value_off, "invalid negation",
-                                 "'%s' cannot be negated", a->name);
+            return sk_rule__fail(ctx, a->value_off, "invalid negation", "'%s' cannot be negated",
+                                 a->name);
         *neg = true;
         p++;
         while (isspace((unsigned char)*p))
             p++;
     }
     size_t n = strlen(p);
-    if (n < 2 || p[0] != '"' || p[n - 1] != '"' || (n >= 3 && p[n - 2] == '\\' &&
-                                                     (n < 4 || p[n - 3] != '\\')))
+    if (n < 2 || p[0] != '"' || p[n - 1] != '"' ||
+        (n >= 3 && p[n - 2] == '\\' && (n < 4 || p[n - 3] != '\\')))
         return sk_rule__fail(ctx, a->value_off + (size_t)(p - v), "missing quotes",
                              "'%s' value must be in double quotes", a->name);
     *body = p + 1;
@@ -81,8 +81,8 @@ int sk_content__setup_content(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a
             int h = hexval(c), l = i + 1 < bl ? hexval(b[i + 1]) : -1;
             if (h < 0 || l < 0) {
                 free(out);
-                return sk_rule__fail(ctx, boff + i, "invalid content", "invalid hex in content at '%.2s'",
-                                     b + i);
+                return sk_rule__fail(ctx, boff + i, "invalid content",
+                                     "invalid hex in content at '%.2s'", b + i);
             }
             out[n++] = (uint8_t)(h << 4 | l);
             i++;
@@ -106,8 +106,7 @@ int sk_content__setup_content(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a
         }
         if (c == '"' || c == ';') {
             free(out);
-            return sk_rule__fail(ctx, boff + i, "invalid content",
-                                 "unescaped '%c' in content", c);
+            return sk_rule__fail(ctx, boff + i, "invalid content", "unescaped '%c' in content", c);
         }
         out[n++] = (uint8_t)c;
     }
@@ -177,8 +176,8 @@ int sk_content__setup_modifier(struct sk_rule_ctx *ctx, const struct sk_kw_arg *
         c->nocase = true;
         return 0;
     case SK_CMOD_STARTSWITH:
-        if (c->depth != SK_MOD_UNSET || c->offset != SK_MOD_UNSET ||
-            c->distance != SK_MOD_UNSET || c->within != SK_MOD_UNSET)
+        if (c->depth != SK_MOD_UNSET || c->offset != SK_MOD_UNSET || c->distance != SK_MOD_UNSET ||
+            c->within != SK_MOD_UNSET)
             return sk_rule__fail(ctx, a->name_off, "conflicting modifiers",
                                  "'startswith' cannot be mixed with depth, offset, distance or "
                                  "within");
@@ -204,8 +203,7 @@ int sk_content__setup_modifier(struct sk_rule_ctx *ctx, const struct sk_kw_arg *
         break;
     }
     if (*slot != SK_MOD_UNSET)
-        return sk_rule__fail(ctx, a->name_off, "modifier given twice", "'%s' given twice",
-                             a->name);
+        return sk_rule__fail(ctx, a->name_off, "modifier given twice", "'%s' given twice", a->name);
     if (c->startswith)
         return sk_rule__fail(ctx, a->name_off, "conflicting modifiers",
                              "'%s' cannot be mixed with startswith", a->name);
@@ -218,8 +216,8 @@ int sk_content__setup_modifier(struct sk_rule_ctx *ctx, const struct sk_kw_arg *
     if (parse_i32(a->value, min, &v)) {
         char reason[96];
         snprintf(reason, sizeof(reason), "invalid value for '%s'", a->name);
-        return sk_rule__fail(ctx, a->value_off, reason, "invalid value '%.40s' for '%s'",
-                             a->value, a->name);
+        return sk_rule__fail(ctx, a->value_off, reason, "invalid value '%.40s' for '%s'", a->value,
+                             a->name);
     }
     if (a->data == SK_CMOD_WITHIN && (size_t)v < c->len)
         return sk_rule__fail(ctx, a->value_off, "invalid value for 'within'",
@@ -313,8 +311,7 @@ int sk_content__setup_pcre(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
             sk_rule__warn(ctx, boff + i, "pcre flag 'U' ignored",
                           "pcre flag 'U' (http uri buffer) has no meaning here: ignored");
             break;
-        default:
-        {
+        default: {
             char reason[40];
             snprintf(reason, sizeof(reason), "unsupported pcre flag '%c'", b[i]);
             return sk_rule__fail(ctx, boff + i, reason, "%s", reason);

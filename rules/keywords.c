@@ -245,10 +245,10 @@ static int kw_flow(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
         const char *name;
         unsigned flag;
     } opts[] = {
-        {"to_server", SK_FLOW_TO_SERVER},         {"from_client", SK_FLOW_TO_SERVER},
-        {"to_client", SK_FLOW_TO_CLIENT},         {"from_server", SK_FLOW_TO_CLIENT},
-        {"established", SK_FLOW_ESTABLISHED},     {"not_established", SK_FLOW_NOT_ESTABLISHED},
-        {"only_stream", SK_FLOW_ONLY_STREAM},     {"no_stream", SK_FLOW_NO_STREAM},
+        {"to_server", SK_FLOW_TO_SERVER},     {"from_client", SK_FLOW_TO_SERVER},
+        {"to_client", SK_FLOW_TO_CLIENT},     {"from_server", SK_FLOW_TO_CLIENT},
+        {"established", SK_FLOW_ESTABLISHED}, {"not_established", SK_FLOW_NOT_ESTABLISHED},
+        {"only_stream", SK_FLOW_ONLY_STREAM}, {"no_stream", SK_FLOW_NO_STREAM},
         {"stateless", SK_FLOW_STATELESS},
     };
     struct sk_rule *r = ctx->rule;
@@ -376,8 +376,7 @@ static int kw_threshold(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     bool df = a->data == 1;
     struct sk_threshold *t = df ? &ctx->rule->detection_filter : &ctx->rule->threshold;
     if (t->type != SK_THRESH_NONE)
-        return sk_rule__fail(ctx, a->name_off, "keyword given twice", "'%s' given twice",
-                             a->name);
+        return sk_rule__fail(ctx, a->name_off, "keyword given twice", "'%s' given twice", a->name);
     struct sk_threshold th = {.type = df ? SK_THRESH_DETECTION_FILTER : SK_THRESH_NONE};
     bool have_track = false, have_count = false, have_seconds = false;
     char *copy = strdup(a->value);
@@ -565,17 +564,16 @@ static const struct kw_def keywords[] = {
 
 #define N_KEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
-int sk_keyword__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len,
-                      const char *value, size_t name_off, size_t value_off)
+int sk_keyword__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len, const char *value,
+                      size_t name_off, size_t value_off)
 {
     char nm[64];
     if (name_len >= sizeof(nm))
-        return sk_rule__fail(ctx, name_off, "unsupported keyword", "unsupported keyword '%.*s'",
-                             40, name);
+        return sk_rule__fail(ctx, name_off, "unsupported keyword", "unsupported keyword '%.*s'", 40,
+                             name);
     memcpy(nm, name, name_len);
     nm[name_len] = '\0';
-    struct sk_kw_arg a = {.name = nm, .value = value, .name_off = name_off,
-                          .value_off = value_off};
+    struct sk_kw_arg a = {.name = nm, .value = value, .name_off = name_off, .value_off = value_off};
 
     const struct kw_def *kw = NULL;
     for (size_t i = 0; i < N_KEYWORDS; i++) {

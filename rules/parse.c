@@ -73,8 +73,13 @@ void sk_rule__warn(struct sk_rule_ctx *ctx, size_t off, const char *reason, cons
     va_end(ap);
     unsigned line, col;
     sk_rule__pos(ctx, off, &line, &col);
-    struct sk_rule_diag d = {.file = ctx->file, .line = line, .col = col, .sid = ctx->sid,
-                             .warning = true, .reason = reason ? reason : msg, .msg = msg};
+    struct sk_rule_diag d = {.file = ctx->file,
+                             .line = line,
+                             .col = col,
+                             .sid = ctx->sid,
+                             .warning = true,
+                             .reason = reason ? reason : msg,
+                             .msg = msg};
     sk_ruleset__report(ctx->rs, &d);
 }
 
@@ -286,8 +291,9 @@ static bool tok_is(const char *t, const struct tok *tk, const char *s)
 
 static int parse_header(struct sk_rule_ctx *ctx, size_t open)
 {
-    static const char *const names[] = {"action", "protocol", "source address", "source port",
-                                        "direction", "destination address", "destination port"};
+    static const char *const names[] = {"action",          "protocol",  "source address",
+                                        "source port",     "direction", "destination address",
+                                        "destination port"};
     const char *t = ctx->text;
     struct sk_rule *r = ctx->rule;
     struct tok tk[7];
@@ -327,8 +333,7 @@ static int parse_header(struct sk_rule_ctx *ctx, size_t open)
     } else if (tok_is(t, &tk[0], "drop") || tok_is(t, &tk[0], "reject")) {
         r->action = SK_ACTION_ALERT;
         sk_rule__warn(ctx, tk[0].off, "drop/reject treated as alert",
-                      "shrike is passive: '%.*s' treated as alert", (int)tk[0].len,
-                      t + tk[0].off);
+                      "shrike is passive: '%.*s' treated as alert", (int)tk[0].len, t + tk[0].off);
     } else {
         return sk_rule__fail(ctx, tk[0].off, "unknown action", "unknown action '%.*s'",
                              (int)(tk[0].len > 40 ? 40 : tk[0].len), t + tk[0].off);
@@ -434,8 +439,7 @@ int sk_rule__parse(struct sk_rule_ctx *ctx, struct sk_rule **out)
                 goto out_free_rule;
             }
         }
-        rc = sk_keyword__apply(ctx, t + o->name_off, o->name_len, value, o->name_off,
-                               o->value_off);
+        rc = sk_keyword__apply(ctx, t + o->name_off, o->name_len, value, o->name_off, o->value_off);
         free(value);
         if (rc || ctx->failed) {
             if (!rc)

@@ -52,8 +52,8 @@ int sk_rule__failm(struct sk_rule_ctx *ctx, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Reports a warning at text offset off; the rule still loads. */
-void sk_rule__warn(struct sk_rule_ctx *ctx, size_t off, const char *reason, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
+void sk_rule__warn(struct sk_rule_ctx *ctx, size_t off, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* The current buffer group, creating the default one (legacy buffer) if none is open.
  * NULL when out of memory (ctx is then failed). */
@@ -141,7 +141,7 @@ int sk_content__parse_numcmp(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a,
 
 /* Runs the setup of keyword name (len bytes) with value (NULL when none). name_off and
  * value_off are the text offsets of the name and value, for diagnostics. */
-int sk_keyword__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len,
-                      const char *value, size_t name_off, size_t value_off);
+int sk_keyword__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len, const char *value,
+                      size_t name_off, size_t value_off);
 
 #endif

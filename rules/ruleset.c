@@ -314,8 +314,12 @@ static int add_rule(struct sk_ruleset *rs, struct sk_rule_ctx *ctx, struct sk_ru
                  (unsigned)r->sid);
         unsigned line, col;
         sk_rule__pos(ctx, 0, &line, &col);
-        struct sk_rule_diag d = {.file = ctx->file, .line = line, .col = col, .sid = r->sid,
-                                 .reason = "duplicate signature id", .msg = msg};
+        struct sk_rule_diag d = {.file = ctx->file,
+                                 .line = line,
+                                 .col = col,
+                                 .sid = r->sid,
+                                 .reason = "duplicate signature id",
+                                 .msg = msg};
         rs->stats.duplicates++;
         sk_ruleset__report(rs, &d);
         sk_rule__free(r);
@@ -339,8 +343,7 @@ static int add_rule(struct sk_ruleset *rs, struct sk_rule_ctx *ctx, struct sk_ru
 static int load_one(struct sk_ruleset *rs, const char *name, const char *text,
                     const struct sk_rule_seg *segs, size_t n_segs)
 {
-    struct sk_rule_ctx ctx = {
-        .rs = rs, .file = name, .text = text, .segs = segs, .n_segs = n_segs};
+    struct sk_rule_ctx ctx = {.rs = rs, .file = name, .text = text, .segs = segs, .n_segs = n_segs};
     struct sk_rule *r = NULL;
     int rc = sk_rule__parse(&ctx, &r);
     if (rc == SK_E_NOMEM)
@@ -348,8 +351,12 @@ static int load_one(struct sk_ruleset *rs, const char *name, const char *text,
     if (rc || ctx.failed) {
         unsigned line, col;
         sk_rule__pos(&ctx, ctx.err_off, &line, &col);
-        struct sk_rule_diag d = {.file = name, .line = line, .col = col, .sid = ctx.sid,
-                                 .reason = ctx.reason, .msg = ctx.msg};
+        struct sk_rule_diag d = {.file = name,
+                                 .line = line,
+                                 .col = col,
+                                 .sid = ctx.sid,
+                                 .reason = ctx.reason,
+                                 .msg = ctx.msg};
         sk_ruleset__report(rs, &d);
         return 0;
     }

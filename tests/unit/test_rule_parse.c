@@ -117,7 +117,7 @@ struct rcase {
     unsigned col;
 };
 
-#define R(opts) "alert smtp any any -> any any (" opts " sid:1;)"
+#define R(opts)  "alert smtp any any -> any any (" opts " sid:1;)"
 #define RT(opts) "alert tcp any any -> any any (" opts " sid:1;)"
 
 static const struct rcase cases[] = {
@@ -135,21 +135,20 @@ static const struct rcase cases[] = {
     {"alert smtp any any <- any any (sid:1;)", false, "invalid direction '<-'", "<-", 0},
     {"alert smtp any any -> any (sid:1;)", false,
      "incomplete rule header: missing destination port", "(", 0},
-    {"alert smtp any any -> any any any (sid:1;)", false,
-     "unexpected 'any' before the option list", "any ", 0},
+    {"alert smtp any any -> any any any (sid:1;)", false, "unexpected 'any' before the option list",
+     "any ", 0},
     {"alert smtp any any -> any any sid:1;", false, "unexpected 'sid:1;' before the option list",
      "sid", 0},
     {"alert smtp any any -> any any", false, "missing '(' and option list", NULL, 30},
     {"alert smtp any any -> any any (sid:1;", false, "missing ')' at the end of the rule", NULL,
      38},
-    {"alert smtp any any -> any any (msg:\"x\")", false, "missing ';' after option 'msg'",
-     "msg", 0},
+    {"alert smtp any any -> any any (msg:\"x\")", false, "missing ';' after option 'msg'", "msg",
+     0},
     {"alert smtp any any -> any any (msg:\"x\";)", false, "missing sid", "(", 0},
     {"alert smtp any any -> any any (msg:\"x\"; ; sid:1;)", false, "empty option", "; sid", 0},
     /* addresses and ports */
     {"alert smtp 1.2.3.4 25 -> 5.6.7.8/24 any (sid:1;)", true, NULL, NULL, 0},
-    {"alert smtp [10.0.0.0/8,!10.1.0.0/16] any -> 2001:db8::/32 any (sid:1;)", true, NULL, NULL,
-     0},
+    {"alert smtp [10.0.0.0/8,!10.1.0.0/16] any -> 2001:db8::/32 any (sid:1;)", true, NULL, NULL, 0},
     {"alert smtp 1.1.1.1-1.1.1.9 [80:100,!90] -> ::1 1024: (sid:1;)", true, NULL, NULL, 0},
     {"alert smtp $HOME_NET :1023 -> $EXTERNAL_NET $SMTP_PORTS (sid:1;)", true, NULL, NULL, 0},
     {"alert smtp $NESTED any -> [$HOME_NET, 192.168.0.1] $MAIL_PORTS (sid:1;)", true, NULL, NULL,
@@ -182,8 +181,7 @@ static const struct rcase cases[] = {
     {R("classtype:trojan-activity; reference:cve,2019-0001; metadata:a b, c d; target:src_ip;"),
      true, NULL, NULL, 0},
     {"alert smtp any any -> any any (sid:0;)", false, "invalid value '0' for 'sid'", "0;", 0},
-    {"alert smtp any any -> any any (sid:abc;)", false, "invalid value 'abc' for 'sid'", "abc",
-     0},
+    {"alert smtp any any -> any any (sid:abc;)", false, "invalid value 'abc' for 'sid'", "abc", 0},
     {"alert smtp any any -> any any (sid;)", false, "'sid' needs a value", "sid", 0},
     {R("priority:0;"), false, "invalid value '0' for 'priority'", "0; sid", 0},
     {R("rev:-1;"), false, "invalid value '-1' for 'rev'", "-1", 0},
@@ -212,8 +210,8 @@ static const struct rcase cases[] = {
     {R("content:\"abc\"; startswith; endswith; rawbytes;"), true, NULL, NULL, 0},
     {R("nocase;"), false, "'nocase' needs a preceding content", "nocase", 0},
     {R("content:\"a\"; nocase:1;"), false, "'nocase' takes no value", "1; sid", 0},
-    {R("content:\"abc\"; depth:2;"), false, "depth 2 is shorter than the content (3 bytes)", "2; sid",
-     0},
+    {R("content:\"abc\"; depth:2;"), false, "depth 2 is shorter than the content (3 bytes)",
+     "2; sid", 0},
     {R("content:\"abc\"; depth:x;"), false, "invalid value 'x' for 'depth'", "x;", 0},
     {R("content:\"abc\"; offset:-1;"), false, "invalid value '-1' for 'offset'", "-1", 0},
     {R("content:\"abc\"; within:2;"), false, "within 2 is shorter than the content (3 bytes)",
@@ -238,12 +236,11 @@ static const struct rcase cases[] = {
     {R("content:\"a\"; fast_pattern; content:\"b\"; fast_pattern;"), false,
      "'fast_pattern' given twice in the rule", "fast_pattern", 0},
     /* isdataat, bsize */
-    {R("content:\"a\"; isdataat:10,relative; isdataat:!1,relative; isdataat:5;"), true, NULL,
-     NULL, 0},
+    {R("content:\"a\"; isdataat:10,relative; isdataat:!1,relative; isdataat:5;"), true, NULL, NULL,
+     0},
     {R("isdataat:x;"), false, "invalid value 'x' for 'isdataat'", "x;", 0},
     {R("isdataat:1,sideways;"), false, "invalid value '1,sideways' for 'isdataat'", "1,", 0},
-    {R("smtp.helo; bsize:10; bsize:<10; bsize:>=3; bsize:5<>10; bsize:!=4;"), true, NULL, NULL,
-     0},
+    {R("smtp.helo; bsize:10; bsize:<10; bsize:>=3; bsize:5<>10; bsize:!=4;"), true, NULL, NULL, 0},
     {R("bsize:10;"), false, "'bsize' needs a sticky buffer before it", "bsize", 0},
     {R("smtp.helo; bsize:5<>3;"), false, "invalid value '5<>3' for 'bsize'", "5<>3", 0},
     {R("smtp.helo; bsize:big;"), false, "invalid value 'big' for 'bsize'", "big", 0},
@@ -251,22 +248,23 @@ static const struct rcase cases[] = {
     {R("pcre:\"/a.b/ismxAEGR\"; pcre:!\"/\\x00\\;\\\"/\";"), true, NULL, NULL, 0},
     {R("pcre:\"/abc/U\";"), true, "pcre flag 'U' (http uri buffer) has no meaning here: ignored",
      "U\"", 0},
-    {R("pcre:\"/(abc/\";"), false, "invalid pcre: missing closing parenthesis at offset 4",
-     "/\"", 0},
+    {R("pcre:\"/(abc/\";"), false, "invalid pcre: missing closing parenthesis at offset 4", "/\"",
+     0},
     {R("pcre:\"/abc/Z\";"), false, "unsupported pcre flag 'Z'", "Z", 0},
     {R("pcre:\"abc\";"), false, "pcre must be written \"/regex/flags\"", "abc", 0},
     {R("pcre:\"/abc\";"), false, "pcre is missing its closing '/'", "/abc", 0},
     {R("pcre:/abc/;"), false, "'pcre' value must be in double quotes", "/abc/", 0},
     /* buffers and transforms */
-    {R("smtp.helo; content:\"x\"; smtp.mail_from; smtp.rcpt_to; email.subject; file.name;"),
-     true, NULL, NULL, 0},
-    {R("file_data; content:\"x\"; pkt_data; content:\"y\"; frame:smtp.command_line;"), true,
+    {R("smtp.helo; content:\"x\"; smtp.mail_from; smtp.rcpt_to; email.subject; file.name;"), true,
      NULL, NULL, 0},
+    {R("file_data; content:\"x\"; pkt_data; content:\"y\"; frame:smtp.command_line;"), true, NULL,
+     NULL, 0},
     {R("email.from; to_lowercase; strip_whitespace; compress_whitespace; url_decode; "
        "to_uppercase; dotprefix; from_base64; content:\"x\";"),
      true, NULL, NULL, 0},
-    {R("smtp.data; from_base64:offset 1;"), true, "options of 'from_base64' are not supported: "
-                                                  "ignored",
+    {R("smtp.data; from_base64:offset 1;"), true,
+     "options of 'from_base64' are not supported: "
+     "ignored",
      "offset 1", 0},
     {R("smtp.nope;"), false, "unsupported keyword 'smtp.nope'", "smtp.nope", 0},
     {R("smtp.helo:1;"), false, "sticky buffer 'smtp.helo' takes no value", "1; sid", 0},
@@ -298,8 +296,8 @@ static const struct rcase cases[] = {
     {R("flow:to_server,to_client;"), false, "flow cannot be both to_server and to_client",
      "to_server", 0},
     {R("flow:established,sideways;"), false, "unknown flow option 'sideways'", "sideways", 0},
-    {R("flowbits:set,a; flowbits:isset,a|b; flowbits:isnotset,a&b; flowbits:noalert;"), true,
-     NULL, NULL, 0},
+    {R("flowbits:set,a; flowbits:isset,a|b; flowbits:isnotset,a&b; flowbits:noalert;"), true, NULL,
+     NULL, 0},
     {R("flowbits:unset,a; flowbits:toggle,b;"), true, NULL, NULL, 0},
     {R("flowbits:bogus,x;"), false, "unknown flowbits command 'bogus'", "bogus", 0},
     {R("flowbits:set;"), false, "flowbits:set needs a name", "set", 0},
@@ -348,12 +346,12 @@ static void test_rule_parse_table(void **state)
                   ds.n == (c->msg ? 1u : 0u);
         unsigned want_col = c->at ? col_of(c->rule, c->at) : c->col;
         if (ok && c->msg) {
-            ok = strcmp(ds.v[0].msg, c->msg) == 0 && ds.v[0].col == want_col &&
-                 ds.v[0].line == 1 && ds.v[0].warning == c->loads;
+            ok = strcmp(ds.v[0].msg, c->msg) == 0 && ds.v[0].col == want_col && ds.v[0].line == 1 &&
+                 ds.v[0].warning == c->loads;
         }
         if (!ok) {
-            print_error("case %zu: %s\n  loaded %zu failed %zu, want %s\n", i, c->rule,
-                        st->loaded, st->failed, c->loads ? "loads" : "fails");
+            print_error("case %zu: %s\n  loaded %zu failed %zu, want %s\n", i, c->rule, st->loaded,
+                        st->failed, c->loads ? "loads" : "fails");
             if (ds.n)
                 print_error("  got  col %u: %s\n", ds.v[0].col, ds.v[0].msg);
             if (c->msg)
@@ -366,8 +364,7 @@ static void test_rule_parse_table(void **state)
 
 /* ---- what the valid forms produce ---- */
 
-static const struct sk_rule *load_one(struct sk_ruleset **rs, struct diags *ds,
-                                      const char *text)
+static const struct sk_rule *load_one(struct sk_ruleset **rs, struct diags *ds, const char *text)
 {
     *rs = new_set(ds);
     assert_int_equal(sk_ruleset_load_string(*rs, "t.rules", text), 0);
@@ -382,8 +379,8 @@ static void test_rule_parse_content_hex_and_escapes(void **state)
     (void)state;
     struct diags ds = {0};
     struct sk_ruleset *rs;
-    const struct sk_rule *r = load_one(
-        &rs, &ds, R("content:\"a|41 42|b\\;\\\"\\\\\\:|7c|\"; nocase; content:!\"z\";"));
+    const struct sk_rule *r =
+        load_one(&rs, &ds, R("content:\"a|41 42|b\\;\\\"\\\\\\:|7c|\"; nocase; content:!\"z\";"));
     assert_int_equal(r->n_groups, 1);
     assert_int_equal(r->groups[0].buffer, SK_BUF_SMTP_LINE);
     assert_int_equal(r->groups[0].n_matches, 2);
@@ -402,7 +399,8 @@ static void test_rule_parse_modifiers(void **state)
     (void)state;
     struct diags ds = {0};
     struct sk_ruleset *rs;
-    const struct sk_rule *r = load_one(&rs, &ds,
+    const struct sk_rule *r =
+        load_one(&rs, &ds,
                  RT("content:\"abcd\"; depth:10; offset:2; fast_pattern:1,2; content:\"e\"; "
                     "distance:-3; within:7; isdataat:!1,relative; pcre:!\"/x+/Ri\"; "
                     "content:\"end\"; endswith;"));
@@ -540,11 +538,21 @@ static void test_rule_parse_flow_state(void **state)
     (void)state;
     struct diags ds = {0};
     struct sk_ruleset *rs = new_set(&ds);
-    const char *text =
-        R("flow:established,to_server; flowbits:set,seen; flowbits:noalert;") "\n"
-        "alert smtp any any -> any any (flow:from_server; flowbits:isset,seen|other; "
-        "flowbits:isnotset,a&seen; threshold:type both, track by_rule, count 3, seconds 60; "
-        "detection_filter:track by_flow, count 2, seconds 10; sid:2;)\n";
+    const char *text = R(
+        "flow:established,to_server; flowbits:set,seen; flowbits:noalert;") "\n"
+                                                                            "alert smtp any any -> "
+                                                                            "any any "
+                                                                            "(flow:from_server; "
+                                                                            "flowbits:isset,seen|"
+                                                                            "other; "
+                                                                            "flowbits:isnotset,a&"
+                                                                            "seen; threshold:type "
+                                                                            "both, track by_rule, "
+                                                                            "count 3, seconds 60; "
+                                                                            "detection_filter:"
+                                                                            "track by_flow, count "
+                                                                            "2, seconds 10; "
+                                                                            "sid:2;)\n";
     assert_int_equal(sk_ruleset_load_string(rs, "t.rules", text), 0);
     assert_int_equal(sk_ruleset_count(rs), 2);
     const struct sk_rule *a = sk_ruleset_rule(rs, 0), *b = sk_ruleset_rule(rs, 1);
@@ -681,8 +689,8 @@ static void test_rule_parse_multiline_and_comments(void **state)
     assert_int_equal(sk_ruleset_count(rs), 2);
     const struct sk_rule *r = sk_ruleset_rule(rs, 0);
     assert_int_equal(r->line, 4);
-    assert_string_equal(r->text,
-                        "alert smtp any any -> any any (msg:\"one\";     content:\"a\";     sid:1;)");
+    assert_string_equal(
+        r->text, "alert smtp any any -> any any (msg:\"one\";     content:\"a\";     sid:1;)");
     assert_int_equal(r->groups[0].n_matches, 1);
     assert_int_equal(sk_ruleset_rule(rs, 1)->line, 10);
     assert_int_equal(sk_ruleset_rule(rs, 1)->sid, 4);
@@ -773,8 +781,9 @@ static void test_rule_parse_missing_file_and_keywords_list(void **state)
     FILE *f = open_memstream(&buf, &len);
     sk_ruleset_print_keywords(f);
     fclose(f);
-    const char *must[] = {"content", "pcre", "flowbits", "app-layer-event", "file_data",
-                          "smtp.mail_from", "email.subject", "file.data", "smtp.reply_code"};
+    const char *must[] = {"content",         "pcre",      "flowbits",
+                          "app-layer-event", "file_data", "smtp.mail_from",
+                          "email.subject",   "file.data", "smtp.reply_code"};
     for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++)
         assert_non_null(strstr(buf, must[i]));
     free(buf);
