@@ -377,6 +377,9 @@ int sk_ruleset_load_string(struct sk_ruleset *rs, const char *name, const char *
     bool cont = false;
     unsigned lineno = 0;
     const char *p = text, *end = text + tlen;
+    if (tlen >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        p += 3; /* a UTF-8 byte order mark */
+    const char *base = p;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
@@ -407,7 +410,7 @@ int sk_ruleset_load_string(struct sk_ruleset *rs, const char *name, const char *
         }
         /* column of s within its physical line */
         const char *ls = s;
-        while (ls > text && ls[-1] != '\n')
+        while (ls > base && ls[-1] != '\n')
             ls--;
         segs[n_segs++] =
             (struct sk_rule_seg){.off = jlen, .line = lineno, .col = (unsigned)(s - ls) + 1};

@@ -789,6 +789,49 @@ static void test_rule_parse_missing_file_and_keywords_list(void **state)
     free(buf);
 }
 
+/* Without a diag callback: FILE:LINE:COL: sid N: msg on stderr, each reason at most five
+ * times, all of them counted. */
+static void test_rule_parse_default_diag_limits_each_reason(void **state)
+{
+    (void)state;
+    struct sk_ruleset *rs;
+    assert_int_equal(sk_ruleset_new(&rs, NULL), 0);
+    char text[8192] = "\xef\xbb\xbf" /* a byte order mark does not count */
+                      "drop smtp any any -> any any (sid:100;)\n";
+    for (int i = 0; i < 9; i++) {
+        char line[128];
+        snprintf(line, sizeof(line), "alert http any any -> any any (sid:%d;)\n", i + 1);
+        strcat(text, line);
+    }
+
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    dup2(fileno(tmp), 2);
+    assert_int_equal(sk_ruleset_load_string(rs, "x.rules", text), 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+
+    char out[4096];
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    size_t lines = 0;
+    for (char *p = out; (p = strstr(p, "unsupported protocol 'http'")); p++)
+        lines++;
+    assert_int_equal(lines, 5);
+    assert_non_null(strstr(out, "x.rules:2:7: sid 1: unsupported protocol 'http'\n"));
+    assert_non_null(strstr(out, "x.rules:1:1: sid 100: warning: shrike is passive: 'drop' "
+                                "treated as alert\n"));
+    assert_int_equal(sk_ruleset_stats(rs)->failed, 9);
+    assert_int_equal(sk_ruleset_stats(rs)->reasons[0].count, 9);
+    assert_int_equal(sk_ruleset_count(rs), 1);
+    sk_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -804,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_rule_parse_duplicate_and_bad_among_good),
         cmocka_unit_test(test_rule_parse_reasons_grouped),
         cmocka_unit_test(test_rule_parse_missing_file_and_keywords_list),
+        cmocka_unit_test(test_rule_parse_default_diag_limits_each_reason),
     };
     return cmocka_run_group_tests(tests, write_configs, remove_configs);
 }
