@@ -81,6 +81,27 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* SMTP-related: an smtp rule, or a tcp rule that names SMTP (ET's emerging-smtp.rules and
+ * the SMTP rules spread over the other files). */
+static bool smtp_related(const char *text)
+{
+    return strncmp(text, "alert smtp ", 11) == 0 ||
+           (strncmp(text, "alert tcp ", 10) == 0 && strcasestr(text, "smtp"));
+}
+
+static size_t count_smtp_related(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    static char line[65536];
+    size_t n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += smtp_related(line);
+    fclose(f);
+    return n;
+}
+
 /* Counts lines starting with prefix in path. */
 static size_t count_prefix(const char *path, const char *prefix)
 {
@@ -125,28 +146,34 @@ static void test_rule_corpus_et_open(void **state)
     qsort(names, n_names, sizeof(names[0]), cmp_str);
     assert_true(n_names > 40);
 
-    size_t smtp_lines = 0;
+    size_t smtp_lines = 0, related_lines = 0;
     for (size_t i = 0; i < n_names; i++) {
         char path[4400];
         path_of(path, sizeof(path), et_dir, names[i]);
         assert_int_equal(sk_ruleset_load_file(rs, path), 0);
         smtp_lines += count_prefix(path, "alert smtp ");
+        related_lines += count_smtp_related(path);
         free(names[i]);
     }
 
-    size_t smtp_loaded = 0;
+    size_t smtp_loaded = 0, related_loaded = 0;
     for (size_t i = 0; i < sk_ruleset_count(rs); i++) {
         const struct sk_rule *r = sk_ruleset_rule(rs, i);
         assert_non_null(r);
         smtp_loaded += strncmp(r->text, "alert smtp ", 11) == 0;
+        related_loaded += smtp_related(r->text);
     }
     fprintf(stderr, "ET Open %s: %zu files\n", et_dir, n_names);
     sk_ruleset_print_summary(rs, stderr);
     fprintf(stderr, "alert smtp: %zu in the files, %zu loaded\n", smtp_lines, smtp_loaded);
+    fprintf(stderr, "alert smtp + alert tcp naming SMTP: %zu in the files, %zu loaded\n",
+            related_lines, related_loaded);
 
     const struct sk_ruleset_stats *st = sk_ruleset_stats(rs);
     assert_true(smtp_lines >= 80);
     assert_int_equal(smtp_loaded, smtp_lines);
+    assert_true(related_lines > 100);
+    assert_int_equal(related_loaded, related_lines);
     assert_true(st->loaded > 2500);
     assert_int_equal(st->loaded, sk_ruleset_count(rs));
     assert_int_equal(st->failed, seen.errors);
