@@ -110,6 +110,8 @@ static int kw_u32(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     case 0:
         if (v == 0)
             return bad_value(ctx, a);
+        if (r->sid)
+            return sk_rule__fail(ctx, a->name_off, "keyword given twice", "'sid' given twice");
         r->sid = v;
         ctx->sid = v;
         break;

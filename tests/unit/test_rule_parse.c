@@ -189,6 +189,12 @@ static const struct rcase cases[] = {
     {R("reference:cve;"), false, "reference needs 'system,id', got 'cve'", "cve", 0},
     {R("reference:nosuch,1;"), true, "unknown reference system 'nosuch'", "nosuch", 0},
     {R("target:both;"), false, "target must be 'src_ip' or 'dest_ip', got 'both'", "both", 0},
+    {R("msg;"), false, "'msg' needs a value", "msg", 0},
+    {R("metadata;"), false, "'metadata' needs a value", "metadata", 0},
+    {R("gid:x;"), false, "invalid value 'x' for 'gid'", "x;", 0},
+    {R("sid:2;"), false, "'sid' given twice", "sid:1", 0},
+    {R("noalert:1;"), false, "'noalert' takes no value", "1; sid", 0},
+    {R("pkt_data:1;"), false, "'pkt_data' takes no value", "1; sid", 0},
     {R("nosuchkeyword;"), false, "unsupported keyword 'nosuchkeyword'", "nosuchkeyword", 0},
     {R("byte_test:1,=,1,0;"), false, "unsupported keyword 'byte_test'", "byte_test", 0},
     /* content */
@@ -266,6 +272,24 @@ static const struct rcase cases[] = {
      "options of 'from_base64' are not supported: "
      "ignored",
      "offset 1", 0},
+    {R("to_uppercase;"), false, "transform 'to_uppercase' needs a sticky buffer before it",
+     "to_uppercase", 0},
+    {R("strip_whitespace;"), false, "transform 'strip_whitespace' needs a sticky buffer before it",
+     "strip_whitespace", 0},
+    {R("compress_whitespace;"), false,
+     "transform 'compress_whitespace' needs a sticky buffer before it", "compress_whitespace", 0},
+    {R("url_decode;"), false, "transform 'url_decode' needs a sticky buffer before it",
+     "url_decode", 0},
+    {R("from_base64;"), false, "transform 'from_base64' needs a sticky buffer before it",
+     "from_base64", 0},
+    {R("dotprefix;"), false, "transform 'dotprefix' needs a sticky buffer before it", "dotprefix",
+     0},
+    {R("content:\"a\"; rawbytes:1;"), false, "'rawbytes' takes no value", "1; sid", 0},
+    {R("file_data:1;"), false, "'file_data' takes no value", "1; sid", 0},
+    {R("flowint;"), false, "'flowint' needs a value", "flowint", 0},
+    {R("endswith;"), false, "'endswith' needs a preceding content", "endswith", 0},
+    {R("content:\"a\"; distance:x;"), false, "invalid value 'x' for 'distance'", "x;", 0},
+    {R("content:\"a\"; within:0;"), false, "invalid value '0' for 'within'", "0;", 0},
     {R("smtp.nope;"), false, "unsupported keyword 'smtp.nope'", "smtp.nope", 0},
     {R("smtp.helo:1;"), false, "sticky buffer 'smtp.helo' takes no value", "1; sid", 0},
     {R("to_lowercase;"), false, "transform 'to_lowercase' needs a sticky buffer before it",
@@ -323,6 +347,67 @@ static const struct rcase cases[] = {
     {R("flowint:smtp.anomaly.count,+,1;"), true, "'flowint' is not supported: ignored", "flowint",
      0},
 };
+
+static const struct sk_rule *load_one(struct sk_ruleset **rs, struct diags *ds, const char *text);
+
+/* Every sticky buffer of the field table works as a keyword and opens a group on it. */
+static void test_rule_parse_every_field_is_a_buffer(void **state)
+{
+    (void)state;
+    for (int i = 0; i < SK_FIELD_COUNT; i++) {
+        const struct sk_field_def *d = sk_field_def((enum sk_field_id)i);
+        if (d->kind == SK_FIELD_FLAG || d->kind == SK_FIELD_NUMBER)
+            continue;
+        char rule[256];
+        snprintf(rule, sizeof(rule), R("%s; content:\"x\";"), d->name);
+        struct diags ds = {0};
+        struct sk_ruleset *rs;
+        const struct sk_rule *r = load_one(&rs, &ds, rule);
+        assert_int_equal(r->n_groups, 1);
+        assert_int_equal(r->groups[0].buffer, i);
+        sk_ruleset_free(rs);
+    }
+}
+
+/* Every keyword of the table appears, with its value form, in the table of cases. */
+static void test_rule_parse_every_keyword_has_cases(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    sk_ruleset_print_keywords(f);
+    fclose(f);
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == ' ')
+            continue;
+        char name[64];
+        assert_int_equal(sscanf(line, "%63s", name), 1);
+        if (sk_field_lookup(name) >= 0 && strcmp(name, "smtp.starttls") != 0 &&
+            strcmp(name, "smtp.reply_code") != 0)
+            continue; /* test_rule_parse_every_field_is_a_buffer */
+        size_t valid = 0, invalid = 0;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            const char *p = cases[i].rule;
+            for (; (p = strstr(p, name)); p++) {
+                char next = p[strlen(name)];
+                bool starts = p == cases[i].rule || p[-1] == ' ' || p[-1] == '(';
+                if (starts && (next == ':' || next == ';')) {
+                    if (cases[i].loads)
+                        valid++;
+                    else
+                        invalid++;
+                    break;
+                }
+            }
+        }
+        if (!valid || !invalid)
+            print_error("keyword '%s': %zu valid, %zu invalid cases\n", name, valid, invalid);
+        assert_true(valid > 0);
+        assert_true(invalid > 0);
+    }
+    free(buf);
+}
 
 static unsigned col_of(const char *rule, const char *at)
 {
@@ -836,6 +921,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_parse_table),
+        cmocka_unit_test(test_rule_parse_every_field_is_a_buffer),
+        cmocka_unit_test(test_rule_parse_every_keyword_has_cases),
         cmocka_unit_test(test_rule_parse_content_hex_and_escapes),
         cmocka_unit_test(test_rule_parse_modifiers),
         cmocka_unit_test(test_rule_parse_numbers),
