@@ -127,10 +127,8 @@ int sk_classification_load_string(struct sk_classification *c, const char *name,
         return SK_E_NOMEM;
     int rc = 0;
     unsigned lineno = 0;
-    char *save = NULL;
     /* strtok_r would skip empty lines and miscount, so split by hand */
     char *p = copy;
-    (void)save;
     while (p && !rc) {
         char *nl = strchr(p, '\n');
         if (nl)

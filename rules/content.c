@@ -250,8 +250,8 @@ int sk_content__setup_fast_pattern(struct sk_rule_ctx *ctx, const struct sk_kw_a
     }
     unsigned o, l;
     char tail;
-    if (sscanf(a->value, "%u , %u %c", &o, &l, &tail) != 2 || l == 0 || o > c->len ||
-        l > c->len - o)
+    if (strchr(a->value, '-') || sscanf(a->value, "%u , %u %c", &o, &l, &tail) != 2 || l == 0 ||
+        o > c->len || l > c->len - o)
         return sk_rule__fail(ctx, a->value_off, "invalid value for 'fast_pattern'",
                              "invalid value '%.40s' for 'fast_pattern' (content is %zu bytes)",
                              a->value, c->len);
@@ -514,7 +514,11 @@ int sk_content__setup_base64_decode(struct sk_rule_ctx *ctx, const struct sk_kw_
                 t++;
             unsigned v;
             char tail;
-            if (strncmp(t, "relative", 8) == 0 && !t[8 + strspn(t + 8, " \t")])
+            if (strchr(t, '-'))
+                rc = sk_rule__fail(ctx, a->value_off + (size_t)(t - copy),
+                                   "invalid value for 'base64_decode'",
+                                   "invalid option '%.40s' for 'base64_decode'", t);
+            else if (strncmp(t, "relative", 8) == 0 && !t[8 + strspn(t + 8, " \t")])
                 d.relative = true;
             else if (sscanf(t, "bytes %u %c", &v, &tail) == 1 && v > 0)
                 d.bytes = v;
