@@ -302,6 +302,12 @@ static int parse_header(struct sk_rule_ctx *ctx, size_t open)
         if (!next_token(t, open, &i, &tk[k]))
             return sk_rule__fail(ctx, open, "incomplete rule header",
                                  "incomplete rule header: missing %s", names[k]);
+        int depth = 0;
+        for (size_t j = tk[k].off; j < tk[k].off + tk[k].len; j++)
+            depth += t[j] == '[' ? 1 : t[j] == ']' ? -1 : 0;
+        if (depth > 0)
+            return sk_rule__fail(ctx, tk[k].off, "invalid rule header", "unterminated '[' in %s",
+                                 names[k]);
         if (k == 1) {
             /* the protocol decides early whether the rest is worth parsing */
             if (tok_is(t, &tk[1], "smtp"))
@@ -369,8 +375,6 @@ static int finish_rule(struct sk_rule_ctx *ctx, size_t open)
         r->gid = 1;
     if (r->priority == 0)
         r->priority = 3;
-    /* a modifier-only group (e.g. a sticky buffer with nothing after it) is harmless, but
-     * a legacy group opened by nothing cannot happen: groups are opened on demand */
     return 0;
 }
 
@@ -423,7 +427,6 @@ int sk_rule__parse(struct sk_rule_ctx *ctx, struct sk_rule **out)
         goto out_free_rule;
     }
     if (!opts) {
-        free(opts);
         rc = split_options(ctx, open, close, &opts, &n_opts);
         if (rc)
             goto out_free_rule;
