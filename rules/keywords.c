@@ -575,6 +575,7 @@ int sk_keyword__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len
                              name);
     memcpy(nm, name, name_len);
     nm[name_len] = '\0';
+    ctx->kw_off = name_off;
     struct sk_kw_arg a = {.name = nm, .value = value, .name_off = name_off, .value_off = value_off};
 
     const struct kw_def *kw = NULL;

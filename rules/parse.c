@@ -85,6 +85,16 @@ void sk_rule__warn(struct sk_rule_ctx *ctx, size_t off, const char *reason, cons
 
 /* ---- groups and matches ---- */
 
+/* A buffer selected and then left without a single match is a mistake in the rule (a
+ * group without matches would match whenever the buffer exists). */
+static int fail_empty_group(struct sk_rule_ctx *ctx)
+{
+    const char *p = ctx->text + ctx->group_off;
+    size_t n = strcspn(p, "; \t");
+    return sk_rule__fail(ctx, ctx->group_off, "sticky buffer without matches",
+                         "sticky buffer '%.*s' has no matches", (int)(n > 40 ? 40 : n), p);
+}
+
 int sk_rule__open_group(struct sk_rule_ctx *ctx, int buffer)
 {
     struct sk_rule *r = ctx->rule;
@@ -92,6 +102,8 @@ int sk_rule__open_group(struct sk_rule_ctx *ctx, int buffer)
         struct sk_buffer_group *g = &r->groups[ctx->cur_group];
         if (g->buffer == buffer && g->n_matches == 0 && g->n_transforms == 0)
             return 0;
+        if (g->n_matches == 0)
+            return fail_empty_group(ctx);
     }
     struct sk_buffer_group *v = realloc(r->groups, (r->n_groups + 1) * sizeof(*v));
     if (!v)
@@ -100,6 +112,7 @@ int sk_rule__open_group(struct sk_rule_ctx *ctx, int buffer)
     memset(&v[r->n_groups], 0, sizeof(v[0]));
     v[r->n_groups].buffer = buffer;
     ctx->cur_group = (long)r->n_groups++;
+    ctx->group_off = ctx->kw_off;
     return 0;
 }
 
@@ -371,6 +384,8 @@ static int finish_rule(struct sk_rule_ctx *ctx, size_t open)
     struct sk_rule *r = ctx->rule;
     if (r->sid == 0)
         return sk_rule__fail(ctx, open, "missing sid", "missing sid");
+    if (ctx->cur_group >= 0 && r->groups[ctx->cur_group].n_matches == 0)
+        return fail_empty_group(ctx);
     if (r->gid == 0)
         r->gid = 1;
     if (r->priority == 0)

@@ -30,6 +30,8 @@ struct sk_rule_ctx {
     uint32_t sid;       /* from a pre-scan of the options, for diagnostics; 0: unknown */
     int default_buffer; /* SK_BUF_STREAM or SK_BUF_SMTP_LINE */
     long cur_group;     /* index into rule->groups, -1: none yet */
+    size_t kw_off;      /* text offset of the keyword being applied */
+    size_t group_off;   /* text offset of the keyword that opened the current group */
     long last_group;    /* group and match index of the last content/pcre, -1: none */
     long last_match;
     bool fast_pattern_seen;

@@ -262,14 +262,16 @@ static const struct rcase cases[] = {
     {R("pcre:\"/abc\";"), false, "pcre is missing its closing '/'", "/abc", 0},
     {R("pcre:/abc/;"), false, "'pcre' value must be in double quotes", "/abc/", 0},
     /* buffers and transforms */
-    {R("smtp.helo; content:\"x\"; smtp.mail_from; smtp.rcpt_to; email.subject; file.name;"), true,
-     NULL, NULL, 0},
-    {R("file_data; content:\"x\"; pkt_data; content:\"y\"; frame:smtp.command_line;"), true, NULL,
-     NULL, 0},
+    {R("smtp.helo; content:\"x\"; smtp.mail_from; bsize:>1; smtp.rcpt_to; pcre:\"/x/\"; "
+       "email.subject; isdataat:1; file.name; content:\"y\";"),
+     true, NULL, NULL, 0},
+    {R("file_data; content:\"x\"; pkt_data; content:\"y\"; frame:smtp.command_line; "
+       "content:\"z\";"),
+     true, NULL, NULL, 0},
     {R("email.from; to_lowercase; strip_whitespace; compress_whitespace; url_decode; "
        "to_uppercase; dotprefix; from_base64; content:\"x\";"),
      true, NULL, NULL, 0},
-    {R("smtp.data; from_base64:offset 1;"), true,
+    {R("smtp.data; from_base64:offset 1; content:\"x\";"), true,
      "options of 'from_base64' are not supported: "
      "ignored",
      "offset 1", 0},
@@ -291,6 +293,13 @@ static const struct rcase cases[] = {
     {R("endswith;"), false, "'endswith' needs a preceding content", "endswith", 0},
     {R("content:\"a\"; distance:x;"), false, "invalid value 'x' for 'distance'", "x;", 0},
     {R("content:\"a\"; within:0;"), false, "invalid value '0' for 'within'", "0;", 0},
+    {R("smtp.helo; smtp.mail_from; content:\"x\";"), false,
+     "sticky buffer 'smtp.helo' has no matches", "smtp.helo", 0},
+    {R("content:\"x\"; file.data; to_lowercase;"), false,
+     "sticky buffer 'file.data' has no matches", "file.data", 0},
+    {R("frame:smtp.data;"), false, "sticky buffer 'frame:smtp.data' has no matches", "frame", 0},
+    {R("content:\"x\"; pkt_data;"), false, "sticky buffer 'pkt_data' has no matches", "pkt_data",
+     0},
     {R("smtp.nope;"), false, "unsupported keyword 'smtp.nope'", "smtp.nope", 0},
     {R("smtp.helo:1;"), false, "sticky buffer 'smtp.helo' takes no value", "1; sid", 0},
     {R("to_lowercase;"), false, "transform 'to_lowercase' needs a sticky buffer before it",
