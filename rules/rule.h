@@ -46,6 +46,8 @@ enum sk_rule_buffer {
                                      * or a legacy rule without sticky buffer) */
     SK_BUF_SMTP_LINE,               /* legacy smtp rule without sticky buffer: each command
                                      * line and reply line */
+    SK_BUF_BASE64_DATA,             /* base64_data: the bytes decoded by the last
+                                     * base64_decode match of the previous group */
     SK_BUF_COUNT
 };
 
@@ -85,6 +87,13 @@ struct sk_pcre {
     void *code; /* pcre2_code_8 *, compiled at parse time (validates the regex) */
 };
 
+/* base64_decode[:bytes N, offset N, relative]: decodes base64 from the buffer (relative to
+ * the previous match when relative) for a following base64_data group. bytes 0: all. */
+struct sk_base64_decode {
+    uint32_t bytes, offset;
+    bool relative;
+};
+
 struct sk_isdataat {
     int32_t pos;
     bool relative, negated;
@@ -108,8 +117,9 @@ enum sk_match_kind {
     SK_MATCH_CONTENT = 0,
     SK_MATCH_PCRE,
     SK_MATCH_ISDATAAT,
-    SK_MATCH_BSIZE,  /* size of the buffer instance: u.num */
-    SK_MATCH_NUMBER, /* numeric fields (smtp.reply_code): u.num */
+    SK_MATCH_BSIZE,         /* size of the buffer instance: u.num */
+    SK_MATCH_NUMBER,        /* numeric fields (smtp.reply_code): u.num */
+    SK_MATCH_BASE64_DECODE, /* base64_decode: u.b64; always true, feeds SK_BUF_BASE64_DATA */
 };
 
 struct sk_match {
@@ -119,6 +129,7 @@ struct sk_match {
         struct sk_pcre pcre;
         struct sk_isdataat isdataat;
         struct sk_numcmp num;
+        struct sk_base64_decode b64;
     } u;
 };
 

@@ -47,6 +47,12 @@ struct sk_ruleset_stats {
 
 struct sk_ruleset;
 
+/* Creates an empty rule set. cfg may be NULL (default variables, no classification, the
+ * default printer); it is copied, but the strings and arrays it points to are borrowed
+ * and must outlive the set. Reads the classification and reference files now. Returns 0,
+ * SK_E_IO (a file could not be read; reported through diag), SK_E_NOMEM. A loaded set is
+ * immutable and safe to share between threads; loading is not thread safe. Caller frees
+ * with sk_ruleset_free(). */
 int sk_ruleset_new(struct sk_ruleset **out, const struct sk_ruleset_config *cfg);
 
 /* Loads one rule file. Returns 0 when the file was read (even if rules in it failed: see
@@ -56,6 +62,9 @@ int sk_ruleset_load_file(struct sk_ruleset *rs, const char *path);
 /* Loads rules from a string (tests, -e); name is used as the file name in diagnostics. */
 int sk_ruleset_load_string(struct sk_ruleset *rs, const char *name, const char *text);
 
+/* The loaded rules, in load order. A rule pointer stays valid (and its contents
+ * unchanged) until sk_ruleset_free(), even while more files are loaded. NULL when i is out
+ * of range. */
 size_t sk_ruleset_count(const struct sk_ruleset *rs);
 const struct sk_rule *sk_ruleset_rule(const struct sk_ruleset *rs, size_t i);
 
@@ -63,6 +72,10 @@ const struct sk_rule *sk_ruleset_rule(const struct sk_ruleset *rs, size_t i);
 size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs);
 
 const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs);
+
+/* Prints the load summary: one line "rules: N loaded, M failed, W warnings, D duplicates",
+ * then one line per failure reason with its count, most frequent first. */
+void sk_ruleset_print_summary(const struct sk_ruleset *rs, FILE *out);
 
 /* Prints the keyword table: name, what it does (for --list-keywords). */
 void sk_ruleset_print_keywords(FILE *out);
