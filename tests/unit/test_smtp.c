@@ -1,1 +1,729 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The SMTP parser from literal byte strings: a recording sink turns every event into a line of
+ * text, each script is checked against its expected text, and every script is replayed split
+ * at every byte offset and byte by byte with the same text out. Adjacent smtp_data events and
+ * smtp.data chunks are joined before comparing, since their cut depends on the feeds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <malloc.h>
+#include <cmocka.h>
+
+#include "engine/error.h"
+#include "parsers/parser.h"
+#include "parsers/smtp/smtp.h"
+
+/* ---- recording sink ---- */
+
+struct rec {
+    char *text;
+    size_t len, cap;
+    bool coalesce;
+    /* While coalescing, a run of smtp_data events and smtp.data chunks of one direction and
+     * transaction is held here and written as one DATA line and one smtp.data line. */
+    bool run;
+    bool run_orig;
+    uint64_t run_tx;
+    bool run_has_ev, run_has_f, run_begin;
+    char *ev_buf, *f_buf;
+    size_t ev_len, f_len;
+};
+
+static void put(struct rec *r, const char *s, size_t n)
+{
+    if (r->len + n + 1 > r->cap) {
+        r->cap = (r->len + n + 1) * 2;
+        r->text = realloc(r->text, r->cap);
+        assert_non_null(r->text);
+    }
+    memcpy(r->text + r->len, s, n);
+    r->len += n;
+    r->text[r->len] = 0;
+}
+
+static void putf(struct rec *r, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    put(r, buf, (size_t)n);
+}
+
+static void put_esc(struct rec *r, struct sk_str s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (c == '\r')
+            put(r, "\\r", 2);
+        else if (c == '\n')
+            put(r, "\\n", 2);
+        else if (c == '"' || c == '\\')
+            putf(r, "\\%c", c);
+        else if (c < 32 || c > 126)
+            putf(r, "\\x%02x", c);
+        else
+            put(r, (const char *)&c, 1);
+    }
+}
+
+static void put_str(struct rec *r, struct sk_str s)
+{
+    put(r, "\"", 1);
+    put_esc(r, s);
+    put(r, "\"", 1);
+}
+
+static void put_tx(struct rec *r, uint64_t tx)
+{
+    if (tx == SK_TX_NONE)
+        put(r, " -", 2);
+    else
+        putf(r, " %llu", (unsigned long long)tx);
+}
+
+static void grow_append(char **buf, size_t *len, const uint8_t *p, size_t n)
+{
+    *buf = realloc(*buf, *len + n + 1);
+    assert_non_null(*buf);
+    memcpy(*buf + *len, p, n);
+    *len += n;
+}
+
+static void flush_run(struct rec *r)
+{
+    if (!r->run)
+        return;
+    r->run = false;
+    const char *side = r->run_orig ? "c" : "s";
+    if (r->run_has_ev) {
+        putf(r, "DATA %s", side);
+        put_tx(r, r->run_tx);
+        put(r, " ", 1);
+        put_str(r, (struct sk_str){(const uint8_t *)r->ev_buf, r->ev_len});
+        put(r, "\n", 1);
+    }
+    if (r->run_has_f) {
+        putf(r, "F %s", side);
+        put_tx(r, r->run_tx);
+        put(r, " smtp.data ", 11);
+        put_str(r, (struct sk_str){(const uint8_t *)r->f_buf, r->f_len});
+        if (r->run_begin)
+            put(r, " B", 2);
+        put(r, "\n", 1);
+    }
+    free(r->ev_buf);
+    free(r->f_buf);
+    r->ev_buf = r->f_buf = NULL;
+    r->ev_len = r->f_len = 0;
+}
+
+/* Takes a data event or a data chunk into the run; returns false when it does not belong. */
+static bool take_run(struct rec *r, const struct sk_event *ev)
+{
+    bool is_ev = ev->type == SK_EV_SMTP_DATA;
+    bool is_f = ev->type == SK_EV_FIELD && ev->u.field.id == SK_FIELD_SMTP_DATA &&
+                !(ev->u.field.flags & SK_FIELD_F_END);
+    if (!r->coalesce || (!is_ev && !is_f))
+        return false;
+    if (r->run && (r->run_orig != ev->is_orig || r->run_tx != ev->tx_id ||
+                   (is_f && (ev->u.field.flags & SK_FIELD_F_BEGIN))))
+        flush_run(r);
+    if (!r->run) {
+        r->run = true;
+        r->run_orig = ev->is_orig;
+        r->run_tx = ev->tx_id;
+        r->run_has_ev = r->run_has_f = r->run_begin = false;
+    }
+    if (is_ev) {
+        r->run_has_ev = true;
+        grow_append(&r->ev_buf, &r->ev_len, ev->u.data.data.ptr, ev->u.data.data.len);
+    } else {
+        r->run_has_f = true;
+        r->run_begin |= (ev->u.field.flags & SK_FIELD_F_BEGIN) != 0;
+        grow_append(&r->f_buf, &r->f_len, ev->u.field.value.ptr, ev->u.field.value.len);
+    }
+    return true;
+}
+
+static const char *const why_names[] = {"data", "rset", "session", "starttls"};
+
+static void record(void *ctx, const struct sk_event *ev)
+{
+    struct rec *r = ctx;
+    const char *side = ev->is_orig ? "c" : "s";
+    if (take_run(r, ev))
+        return;
+    flush_run(r);
+    switch (ev->type) {
+    case SK_EV_SMTP_REQUEST:
+        putf(r, "REQ %s", side);
+        put_tx(r, ev->tx_id);
+        put(r, " ", 1);
+        put_str(r, ev->u.request.command);
+        put(r, " ", 1);
+        put_str(r, ev->u.request.arg);
+        break;
+    case SK_EV_SMTP_REPLY:
+        putf(r, "REP %s", side);
+        put_tx(r, ev->tx_id);
+        putf(r, " %u ", ev->u.reply.code);
+        put_str(r, ev->u.reply.cmd);
+        put(r, " ", 1);
+        put_str(r, ev->u.reply.msg);
+        if (ev->u.reply.cont_resp)
+            put(r, " cont", 5);
+        break;
+    case SK_EV_SMTP_DATA:
+        putf(r, "DATA %s", side);
+        put_tx(r, ev->tx_id);
+        put(r, " ", 1);
+        put_str(r, ev->u.data.data);
+        break;
+    case SK_EV_SMTP_STARTTLS:
+        put(r, "STARTTLS", 8);
+        put_tx(r, ev->tx_id);
+        break;
+    case SK_EV_SMTP_UNEXPECTED:
+        putf(r, "UNEXP %s", side);
+        put_tx(r, ev->tx_id);
+        put(r, " ", 1);
+        put_str(r, ev->u.unexpected.msg);
+        put(r, " ", 1);
+        put_str(r, ev->u.unexpected.detail);
+        break;
+    case SK_EV_FIELD: {
+        const struct sk_field_def *d = sk_field_def(ev->u.field.id);
+        putf(r, "F %s", side);
+        put_tx(r, ev->tx_id);
+        putf(r, " %s", d->name);
+        if (d->kind == SK_FIELD_NUMBER) {
+            putf(r, " =%llu", (unsigned long long)ev->u.field.number);
+        } else if (d->kind != SK_FIELD_FLAG) {
+            put(r, " ", 1);
+            put_str(r, ev->u.field.value);
+        }
+        if (ev->u.field.flags & SK_FIELD_F_BEGIN)
+            put(r, " B", 2);
+        if (ev->u.field.flags & SK_FIELD_F_END)
+            put(r, " E", 2);
+        break;
+    }
+    case SK_EV_ANOMALY:
+        putf(r, "ANOM %s", side);
+        put_tx(r, ev->tx_id);
+        putf(r, " %s", sk_anomaly_name(ev->u.anomaly.id));
+        break;
+    case SK_EV_TX_OPEN:
+        put(r, "OPEN", 4);
+        put_tx(r, ev->tx_id);
+        break;
+    case SK_EV_TX_CLOSE:
+        put(r, "CLOSE", 5);
+        put_tx(r, ev->tx_id);
+        putf(r, " %s", why_names[ev->u.tx_close.why]);
+        break;
+    default:
+        fail_msg("unexpected event type %d", ev->type);
+    }
+    put(r, "\n", 1);
+}
+
+/* ---- scripts ---- */
+
+enum step_kind { C, S, GAP_C, GAP_S, DONE };
+
+struct step {
+    enum step_kind kind;
+    const char *bytes; /* for C and S */
+    size_t len;        /* bytes, or the gap length; 0 with bytes: strlen */
+};
+
+#define W_ALL 0xffffffffu
+#define W_PROTO                                                                                    \
+    (SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | SK_EV_BIT(SK_EV_SMTP_DATA) |    \
+     SK_EV_BIT(SK_EV_SMTP_STARTTLS) | SK_EV_BIT(SK_EV_SMTP_UNEXPECTED) |                           \
+     SK_EV_BIT(SK_EV_ANOMALY) | SK_EV_BIT(SK_EV_TX_OPEN) | SK_EV_BIT(SK_EV_TX_CLOSE))
+#define W_ANOM (SK_EV_BIT(SK_EV_ANOMALY))
+
+static size_t step_len(const struct step *s)
+{
+    if (s->kind == C || s->kind == S)
+        return s->len ? s->len : strlen(s->bytes);
+    return s->len;
+}
+
+/* Runs a script; split_step/split_at cut one feed in two (split_at 0: no cut); bytewise feeds
+ * every data step one byte at a time. Returns the recorded text (caller frees). */
+static char *run_script(const struct sk_smtp_config *cfg, const struct step *steps, size_t n,
+                        uint32_t want, bool coalesce, size_t split_step, size_t split_at,
+                        bool bytewise, bool *done_out)
+{
+    struct rec r = {.coalesce = coalesce};
+    put(&r, "", 0);
+    struct sk_sink sink = {.emit = record, .ctx = &r, .want = want};
+    void *st = NULL;
+    assert_int_equal(sk_smtp_parser.state_new(&st, cfg, &sink), 0);
+    bool closed = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct step *s = &steps[i];
+        size_t len = step_len(s);
+        switch (s->kind) {
+        case C:
+        case S: {
+            bool orig = s->kind == C;
+            const uint8_t *b = (const uint8_t *)s->bytes;
+            if (bytewise) {
+                for (size_t k = 0; k < len; k++)
+                    sk_smtp_parser.feed(st, orig, b + k, 1);
+            } else if (i == split_step && split_at > 0 && split_at < len) {
+                sk_smtp_parser.feed(st, orig, b, split_at);
+                sk_smtp_parser.feed(st, orig, b + split_at, len - split_at);
+            } else {
+                sk_smtp_parser.feed(st, orig, b, len);
+            }
+            break;
+        }
+        case GAP_C:
+        case GAP_S:
+            sk_smtp_parser.gap(st, s->kind == GAP_C, len);
+            break;
+        case DONE:
+            sk_smtp_parser.close(st);
+            closed = true;
+            break;
+        }
+    }
+    if (done_out)
+        *done_out = sk_smtp_parser.done(st);
+    flush_run(&r);
+    (void)closed;
+    sk_smtp_parser.state_free(st);
+    return r.text;
+}
+
+/* Prints recorded text as C string literals, to compare by eye with what is expected. */
+static void dump(const char *t)
+{
+    fprintf(stderr, "---- got ----\n");
+    for (const char *l = t; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        fputs("        \"", stderr);
+        for (size_t i = 0; i < n; i++) {
+            if (l[i] == '"' || l[i] == '\\')
+                fputc('\\', stderr);
+            fputc(l[i], stderr);
+        }
+        fputs("\\n\"\n", stderr);
+        l += n + (nl ? 1 : 0);
+    }
+    fprintf(stderr, "---- end ----\n");
+}
+
+/* Checks a script's output against expected (NULL: print it), then replays it split at every
+ * byte offset of every step and byte by byte, wanting everything and wanting only want. */
+static void check_cfg(const struct sk_smtp_config *cfg, const struct step *steps, size_t n,
+                      uint32_t want, const char *expected)
+{
+    char *out = run_script(cfg, steps, n, want, true, 0, 0, false, NULL);
+    if (!expected || strcmp(out, expected) != 0)
+        dump(out);
+    assert_non_null(expected);
+    assert_string_equal(out, expected);
+
+    char *all = run_script(cfg, steps, n, W_ALL, true, 0, 0, false, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (steps[i].kind != C && steps[i].kind != S)
+            continue;
+        size_t len = step_len(&steps[i]);
+        for (size_t k = 1; k < len; k++) {
+            char *o = run_script(cfg, steps, n, W_ALL, true, i, k, false, NULL);
+            if (strcmp(o, all) != 0)
+                print_message("split step %zu at %zu differs:\n%s", i, k, o);
+            assert_string_equal(o, all);
+            free(o);
+        }
+    }
+    char *b = run_script(cfg, steps, n, W_ALL, true, 0, 0, true, NULL);
+    assert_string_equal(b, all);
+    free(b);
+    b = run_script(cfg, steps, n, want, true, 0, 0, true, NULL);
+    assert_string_equal(b, out);
+    free(b);
+    free(all);
+    free(out);
+}
+
+#define CHECK(steps, want, expected)                                                               \
+    check_cfg(NULL, steps, sizeof(steps) / sizeof(steps[0]), want, expected)
+#define CHECK_CFG(cfg, steps, want, expected)                                                      \
+    check_cfg(cfg, steps, sizeof(steps) / sizeof(steps[0]), want, expected)
+
+/* ---- sessions ---- */
+
+static const char greeting[] = "220 mx.example.org ESMTP\r\n";
+
+static void test_smtp_basic_session(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO client.example.com\r\n", 0},
+        {S, "250-mx.example.org\r\n250-PIPELINING\r\n250 CHUNKING\r\n", 0},
+        {C, "MAIL FROM:<alice@example.com> SIZE=100\r\n", 0},
+        {S, "250 2.1.0 Ok\r\n", 0},
+        {C, "RCPT TO:<bob@example.org>\r\n", 0},
+        {S, "250 2.1.5 Ok\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "354 End data with <CR><LF>.<CR><LF>\r\n", 0},
+        {C, "Subject: hi\r\n\r\nbody\r\n.\r\n", 0},
+        {S, "250 2.0.0 Ok: queued\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 2.0.0 Bye\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_ALL,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "F s - smtp.reply_code =220\n"
+        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"client.example.com\"\n"
+        "F c 0 smtp.command \"EHLO\"\n"
+        "F c 0 smtp.arg \"client.example.com\"\n"
+        "F c 0 smtp.command_line \"EHLO client.example.com\"\n"
+        "F c 0 smtp.helo \"client.example.com\"\n"
+        "REP s 0 250 \"EHLO\" \"mx.example.org\" cont\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"mx.example.org\"\n"
+        "REP s 0 250 \"EHLO\" \"PIPELINING\" cont\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"PIPELINING\"\n"
+        "REP s 0 250 \"EHLO\" \"CHUNKING\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"CHUNKING\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<alice@example.com> SIZE=100\"\n"
+        "F c 0 smtp.command \"MAIL\"\n"
+        "F c 0 smtp.arg \"FROM:<alice@example.com> SIZE=100\"\n"
+        "F c 0 smtp.command_line \"MAIL FROM:<alice@example.com> SIZE=100\"\n"
+        "F c 0 smtp.mail_from \"<alice@example.com>\"\n"
+        "REP s 0 250 \"MAIL\" \"2.1.0 Ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"2.1.0 Ok\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<bob@example.org>\"\n"
+        "F c 0 smtp.command \"RCPT\"\n"
+        "F c 0 smtp.arg \"TO:<bob@example.org>\"\n"
+        "F c 0 smtp.command_line \"RCPT TO:<bob@example.org>\"\n"
+        "F c 0 smtp.rcpt_to \"<bob@example.org>\"\n"
+        "REP s 0 250 \"RCPT\" \"2.1.5 Ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"2.1.5 Ok\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "F c 0 smtp.command \"DATA\"\n"
+        "F c 0 smtp.arg \"\"\n"
+        "F c 0 smtp.command_line \"DATA\"\n"
+        "REP s 0 354 \"DATA\" \"End data with <CR><LF>.<CR><LF>\"\n"
+        "F s 0 smtp.reply_code =354\n"
+        "F s 0 smtp.reply_msg \"End data with <CR><LF>.<CR><LF>\"\n"
+        "DATA c 0 \"Subject: hi\"\n"
+        "DATA c 0 \"body\"\n"
+        "F c 0 smtp.data \"Subject: hi\\r\\n\\r\\nbody\\r\\n\" B\n"
+        "F c 0 smtp.data \"\" E\n"
+        "REQ c 0 \".\" \"\"\n"
+        "F c 0 smtp.command \".\"\n"
+        "F c 0 smtp.arg \"\"\n"
+        "F c 0 smtp.command_line \".\"\n"
+        "REP s 0 250 \".\" \"2.0.0 Ok: queued\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"2.0.0 Ok: queued\"\n"
+        "CLOSE 0 data\n"
+        "REQ c - \"QUIT\" \"\"\n"
+        "F c - smtp.command \"QUIT\"\n"
+        "F c - smtp.arg \"\"\n"
+        "F c - smtp.command_line \"QUIT\"\n"
+        "REP s - 221 \"QUIT\" \"2.0.0 Bye\"\n"
+        "F s - smtp.reply_code =221\n"
+        "F s - smtp.reply_msg \"2.0.0 Bye\"\n");
+}
+
+#define W_EV                                                                                       \
+    (SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | SK_EV_BIT(SK_EV_SMTP_DATA) |    \
+     SK_EV_BIT(SK_EV_SMTP_STARTTLS) | SK_EV_BIT(SK_EV_SMTP_UNEXPECTED))
+#define W_TX (SK_EV_BIT(SK_EV_TX_OPEN) | SK_EV_BIT(SK_EV_TX_CLOSE))
+#define W_AT (W_ANOM | W_TX)
+#define W_FIELD (SK_EV_BIT(SK_EV_FIELD))
+
+static const char ehlo[] = "EHLO c.example\r\n";
+static const char ehlo_ok[] = "250-mx\r\n250 PIPELINING\r\n";
+
+static void test_smtp_probe(void **state)
+{
+    (void)state;
+    int (*probe)(bool, const uint8_t *, size_t) = sk_smtp_parser.probe;
+#define P(o, s) probe(o, (const uint8_t *)(s), sizeof(s) - 1)
+    assert_int_equal(P(false, "220 mx ESMTP\r\n"), 1);
+    assert_int_equal(P(false, "220-mx\r\n"), 1);
+    assert_int_equal(P(false, "22"), -1);
+    assert_int_equal(P(false, "220"), -1);
+    assert_int_equal(P(false, "HTTP/1.1 200 OK\r\n"), 0);
+    assert_int_equal(P(false, "2200"), 0);
+    assert_int_equal(P(true, "EHLO x\r\n"), 1);
+    assert_int_equal(P(true, "helo x\r\n"), 1);
+    assert_int_equal(P(true, "EHL"), -1);
+    assert_int_equal(P(true, "GET / HTTP/1.1\r\n"), 0);
+    assert_int_equal(P(true, "EHLOX"), 0);
+#undef P
+}
+
+static void test_smtp_config_defaults_and_invalid(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    assert_int_equal(cfg.max_command_line, 4096);
+    assert_int_equal(cfg.max_pending_commands, 128);
+    assert_int_equal(cfg.max_recipients, 100);
+    assert_false(cfg.log_credentials);
+    assert_null(cfg.body);
+    struct rec r = {0};
+    struct sk_sink sink = {.emit = record, .ctx = &r, .want = W_ALL};
+    void *st = NULL;
+    cfg.max_pending_commands = 0;
+    assert_int_equal(sk_smtp_parser.state_new(&st, &cfg, &sink), SK_E_INVAL);
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_command_line = 4;
+    assert_int_equal(sk_smtp_parser.state_new(&st, &cfg, &sink), SK_E_INVAL);
+    assert_int_equal(sk_smtp_parser.state_new(&st, NULL, &sink), 0);
+    assert_false(sk_smtp_parser.done(st));
+    sk_smtp_parser.state_free(st);
+    sk_smtp_parser.state_free(NULL);
+}
+
+/* Non-coalesced: one smtp_data per line, the leading dot of a stuffed line removed. */
+static void test_smtp_dot_unstuffing(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {C, "..leading dot\r\n.\r\n", 0},
+    };
+    char *out = run_script(NULL, steps, 4, SK_EV_BIT(SK_EV_SMTP_DATA) | W_FIELD, false, 0, 0,
+                           false, NULL);
+    const char *data = strstr(out, "DATA c");
+    assert_non_null(data);
+    assert_string_equal(data, "DATA c 0 \".leading dot\"\n"
+                              "F c 0 smtp.data \".leading dot\\r\\n\" B\n"
+                              "F c 0 smtp.data \"\" E\n"
+                              "F c 0 smtp.command \".\"\n"
+                              "F c 0 smtp.arg \"\"\n"
+                              "F c 0 smtp.command_line \".\"\n");
+    free(out);
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_DATA) | SK_EV_BIT(SK_EV_SMTP_REQUEST),
+        "REQ c 0 \"HELO\" \"x\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@b>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<c@d>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "DATA c 0 \".leading dot\"\n"
+        "REQ c 0 \".\" \"\"\n");
+}
+
+static void test_smtp_rcpt_to_pipelined(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, ehlo, 0},
+        {S, ehlo_ok, 0},
+        {C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\nRCPT TO:<d@y>\r\nDATA\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n550 no such user\r\n250 ok\r\n354 go\r\n", 0},
+        {C, "hello\r\n.\r\nMAIL FROM:<e@x>\r\n", 0},
+        {S, "250 queued\r\n250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c.example\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<c@y>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<d@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 550 \"RCPT\" \"no such user\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 354 \"DATA\" \"go\"\n"
+        "REQ c 0 \".\" \"\"\n"
+        "OPEN 1\n"
+        "REQ c 1 \"MAIL\" \"FROM:<e@x>\"\n"
+        "REP s 0 250 \".\" \"queued\"\n"
+        "CLOSE 0 data\n"
+        "REP s 1 250 \"MAIL\" \"ok\"\n"
+        "CLOSE 1 session\n");
+}
+
+static void test_smtp_helo_in_every_transaction(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c.example\r\nMAIL FROM:<a@x>\r\nRSET\r\nMAIL FROM:<b@x>\r\n", 0},
+        {S, "250 mx\r\n250 ok\r\n250 reset\r\n250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_TX | W_FIELD,
+        "F s - smtp.reply_code =220\n"
+        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "F c 0 smtp.command \"EHLO\"\n"
+        "F c 0 smtp.arg \"c.example\"\n"
+        "F c 0 smtp.command_line \"EHLO c.example\"\n"
+        "F c 0 smtp.helo \"c.example\"\n"
+        "F c 0 smtp.command \"MAIL\"\n"
+        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+        "F c 0 smtp.mail_from \"<a@x>\"\n"
+        "F c 0 smtp.command \"RSET\"\n"
+        "F c 0 smtp.arg \"\"\n"
+        "F c 0 smtp.command_line \"RSET\"\n"
+        "OPEN 1\n"
+        "F c 1 smtp.helo \"c.example\"\n"
+        "F c 1 smtp.command \"MAIL\"\n"
+        "F c 1 smtp.arg \"FROM:<b@x>\"\n"
+        "F c 1 smtp.command_line \"MAIL FROM:<b@x>\"\n"
+        "F c 1 smtp.mail_from \"<b@x>\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"mx\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"reset\"\n"
+        "CLOSE 0 rset\n"
+        "F s 1 smtp.reply_code =250\n"
+        "F s 1 smtp.reply_msg \"ok\"\n"
+        "CLOSE 1 session\n");
+}
+
+static void test_smtp_auth_login_masked(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, ehlo, 0},
+        {S, ehlo_ok, 0},
+        {C, "AUTH LOGIN\r\n", 0},
+        {S, "334 VXNlcm5hbWU6\r\n", 0},
+        {C, "dXNlcg==\r\n", 0},
+        {S, "334 UGFzc3dvcmQ6\r\n", 0},
+        {C, "c2VjcmV0\r\n", 0},
+        {S, "235 2.7.0 Authentication successful\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAc2VjcmV0\r\n", 0},
+        {S, "503 already authenticated\r\n", 0},
+        {C, "NOOP\r\n", 0},
+        {S, "250 ok\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_ANOM,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "REQ c 0 \"EHLO\" \"c.example\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+        "REQ c 0 \"AUTH\" \"LOGIN\"\n"
+        "REP s 0 334 \"AUTH\" \"VXNlcm5hbWU6\"\n"
+        "REQ c 0 \"***\" \"***\"\n"
+        "REP s 0 334 \"***\" \"UGFzc3dvcmQ6\"\n"
+        "REQ c 0 \"***\" \"***\"\n"
+        "REP s 0 235 \"***\" \"2.7.0 Authentication successful\"\n"
+        "REQ c 0 \"AUTH\" \"PLAIN ***\"\n"
+        "REP s 0 503 \"AUTH\" \"already authenticated\"\n"
+        "REQ c 0 \"NOOP\" \"\"\n"
+        "REP s 0 250 \"NOOP\" \"ok\"\n");
+    CHECK(steps, W_FIELD,
+        "F s - smtp.reply_code =220\n"
+        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+        "F c 0 smtp.command \"EHLO\"\n"
+        "F c 0 smtp.arg \"c.example\"\n"
+        "F c 0 smtp.command_line \"EHLO c.example\"\n"
+        "F c 0 smtp.helo \"c.example\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"mx\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"PIPELINING\"\n"
+        "F c 0 smtp.command \"AUTH\"\n"
+        "F c 0 smtp.arg \"LOGIN\"\n"
+        "F c 0 smtp.command_line \"AUTH LOGIN\"\n"
+        "F c 0 smtp.auth_mechanism \"LOGIN\"\n"
+        "F s 0 smtp.reply_code =334\n"
+        "F s 0 smtp.reply_msg \"VXNlcm5hbWU6\"\n"
+        "F c 0 smtp.command \"***\"\n"
+        "F c 0 smtp.arg \"***\"\n"
+        "F c 0 smtp.command_line \"***\"\n"
+        "F s 0 smtp.reply_code =334\n"
+        "F s 0 smtp.reply_msg \"UGFzc3dvcmQ6\"\n"
+        "F c 0 smtp.command \"***\"\n"
+        "F c 0 smtp.arg \"***\"\n"
+        "F c 0 smtp.command_line \"***\"\n"
+        "F s 0 smtp.reply_code =235\n"
+        "F s 0 smtp.reply_msg \"2.7.0 Authentication successful\"\n"
+        "F c 0 smtp.command \"AUTH\"\n"
+        "F c 0 smtp.arg \"PLAIN ***\"\n"
+        "F c 0 smtp.command_line \"AUTH PLAIN ***\"\n"
+        "F c 0 smtp.auth_mechanism \"PLAIN\"\n"
+        "F s 0 smtp.reply_code =503\n"
+        "F s 0 smtp.reply_msg \"already authenticated\"\n"
+        "F c 0 smtp.command \"NOOP\"\n"
+        "F c 0 smtp.arg \"\"\n"
+        "F c 0 smtp.command_line \"NOOP\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n");
+}
+
+static void test_smtp_auth_plain_logged(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.log_credentials = true;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, ehlo, 0},
+        {S, ehlo_ok, 0},
+        {C, "AUTH PLAIN\r\n", 0},
+        {S, "334 \r\n", 0},
+        {C, "AHVzZXIAc2VjcmV0\r\n", 0},
+        {S, "535 5.7.8 bad\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY),
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "REQ c 0 \"EHLO\" \"c.example\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+        "REQ c 0 \"AUTH\" \"PLAIN\"\n"
+        "REP s 0 334 \"AUTH\" \"\"\n"
+        "REQ c 0 \"***\" \"AHVzZXIAc2VjcmV0\"\n"
+        "REP s 0 535 \"***\" \"5.7.8 bad\"\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smtp_probe),
+        cmocka_unit_test(test_smtp_config_defaults_and_invalid),
+        cmocka_unit_test(test_smtp_basic_session),
+        cmocka_unit_test(test_smtp_dot_unstuffing),
+        cmocka_unit_test(test_smtp_rcpt_to_pipelined),
+        cmocka_unit_test(test_smtp_helo_in_every_transaction),
+        cmocka_unit_test(test_smtp_auth_login_masked),
+        cmocka_unit_test(test_smtp_auth_plain_logged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
