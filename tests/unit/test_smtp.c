@@ -713,6 +713,284 @@ static void test_smtp_auth_plain_logged(void **state)
         "REP s 0 535 \"***\" \"5.7.8 bad\"\n");
 }
 
+static const char mail_hdr[] = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n";
+static const char mail_ok[] = "250 mx\r\n250 ok\r\n250 ok\r\n";
+
+static void test_smtp_bdat_chunks(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, mail_hdr, 0},
+        {S, mail_ok, 0},
+        {C, "BDAT 5\r\nab\r\ncBDAT 3 LAST\r\nxyz", 0},
+        {S, "250 5 octets\r\n250 message ok\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 bye\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_PROTO | W_FIELD,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "F s - smtp.reply_code =220\n"
+        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "F c 0 smtp.command \"EHLO\"\n"
+        "F c 0 smtp.arg \"c\"\n"
+        "F c 0 smtp.command_line \"EHLO c\"\n"
+        "F c 0 smtp.helo \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "F c 0 smtp.command \"MAIL\"\n"
+        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+        "F c 0 smtp.mail_from \"<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "F c 0 smtp.command \"RCPT\"\n"
+        "F c 0 smtp.arg \"TO:<b@y>\"\n"
+        "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
+        "F c 0 smtp.rcpt_to \"<b@y>\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "REQ c 0 \"BDAT\" \"5\"\n"
+        "F c 0 smtp.command \"BDAT\"\n"
+        "F c 0 smtp.arg \"5\"\n"
+        "F c 0 smtp.command_line \"BDAT 5\"\n"
+        "DATA c 0 \"ab\\r\\nc\"\n"
+        "F c 0 smtp.data \"ab\\r\\nc\" B\n"
+        "REQ c 0 \"BDAT\" \"3 LAST\"\n"
+        "F c 0 smtp.command \"BDAT\"\n"
+        "F c 0 smtp.arg \"3 LAST\"\n"
+        "F c 0 smtp.command_line \"BDAT 3 LAST\"\n"
+        "DATA c 0 \"xyz\"\n"
+        "F c 0 smtp.data \"xyz\"\n"
+        "F c 0 smtp.data \"\" E\n"
+        "REP s 0 250 \"BDAT\" \"5 octets\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"5 octets\"\n"
+        "REP s 0 250 \"BDAT\" \"message ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"message ok\"\n"
+        "CLOSE 0 data\n"
+        "REQ c - \"QUIT\" \"\"\n"
+        "F c - smtp.command \"QUIT\"\n"
+        "F c - smtp.arg \"\"\n"
+        "F c - smtp.command_line \"QUIT\"\n"
+        "REP s - 221 \"QUIT\" \"bye\"\n"
+        "F s - smtp.reply_code =221\n"
+        "F s - smtp.reply_msg \"bye\"\n");
+}
+
+static void test_smtp_bdat_zero_last(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, mail_hdr, 0},
+        {S, mail_ok, 0},
+        {C, "BDAT 4\r\nabcdBDAT 0 LAST\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_DATA) | W_AT | W_FIELD,
+          NULL);
+}
+
+/* Binary chunk content: NULs, bare CR/LF, a CRLF.CRLF that ends nothing, a "BDAT" look-alike. */
+static void test_smtp_bdat_binary_pipelined(void **state)
+{
+    (void)state;
+    static const char chunk[] = "BDAT 14\r\n\x00\xff\r\n.\r\nBDAT 1\n"
+                                "BDAT 2 LAST\r\n\r\n"
+                                "MAIL FROM:<n@x>\r\n";
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, mail_hdr, 0},
+        {S, mail_ok, 0},
+        {C, chunk, sizeof(chunk) - 1},
+        {S, "250 ok\r\n250 ok\r\n250 ok\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_DATA) | W_AT,
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"BDAT\" \"14\"\n"
+        "DATA c 0 \"\\x00\\xff\\r\\n.\\r\\nBDAT 1\\n\"\n"
+        "REQ c 0 \"BDAT\" \"2 LAST\"\n"
+        "DATA c 0 \"\\r\\n\"\n"
+        "OPEN 1\n"
+        "REQ c 1 \"MAIL\" \"FROM:<n@x>\"\n"
+        "CLOSE 0 data\n");
+}
+
+static void test_smtp_bdat_invalid_and_negative(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, mail_hdr, 0},
+        {S, mail_ok, 0},
+        {C, "BDAT -5\r\nBDAT lots\r\nBDAT 99999999999999999999999\r\nBDAT 1 LAST junk\r\n", 0},
+        {S, "501 bad\r\n501 bad\r\n501 bad\r\n501 bad\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_AT,
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"BDAT\" \"-5\"\n"
+        "ANOM c 0 BDAT_NEGATIVE_LENGTH\n"
+        "ANOM c 0 INVALID_BDAT\n"
+        "REQ c 0 \"BDAT\" \"lots\"\n"
+        "ANOM c 0 INVALID_BDAT\n"
+        "REQ c 0 \"BDAT\" \"99999999999999999999999\"\n"
+        "ANOM c 0 INVALID_BDAT\n"
+        "REQ c 0 \"BDAT\" \"1 LAST junk\"\n"
+        "ANOM c 0 INVALID_BDAT\n");
+}
+
+static void test_smtp_bdat_chunk_len_exceeded(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, mail_hdr, 0},
+        {S, mail_ok, 0},
+        {C, "BDAT 3\r\nabcdef\r\nRSET\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REQ c 0 \"BDAT\" \"3\"\n"
+        "DATA c 0 \"abc\"\n"
+        "ANOM c 0 BDAT_CHUNK_LEN_EXCEEDED\n"
+        "ANOM c 0 UNKNOWN_COMMAND\n"
+        "UNEXP c 0 \"unknown command\" \"def\"\n"
+        "REQ c 0 \"RSET\" \"\"\n");
+}
+
+static void test_smtp_starttls_accepted(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, ehlo, 0},
+        {S, "250-mx\r\n250 STARTTLS\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 Ready to start TLS\r\n\x16\x03\x01", 0},
+        {C, "\x16\x03\x01\x02\x00", 0},
+        {C, "EHLO after\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_ALL,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "F s - smtp.reply_code =220\n"
+        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c.example\"\n"
+        "F c 0 smtp.command \"EHLO\"\n"
+        "F c 0 smtp.arg \"c.example\"\n"
+        "F c 0 smtp.command_line \"EHLO c.example\"\n"
+        "F c 0 smtp.helo \"c.example\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"mx\"\n"
+        "REP s 0 250 \"EHLO\" \"STARTTLS\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"STARTTLS\"\n"
+        "REQ c 0 \"STARTTLS\" \"\"\n"
+        "F c 0 smtp.command \"STARTTLS\"\n"
+        "F c 0 smtp.arg \"\"\n"
+        "F c 0 smtp.command_line \"STARTTLS\"\n"
+        "REP s 0 220 \"STARTTLS\" \"2.0.0 Ready to start TLS\"\n"
+        "F s 0 smtp.reply_code =220\n"
+        "F s 0 smtp.reply_msg \"2.0.0 Ready to start TLS\"\n"
+        "F s 0 smtp.starttls\n"
+        "STARTTLS 0\n"
+        "CLOSE 0 starttls\n");
+    bool done = false;
+    free(run_script(NULL, steps, 6, W_ALL, true, 0, 0, false, &done));
+    assert_true(done);
+}
+
+static void test_smtp_starttls_failed_protocol_change(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nSTARTTLS\r\n", 0},
+        {S, "250 mx\r\n220 go ahead\r\n", 0},
+        {C, "MAIL FROM:<plain@x>\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"STARTTLS\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 220 \"STARTTLS\" \"go ahead\"\n"
+        "STARTTLS 0\n"
+        "CLOSE 0 starttls\n"
+        "ANOM c - FAILED_PROTOCOL_CHANGE\n");
+}
+
+static void test_smtp_starttls_injection(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, ehlo, 0},
+        {S, ehlo_ok, 0},
+        {C, "STARTTLS\r\nRSET\r\n", 0},
+        {S, "220 ready\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_STARTTLS) | W_AT,
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c.example\"\n"
+        "REQ c 0 \"STARTTLS\" \"\"\n"
+        "ANOM c 0 STARTTLS_INJECTION\n"
+        "REQ c 0 \"RSET\" \"\"\n"
+        "STARTTLS 0\n"
+        "CLOSE 0 starttls\n");
+}
+
+static void test_smtp_starttls_rejected(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, ehlo, 0},
+        {S, ehlo_ok, 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "454 4.7.0 TLS not available\r\n", 0},
+        {C, "MAIL FROM:<a@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c.example\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+        "REQ c 0 \"STARTTLS\" \"\"\n"
+        "REP s 0 454 \"STARTTLS\" \"4.7.0 TLS not available\"\n"
+        "ANOM s 0 TLS_REJECTED\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -724,6 +1002,15 @@ int main(void)
         cmocka_unit_test(test_smtp_helo_in_every_transaction),
         cmocka_unit_test(test_smtp_auth_login_masked),
         cmocka_unit_test(test_smtp_auth_plain_logged),
+        cmocka_unit_test(test_smtp_bdat_chunks),
+        cmocka_unit_test(test_smtp_bdat_zero_last),
+        cmocka_unit_test(test_smtp_bdat_binary_pipelined),
+        cmocka_unit_test(test_smtp_bdat_invalid_and_negative),
+        cmocka_unit_test(test_smtp_bdat_chunk_len_exceeded),
+        cmocka_unit_test(test_smtp_starttls_accepted),
+        cmocka_unit_test(test_smtp_starttls_failed_protocol_change),
+        cmocka_unit_test(test_smtp_starttls_injection),
+        cmocka_unit_test(test_smtp_starttls_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
