@@ -41,6 +41,7 @@ void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd
             sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_TOO_MANY_PENDING_COMMANDS);
         }
         /* Its reply will never be paired: the transaction it ends ends now. */
+        st->q_dropped++;
         if (ends_tx)
             sk_smtp__tx_close(st, tx, why);
         return;
@@ -50,6 +51,7 @@ void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd
     e->tx_id = tx;
     e->ends_tx = ends_tx;
     e->why = (uint8_t)why;
+    e->lost = false;
     st->q_len++;
 }
 
@@ -65,14 +67,14 @@ static bool pop(struct sk_smtp__state *st, struct sk_smtp__pending *out)
     return true;
 }
 
-/* Pairing is lost: close what queued commands would have closed, forget them. */
+/* Roles swapped (TURN): close what queued commands would have closed, forget them. */
 static void clear_queue(struct sk_smtp__state *st)
 {
     struct sk_smtp__pending e;
     while (pop(st, &e))
         if (e.ends_tx)
             sk_smtp__tx_close(st, e.tx_id, (enum sk_tx_end)e.why);
-    st->desync = true;
+    st->q_dropped = 0;
 }
 
 static void tx_open(struct sk_smtp__state *st, bool emit_helo)
@@ -90,23 +92,29 @@ static void tx_open(struct sk_smtp__state *st, bool emit_helo)
 
 /* ---- line ends ---- */
 
-/* Strips the line end of a complete line and raises what Zeek and Snort flag about it. */
-static size_t line_content(struct sk_smtp__state *st, bool is_orig, uint64_t tx,
-                           const struct sk_smtp_piece *p)
+/* Length of a line without its line end (and without extra CRs before it). */
+static size_t strip_eol(const struct sk_smtp_piece *p)
 {
     size_t n = p->len;
     if (!p->ends_line)
         return n;
     n--;
-    bool crlf = n > 0 && p->ptr[n - 1] == '\r';
-    if (crlf) {
+    while (n > 0 && p->ptr[n - 1] == '\r')
         n--;
-        if (n > 0 && p->ptr[n - 1] == '\r') {
+    return n;
+}
+
+/* Raises what Zeek and Snort flag about a line's end and bare CRs inside it. */
+static void check_eol(struct sk_smtp__state *st, bool is_orig, uint64_t tx,
+                      const struct sk_smtp_piece *p, size_t n)
+{
+    if (!p->ends_line)
+        return;
+    size_t crs = p->len - 1 - n;
+    if (crs > 0) {
+        if (crs > 1)
             sk_smtp__unexpected(st, is_orig, tx, "more than one <CR> at the end of line", p->ptr,
-                                n);
-            while (n > 0 && p->ptr[n - 1] == '\r')
-                n--;
-        }
+                                p->len - 2);
         st->seen_crlf[is_orig] = true;
     } else {
         st->seen_lf[is_orig] = true;
@@ -128,7 +136,6 @@ static size_t line_content(struct sk_smtp__state *st, bool is_orig, uint64_t tx,
             sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_BARE_CR);
         }
     }
-    return n;
 }
 
 /* ---- commands ---- */
@@ -215,7 +222,7 @@ static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cm
             sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_MAIL_FROM, v, vlen, 0);
         break;
     case SK_SMTP_CMD_RCPT:
-        if (!st->tx_mail)
+        if (!st->tx_mail && !st->desync) /* after a gap, MAIL may have been lost in it */
             sk_smtp__unexpected(st, is_orig, tx, "unexpected command", arg, alen);
         if (++st->tx_rcpts == st->cfg.max_recipients + 1)
             sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_TOO_MANY_RECIPIENTS);
@@ -270,13 +277,15 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
         st->injection_raised = true;
         sk_smtp__anomaly(st, is_orig, st->cur_tx, SK_ANOMALY_STARTTLS_INJECTION);
     }
-    if (truncated) {
+    if (truncated)
         st->client_skip_rest = true;
-        sk_smtp__anomaly(st, is_orig, st->cur_tx, SK_ANOMALY_MAX_COMMAND_LINE_LEN_EXCEEDED);
-    }
-    size_t n = line_content(st, is_orig, st->cur_tx, p);
+    size_t n = strip_eol(p);
     const uint8_t *line = p->ptr;
     if (st->in_auth) {
+        tx_open(st, true);
+        if (truncated)
+            sk_smtp__anomaly(st, is_orig, st->cur_tx, SK_ANOMALY_MAX_COMMAND_LINE_LEN_EXCEEDED);
+        check_eol(st, is_orig, st->cur_tx, p, n);
         auth_answer(st, is_orig, p, n);
         return;
     }
@@ -302,6 +311,9 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
         tx_open(st, cmd != SK_SMTP_CMD_HELO && cmd != SK_SMTP_CMD_EHLO);
     uint64_t tx = st->cur_tx;
 
+    if (truncated)
+        sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_MAX_COMMAND_LINE_LEN_EXCEEDED);
+    check_eol(st, is_orig, tx, p, n);
     if (after_bdat && !known)
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_BDAT_CHUNK_LEN_EXCEEDED);
     if (sk_smtp_cmd_in_list(st->cfg.refused_commands, line, vlen))
@@ -369,6 +381,40 @@ static void starttls_accepted(struct sk_smtp__state *st, bool is_orig, uint64_t 
     st->done = true;
 }
 
+/* The first line of a reply: pairs it with the oldest command waiting. */
+static void new_reply(struct sk_smtp__state *st, bool is_orig)
+{
+    if (pop(st, &st->cur_reply)) {
+        if (!st->cur_reply.lost)
+            st->desync = false;
+        return;
+    }
+    st->cur_reply = (struct sk_smtp__pending){.tx_id = SK_TX_NONE, .cmd = SK_SMTP_CMD_OTHER};
+    if (st->data_mode && !st->data_wait_354) {
+        /* Servers are silent during DATA: this one has ended the message, at an end marker
+         * lost in a gap, or at one this parser does not accept (SMTP smuggling). */
+        uint64_t mtx = st->msg_tx;
+        bool lost = st->msg_incomplete;
+        sk_smtp__msg_end(st, st->client_is_orig, false);
+        if (st->cur_tx == mtx)
+            st->cur_tx = SK_TX_NONE;
+        st->client_resync = true;
+        if (lost) {
+            st->cur_reply = (struct sk_smtp__pending){
+                .tx_id = mtx, .cmd = SK_SMTP_CMD_END_OF_DATA, .ends_tx = true,
+                .why = SK_TX_END_DATA};
+            return;
+        }
+        sk_smtp__tx_close(st, mtx, SK_TX_END_DATA);
+    }
+    if (st->q_dropped > 0) {
+        st->q_dropped--;
+        return;
+    }
+    if (!st->desync)
+        sk_smtp__anomaly(st, is_orig, SK_TX_NONE, SK_ANOMALY_UNABLE_TO_MATCH_REPLY_WITH_REQUEST);
+}
+
 /* What a final reply line does to the session. */
 static void reply_effects(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp__pending *e,
                           uint16_t code)
@@ -407,7 +453,6 @@ static void reply_effects(struct sk_smtp__state *st, bool is_orig, const struct 
             /* The roles swap; the new server greets the new client. */
             st->client_is_orig = !st->client_is_orig;
             clear_queue(st);
-            st->desync = false;
             sk_smtp__push(st, is_orig, SK_SMTP_CMD_GREETING, SK_TX_NONE, false, SK_TX_END_DATA);
         }
         break;
@@ -437,7 +482,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
         st->server_skip_rest = true;
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_MAX_REPLY_LINE_LEN_EXCEEDED);
     }
-    size_t n = line_content(st, is_orig, tx, p);
+    size_t n = strip_eol(p);
+    check_eol(st, is_orig, tx, p, n);
     bool first = !st->seen_server_line;
     st->seen_server_line = true;
 
@@ -454,35 +500,21 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
     bool cont = n > 3 && line[3] == '-';
     if (n > 3 && line[3] != '-' && line[3] != ' ')
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_INVALID_REPLY);
+    if (st->gap_cont && code == st->gap_cont)
+        st->cont_code = st->gap_cont; /* the reply cut by the gap goes on */
+    st->gap_cont = 0;
     if (st->cont_code && code != st->cont_code) {
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_CONT_CODE_MISMATCH);
         sk_smtp__unexpected(st, is_orig, tx, "reply code does not match the continuing reply",
                             line, n);
         st->cont_code = 0;
     }
-    if (!st->cont_code) {
-        if (!pop(st, &st->cur_reply)) {
-            st->cur_reply = (struct sk_smtp__pending){.tx_id = SK_TX_NONE,
-                                                      .cmd = SK_SMTP_CMD_OTHER};
-            if (!st->desync)
-                sk_smtp__anomaly(st, is_orig, SK_TX_NONE,
-                                 SK_ANOMALY_UNABLE_TO_MATCH_REPLY_WITH_REQUEST);
-            if (st->data_mode && !st->data_wait_354) {
-                /* Servers are silent during DATA: this one has ended the message at a
-                 * marker this parser did not accept, or one lost in a gap. */
-                uint64_t mtx = st->msg_tx;
-                sk_smtp__msg_end(st, st->client_is_orig, false);
-                if (st->cur_tx == mtx)
-                    st->cur_tx = SK_TX_NONE;
-                sk_smtp__tx_close(st, mtx, SK_TX_END_DATA);
-                st->client_resync = true;
-            }
-        } else {
-            st->desync = false;
-        }
-    }
+    if (!st->cont_code)
+        new_reply(st, is_orig);
     tx = st->cur_reply.tx_id;
-    size_t i = cont || n > 3 ? 4 : 3;
+    /* The message, as Zeek takes it: after "-" on a continuation line, else after the code,
+     * without leading blanks. */
+    size_t i = cont ? 4 : 3;
     if (i > n)
         i = n;
     while (i < n && (line[i] == ' ' || line[i] == '\t'))
@@ -655,10 +687,12 @@ static void gap(void *state, bool is_orig, uint64_t len)
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_TRUNCATED_LINE);
 
     if (!client) {
+        /* Keep the queue: replies after the gap are paired in order, unmatched ones quietly. */
         st->server_resync = true;
         st->server_skip_rest = false;
+        st->gap_cont = st->cont_code;
         st->cont_code = 0;
-        clear_queue(st);
+        st->desync = true;
         return;
     }
     st->client_skip_rest = false;
@@ -678,9 +712,15 @@ static void gap(void *state, bool is_orig, uint64_t len)
         st->prev_crlf = false;
         return;
     }
+    /* Commands were lost: their replies will come. One placeholder stands for them all; the
+     * reply it gets is reported for "(UNKNOWN)". */
     st->client_resync = true;
     st->in_auth = false;
-    clear_queue(st);
+    st->desync = true;
+    size_t before = st->q_len;
+    sk_smtp__push(st, is_orig, SK_SMTP_CMD_OTHER, st->cur_tx, false, SK_TX_END_DATA);
+    if (st->q_len > before)
+        st->q[(st->q_head + st->q_len - 1) % st->cfg.max_pending_commands].lost = true;
 }
 
 static void session_close(void *state)

@@ -20,6 +20,7 @@ struct sk_smtp__pending {
     uint8_t cmd;      /* enum sk_smtp_cmd */
     bool ends_tx;     /* the reply closes tx_id ('.', BDAT LAST, RSET) */
     uint8_t why;      /* enum sk_tx_end when ends_tx */
+    bool lost;        /* stands for the commands lost in a gap */
 };
 
 struct sk_smtp__state {
@@ -35,6 +36,7 @@ struct sk_smtp__state {
     size_t q_head, q_len;
     bool q_overflow; /* TOO_MANY_PENDING_COMMANDS raised, until the queue drains */
     bool desync;     /* pairing lost by a gap: unmatched replies are not anomalies */
+    size_t q_dropped; /* commands not queued (overflow) whose replies are still to come */
 
     /* Transactions. */
     uint64_t next_tx;        /* id of the next transaction */
@@ -76,6 +78,7 @@ struct sk_smtp__state {
     bool server_resync;     /* after a gap: skip lines until a valid reply */
     bool server_skip_rest;
     uint16_t cont_code;     /* code of an unfinished multi-line reply, or 0 */
+    uint16_t gap_cont;      /* cont_code when a gap hit, to continue that reply after it */
     struct sk_smtp__pending cur_reply; /* the command the current reply answers */
 
     /* Line ends seen per direction, and anomalies raised once per direction. */

@@ -1029,6 +1029,597 @@ static void test_smtp_starttls_rejected(void **state)
         "REP s 0 250 \"MAIL\" \"ok\"\n");
 }
 
+static const char to_data[] = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n";
+static const char to_data_ok[] = "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n";
+
+#define SMUGGLE_TEST(name, body)                                                                   \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        static const struct step steps[] = {                                                       \
+            {S, greeting, 0}, {C, to_data, 0}, {S, to_data_ok, 0}, {C, body, 0}, {DONE, NULL, 0},  \
+        };                                                                                         \
+        CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST), NULL);                                 \
+    }
+
+/* Each marker below ends the message on some lenient server; only CRLF.CRLF ends it here. */
+SMUGGLE_TEST(test_smtp_smuggling_lf_dot_lf, "a\r\nb\n.\nMAIL FROM:<evil@x>\r\n.\r\n")
+SMUGGLE_TEST(test_smtp_smuggling_lf_dot_crlf, "a\r\nb\n.\r\nMAIL FROM:<evil@x>\r\n.\r\n")
+SMUGGLE_TEST(test_smtp_smuggling_cr_dot_cr, "a\r\nb\r.\rMAIL FROM:<evil@x>\r\n.\r\n")
+SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_lf, "a\r\n.\nMAIL FROM:<evil@x>\r\n.\r\n")
+SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_cr, "a\r\n.\rMAIL FROM:<evil@x>\r\n.\r\n")
+SMUGGLE_TEST(test_smtp_smuggling_none_for_stuffed_dots, "a\r\n..\r\n.b\r\n\r\n.\r\n")
+
+/* A lenient server answers at a marker this parser did not accept: the message ends there (as
+ * far as the server is concerned), the reply is unmatched, and the client is read as commands
+ * again from the next line that parses. */
+static void test_smtp_smuggling_lenient_server_resync(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "a\r\n.\n", 0},
+        {S, "250 queued as 1\r\n", 0},
+        {C, "junk line\r\nMAIL FROM:<b@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 354 \"DATA\" \"go\"\n"
+        "DATA c 0 \"a\"\n"
+        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+        "DATA c 0 \".\"\n"
+        "CLOSE 0 data\n"
+        "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+        "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
+        "OPEN 1\n"
+        "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
+        "REP s 1 250 \"MAIL\" \"ok\"\n"
+        "CLOSE 1 session\n");
+}
+
+static void test_smtp_gap_in_commands_resync(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FR", 0},
+        {GAP_C, NULL, 100},
+        {C, "tail of a line\r\nRCPT TO:<b@y>\r\n", 0},
+        {S, "250 mx\r\n250 ok\r\n250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "UNEXP c 0 \"content gap\" \"len = 100\"\n"
+        "ANOM c 0 CONTENT_GAP\n"
+        "ANOM c 0 TRUNCATED_LINE\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"(UNKNOWN)\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "CLOSE 0 session\n");
+}
+
+static void test_smtp_gap_in_data(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "line one\r\nline t", 0},
+        {GAP_C, NULL, 1000},
+        {C, "wo\r\nlast\r\n.\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT | W_FIELD,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "F s - smtp.reply_code =220\n"
+        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "F c 0 smtp.command \"EHLO\"\n"
+        "F c 0 smtp.arg \"c\"\n"
+        "F c 0 smtp.command_line \"EHLO c\"\n"
+        "F c 0 smtp.helo \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "F c 0 smtp.command \"MAIL\"\n"
+        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+        "F c 0 smtp.mail_from \"<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "F c 0 smtp.command \"RCPT\"\n"
+        "F c 0 smtp.arg \"TO:<b@y>\"\n"
+        "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
+        "F c 0 smtp.rcpt_to \"<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "F c 0 smtp.command \"DATA\"\n"
+        "F c 0 smtp.arg \"\"\n"
+        "F c 0 smtp.command_line \"DATA\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "REP s 0 354 \"DATA\" \"go\"\n"
+        "F s 0 smtp.reply_code =354\n"
+        "F s 0 smtp.reply_msg \"go\"\n"
+        "DATA c 0 \"line one\"\n"
+        "F c 0 smtp.data \"line one\\r\\n\" B\n"
+        "UNEXP c 0 \"content gap\" \"len = 1000\"\n"
+        "F c 0 smtp.unexpected \"content gap\"\n"
+        "F c 0 smtp.unexpected \"len = 1000\"\n"
+        "ANOM c 0 CONTENT_GAP\n"
+        "ANOM c 0 TRUNCATED_LINE\n"
+        "DATA c 0 \"wolast\"\n"
+        "F c 0 smtp.data \"wo\\r\\nlast\\r\\n\"\n"
+        "F c 0 smtp.data \"\" E\n"
+        "REQ c 0 \".\" \"\"\n"
+        "F c 0 smtp.command \".\"\n"
+        "F c 0 smtp.arg \"\"\n"
+        "F c 0 smtp.command_line \".\"\n"
+        "REP s 0 250 \".\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "CLOSE 0 data\n");
+}
+
+static void test_smtp_gap_over_end_of_data(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "line one\r\n", 0},
+        {GAP_C, NULL, 50},
+        {S, "250 ok\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 bye\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 354 \"DATA\" \"go\"\n"
+        "DATA c 0 \"line one\"\n"
+        "UNEXP c 0 \"content gap\" \"len = 50\"\n"
+        "ANOM c 0 CONTENT_GAP\n"
+        "REP s 0 250 \".\" \"ok\"\n"
+        "CLOSE 0 data\n"
+        "REQ c - \"QUIT\" \"\"\n"
+        "REP s - 221 \"QUIT\" \"bye\"\n");
+}
+
+static void test_smtp_gap_in_bdat(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, mail_hdr, 0},
+        {S, mail_ok, 0},
+        {C, "BDAT 10 LAST\r\nab", 0},
+        {GAP_C, NULL, 5},
+        {C, "xyzQUIT\r\n", 0},
+        {S, "250 ok\r\n221 bye\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_AT | W_FIELD,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "F s - smtp.reply_code =220\n"
+        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "F c 0 smtp.command \"EHLO\"\n"
+        "F c 0 smtp.arg \"c\"\n"
+        "F c 0 smtp.command_line \"EHLO c\"\n"
+        "F c 0 smtp.helo \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "F c 0 smtp.command \"MAIL\"\n"
+        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+        "F c 0 smtp.mail_from \"<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "F c 0 smtp.command \"RCPT\"\n"
+        "F c 0 smtp.arg \"TO:<b@y>\"\n"
+        "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
+        "F c 0 smtp.rcpt_to \"<b@y>\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "REQ c 0 \"BDAT\" \"10 LAST\"\n"
+        "F c 0 smtp.command \"BDAT\"\n"
+        "F c 0 smtp.arg \"10 LAST\"\n"
+        "F c 0 smtp.command_line \"BDAT 10 LAST\"\n"
+        "DATA c 0 \"ab\"\n"
+        "F c 0 smtp.data \"ab\" B\n"
+        "UNEXP c 0 \"content gap\" \"len = 5\"\n"
+        "F c 0 smtp.unexpected \"content gap\"\n"
+        "F c 0 smtp.unexpected \"len = 5\"\n"
+        "ANOM c 0 CONTENT_GAP\n"
+        "DATA c 0 \"xyz\"\n"
+        "F c 0 smtp.data \"xyz\"\n"
+        "F c 0 smtp.data \"\" E\n"
+        "REQ c - \"QUIT\" \"\"\n"
+        "F c - smtp.command \"QUIT\"\n"
+        "F c - smtp.arg \"\"\n"
+        "F c - smtp.command_line \"QUIT\"\n"
+        "REP s 0 250 \"BDAT\" \"ok\"\n"
+        "F s 0 smtp.reply_code =250\n"
+        "F s 0 smtp.reply_msg \"ok\"\n"
+        "CLOSE 0 data\n"
+        "REP s - 221 \"QUIT\" \"bye\"\n"
+        "F s - smtp.reply_code =221\n"
+        "F s - smtp.reply_msg \"bye\"\n");
+}
+
+static void test_smtp_gap_in_reply(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\n", 0},
+        {S, "250-mx\r\n25", 0},
+        {GAP_S, NULL, 30},
+        {S, "0-more\r\n250 last\r\n250 ok\r\n", 0},
+        {C, "RCPT TO:<b@y>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+        "UNEXP s - \"content gap\" \"len = 30\"\n"
+        "ANOM s - CONTENT_GAP\n"
+        "ANOM s - TRUNCATED_LINE\n"
+        "REP s 0 250 \"EHLO\" \"last\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n");
+}
+
+static void test_smtp_command_line_limit(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_command_line = 32;
+    cfg.max_rfc_command_line = 24;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FROM:<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x>\r\n"
+            "RCPT TO:<bbbb@yyyyyy>\r\nRCPT TO:<b@y>\r\n", 0},
+        {S, "250 mx\r\n250 ok\r\n250 ok\r\n250 ok\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "ANOM c 0 MAX_COMMAND_LINE_LEN_EXCEEDED\n"
+        "ANOM c 0 COMMAND_LINE_LEN_EXCEEDED\n"
+        "REQ c 0 \"MAIL\" \"FROM:<aaaaaaaaaaaaaaaaaaaaa\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<bbbb@yyyyyy>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n");
+}
+
+static void test_smtp_reply_line_limit(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_reply_line = 20;
+    static const struct step steps[] = {
+        {S, "220 mx.example.org ESMTP Postfix (Debian)\r\n", 0},
+        {C, "EHLO c\r\n", 0},
+        {S, "250 ok\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, W_EV | W_AT,
+        "ANOM s - MAX_REPLY_LINE_LEN_EXCEEDED\n"
+        "REP s - 220 \">\" \"mx.example.org E\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REP s 0 250 \"EHLO\" \"ok\"\n");
+}
+
+static void test_smtp_recipient_limit(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_recipients = 2;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\n"
+            "RCPT TO:<4@y>\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, W_AT,
+        "OPEN 0\n"
+        "ANOM c 0 TOO_MANY_RECIPIENTS\n");
+}
+
+static void test_smtp_bare_lf_cr_mix(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\nMAIL FROM:<a@x>\r\nRCPT TO:<b\r@y>\r\nNOOP\r\r\n", 0},
+        {S, "250 mx\n250 ok\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_ANOM,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "UNEXP c 0 \"line does not end with <CR><LF>\" \"EHLO c\"\n"
+        "ANOM c 0 BARE_LF\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "ANOM c 0 LF_CRLF_MIX\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "UNEXP c 0 \"Bare <CR> or <LF> appears in the middle of line\" \"RCPT TO:<b\\r@y>\"\n"
+        "ANOM c 0 BARE_CR\n"
+        "REQ c 0 \"RCPT\" \"TO:<b\\r@y>\"\n"
+        "UNEXP c 0 \"more than one <CR> at the end of line\" \"NOOP\\r\"\n"
+        "REQ c 0 \"NOOP\" \"\"\n"
+        "UNEXP s 0 \"line does not end with <CR><LF>\" \"250 mx\"\n"
+        "ANOM s 0 BARE_LF\n"
+        "ANOM s 0 LF_CRLF_MIX\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n");
+}
+
+static void test_smtp_nested_mail(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\n", 0},
+        {S, "250 mx\r\n550 refused\r\n", 0},
+        {C, "MAIL FROM:<b@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "MAIL FROM:<c@x>\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_AT,
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<b@x>\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<c@x>\"\n"
+        "ANOM c 0 NESTED_MAIL\n");
+}
+
+static void test_smtp_too_many_pending_commands(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_pending_commands = 4;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nNOOP\r\nNOOP\r\nNOOP\r\nVRFY x\r\nHELP\r\n", 0},
+        {S, "250 mx\r\n250 1\r\n250 2\r\n250 3\r\n252 4\r\n214 5\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, SK_EV_BIT(SK_EV_SMTP_REPLY) | W_ANOM,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "ANOM c 0 TOO_MANY_PENDING_COMMANDS\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"NOOP\" \"1\"\n"
+        "REP s 0 250 \"NOOP\" \"2\"\n"
+        "REP s 0 250 \"NOOP\" \"3\"\n"
+        "REP s - 252 \"(UNKNOWN)\" \"4\"\n"
+        "REP s - 214 \"(UNKNOWN)\" \"5\"\n");
+}
+
+static void test_smtp_reply_anomalies(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n", 0},
+        {S, "250-mx\r\n251 other\r\n", 0},
+        {S, "hello there\r\n099 low\r\n150 odd\r\n250x glued\r\n250\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_ANOM,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"NOOP\" \"\"\n"
+        "REQ c 0 \"NOOP\" \"\"\n"
+        "REQ c 0 \"NOOP\" \"\"\n"
+        "REQ c 0 \"NOOP\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+        "ANOM s 0 CONT_CODE_MISMATCH\n"
+        "UNEXP s 0 \"reply code does not match the continuing reply\" \"251 other\"\n"
+        "REP s 0 251 \"NOOP\" \"other\"\n"
+        "ANOM s 0 INVALID_REPLY\n"
+        "UNEXP s 0 \"reply code out of range\" \"hello there\"\n"
+        "ANOM s 0 REPLY_CODE_OUT_OF_RANGE\n"
+        "UNEXP s 0 \"reply code out of range\" \"099 low\"\n"
+        "ANOM s 0 REPLY_CODE_OUT_OF_RANGE\n"
+        "REP s 0 150 \"NOOP\" \"odd\"\n"
+        "ANOM s 0 INVALID_REPLY\n"
+        "REP s 0 250 \"NOOP\" \"x glued\"\n"
+        "REP s 0 250 \"NOOP\" \"\"\n");
+}
+
+static void test_smtp_no_server_welcome_message(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, "554 no service for you\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 bye\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_ANOM,
+        "REP s - 554 \">\" \"no service for you\"\n"
+        "ANOM s - NO_SERVER_WELCOME_MESSAGE\n"
+        "REQ c - \"QUIT\" \"\"\n"
+        "REP s - 221 \"QUIT\" \"bye\"\n");
+}
+
+static void test_smtp_data_command_rejected(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n", 0},
+        {S, "250 mx\r\n250 ok\r\n550 no\r\n554 no valid recipients\r\n", 0},
+        {C, "RSET\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_ALL & ~W_FIELD,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 550 \"RCPT\" \"no\"\n"
+        "REP s 0 554 \"DATA\" \"no valid recipients\"\n"
+        "ANOM s 0 DATA_COMMAND_REJECTED\n"
+        "REQ c 0 \"RSET\" \"\"\n"
+        "REP s 0 250 \"RSET\" \"ok\"\n"
+        "CLOSE 0 rset\n");
+}
+
+static void test_smtp_unmatched_reply(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {S, "421 shutting down\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_ANOM,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+        "REP s - 421 \"(UNKNOWN)\" \"shutting down\"\n");
+}
+
+static void test_smtp_invalid_pipelined_sequence(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n", 0},
+        {S, "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_AT,
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "ANOM c 0 INVALID_PIPELINED_SEQUENCE\n"
+        "REQ c 0 \".\" \"\"\n"
+        "CLOSE 0 data\n");
+}
+
+/* The capture starts after the greeting: the first reply answers the first command. */
+static void test_smtp_midstream_pickup(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {C, "MAIL FROM:<a@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<b@y>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "OPEN 0\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n");
+}
+
+static void test_smtp_unknown_refused_allowed_xlink2state(void **state)
+{
+    (void)state;
+    static const char *const refused[] = {"vrfy", "EXPN", NULL};
+    static const char *const allowed[] = {"xyzzy", NULL};
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.refused_commands = refused;
+    cfg.allowed_commands = allowed;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nvrfy root\r\nXyzzy magic\r\nFOO bar\r\nX-LINK2STATE LAST CHUNK=x\r\n", 0},
+        {S, "250 mx\r\n252 maybe\r\n250 nothing happens\r\n500 what\r\n500 no\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, W_EV | W_ANOM,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "ANOM c 0 ILLEGAL_COMMAND\n"
+        "REQ c 0 \"VRFY\" \"root\"\n"
+        "REQ c 0 \"XYZZY\" \"magic\"\n"
+        "ANOM c 0 UNKNOWN_COMMAND\n"
+        "UNEXP c 0 \"unknown command\" \"FOO\"\n"
+        "REQ c 0 \"X-LINK2STATE\" \"LAST CHUNK=x\"\n"
+        "ANOM c 0 XLINK2STATE\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 252 \"VRFY\" \"maybe\"\n"
+        "REP s 0 250 \"(UNKNOWN)\" \"nothing happens\"\n"
+        "REP s 0 500 \"(UNKNOWN)\" \"what\"\n"
+        "REP s 0 500 \"X-LINK2STATE\" \"no\"\n");
+}
+
+static void test_smtp_turn_swaps_roles(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nTURN\r\n", 0},
+        {S, "250 mx\r\n250 OK\r\n", 0},
+        {C, "220 c ready\r\n", 0},
+        {S, "HELO mx\r\n", 0},
+        {C, "250 hi\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"TURN\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"TURN\" \"OK\"\n"
+        "REP c - 220 \">\" \"c ready\"\n"
+        "REQ s 0 \"HELO\" \"mx\"\n"
+        "REP c 0 250 \"HELO\" \"hi\"\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1049,6 +1640,32 @@ int main(void)
         cmocka_unit_test(test_smtp_starttls_failed_protocol_change),
         cmocka_unit_test(test_smtp_starttls_injection),
         cmocka_unit_test(test_smtp_starttls_rejected),
+        cmocka_unit_test(test_smtp_smuggling_lf_dot_lf),
+        cmocka_unit_test(test_smtp_smuggling_lf_dot_crlf),
+        cmocka_unit_test(test_smtp_smuggling_cr_dot_cr),
+        cmocka_unit_test(test_smtp_smuggling_crlf_dot_lf),
+        cmocka_unit_test(test_smtp_smuggling_crlf_dot_cr),
+        cmocka_unit_test(test_smtp_smuggling_none_for_stuffed_dots),
+        cmocka_unit_test(test_smtp_smuggling_lenient_server_resync),
+        cmocka_unit_test(test_smtp_gap_in_commands_resync),
+        cmocka_unit_test(test_smtp_gap_in_data),
+        cmocka_unit_test(test_smtp_gap_over_end_of_data),
+        cmocka_unit_test(test_smtp_gap_in_bdat),
+        cmocka_unit_test(test_smtp_gap_in_reply),
+        cmocka_unit_test(test_smtp_command_line_limit),
+        cmocka_unit_test(test_smtp_reply_line_limit),
+        cmocka_unit_test(test_smtp_recipient_limit),
+        cmocka_unit_test(test_smtp_bare_lf_cr_mix),
+        cmocka_unit_test(test_smtp_nested_mail),
+        cmocka_unit_test(test_smtp_too_many_pending_commands),
+        cmocka_unit_test(test_smtp_reply_anomalies),
+        cmocka_unit_test(test_smtp_no_server_welcome_message),
+        cmocka_unit_test(test_smtp_data_command_rejected),
+        cmocka_unit_test(test_smtp_unmatched_reply),
+        cmocka_unit_test(test_smtp_invalid_pipelined_sequence),
+        cmocka_unit_test(test_smtp_midstream_pickup),
+        cmocka_unit_test(test_smtp_unknown_refused_allowed_xlink2state),
+        cmocka_unit_test(test_smtp_turn_swaps_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
