@@ -47,6 +47,14 @@ void sk_smtp__msg_end(struct sk_smtp__state *st, bool is_orig, bool complete)
 {
     if (!st->msg_active)
         return;
+    if (!st->msg_started && !complete) {
+        /* Nothing was sent (a refused DATA, an empty abandoned BDAT): no message. */
+        st->msg_active = false;
+        st->data_mode = false;
+        st->bdat_left = 0;
+        st->bdat_last = false;
+        return;
+    }
     unsigned flags = SK_FIELD_F_END | (st->msg_started ? 0 : SK_FIELD_F_BEGIN);
     msg_start(st);
     sk_smtp__field(st, is_orig, st->msg_tx, SK_FIELD_SMTP_DATA, NULL, 0, flags);

@@ -1032,23 +1032,39 @@ static void test_smtp_starttls_rejected(void **state)
 static const char to_data[] = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n";
 static const char to_data_ok[] = "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n";
 
-#define SMUGGLE_TEST(name, body)                                                                   \
+#define SMUGGLE_TEST(name, body, expected)                                                                 \
     static void name(void **state)                                                                 \
     {                                                                                              \
         (void)state;                                                                               \
         static const struct step steps[] = {                                                       \
             {S, greeting, 0}, {C, to_data, 0}, {S, to_data_ok, 0}, {C, body, 0}, {DONE, NULL, 0},  \
         };                                                                                         \
-        CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST), NULL);                                 \
+        CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST), expected);                             \
     }
 
+#define SMUGGLE_HEAD                                                                               \
+    "OPEN 0\n"                                                                                    \
+    "REQ c 0 \"EHLO\" \"c\"\n"                                                                    \
+    "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"                                                           \
+    "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"                                                             \
+    "REQ c 0 \"DATA\" \"\"\n"
+#define SMUGGLED SMUGGLE_HEAD "ANOM c 0 SMUGGLING_END_OF_DATA\nREQ c 0 \".\" \"\"\nCLOSE 0 session\n"
+
 /* Each marker below ends the message on some lenient server; only CRLF.CRLF ends it here. */
-SMUGGLE_TEST(test_smtp_smuggling_lf_dot_lf, "a\r\nb\n.\nMAIL FROM:<evil@x>\r\n.\r\n")
-SMUGGLE_TEST(test_smtp_smuggling_lf_dot_crlf, "a\r\nb\n.\r\nMAIL FROM:<evil@x>\r\n.\r\n")
-SMUGGLE_TEST(test_smtp_smuggling_cr_dot_cr, "a\r\nb\r.\rMAIL FROM:<evil@x>\r\n.\r\n")
-SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_lf, "a\r\n.\nMAIL FROM:<evil@x>\r\n.\r\n")
-SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_cr, "a\r\n.\rMAIL FROM:<evil@x>\r\n.\r\n")
-SMUGGLE_TEST(test_smtp_smuggling_none_for_stuffed_dots, "a\r\n..\r\n.b\r\n\r\n.\r\n")
+SMUGGLE_TEST(test_smtp_smuggling_lf_dot_lf, "a\r\nb\n.\nMAIL FROM:<evil@x>\r\n.\r\n",
+             SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_lf_dot_crlf, "a\r\nb\n.\r\nMAIL FROM:<evil@x>\r\n.\r\n",
+             SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_cr_dot_cr, "a\r\nb\r.\rMAIL FROM:<evil@x>\r\n.\r\n",
+             SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_lf, "a\r\n.\nMAIL FROM:<evil@x>\r\n.\r\n",
+             SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_cr, "a\r\n.\rMAIL FROM:<evil@x>\r\n.\r\n",
+             SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_cr_dot_lf, "a\r\nb\r.\nMAIL FROM:<evil@x>\r\n.\r\n",
+             SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_none_for_stuffed_dots, "a\r\n..\r\n.b\r\n\r\n.\r\n",
+             SMUGGLE_HEAD "REQ c 0 \".\" \"\"\nCLOSE 0 session\n")
 
 /* A lenient server answers at a marker this parser did not accept: the message ends there (as
  * far as the server is concerned), the reply is unmatched, and the client is read as commands
@@ -1620,6 +1636,169 @@ static void test_smtp_turn_swaps_roles(void **state)
         "REP c 0 250 \"HELO\" \"hi\"\n");
 }
 
+/* ---- the MIME hook ---- */
+
+struct body_rec {
+    char text[4096];
+    size_t len;
+    int open;
+};
+
+static void body_put(struct body_rec *b, const char *s, size_t n)
+{
+    assert_true(b->len + n < sizeof(b->text));
+    memcpy(b->text + b->len, s, n);
+    b->len += n;
+    b->text[b->len] = 0;
+}
+
+static void *body_begin(void *ctx, uint64_t tx_id, const struct sk_sink *sink)
+{
+    struct body_rec *b = ctx;
+    char buf[64];
+    assert_non_null(sink);
+    int n = snprintf(buf, sizeof(buf), "[begin %llu]", (unsigned long long)tx_id);
+    body_put(b, buf, (size_t)n);
+    b->open++;
+    return b;
+}
+
+static void body_data(void *body, const uint8_t *buf, size_t len)
+{
+    body_put(body, (const char *)buf, len);
+}
+
+static void body_end(void *body, bool complete)
+{
+    struct body_rec *b = body;
+    body_put(b, complete ? "[end ok]" : "[end cut]", complete ? 8 : 9);
+    b->open--;
+}
+
+static void test_smtp_body_hook(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "Subject: x\r\n\r\n..dot\r\n.\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n554 no\r\n", 0},
+        {C, "RSET\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 3\r\nabcBDAT 0 LAST\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n", 0},
+        {C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 10\r\nabc", 0},
+        {DONE, NULL, 0},
+    };
+    static const struct sk_smtp_body_ops ops = {
+        .begin = body_begin, .data = body_data, .end = body_end};
+    struct body_rec b = {0};
+    struct sk_smtp_body_ops o = ops;
+    o.ctx = &b;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.body = &o;
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        b.len = 0;
+        free(run_script(&cfg, steps, sizeof(steps) / sizeof(steps[0]), W_ALL, true, 0, 0,
+                        bytewise, NULL));
+        assert_string_equal(b.text, "[begin 0]Subject: x\r\n\r\n.dot\r\n[end ok]"
+                                    "[begin 2]abc[end ok]"
+                                    "[begin 3]abc[end cut]");
+        assert_int_equal(b.open, 0);
+    }
+}
+
+/* A sink that wants only anomalies still gets them all, and nothing else. */
+static void test_smtp_want_mask(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "hello\n.\nmore\r\n.\r\n", 0},
+        {S, "250 ok\r\n", 0},
+    };
+    CHECK(steps, W_ANOM,
+        "ANOM c 0 SMUGGLING_END_OF_DATA\n");
+    CHECK(steps, 0, "");
+}
+
+/* ---- bounded memory ---- */
+
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks;
+}
+
+struct count_sink {
+    size_t events[SK_EV_TYPE_COUNT];
+    size_t anomalies[SK_ANOMALY_COUNT];
+};
+
+static void count_emit(void *ctx, const struct sk_event *ev)
+{
+    struct count_sink *c = ctx;
+    c->events[ev->type]++;
+    if (ev->type == SK_EV_ANOMALY)
+        c->anomalies[ev->u.anomaly.id]++;
+}
+
+/* A 64 MB line without LF from either side: one anomaly each, memory does not grow. */
+static void test_smtp_long_line_bounded(void **state)
+{
+    (void)state;
+    struct count_sink c = {0};
+    struct sk_sink sink = {.emit = count_emit, .ctx = &c, .want = W_ALL};
+    void *st = NULL;
+    assert_int_equal(sk_smtp_parser.state_new(&st, NULL, &sink), 0);
+    static uint8_t block[65536];
+    memset(block, 'A', sizeof(block));
+    sk_smtp_parser.feed(st, false, (const uint8_t *)greeting, sizeof(greeting) - 1);
+    size_t before = heap_in_use();
+    for (int i = 0; i < 1024; i++) {
+        sk_smtp_parser.feed(st, true, block, sizeof(block));
+        sk_smtp_parser.feed(st, false, block, sizeof(block));
+    }
+    size_t after = heap_in_use();
+    sk_smtp_parser.feed(st, true, (const uint8_t *)"\r\nQUIT\r\n", 8);
+    assert_true(after < before + 65536);
+    assert_int_equal(c.anomalies[SK_ANOMALY_MAX_COMMAND_LINE_LEN_EXCEEDED], 1);
+    assert_int_equal(c.anomalies[SK_ANOMALY_MAX_REPLY_LINE_LEN_EXCEEDED], 1);
+    assert_int_equal(c.events[SK_EV_SMTP_REQUEST], 1); /* QUIT; the long line is unknown */
+    sk_smtp_parser.state_free(st);
+}
+
+/* 100,000 pipelined RCPTs without a reply: the queue stays at its limit. */
+static void test_smtp_100k_pipelined_bounded(void **state)
+{
+    (void)state;
+    struct count_sink c = {0};
+    struct sk_sink sink = {.emit = count_emit, .ctx = &c, .want = W_ANOM | W_TX};
+    void *st = NULL;
+    assert_int_equal(sk_smtp_parser.state_new(&st, NULL, &sink), 0);
+    static const char rcpt[] = "RCPT TO:<someone@example.org>\r\n";
+    static char buf[sizeof(rcpt) * 1000];
+    for (size_t i = 0; i < 1000; i++)
+        memcpy(buf + i * (sizeof(rcpt) - 1), rcpt, sizeof(rcpt) - 1);
+    sk_smtp_parser.feed(st, false, (const uint8_t *)greeting, sizeof(greeting) - 1);
+    sk_smtp_parser.feed(st, true, (const uint8_t *)"EHLO c\r\nMAIL FROM:<a@x>\r\n", 25);
+    size_t before = heap_in_use();
+    for (int i = 0; i < 100; i++)
+        sk_smtp_parser.feed(st, true, (const uint8_t *)buf, 1000 * (sizeof(rcpt) - 1));
+    size_t after = heap_in_use();
+    assert_true(after < before + 65536);
+    assert_int_equal(c.anomalies[SK_ANOMALY_TOO_MANY_PENDING_COMMANDS], 1);
+    assert_int_equal(c.anomalies[SK_ANOMALY_TOO_MANY_RECIPIENTS], 1);
+    assert_int_equal(c.events[SK_EV_TX_OPEN], 1);
+    sk_smtp_parser.close(st);
+    assert_int_equal(c.events[SK_EV_TX_CLOSE], 1);
+    sk_smtp_parser.state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1645,6 +1824,7 @@ int main(void)
         cmocka_unit_test(test_smtp_smuggling_cr_dot_cr),
         cmocka_unit_test(test_smtp_smuggling_crlf_dot_lf),
         cmocka_unit_test(test_smtp_smuggling_crlf_dot_cr),
+        cmocka_unit_test(test_smtp_smuggling_cr_dot_lf),
         cmocka_unit_test(test_smtp_smuggling_none_for_stuffed_dots),
         cmocka_unit_test(test_smtp_smuggling_lenient_server_resync),
         cmocka_unit_test(test_smtp_gap_in_commands_resync),
@@ -1666,6 +1846,10 @@ int main(void)
         cmocka_unit_test(test_smtp_midstream_pickup),
         cmocka_unit_test(test_smtp_unknown_refused_allowed_xlink2state),
         cmocka_unit_test(test_smtp_turn_swaps_roles),
+        cmocka_unit_test(test_smtp_body_hook),
+        cmocka_unit_test(test_smtp_want_mask),
+        cmocka_unit_test(test_smtp_long_line_bounded),
+        cmocka_unit_test(test_smtp_100k_pipelined_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
