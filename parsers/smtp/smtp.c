@@ -198,8 +198,8 @@ static void cmd_bdat(struct sk_smtp__state *st, bool is_orig, uint64_t tx, const
         sk_smtp__bdat_bytes(st, is_orig, NULL, 0);
 }
 
-static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd,
-                        uint64_t tx, const uint8_t *arg, size_t alen)
+static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd, uint64_t tx,
+                        const uint8_t *arg, size_t alen)
 {
     const uint8_t *v;
     size_t vlen;
@@ -295,8 +295,8 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     const uint8_t *arg = sp ? sp + 1 : line + n;
     size_t alen = sp ? n - vlen - 1 : 0;
     enum sk_smtp_cmd cmd = sk_smtp_cmd_lookup(line, vlen);
-    bool known = cmd != SK_SMTP_CMD_OTHER || sk_smtp_cmd_in_list(st->cfg.allowed_commands, line,
-                                                                  vlen);
+    bool known =
+        cmd != SK_SMTP_CMD_OTHER || sk_smtp_cmd_in_list(st->cfg.allowed_commands, line, vlen);
     if (st->client_resync) {
         if (!known || vlen == 0)
             return;
@@ -305,8 +305,8 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     bool after_bdat = st->bdat_check_next;
     st->bdat_check_next = false;
 
-    bool opens = !((cmd == SK_SMTP_CMD_RSET || cmd == SK_SMTP_CMD_QUIT) &&
-                   st->cur_tx == SK_TX_NONE);
+    bool opens =
+        !((cmd == SK_SMTP_CMD_RSET || cmd == SK_SMTP_CMD_QUIT) && st->cur_tx == SK_TX_NONE);
     if (opens)
         tx_open(st, cmd != SK_SMTP_CMD_HELO && cmd != SK_SMTP_CMD_EHLO);
     uint64_t tx = st->cur_tx;
@@ -400,9 +400,10 @@ static void new_reply(struct sk_smtp__state *st, bool is_orig)
             st->cur_tx = SK_TX_NONE;
         st->client_resync = true;
         if (lost) {
-            st->cur_reply = (struct sk_smtp__pending){
-                .tx_id = mtx, .cmd = SK_SMTP_CMD_END_OF_DATA, .ends_tx = true,
-                .why = SK_TX_END_DATA};
+            st->cur_reply = (struct sk_smtp__pending){.tx_id = mtx,
+                                                      .cmd = SK_SMTP_CMD_END_OF_DATA,
+                                                      .ends_tx = true,
+                                                      .why = SK_TX_END_DATA};
             return;
         }
         sk_smtp__tx_close(st, mtx, SK_TX_END_DATA);
@@ -476,8 +477,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
             return;
         st->server_resync = false;
     }
-    uint64_t tx = st->cont_code ? st->cur_reply.tx_id : (st->q_len ? st->q[st->q_head].tx_id
-                                                                   : SK_TX_NONE);
+    uint64_t tx =
+        st->cont_code ? st->cur_reply.tx_id : (st->q_len ? st->q[st->q_head].tx_id : SK_TX_NONE);
     if (truncated) {
         st->server_skip_rest = true;
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_MAX_REPLY_LINE_LEN_EXCEEDED);
@@ -505,8 +506,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
     st->gap_cont = 0;
     if (st->cont_code && code != st->cont_code) {
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_CONT_CODE_MISMATCH);
-        sk_smtp__unexpected(st, is_orig, tx, "reply code does not match the continuing reply",
-                            line, n);
+        sk_smtp__unexpected(st, is_orig, tx, "reply code does not match the continuing reply", line,
+                            n);
         st->cont_code = 0;
     }
     if (!st->cont_code)
@@ -519,8 +520,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
         i = n;
     while (i < n && (line[i] == ' ' || line[i] == '\t'))
         i++;
-    sk_smtp__reply(st, is_orig, tx, (uint16_t)code, sk_smtp_cmd_name(st->cur_reply.cmd),
-                   line + i, n - i, cont);
+    sk_smtp__reply(st, is_orig, tx, (uint16_t)code, sk_smtp_cmd_name(st->cur_reply.cmd), line + i,
+                   n - i, cont);
     sk_smtp__field_num(st, is_orig, tx, SK_FIELD_SMTP_REPLY_CODE, (uint64_t)code);
     sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_REPLY_MSG, line + i, n - i, 0);
     st->cont_code = cont ? (uint16_t)code : 0;
@@ -651,7 +652,7 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
             len -= used;
             continue;
         }
-        size_t limit = !client ? st->cfg.max_reply_line
+        size_t limit = !client         ? st->cfg.max_reply_line
                        : st->data_mode ? st->cfg.max_data_chunk
                                        : st->cfg.max_command_line;
         if (!sk_smtp_line_next(&st->rd[is_orig], limit, &buf, &len, &p))

@@ -61,8 +61,7 @@ bool sk_smtp_cmd_path(const uint8_t *arg, size_t len, const char *prefix, const 
     return true;
 }
 
-enum sk_smtp_bdat_parse sk_smtp_cmd_bdat(const uint8_t *arg, size_t len, uint64_t *size,
-                                         bool *last)
+enum sk_smtp_bdat_parse sk_smtp_cmd_bdat(const uint8_t *arg, size_t len, uint64_t *size, bool *last)
 {
     size_t i = 0;
     uint64_t v = 0;

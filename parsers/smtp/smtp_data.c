@@ -150,8 +150,7 @@ void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct s
     st->last_byte = p->ptr[p->len - 1];
 }
 
-size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf,
-                           size_t len)
+size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len)
 {
     size_t n = len < st->bdat_left ? len : (size_t)st->bdat_left;
     if (n) {

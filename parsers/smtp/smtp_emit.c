@@ -38,8 +38,7 @@ void sk_smtp__unexpected(struct sk_smtp__state *st, bool is_orig, uint64_t tx, c
     ev.u.unexpected.detail = str(detail, len);
     if (sk_sink_wants(&st->sink, SK_EV_SMTP_UNEXPECTED))
         deliver(st, &ev);
-    sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_UNEXPECTED, (const uint8_t *)msg, strlen(msg),
-                   0);
+    sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_UNEXPECTED, (const uint8_t *)msg, strlen(msg), 0);
     if (len)
         sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_UNEXPECTED, detail, len, 0);
 }
@@ -80,8 +79,8 @@ void sk_smtp__field(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum s
     deliver(st, &ev);
 }
 
-void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx,
-                        enum sk_field_id id, uint64_t num)
+void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum sk_field_id id,
+                        uint64_t num)
 {
     if (!sk_sink_wants(&st->sink, SK_EV_FIELD))
         return;
@@ -91,8 +90,8 @@ void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx,
     deliver(st, &ev);
 }
 
-void sk_smtp__data_event(struct sk_smtp__state *st, bool is_orig, uint64_t tx,
-                         const uint8_t *data, size_t len)
+void sk_smtp__data_event(struct sk_smtp__state *st, bool is_orig, uint64_t tx, const uint8_t *data,
+                         size_t len)
 {
     if (!sk_sink_wants(&st->sink, SK_EV_SMTP_DATA))
         return;

@@ -20,10 +20,10 @@ struct sk_smtp_piece {
 };
 
 struct sk_smtp_line_reader {
-    uint8_t *buf;     /* partial piece, capacity cap */
+    uint8_t *buf; /* partial piece, capacity cap */
     size_t len;
     size_t cap;
-    bool mid_line;    /* the next piece continues a line cut at the limit */
+    bool mid_line; /* the next piece continues a line cut at the limit */
 };
 
 /* Allocates the carry buffer for pieces up to cap bytes. Returns 0 or SK_E_NOMEM. */

@@ -389,72 +389,72 @@ static void test_smtp_basic_session(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_ALL,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"client.example.com\"\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"client.example.com\"\n"
-        "F c 0 smtp.command_line \"EHLO client.example.com\"\n"
-        "F c 0 smtp.helo \"client.example.com\"\n"
-        "REP s 0 250 \"EHLO\" \"mx.example.org\" cont\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx.example.org\"\n"
-        "REP s 0 250 \"EHLO\" \"PIPELINING\" cont\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"PIPELINING\"\n"
-        "REP s 0 250 \"EHLO\" \"CHUNKING\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"CHUNKING\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<alice@example.com> SIZE=100\"\n"
-        "F c 0 smtp.command \"MAIL\"\n"
-        "F c 0 smtp.arg \"FROM:<alice@example.com> SIZE=100\"\n"
-        "F c 0 smtp.command_line \"MAIL FROM:<alice@example.com> SIZE=100\"\n"
-        "F c 0 smtp.mail_from \"<alice@example.com>\"\n"
-        "REP s 0 250 \"MAIL\" \"2.1.0 Ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"2.1.0 Ok\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<bob@example.org>\"\n"
-        "F c 0 smtp.command \"RCPT\"\n"
-        "F c 0 smtp.arg \"TO:<bob@example.org>\"\n"
-        "F c 0 smtp.command_line \"RCPT TO:<bob@example.org>\"\n"
-        "F c 0 smtp.rcpt_to \"<bob@example.org>\"\n"
-        "REP s 0 250 \"RCPT\" \"2.1.5 Ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"2.1.5 Ok\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "F c 0 smtp.command \"DATA\"\n"
-        "F c 0 smtp.arg \"\"\n"
-        "F c 0 smtp.command_line \"DATA\"\n"
-        "REP s 0 354 \"DATA\" \"End data with <CR><LF>.<CR><LF>\"\n"
-        "F s 0 smtp.reply_code =354\n"
-        "F s 0 smtp.reply_msg \"End data with <CR><LF>.<CR><LF>\"\n"
-        "DATA c 0 \"Subject: hibody\"\n"
-        "F c 0 smtp.data \"Subject: hi\\r\\n\\r\\nbody\\r\\n\" B\n"
-        "F c 0 smtp.data \"\" E\n"
-        "REQ c 0 \".\" \"\"\n"
-        "F c 0 smtp.command \".\"\n"
-        "F c 0 smtp.arg \"\"\n"
-        "F c 0 smtp.command_line \".\"\n"
-        "REP s 0 250 \".\" \"2.0.0 Ok: queued\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"2.0.0 Ok: queued\"\n"
-        "CLOSE 0 data\n"
-        "REQ c - \"QUIT\" \"\"\n"
-        "F c - smtp.command \"QUIT\"\n"
-        "F c - smtp.arg \"\"\n"
-        "F c - smtp.command_line \"QUIT\"\n"
-        "REP s - 221 \"QUIT\" \"2.0.0 Bye\"\n"
-        "F s - smtp.reply_code =221\n"
-        "F s - smtp.reply_msg \"2.0.0 Bye\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"client.example.com\"\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"client.example.com\"\n"
+          "F c 0 smtp.command_line \"EHLO client.example.com\"\n"
+          "F c 0 smtp.helo \"client.example.com\"\n"
+          "REP s 0 250 \"EHLO\" \"mx.example.org\" cont\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx.example.org\"\n"
+          "REP s 0 250 \"EHLO\" \"PIPELINING\" cont\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"PIPELINING\"\n"
+          "REP s 0 250 \"EHLO\" \"CHUNKING\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"CHUNKING\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<alice@example.com> SIZE=100\"\n"
+          "F c 0 smtp.command \"MAIL\"\n"
+          "F c 0 smtp.arg \"FROM:<alice@example.com> SIZE=100\"\n"
+          "F c 0 smtp.command_line \"MAIL FROM:<alice@example.com> SIZE=100\"\n"
+          "F c 0 smtp.mail_from \"<alice@example.com>\"\n"
+          "REP s 0 250 \"MAIL\" \"2.1.0 Ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"2.1.0 Ok\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<bob@example.org>\"\n"
+          "F c 0 smtp.command \"RCPT\"\n"
+          "F c 0 smtp.arg \"TO:<bob@example.org>\"\n"
+          "F c 0 smtp.command_line \"RCPT TO:<bob@example.org>\"\n"
+          "F c 0 smtp.rcpt_to \"<bob@example.org>\"\n"
+          "REP s 0 250 \"RCPT\" \"2.1.5 Ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"2.1.5 Ok\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "F c 0 smtp.command \"DATA\"\n"
+          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.command_line \"DATA\"\n"
+          "REP s 0 354 \"DATA\" \"End data with <CR><LF>.<CR><LF>\"\n"
+          "F s 0 smtp.reply_code =354\n"
+          "F s 0 smtp.reply_msg \"End data with <CR><LF>.<CR><LF>\"\n"
+          "DATA c 0 \"Subject: hibody\"\n"
+          "F c 0 smtp.data \"Subject: hi\\r\\n\\r\\nbody\\r\\n\" B\n"
+          "F c 0 smtp.data \"\" E\n"
+          "REQ c 0 \".\" \"\"\n"
+          "F c 0 smtp.command \".\"\n"
+          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.command_line \".\"\n"
+          "REP s 0 250 \".\" \"2.0.0 Ok: queued\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"2.0.0 Ok: queued\"\n"
+          "CLOSE 0 data\n"
+          "REQ c - \"QUIT\" \"\"\n"
+          "F c - smtp.command \"QUIT\"\n"
+          "F c - smtp.arg \"\"\n"
+          "F c - smtp.command_line \"QUIT\"\n"
+          "REP s - 221 \"QUIT\" \"2.0.0 Bye\"\n"
+          "F s - smtp.reply_code =221\n"
+          "F s - smtp.reply_msg \"2.0.0 Bye\"\n");
 }
 
 #define W_EV                                                                                       \
     (SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | SK_EV_BIT(SK_EV_SMTP_DATA) |    \
      SK_EV_BIT(SK_EV_SMTP_STARTTLS) | SK_EV_BIT(SK_EV_SMTP_UNEXPECTED))
-#define W_TX (SK_EV_BIT(SK_EV_TX_OPEN) | SK_EV_BIT(SK_EV_TX_CLOSE))
-#define W_AT (W_ANOM | W_TX)
+#define W_TX    (SK_EV_BIT(SK_EV_TX_OPEN) | SK_EV_BIT(SK_EV_TX_CLOSE))
+#define W_AT    (W_ANOM | W_TX)
 #define W_FIELD (SK_EV_BIT(SK_EV_FIELD))
 
 static const char ehlo[] = "EHLO c.example\r\n";
@@ -513,8 +513,8 @@ static void test_smtp_dot_unstuffing(void **state)
         {S, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
         {C, "..leading dot\r\n.\r\n", 0},
     };
-    char *out = run_script(NULL, steps, 4, SK_EV_BIT(SK_EV_SMTP_DATA) | W_FIELD, false, 0, 0,
-                           false, NULL);
+    char *out =
+        run_script(NULL, steps, 4, SK_EV_BIT(SK_EV_SMTP_DATA) | W_FIELD, false, 0, 0, false, NULL);
     const char *data = strstr(out, "DATA c");
     assert_non_null(data);
     assert_string_equal(data, "DATA c 0 \".leading dot\"\n"
@@ -525,12 +525,12 @@ static void test_smtp_dot_unstuffing(void **state)
                               "F c 0 smtp.command_line \".\"\n");
     free(out);
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_DATA) | SK_EV_BIT(SK_EV_SMTP_REQUEST),
-        "REQ c 0 \"HELO\" \"x\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@b>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<c@d>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "DATA c 0 \".leading dot\"\n"
-        "REQ c 0 \".\" \"\"\n");
+          "REQ c 0 \"HELO\" \"x\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@b>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<c@d>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "DATA c 0 \".leading dot\"\n"
+          "REQ c 0 \".\" \"\"\n");
 }
 
 static void test_smtp_rcpt_to_pipelined(void **state)
@@ -547,28 +547,28 @@ static void test_smtp_rcpt_to_pipelined(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c.example\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<c@y>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<d@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 550 \"RCPT\" \"no such user\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 354 \"DATA\" \"go\"\n"
-        "REQ c 0 \".\" \"\"\n"
-        "OPEN 1\n"
-        "REQ c 1 \"MAIL\" \"FROM:<e@x>\"\n"
-        "REP s 0 250 \".\" \"queued\"\n"
-        "CLOSE 0 data\n"
-        "REP s 1 250 \"MAIL\" \"ok\"\n"
-        "CLOSE 1 session\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c.example\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+          "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<c@y>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<d@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 550 \"RCPT\" \"no such user\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "REQ c 0 \".\" \"\"\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<e@x>\"\n"
+          "REP s 0 250 \".\" \"queued\"\n"
+          "CLOSE 0 data\n"
+          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "CLOSE 1 session\n");
 }
 
 static void test_smtp_helo_in_every_transaction(void **state)
@@ -581,36 +581,36 @@ static void test_smtp_helo_in_every_transaction(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_TX | W_FIELD,
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"c.example\"\n"
-        "F c 0 smtp.command_line \"EHLO c.example\"\n"
-        "F c 0 smtp.helo \"c.example\"\n"
-        "F c 0 smtp.command \"MAIL\"\n"
-        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
-        "F c 0 smtp.mail_from \"<a@x>\"\n"
-        "F c 0 smtp.command \"RSET\"\n"
-        "F c 0 smtp.arg \"\"\n"
-        "F c 0 smtp.command_line \"RSET\"\n"
-        "OPEN 1\n"
-        "F c 1 smtp.helo \"c.example\"\n"
-        "F c 1 smtp.command \"MAIL\"\n"
-        "F c 1 smtp.arg \"FROM:<b@x>\"\n"
-        "F c 1 smtp.command_line \"MAIL FROM:<b@x>\"\n"
-        "F c 1 smtp.mail_from \"<b@x>\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"reset\"\n"
-        "CLOSE 0 rset\n"
-        "F s 1 smtp.reply_code =250\n"
-        "F s 1 smtp.reply_msg \"ok\"\n"
-        "CLOSE 1 session\n");
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"c.example\"\n"
+          "F c 0 smtp.command_line \"EHLO c.example\"\n"
+          "F c 0 smtp.helo \"c.example\"\n"
+          "F c 0 smtp.command \"MAIL\"\n"
+          "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+          "F c 0 smtp.mail_from \"<a@x>\"\n"
+          "F c 0 smtp.command \"RSET\"\n"
+          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.command_line \"RSET\"\n"
+          "OPEN 1\n"
+          "F c 1 smtp.helo \"c.example\"\n"
+          "F c 1 smtp.command \"MAIL\"\n"
+          "F c 1 smtp.arg \"FROM:<b@x>\"\n"
+          "F c 1 smtp.command_line \"MAIL FROM:<b@x>\"\n"
+          "F c 1 smtp.mail_from \"<b@x>\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"reset\"\n"
+          "CLOSE 0 rset\n"
+          "F s 1 smtp.reply_code =250\n"
+          "F s 1 smtp.reply_msg \"ok\"\n"
+          "CLOSE 1 session\n");
 }
 
 static void test_smtp_auth_login_masked(void **state)
@@ -632,58 +632,58 @@ static void test_smtp_auth_login_masked(void **state)
         {S, "250 ok\r\n", 0},
     };
     CHECK(steps, W_EV | W_ANOM,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "REQ c 0 \"EHLO\" \"c.example\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
-        "REQ c 0 \"AUTH\" \"LOGIN\"\n"
-        "REP s 0 334 \"AUTH\" \"VXNlcm5hbWU6\"\n"
-        "REQ c 0 \"***\" \"***\"\n"
-        "REP s 0 334 \"***\" \"UGFzc3dvcmQ6\"\n"
-        "REQ c 0 \"***\" \"***\"\n"
-        "REP s 0 235 \"***\" \"2.7.0 Authentication successful\"\n"
-        "REQ c 0 \"AUTH\" \"PLAIN ***\"\n"
-        "REP s 0 503 \"AUTH\" \"already authenticated\"\n"
-        "REQ c 0 \"NOOP\" \"\"\n"
-        "REP s 0 250 \"NOOP\" \"ok\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "REQ c 0 \"EHLO\" \"c.example\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+          "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+          "REQ c 0 \"AUTH\" \"LOGIN\"\n"
+          "REP s 0 334 \"AUTH\" \"VXNlcm5hbWU6\"\n"
+          "REQ c 0 \"***\" \"***\"\n"
+          "REP s 0 334 \"***\" \"UGFzc3dvcmQ6\"\n"
+          "REQ c 0 \"***\" \"***\"\n"
+          "REP s 0 235 \"***\" \"2.7.0 Authentication successful\"\n"
+          "REQ c 0 \"AUTH\" \"PLAIN ***\"\n"
+          "REP s 0 503 \"AUTH\" \"already authenticated\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "REP s 0 250 \"NOOP\" \"ok\"\n");
     CHECK(steps, W_FIELD,
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"c.example\"\n"
-        "F c 0 smtp.command_line \"EHLO c.example\"\n"
-        "F c 0 smtp.helo \"c.example\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"PIPELINING\"\n"
-        "F c 0 smtp.command \"AUTH\"\n"
-        "F c 0 smtp.arg \"LOGIN\"\n"
-        "F c 0 smtp.command_line \"AUTH LOGIN\"\n"
-        "F c 0 smtp.auth_mechanism \"LOGIN\"\n"
-        "F s 0 smtp.reply_code =334\n"
-        "F s 0 smtp.reply_msg \"VXNlcm5hbWU6\"\n"
-        "F c 0 smtp.command \"***\"\n"
-        "F c 0 smtp.arg \"***\"\n"
-        "F c 0 smtp.command_line \"***\"\n"
-        "F s 0 smtp.reply_code =334\n"
-        "F s 0 smtp.reply_msg \"UGFzc3dvcmQ6\"\n"
-        "F c 0 smtp.command \"***\"\n"
-        "F c 0 smtp.arg \"***\"\n"
-        "F c 0 smtp.command_line \"***\"\n"
-        "F s 0 smtp.reply_code =235\n"
-        "F s 0 smtp.reply_msg \"2.7.0 Authentication successful\"\n"
-        "F c 0 smtp.command \"AUTH\"\n"
-        "F c 0 smtp.arg \"PLAIN ***\"\n"
-        "F c 0 smtp.command_line \"AUTH PLAIN ***\"\n"
-        "F c 0 smtp.auth_mechanism \"PLAIN\"\n"
-        "F s 0 smtp.reply_code =503\n"
-        "F s 0 smtp.reply_msg \"already authenticated\"\n"
-        "F c 0 smtp.command \"NOOP\"\n"
-        "F c 0 smtp.arg \"\"\n"
-        "F c 0 smtp.command_line \"NOOP\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n");
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"c.example\"\n"
+          "F c 0 smtp.command_line \"EHLO c.example\"\n"
+          "F c 0 smtp.helo \"c.example\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"PIPELINING\"\n"
+          "F c 0 smtp.command \"AUTH\"\n"
+          "F c 0 smtp.arg \"LOGIN\"\n"
+          "F c 0 smtp.command_line \"AUTH LOGIN\"\n"
+          "F c 0 smtp.auth_mechanism \"LOGIN\"\n"
+          "F s 0 smtp.reply_code =334\n"
+          "F s 0 smtp.reply_msg \"VXNlcm5hbWU6\"\n"
+          "F c 0 smtp.command \"***\"\n"
+          "F c 0 smtp.arg \"***\"\n"
+          "F c 0 smtp.command_line \"***\"\n"
+          "F s 0 smtp.reply_code =334\n"
+          "F s 0 smtp.reply_msg \"UGFzc3dvcmQ6\"\n"
+          "F c 0 smtp.command \"***\"\n"
+          "F c 0 smtp.arg \"***\"\n"
+          "F c 0 smtp.command_line \"***\"\n"
+          "F s 0 smtp.reply_code =235\n"
+          "F s 0 smtp.reply_msg \"2.7.0 Authentication successful\"\n"
+          "F c 0 smtp.command \"AUTH\"\n"
+          "F c 0 smtp.arg \"PLAIN ***\"\n"
+          "F c 0 smtp.command_line \"AUTH PLAIN ***\"\n"
+          "F c 0 smtp.auth_mechanism \"PLAIN\"\n"
+          "F s 0 smtp.reply_code =503\n"
+          "F s 0 smtp.reply_msg \"already authenticated\"\n"
+          "F c 0 smtp.command \"NOOP\"\n"
+          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.command_line \"NOOP\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n");
 }
 
 static void test_smtp_auth_plain_logged(void **state)
@@ -702,14 +702,14 @@ static void test_smtp_auth_plain_logged(void **state)
         {S, "535 5.7.8 bad\r\n", 0},
     };
     CHECK_CFG(&cfg, steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY),
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "REQ c 0 \"EHLO\" \"c.example\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
-        "REQ c 0 \"AUTH\" \"PLAIN\"\n"
-        "REP s 0 334 \"AUTH\" \"\"\n"
-        "REQ c 0 \"***\" \"AHVzZXIAc2VjcmV0\"\n"
-        "REP s 0 535 \"***\" \"5.7.8 bad\"\n");
+              "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+              "REQ c 0 \"EHLO\" \"c.example\"\n"
+              "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+              "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+              "REQ c 0 \"AUTH\" \"PLAIN\"\n"
+              "REP s 0 334 \"AUTH\" \"\"\n"
+              "REQ c 0 \"***\" \"AHVzZXIAc2VjcmV0\"\n"
+              "REP s 0 535 \"***\" \"5.7.8 bad\"\n");
 }
 
 static const char mail_hdr[] = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n";
@@ -729,61 +729,61 @@ static void test_smtp_bdat_chunks(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_PROTO | W_FIELD,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"c\"\n"
-        "F c 0 smtp.command_line \"EHLO c\"\n"
-        "F c 0 smtp.helo \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command \"MAIL\"\n"
-        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
-        "F c 0 smtp.mail_from \"<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "F c 0 smtp.command \"RCPT\"\n"
-        "F c 0 smtp.arg \"TO:<b@y>\"\n"
-        "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
-        "F c 0 smtp.rcpt_to \"<b@y>\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "REQ c 0 \"BDAT\" \"5\"\n"
-        "F c 0 smtp.command \"BDAT\"\n"
-        "F c 0 smtp.arg \"5\"\n"
-        "F c 0 smtp.command_line \"BDAT 5\"\n"
-        "DATA c 0 \"ab\\r\\nc\"\n"
-        "F c 0 smtp.data \"ab\\r\\nc\" B\n"
-        "REQ c 0 \"BDAT\" \"3 LAST\"\n"
-        "F c 0 smtp.command \"BDAT\"\n"
-        "F c 0 smtp.arg \"3 LAST\"\n"
-        "F c 0 smtp.command_line \"BDAT 3 LAST\"\n"
-        "DATA c 0 \"xyz\"\n"
-        "F c 0 smtp.data \"xyz\"\n"
-        "F c 0 smtp.data \"\" E\n"
-        "REP s 0 250 \"BDAT\" \"5 octets\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"5 octets\"\n"
-        "REP s 0 250 \"BDAT\" \"message ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"message ok\"\n"
-        "CLOSE 0 data\n"
-        "REQ c - \"QUIT\" \"\"\n"
-        "F c - smtp.command \"QUIT\"\n"
-        "F c - smtp.arg \"\"\n"
-        "F c - smtp.command_line \"QUIT\"\n"
-        "REP s - 221 \"QUIT\" \"bye\"\n"
-        "F s - smtp.reply_code =221\n"
-        "F s - smtp.reply_msg \"bye\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"c\"\n"
+          "F c 0 smtp.command_line \"EHLO c\"\n"
+          "F c 0 smtp.helo \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command \"MAIL\"\n"
+          "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+          "F c 0 smtp.mail_from \"<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "F c 0 smtp.command \"RCPT\"\n"
+          "F c 0 smtp.arg \"TO:<b@y>\"\n"
+          "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
+          "F c 0 smtp.rcpt_to \"<b@y>\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "REQ c 0 \"BDAT\" \"5\"\n"
+          "F c 0 smtp.command \"BDAT\"\n"
+          "F c 0 smtp.arg \"5\"\n"
+          "F c 0 smtp.command_line \"BDAT 5\"\n"
+          "DATA c 0 \"ab\\r\\nc\"\n"
+          "F c 0 smtp.data \"ab\\r\\nc\" B\n"
+          "REQ c 0 \"BDAT\" \"3 LAST\"\n"
+          "F c 0 smtp.command \"BDAT\"\n"
+          "F c 0 smtp.arg \"3 LAST\"\n"
+          "F c 0 smtp.command_line \"BDAT 3 LAST\"\n"
+          "DATA c 0 \"xyz\"\n"
+          "F c 0 smtp.data \"xyz\"\n"
+          "F c 0 smtp.data \"\" E\n"
+          "REP s 0 250 \"BDAT\" \"5 octets\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"5 octets\"\n"
+          "REP s 0 250 \"BDAT\" \"message ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"message ok\"\n"
+          "CLOSE 0 data\n"
+          "REQ c - \"QUIT\" \"\"\n"
+          "F c - smtp.command \"QUIT\"\n"
+          "F c - smtp.arg \"\"\n"
+          "F c - smtp.command_line \"QUIT\"\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n"
+          "F s - smtp.reply_code =221\n"
+          "F s - smtp.reply_msg \"bye\"\n");
 }
 
 static void test_smtp_bdat_zero_last(void **state)
@@ -797,46 +797,46 @@ static void test_smtp_bdat_zero_last(void **state)
         {S, "250 ok\r\n250 ok\r\n", 0},
     };
     CHECK(steps, W_ALL & ~SK_EV_BIT(SK_EV_SMTP_REPLY),
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"c\"\n"
-        "F c 0 smtp.command_line \"EHLO c\"\n"
-        "F c 0 smtp.helo \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command \"MAIL\"\n"
-        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
-        "F c 0 smtp.mail_from \"<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "F c 0 smtp.command \"RCPT\"\n"
-        "F c 0 smtp.arg \"TO:<b@y>\"\n"
-        "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
-        "F c 0 smtp.rcpt_to \"<b@y>\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "REQ c 0 \"BDAT\" \"4\"\n"
-        "F c 0 smtp.command \"BDAT\"\n"
-        "F c 0 smtp.arg \"4\"\n"
-        "F c 0 smtp.command_line \"BDAT 4\"\n"
-        "DATA c 0 \"abcd\"\n"
-        "F c 0 smtp.data \"abcd\" B\n"
-        "REQ c 0 \"BDAT\" \"0 LAST\"\n"
-        "F c 0 smtp.command \"BDAT\"\n"
-        "F c 0 smtp.arg \"0 LAST\"\n"
-        "F c 0 smtp.command_line \"BDAT 0 LAST\"\n"
-        "F c 0 smtp.data \"\" E\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "CLOSE 0 data\n");
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"c\"\n"
+          "F c 0 smtp.command_line \"EHLO c\"\n"
+          "F c 0 smtp.helo \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command \"MAIL\"\n"
+          "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+          "F c 0 smtp.mail_from \"<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "F c 0 smtp.command \"RCPT\"\n"
+          "F c 0 smtp.arg \"TO:<b@y>\"\n"
+          "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
+          "F c 0 smtp.rcpt_to \"<b@y>\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "REQ c 0 \"BDAT\" \"4\"\n"
+          "F c 0 smtp.command \"BDAT\"\n"
+          "F c 0 smtp.arg \"4\"\n"
+          "F c 0 smtp.command_line \"BDAT 4\"\n"
+          "DATA c 0 \"abcd\"\n"
+          "F c 0 smtp.data \"abcd\" B\n"
+          "REQ c 0 \"BDAT\" \"0 LAST\"\n"
+          "F c 0 smtp.command \"BDAT\"\n"
+          "F c 0 smtp.arg \"0 LAST\"\n"
+          "F c 0 smtp.command_line \"BDAT 0 LAST\"\n"
+          "F c 0 smtp.data \"\" E\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "CLOSE 0 data\n");
 }
 
 /* Binary chunk content: NULs, bare CR/LF, a CRLF.CRLF that ends nothing, a "BDAT" look-alike. */
@@ -854,17 +854,17 @@ static void test_smtp_bdat_binary_pipelined(void **state)
         {S, "250 ok\r\n250 ok\r\n250 ok\r\n", 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_DATA) | W_AT,
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"BDAT\" \"14\"\n"
-        "DATA c 0 \"\\x00\\xff\\r\\n.\\r\\nBDAT 1\\n\"\n"
-        "REQ c 0 \"BDAT\" \"2 LAST\"\n"
-        "DATA c 0 \"\\r\\n\"\n"
-        "OPEN 1\n"
-        "REQ c 1 \"MAIL\" \"FROM:<n@x>\"\n"
-        "CLOSE 0 data\n");
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"BDAT\" \"14\"\n"
+          "DATA c 0 \"\\x00\\xff\\r\\n.\\r\\nBDAT 1\\n\"\n"
+          "REQ c 0 \"BDAT\" \"2 LAST\"\n"
+          "DATA c 0 \"\\r\\n\"\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<n@x>\"\n"
+          "CLOSE 0 data\n");
 }
 
 static void test_smtp_bdat_invalid_and_negative(void **state)
@@ -878,19 +878,19 @@ static void test_smtp_bdat_invalid_and_negative(void **state)
         {S, "501 bad\r\n501 bad\r\n501 bad\r\n501 bad\r\n", 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_AT,
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"BDAT\" \"-5\"\n"
-        "ANOM c 0 BDAT_NEGATIVE_LENGTH\n"
-        "ANOM c 0 INVALID_BDAT\n"
-        "REQ c 0 \"BDAT\" \"lots\"\n"
-        "ANOM c 0 INVALID_BDAT\n"
-        "REQ c 0 \"BDAT\" \"99999999999999999999999\"\n"
-        "ANOM c 0 INVALID_BDAT\n"
-        "REQ c 0 \"BDAT\" \"1 LAST junk\"\n"
-        "ANOM c 0 INVALID_BDAT\n");
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"BDAT\" \"-5\"\n"
+          "ANOM c 0 BDAT_NEGATIVE_LENGTH\n"
+          "ANOM c 0 INVALID_BDAT\n"
+          "REQ c 0 \"BDAT\" \"lots\"\n"
+          "ANOM c 0 INVALID_BDAT\n"
+          "REQ c 0 \"BDAT\" \"99999999999999999999999\"\n"
+          "ANOM c 0 INVALID_BDAT\n"
+          "REQ c 0 \"BDAT\" \"1 LAST junk\"\n"
+          "ANOM c 0 INVALID_BDAT\n");
 }
 
 static void test_smtp_bdat_chunk_len_exceeded(void **state)
@@ -903,20 +903,20 @@ static void test_smtp_bdat_chunk_len_exceeded(void **state)
         {C, "BDAT 3\r\nabcdef\r\nRSET\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REQ c 0 \"BDAT\" \"3\"\n"
-        "DATA c 0 \"abc\"\n"
-        "ANOM c 0 BDAT_CHUNK_LEN_EXCEEDED\n"
-        "ANOM c 0 UNKNOWN_COMMAND\n"
-        "UNEXP c 0 \"unknown command\" \"def\"\n"
-        "REQ c 0 \"RSET\" \"\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REQ c 0 \"BDAT\" \"3\"\n"
+          "DATA c 0 \"abc\"\n"
+          "ANOM c 0 BDAT_CHUNK_LEN_EXCEEDED\n"
+          "ANOM c 0 UNKNOWN_COMMAND\n"
+          "UNEXP c 0 \"unknown command\" \"def\"\n"
+          "REQ c 0 \"RSET\" \"\"\n");
 }
 
 static void test_smtp_starttls_accepted(void **state)
@@ -933,31 +933,31 @@ static void test_smtp_starttls_accepted(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_ALL,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c.example\"\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"c.example\"\n"
-        "F c 0 smtp.command_line \"EHLO c.example\"\n"
-        "F c 0 smtp.helo \"c.example\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx\"\n"
-        "REP s 0 250 \"EHLO\" \"STARTTLS\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"STARTTLS\"\n"
-        "REQ c 0 \"STARTTLS\" \"\"\n"
-        "F c 0 smtp.command \"STARTTLS\"\n"
-        "F c 0 smtp.arg \"\"\n"
-        "F c 0 smtp.command_line \"STARTTLS\"\n"
-        "REP s 0 220 \"STARTTLS\" \"2.0.0 Ready to start TLS\"\n"
-        "F s 0 smtp.reply_code =220\n"
-        "F s 0 smtp.reply_msg \"2.0.0 Ready to start TLS\"\n"
-        "F s 0 smtp.starttls\n"
-        "STARTTLS 0\n"
-        "CLOSE 0 starttls\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c.example\"\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"c.example\"\n"
+          "F c 0 smtp.command_line \"EHLO c.example\"\n"
+          "F c 0 smtp.helo \"c.example\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx\"\n"
+          "REP s 0 250 \"EHLO\" \"STARTTLS\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"STARTTLS\"\n"
+          "REQ c 0 \"STARTTLS\" \"\"\n"
+          "F c 0 smtp.command \"STARTTLS\"\n"
+          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.command_line \"STARTTLS\"\n"
+          "REP s 0 220 \"STARTTLS\" \"2.0.0 Ready to start TLS\"\n"
+          "F s 0 smtp.reply_code =220\n"
+          "F s 0 smtp.reply_msg \"2.0.0 Ready to start TLS\"\n"
+          "F s 0 smtp.starttls\n"
+          "STARTTLS 0\n"
+          "CLOSE 0 starttls\n");
     bool done = false;
     free(run_script(NULL, steps, 6, W_ALL, true, 0, 0, false, &done));
     assert_true(done);
@@ -973,35 +973,32 @@ static void test_smtp_starttls_failed_protocol_change(void **state)
         {C, "MAIL FROM:<plain@x>\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"STARTTLS\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 220 \"STARTTLS\" \"go ahead\"\n"
-        "STARTTLS 0\n"
-        "CLOSE 0 starttls\n"
-        "ANOM c - FAILED_PROTOCOL_CHANGE\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"STARTTLS\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 220 \"STARTTLS\" \"go ahead\"\n"
+          "STARTTLS 0\n"
+          "CLOSE 0 starttls\n"
+          "ANOM c - FAILED_PROTOCOL_CHANGE\n");
 }
 
 static void test_smtp_starttls_injection(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        {S, greeting, 0},
-        {C, ehlo, 0},
-        {S, ehlo_ok, 0},
-        {C, "STARTTLS\r\nRSET\r\n", 0},
+        {S, greeting, 0},        {C, ehlo, 0}, {S, ehlo_ok, 0}, {C, "STARTTLS\r\nRSET\r\n", 0},
         {S, "220 ready\r\n", 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_STARTTLS) | W_AT,
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c.example\"\n"
-        "REQ c 0 \"STARTTLS\" \"\"\n"
-        "ANOM c 0 STARTTLS_INJECTION\n"
-        "REQ c 0 \"RSET\" \"\"\n"
-        "STARTTLS 0\n"
-        "CLOSE 0 starttls\n");
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c.example\"\n"
+          "REQ c 0 \"STARTTLS\" \"\"\n"
+          "ANOM c 0 STARTTLS_INJECTION\n"
+          "REQ c 0 \"RSET\" \"\"\n"
+          "STARTTLS 0\n"
+          "CLOSE 0 starttls\n");
 }
 
 static void test_smtp_starttls_rejected(void **state)
@@ -1017,52 +1014,47 @@ static void test_smtp_starttls_rejected(void **state)
         {S, "250 ok\r\n", 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c.example\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-        "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
-        "REQ c 0 \"STARTTLS\" \"\"\n"
-        "REP s 0 454 \"STARTTLS\" \"4.7.0 TLS not available\"\n"
-        "ANOM s 0 TLS_REJECTED\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c.example\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+          "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+          "REQ c 0 \"STARTTLS\" \"\"\n"
+          "REP s 0 454 \"STARTTLS\" \"4.7.0 TLS not available\"\n"
+          "ANOM s 0 TLS_REJECTED\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n");
 }
 
 static const char to_data[] = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n";
 static const char to_data_ok[] = "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n";
 
-#define SMUGGLE_TEST(name, body, expected)                                                                 \
+#define SMUGGLE_TEST(name, body, expected)                                                         \
     static void name(void **state)                                                                 \
     {                                                                                              \
         (void)state;                                                                               \
         static const struct step steps[] = {                                                       \
             {S, greeting, 0}, {C, to_data, 0}, {S, to_data_ok, 0}, {C, body, 0}, {DONE, NULL, 0},  \
         };                                                                                         \
-        CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST), expected);                             \
+        CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST), expected);                              \
     }
 
 #define SMUGGLE_HEAD                                                                               \
-    "OPEN 0\n"                                                                                    \
-    "REQ c 0 \"EHLO\" \"c\"\n"                                                                    \
-    "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"                                                           \
-    "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"                                                             \
+    "OPEN 0\n"                                                                                     \
+    "REQ c 0 \"EHLO\" \"c\"\n"                                                                     \
+    "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"                                                            \
+    "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"                                                              \
     "REQ c 0 \"DATA\" \"\"\n"
-#define SMUGGLED SMUGGLE_HEAD "ANOM c 0 SMUGGLING_END_OF_DATA\nREQ c 0 \".\" \"\"\nCLOSE 0 session\n"
+#define SMUGGLED                                                                                   \
+    SMUGGLE_HEAD "ANOM c 0 SMUGGLING_END_OF_DATA\nREQ c 0 \".\" \"\"\nCLOSE 0 session\n"
 
 /* Each marker below ends the message on some lenient server; only CRLF.CRLF ends it here. */
-SMUGGLE_TEST(test_smtp_smuggling_lf_dot_lf, "a\r\nb\n.\nMAIL FROM:<evil@x>\r\n.\r\n",
-             SMUGGLED)
-SMUGGLE_TEST(test_smtp_smuggling_lf_dot_crlf, "a\r\nb\n.\r\nMAIL FROM:<evil@x>\r\n.\r\n",
-             SMUGGLED)
-SMUGGLE_TEST(test_smtp_smuggling_cr_dot_cr, "a\r\nb\r.\rMAIL FROM:<evil@x>\r\n.\r\n",
-             SMUGGLED)
-SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_lf, "a\r\n.\nMAIL FROM:<evil@x>\r\n.\r\n",
-             SMUGGLED)
-SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_cr, "a\r\n.\rMAIL FROM:<evil@x>\r\n.\r\n",
-             SMUGGLED)
-SMUGGLE_TEST(test_smtp_smuggling_cr_dot_lf, "a\r\nb\r.\nMAIL FROM:<evil@x>\r\n.\r\n",
-             SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_lf_dot_lf, "a\r\nb\n.\nMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_lf_dot_crlf, "a\r\nb\n.\r\nMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_cr_dot_cr, "a\r\nb\r.\rMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_lf, "a\r\n.\nMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_cr, "a\r\n.\rMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
+SMUGGLE_TEST(test_smtp_smuggling_cr_dot_lf, "a\r\nb\r.\nMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
 SMUGGLE_TEST(test_smtp_smuggling_none_for_stuffed_dots, "a\r\n..\r\n.b\r\n\r\n.\r\n",
              SMUGGLE_HEAD "REQ c 0 \".\" \"\"\nCLOSE 0 session\n")
 
@@ -1083,26 +1075,26 @@ static void test_smtp_smuggling_lenient_server_resync(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 354 \"DATA\" \"go\"\n"
-        "DATA c 0 \"a\"\n"
-        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-        "DATA c 0 \".\"\n"
-        "CLOSE 0 data\n"
-        "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-        "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
-        "OPEN 1\n"
-        "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
-        "REP s 1 250 \"MAIL\" \"ok\"\n"
-        "CLOSE 1 session\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"a\"\n"
+          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+          "DATA c 0 \".\"\n"
+          "CLOSE 0 data\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
+          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "CLOSE 1 session\n");
 }
 
 static void test_smtp_gap_in_commands_resync(void **state)
@@ -1117,119 +1109,109 @@ static void test_smtp_gap_in_commands_resync(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "UNEXP c 0 \"content gap\" \"len = 100\"\n"
-        "ANOM c 0 CONTENT_GAP\n"
-        "ANOM c 0 TRUNCATED_LINE\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"(UNKNOWN)\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "CLOSE 0 session\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "UNEXP c 0 \"content gap\" \"len = 100\"\n"
+          "ANOM c 0 CONTENT_GAP\n"
+          "ANOM c 0 TRUNCATED_LINE\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"(UNKNOWN)\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "CLOSE 0 session\n");
 }
 
 static void test_smtp_gap_in_data(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        {S, greeting, 0},
-        {C, to_data, 0},
-        {S, to_data_ok, 0},
-        {C, "line one\r\nline t", 0},
-        {GAP_C, NULL, 1000},
-        {C, "wo\r\nlast\r\n.\r\n", 0},
-        {S, "250 ok\r\n", 0},
-        {DONE, NULL, 0},
+        {S, greeting, 0},     {C, to_data, 0},
+        {S, to_data_ok, 0},   {C, "line one\r\nline t", 0},
+        {GAP_C, NULL, 1000},  {C, "wo\r\nlast\r\n.\r\n", 0},
+        {S, "250 ok\r\n", 0}, {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT | W_FIELD,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"c\"\n"
-        "F c 0 smtp.command_line \"EHLO c\"\n"
-        "F c 0 smtp.helo \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command \"MAIL\"\n"
-        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
-        "F c 0 smtp.mail_from \"<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "F c 0 smtp.command \"RCPT\"\n"
-        "F c 0 smtp.arg \"TO:<b@y>\"\n"
-        "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
-        "F c 0 smtp.rcpt_to \"<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "F c 0 smtp.command \"DATA\"\n"
-        "F c 0 smtp.arg \"\"\n"
-        "F c 0 smtp.command_line \"DATA\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "REP s 0 354 \"DATA\" \"go\"\n"
-        "F s 0 smtp.reply_code =354\n"
-        "F s 0 smtp.reply_msg \"go\"\n"
-        "DATA c 0 \"line one\"\n"
-        "F c 0 smtp.data \"line one\\r\\n\" B\n"
-        "UNEXP c 0 \"content gap\" \"len = 1000\"\n"
-        "F c 0 smtp.unexpected \"content gap\"\n"
-        "F c 0 smtp.unexpected \"len = 1000\"\n"
-        "ANOM c 0 CONTENT_GAP\n"
-        "ANOM c 0 TRUNCATED_LINE\n"
-        "DATA c 0 \"wolast\"\n"
-        "F c 0 smtp.data \"wo\\r\\nlast\\r\\n\"\n"
-        "F c 0 smtp.data \"\" E\n"
-        "REQ c 0 \".\" \"\"\n"
-        "F c 0 smtp.command \".\"\n"
-        "F c 0 smtp.arg \"\"\n"
-        "F c 0 smtp.command_line \".\"\n"
-        "REP s 0 250 \".\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "CLOSE 0 data\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"c\"\n"
+          "F c 0 smtp.command_line \"EHLO c\"\n"
+          "F c 0 smtp.helo \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command \"MAIL\"\n"
+          "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+          "F c 0 smtp.mail_from \"<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "F c 0 smtp.command \"RCPT\"\n"
+          "F c 0 smtp.arg \"TO:<b@y>\"\n"
+          "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
+          "F c 0 smtp.rcpt_to \"<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "F c 0 smtp.command \"DATA\"\n"
+          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.command_line \"DATA\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "F s 0 smtp.reply_code =354\n"
+          "F s 0 smtp.reply_msg \"go\"\n"
+          "DATA c 0 \"line one\"\n"
+          "F c 0 smtp.data \"line one\\r\\n\" B\n"
+          "UNEXP c 0 \"content gap\" \"len = 1000\"\n"
+          "F c 0 smtp.unexpected \"content gap\"\n"
+          "F c 0 smtp.unexpected \"len = 1000\"\n"
+          "ANOM c 0 CONTENT_GAP\n"
+          "ANOM c 0 TRUNCATED_LINE\n"
+          "DATA c 0 \"wolast\"\n"
+          "F c 0 smtp.data \"wo\\r\\nlast\\r\\n\"\n"
+          "F c 0 smtp.data \"\" E\n"
+          "REQ c 0 \".\" \"\"\n"
+          "F c 0 smtp.command \".\"\n"
+          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.command_line \".\"\n"
+          "REP s 0 250 \".\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "CLOSE 0 data\n");
 }
 
 static void test_smtp_gap_over_end_of_data(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        {S, greeting, 0},
-        {C, to_data, 0},
-        {S, to_data_ok, 0},
-        {C, "line one\r\n", 0},
-        {GAP_C, NULL, 50},
-        {S, "250 ok\r\n", 0},
-        {C, "QUIT\r\n", 0},
-        {S, "221 bye\r\n", 0},
+        {S, greeting, 0},  {C, to_data, 0},      {S, to_data_ok, 0}, {C, "line one\r\n", 0},
+        {GAP_C, NULL, 50}, {S, "250 ok\r\n", 0}, {C, "QUIT\r\n", 0}, {S, "221 bye\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 354 \"DATA\" \"go\"\n"
-        "DATA c 0 \"line one\"\n"
-        "UNEXP c 0 \"content gap\" \"len = 50\"\n"
-        "ANOM c 0 CONTENT_GAP\n"
-        "REP s 0 250 \".\" \"ok\"\n"
-        "CLOSE 0 data\n"
-        "REQ c - \"QUIT\" \"\"\n"
-        "REP s - 221 \"QUIT\" \"bye\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"line one\"\n"
+          "UNEXP c 0 \"content gap\" \"len = 50\"\n"
+          "ANOM c 0 CONTENT_GAP\n"
+          "REP s 0 250 \".\" \"ok\"\n"
+          "CLOSE 0 data\n"
+          "REQ c - \"QUIT\" \"\"\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n");
 }
 
 static void test_smtp_gap_in_bdat(void **state)
@@ -1245,58 +1227,58 @@ static void test_smtp_gap_in_bdat(void **state)
         {S, "250 ok\r\n221 bye\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT | W_FIELD,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "F s - smtp.reply_code =220\n"
-        "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "F c 0 smtp.command \"EHLO\"\n"
-        "F c 0 smtp.arg \"c\"\n"
-        "F c 0 smtp.command_line \"EHLO c\"\n"
-        "F c 0 smtp.helo \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command \"MAIL\"\n"
-        "F c 0 smtp.arg \"FROM:<a@x>\"\n"
-        "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
-        "F c 0 smtp.mail_from \"<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "F c 0 smtp.command \"RCPT\"\n"
-        "F c 0 smtp.arg \"TO:<b@y>\"\n"
-        "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
-        "F c 0 smtp.rcpt_to \"<b@y>\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "REQ c 0 \"BDAT\" \"10 LAST\"\n"
-        "F c 0 smtp.command \"BDAT\"\n"
-        "F c 0 smtp.arg \"10 LAST\"\n"
-        "F c 0 smtp.command_line \"BDAT 10 LAST\"\n"
-        "DATA c 0 \"ab\"\n"
-        "F c 0 smtp.data \"ab\" B\n"
-        "UNEXP c 0 \"content gap\" \"len = 5\"\n"
-        "F c 0 smtp.unexpected \"content gap\"\n"
-        "F c 0 smtp.unexpected \"len = 5\"\n"
-        "ANOM c 0 CONTENT_GAP\n"
-        "DATA c 0 \"xyz\"\n"
-        "F c 0 smtp.data \"xyz\"\n"
-        "F c 0 smtp.data \"\" E\n"
-        "REQ c - \"QUIT\" \"\"\n"
-        "F c - smtp.command \"QUIT\"\n"
-        "F c - smtp.arg \"\"\n"
-        "F c - smtp.command_line \"QUIT\"\n"
-        "REP s 0 250 \"BDAT\" \"ok\"\n"
-        "F s 0 smtp.reply_code =250\n"
-        "F s 0 smtp.reply_msg \"ok\"\n"
-        "CLOSE 0 data\n"
-        "REP s - 221 \"QUIT\" \"bye\"\n"
-        "F s - smtp.reply_code =221\n"
-        "F s - smtp.reply_msg \"bye\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "F s - smtp.reply_code =220\n"
+          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "F c 0 smtp.command \"EHLO\"\n"
+          "F c 0 smtp.arg \"c\"\n"
+          "F c 0 smtp.command_line \"EHLO c\"\n"
+          "F c 0 smtp.helo \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command \"MAIL\"\n"
+          "F c 0 smtp.arg \"FROM:<a@x>\"\n"
+          "F c 0 smtp.command_line \"MAIL FROM:<a@x>\"\n"
+          "F c 0 smtp.mail_from \"<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "F c 0 smtp.command \"RCPT\"\n"
+          "F c 0 smtp.arg \"TO:<b@y>\"\n"
+          "F c 0 smtp.command_line \"RCPT TO:<b@y>\"\n"
+          "F c 0 smtp.rcpt_to \"<b@y>\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "REQ c 0 \"BDAT\" \"10 LAST\"\n"
+          "F c 0 smtp.command \"BDAT\"\n"
+          "F c 0 smtp.arg \"10 LAST\"\n"
+          "F c 0 smtp.command_line \"BDAT 10 LAST\"\n"
+          "DATA c 0 \"ab\"\n"
+          "F c 0 smtp.data \"ab\" B\n"
+          "UNEXP c 0 \"content gap\" \"len = 5\"\n"
+          "F c 0 smtp.unexpected \"content gap\"\n"
+          "F c 0 smtp.unexpected \"len = 5\"\n"
+          "ANOM c 0 CONTENT_GAP\n"
+          "DATA c 0 \"xyz\"\n"
+          "F c 0 smtp.data \"xyz\"\n"
+          "F c 0 smtp.data \"\" E\n"
+          "REQ c - \"QUIT\" \"\"\n"
+          "F c - smtp.command \"QUIT\"\n"
+          "F c - smtp.arg \"\"\n"
+          "F c - smtp.command_line \"QUIT\"\n"
+          "REP s 0 250 \"BDAT\" \"ok\"\n"
+          "F s 0 smtp.reply_code =250\n"
+          "F s 0 smtp.reply_msg \"ok\"\n"
+          "CLOSE 0 data\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n"
+          "F s - smtp.reply_code =221\n"
+          "F s - smtp.reply_msg \"bye\"\n");
 }
 
 static void test_smtp_gap_in_reply(void **state)
@@ -1312,18 +1294,18 @@ static void test_smtp_gap_in_reply(void **state)
         {S, "250 ok\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-        "UNEXP s - \"content gap\" \"len = 30\"\n"
-        "ANOM s - CONTENT_GAP\n"
-        "ANOM s - TRUNCATED_LINE\n"
-        "REP s 0 250 \"EHLO\" \"last\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+          "UNEXP s - \"content gap\" \"len = 30\"\n"
+          "ANOM s - CONTENT_GAP\n"
+          "ANOM s - TRUNCATED_LINE\n"
+          "REP s 0 250 \"EHLO\" \"last\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n");
 }
 
 static void test_smtp_command_line_limit(void **state)
@@ -1335,23 +1317,25 @@ static void test_smtp_command_line_limit(void **state)
     cfg.max_rfc_command_line = 24;
     static const struct step steps[] = {
         {S, greeting, 0},
-        {C, "EHLO c\r\nMAIL FROM:<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x>\r\n"
-            "RCPT TO:<bbbb@yyyyyy>\r\nRCPT TO:<b@y>\r\n", 0},
+        {C,
+         "EHLO c\r\nMAIL FROM:<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x>\r\n"
+         "RCPT TO:<bbbb@yyyyyy>\r\nRCPT TO:<b@y>\r\n",
+         0},
         {S, "250 mx\r\n250 ok\r\n250 ok\r\n250 ok\r\n", 0},
     };
     CHECK_CFG(&cfg, steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "ANOM c 0 MAX_COMMAND_LINE_LEN_EXCEEDED\n"
-        "ANOM c 0 COMMAND_LINE_LEN_EXCEEDED\n"
-        "REQ c 0 \"MAIL\" \"FROM:<aaaaaaaaaaaaaaaaaaaaa\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<bbbb@yyyyyy>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n");
+              "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+              "OPEN 0\n"
+              "REQ c 0 \"EHLO\" \"c\"\n"
+              "ANOM c 0 MAX_COMMAND_LINE_LEN_EXCEEDED\n"
+              "ANOM c 0 COMMAND_LINE_LEN_EXCEEDED\n"
+              "REQ c 0 \"MAIL\" \"FROM:<aaaaaaaaaaaaaaaaaaaaa\"\n"
+              "REQ c 0 \"RCPT\" \"TO:<bbbb@yyyyyy>\"\n"
+              "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+              "REP s 0 250 \"EHLO\" \"mx\"\n"
+              "REP s 0 250 \"MAIL\" \"ok\"\n"
+              "REP s 0 250 \"RCPT\" \"ok\"\n"
+              "REP s 0 250 \"RCPT\" \"ok\"\n");
 }
 
 static void test_smtp_reply_line_limit(void **state)
@@ -1366,11 +1350,11 @@ static void test_smtp_reply_line_limit(void **state)
         {S, "250 ok\r\n", 0},
     };
     CHECK_CFG(&cfg, steps, W_EV | W_AT,
-        "ANOM s - MAX_REPLY_LINE_LEN_EXCEEDED\n"
-        "REP s - 220 \">\" \"mx.example.org E\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REP s 0 250 \"EHLO\" \"ok\"\n");
+              "ANOM s - MAX_REPLY_LINE_LEN_EXCEEDED\n"
+              "REP s - 220 \">\" \"mx.example.org E\"\n"
+              "OPEN 0\n"
+              "REQ c 0 \"EHLO\" \"c\"\n"
+              "REP s 0 250 \"EHLO\" \"ok\"\n");
 }
 
 static void test_smtp_recipient_limit(void **state)
@@ -1381,12 +1365,14 @@ static void test_smtp_recipient_limit(void **state)
     cfg.max_recipients = 2;
     static const struct step steps[] = {
         {S, greeting, 0},
-        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\n"
-            "RCPT TO:<4@y>\r\n", 0},
+        {C,
+         "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<1@y>\r\nRCPT TO:<2@y>\r\nRCPT TO:<3@y>\r\n"
+         "RCPT TO:<4@y>\r\n",
+         0},
     };
     CHECK_CFG(&cfg, steps, W_AT,
-        "OPEN 0\n"
-        "ANOM c 0 TOO_MANY_RECIPIENTS\n");
+              "OPEN 0\n"
+              "ANOM c 0 TOO_MANY_RECIPIENTS\n");
 }
 
 static void test_smtp_bare_lf_cr_mix(void **state)
@@ -1398,22 +1384,22 @@ static void test_smtp_bare_lf_cr_mix(void **state)
         {S, "250 mx\n250 ok\r\n", 0},
     };
     CHECK(steps, W_EV | W_ANOM,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "UNEXP c 0 \"line does not end with <CR><LF>\" \"EHLO c\"\n"
-        "ANOM c 0 BARE_LF\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "ANOM c 0 LF_CRLF_MIX\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "UNEXP c 0 \"Bare <CR> or <LF> appears in the middle of line\" \"RCPT TO:<b\\r@y>\"\n"
-        "ANOM c 0 BARE_CR\n"
-        "REQ c 0 \"RCPT\" \"TO:<b\\r@y>\"\n"
-        "UNEXP c 0 \"more than one <CR> at the end of line\" \"NOOP\\r\"\n"
-        "REQ c 0 \"NOOP\" \"\"\n"
-        "UNEXP s 0 \"line does not end with <CR><LF>\" \"250 mx\"\n"
-        "ANOM s 0 BARE_LF\n"
-        "ANOM s 0 LF_CRLF_MIX\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "UNEXP c 0 \"line does not end with <CR><LF>\" \"EHLO c\"\n"
+          "ANOM c 0 BARE_LF\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "ANOM c 0 LF_CRLF_MIX\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "UNEXP c 0 \"Bare <CR> or <LF> appears in the middle of line\" \"RCPT TO:<b\\r@y>\"\n"
+          "ANOM c 0 BARE_CR\n"
+          "REQ c 0 \"RCPT\" \"TO:<b\\r@y>\"\n"
+          "UNEXP c 0 \"more than one <CR> at the end of line\" \"NOOP\\r\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "UNEXP s 0 \"line does not end with <CR><LF>\" \"250 mx\"\n"
+          "ANOM s 0 BARE_LF\n"
+          "ANOM s 0 LF_CRLF_MIX\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n");
 }
 
 static void test_smtp_nested_mail(void **state)
@@ -1428,12 +1414,12 @@ static void test_smtp_nested_mail(void **state)
         {C, "MAIL FROM:<c@x>\r\n", 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_AT,
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<b@x>\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<c@x>\"\n"
-        "ANOM c 0 NESTED_MAIL\n");
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<b@x>\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<c@x>\"\n"
+          "ANOM c 0 NESTED_MAIL\n");
 }
 
 static void test_smtp_too_many_pending_commands(void **state)
@@ -1448,14 +1434,14 @@ static void test_smtp_too_many_pending_commands(void **state)
         {S, "250 mx\r\n250 1\r\n250 2\r\n250 3\r\n252 4\r\n214 5\r\n", 0},
     };
     CHECK_CFG(&cfg, steps, SK_EV_BIT(SK_EV_SMTP_REPLY) | W_ANOM,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "ANOM c 0 TOO_MANY_PENDING_COMMANDS\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"NOOP\" \"1\"\n"
-        "REP s 0 250 \"NOOP\" \"2\"\n"
-        "REP s 0 250 \"NOOP\" \"3\"\n"
-        "REP s - 252 \"(UNKNOWN)\" \"4\"\n"
-        "REP s - 214 \"(UNKNOWN)\" \"5\"\n");
+              "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+              "ANOM c 0 TOO_MANY_PENDING_COMMANDS\n"
+              "REP s 0 250 \"EHLO\" \"mx\"\n"
+              "REP s 0 250 \"NOOP\" \"1\"\n"
+              "REP s 0 250 \"NOOP\" \"2\"\n"
+              "REP s 0 250 \"NOOP\" \"3\"\n"
+              "REP s - 252 \"(UNKNOWN)\" \"4\"\n"
+              "REP s - 214 \"(UNKNOWN)\" \"5\"\n");
 }
 
 static void test_smtp_reply_anomalies(void **state)
@@ -1468,25 +1454,25 @@ static void test_smtp_reply_anomalies(void **state)
         {S, "hello there\r\n099 low\r\n150 odd\r\n250x glued\r\n250\r\n", 0},
     };
     CHECK(steps, W_EV | W_ANOM,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"NOOP\" \"\"\n"
-        "REQ c 0 \"NOOP\" \"\"\n"
-        "REQ c 0 \"NOOP\" \"\"\n"
-        "REQ c 0 \"NOOP\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-        "ANOM s 0 CONT_CODE_MISMATCH\n"
-        "UNEXP s 0 \"reply code does not match the continuing reply\" \"251 other\"\n"
-        "REP s 0 251 \"NOOP\" \"other\"\n"
-        "ANOM s 0 INVALID_REPLY\n"
-        "UNEXP s 0 \"reply code out of range\" \"hello there\"\n"
-        "ANOM s 0 REPLY_CODE_OUT_OF_RANGE\n"
-        "UNEXP s 0 \"reply code out of range\" \"099 low\"\n"
-        "ANOM s 0 REPLY_CODE_OUT_OF_RANGE\n"
-        "REP s 0 150 \"NOOP\" \"odd\"\n"
-        "ANOM s 0 INVALID_REPLY\n"
-        "REP s 0 250 \"NOOP\" \"x glued\"\n"
-        "REP s 0 250 \"NOOP\" \"\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+          "ANOM s 0 CONT_CODE_MISMATCH\n"
+          "UNEXP s 0 \"reply code does not match the continuing reply\" \"251 other\"\n"
+          "REP s 0 251 \"NOOP\" \"other\"\n"
+          "ANOM s 0 INVALID_REPLY\n"
+          "UNEXP s 0 \"reply code out of range\" \"hello there\"\n"
+          "ANOM s 0 REPLY_CODE_OUT_OF_RANGE\n"
+          "UNEXP s 0 \"reply code out of range\" \"099 low\"\n"
+          "ANOM s 0 REPLY_CODE_OUT_OF_RANGE\n"
+          "REP s 0 150 \"NOOP\" \"odd\"\n"
+          "ANOM s 0 INVALID_REPLY\n"
+          "REP s 0 250 \"NOOP\" \"x glued\"\n"
+          "REP s 0 250 \"NOOP\" \"\"\n");
 }
 
 static void test_smtp_no_server_welcome_message(void **state)
@@ -1498,10 +1484,10 @@ static void test_smtp_no_server_welcome_message(void **state)
         {S, "221 bye\r\n", 0},
     };
     CHECK(steps, W_EV | W_ANOM,
-        "REP s - 554 \">\" \"no service for you\"\n"
-        "ANOM s - NO_SERVER_WELCOME_MESSAGE\n"
-        "REQ c - \"QUIT\" \"\"\n"
-        "REP s - 221 \"QUIT\" \"bye\"\n");
+          "REP s - 554 \">\" \"no service for you\"\n"
+          "ANOM s - NO_SERVER_WELCOME_MESSAGE\n"
+          "REQ c - \"QUIT\" \"\"\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n");
 }
 
 static void test_smtp_data_command_rejected(void **state)
@@ -1516,20 +1502,20 @@ static void test_smtp_data_command_rejected(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_ALL & ~W_FIELD,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 550 \"RCPT\" \"no\"\n"
-        "REP s 0 554 \"DATA\" \"no valid recipients\"\n"
-        "ANOM s 0 DATA_COMMAND_REJECTED\n"
-        "REQ c 0 \"RSET\" \"\"\n"
-        "REP s 0 250 \"RSET\" \"ok\"\n"
-        "CLOSE 0 rset\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 550 \"RCPT\" \"no\"\n"
+          "REP s 0 554 \"DATA\" \"no valid recipients\"\n"
+          "ANOM s 0 DATA_COMMAND_REJECTED\n"
+          "REQ c 0 \"RSET\" \"\"\n"
+          "REP s 0 250 \"RSET\" \"ok\"\n"
+          "CLOSE 0 rset\n");
 }
 
 static void test_smtp_unmatched_reply(void **state)
@@ -1540,9 +1526,9 @@ static void test_smtp_unmatched_reply(void **state)
         {S, "421 shutting down\r\n", 0},
     };
     CHECK(steps, W_EV | W_ANOM,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-        "REP s - 421 \"(UNKNOWN)\" \"shutting down\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 421 \"(UNKNOWN)\" \"shutting down\"\n");
 }
 
 static void test_smtp_invalid_pipelined_sequence(void **state)
@@ -1550,18 +1536,19 @@ static void test_smtp_invalid_pipelined_sequence(void **state)
     (void)state;
     static const struct step steps[] = {
         {S, greeting, 0},
-        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n", 0},
+        {C, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n",
+         0},
         {S, "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n", 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_AT,
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "ANOM c 0 INVALID_PIPELINED_SEQUENCE\n"
-        "REQ c 0 \".\" \"\"\n"
-        "CLOSE 0 data\n");
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "ANOM c 0 INVALID_PIPELINED_SEQUENCE\n"
+          "REQ c 0 \".\" \"\"\n"
+          "CLOSE 0 data\n");
 }
 
 /* The capture starts after the greeting: the first reply answers the first command. */
@@ -1575,11 +1562,11 @@ static void test_smtp_midstream_pickup(void **state)
         {S, "250 ok\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "OPEN 0\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n");
+          "OPEN 0\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n");
 }
 
 static void test_smtp_unknown_refused_allowed_xlink2state(void **state)
@@ -1597,43 +1584,39 @@ static void test_smtp_unknown_refused_allowed_xlink2state(void **state)
         {S, "250 mx\r\n252 maybe\r\n250 nothing happens\r\n500 what\r\n500 no\r\n", 0},
     };
     CHECK_CFG(&cfg, steps, W_EV | W_ANOM,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "ANOM c 0 ILLEGAL_COMMAND\n"
-        "REQ c 0 \"VRFY\" \"root\"\n"
-        "REQ c 0 \"XYZZY\" \"magic\"\n"
-        "ANOM c 0 UNKNOWN_COMMAND\n"
-        "UNEXP c 0 \"unknown command\" \"FOO\"\n"
-        "REQ c 0 \"X-LINK2STATE\" \"LAST CHUNK=x\"\n"
-        "ANOM c 0 XLINK2STATE\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 252 \"VRFY\" \"maybe\"\n"
-        "REP s 0 250 \"(UNKNOWN)\" \"nothing happens\"\n"
-        "REP s 0 500 \"(UNKNOWN)\" \"what\"\n"
-        "REP s 0 500 \"X-LINK2STATE\" \"no\"\n");
+              "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+              "REQ c 0 \"EHLO\" \"c\"\n"
+              "ANOM c 0 ILLEGAL_COMMAND\n"
+              "REQ c 0 \"VRFY\" \"root\"\n"
+              "REQ c 0 \"XYZZY\" \"magic\"\n"
+              "ANOM c 0 UNKNOWN_COMMAND\n"
+              "UNEXP c 0 \"unknown command\" \"FOO\"\n"
+              "REQ c 0 \"X-LINK2STATE\" \"LAST CHUNK=x\"\n"
+              "ANOM c 0 XLINK2STATE\n"
+              "REP s 0 250 \"EHLO\" \"mx\"\n"
+              "REP s 0 252 \"VRFY\" \"maybe\"\n"
+              "REP s 0 250 \"(UNKNOWN)\" \"nothing happens\"\n"
+              "REP s 0 500 \"(UNKNOWN)\" \"what\"\n"
+              "REP s 0 500 \"X-LINK2STATE\" \"no\"\n");
 }
 
 static void test_smtp_turn_swaps_roles(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        {S, greeting, 0},
-        {C, "EHLO c\r\nTURN\r\n", 0},
-        {S, "250 mx\r\n250 OK\r\n", 0},
-        {C, "220 c ready\r\n", 0},
-        {S, "HELO mx\r\n", 0},
-        {C, "250 hi\r\n", 0},
+        {S, greeting, 0},          {C, "EHLO c\r\nTURN\r\n", 0}, {S, "250 mx\r\n250 OK\r\n", 0},
+        {C, "220 c ready\r\n", 0}, {S, "HELO mx\r\n", 0},        {C, "250 hi\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"TURN\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"TURN\" \"OK\"\n"
-        "REP c - 220 \">\" \"c ready\"\n"
-        "REQ s 0 \"HELO\" \"mx\"\n"
-        "REP c 0 250 \"HELO\" \"hi\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"TURN\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"TURN\" \"OK\"\n"
+          "REP c - 220 \">\" \"c ready\"\n"
+          "REQ s 0 \"HELO\" \"mx\"\n"
+          "REP c 0 250 \"HELO\" \"hi\"\n");
 }
 
 /* ---- the MIME hook ---- */
@@ -1701,8 +1684,8 @@ static void test_smtp_body_hook(void **state)
     cfg.body = &o;
     for (int bytewise = 0; bytewise < 2; bytewise++) {
         b.len = 0;
-        free(run_script(&cfg, steps, sizeof(steps) / sizeof(steps[0]), W_ALL, true, 0, 0,
-                        bytewise, NULL));
+        free(run_script(&cfg, steps, sizeof(steps) / sizeof(steps[0]), W_ALL, true, 0, 0, bytewise,
+                        NULL));
         assert_string_equal(b.text, "[begin 0]Subject: x\r\n\r\n.dot\r\n[end ok]"
                                     "[begin 2]abc[end ok]"
                                     "[begin 3]abc[end cut]");
@@ -1715,14 +1698,11 @@ static void test_smtp_want_mask(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        {S, greeting, 0},
-        {C, to_data, 0},
-        {S, to_data_ok, 0},
-        {C, "hello\n.\nmore\r\n.\r\n", 0},
+        {S, greeting, 0},     {C, to_data, 0},
+        {S, to_data_ok, 0},   {C, "hello\n.\nmore\r\n.\r\n", 0},
         {S, "250 ok\r\n", 0},
     };
-    CHECK(steps, W_ANOM,
-        "ANOM c 0 SMUGGLING_END_OF_DATA\n");
+    CHECK(steps, W_ANOM, "ANOM c 0 SMUGGLING_END_OF_DATA\n");
     CHECK(steps, 0, "");
 }
 
