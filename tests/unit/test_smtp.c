@@ -1779,6 +1779,68 @@ static void test_smtp_100k_pipelined_bounded(void **state)
     sk_smtp_parser.state_free(st);
 }
 
+/* ---- the anomaly table agrees with the shipped rules and the docs ---- */
+
+static char *slurp(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", SK_TOP_SRCDIR, rel);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 17];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return strdup(buf);
+}
+
+static void test_smtp_anomalies_have_rules_and_docs(void **state)
+{
+    (void)state;
+    char *rules = slurp("rules/smtp-events.rules");
+    char *docs = slurp("docs/anomalies.md");
+    for (int i = 0; i < SK_ANOMALY_COUNT; i++) {
+        const char *name = sk_anomaly_name((enum sk_anomaly_id)i);
+        char key[128];
+        size_t k = (size_t)snprintf(key, sizeof(key), "app-layer-event:smtp.");
+        for (const char *p = name; *p; p++)
+            key[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        key[k++] = ';';
+        key[k] = 0;
+        if (!strstr(rules, key))
+            fail_msg("no rule for %s", name);
+        if (strncmp(name, "MIME_", 5) == 0)
+            continue; /* documented with the MIME decoder */
+        snprintf(key, sizeof(key), "| `%s` |", name);
+        if (!strstr(docs, key))
+            fail_msg("no docs/anomalies.md entry for %s", name);
+    }
+    free(rules);
+    free(docs);
+}
+
+static void test_smtp_auth_line_len_exceeded(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_auth_line = 20;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nAUTH PLAIN AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nAUTH LOGIN\r\n", 0},
+        {S, "250 mx\r\n535 no\r\n334 VXNlcm5hbWU6\r\n", 0},
+        {C, "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\r\n", 0},
+        {S, "535 no\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_ANOM,
+              "REQ c 0 \"EHLO\" \"c\"\n"
+              "ANOM c 0 AUTH_LINE_LEN_EXCEEDED\n"
+              "REQ c 0 \"AUTH\" \"PLAIN ***\"\n"
+              "REQ c 0 \"AUTH\" \"LOGIN\"\n"
+              "ANOM c 0 AUTH_LINE_LEN_EXCEEDED\n"
+              "REQ c 0 \"***\" \"***\"\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1830,6 +1892,8 @@ int main(void)
         cmocka_unit_test(test_smtp_want_mask),
         cmocka_unit_test(test_smtp_long_line_bounded),
         cmocka_unit_test(test_smtp_100k_pipelined_bounded),
+        cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
+        cmocka_unit_test(test_smtp_auth_line_len_exceeded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
