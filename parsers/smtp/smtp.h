@@ -47,9 +47,11 @@ struct sk_smtp_config {
 void sk_smtp_config_defaults(struct sk_smtp_config *cfg);
 
 /* The parser. state_new() takes a struct sk_smtp_config (copied; its lists and body are
- * borrowed) or NULL for the defaults, and returns SK_E_NOMEM or SK_E_INVAL (a limit of
- * zero, or a line limit under 16 bytes). States are independent: one per flow, one thread
- * at a time. */
+ * borrowed) or NULL for the defaults, and returns 0, SK_E_NOMEM, or SK_E_INVAL (a line or
+ * chunk limit under 16 bytes, a zero pending/RFC/AUTH limit, or a sink without emit). Each
+ * state uses a fixed amount of memory, set by the limits, for its whole life. States are
+ * independent: one per flow, one thread at a time. Events, transactions and fields are
+ * described in docs/smtp.md. */
 extern const struct sk_parser_ops sk_smtp_parser;
 
 #endif

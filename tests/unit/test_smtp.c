@@ -1841,6 +1841,92 @@ static void test_smtp_auth_line_len_exceeded(void **state)
               "REQ c 0 \"***\" \"***\"\n");
 }
 
+/* ---- random sessions: replays agree however the bytes are cut ---- */
+
+static uint32_t lcg(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+static void test_smtp_random_split_invariance(void **state)
+{
+    (void)state;
+    static const char *const client_tokens[] = {"EHLO x\r\n",
+                                                "MAIL FROM:<a@b>\r\n",
+                                                "RCPT TO:<c@d>\r\n",
+                                                "DATA\r\n",
+                                                ".\r\n",
+                                                "..x\r\n",
+                                                "\r\n",
+                                                "\n",
+                                                "\r",
+                                                ".",
+                                                "BDAT 3\r\n",
+                                                "BDAT 0 LAST\r\n",
+                                                "BDAT 2 LAST\r\n",
+                                                "abc",
+                                                "RSET\r\n",
+                                                "AUTH LOGIN\r\n",
+                                                "dXNlcg==\r\n",
+                                                "STARTTLS\r\n",
+                                                "QUIT\r\n",
+                                                "FOO\r\n",
+                                                "BDAT -1\r\n",
+                                                "\x16\x03",
+                                                "NOOP\n"};
+    static const char *const server_tokens[] = {
+        "220 hi\r\n", "250 ok\r\n",  "250-a\r\n",   "354 go\r\n", "334 x\r\n",
+        "235 ok\r\n", "454 no\r\n",  "220 tls\r\n", "550 no\r\n", "xyz\r\n",
+        "\n",         "221 bye\r\n", "251-b\r\n"};
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_command_line = 24;
+    cfg.max_reply_line = 20;
+    cfg.max_data_chunk = 16;
+    cfg.max_pending_commands = 5;
+    uint32_t seed = 12345;
+    for (int round = 0; round < 1000; round++) {
+        struct step steps[8];
+        char bufs[8][160];
+        size_t n = 2 + lcg(&seed) % 6;
+        for (size_t i = 0; i < n; i++) {
+            bool client = lcg(&seed) % 2;
+            size_t len = 0;
+            size_t k = 1 + lcg(&seed) % 6;
+            for (size_t t = 0; t < k; t++) {
+                const char *tok =
+                    client ? client_tokens[lcg(&seed) % (sizeof(client_tokens) / sizeof(char *))]
+                           : server_tokens[lcg(&seed) % (sizeof(server_tokens) / sizeof(char *))];
+                size_t tl = strlen(tok);
+                memcpy(bufs[i] + len, tok, tl);
+                len += tl;
+            }
+            bufs[i][len] = 0;
+            steps[i] = (struct step){client ? C : S, bufs[i], len};
+            if (lcg(&seed) % 10 == 0)
+                steps[i] = (struct step){client ? GAP_C : GAP_S, NULL, 1 + lcg(&seed) % 9};
+        }
+        steps[n++] = (struct step){DONE, NULL, 0};
+        char *whole = run_script(&cfg, steps, n, W_ALL, true, 0, 0, false, NULL);
+        for (size_t i = 0; i < n; i++) {
+            if (steps[i].kind != C && steps[i].kind != S)
+                continue;
+            for (size_t k = 1; k < steps[i].len; k++) {
+                char *o = run_script(&cfg, steps, n, W_ALL, true, i, k, false, NULL);
+                if (strcmp(o, whole) != 0)
+                    fprintf(stderr, "round %d step %zu at %zu:\n%s----\n%s", round, i, k, o, whole);
+                assert_string_equal(o, whole);
+                free(o);
+            }
+        }
+        char *b = run_script(&cfg, steps, n, W_ALL, true, 0, 0, true, NULL);
+        assert_string_equal(b, whole);
+        free(b);
+        free(whole);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1894,6 +1980,7 @@ int main(void)
         cmocka_unit_test(test_smtp_100k_pipelined_bounded),
         cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
         cmocka_unit_test(test_smtp_auth_line_len_exceeded),
+        cmocka_unit_test(test_smtp_random_split_invariance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
