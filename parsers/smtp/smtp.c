@@ -52,6 +52,7 @@ void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd
     e->ends_tx = ends_tx;
     e->why = (uint8_t)why;
     e->lost = false;
+    e->resets = false;
     st->q_len++;
 }
 
@@ -83,6 +84,7 @@ static void tx_open(struct sk_smtp__state *st, bool emit_helo)
         return;
     st->cur_tx = st->next_tx++;
     st->tx_mail = false;
+    st->tx_envelope = false;
     st->tx_rcpts = 0;
     sk_smtp__simple(st, SK_EV_TX_OPEN, st->cur_tx);
     if (emit_helo && st->helo_len)
@@ -206,18 +208,30 @@ static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cm
     switch (cmd) {
     case SK_SMTP_CMD_HELO:
     case SK_SMTP_CMD_EHLO:
-        vlen = alen < st->cfg.max_command_line ? alen : st->cfg.max_command_line;
-        memcpy(st->helo, arg, vlen);
-        st->helo_len = vlen;
-        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_HELO, arg, alen, 0);
-        break;
+        /* Suricata keeps one HELO per flow and flags a second one. */
+        if (st->helo_len && alen)
+            sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_DUPLICATE_FIELDS);
+        if (alen) { /* an empty HELO is refused and names nobody */
+            vlen = alen < st->cfg.max_command_line ? alen : st->cfg.max_command_line;
+            memcpy(st->helo, arg, vlen);
+            st->helo_len = vlen;
+            sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_HELO, arg, alen, 0);
+        }
+        sk_smtp__push(st, is_orig, cmd, tx, false, SK_TX_END_RSET);
+        if (st->tx_envelope && st->q_len > 0 &&
+            st->q[(st->q_head + st->q_len - 1) % st->cfg.max_pending_commands].cmd == cmd)
+            st->q[(st->q_head + st->q_len - 1) % st->cfg.max_pending_commands].resets = true;
+        return;
     case SK_SMTP_CMD_MAIL:
     case SK_SMTP_CMD_SEND:
     case SK_SMTP_CMD_SOML:
     case SK_SMTP_CMD_SAML:
-        if (st->tx_mail)
+        if (st->tx_mail) {
             sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_NESTED_MAIL);
+            sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_DUPLICATE_FIELDS);
+        }
         st->tx_mail = true;
+        st->tx_envelope = true;
         if (sk_smtp_cmd_path(arg, alen, "FROM:", &v, &vlen))
             sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_MAIL_FROM, v, vlen, 0);
         break;
@@ -283,8 +297,10 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     const uint8_t *line = p->ptr;
     if (st->in_auth) {
         tx_open(st, true);
-        if (truncated)
+        if (truncated) {
             sk_smtp__anomaly(st, is_orig, st->cur_tx, SK_ANOMALY_MAX_COMMAND_LINE_LEN_EXCEEDED);
+            sk_smtp__anomaly(st, is_orig, st->cur_tx, SK_ANOMALY_TRUNCATED_LINE);
+        }
         check_eol(st, is_orig, st->cur_tx, p, n);
         auth_answer(st, is_orig, p, n);
         return;
@@ -305,14 +321,18 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     bool after_bdat = st->bdat_check_next;
     st->bdat_check_next = false;
 
-    bool opens =
-        !((cmd == SK_SMTP_CMD_RSET || cmd == SK_SMTP_CMD_QUIT) && st->cur_tx == SK_TX_NONE);
+    /* RSET and QUIT outside a transaction open none, except as the session's first command
+     * (Suricata counts a transaction there). */
+    bool opens = !((cmd == SK_SMTP_CMD_RSET || cmd == SK_SMTP_CMD_QUIT) &&
+                   st->cur_tx == SK_TX_NONE && st->next_tx > 0);
     if (opens)
         tx_open(st, cmd != SK_SMTP_CMD_HELO && cmd != SK_SMTP_CMD_EHLO);
     uint64_t tx = st->cur_tx;
 
-    if (truncated)
+    if (truncated) {
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_MAX_COMMAND_LINE_LEN_EXCEEDED);
+        sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_TRUNCATED_LINE);
+    }
     check_eol(st, is_orig, tx, p, n);
     if (after_bdat && !known)
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_BDAT_CHUNK_LEN_EXCEEDED);
@@ -437,6 +457,17 @@ static void reply_effects(struct sk_smtp__state *st, bool is_orig, const struct 
         if (code >= 400 && e->tx_id == st->cur_tx)
             st->tx_mail = false;
         break;
+    case SK_SMTP_CMD_HELO:
+    case SK_SMTP_CMD_EHLO:
+        /* An accepted HELO/EHLO resets the session like RSET (RFC 5321 4.1.4): the envelope
+         * it interrupts is a finished transaction. A refused one changes nothing. */
+        if (code >= 200 && code < 300 && e->resets && e->tx_id == st->cur_tx &&
+            st->cur_tx != SK_TX_NONE) {
+            sk_smtp__msg_end(st, st->client_is_orig, false);
+            sk_smtp__tx_close(st, st->cur_tx, SK_TX_END_RSET);
+            st->cur_tx = SK_TX_NONE;
+        }
+        break;
     case SK_SMTP_CMD_STARTTLS:
         st->starttls_pending = false;
         if (code == 220) {
@@ -451,7 +482,13 @@ static void reply_effects(struct sk_smtp__state *st, bool is_orig, const struct 
         break;
     case SK_SMTP_CMD_TURN:
         if (code == 250) {
-            /* The roles swap; the new server greets the new client. */
+            /* The roles swap; the new server greets the new client: a new session in the
+             * other direction, whose transactions and HELO start afresh. */
+            sk_smtp__msg_end(st, st->client_is_orig, false);
+            if (st->next_tx > 0)
+                sk_smtp__tx_close(st, st->next_tx - 1, SK_TX_END_SESSION);
+            st->cur_tx = SK_TX_NONE;
+            st->helo_len = 0;
             st->client_is_orig = !st->client_is_orig;
             clear_queue(st);
             sk_smtp__push(st, is_orig, SK_SMTP_CMD_GREETING, SK_TX_NONE, false, SK_TX_END_DATA);
@@ -482,6 +519,7 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
     if (truncated) {
         st->server_skip_rest = true;
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_MAX_REPLY_LINE_LEN_EXCEEDED);
+        sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_TRUNCATED_LINE);
     }
     size_t n = strip_eol(p);
     check_eol(st, is_orig, tx, p, n);

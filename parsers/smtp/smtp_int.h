@@ -21,6 +21,7 @@ struct sk_smtp__pending {
     bool ends_tx;   /* the reply closes tx_id ('.', BDAT LAST, RSET) */
     uint8_t why;    /* enum sk_tx_end when ends_tx */
     bool lost;      /* stands for the commands lost in a gap */
+    bool resets;    /* HELO/EHLO sent inside an envelope: accepted, it ends the transaction */
 };
 
 struct sk_smtp__state {
@@ -43,6 +44,7 @@ struct sk_smtp__state {
     uint64_t cur_tx;         /* open on the client side, or SK_TX_NONE */
     uint64_t first_unclosed; /* every id below it has had SK_EV_TX_CLOSE */
     bool tx_mail;            /* MAIL FROM seen in cur_tx (and not refused) */
+    bool tx_envelope;        /* MAIL FROM seen in cur_tx, refused or not */
     size_t tx_rcpts;
     uint8_t *helo; /* last HELO/EHLO argument, re-emitted in every transaction */
     size_t helo_len;

@@ -1328,6 +1328,7 @@ static void test_smtp_command_line_limit(void **state)
               "OPEN 0\n"
               "REQ c 0 \"EHLO\" \"c\"\n"
               "ANOM c 0 MAX_COMMAND_LINE_LEN_EXCEEDED\n"
+              "ANOM c 0 TRUNCATED_LINE\n"
               "ANOM c 0 COMMAND_LINE_LEN_EXCEEDED\n"
               "REQ c 0 \"MAIL\" \"FROM:<aaaaaaaaaaaaaaaaaaaaa\"\n"
               "REQ c 0 \"RCPT\" \"TO:<bbbb@yyyyyy>\"\n"
@@ -1351,6 +1352,7 @@ static void test_smtp_reply_line_limit(void **state)
     };
     CHECK_CFG(&cfg, steps, W_EV | W_AT,
               "ANOM s - MAX_REPLY_LINE_LEN_EXCEEDED\n"
+              "ANOM s - TRUNCATED_LINE\n"
               "REP s - 220 \">\" \"mx.example.org E\"\n"
               "OPEN 0\n"
               "REQ c 0 \"EHLO\" \"c\"\n"
@@ -1419,7 +1421,8 @@ static void test_smtp_nested_mail(void **state)
           "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
           "REQ c 0 \"MAIL\" \"FROM:<b@x>\"\n"
           "REQ c 0 \"MAIL\" \"FROM:<c@x>\"\n"
-          "ANOM c 0 NESTED_MAIL\n");
+          "ANOM c 0 NESTED_MAIL\n"
+          "ANOM c 0 DUPLICATE_FIELDS\n");
 }
 
 static void test_smtp_too_many_pending_commands(void **state)
@@ -1486,8 +1489,8 @@ static void test_smtp_no_server_welcome_message(void **state)
     CHECK(steps, W_EV | W_ANOM,
           "REP s - 554 \">\" \"no service for you\"\n"
           "ANOM s - NO_SERVER_WELCOME_MESSAGE\n"
-          "REQ c - \"QUIT\" \"\"\n"
-          "REP s - 221 \"QUIT\" \"bye\"\n");
+          "REQ c 0 \"QUIT\" \"\"\n"
+          "REP s 0 221 \"QUIT\" \"bye\"\n");
 }
 
 static void test_smtp_data_command_rejected(void **state)
@@ -1614,9 +1617,96 @@ static void test_smtp_turn_swaps_roles(void **state)
           "REQ c 0 \"TURN\" \"\"\n"
           "REP s 0 250 \"EHLO\" \"mx\"\n"
           "REP s 0 250 \"TURN\" \"OK\"\n"
+          "CLOSE 0 session\n"
           "REP c - 220 \">\" \"c ready\"\n"
-          "REQ s 0 \"HELO\" \"mx\"\n"
-          "REP c 0 250 \"HELO\" \"hi\"\n");
+          "OPEN 1\n"
+          "REQ s 1 \"HELO\" \"mx\"\n"
+          "REP c 1 250 \"HELO\" \"hi\"\n");
+}
+
+/* An accepted HELO/EHLO inside an envelope ends the transaction like RSET (RFC 5321 4.1.4, as
+ * suricata-verify smtp-ehlo-reset); a refused one keeps it (smtp-rejected-ehlo-preserves-
+ * envelope). A second HELO raises DUPLICATE_FIELDS, as in Suricata. */
+static void test_smtp_ehlo_resets_envelope(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "helo client.example.com\r\n", 0},
+        {S, "250 mx\r\n", 0},
+        {C, "mail from:<alice@example.com>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "EHLO\r\n", 0},
+        {S, "501 syntax: EHLO hostname\r\n", 0},
+        {C, "ehlo client.example.com\r\n", 0},
+        {S, "250 mx\r\n", 0},
+        {C, "mail from:<bob@example.com>\r\nrcpt to:<alice@example.com>\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST),
+          "OPEN 0\n"
+          "REQ c 0 \"HELO\" \"client.example.com\"\n"
+          "REQ c 0 \"MAIL\" \"from:<alice@example.com>\"\n"
+          "REQ c 0 \"EHLO\" \"\"\n"
+          "REQ c 0 \"EHLO\" \"client.example.com\"\n"
+          "ANOM c 0 DUPLICATE_FIELDS\n"
+          "CLOSE 0 rset\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"from:<bob@example.com>\"\n"
+          "REQ c 1 \"RCPT\" \"to:<alice@example.com>\"\n"
+          "CLOSE 1 session\n");
+}
+
+/* suricata-verify smtp-no-helo-quit / -rset: the session's first command opens a transaction
+ * even when it is QUIT or RSET; later ones outside a transaction do not. */
+static void test_smtp_quit_first_opens_tx(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 bye\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST),
+          "OPEN 0\n"
+          "REQ c 0 \"QUIT\" \"\"\n"
+          "CLOSE 0 session\n");
+}
+
+/* suricata-verify smtp-pipelined-post-data-rset-sequence: RSET and a new envelope pipelined
+ * before the reply to '.': two transactions, no anomaly, the RSET's reply changes nothing. */
+static void test_smtp_pipelined_rset_after_data(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "hi\r\n.\r\nRSET\r\nMAIL FROM:<b@x>\r\nRCPT TO:<a@y>\r\nDATA\r\n", 0},
+        {S, "250 queued\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {C, "second\r\n.\r\nQUIT\r\n", 0},
+        {S, "250 queued\r\n221 bye\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REPLY),
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "OPEN 1\n"
+          "REP s 0 250 \".\" \"queued\"\n"
+          "CLOSE 0 data\n"
+          "REP s - 250 \"RSET\" \"reset\"\n"
+          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "REP s 1 250 \"RCPT\" \"ok\"\n"
+          "REP s 1 354 \"DATA\" \"go\"\n"
+          "REP s 1 250 \".\" \"queued\"\n"
+          "CLOSE 1 data\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n");
 }
 
 /* ---- the MIME hook ---- */
@@ -1974,6 +2064,9 @@ int main(void)
         cmocka_unit_test(test_smtp_midstream_pickup),
         cmocka_unit_test(test_smtp_unknown_refused_allowed_xlink2state),
         cmocka_unit_test(test_smtp_turn_swaps_roles),
+        cmocka_unit_test(test_smtp_ehlo_resets_envelope),
+        cmocka_unit_test(test_smtp_quit_first_opens_tx),
+        cmocka_unit_test(test_smtp_pipelined_rset_after_data),
         cmocka_unit_test(test_smtp_body_hook),
         cmocka_unit_test(test_smtp_want_mask),
         cmocka_unit_test(test_smtp_long_line_bounded),
