@@ -24,7 +24,7 @@
       "the first server line is not a 220 greeting")                                               \
     X(TLS_REJECTED, "TLS_REJECTED", "the server refused STARTTLS")                                 \
     X(DATA_COMMAND_REJECTED, "DATA_COMMAND_REJECTED", "the server refused DATA")                   \
-    X(DUPLICATE_FIELDS, "DUPLICATE_FIELDS", "a field allowed once (HELO, MAIL, a header) seen twice")\
+    X(DUPLICATE_FIELDS, "DUPLICATE_FIELDS", "a field allowed once (HELO, MAIL, a header) twice")   \
     X(UNPARSABLE_CONTENT, "UNPARSABLE_CONTENT", "content that cannot be parsed as SMTP")           \
     X(FAILED_PROTOCOL_CHANGE, "FAILED_PROTOCOL_CHANGE",                                            \
       "traffic after an accepted STARTTLS that is not TLS")                                        \
