@@ -212,7 +212,7 @@ static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cm
         if (st->helo_len && alen)
             sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_DUPLICATE_FIELDS);
         if (alen) { /* an empty HELO is refused and names nobody */
-            vlen = alen < st->cfg.max_command_line ? alen : st->cfg.max_command_line;
+            vlen = alen < st->line_cap ? alen : st->line_cap;
             memcpy(st->helo, arg, vlen);
             st->helo_len = vlen;
             sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_HELO, arg, alen, 0);
@@ -626,10 +626,13 @@ static int state_new(void **out, const void *config, const struct sk_sink *sink)
     st->q = calloc(cfg.max_pending_commands, sizeof(*st->q));
     if (!st->q)
         goto out_release_rd1;
-    st->helo = malloc(cfg.max_command_line);
+    /* A piece can be as long as the longest limit: a partial line outlives a change of mode
+     * (a refused DATA, TURN). */
+    st->line_cap = cap;
+    st->helo = malloc(cap);
     if (!st->helo)
         goto out_free_q;
-    st->scratch = malloc(cfg.max_command_line + 16);
+    st->scratch = malloc(cap + 16);
     if (!st->scratch)
         goto out_free_helo;
     st->client_is_orig = true;
@@ -656,6 +659,9 @@ static void state_free(void *state)
     struct sk_smtp__state *st = state;
     if (!st)
         return;
+    /* Freed without close(): the body hook still gets its end, with no events. */
+    if (st->body && st->cfg.body->end)
+        st->cfg.body->end(st->body, false);
     free(st->scratch);
     free(st->helo);
     free(st->q);

@@ -16,9 +16,10 @@
  * transaction it belongs to and the flow's sink (borrowed, valid until end()); it returns
  * an opaque body handle, or NULL to skip this message. data() receives the message as sent,
  * dot-unstuffed for DATA, with its CRLFs, in order; the bytes are borrowed for the call.
- * end() is called exactly once per begin() that returned non-NULL: complete is true when
- * the message ended with its end-of-data marker or BDAT LAST, false when it was rejected,
- * cut by a gap, or the session ended. Calls for one flow come from one thread. */
+ * end() is called exactly once per begin() that returned non-NULL (at the latest by
+ * state_free): complete is true when the message ended with its end-of-data marker or BDAT
+ * LAST, false when it was rejected, cut by a gap, or the session ended. Calls for one flow come
+ * from one thread. */
 struct sk_smtp_body_ops {
     void *(*begin)(void *ctx, uint64_t tx_id, const struct sk_sink *sink);
     void (*data)(void *body, const uint8_t *buf, size_t len);

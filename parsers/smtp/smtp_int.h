@@ -49,6 +49,7 @@ struct sk_smtp__state {
     uint8_t *helo; /* last HELO/EHLO argument, re-emitted in every transaction */
     size_t helo_len;
     uint8_t *scratch; /* upper-cased verbs, masked arguments */
+    size_t line_cap;  /* longest piece a line reader hands out; helo and scratch hold one */
 
     /* Client side. */
     bool seen_client_line;

@@ -1796,6 +1796,61 @@ static void test_smtp_want_mask(void **state)
     CHECK(steps, 0, "");
 }
 
+/* Regression: a partial line held in DATA mode (data limit above the command limit) outlives a
+ * refused DATA and comes out as one command piece longer than the command limit; upper-casing
+ * its unknown verb overflowed a buffer sized by the command limit (found by ASan). */
+static void test_smtp_partial_line_across_mode_change(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_command_line = 16;
+    cfg.max_data_chunk = 64;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nMAIL FROM:<a>\r\nRCPT TO:<b>\r\nDATA\r\n", 0},
+        {C, "abcdefghijklmnopqrstuvwxyzabcdefghijklmn", 0},
+        {S, "250 mx\r\n250 ok\r\n250 ok\r\n554 no\r\n", 0},
+        {C, "\r\nQUIT\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, W_EV | W_ANOM,
+              "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+              "REQ c 0 \"EHLO\" \"c\"\n"
+              "REQ c 0 \"MAIL\" \"FROM:<a>\"\n"
+              "REQ c 0 \"RCPT\" \"TO:<b>\"\n"
+              "REQ c 0 \"DATA\" \"\"\n"
+              "REP s 0 250 \"EHLO\" \"mx\"\n"
+              "REP s 0 250 \"MAIL\" \"ok\"\n"
+              "REP s 0 250 \"RCPT\" \"ok\"\n"
+              "REP s 0 554 \"DATA\" \"no\"\n"
+              "ANOM s 0 DATA_COMMAND_REJECTED\n"
+              "ANOM c 0 MAX_COMMAND_LINE_LEN_EXCEEDED\n"
+              "ANOM c 0 TRUNCATED_LINE\n"
+              "ANOM c 0 UNKNOWN_COMMAND\n"
+              "REQ c 0 \"QUIT\" \"\"\n");
+}
+
+/* Regression: a state freed without close() left the body hook's message open (LeakSanitizer). */
+static void test_smtp_free_ends_body(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "cut short\r\n", 0},
+    };
+    struct body_rec b = {0};
+    struct sk_smtp_body_ops o = {.begin = body_begin, .data = body_data, .end = body_end};
+    o.ctx = &b;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.body = &o;
+    free(run_script(&cfg, steps, sizeof(steps) / sizeof(steps[0]), W_ALL, true, 0, 0, false, NULL));
+    assert_int_equal(b.open, 0);
+    assert_string_equal(b.text, "[begin 0]cut short\r\n[end cut]");
+}
+
 /* ---- bounded memory ---- */
 
 static size_t heap_in_use(void)
@@ -2069,6 +2124,8 @@ int main(void)
         cmocka_unit_test(test_smtp_pipelined_rset_after_data),
         cmocka_unit_test(test_smtp_body_hook),
         cmocka_unit_test(test_smtp_want_mask),
+        cmocka_unit_test(test_smtp_partial_line_across_mode_change),
+        cmocka_unit_test(test_smtp_free_ends_body),
         cmocka_unit_test(test_smtp_long_line_bounded),
         cmocka_unit_test(test_smtp_100k_pipelined_bounded),
         cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
