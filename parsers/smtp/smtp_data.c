@@ -77,22 +77,46 @@ static bool eolish(uint8_t c)
     return c == '\r' || c == '\n';
 }
 
+/* The byte at index i of p, or of the history before it for i in -3..-1. */
+static uint8_t byte_at(const uint8_t *h, const uint8_t *p, ptrdiff_t i)
+{
+    return i >= 0 ? p[i] : h[3 + i];
+}
+
+/* x "." LF is never the real marker; x "." CR is not either once the real one (CRLF "." CRLF
+ * at a line start) has been taken off by the line logic. A hit is decided at the byte one or
+ * two after a '.', so only those are looked at (memchr finds the dots). */
+static bool smuggle_hit(const uint8_t *h, const uint8_t *p, ptrdiff_t i)
+{
+    uint8_t h0 = byte_at(h, p, i - 3), h1 = byte_at(h, p, i - 2), h2 = byte_at(h, p, i - 1);
+    uint8_t c = p[i];
+    return (h2 == '.' && eolish(h1) && c == '\n') || (h2 == '\r' && h1 == '.' && eolish(h0));
+}
+
 static void scan_smuggling(struct sk_smtp__state *st, bool is_orig, const uint8_t *p, size_t n)
 {
     uint8_t *h = st->hist;
-    for (size_t i = 0; i < n && !st->smuggle_raised; i++) {
-        uint8_t c = p[i];
-        /* x "." LF is never the real marker; x "." CR is not either once the real one
-         * (CRLF "." CRLF at a line start) has been taken off by the line logic. */
-        bool hit = (h[2] == '.' && eolish(h[1]) && c == '\n') ||
-                   (h[2] == '\r' && h[1] == '.' && eolish(h[0]));
-        if (hit) {
-            st->smuggle_raised = true;
-            sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_SMUGGLING_END_OF_DATA);
-        }
-        h[0] = h[1];
-        h[1] = h[2];
-        h[2] = c;
+    bool hit = false;
+    if (st->smuggle_raised || n == 0)
+        return;
+    /* dots in the history */
+    for (ptrdiff_t i = 0; i < 2 && (size_t)i < n && !hit; i++)
+        hit = smuggle_hit(h, p, i);
+    for (const uint8_t *d = memchr(p, '.', n); d && !hit;
+         d = memchr(d + 1, '.', n - (size_t)(d + 1 - p))) {
+        ptrdiff_t j = d - p;
+        for (ptrdiff_t i = j + 1; i <= j + 2 && (size_t)i < n && !hit; i++)
+            hit = i >= 2 && smuggle_hit(h, p, i);
+        if ((size_t)(j + 1) >= n)
+            break;
+    }
+    uint8_t nh[3];
+    for (int k = 0; k < 3; k++)
+        nh[k] = byte_at(h, p, (ptrdiff_t)n - 3 + k);
+    memcpy(h, nh, 3);
+    if (hit) {
+        st->smuggle_raised = true;
+        sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_SMUGGLING_END_OF_DATA);
     }
 }
 
