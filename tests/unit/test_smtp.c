@@ -2072,6 +2072,57 @@ static void test_smtp_random_split_invariance(void **state)
     }
 }
 
+/* The smuggling scan against a plain byte-by-byte reference, on random message bodies made of
+ * 'a', '.', CR and LF, ended by CRLF, that never hold the real end marker. */
+static bool reference_smuggling(const char *body, size_t n)
+{
+    uint8_t h[3] = {0, '\r', '\n'};
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)body[i];
+        bool e1 = h[1] == '\r' || h[1] == '\n', e0 = h[0] == '\r' || h[0] == '\n';
+        if ((h[2] == '.' && e1 && c == '\n') || (h[2] == '\r' && h[1] == '.' && e0))
+            return true;
+        h[0] = h[1];
+        h[1] = h[2];
+        h[2] = c;
+    }
+    return false;
+}
+
+static void test_smtp_smuggling_scan_matches_reference(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "a.\r\n";
+    uint32_t seed = 777;
+    int hits = 0;
+    for (int round = 0; round < 3000; round++) {
+        char body[48];
+        size_t n = 1 + lcg(&seed) % 40;
+        for (size_t i = 0; i < n; i++)
+            body[i] = alphabet[lcg(&seed) % 4];
+        /* the parser looks at whole lines: end the last one */
+        body[n++] = '\r';
+        body[n++] = '\n';
+        body[n] = 0;
+        if (strstr(body, "\r\n.\r\n") || strncmp(body, ".\r\n", 3) == 0)
+            continue;
+        struct step steps[] = {{S, greeting, 0}, {C, to_data, 0}, {S, to_data_ok, 0}, {C, body, n}};
+        bool want = reference_smuggling(body, n);
+        hits += want;
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            char *out = run_script(NULL, steps, 4, W_ANOM, true, 0, 0, bytewise, NULL);
+            bool got = strstr(out, "SMUGGLING_END_OF_DATA") != NULL;
+            if (got != want) {
+                struct rec r = {0};
+                put_str(&r, (struct sk_str){(const uint8_t *)body, n});
+                fail_msg("body %s: reference %d, parser %d", r.text, want, got);
+            }
+            free(out);
+        }
+    }
+    assert_true(hits > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2131,6 +2182,7 @@ int main(void)
         cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
         cmocka_unit_test(test_smtp_auth_line_len_exceeded),
         cmocka_unit_test(test_smtp_random_split_invariance),
+        cmocka_unit_test(test_smtp_smuggling_scan_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
