@@ -24,12 +24,12 @@
       "the first server line is not a 220 greeting")                                               \
     X(TLS_REJECTED, "TLS_REJECTED", "the server refused STARTTLS")                                 \
     X(DATA_COMMAND_REJECTED, "DATA_COMMAND_REJECTED", "the server refused DATA")                   \
-    X(DUPLICATE_FIELDS, "DUPLICATE_FIELDS", "a header that may appear once appears twice")         \
+    X(DUPLICATE_FIELDS, "DUPLICATE_FIELDS", "a field allowed once (HELO, MAIL, a header) twice")   \
     X(UNPARSABLE_CONTENT, "UNPARSABLE_CONTENT", "content that cannot be parsed as SMTP")           \
     X(FAILED_PROTOCOL_CHANGE, "FAILED_PROTOCOL_CHANGE",                                            \
       "traffic after an accepted STARTTLS that is not TLS")                                        \
     X(INVALID_BDAT, "INVALID_BDAT", "a BDAT command whose size does not parse")                    \
-    X(TRUNCATED_LINE, "TRUNCATED_LINE", "a line cut by a gap or by the end of the flow")           \
+    X(TRUNCATED_LINE, "TRUNCATED_LINE", "a line cut by the line limit, a gap or the flow end")     \
     /* Suricata's MIME decoder events */                                                           \
     X(MIME_INVALID_BASE64, "MIME_INVALID_BASE64", "invalid base64 in a part")                      \
     X(MIME_INVALID_QP, "MIME_INVALID_QP", "invalid quoted-printable in a part")                    \

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The message path of the SMTP parser: DATA lines (dot-unstuffing, the end-of-data marker,
+ * SMTP-smuggling markers) and BDAT chunks, feeding smtp_data events, the smtp.data stream
+ * and the MIME body hook with the message as the server would store it. */
+#include <string.h>
+
+#include "parsers/smtp/smtp_int.h"
+
+void sk_smtp__msg_begin(struct sk_smtp__state *st)
+{
+    st->msg_active = true;
+    st->msg_started = false;
+    st->msg_incomplete = false;
+    st->msg_tx = st->cur_tx;
+    st->body = NULL;
+    st->prev_crlf = true; /* the command line before the message ended with CRLF */
+    st->last_byte = '\n';
+    st->hist[0] = 0;
+    st->hist[1] = '\r';
+    st->hist[2] = '\n';
+    st->smuggle_raised = false;
+    st->pipeline_raised = false;
+}
+
+static void msg_start(struct sk_smtp__state *st)
+{
+    if (st->msg_started)
+        return;
+    st->msg_started = true;
+    const struct sk_smtp_body_ops *b = st->cfg.body;
+    if (b && b->begin)
+        st->body = b->begin(b->ctx, st->msg_tx, &st->sink);
+}
+
+void sk_smtp__msg_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    unsigned flags = st->msg_started ? 0 : SK_FIELD_F_BEGIN;
+    msg_start(st);
+    sk_smtp__field(st, is_orig, st->msg_tx, SK_FIELD_SMTP_DATA, buf, len, flags);
+    if (st->body && st->cfg.body->data)
+        st->cfg.body->data(st->body, buf, len);
+}
+
+void sk_smtp__msg_end(struct sk_smtp__state *st, bool is_orig, bool complete)
+{
+    if (!st->msg_active)
+        return;
+    if (!st->msg_started && !complete) {
+        /* Nothing was sent (a refused DATA, an empty abandoned BDAT): no message. */
+        st->msg_active = false;
+        st->data_mode = false;
+        st->bdat_left = 0;
+        st->bdat_last = false;
+        return;
+    }
+    unsigned flags = SK_FIELD_F_END | (st->msg_started ? 0 : SK_FIELD_F_BEGIN);
+    msg_start(st);
+    sk_smtp__field(st, is_orig, st->msg_tx, SK_FIELD_SMTP_DATA, NULL, 0, flags);
+    if (st->body && st->cfg.body->end)
+        st->cfg.body->end(st->body, complete && !st->msg_incomplete);
+    st->body = NULL;
+    st->msg_active = false;
+    st->msg_started = false;
+    st->data_mode = false;
+    st->bdat_left = 0;
+    st->bdat_last = false;
+}
+
+/* SMTP smuggling: a '.' between two line-end bytes (CR or LF) that is not the one marker
+ * RFC 5321 allows, CRLF "." CRLF. Lenient servers end the message at such a marker while
+ * strict ones (and this parser) do not, so whatever follows is read differently by the two.
+ * Runs over raw bytes with a three-byte history, so splits do not matter. */
+static bool eolish(uint8_t c)
+{
+    return c == '\r' || c == '\n';
+}
+
+/* The byte at index i of p, or of the history before it for i in -3..-1. */
+static uint8_t byte_at(const uint8_t *h, const uint8_t *p, ptrdiff_t i)
+{
+    return i >= 0 ? p[i] : h[3 + i];
+}
+
+/* x "." LF is never the real marker; x "." CR is not either once the real one (CRLF "." CRLF
+ * at a line start) has been taken off by the line logic. A hit is decided at the byte one or
+ * two after a '.', so only those are looked at (memchr finds the dots). */
+static bool smuggle_hit(const uint8_t *h, const uint8_t *p, ptrdiff_t i)
+{
+    uint8_t h0 = byte_at(h, p, i - 3), h1 = byte_at(h, p, i - 2), h2 = byte_at(h, p, i - 1);
+    uint8_t c = p[i];
+    return (h2 == '.' && eolish(h1) && c == '\n') || (h2 == '\r' && h1 == '.' && eolish(h0));
+}
+
+static void scan_smuggling(struct sk_smtp__state *st, bool is_orig, const uint8_t *p, size_t n)
+{
+    uint8_t *h = st->hist;
+    bool hit = false;
+    if (st->smuggle_raised || n == 0)
+        return;
+    /* dots in the history */
+    for (ptrdiff_t i = 0; i < 2 && (size_t)i < n && !hit; i++)
+        hit = smuggle_hit(h, p, i);
+    for (const uint8_t *d = memchr(p, '.', n); d && !hit;
+         d = memchr(d + 1, '.', n - (size_t)(d + 1 - p))) {
+        ptrdiff_t j = d - p;
+        for (ptrdiff_t i = j + 1; i <= j + 2 && (size_t)i < n && !hit; i++)
+            hit = i >= 2 && smuggle_hit(h, p, i);
+        if ((size_t)(j + 1) >= n)
+            break;
+    }
+    uint8_t nh[3];
+    for (int k = 0; k < 3; k++)
+        nh[k] = byte_at(h, p, (ptrdiff_t)n - 3 + k);
+    memcpy(h, nh, 3);
+    if (hit) {
+        st->smuggle_raised = true;
+        sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_SMUGGLING_END_OF_DATA);
+    }
+}
+
+static size_t eol_len(const struct sk_smtp__state *st, const struct sk_smtp_piece *p)
+{
+    if (!p->ends_line)
+        return 0;
+    if (p->len >= 2 && p->ptr[p->len - 2] == '\r')
+        return 2;
+    return 1;
+}
+
+void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p)
+{
+    if (st->data_wait_354 && !st->pipeline_raised) {
+        /* RFC 2920: DATA ends a pipelined group; the client waits for 354. */
+        st->pipeline_raised = true;
+        sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_INVALID_PIPELINED_SEQUENCE);
+    }
+    if (p->starts_line && p->ends_line && p->len == 3 && memcmp(p->ptr, ".\r\n", 3) == 0 &&
+        st->prev_crlf) {
+        uint64_t tx = st->msg_tx;
+        sk_smtp__msg_end(st, is_orig, true);
+        sk_smtp__request(st, is_orig, tx, ".", 1, NULL, 0);
+        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND, p->ptr, 1, 0);
+        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_ARG, NULL, 0, 0);
+        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND_LINE, p->ptr, 1, 0);
+        sk_smtp__push(st, is_orig, SK_SMTP_CMD_END_OF_DATA, tx, true, SK_TX_END_DATA);
+        if (st->cur_tx == tx)
+            st->cur_tx = SK_TX_NONE;
+        return;
+    }
+    scan_smuggling(st, is_orig, p->ptr, p->len);
+
+    const uint8_t *b = p->ptr;
+    size_t n = p->len;
+    size_t el = eol_len(st, p);
+    /* A line that only "." (followed by a line end) is not unstuffed: it is a marker this
+     * parser did not accept, kept as sent. */
+    if (p->starts_line && n > el + 1 && b[0] == '.') {
+        b++;
+        n--;
+    }
+    size_t content = n - el;
+    if (p->ends_line && el == 1 && p->len == 1 && st->last_byte == '\r')
+        content = 0; /* the CR of this CRLF ended the previous piece */
+    if (p->starts_line || content > 0)
+        sk_smtp__data_event(st, is_orig, st->msg_tx, b, content);
+    sk_smtp__msg_bytes(st, is_orig, b, n);
+
+    if (p->ends_line)
+        st->prev_crlf = el == 2 || (p->len == 1 && st->last_byte == '\r');
+    else
+        st->prev_crlf = false;
+    st->last_byte = p->ptr[p->len - 1];
+}
+
+size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len)
+{
+    size_t n = len < st->bdat_left ? len : (size_t)st->bdat_left;
+    if (n) {
+        sk_smtp__data_event(st, is_orig, st->msg_tx, buf, n);
+        sk_smtp__msg_bytes(st, is_orig, buf, n);
+        st->bdat_left -= n;
+    }
+    if (st->bdat_left == 0) {
+        st->bdat_check_next = true;
+        if (st->bdat_last) {
+            uint64_t tx = st->msg_tx;
+            sk_smtp__msg_end(st, is_orig, true);
+            if (st->cur_tx == tx)
+                st->cur_tx = SK_TX_NONE;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Internal to the SMTP parser: the per-flow state shared by the command/reply state machine
+ * (smtp.c), the message-data path (smtp_data.c) and the event helpers (smtp_emit.c). Nothing
+ * outside parsers/smtp/ includes this. */
+#ifndef SK_SMTP_INT_H
+#define SK_SMTP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsers/parser.h"
+#include "parsers/smtp/smtp.h"
+#include "parsers/smtp/smtp_cmd.h"
+#include "parsers/smtp/smtp_line.h"
+
+/* A command waiting for its reply. */
+struct sk_smtp__pending {
+    uint64_t tx_id; /* transaction of the command, or SK_TX_NONE */
+    uint8_t cmd;    /* enum sk_smtp_cmd */
+    bool ends_tx;   /* the reply closes tx_id ('.', BDAT LAST, RSET) */
+    uint8_t why;    /* enum sk_tx_end when ends_tx */
+    bool lost;      /* stands for the commands lost in a gap */
+    bool resets;    /* HELO/EHLO sent inside an envelope: accepted, it ends the transaction */
+};
+
+struct sk_smtp__state {
+    struct sk_smtp_config cfg;
+    struct sk_sink sink;
+    struct sk_smtp_line_reader rd[2]; /* indexed by is_orig */
+    bool client_is_orig;              /* flips on an accepted TURN */
+    bool done;                        /* STARTTLS accepted: no more SMTP */
+    bool tls_checked[2];
+
+    /* Commands awaiting replies: a ring of cfg.max_pending_commands entries. */
+    struct sk_smtp__pending *q;
+    size_t q_head, q_len;
+    bool q_overflow;  /* TOO_MANY_PENDING_COMMANDS raised, until the queue drains */
+    bool desync;      /* pairing lost by a gap: unmatched replies are not anomalies */
+    size_t q_dropped; /* commands not queued (overflow) whose replies are still to come */
+
+    /* Transactions. */
+    uint64_t next_tx;        /* id of the next transaction */
+    uint64_t cur_tx;         /* open on the client side, or SK_TX_NONE */
+    uint64_t first_unclosed; /* every id below it has had SK_EV_TX_CLOSE */
+    bool tx_mail;            /* MAIL FROM seen in cur_tx (and not refused) */
+    bool tx_envelope;        /* MAIL FROM seen in cur_tx, refused or not */
+    size_t tx_rcpts;
+    uint8_t *helo; /* last HELO/EHLO argument, re-emitted in every transaction */
+    size_t helo_len;
+    uint8_t *scratch; /* upper-cased verbs, masked arguments */
+    size_t line_cap;  /* longest piece a line reader hands out; helo and scratch hold one */
+
+    /* Client side. */
+    bool seen_client_line;
+    bool client_resync;    /* after a gap: skip lines until one parses as a command */
+    bool client_skip_rest; /* the rest of an over-long line */
+    bool in_auth;          /* the server asked for an AUTH answer (334) */
+    bool starttls_pending; /* STARTTLS sent, reply not seen */
+    bool injection_raised;
+    bool bdat_check_next; /* a BDAT chunk just ended: the next line must be a command */
+
+    /* The message being sent (DATA or BDAT). */
+    bool msg_active;     /* between DATA/first BDAT and its end */
+    bool msg_started;    /* smtp.data BEGIN emitted / body begun */
+    bool msg_incomplete; /* bytes lost in a gap */
+    uint64_t msg_tx;
+    void *body;         /* from cfg.body->begin, or NULL */
+    bool data_mode;     /* DATA: client lines are message lines */
+    bool data_wait_354; /* DATA sent, its reply not seen */
+    bool pipeline_raised;
+    bool prev_crlf;    /* the last message line ended with CRLF */
+    uint8_t last_byte; /* last raw data byte, for CR at a piece boundary */
+    uint8_t hist[3];   /* last raw data bytes, hist[2] newest, for smuggling markers */
+    bool smuggle_raised;
+    uint64_t bdat_left; /* bytes of the current BDAT chunk still to come */
+    bool bdat_last;     /* the current chunk is the LAST one */
+
+    /* Server side. */
+    bool seen_server_line;
+    bool server_resync; /* after a gap: skip lines until a valid reply */
+    bool server_skip_rest;
+    uint16_t cont_code; /* code of an unfinished multi-line reply, or 0 */
+    uint16_t gap_cont;  /* cont_code when a gap hit, to continue that reply after it */
+    struct sk_smtp__pending cur_reply; /* the command the current reply answers */
+
+    /* Line ends seen per direction, and anomalies raised once per direction. */
+    bool seen_lf[2], seen_crlf[2];
+    bool raised_bare_lf[2], raised_bare_cr[2], raised_mix[2];
+};
+
+/* smtp_emit.c: building and sending events; each checks sink.want first. */
+void sk_smtp__anomaly(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum sk_anomaly_id id);
+void sk_smtp__unexpected(struct sk_smtp__state *st, bool is_orig, uint64_t tx, const char *msg,
+                         const uint8_t *detail, size_t len);
+void sk_smtp__request(struct sk_smtp__state *st, bool is_orig, uint64_t tx, const char *cmd,
+                      size_t cmdlen, const uint8_t *arg, size_t arglen);
+void sk_smtp__reply(struct sk_smtp__state *st, bool is_orig, uint64_t tx, uint16_t code,
+                    const char *cmd, const uint8_t *msg, size_t len, bool cont);
+void sk_smtp__field(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum sk_field_id id,
+                    const uint8_t *val, size_t len, unsigned flags);
+void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum sk_field_id id,
+                        uint64_t num);
+void sk_smtp__data_event(struct sk_smtp__state *st, bool is_orig, uint64_t tx, const uint8_t *data,
+                         size_t len);
+void sk_smtp__simple(struct sk_smtp__state *st, enum sk_event_type type, uint64_t tx);
+void sk_smtp__tx_close(struct sk_smtp__state *st, uint64_t tx, enum sk_tx_end why);
+
+/* smtp_data.c: the message path. */
+/* Starts a message in cur_tx (DATA or the first BDAT). */
+void sk_smtp__msg_begin(struct sk_smtp__state *st);
+/* Hands unstuffed message bytes to smtp.data and the body hook. */
+void sk_smtp__msg_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);
+/* Ends the message: complete when its marker or BDAT LAST was seen. */
+void sk_smtp__msg_end(struct sk_smtp__state *st, bool is_orig, bool complete);
+/* One piece of a line in DATA mode. */
+void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p);
+/* Raw BDAT chunk bytes; returns how many it used (at most bdat_left). */
+size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);
+
+/* smtp.c: queue and transactions, used by smtp_data.c. */
+void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd, uint64_t tx,
+                   bool ends_tx, enum sk_tx_end why);
+
+#endif

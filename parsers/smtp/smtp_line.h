@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Line framing for one direction of an SMTP session: cuts ordered bytes into pieces that
+ * end at LF or at a byte limit, whichever comes first, carrying a partial piece across
+ * feeds in a buffer that never grows past the limit. Piece boundaries depend only on the
+ * bytes and the limits, never on how the bytes were split into feeds. */
+#ifndef SK_SMTP_LINE_H
+#define SK_SMTP_LINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One piece of a line. ptr/len hold the raw bytes, line end included when ends_line;
+ * borrowed until the next call on the reader or on its input. */
+struct sk_smtp_piece {
+    const uint8_t *ptr;
+    size_t len;
+    bool starts_line; /* the first piece of a line */
+    bool ends_line;   /* the piece ends with LF */
+};
+
+struct sk_smtp_line_reader {
+    uint8_t *buf; /* partial piece, capacity cap */
+    size_t len;
+    size_t cap;
+    bool mid_line; /* the next piece continues a line cut at the limit */
+};
+
+/* Allocates the carry buffer for pieces up to cap bytes. Returns 0 or SK_E_NOMEM. */
+int sk_smtp_line_init(struct sk_smtp_line_reader *r, size_t cap);
+
+/* Frees the buffer; the reader may be initialised again. */
+void sk_smtp_line_release(struct sk_smtp_line_reader *r);
+
+/* Takes bytes from *in (advancing *in and *inlen past what it used) until a piece of at most
+ * limit bytes (limit <= cap) is complete. Returns true with the piece in *out, or false when
+ * the input ran out first (the partial piece is kept for the next call). */
+bool sk_smtp_line_next(struct sk_smtp_line_reader *r, size_t limit, const uint8_t **in,
+                       size_t *inlen, struct sk_smtp_piece *out);
+
+/* Bytes held for an unfinished piece (0 at a piece boundary). */
+size_t sk_smtp_line_pending(const struct sk_smtp_line_reader *r);
+
+/* Drops a partial piece and forgets line position (after a gap: the next byte starts a
+ * line). Returns the number of bytes dropped. */
+size_t sk_smtp_line_reset(struct sk_smtp_line_reader *r);
+
+#endif
