@@ -58,6 +58,7 @@ struct sk_worker {
     struct sk_detect_thread *det;
     struct sk_dump *dump;
     struct sk_smtp_config smtp_cfg;
+    const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
     struct sk_smtp_body_ops body_ops;
     struct sk_mime_config mime_cfg;
     bool mime_on;
@@ -386,6 +387,62 @@ static int read_decode_flow_config(const struct sk_config *c, struct sk_decode_c
     return 0;
 }
 
+/* A NULL-terminated copy of a configuration list (strings borrowed). */
+static int list_copy(const struct sk_config *cfg, const char *key, const char ***out)
+{
+    const char *const *items;
+    size_t n = sk_config_list(cfg, key, &items);
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    const char **v = calloc(n + 1, sizeof(*v));
+    if (!v)
+        return SK_E_NOMEM;
+    memcpy(v, items, n * sizeof(*v));
+    *out = v;
+    return 0;
+}
+
+static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
+{
+    const struct sk_config *c = w->cfg;
+    struct sk_smtp_config *sc = &w->smtp_cfg;
+    uint64_t v[7];
+    int rc;
+
+    sk_smtp_config_defaults(sc);
+    if ((rc = sk_config_size(c, "smtp.max-command-line", &v[0], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "smtp.max-reply-line", &v[1], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "smtp.max-rfc-command-line", &v[2], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "smtp.max-auth-line", &v[3], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "smtp.max-data-chunk", &v[4], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "smtp.max-pending-commands", &v[5], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "smtp.max-recipients", &v[6], errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(c, "smtp.log-credentials", &sc->log_credentials, errbuf, errlen)) < 0)
+        return rc;
+    sc->max_command_line = (size_t)v[0];
+    sc->max_reply_line = (size_t)v[1];
+    sc->max_rfc_command_line = (size_t)v[2];
+    sc->max_auth_line = (size_t)v[3];
+    sc->max_data_chunk = (size_t)v[4];
+    sc->max_pending_commands = (size_t)v[5];
+    sc->max_recipients = (size_t)v[6];
+    if ((rc = list_copy(c, "smtp.refused-commands", &w->refused)) < 0 ||
+        (rc = list_copy(c, "smtp.allowed-commands", &w->allowed)) < 0)
+        return rc;
+    sc->refused_commands = w->refused;
+    sc->allowed_commands = w->allowed;
+    /* The parser checks the limits when a flow starts; check them once here instead. */
+    if (sc->max_command_line < 16 || sc->max_reply_line < 16 || sc->max_data_chunk < 16 ||
+        sc->max_pending_commands == 0 || sc->max_rfc_command_line == 0 || sc->max_auth_line == 0) {
+        snprintf(errbuf, errlen,
+                 "smtp line and chunk limits must be at least 16 bytes, and the pending, RFC and "
+                 "AUTH limits above 0");
+        return SK_E_INVAL;
+    }
+    return 0;
+}
+
 int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, char *errbuf,
                   size_t errlen)
 {
@@ -401,7 +458,7 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
 
     if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
-        (rc = sk_smtp_config_from(wc->cfg, &w->smtp_cfg, errbuf, errlen)) < 0 ||
+        (rc = smtp_config_from(w, errbuf, errlen)) < 0 ||
         (rc = sk_mime_config_from(wc->cfg, &w->mime_cfg, &w->mime_on, errbuf, errlen)) < 0)
         goto out_free;
     if (w->mime_on) {
@@ -556,5 +613,7 @@ void sk_worker_free(struct sk_worker *w)
     sk_dump_free(w->dump);
     sk_detect_thread_free(w->det);
     sk_decoder_free(w->dec);
+    free(w->refused);
+    free(w->allowed);
     free(w);
 }
