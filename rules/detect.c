@@ -156,11 +156,11 @@ static int u32_push(struct u32vec *v, uint32_t x)
 
 static void u32_remove(struct u32vec *v, uint32_t x)
 {
-    for (size_t i = 0; i < v->n; i++)
-        if (v->v[i] == x) {
+    for (size_t i = 0; i < v->n;)
+        if (v->v[i] == x)
             v->v[i] = v->v[--v->n];
-            return;
-        }
+        else
+            i++;
 }
 
 static void u32_release(struct u32vec *v)
@@ -1132,6 +1132,9 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df,
     if (df->passed)
         return;
     df->smtp_seen = true;
+    /* closing a stream may report hits: they belong to this flow */
+    t->cur = df;
+    begin(t, df);
     uint64_t tx = ev->tx_id;
     if ((tx != SK_TX_NONE && tx != df->app.tx_id) ||
         (tx == SK_TX_NONE && df->app.closed && df->app.tx_id != SK_TX_NONE))

@@ -505,6 +505,70 @@ static void test_detect_bad_pcre_disables_one_rule(void **state)
     env_free(e);
 }
 
+/* Hyperscan refuses a 5000-byte literal: that rule loses its prefilter, keeps working, and
+ * the rest of the database is built. */
+static void test_detect_refused_pattern_keeps_rule(void **state)
+{
+    static uint8_t big[5000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)('a' + (i * 7) % 26);
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = rb_rule_new(1);
+    rb_content_bytes(rb_group(r, SK_FIELD_SMTP_MAIL_FROM), big, sizeof(big));
+    rb_fake_ruleset_add(rs, r);
+    rb_fake_ruleset_add(rs, content_rule(2, SK_FIELD_SMTP_MAIL_FROM, "zzz"));
+    struct env *e = env_new(rs, 0);
+    field(e, 0, SK_FIELD_SMTP_MAIL_FROM, "zzz");
+    field_n(e, 1, SK_FIELD_SMTP_MAIL_FROM, big, sizeof(big), 0);
+    field_n(e, 2, SK_FIELD_SMTP_MAIL_FROM, big, sizeof(big) - 1, 0);
+    assert_int_equal(e->rec.n, 2);
+    assert_int_equal(e->rec.a[0].sid, 2);
+    assert_int_equal(e->rec.a[1].sid, 1);
+    assert_int_equal(e->rec.a[1].tx, 1);
+    env_free(e);
+}
+
+/* detect.cache-dir: the second build loads the serialized databases and matches the same. */
+static void test_detect_cache_dir(void **state)
+{
+    char dir[] = "/tmp/shrike-hscache-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (int round = 0; round < 2; round++) {
+        struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+        rb_fake_ruleset_add(rs, content_rule(1, SK_FIELD_SMTP_MAIL_FROM, "cached"));
+        rb_fake_ruleset_add(rs, content_rule(2, SK_FIELD_SMTP_DATA, "streamed"));
+        struct sk_detect_config cfg = {.cache_dir = dir};
+        struct sk_detect *d;
+        struct sk_detect_thread *t;
+        struct sk_detect_flow *df;
+        struct rec *rec = calloc(1, sizeof(*rec));
+        char err[128];
+        struct sk_flow f = {.flow_id = 1, .state = SK_TCP_ESTABLISHED};
+        assert_int_equal(sk_detect_build(&d, rs, &cfg, err, sizeof(err)), 0);
+        assert_int_equal(sk_detect_thread_new(&t, d, on_alert, rec), 0);
+        struct sk_detect_stats st;
+        sk_detect_thread_stats(t, &st);
+        assert_int_equal(st.from_cache, round == 1);
+        assert_int_equal(sk_detect_flow_new(&df, t, &f), 0);
+        struct sk_event ev = {.type = SK_EV_FIELD, .is_orig = true, .tx_id = 0};
+        ev.u.field.id = SK_FIELD_SMTP_MAIL_FROM;
+        ev.u.field.value = (struct sk_str){(const uint8_t *)"cached", 6};
+        sk_detect_event(t, df, &f, &ev, 0);
+        ev.u.field.id = SK_FIELD_SMTP_DATA;
+        ev.u.field.value = (struct sk_str){(const uint8_t *)"streamed", 8};
+        sk_detect_event(t, df, &f, &ev, 0);
+        assert_int_equal(rec->n, 2);
+        sk_detect_flow_free(df);
+        sk_detect_thread_free(t);
+        sk_detect_free(d);
+        rb_fake_ruleset_free(rs);
+        free(rec);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ---- differential: Hyperscan path against the reference matcher ---- */
 
 struct prng {
@@ -732,6 +796,8 @@ int main(void)
         cmocka_unit_test(test_detect_fast_pattern_chop_and_transform),
         cmocka_unit_test(test_detect_pass_stops_flow),
         cmocka_unit_test(test_detect_bad_pcre_disables_one_rule),
+        cmocka_unit_test(test_detect_refused_pattern_keeps_rule),
+        cmocka_unit_test(test_detect_cache_dir),
         cmocka_unit_test(test_detect_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
