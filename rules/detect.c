@@ -33,11 +33,11 @@ struct u32vec {
 
 struct crule {
     const struct sk_rule *r;
-    bool disabled;        /* a pcre that does not compile, a buffer out of range */
-    bool has_fp;          /* a pattern in some prefilter database */
-    uint8_t cls;          /* enum rule_class */
-    uint64_t bufmask;     /* buffers used by its groups */
-    void ***pcre;         /* per group, per match: compiled pcre or NULL */
+    bool disabled;    /* a pcre that does not compile, a buffer out of range */
+    bool has_fp;      /* a pattern in some prefilter database */
+    uint8_t cls;      /* enum rule_class */
+    uint64_t bufmask; /* buffers used by its groups */
+    void ***pcre;     /* per group, per match: compiled pcre or NULL */
 };
 
 /* A prefilter list: the fast patterns of the rules whose fast pattern group inspects
@@ -254,8 +254,8 @@ static int crule_init(struct crule *cr, const struct sk_rule *r)
         for (size_t m = 0; m < grp->n_matches; m++) {
             if (grp->matches[m].kind != SK_MATCH_PCRE)
                 continue;
-            if (sk_match_pcre_compile(&grp->matches[m].u.pcre, &cr->pcre[g][m], err,
-                                      sizeof(err)) != 0) {
+            if (sk_match_pcre_compile(&grp->matches[m].u.pcre, &cr->pcre[g][m], err, sizeof(err)) !=
+                0) {
                 sk_warn("sid %u: %s, rule disabled", r->sid, err);
                 cr->disabled = true;
             }
@@ -556,9 +556,9 @@ void sk_detect_flow_free(struct sk_detect_flow *df)
 
 size_t sk_detect_flow_memuse(const struct sk_detect_flow *df)
 {
-    return df->mem + (df->app.pending.cap + df->app.done.cap + df->strm.pending.cap +
-                      df->strm.done.cap) *
-                         sizeof(uint32_t);
+    return df->mem +
+           (df->app.pending.cap + df->app.done.cap + df->strm.pending.cap + df->strm.done.cap) *
+               sizeof(uint32_t);
 }
 
 /* ---- prefilter hits and candidates ---- */
@@ -690,7 +690,7 @@ static void bit_put(uint8_t *bits, size_t i, bool v)
     if (v)
         bits[i / 8] |= (uint8_t)(1u << (i % 8));
     else
-        bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
 static bool flowbit_get(const struct sk_detect_flow *df, uint32_t id)
@@ -733,8 +733,7 @@ static void flowbits_apply(struct sk_detect_flow *df, const struct sk_rule *r)
 }
 
 /* The inspection window of a stream instance: its last stream_window bytes. */
-static void window(const struct sk_detect *d, const struct sinst *s, const uint8_t **p,
-                   size_t *len)
+static void window(const struct sk_detect *d, const struct sinst *s, const uint8_t **p, size_t *len)
 {
     size_t w = s->len < d->cfg.stream_window ? s->len : d->cfg.stream_window;
     *p = s->buf + (s->len - w);
@@ -963,8 +962,8 @@ static bool store_number(struct sk_detect_flow *df, int b, uint64_t v)
 
 /* A new value of a single or multi buffer: prefilter it (each transform chain of the
  * buffer has its own database), then inspect. */
-static void on_value(struct sk_detect_thread *t, struct sk_detect_flow *df, int b,
-                     const uint8_t *p, size_t len, const struct trig *tr)
+static void on_value(struct sk_detect_thread *t, struct sk_detect_flow *df, int b, const uint8_t *p,
+                     size_t len, const struct trig *tr)
 {
     if (!store_value(df, b, p, len))
         return;
@@ -1026,8 +1025,8 @@ static void sinst_begin(struct sk_detect_thread *t, struct sk_detect_flow *df, s
 }
 
 /* A chunk of a stream instance: streaming prefilter, window, inspection. */
-static void on_chunk(struct sk_detect_thread *t, struct sk_detect_flow *df, struct sinst *s,
-                     int b, const uint8_t *p, size_t len, const struct trig *tr)
+static void on_chunk(struct sk_detect_thread *t, struct sk_detect_flow *df, struct sinst *s, int b,
+                     const uint8_t *p, size_t len, const struct trig *tr)
 {
     begin(t, df);
     if (s->hs != NULL)
@@ -1126,8 +1125,8 @@ static void on_anomaly(struct sk_detect_thread *t, struct sk_detect_flow *df, in
     run_candidates(t, df, tr);
 }
 
-void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df,
-                     const struct sk_flow *f, const struct sk_event *ev, uint64_t ts_us)
+void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, const struct sk_flow *f,
+                     const struct sk_event *ev, uint64_t ts_us)
 {
     if (df->passed)
         return;

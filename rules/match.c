@@ -280,8 +280,8 @@ static bool search_from(struct search *s, size_t i, size_t prev_end)
     return false;
 }
 
-bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g,
-                        void *const *pcre, const uint8_t *buf, size_t len)
+bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                        const uint8_t *buf, size_t len)
 {
     struct search s = {.mc = mc, .g = g, .pcre = pcre, .buf = buf, .len = len};
     if (buf == NULL)

@@ -40,8 +40,8 @@ bool sk_match_group(struct sk_match_ctx *mc, const struct sk_buffer_group *g, vo
                     const uint8_t *buf, size_t len);
 
 /* As sk_match_group but buf is already transformed. */
-bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g,
-                        void *const *pcre, const uint8_t *buf, size_t len);
+bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                        const uint8_t *buf, size_t len);
 
 /* A group on a numeric buffer (smtp.reply_code): true when v satisfies every
  * SK_MATCH_NUMBER of g. */

@@ -190,8 +190,7 @@ out:
     return rc;
 }
 
-int sk_reference_group(const struct sk_buffer_group *g, const uint8_t *p, size_t len,
-                       bool *result)
+int sk_reference_group(const struct sk_buffer_group *g, const uint8_t *p, size_t len, bool *result)
 {
     struct sk_xform xf;
     const uint8_t *x = p ? p : (const uint8_t *)"";

@@ -22,8 +22,7 @@ struct sk_ref_value {
 
 /* Does group g (transforms, then matches) hold on p[0..len)? Returns 0 with *result, or
  * SK_E_NOMEM / SK_E_PCRE. */
-int sk_reference_group(const struct sk_buffer_group *g, const uint8_t *p, size_t len,
-                       bool *result);
+int sk_reference_group(const struct sk_buffer_group *g, const uint8_t *p, size_t len, bool *result);
 
 /* Does every group of r hold on some value of its buffer among the n values? Only the
  * groups are checked (no header, flow, flowbits or thresholds). Returns 0 with *result,

@@ -77,8 +77,13 @@ static void fill(struct entry *e, const struct sk_threshold *th, const struct sk
         e->a = *k->dst;
         break;
     case SK_TRACK_BY_BOTH:
+        /* one pair for both directions, as Suricata's by_both */
         e->a = *k->src;
         e->b = *k->dst;
+        if (memcmp(&e->a, &e->b, sizeof(e->a)) > 0) {
+            e->a = *k->dst;
+            e->b = *k->src;
+        }
         break;
     case SK_TRACK_BY_FLOW:
         e->flow_id = k->flow_id;
@@ -91,8 +96,8 @@ static void fill(struct entry *e, const struct sk_threshold *th, const struct sk
 static bool same(const struct entry *x, const struct entry *y)
 {
     return x->track == y->track && x->is_filter == y->is_filter && x->gid == y->gid &&
-           x->sid == y->sid && x->flow_id == y->flow_id && memcmp(&x->a, &y->a, sizeof(x->a)) == 0 &&
-           memcmp(&x->b, &y->b, sizeof(x->b)) == 0;
+           x->sid == y->sid && x->flow_id == y->flow_id &&
+           memcmp(&x->a, &y->a, sizeof(x->a)) == 0 && memcmp(&x->b, &y->b, sizeof(x->b)) == 0;
 }
 
 static struct entry *lookup(struct sk_thresh_table *t, const struct entry *key, bool *found)

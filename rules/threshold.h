@@ -23,7 +23,7 @@ void sk_thresh_table_free(struct sk_thresh_table *t);
 /* What a tracked match is about. */
 struct sk_thresh_key {
     uint32_t gid, sid;
-    bool is_filter;           /* detection_filter (else threshold) */
+    bool is_filter; /* detection_filter (else threshold) */
     const struct sk_addr *src, *dst;
     uint64_t flow_id;
 };

@@ -117,8 +117,7 @@ static size_t apply_one(enum sk_transform t, const uint8_t *in, size_t len, uint
         break;
     case SK_XFORM_URL_DECODE:
         for (size_t i = 0; i < len; i++) {
-            if (in[i] == '%' && i + 2 < len && hexval(in[i + 1]) >= 0 &&
-                hexval(in[i + 2]) >= 0) {
+            if (in[i] == '%' && i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
                 out[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
                 i += 2;
             } else if (in[i] == '+') {

@@ -283,8 +283,8 @@ static void test_detect_flowbits(void **state)
 }
 
 /* Five matching transactions in a row, one second apart; alerts per threshold type. */
-static size_t run_threshold(enum sk_thresh_type type, bool filter, uint32_t count,
-                            uint32_t seconds, size_t n_tx, uint64_t step_us, char *pattern)
+static size_t run_threshold(enum sk_thresh_type type, bool filter, uint32_t count, uint32_t seconds,
+                            size_t n_tx, uint64_t step_us, char *pattern)
 {
     struct sk_ruleset *rs = rb_fake_ruleset_new(0);
     struct sk_rule *r = content_rule(1, SK_FIELD_SMTP_MAIL_FROM, "spam");

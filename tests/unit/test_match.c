@@ -44,10 +44,22 @@ struct row {
     struct item it[4];
 };
 
-#define C(str, ...)   {.kind = K_CONTENT, .s = (str), __VA_ARGS__}
-#define P(str, ...)   {.kind = K_PCRE, .s = (str), __VA_ARGS__}
-#define ISD(pos, ...) {.kind = K_ISDATAAT, .off = (pos), __VA_ARGS__}
-#define BSZ(o, x, y)  {.kind = K_BSIZE, .op = (o), .a = (x), .b = (y)}
+#define C(str, ...)                                                                                \
+    {                                                                                              \
+        .kind = K_CONTENT, .s = (str), __VA_ARGS__                                                 \
+    }
+#define P(str, ...)                                                                                \
+    {                                                                                              \
+        .kind = K_PCRE, .s = (str), __VA_ARGS__                                                    \
+    }
+#define ISD(pos, ...)                                                                              \
+    {                                                                                              \
+        .kind = K_ISDATAAT, .off = (pos), __VA_ARGS__                                              \
+    }
+#define BSZ(o, x, y)                                                                               \
+    {                                                                                              \
+        .kind = K_BSIZE, .op = (o), .a = (x), .b = (y)                                             \
+    }
 
 static const struct row rows[] = {
     {"content", "xxabcxx", true, {0}, 0, {C("abc")}},
@@ -58,8 +70,17 @@ static const struct row rows[] = {
     {"offset past", "abcabc", false, {0}, 0, {C("abc", .has = HAS_OFF, .off = 4)}},
     {"depth", "xabc", true, {0}, 0, {C("abc", .has = HAS_DEP, .dep = 4)}},
     {"depth short", "xabc", false, {0}, 0, {C("abc", .has = HAS_DEP, .dep = 3)}},
-    {"offset+depth", "xabcx", true, {0}, 0, {C("abc", .has = HAS_OFF | HAS_DEP, .off = 1, .dep = 3)}},
-    {"offset+depth out", "xxabc", false, {0}, 0,
+    {"offset+depth",
+     "xabcx",
+     true,
+     {0},
+     0,
+     {C("abc", .has = HAS_OFF | HAS_DEP, .off = 1, .dep = 3)}},
+    {"offset+depth out",
+     "xxabc",
+     false,
+     {0},
+     0,
      {C("abc", .has = HAS_OFF | HAS_DEP, .off = 1, .dep = 3)}},
     {"startswith", "abcx", true, {0}, 0, {C("abc", .sw = true)}},
     {"startswith no", "xabc", false, {0}, 0, {C("abc", .sw = true)}},
@@ -68,30 +89,66 @@ static const struct row rows[] = {
     {"startswith+endswith", "abc", true, {0}, 0, {C("abc", .sw = true, .ew = true)}},
     {"negated absent", "xyz", true, {0}, 0, {C("abc", .neg = true)}},
     {"negated present", "xabc", false, {0}, 0, {C("abc", .neg = true)}},
-    {"negated outside depth", "xabc", true, {0}, 0,
+    {"negated outside depth",
+     "xabc",
+     true,
+     {0},
+     0,
      {C("abc", .neg = true, .has = HAS_DEP, .dep = 3)}},
     {"distance", "axb", true, {0}, 0, {C("a"), C("b", .has = HAS_DIST, .dist = 1)}},
     {"distance too near", "ab", false, {0}, 0, {C("a"), C("b", .has = HAS_DIST, .dist = 1)}},
     {"within", "ab", true, {0}, 0, {C("a"), C("b", .has = HAS_WIN, .win = 1)}},
     {"within too far", "axb", false, {0}, 0, {C("a"), C("b", .has = HAS_WIN, .win = 1)}},
-    {"distance+within", "abc", true, {0}, 0,
+    {"distance+within",
+     "abc",
+     true,
+     {0},
+     0,
      {C("a"), C("c", .has = HAS_DIST | HAS_WIN, .dist = 1, .win = 1)}},
-    {"distance+within miss", "abbc", false, {0}, 0,
+    {"distance+within miss",
+     "abbc",
+     false,
+     {0},
+     0,
      {C("a"), C("c", .has = HAS_DIST | HAS_WIN, .dist = 1, .win = 1)}},
-    {"negative distance", "abc", true, {0}, 0,
+    {"negative distance",
+     "abc",
+     true,
+     {0},
+     0,
      {C("bc"), C("ab", .has = HAS_DIST | HAS_WIN, .dist = -3, .win = 2)}},
-    {"relative negated", "abxc", true, {0}, 0,
+    {"relative negated",
+     "abxc",
+     true,
+     {0},
+     0,
      {C("ab"), C("c", .neg = true, .has = HAS_WIN, .win = 1)}},
-    {"relative negated hit", "abc", false, {0}, 0,
+    {"relative negated hit",
+     "abc",
+     false,
+     {0},
+     0,
      {C("ab"), C("c", .neg = true, .has = HAS_WIN, .win = 1)}},
     {"backtrack one", "axxab", true, {0}, 0, {C("a"), C("b", .has = HAS_WIN, .win = 1)}},
-    {"backtrack two levels", "abxcdyyabcdef", true, {0}, 0,
+    {"backtrack two levels",
+     "abxcdyyabcdef",
+     true,
+     {0},
+     0,
      {C("ab"), C("cd", .has = HAS_DIST | HAS_WIN, .dist = 0, .win = 4),
       C("ef", .has = HAS_DIST | HAS_WIN, .dist = 0, .win = 2)}},
-    {"backtrack exhausted", "abxcdyyabxcdef", false, {0}, 0,
+    {"backtrack exhausted",
+     "abxcdyyabxcdef",
+     false,
+     {0},
+     0,
      {C("ab"), C("cd", .has = HAS_DIST | HAS_WIN, .dist = 0, .win = 2),
       C("ef", .has = HAS_DIST | HAS_WIN, .dist = 0, .win = 2)}},
-    {"backtrack past negated", "ab1 ab2", true, {0}, 0,
+    {"backtrack past negated",
+     "ab1 ab2",
+     true,
+     {0},
+     0,
      {C("ab"), C("1", .neg = true, .has = HAS_WIN, .win = 1)}},
     {"isdataat", "abcd", true, {0}, 0, {ISD(3)}},
     {"isdataat short", "abc", false, {0}, 0, {ISD(3)}},
@@ -115,20 +172,46 @@ static const struct row rows[] = {
     {"pcre R backtrack", "fooxfoobar", true, {0}, 0, {C("foo"), P("^bar", .rel = true)}},
     {"pcre negated", "good", true, {0}, 0, {P("evil", .neg = true)}},
     {"pcre negated hit", "evil", false, {0}, 0, {P("evil", .neg = true)}},
-    {"content after pcre", "aaab", true, {0}, 0,
+    {"content after pcre",
+     "aaab",
+     true,
+     {0},
+     0,
      {P("a+"), C("b", .has = HAS_DIST | HAS_WIN, .dist = 0, .win = 1)}},
-    {"pcre retried for content", "ax ay", true, {0}, 0,
+    {"pcre retried for content",
+     "ax ay",
+     true,
+     {0},
+     0,
      {P("a."), C(" ", .neg = true, .has = HAS_WIN, .win = 1), C("y", .has = HAS_DIST, .dist = -1)}},
     {"to_lowercase", "ABC", true, {SK_XFORM_TO_LOWERCASE}, 1, {C("abc")}},
     {"to_lowercase no", "ABC", false, {SK_XFORM_TO_LOWERCASE}, 1, {C("ABC")}},
     {"to_uppercase", "abc", true, {SK_XFORM_TO_UPPERCASE}, 1, {C("ABC")}},
     {"strip_whitespace", "a b\tc", true, {SK_XFORM_STRIP_WHITESPACE}, 1, {C("abc")}},
-    {"compress_whitespace", "a  \t b", true, {SK_XFORM_COMPRESS_WHITESPACE}, 1,
+    {"compress_whitespace",
+     "a  \t b",
+     true,
+     {SK_XFORM_COMPRESS_WHITESPACE},
+     1,
      {C("a b", .sw = true, .ew = true)}},
-    {"url_decode", "%41b+c%2", true, {SK_XFORM_URL_DECODE}, 1, {C("Ab c%2", .sw = true, .ew = true)}},
-    {"from_base64", "aGVsbG8=", true, {SK_XFORM_FROM_BASE64}, 1, {C("hello", .sw = true, .ew = true)}},
+    {"url_decode",
+     "%41b+c%2",
+     true,
+     {SK_XFORM_URL_DECODE},
+     1,
+     {C("Ab c%2", .sw = true, .ew = true)}},
+    {"from_base64",
+     "aGVsbG8=",
+     true,
+     {SK_XFORM_FROM_BASE64},
+     1,
+     {C("hello", .sw = true, .ew = true)}},
     {"dotprefix", "example.com", true, {SK_XFORM_DOTPREFIX}, 1, {C(".example.com", .sw = true)}},
-    {"chain", "A B", true, {SK_XFORM_STRIP_WHITESPACE, SK_XFORM_TO_LOWERCASE}, 2,
+    {"chain",
+     "A B",
+     true,
+     {SK_XFORM_STRIP_WHITESPACE, SK_XFORM_TO_LOWERCASE},
+     2,
      {C("ab", .sw = true, .ew = true)}},
 };
 
@@ -179,15 +262,13 @@ static void test_match_table(void **state)
         void *pcre[4] = {0};
         for (size_t m = 0; m < g->n_matches; m++)
             if (g->matches[m].kind == SK_MATCH_PCRE)
-                assert_int_equal(sk_match_pcre_compile(&g->matches[m].u.pcre, &pcre[m], err,
-                                                       sizeof(err)),
-                                 0);
+                assert_int_equal(
+                    sk_match_pcre_compile(&g->matches[m].u.pcre, &pcre[m], err, sizeof(err)), 0);
         bool got = sk_match_group(mc, g, pcre, (const uint8_t *)r->buf, strlen(r->buf));
         bool ref = !got;
         assert_int_equal(sk_reference_group(g, (const uint8_t *)r->buf, strlen(r->buf), &ref), 0);
         if (got != r->expect || ref != r->expect)
-            fail_msg("row '%s': matcher %d reference %d expected %d", r->name, got, ref,
-                     r->expect);
+            fail_msg("row '%s': matcher %d reference %d expected %d", r->name, got, ref, r->expect);
         for (size_t m = 0; m < 4; m++)
             sk_match_pcre_free(pcre[m]);
         rb_rule_free(rule);
