@@ -194,6 +194,39 @@ static size_t find(const struct sk_content *c, const uint8_t *buf, size_t from, 
 
 static bool search_from(struct search *s, size_t i, size_t prev_end);
 
+static bool is_relative(const struct sk_match *m)
+{
+    switch (m->kind) {
+    case SK_MATCH_CONTENT:
+        return m->u.content.distance != SK_MOD_UNSET || m->u.content.within != SK_MOD_UNSET;
+    case SK_MATCH_PCRE:
+        return m->u.pcre.relative;
+    case SK_MATCH_ISDATAAT:
+        return m->u.isdataat.relative;
+    case SK_MATCH_BSIZE:
+    case SK_MATCH_NUMBER:
+        break;
+    }
+    return false;
+}
+
+/* Do the matches after i depend on where match i ended? Not when the next one that looks
+ * at the position is an absolute positive content or pcre, which sets a new position.
+ * When they do not, retrying match i at a later occurrence cannot help (Suricata too
+ * retries only before a relative match). */
+static bool rest_depends(const struct sk_buffer_group *g, size_t i)
+{
+    for (size_t j = i + 1; j < g->n_matches; j++) {
+        const struct sk_match *m = &g->matches[j];
+        if (is_relative(m))
+            return true;
+        if ((m->kind == SK_MATCH_CONTENT && !m->u.content.negated) ||
+            (m->kind == SK_MATCH_PCRE && !m->u.pcre.negated))
+            return false;
+    }
+    return false;
+}
+
 static bool step_content(struct search *s, size_t i, size_t prev_end)
 {
     const struct sk_content *c = &s->g->matches[i].u.content;
@@ -210,7 +243,7 @@ static bool step_content(struct search *s, size_t i, size_t prev_end)
          p = p < last ? find(c, s->buf, p + 1, last) : SIZE_MAX) {
         if (search_from(s, i + 1, p + c->len))
             return true;
-        if (s->aborted)
+        if (s->aborted || !rest_depends(s->g, i))
             return false;
     }
     return false;
@@ -241,7 +274,7 @@ static bool step_pcre(struct search *s, size_t i, size_t prev_end)
         size_t ms = ov[0], me = ov[1];
         if (search_from(s, i + 1, base + me))
             return true;
-        if (s->aborted)
+        if (s->aborted || !rest_depends(s->g, i))
             return false;
         start = ms + 1;
     }
