@@ -35,6 +35,8 @@ struct crule {
     const struct sk_rule *r;
     bool disabled;    /* a pcre that does not compile, a buffer out of range */
     bool has_fp;      /* a pattern in some prefilter database */
+    bool stream_mono; /* one group, on a stream buffer, of positive contents only */
+    bool shift_inv;   /* stream_mono without offset, depth or startswith */
     uint8_t cls;      /* enum rule_class */
     uint64_t bufmask; /* buffers used by its groups */
     void ***pcre;     /* per group, per match: compiled pcre or NULL */
@@ -85,9 +87,17 @@ struct fieldbuf {
 /* One instance of a stream buffer: its Hyperscan stream and the last window bytes. */
 struct sinst {
     bool open;
+    uint32_t serial; /* which instance of the flow */
     struct sk_pf_stream *hs;
     uint8_t *buf;
     size_t len, cap;
+    uint64_t total;
+};
+
+/* A stream_mono rule that did not match stream instance serial when total bytes of it
+ * had arrived. */
+struct memo {
+    uint32_t id, serial;
     uint64_t total;
 };
 
@@ -97,6 +107,8 @@ struct dctx {
     bool closed;
     struct u32vec pending; /* fast pattern seen, not yet matched */
     struct u32vec done;    /* matched: never evaluated again in this context */
+    struct memo *memo;
+    size_t n_memo, cap_memo;
 };
 
 struct sk_detect_flow {
@@ -108,6 +120,7 @@ struct sk_detect_flow {
     uint8_t *flowbits;
     uint8_t anomalies[(SK_ANOMALY_COUNT + 7) / 8];
     bool starttls, smtp_seen, passed;
+    uint32_t next_serial;
     size_t tx_bytes;
     size_t mem;
 };
@@ -241,6 +254,21 @@ static int crule_init(struct crule *cr, const struct sk_rule *r)
     }
     if (r->n_groups == 0)
         return 0;
+    const struct sk_buffer_group *g0 = &r->groups[0];
+    cr->stream_mono =
+        r->n_groups == 1 && g0->n_transforms == 0 && buffer_kind(g0->buffer) == SK_FIELD_STREAM;
+    for (size_t m = 0; m < g0->n_matches; m++) {
+        const struct sk_match *mt = &g0->matches[m];
+        if (mt->kind != SK_MATCH_CONTENT || mt->u.content.negated || mt->u.content.endswith ||
+            mt->u.content.len == 0)
+            cr->stream_mono = false;
+    }
+    cr->shift_inv = cr->stream_mono;
+    for (size_t m = 0; m < g0->n_matches && cr->shift_inv; m++) {
+        const struct sk_content *c = &g0->matches[m].u.content;
+        if (c->offset != SK_MOD_UNSET || c->depth != SK_MOD_UNSET || c->startswith)
+            cr->shift_inv = false;
+    }
     cr->pcre = calloc(r->n_groups, sizeof(*cr->pcre));
     if (cr->pcre == NULL)
         return SK_E_NOMEM;
@@ -534,6 +562,7 @@ static void ctx_reset(struct dctx *c, uint64_t tx_id)
     c->closed = false;
     c->pending.n = 0;
     c->done.n = 0;
+    c->n_memo = 0;
 }
 
 void sk_detect_flow_free(struct sk_detect_flow *df)
@@ -550,15 +579,18 @@ void sk_detect_flow_free(struct sk_detect_flow *df)
     u32_release(&df->app.done);
     u32_release(&df->strm.pending);
     u32_release(&df->strm.done);
+    free(df->app.memo);
+    free(df->strm.memo);
     free(df->flowbits);
     free(df);
 }
 
 size_t sk_detect_flow_memuse(const struct sk_detect_flow *df)
 {
-    return df->mem +
-           (df->app.pending.cap + df->app.done.cap + df->strm.pending.cap + df->strm.done.cap) *
-               sizeof(uint32_t);
+    size_t lists =
+        df->app.pending.cap + df->app.done.cap + df->strm.pending.cap + df->strm.done.cap;
+    return df->mem + lists * sizeof(uint32_t) +
+           (df->app.cap_memo + df->strm.cap_memo) * sizeof(struct memo);
 }
 
 /* ---- prefilter hits and candidates ---- */
@@ -773,9 +805,76 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
     return false;
 }
 
-static bool rule_matches(struct sk_detect_thread *t, const struct sk_detect_flow *df,
-                         const struct crule *cr, const struct trig *tr)
+static struct memo *memo_find(struct dctx *c, uint32_t id)
 {
+    for (size_t i = 0; i < c->n_memo; i++)
+        if (c->memo[i].id == id)
+            return &c->memo[i];
+    return NULL;
+}
+
+static void memo_put(struct dctx *c, struct memo *m, uint32_t id, uint32_t serial, uint64_t total)
+{
+    if (m == NULL) {
+        if (c->n_memo == c->cap_memo) {
+            size_t cap = c->cap_memo ? c->cap_memo * 2 : 8;
+            struct memo *p = realloc(c->memo, cap * sizeof(*p));
+            if (p == NULL)
+                return;
+            c->memo = p;
+            c->cap_memo = cap;
+        }
+        m = &c->memo[c->n_memo++];
+    }
+    *m = (struct memo){id, serial, total};
+}
+
+/* Does some content of g occur in the window of s ending at or after byte from? */
+static bool new_occurrence(const struct sk_buffer_group *g, const uint8_t *w, size_t wlen,
+                           size_t from)
+{
+    for (size_t i = 0; i < g->n_matches; i++) {
+        const struct sk_content *c = &g->matches[i].u.content;
+        size_t p = from >= c->len ? from - c->len + 1 : 0;
+        if (sk_match_find(w, wlen, p, c->bytes, c->len, c->nocase) != SIZE_MAX)
+            return true;
+    }
+    return false;
+}
+
+/* A stream_mono rule can hold on its grown instance only if one of its contents occurs in
+ * the bytes that arrived since it last failed: the old bytes keep their positions while
+ * the window has not slid, and a rule without absolute modifiers does not care where they
+ * are. Its last failure then stands without searching the window again. */
+static bool mono_group_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                               bool is_orig)
+{
+    const struct crule *cr = &t->d->rules[id];
+    const struct sk_buffer_group *g = &cr->r->groups[0];
+    const struct sinst *s =
+        g->buffer == SK_BUF_STREAM ? &df->dir[is_orig ? 0 : 1] : &df->s[g->buffer];
+    struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
+    const uint8_t *w;
+    size_t wlen;
+    if (s->total == 0 && !s->open)
+        return false;
+    window(t->d, s, &w, &wlen);
+    bool slid = s->total > wlen;
+    struct memo *m = memo_find(c, id);
+    if (m != NULL && m->serial == s->serial && m->total <= s->total && s->total - m->total < wlen &&
+        (!slid || cr->shift_inv) &&
+        !new_occurrence(g, w, wlen, wlen - (size_t)(s->total - m->total)))
+        return false;
+    bool ok = group_matches(t, df, cr, 0, is_orig);
+    if (!ok)
+        memo_put(c, m, id, s->serial, s->total);
+    return ok;
+}
+
+static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                         const struct trig *tr)
+{
+    const struct crule *cr = &t->d->rules[id];
     const struct sk_rule *r = cr->r;
     const struct sk_flow *f = tr->f;
     if (r->proto == SK_PROTO_SMTP && !df->smtp_seen)
@@ -804,6 +903,8 @@ static bool rule_matches(struct sk_detect_thread *t, const struct sk_detect_flow
         return false;
     if (!flowbits_hold(df, r))
         return false;
+    if (cr->stream_mono)
+        return mono_group_matches(t, df, id, tr->is_orig);
     for (size_t g = 0; g < r->n_groups; g++)
         if (!group_matches(t, df, cr, g, tr->is_orig))
             return false;
@@ -867,7 +968,7 @@ static void run_candidates(struct sk_detect_thread *t, struct sk_detect_flow *df
     for (size_t i = 0; i < t->cands.n && !df->passed; i++) {
         uint32_t id = t->cands.v[i];
         t->st.inspections++;
-        if (rule_matches(t, df, &t->d->rules[id], tr))
+        if (rule_matches(t, df, id, tr))
             matched(t, df, id, tr);
     }
 }
@@ -1019,6 +1120,7 @@ static void sinst_begin(struct sk_detect_thread *t, struct sk_detect_flow *df, s
     s->len = 0;
     s->total = 0;
     s->open = true;
+    s->serial = ++df->next_serial;
     int li = t->d->stream_list[b];
     if (li >= 0 && sk_pf_stream_open(t->d->lists[li].db, &s->hs) == 0)
         df->mem += sk_pf_db_stream_size(t->d->lists[li].db);

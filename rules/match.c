@@ -174,22 +174,28 @@ static bool content_window(const struct sk_content *c, size_t len, size_t prev_e
     return true;
 }
 
+size_t sk_match_find(const uint8_t *buf, size_t len, size_t from, const uint8_t *pat, size_t plen,
+                     bool nocase)
+{
+    if (from > len || plen > len - from)
+        return SIZE_MAX;
+    if (plen == 0)
+        return from;
+    if (!nocase) {
+        const uint8_t *q = memmem(buf + from, len - from, pat, plen);
+        return q ? (size_t)(q - buf) : SIZE_MAX;
+    }
+    uint8_t first = lower(pat[0]);
+    for (size_t p = from; p + plen <= len; p++)
+        if (lower(buf[p]) == first && sk_match_bytes_equal(buf + p + 1, pat + 1, plen - 1, true))
+            return p;
+    return SIZE_MAX;
+}
+
 /* First position p in [from, last] where c occurs, or SIZE_MAX. */
 static size_t find(const struct sk_content *c, const uint8_t *buf, size_t from, size_t last)
 {
-    if (c->len == 0)
-        return from <= last ? from : SIZE_MAX;
-    for (size_t p = from; p <= last; p++) {
-        if (!c->nocase) {
-            const uint8_t *q = memchr(buf + p, c->bytes[0], last - p + 1);
-            if (q == NULL)
-                return SIZE_MAX;
-            p = (size_t)(q - buf);
-        }
-        if (sk_match_bytes_equal(buf + p, c->bytes, c->len, c->nocase))
-            return p;
-    }
-    return SIZE_MAX;
+    return sk_match_find(buf, last + c->len, from, c->bytes, c->len, c->nocase);
 }
 
 static bool search_from(struct search *s, size_t i, size_t prev_end);

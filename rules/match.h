@@ -50,6 +50,11 @@ bool sk_match_number(const struct sk_buffer_group *g, uint64_t v);
 /* One numeric comparison. */
 bool sk_numcmp_eval(const struct sk_numcmp *c, uint64_t v);
 
+/* The first position p >= from where pat[0..plen) occurs in buf[0..len), ASCII
+ * case-insensitively when nocase, or SIZE_MAX. */
+size_t sk_match_find(const uint8_t *buf, size_t len, size_t from, const uint8_t *pat, size_t plen,
+                     bool nocase);
+
 /* Compares a[0..n) with b[0..n), ASCII case-insensitively when nocase. */
 bool sk_match_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n, bool nocase);
 
