@@ -35,7 +35,7 @@ struct crule {
     const struct sk_rule *r;
     bool disabled;    /* a pcre that does not compile, a buffer out of range */
     bool has_fp;      /* a pattern in some prefilter database */
-    bool stream_mono; /* one group, on a stream buffer, of positive contents only */
+    bool stream_mono; /* one group, on a stream buffer, of at most 32 positive contents */
     bool shift_inv;   /* stream_mono without offset, depth or startswith */
     uint8_t cls;      /* enum rule_class */
     uint64_t bufmask; /* buffers used by its groups */
@@ -99,6 +99,7 @@ struct sinst {
 struct memo {
     uint32_t id, serial;
     uint64_t total;
+    uint32_t absent; /* bit k: content k did not occur in the window */
 };
 
 /* Detection state of a transaction (app) or of the flow's stream rules. */
@@ -255,8 +256,8 @@ static int crule_init(struct crule *cr, const struct sk_rule *r)
     if (r->n_groups == 0)
         return 0;
     const struct sk_buffer_group *g0 = &r->groups[0];
-    cr->stream_mono =
-        r->n_groups == 1 && g0->n_transforms == 0 && buffer_kind(g0->buffer) == SK_FIELD_STREAM;
+    cr->stream_mono = r->n_groups == 1 && g0->n_transforms == 0 &&
+                      buffer_kind(g0->buffer) == SK_FIELD_STREAM && g0->n_matches <= 32;
     for (size_t m = 0; m < g0->n_matches; m++) {
         const struct sk_match *mt = &g0->matches[m];
         if (mt->kind != SK_MATCH_CONTENT || mt->u.content.negated || mt->u.content.endswith ||
@@ -813,39 +814,43 @@ static struct memo *memo_find(struct dctx *c, uint32_t id)
     return NULL;
 }
 
-static void memo_put(struct dctx *c, struct memo *m, uint32_t id, uint32_t serial, uint64_t total)
+static struct memo *memo_put(struct dctx *c, struct memo *m, uint32_t id)
 {
     if (m == NULL) {
         if (c->n_memo == c->cap_memo) {
             size_t cap = c->cap_memo ? c->cap_memo * 2 : 8;
             struct memo *p = realloc(c->memo, cap * sizeof(*p));
             if (p == NULL)
-                return;
+                return NULL;
             c->memo = p;
             c->cap_memo = cap;
         }
         m = &c->memo[c->n_memo++];
+        m->id = id;
     }
-    *m = (struct memo){id, serial, total};
+    return m;
 }
 
-/* Does some content of g occur in the window of s ending at or after byte from? */
-static bool new_occurrence(const struct sk_buffer_group *g, const uint8_t *w, size_t wlen,
-                           size_t from)
+/* Contents of g (at most 32) that occur nowhere in w[from..wlen), among those in mask. */
+static uint32_t absent_contents(const struct sk_buffer_group *g, const uint8_t *w, size_t wlen,
+                                size_t from, uint32_t mask)
 {
-    for (size_t i = 0; i < g->n_matches; i++) {
-        const struct sk_content *c = &g->matches[i].u.content;
+    uint32_t out = 0;
+    for (size_t k = 0; k < g->n_matches && k < 32; k++) {
+        const struct sk_content *c = &g->matches[k].u.content;
         size_t p = from >= c->len ? from - c->len + 1 : 0;
-        if (sk_match_find(w, wlen, p, c->bytes, c->len, c->nocase) != SIZE_MAX)
-            return true;
+        if (((mask >> k) & 1u) &&
+            sk_match_find(w, wlen, p, c->bytes, c->len, c->nocase) == SIZE_MAX)
+            out |= 1u << k;
     }
-    return false;
+    return out;
 }
 
-/* A stream_mono rule can hold on its grown instance only if one of its contents occurs in
- * the bytes that arrived since it last failed: the old bytes keep their positions while
- * the window has not slid, and a rule without absolute modifiers does not care where they
- * are. Its last failure then stands without searching the window again. */
+/* A stream_mono rule that failed on its instance keeps failing while (a) one of its
+ * contents that was absent from the window is still absent from the bytes that arrived
+ * since, or (b) none of its contents occurs in those bytes and the old bytes kept their
+ * positions (the window has not slid, or the rule has no absolute modifier). Either way
+ * the window is not searched again. */
 static bool mono_group_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
                                bool is_orig)
 {
@@ -861,13 +866,25 @@ static bool mono_group_matches(struct sk_detect_thread *t, struct sk_detect_flow
     window(t->d, s, &w, &wlen);
     bool slid = s->total > wlen;
     struct memo *m = memo_find(c, id);
-    if (m != NULL && m->serial == s->serial && m->total <= s->total && s->total - m->total < wlen &&
-        (!slid || cr->shift_inv) &&
-        !new_occurrence(g, w, wlen, wlen - (size_t)(s->total - m->total)))
-        return false;
+    if (m != NULL && m->serial == s->serial && m->total <= s->total &&
+        s->total - m->total <= wlen) {
+        size_t from = wlen - (size_t)(s->total - m->total);
+        uint32_t still = m->absent ? absent_contents(g, w, wlen, from, m->absent) : 0;
+        if (still != 0 || ((!slid || cr->shift_inv) &&
+                           absent_contents(g, w, wlen, from, UINT32_MAX) ==
+                               (g->n_matches >= 32 ? UINT32_MAX : (1u << g->n_matches) - 1))) {
+            if (still != 0)
+                m->absent = still;
+            m->total = s->total;
+            return false;
+        }
+    }
     bool ok = group_matches(t, df, cr, 0, is_orig);
-    if (!ok)
-        memo_put(c, m, id, s->serial, s->total);
+    if (!ok && (m = memo_put(c, m, id)) != NULL) {
+        m->serial = s->serial;
+        m->total = s->total;
+        m->absent = absent_contents(g, w, wlen, 0, UINT32_MAX);
+    }
     return ok;
 }
 
