@@ -12,6 +12,7 @@
 
 #include "engine/error.h"
 #include "engine/log.h"
+#include "rules/conditions.h"
 #include "rules/match.h"
 #include "rules/prefilter.h"
 #include "rules/threshold.h"
@@ -656,115 +657,6 @@ static void cands_from_list(struct sk_detect_thread *t, const struct u32vec *lis
 
 /* ---- evaluation ---- */
 
-static bool addr_in_range(const struct sk_addr_range *r, const struct sk_addr *a)
-{
-    if (r->lo.family != a->family)
-        return false;
-    size_t n = a->family == 4 ? 4 : 16;
-    return memcmp(a->bytes, r->lo.bytes, n) >= 0 && memcmp(a->bytes, r->hi.bytes, n) <= 0;
-}
-
-static bool addr_in(const struct sk_addr_set *s, const struct sk_addr *a)
-{
-    if (s->any)
-        return true;
-    bool has_pos = false, pos_hit = false;
-    for (size_t i = 0; i < s->n; i++) {
-        bool in = addr_in_range(&s->v[i], a);
-        if (s->v[i].negated) {
-            if (in)
-                return false;
-        } else {
-            has_pos = true;
-            pos_hit = pos_hit || in;
-        }
-    }
-    return !has_pos || pos_hit;
-}
-
-static bool port_in(const struct sk_port_set *s, uint16_t p)
-{
-    if (s->any)
-        return true;
-    bool has_pos = false, pos_hit = false;
-    for (size_t i = 0; i < s->n; i++) {
-        bool in = p >= s->v[i].lo && p <= s->v[i].hi;
-        if (s->v[i].negated) {
-            if (in)
-                return false;
-        } else {
-            has_pos = true;
-            pos_hit = pos_hit || in;
-        }
-    }
-    return !has_pos || pos_hit;
-}
-
-/* The rule header against the direction of the data: source is the sender. */
-static bool header_matches(const struct sk_rule *r, const struct sk_flow *f, bool is_orig)
-{
-    const struct sk_addr *src = is_orig ? &f->orig_h : &f->resp_h;
-    const struct sk_addr *dst = is_orig ? &f->resp_h : &f->orig_h;
-    uint16_t sp = is_orig ? f->orig_p : f->resp_p, dp = is_orig ? f->resp_p : f->orig_p;
-    if (addr_in(&r->src, src) && port_in(&r->sport, sp) && addr_in(&r->dst, dst) &&
-        port_in(&r->dport, dp))
-        return true;
-    return r->bidirectional && addr_in(&r->src, dst) && port_in(&r->sport, dp) &&
-           addr_in(&r->dst, src) && port_in(&r->dport, sp);
-}
-
-static bool bit_get(const uint8_t *bits, size_t i)
-{
-    return (bits[i / 8] >> (i % 8)) & 1u;
-}
-
-static void bit_put(uint8_t *bits, size_t i, bool v)
-{
-    if (v)
-        bits[i / 8] |= (uint8_t)(1u << (i % 8));
-    else
-        bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
-}
-
-static bool flowbit_get(const struct sk_detect_flow *df, uint32_t id)
-{
-    return id < df->d->n_flowbits && bit_get(df->flowbits, id);
-}
-
-static bool flowbits_hold(const struct sk_detect_flow *df, const struct sk_rule *r)
-{
-    for (size_t i = 0; i < r->n_flowbits; i++) {
-        const struct sk_flowbit *fb = &r->flowbits[i];
-        if (fb->cmd != SK_FLOWBIT_ISSET && fb->cmd != SK_FLOWBIT_ISNOTSET)
-            continue;
-        bool want = fb->cmd == SK_FLOWBIT_ISSET;
-        size_t hits = 0;
-        for (size_t k = 0; k < fb->n_names; k++)
-            hits += flowbit_get(df, fb->ids[k]) == want;
-        if (fb->and_names ? hits != fb->n_names : hits == 0)
-            return false;
-    }
-    return true;
-}
-
-static void flowbits_apply(struct sk_detect_flow *df, const struct sk_rule *r)
-{
-    for (size_t i = 0; i < r->n_flowbits; i++) {
-        const struct sk_flowbit *fb = &r->flowbits[i];
-        for (size_t k = 0; k < fb->n_names; k++) {
-            uint32_t id = fb->ids[k];
-            if (id >= df->d->n_flowbits)
-                continue;
-            if (fb->cmd == SK_FLOWBIT_SET)
-                bit_put(df->flowbits, id, true);
-            else if (fb->cmd == SK_FLOWBIT_UNSET)
-                bit_put(df->flowbits, id, false);
-            else if (fb->cmd == SK_FLOWBIT_TOGGLE)
-                bit_put(df->flowbits, id, !bit_get(df->flowbits, id));
-        }
-    }
-}
-
 /* The inspection window of a stream instance: its last stream_window bytes. */
 static void window(const struct sk_detect *d, const struct sinst *s, const uint8_t **p, size_t *len)
 {
@@ -896,21 +788,12 @@ static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, 
     const struct sk_flow *f = tr->f;
     if (r->proto == SK_PROTO_SMTP && !df->smtp_seen)
         return false;
-    if (!header_matches(r, f, tr->is_orig))
-        return false;
-    bool est = f->state >= SK_TCP_ESTABLISHED || f->midstream;
-    if ((r->flow_flags & SK_FLOW_TO_SERVER) && !tr->is_orig)
-        return false;
-    if ((r->flow_flags & SK_FLOW_TO_CLIENT) && tr->is_orig)
-        return false;
-    if ((r->flow_flags & SK_FLOW_ESTABLISHED) && !est)
-        return false;
-    if ((r->flow_flags & SK_FLOW_NOT_ESTABLISHED) && est)
+    if (!sk_cond_header(r, f, tr->is_orig) || !sk_cond_flow(r, f, tr->is_orig))
         return false;
     bool trig_ok = tr->anomaly < 0;
     for (size_t i = 0; i < r->n_app_events; i++) {
         int a = r->app_events[i];
-        if (a < 0 || a >= SK_ANOMALY_COUNT || !bit_get(df->anomalies, (size_t)a))
+        if (a < 0 || a >= SK_ANOMALY_COUNT || !sk_bit_get(df->anomalies, (size_t)a))
             return false;
         trig_ok = trig_ok || a == tr->anomaly;
     }
@@ -918,7 +801,7 @@ static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, 
         return false;
     if (r->needs_starttls && !df->starttls)
         return false;
-    if (!flowbits_hold(df, r))
+    if (!sk_cond_flowbits(r, df->flowbits, t->d->n_flowbits))
         return false;
     if (cr->stream_mono)
         return mono_group_matches(t, df, id, tr->is_orig);
@@ -934,7 +817,7 @@ static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint3
     const struct crule *cr = &t->d->rules[id];
     const struct sk_rule *r = cr->r;
     struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
-    flowbits_apply(df, r);
+    sk_cond_flowbits_apply(r, df->flowbits, t->d->n_flowbits);
     u32_remove(&c->pending, id);
     (void)u32_push(&c->done, id);
     t->mark[id] = t->gen;
@@ -1236,7 +1119,7 @@ static void on_anomaly(struct sk_detect_thread *t, struct sk_detect_flow *df, in
 {
     if (a < 0 || a >= SK_ANOMALY_COUNT)
         return;
-    bit_put(df->anomalies, (size_t)a, true);
+    sk_bit_put(df->anomalies, (size_t)a, true);
     tr->anomaly = a;
     begin(t, df);
     cands_begin(t);
