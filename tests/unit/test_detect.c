@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "rules/conditions.h"
 #include "rules/detect.h"
 #include "rules/reference.h"
 #include "tests/unit/rule_builder.h"
@@ -569,6 +570,97 @@ static void test_detect_cache_dir(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static struct sk_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    struct sk_addr x = {.family = 4, .bytes = {a, b, c, d}};
+    return x;
+}
+
+static void test_detect_address_sets(void **state)
+{
+    struct sk_rule *r = rb_rule_new(1);
+    struct sk_addr_range src[] = {{v4(10, 0, 0, 0), v4(10, 255, 255, 255), false},
+                                  {v4(10, 0, 0, 1), v4(10, 0, 0, 1), true}};
+    struct sk_port_range sport[] = {{1024, 65535, false}, {40001, 40001, true}};
+    r->src = (struct sk_addr_set){false, 2, src};
+    r->sport = (struct sk_port_set){false, 2, sport};
+    struct sk_flow f = {
+        .orig_h = v4(10, 0, 0, 5), .resp_h = v4(192, 0, 2, 1), .orig_p = 40000, .resp_p = 25};
+    assert_true(sk_cond_header(r, &f, true));
+    assert_false(sk_cond_header(r, &f, false)); /* the server sends: its address is the source */
+    f.orig_p = 40001;
+    assert_false(sk_cond_header(r, &f, true));
+    f.orig_p = 40000;
+    f.orig_h = v4(10, 0, 0, 1);
+    assert_false(sk_cond_header(r, &f, true));
+    f.orig_h = v4(11, 0, 0, 1);
+    assert_false(sk_cond_header(r, &f, true));
+    /* IPv6 against an IPv4 set never matches; an IPv6 range does */
+    f.orig_h = (struct sk_addr){.family = 6, .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+    assert_false(sk_cond_header(r, &f, true));
+    struct sk_addr_range v6[] = {{{.family = 6, .bytes = {0x20, 0x01, 0x0d, 0xb8}},
+                                  {.family = 6,
+                                   .bytes = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+                                  false}};
+    r->src = (struct sk_addr_set){false, 1, v6};
+    assert_true(sk_cond_header(r, &f, true));
+    /* only negated entries: everything else matches */
+    r->src = (struct sk_addr_set){false, 1, &src[1]};
+    f.orig_h = v4(10, 0, 0, 2);
+    assert_true(sk_cond_header(r, &f, true));
+    rb_rule_free(r);
+}
+
+static void test_detect_flowbits_or_and(void **state)
+{
+    struct sk_rule *r = rb_rule_new(1);
+    uint32_t ids[2] = {0, 1};
+    struct sk_flowbit fb = {SK_FLOWBIT_ISSET, 2, ids, false};
+    r->flowbits = &fb;
+    r->n_flowbits = 1;
+    uint8_t bits[1] = {0};
+    assert_false(sk_cond_flowbits(r, bits, 2));
+    sk_bit_put(bits, 1, true);
+    assert_true(sk_cond_flowbits(r, bits, 2)); /* a|b */
+    fb.and_names = true;
+    assert_false(sk_cond_flowbits(r, bits, 2)); /* a&b */
+    sk_bit_put(bits, 0, true);
+    assert_true(sk_cond_flowbits(r, bits, 2));
+    fb.cmd = SK_FLOWBIT_TOGGLE;
+    sk_cond_flowbits_apply(r, bits, 2);
+    assert_int_equal(bits[0], 0);
+    r->flowbits = NULL;
+    r->n_flowbits = 0;
+    rb_rule_free(r);
+}
+
+/* Events outside a transaction belong to the open one until it closes; after the close
+ * they start a new context, and a reply continuation line reads CODE-msg. */
+static void test_detect_tx_none_and_lines(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    rb_fake_ruleset_add(rs, content_rule(1, SK_BUF_SMTP_LINE, "250-PIPELINING"));
+    struct sk_rule *r = content_rule(2, SK_FIELD_SMTP_MAIL_FROM, "a@b");
+    rb_content(rb_group(r, SK_BUF_SMTP_LINE), "QUIT");
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    struct sk_event ev = {.type = SK_EV_SMTP_REPLY, .tx_id = SK_TX_NONE};
+    ev.u.reply.code = 250;
+    ev.u.reply.msg = (struct sk_str){(const uint8_t *)"PIPELINING", 10};
+    ev.u.reply.cont_resp = true;
+    send(e, &ev);
+    assert_int_equal(count_sid(e, 1), 1);
+    field(e, 0, SK_FIELD_SMTP_MAIL_FROM, "a@b");
+    request(e, SK_TX_NONE, "QUIT", "");
+    assert_int_equal(count_sid(e, 2), 1);
+    struct sk_event close = {.type = SK_EV_TX_CLOSE, .tx_id = 0};
+    send(e, &close);
+    request(e, SK_TX_NONE, "QUIT", "");
+    assert_int_equal(count_sid(e, 2), 1); /* mail_from belonged to the closed tx */
+    env_free(e);
+}
+
 /* ---- differential: Hyperscan path against the reference matcher ---- */
 
 struct prng {
@@ -805,6 +897,9 @@ int main(void)
         cmocka_unit_test(test_detect_bad_pcre_disables_one_rule),
         cmocka_unit_test(test_detect_refused_pattern_keeps_rule),
         cmocka_unit_test(test_detect_cache_dir),
+        cmocka_unit_test(test_detect_address_sets),
+        cmocka_unit_test(test_detect_flowbits_or_and),
+        cmocka_unit_test(test_detect_tx_none_and_lines),
         cmocka_unit_test(test_detect_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
