@@ -661,7 +661,7 @@ static void cands_from_list(struct sk_detect_thread *t, const struct u32vec *lis
 static void window(const struct sk_detect *d, const struct sinst *s, const uint8_t **p, size_t *len)
 {
     size_t w = s->len < d->cfg.stream_window ? s->len : d->cfg.stream_window;
-    *p = s->buf + (s->len - w);
+    *p = s->buf != NULL ? s->buf + (s->len - w) : (const uint8_t *)"";
     *len = w;
 }
 
@@ -977,7 +977,8 @@ static void on_value(struct sk_detect_thread *t, struct sk_detect_flow *df, int 
         if (l->n_transforms > 0 &&
             sk_xform_apply(&t->xf, l->transforms, l->n_transforms, p, len, &x, &xlen) != 0)
             continue;
-        (void)sk_pf_scan(l->db, t->scratch, x, xlen, on_hit, t);
+        if (xlen > 0)
+            (void)sk_pf_scan(l->db, t->scratch, x, xlen, on_hit, t);
     }
     inspect_buffer(t, df, b, tr);
 }
@@ -986,6 +987,8 @@ static void on_value(struct sk_detect_thread *t, struct sk_detect_flow *df, int 
 static void window_append(struct sk_detect_flow *df, struct sinst *s, size_t w, const uint8_t *p,
                           size_t len)
 {
+    if (len == 0)
+        return;
     if (len >= w) {
         p += len - w;
         len = w;

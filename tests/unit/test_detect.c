@@ -661,6 +661,23 @@ static void test_detect_tx_none_and_lines(void **state)
     env_free(e);
 }
 
+/* An empty stream instance (a body part with no bytes) is inspected like an empty value. */
+static void test_detect_empty_stream_instance(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = rb_rule_new(1);
+    rb_bsize(rb_group(r, SK_FIELD_FILE_DATA), SK_NUM_EQ, 0, 0);
+    rb_fake_ruleset_add(rs, r);
+    r = content_rule(2, SK_FIELD_FILE_DATA, "x");
+    r->groups[0].matches[0].u.content.negated = true;
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    field_n(e, 0, SK_FIELD_FILE_DATA, NULL, 0, SK_FIELD_F_BEGIN | SK_FIELD_F_END);
+    assert_int_equal(count_sid(e, 1), 1);
+    assert_int_equal(count_sid(e, 2), 1);
+    env_free(e);
+}
+
 /* ---- differential: Hyperscan path against the reference matcher ---- */
 
 struct prng {
@@ -900,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_detect_address_sets),
         cmocka_unit_test(test_detect_flowbits_or_and),
         cmocka_unit_test(test_detect_tx_none_and_lines),
+        cmocka_unit_test(test_detect_empty_stream_instance),
         cmocka_unit_test(test_detect_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
