@@ -724,10 +724,9 @@ static void pcre_escape(const char *w, size_t n, char *out)
     out[o] = '\0';
 }
 
-static struct sk_rule *random_rule(struct prng *p, uint32_t sid, char words[][8])
+static void random_group(struct prng *p, struct sk_rule *r, int buffer, char words[][8])
 {
-    struct sk_rule *r = rb_rule_new(sid);
-    struct sk_buffer_group *g = rb_group(r, diff_buffers[below(p, 4)]);
+    struct sk_buffer_group *g = rb_group(r, buffer);
     if (below(p, 10) == 0)
         rb_transform(g, SK_XFORM_TO_LOWERCASE);
     unsigned n = 1 + below(p, 3);
@@ -769,6 +768,16 @@ static struct sk_rule *random_rule(struct prng *p, uint32_t sid, char words[][8]
             }
         }
     }
+}
+
+/* One group, or (one rule in four) two groups on different buffers. */
+static struct sk_rule *random_rule(struct prng *p, uint32_t sid, char words[][8])
+{
+    struct sk_rule *r = rb_rule_new(sid);
+    unsigned b0 = below(p, 4);
+    random_group(p, r, diff_buffers[b0], words);
+    if (below(p, 4) == 0)
+        random_group(p, r, diff_buffers[(b0 + 1 + below(p, 3)) % 4], words);
     return r;
 }
 
@@ -847,7 +856,7 @@ static void run_differential(uint64_t seed, size_t window)
             at = cuts[i];
         }
         /* the reference: block buffers at the end, the stream at every chunk boundary */
-        struct sk_ref_value v[6];
+        struct sk_ref_value v[7];
         size_t nv = 0;
         v[nv++] = (struct sk_ref_value){SK_FIELD_SMTP_MAIL_FROM, (uint8_t *)mail, ml, 0};
         for (size_t i = 0; i < nr; i++)
@@ -855,15 +864,18 @@ static void run_differential(uint64_t seed, size_t window)
         v[nv++] = (struct sk_ref_value){SK_FIELD_EMAIL_SUBJECT, (uint8_t *)subj, sl, 0};
         for (size_t k = 0; k < N_RULES; k++) {
             const struct sk_rule *r = sk_ruleset_rule(rs, k);
-            bool want;
-            if (r->groups[0].buffer == SK_FIELD_SMTP_DATA) {
+            bool want, stream = false;
+            for (size_t g = 0; g < r->n_groups; g++)
+                stream = stream || r->groups[g].buffer == SK_FIELD_SMTP_DATA;
+            if (stream) {
+                /* the other buffers are complete before the message starts */
                 want = false;
                 for (size_t i = 0; i < nc && !want; i++) {
                     /* the engine confirms on the last window bytes of the stream */
                     size_t from = cuts[i] > window ? cuts[i] - window : 0;
-                    struct sk_ref_value dv = {SK_FIELD_SMTP_DATA, (uint8_t *)data + from,
-                                              cuts[i] - from, 0};
-                    want = ref_any(r, &dv, 1);
+                    v[nv] = (struct sk_ref_value){SK_FIELD_SMTP_DATA, (uint8_t *)data + from,
+                                                  cuts[i] - from, 0};
+                    want = ref_any(r, v, nv + 1);
                 }
             } else {
                 want = ref_any(r, v, nv);
