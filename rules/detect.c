@@ -327,7 +327,8 @@ static int add_pattern(struct sk_detect *d, const struct sk_buffer_group *g,
         l->pats = p;
         l->cap_pats = cap;
     }
-    l->pats[l->n_pats++] = (struct sk_pf_pattern){fp->bytes, fp->len, fp->nocase, id};
+    l->pats[l->n_pats++] =
+        (struct sk_pf_pattern){fp->bytes, fp->len, fp->nocase, id, fp->regex, fp->pcre_options};
     return 0;
 }
 

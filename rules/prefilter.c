@@ -3,9 +3,11 @@
  * hex-escaped expressions, single-match, caseless for nocase), the optional on-disk cache
  * of serialized databases, scratch and streams. A pattern Hyperscan refuses is dropped
  * and the database rebuilt, so one bad rule never fails the whole build. */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include "rules/prefilter.h"
 
 #include <hs/hs.h>
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,45 @@ static size_t fp_len(const struct sk_content *c)
     return c->len;
 }
 
+#define REGEX_OPTIONS (PCRE2_CASELESS | PCRE2_DOTALL | PCRE2_MULTILINE)
+
+/* Can Hyperscan prefilter this pcre without missing a match of it, wherever the buffer
+ * (a stream window, a prefix of a stream) starts or ends? Anchors, assertions and
+ * (?...) groups are refused outright; so is any option Hyperscan has no flag for. */
+static bool regex_prefilterable(const struct sk_pcre *p)
+{
+    if (p->negated || p->relative || (p->options & ~(uint32_t)REGEX_OPTIONS) != 0)
+        return false;
+    for (const char *c = p->pattern; *c != '\0'; c++) {
+        if (*c == '^' || *c == '$' || (c[0] == '(' && c[1] == '?'))
+            return false;
+        if (*c == '\\') {
+            if (c[1] == '\0' || strchr("AbBzZGKQE0123456789gkpPX", c[1]) != NULL)
+                return false;
+            c++;
+        }
+    }
+    return true;
+}
+
+static bool choose_regex(const struct sk_rule *r, struct sk_fast_pattern *fp)
+{
+    for (size_t g = 0; g < r->n_groups; g++) {
+        const struct sk_buffer_group *grp = &r->groups[g];
+        for (size_t m = 0; m < grp->n_matches; m++) {
+            const struct sk_match *mt = &grp->matches[m];
+            if (mt->kind != SK_MATCH_PCRE || !regex_prefilterable(&mt->u.pcre))
+                continue;
+            *fp = (struct sk_fast_pattern){.group = g,
+                                           .match = m,
+                                           .regex = mt->u.pcre.pattern,
+                                           .pcre_options = mt->u.pcre.options};
+            return true;
+        }
+    }
+    return false;
+}
+
 bool sk_prefilter_choose(const struct sk_rule *r, struct sk_fast_pattern *fp)
 {
     const struct sk_content *best = NULL;
@@ -62,8 +103,12 @@ bool sk_prefilter_choose(const struct sk_rule *r, struct sk_fast_pattern *fp)
                 best = c, bg = g, bm = m;
         }
     }
-    if (best == NULL || best->negated)
+    if (best == NULL)
+        return choose_regex(r, fp);
+    if (best->negated)
         return false;
+    fp->regex = NULL;
+    fp->pcre_options = 0;
     fp->group = bg;
     fp->match = bm;
     fp->len = fp_len(best);
@@ -105,11 +150,16 @@ static uint64_t cache_key(const struct sk_pf_pattern *pats, size_t n, bool strea
     h = fnv(h, &stream, sizeof(stream));
     for (size_t i = 0; i < n; i++) {
         uint8_t nc = pats[i].nocase;
-        uint64_t len = pats[i].len;
+        uint64_t len = pats[i].regex ? strlen(pats[i].regex) : pats[i].len;
         h = fnv(h, &pats[i].id, sizeof(pats[i].id));
         h = fnv(h, &nc, 1);
         h = fnv(h, &len, sizeof(len));
-        h = fnv(h, pats[i].bytes, pats[i].len);
+        if (pats[i].regex) {
+            h = fnv(h, pats[i].regex, len);
+            h = fnv(h, &pats[i].pcre_options, sizeof(pats[i].pcre_options));
+        } else {
+            h = fnv(h, pats[i].bytes, pats[i].len);
+        }
     }
     return h;
 }
@@ -177,10 +227,19 @@ static int compile_alive(const struct sk_pf_pattern *pats, size_t n, bool *alive
     for (size_t i = 0; i < n; i++) {
         if (!alive[i])
             continue;
-        exprs[k] = hex_escape(pats[i].bytes, pats[i].len);
+        flags[k] = HS_FLAG_SINGLEMATCH;
+        if (pats[i].regex != NULL) {
+            uint32_t o = pats[i].pcre_options;
+            exprs[k] = strdup(pats[i].regex);
+            flags[k] |= HS_FLAG_PREFILTER | (o & PCRE2_CASELESS ? HS_FLAG_CASELESS : 0u) |
+                        (o & PCRE2_DOTALL ? HS_FLAG_DOTALL : 0u) |
+                        (o & PCRE2_MULTILINE ? HS_FLAG_MULTILINE : 0u);
+        } else {
+            exprs[k] = hex_escape(pats[i].bytes, pats[i].len);
+            flags[k] |= pats[i].nocase ? HS_FLAG_CASELESS : 0u;
+        }
         if (exprs[k] == NULL)
             goto out_free;
-        flags[k] = HS_FLAG_SINGLEMATCH | (pats[i].nocase ? HS_FLAG_CASELESS : 0u);
         ids[k] = pats[i].id;
         map[k] = i;
         k++;

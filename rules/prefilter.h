@@ -19,20 +19,27 @@ struct sk_fast_pattern {
     const uint8_t *bytes; /* borrowed from the rule */
     size_t len;
     bool nocase;
+    const char *regex;     /* a pcre used as fast pattern (bytes unused), or NULL */
+    uint32_t pcre_options; /* its PCRE2 options */
 };
 
 /* Chooses r's fast pattern: the content with fast_pattern if one has it, else the longest
- * positive content (the first of equal length). Returns false when the rule has no
- * positive content to prefilter on (it is then a candidate on every inspection of its
- * buffers), and also when the chosen content is negated. */
+ * positive content (the first of equal length); without any content, the first pcre that
+ * Hyperscan can prefilter (positive, not relative, no anchors, assertions or groups with
+ * options, only the i, s and m flags). Returns false when there is nothing to prefilter on
+ * (the rule is then a candidate on every inspection of its buffers), and also when the
+ * chosen content is negated. */
 bool sk_prefilter_choose(const struct sk_rule *r, struct sk_fast_pattern *fp);
 
-/* One literal of a database; id is reported on a hit. */
+/* One literal, or one regex compiled in Hyperscan's prefilter mode (which may report
+ * more matches than the regex has, never fewer); id is reported on a hit. */
 struct sk_pf_pattern {
     const uint8_t *bytes;
     size_t len;
     bool nocase;
     uint32_t id;
+    const char *regex;     /* NULL for a literal */
+    uint32_t pcre_options; /* PCRE2 options of regex */
 };
 
 struct sk_pf_db;

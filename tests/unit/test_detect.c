@@ -678,6 +678,37 @@ static void test_detect_empty_stream_instance(void **state)
     env_free(e);
 }
 
+/* A rule with only a pcre is prefiltered by Hyperscan (prefilter mode) when the regex
+ * allows it, across stream chunks too; an anchored one is inspected on every chunk. */
+static void test_detect_pcre_only_prefilter(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = rb_rule_new(1);
+    rb_pcre(rb_group(r, SK_FIELD_SMTP_DATA), "evil[0-9]{2,4}payload", 0x8u /* caseless */);
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    struct sk_detect_stats st;
+    field_n(e, 0, SK_FIELD_SMTP_DATA, "harmless text", 13, SK_FIELD_F_BEGIN);
+    field_n(e, 0, SK_FIELD_SMTP_DATA, " EVIL12", 7, 0);
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(st.inspections, 0);
+    field_n(e, 0, SK_FIELD_SMTP_DATA, "3PayLoad", 8, SK_FIELD_F_END);
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(st.candidates, 1);
+    assert_int_equal(count_sid(e, 1), 1);
+    env_free(e);
+
+    rs = rb_fake_ruleset_new(0);
+    r = rb_rule_new(1);
+    rb_pcre(rb_group(r, SK_FIELD_SMTP_DATA), "^evil", 0);
+    rb_fake_ruleset_add(rs, r);
+    e = env_new(rs, 0);
+    field_n(e, 0, SK_FIELD_SMTP_DATA, "harmless", 8, SK_FIELD_F_BEGIN);
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(st.inspections, 1);
+    env_free(e);
+}
+
 /* ---- differential: Hyperscan path against the reference matcher ---- */
 
 struct prng {
@@ -930,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_detect_flowbits_or_and),
         cmocka_unit_test(test_detect_tx_none_and_lines),
         cmocka_unit_test(test_detect_empty_stream_instance),
+        cmocka_unit_test(test_detect_pcre_only_prefilter),
         cmocka_unit_test(test_detect_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
