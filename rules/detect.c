@@ -22,6 +22,7 @@
 #define TX_MAX_BYTES          (1u << 20) /* bytes of non-stream instances kept per tx */
 #define TX_MAX_INSTANCES      1024u      /* instances kept per buffer per tx */
 #define PENDING_MAX           65536u     /* candidates waiting in one tx */
+#define STREAM_SLOTS          4u         /* stream fields of fields.h kept per flow */
 
 /* Rules evaluated on application events (per transaction) or on the reassembled stream
  * (per flow). */
@@ -63,6 +64,7 @@ struct sk_detect {
     size_t n_lists;
     struct plist *lists;
     int stream_list[SK_BUF_COUNT]; /* streaming list of a stream buffer, or -1 */
+    int stream_slot[SK_BUF_COUNT]; /* a stream field's instance in the flow, or -1 */
     struct u32vec block_lists[SK_BUF_COUNT];
     struct u32vec nofp[SK_BUF_COUNT]; /* rules using the buffer without a fast pattern */
     struct u32vec every_app, every_stream, anomaly_rules, starttls_rules;
@@ -87,6 +89,7 @@ struct fieldbuf {
 
 /* One instance of a stream buffer: its Hyperscan stream and the last window bytes. */
 struct sinst {
+    int buffer;
     bool open;
     uint32_t serial; /* which instance of the flow */
     struct sk_pf_stream *hs;
@@ -116,9 +119,9 @@ struct dctx {
 struct sk_detect_flow {
     const struct sk_detect *d;
     struct dctx app, strm;
-    struct fieldbuf f[SK_BUF_COUNT];
-    struct sinst s[SK_BUF_COUNT]; /* stream fields (smtp.data, file.data) */
-    struct sinst dir[2];          /* SK_BUF_STREAM: [0] to server, [1] to client */
+    struct fieldbuf *f[SK_BUF_COUNT]; /* allocated on first use */
+    struct sinst s[STREAM_SLOTS];     /* stream fields (smtp.data, file.data) */
+    struct sinst dir[2];              /* SK_BUF_STREAM: [0] to server, [1] to client */
     uint8_t *flowbits;
     uint8_t anomalies[(SK_ANOMALY_COUNT + 7) / 8];
     bool starttls, smtp_seen, passed;
@@ -407,8 +410,17 @@ int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
         d->cfg.pcre_match_limit = 3500;
     d->n_flowbits = sk_ruleset_flowbit_count(rs);
     d->n_rules = sk_ruleset_count(rs);
-    for (int b = 0; b < SK_BUF_COUNT; b++)
+    unsigned slots = 0;
+    for (int b = 0; b < SK_BUF_COUNT; b++) {
         d->stream_list[b] = -1;
+        d->stream_slot[b] = -1;
+        if (b < SK_FIELD_COUNT && buffer_kind(b) == SK_FIELD_STREAM) {
+            if (slots < STREAM_SLOTS)
+                d->stream_slot[b] = (int)slots++;
+            else
+                sk_warn("stream field %d has no slot: raise STREAM_SLOTS", b);
+        }
+    }
     d->rules = calloc(d->n_rules ? d->n_rules : 1, sizeof(*d->rules));
     if (d->rules == NULL)
         goto out_free;
@@ -518,6 +530,7 @@ int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,
         return SK_E_NOMEM;
     df->d = t->d;
     df->app.tx_id = SK_TX_NONE;
+    df->dir[0].buffer = df->dir[1].buffer = SK_BUF_STREAM;
     df->strm.tx_id = SK_TX_NONE;
     if (t->d->n_flowbits > 0) {
         df->flowbits = calloc((t->d->n_flowbits + 7) / 8, 1);
@@ -532,8 +545,9 @@ int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,
 }
 
 static void sinst_close(struct sk_detect_flow *df, struct sinst *s, struct sk_pf_scratch *scratch,
-                        sk_pf_hit_fn hit, void *ctx, int buffer)
+                        sk_pf_hit_fn hit, void *ctx)
 {
+    int buffer = s->buffer;
     if (s->hs != NULL) {
         sk_pf_stream_close(s->hs, scratch, hit, ctx);
         s->hs = NULL;
@@ -542,16 +556,39 @@ static void sinst_close(struct sk_detect_flow *df, struct sinst *s, struct sk_pf
     s->open = false;
 }
 
-static void sinst_release(struct sk_detect_flow *df, struct sinst *s, int buffer)
+static void sinst_release(struct sk_detect_flow *df, struct sinst *s)
 {
-    sinst_close(df, s, NULL, NULL, NULL, buffer);
+    sinst_close(df, s, NULL, NULL, NULL);
     df->mem -= s->cap;
     free(s->buf);
     memset(s, 0, sizeof(*s));
 }
 
+/* The values of buffer b in the transaction; NULL when there are none (create: allocate,
+ * NULL only when out of memory). */
+static struct fieldbuf *fieldbuf_get(struct sk_detect_flow *df, int b, bool create)
+{
+    if (df->f[b] == NULL && create) {
+        df->f[b] = calloc(1, sizeof(*df->f[b]));
+        if (df->f[b] != NULL)
+            df->mem += sizeof(*df->f[b]);
+    }
+    return df->f[b];
+}
+
+/* The current instance of a stream buffer, or NULL when it has none. */
+static struct sinst *stream_of(struct sk_detect_flow *df, int b, bool is_orig)
+{
+    if (b == SK_BUF_STREAM)
+        return &df->dir[is_orig ? 0 : 1];
+    int slot = df->d->stream_slot[b];
+    return slot >= 0 ? &df->s[slot] : NULL;
+}
+
 static void fieldbuf_clear(struct sk_detect_flow *df, struct fieldbuf *fb)
 {
+    if (fb == NULL)
+        return;
     for (size_t i = 0; i < fb->n; i++)
         free(fb->v[i].p);
     free(fb->v);
@@ -573,11 +610,13 @@ void sk_detect_flow_free(struct sk_detect_flow *df)
     if (df == NULL)
         return;
     for (int b = 0; b < SK_BUF_COUNT; b++) {
-        fieldbuf_clear(df, &df->f[b]);
-        sinst_release(df, &df->s[b], b);
+        fieldbuf_clear(df, df->f[b]);
+        free(df->f[b]);
     }
-    sinst_release(df, &df->dir[0], SK_BUF_STREAM);
-    sinst_release(df, &df->dir[1], SK_BUF_STREAM);
+    for (size_t i = 0; i < STREAM_SLOTS; i++)
+        sinst_release(df, &df->s[i]);
+    sinst_release(df, &df->dir[0]);
+    sinst_release(df, &df->dir[1]);
     u32_release(&df->app.pending);
     u32_release(&df->app.done);
     u32_release(&df->strm.pending);
@@ -673,10 +712,11 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
     void *const *pcre = cr->pcre[gi];
     int b = g->buffer;
     const struct sinst *s = NULL;
+    const struct fieldbuf *fb = df->f[b];
     switch (buffer_kind(b)) {
     case SK_FIELD_STREAM:
-        s = b == SK_BUF_STREAM ? &df->dir[is_orig ? 0 : 1] : &df->s[b];
-        if (s->total == 0 && !s->open)
+        s = stream_of((struct sk_detect_flow *)df, b, is_orig);
+        if (s == NULL || (s->total == 0 && !s->open))
             return false;
         const uint8_t *p;
         size_t len;
@@ -684,17 +724,17 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
         return sk_match_group(t->mc, g, pcre, p, len);
     case SK_FIELD_SINGLE:
     case SK_FIELD_MULTI:
-        for (size_t i = 0; i < df->f[b].n; i++)
-            if (sk_match_group(t->mc, g, pcre, df->f[b].v[i].p, df->f[b].v[i].len))
+        for (size_t i = 0; fb != NULL && i < fb->n; i++)
+            if (sk_match_group(t->mc, g, pcre, fb->v[i].p, fb->v[i].len))
                 return true;
         return false;
     case SK_FIELD_NUMBER:
-        for (size_t i = 0; i < df->f[b].nn; i++)
-            if (sk_match_number(g, df->f[b].num[i]))
+        for (size_t i = 0; fb != NULL && i < fb->nn; i++)
+            if (sk_match_number(g, fb->num[i]))
                 return true;
         return false;
     case SK_FIELD_FLAG:
-        return df->f[b].flag;
+        return fb != NULL && fb->flag;
     }
     return false;
 }
@@ -749,12 +789,11 @@ static bool mono_group_matches(struct sk_detect_thread *t, struct sk_detect_flow
 {
     const struct crule *cr = &t->d->rules[id];
     const struct sk_buffer_group *g = &cr->r->groups[0];
-    const struct sinst *s =
-        g->buffer == SK_BUF_STREAM ? &df->dir[is_orig ? 0 : 1] : &df->s[g->buffer];
+    const struct sinst *s = stream_of(df, g->buffer, is_orig);
     struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
     const uint8_t *w;
     size_t wlen;
-    if (s->total == 0 && !s->open)
+    if (s == NULL || (s->total == 0 && !s->open))
         return false;
     window(t->d, s, &w, &wlen);
     bool slid = s->total > wlen;
@@ -897,16 +936,18 @@ static void inspect_buffer(struct sk_detect_thread *t, struct sk_detect_flow *df
 static void tx_switch(struct sk_detect_thread *t, struct sk_detect_flow *df, uint64_t tx_id)
 {
     size_t kept = 0;
-    for (size_t i = 0; i < df->f[SK_FIELD_SMTP_HELO].n; i++)
-        kept += df->f[SK_FIELD_SMTP_HELO].v[i].len;
-    for (int b = 0; b < SK_BUF_COUNT; b++) {
-        if (df->s[b].open)
-            sinst_close(df, &df->s[b], t->scratch, on_hit, t, b);
-        df->s[b].len = 0;
-        df->s[b].total = 0;
-        if (b != SK_FIELD_SMTP_HELO)
-            fieldbuf_clear(df, &df->f[b]);
+    const struct fieldbuf *helo = df->f[SK_FIELD_SMTP_HELO];
+    for (size_t i = 0; helo != NULL && i < helo->n; i++)
+        kept += helo->v[i].len;
+    for (size_t i = 0; i < STREAM_SLOTS; i++) {
+        if (df->s[i].open)
+            sinst_close(df, &df->s[i], t->scratch, on_hit, t);
+        df->s[i].len = 0;
+        df->s[i].total = 0;
     }
+    for (int b = 0; b < SK_BUF_COUNT; b++)
+        if (b != SK_FIELD_SMTP_HELO)
+            fieldbuf_clear(df, df->f[b]);
     df->mem -= df->tx_bytes - kept;
     df->tx_bytes = kept;
     ctx_reset(&df->app, tx_id);
@@ -916,7 +957,9 @@ static void tx_switch(struct sk_detect_thread *t, struct sk_detect_flow *df, uin
  * limits are reached (the value is then not inspected). */
 static bool store_value(struct sk_detect_flow *df, int b, const uint8_t *p, size_t len)
 {
-    struct fieldbuf *fb = &df->f[b];
+    struct fieldbuf *fb = fieldbuf_get(df, b, true);
+    if (fb == NULL)
+        return false;
     bool single = buffer_kind(b) == SK_FIELD_SINGLE;
     if (single && fb->n > 0) {
         df->tx_bytes -= fb->v[0].len;
@@ -947,7 +990,9 @@ static bool store_value(struct sk_detect_flow *df, int b, const uint8_t *p, size
 
 static bool store_number(struct sk_detect_flow *df, int b, uint64_t v)
 {
-    struct fieldbuf *fb = &df->f[b];
+    struct fieldbuf *fb = fieldbuf_get(df, b, true);
+    if (fb == NULL)
+        return false;
     if (fb->nn >= TX_MAX_INSTANCES)
         return false;
     if (fb->nn == fb->ncap) {
@@ -1020,10 +1065,11 @@ static void sinst_begin(struct sk_detect_thread *t, struct sk_detect_flow *df, s
                         int b)
 {
     if (s->open)
-        sinst_close(df, s, t->scratch, on_hit, t, b);
+        sinst_close(df, s, t->scratch, on_hit, t);
     s->len = 0;
     s->total = 0;
     s->open = true;
+    s->buffer = b;
     s->serial = ++df->next_serial;
     int li = t->d->stream_list[b];
     if (li >= 0 && sk_pf_stream_open(t->d->lists[li].db, &s->hs) == 0)
@@ -1061,19 +1107,22 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
         }
         break;
     case SK_FIELD_FLAG:
-        df->f[b].flag = true;
+        if (fieldbuf_get(df, b, true) != NULL)
+            df->f[b]->flag = true;
         if (b == SK_FIELD_SMTP_STARTTLS)
             df->starttls = true;
         begin(t, df);
         inspect_buffer(t, df, b, tr);
         break;
     case SK_FIELD_STREAM: {
-        struct sinst *s = &df->s[b];
+        struct sinst *s = stream_of(df, b, ev->is_orig);
+        if (s == NULL)
+            break;
         if ((ev->u.field.flags & SK_FIELD_F_BEGIN) || !s->open)
             sinst_begin(t, df, s, b);
         on_chunk(t, df, s, b, v->ptr, v->len, tr);
         if (ev->u.field.flags & SK_FIELD_F_END)
-            sinst_close(df, s, t->scratch, on_hit, t, b);
+            sinst_close(df, s, t->scratch, on_hit, t);
         break;
     }
     }
@@ -1155,7 +1204,8 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
         break;
     case SK_EV_SMTP_STARTTLS:
         df->starttls = true;
-        df->f[SK_FIELD_SMTP_STARTTLS].flag = true;
+        if (fieldbuf_get(df, SK_FIELD_SMTP_STARTTLS, true) != NULL)
+            df->f[SK_FIELD_SMTP_STARTTLS]->flag = true;
         begin(t, df);
         cands_begin(t);
         cands_from_list(t, &t->d->starttls_rules, RC_APP);
@@ -1166,9 +1216,9 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
         on_anomaly(t, df, (int)ev->u.anomaly.id, &tr);
         break;
     case SK_EV_TX_CLOSE:
-        for (int b = 0; b < SK_BUF_COUNT; b++)
-            if (df->s[b].open)
-                sinst_close(df, &df->s[b], t->scratch, on_hit, t, b);
+        for (size_t i = 0; i < STREAM_SLOTS; i++)
+            if (df->s[i].open)
+                sinst_close(df, &df->s[i], t->scratch, on_hit, t);
         df->app.closed = true;
         break;
     case SK_EV_SMTP_DATA:       /* the message bytes arrive as smtp.data field events */
@@ -1200,11 +1250,11 @@ void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,
 {
     t->cur = df;
     begin(t, df);
-    for (int b = 0; b < SK_BUF_COUNT; b++)
-        if (df->s[b].open)
-            sinst_close(df, &df->s[b], t->scratch, on_hit, t, b);
+    for (size_t i = 0; i < STREAM_SLOTS; i++)
+        if (df->s[i].open)
+            sinst_close(df, &df->s[i], t->scratch, on_hit, t);
     for (int i = 0; i < 2; i++)
         if (df->dir[i].open)
-            sinst_close(df, &df->dir[i], t->scratch, on_hit, t, SK_BUF_STREAM);
+            sinst_close(df, &df->dir[i], t->scratch, on_hit, t);
     t->cur = NULL;
 }
