@@ -248,6 +248,10 @@ static int crule_init(struct crule *cr, const struct sk_rule *r)
 {
     char err[256];
     cr->r = r;
+    if (r == NULL) {
+        cr->disabled = true;
+        return 0;
+    }
     for (size_t g = 0; g < r->n_groups; g++) {
         int b = r->groups[g].buffer;
         if (b < 0 || b >= SK_BUF_COUNT) {
