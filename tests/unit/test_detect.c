@@ -3,6 +3,7 @@
  * alerts once per transaction, patterns split across stream chunks, multi-buffer
  * instances, flowbits, thresholds, anomalies, flow and header checks; and a differential
  * test of the Hyperscan path against the reference matcher on generated rules and inputs. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -709,6 +710,82 @@ static void test_detect_pcre_only_prefilter(void **state)
     env_free(e);
 }
 
+/* ---- one compiled set, several workers ---- */
+
+struct worker {
+    const struct sk_detect *d;
+    struct rec *rec;
+    int rc;
+};
+
+static void *worker_run(void *arg)
+{
+    struct worker *w = arg;
+    struct sk_detect_thread *t;
+    struct sk_detect_flow *df;
+    struct sk_flow f = {.flow_id = 7, .state = SK_TCP_ESTABLISHED};
+    w->rc = sk_detect_thread_new(&t, w->d, on_alert, w->rec);
+    if (w->rc != 0)
+        return NULL;
+    if ((w->rc = sk_detect_flow_new(&df, t, &f)) != 0) {
+        sk_detect_thread_free(t);
+        return NULL;
+    }
+    for (uint64_t tx = 0; tx < 200; tx++) {
+        char from[32];
+        snprintf(from, sizeof(from), "<user%llu@bad%llu.example>", (unsigned long long)tx,
+                 (unsigned long long)(tx % 5));
+        struct sk_event ev = {.type = SK_EV_FIELD, .is_orig = true, .tx_id = tx};
+        ev.u.field.id = SK_FIELD_SMTP_MAIL_FROM;
+        ev.u.field.value = (struct sk_str){(const uint8_t *)from, strlen(from)};
+        sk_detect_event(t, df, &f, &ev, tx * 1000000);
+        ev.u.field.id = SK_FIELD_SMTP_DATA;
+        ev.u.field.flags = SK_FIELD_F_BEGIN | SK_FIELD_F_END;
+        ev.u.field.value = (struct sk_str){(const uint8_t *)"X-Mailer: bad3 mailer\r\n", 23};
+        sk_detect_event(t, df, &f, &ev, tx * 1000000);
+    }
+    sk_detect_flow_end(t, df, &f, 0);
+    sk_detect_flow_free(df);
+    sk_detect_thread_free(t);
+    return NULL;
+}
+
+/* Workers share the compiled set and get the same alerts as one worker alone. */
+static void test_detect_shared_by_threads(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    rb_fake_ruleset_add(rs, content_rule(1, SK_FIELD_SMTP_MAIL_FROM, "@bad3."));
+    rb_fake_ruleset_add(rs, content_rule(2, SK_FIELD_SMTP_DATA, "bad3 mailer"));
+    struct sk_rule *r = rb_rule_new(3);
+    rb_pcre(rb_group(r, SK_FIELD_SMTP_MAIL_FROM), "user1[0-9]*@", 0);
+    rb_fake_ruleset_add(rs, r);
+    struct sk_detect *d;
+    char err[128];
+    assert_int_equal(sk_detect_build(&d, rs, NULL, err, sizeof(err)), 0);
+    struct rec *solo = calloc(1, sizeof(*solo));
+    struct worker one = {d, solo, -1};
+    worker_run(&one);
+    assert_int_equal(one.rc, 0);
+    assert_int_equal(solo->n, 40 + 200 + 111);
+    enum { N = 4 };
+    pthread_t th[N];
+    struct worker w[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (struct worker){d, calloc(1, sizeof(struct rec)), -1};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].rc, 0);
+        assert_int_equal(w[i].rec->n, solo->n);
+        assert_memory_equal(w[i].rec->a, solo->a, solo->n * sizeof(solo->a[0]));
+        free(w[i].rec);
+    }
+    free(solo);
+    sk_detect_free(d);
+    rb_fake_ruleset_free(rs);
+}
+
 /* ---- differential: Hyperscan path against the reference matcher ---- */
 
 struct prng {
@@ -962,6 +1039,7 @@ int main(void)
         cmocka_unit_test(test_detect_tx_none_and_lines),
         cmocka_unit_test(test_detect_empty_stream_instance),
         cmocka_unit_test(test_detect_pcre_only_prefilter),
+        cmocka_unit_test(test_detect_shared_by_threads),
         cmocka_unit_test(test_detect_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
