@@ -710,6 +710,54 @@ static void test_detect_pcre_only_prefilter(void **state)
     env_free(e);
 }
 
+/* A transform on a stream buffer cannot be prefiltered chunk by chunk: the rule is
+ * inspected on every chunk instead, and still matches. Transforms on a multi buffer get
+ * their own prefilter database. */
+static void test_detect_transforms_in_detection(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = rb_rule_new(1);
+    struct sk_buffer_group *g = rb_group(r, SK_FIELD_FILE_DATA);
+    rb_transform(g, SK_XFORM_FROM_BASE64);
+    rb_content(g, "MZ")->startswith = true;
+    rb_fake_ruleset_add(rs, r);
+    r = rb_rule_new(2);
+    g = rb_group(r, SK_FIELD_EMAIL_URL);
+    rb_transform(g, SK_XFORM_URL_DECODE);
+    rb_content(g, "/login.php?user=");
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    field_n(e, 0, SK_FIELD_FILE_DATA, "TV", 2, SK_FIELD_F_BEGIN);
+    field_n(e, 0, SK_FIELD_FILE_DATA, "qQAAMAAAAEAAAA", 14, SK_FIELD_F_END);
+    assert_int_equal(count_sid(e, 1), 1);
+    field(e, 0, SK_FIELD_EMAIL_URL, "http://x.example/index.html");
+    field(e, 0, SK_FIELD_EMAIL_URL, "http://x.example/%6cogin.php%3Fuser=a");
+    assert_int_equal(count_sid(e, 2), 1);
+    env_free(e);
+}
+
+/* Memory held for a transaction is given back when the next one starts. */
+static void test_detect_memuse_follows_transactions(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    rb_fake_ruleset_add(rs, content_rule(1, SK_FIELD_SMTP_RCPT_TO, "nobody-matches-this"));
+    rb_fake_ruleset_add(rs, content_rule(2, SK_FIELD_SMTP_DATA, "nobody-matches-this"));
+    struct env *e = env_new(rs, 0);
+    size_t base = sk_detect_flow_memuse(e->df);
+    char v[1000];
+    memset(v, 'r', sizeof(v));
+    for (int i = 0; i < 50; i++)
+        field_n(e, 0, SK_FIELD_SMTP_RCPT_TO, v, sizeof(v), 0);
+    field_n(e, 0, SK_FIELD_SMTP_DATA, v, sizeof(v), SK_FIELD_F_BEGIN);
+    size_t during = sk_detect_flow_memuse(e->df);
+    assert_true(during >= base + 50 * sizeof(v));
+    field_n(e, 0, SK_FIELD_SMTP_DATA, v, sizeof(v), SK_FIELD_F_END);
+    field(e, 1, SK_FIELD_SMTP_RCPT_TO, "x");
+    size_t after = sk_detect_flow_memuse(e->df);
+    assert_true(after < during - 50 * sizeof(v));
+    env_free(e);
+}
+
 /* ---- one compiled set, several workers ---- */
 
 struct worker {
@@ -1039,6 +1087,8 @@ int main(void)
         cmocka_unit_test(test_detect_tx_none_and_lines),
         cmocka_unit_test(test_detect_empty_stream_instance),
         cmocka_unit_test(test_detect_pcre_only_prefilter),
+        cmocka_unit_test(test_detect_transforms_in_detection),
+        cmocka_unit_test(test_detect_memuse_follows_transactions),
         cmocka_unit_test(test_detect_shared_by_threads),
         cmocka_unit_test(test_detect_differential),
     };
