@@ -68,6 +68,10 @@ void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,
                         const struct sk_flow *f, uint64_t ts_us);
 void sk_detect_flow_free(struct sk_detect_flow *df);
 
+/* Bytes held for the flow by detection: its state, Hyperscan stream states, stream
+ * inspection windows and the open transaction's buffer instances. */
+size_t sk_detect_flow_memuse(const struct sk_detect_flow *df);
+
 void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out);
 
 #endif

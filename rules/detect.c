@@ -1,0 +1,1264 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The detection engine: compiles a rule set into prefilter databases and per-rule
+ * confirmation data, keeps each flow's transaction buffers and stream windows, and on
+ * every event turns prefilter hits into candidates, confirms them (rules/match.c) and
+ * applies flowbits, thresholds and the once-per-transaction rule before alerting. */
+#include "rules/detect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/error.h"
+#include "engine/log.h"
+#include "rules/conditions.h"
+#include "rules/match.h"
+#include "rules/prefilter.h"
+#include "rules/threshold.h"
+#include "rules/transform.h"
+
+#define DEFAULT_STREAM_WINDOW (64u * 1024u)
+#define TX_MAX_BYTES          (1u << 20) /* bytes of non-stream instances kept per tx */
+#define TX_MAX_INSTANCES      1024u      /* instances kept per buffer per tx */
+#define PENDING_MAX           65536u     /* candidates waiting in one tx */
+#define STREAM_SLOTS          4u         /* stream fields of fields.h kept per flow */
+
+/* Rules evaluated on application events (per transaction) or on the reassembled stream
+ * (per flow). */
+enum rule_class { RC_APP = 0, RC_STREAM };
+
+struct u32vec {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+struct crule {
+    const struct sk_rule *r;
+    bool disabled;    /* a pcre that does not compile, a buffer out of range */
+    bool has_fp;      /* a pattern in some prefilter database */
+    bool stream_mono; /* one group, on a stream buffer, of at most 32 positive contents */
+    bool shift_inv;   /* stream_mono without offset, depth or startswith */
+    uint8_t cls;      /* enum rule_class */
+    uint64_t bufmask; /* buffers used by its groups */
+    void ***pcre;     /* per group, per match: compiled pcre or NULL */
+};
+
+/* A prefilter list: the fast patterns of the rules whose fast pattern group inspects
+ * buffer with this transform chain. */
+struct plist {
+    int buffer;
+    size_t n_transforms;
+    const enum sk_transform *transforms; /* borrowed from the first rule's group */
+    bool stream;
+    size_t n_pats, cap_pats;
+    struct sk_pf_pattern *pats;
+    struct sk_pf_db *db;
+};
+
+struct sk_detect {
+    const struct sk_ruleset *rs;
+    struct sk_detect_config cfg;
+    size_t n_rules;
+    struct crule *rules;
+    size_t n_lists;
+    struct plist *lists;
+    int stream_list[SK_BUF_COUNT]; /* streaming list of a stream buffer, or -1 */
+    int stream_slot[SK_BUF_COUNT]; /* a stream field's instance in the flow, or -1 */
+    struct u32vec block_lists[SK_BUF_COUNT];
+    struct u32vec nofp[SK_BUF_COUNT]; /* rules using the buffer without a fast pattern */
+    struct u32vec every_app, every_stream, anomaly_rules, starttls_rules;
+    size_t n_flowbits;
+    double build_seconds;
+    bool from_cache;
+};
+
+/* One value of a single or multi buffer. */
+struct inst {
+    uint8_t *p;
+    size_t len;
+};
+
+struct fieldbuf {
+    struct inst *v;
+    size_t n, cap;
+    uint64_t *num;
+    size_t nn, ncap;
+    bool flag;
+};
+
+/* One instance of a stream buffer: its Hyperscan stream and the last window bytes. */
+struct sinst {
+    int buffer;
+    bool open;
+    uint32_t serial; /* which instance of the flow */
+    struct sk_pf_stream *hs;
+    uint8_t *buf;
+    size_t len, cap;
+    uint64_t total;
+};
+
+/* A stream_mono rule that did not match stream instance serial when total bytes of it
+ * had arrived. */
+struct memo {
+    uint32_t id, serial;
+    uint64_t total;
+    uint32_t absent; /* bit k: content k did not occur in the window */
+};
+
+/* Detection state of a transaction (app) or of the flow's stream rules. */
+struct dctx {
+    uint64_t tx_id;
+    bool closed;
+    struct u32vec pending; /* fast pattern seen, not yet matched */
+    struct u32vec done;    /* matched: never evaluated again in this context */
+    struct memo *memo;
+    size_t n_memo, cap_memo;
+};
+
+struct sk_detect_flow {
+    const struct sk_detect *d;
+    struct dctx app, strm;
+    struct fieldbuf *f[SK_BUF_COUNT]; /* allocated on first use */
+    struct sinst s[STREAM_SLOTS];     /* stream fields (smtp.data, file.data) */
+    struct sinst dir[2];              /* SK_BUF_STREAM: [0] to server, [1] to client */
+    uint8_t *flowbits;
+    uint8_t anomalies[(SK_ANOMALY_COUNT + 7) / 8];
+    bool starttls, smtp_seen, passed;
+    uint32_t next_serial;
+    size_t tx_bytes;
+    size_t mem;
+};
+
+struct sk_detect_thread {
+    const struct sk_detect *d;
+    sk_alert_fn on_alert;
+    void *ctx;
+    struct sk_pf_scratch *scratch;
+    struct sk_match_ctx *mc;
+    struct sk_xform xf;
+    struct sk_thresh_table *thresh;
+    uint32_t *mark; /* == gen: pending or done in the flow being inspected */
+    uint32_t gen;
+    uint32_t *emark; /* == egen: already a candidate of this inspection */
+    uint32_t egen;
+    struct u32vec cands;
+    uint8_t *line;
+    size_t line_cap;
+    struct sk_detect_stats st;
+    /* the inspection in progress, for the prefilter callback */
+    struct sk_detect_flow *cur;
+};
+
+/* What triggered an inspection. */
+struct trig {
+    const struct sk_flow *f;
+    bool is_orig;
+    uint64_t ts_us;
+    int anomaly; /* the anomaly raised, or -1 */
+};
+
+static int u32_push(struct u32vec *v, uint32_t x)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        uint32_t *p = realloc(v->v, cap * sizeof(*p));
+        if (p == NULL)
+            return SK_E_NOMEM;
+        v->v = p;
+        v->cap = cap;
+    }
+    v->v[v->n++] = x;
+    return 0;
+}
+
+static void u32_remove(struct u32vec *v, uint32_t x)
+{
+    for (size_t i = 0; i < v->n;)
+        if (v->v[i] == x)
+            v->v[i] = v->v[--v->n];
+        else
+            i++;
+}
+
+static void u32_release(struct u32vec *v)
+{
+    free(v->v);
+    memset(v, 0, sizeof(*v));
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static enum sk_field_kind buffer_kind(int b)
+{
+    if (b == SK_BUF_STREAM)
+        return SK_FIELD_STREAM;
+    if (b == SK_BUF_SMTP_LINE)
+        return SK_FIELD_MULTI;
+    const struct sk_field_def *def = sk_field_def((enum sk_field_id)b);
+    return def ? def->kind : SK_FIELD_MULTI;
+}
+
+/* ---- build ---- */
+
+static void crule_release(struct crule *cr)
+{
+    if (cr->pcre == NULL)
+        return;
+    for (size_t g = 0; g < cr->r->n_groups; g++) {
+        if (cr->pcre[g] == NULL)
+            continue;
+        for (size_t m = 0; m < cr->r->groups[g].n_matches; m++)
+            sk_match_pcre_free(cr->pcre[g][m]);
+        free(cr->pcre[g]);
+    }
+    free(cr->pcre);
+}
+
+void sk_detect_free(struct sk_detect *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->n_rules; i++)
+        crule_release(&d->rules[i]);
+    free(d->rules);
+    for (size_t i = 0; i < d->n_lists; i++) {
+        sk_pf_db_free(d->lists[i].db);
+        free(d->lists[i].pats);
+    }
+    free(d->lists);
+    for (int b = 0; b < SK_BUF_COUNT; b++) {
+        u32_release(&d->nofp[b]);
+        u32_release(&d->block_lists[b]);
+    }
+    u32_release(&d->every_app);
+    u32_release(&d->every_stream);
+    u32_release(&d->anomaly_rules);
+    u32_release(&d->starttls_rules);
+    free(d);
+}
+
+/* Compiles the rule's pcres and checks its buffers. A rule that fails is disabled with a
+ * warning; only allocation failures are errors. */
+static int crule_init(struct crule *cr, const struct sk_rule *r)
+{
+    char err[256];
+    cr->r = r;
+    if (r == NULL) {
+        cr->disabled = true;
+        return 0;
+    }
+    for (size_t g = 0; g < r->n_groups; g++) {
+        int b = r->groups[g].buffer;
+        if (b < 0 || b >= SK_BUF_COUNT) {
+            sk_warn("sid %u: buffer id %d out of range, rule disabled", r->sid, b);
+            cr->disabled = true;
+            return 0;
+        }
+        cr->bufmask |= 1ull << b;
+    }
+    if (r->n_groups == 0)
+        return 0;
+    const struct sk_buffer_group *g0 = &r->groups[0];
+    cr->stream_mono = r->n_groups == 1 && g0->n_transforms == 0 &&
+                      buffer_kind(g0->buffer) == SK_FIELD_STREAM && g0->n_matches <= 32;
+    for (size_t m = 0; m < g0->n_matches; m++) {
+        const struct sk_match *mt = &g0->matches[m];
+        if (mt->kind != SK_MATCH_CONTENT || mt->u.content.negated || mt->u.content.endswith ||
+            mt->u.content.len == 0)
+            cr->stream_mono = false;
+    }
+    cr->shift_inv = cr->stream_mono;
+    for (size_t m = 0; m < g0->n_matches && cr->shift_inv; m++) {
+        const struct sk_content *c = &g0->matches[m].u.content;
+        if (c->offset != SK_MOD_UNSET || c->depth != SK_MOD_UNSET || c->startswith)
+            cr->shift_inv = false;
+    }
+    cr->pcre = calloc(r->n_groups, sizeof(*cr->pcre));
+    if (cr->pcre == NULL)
+        return SK_E_NOMEM;
+    for (size_t g = 0; g < r->n_groups; g++) {
+        const struct sk_buffer_group *grp = &r->groups[g];
+        if (grp->n_matches == 0)
+            continue;
+        cr->pcre[g] = calloc(grp->n_matches, sizeof(*cr->pcre[g]));
+        if (cr->pcre[g] == NULL)
+            return SK_E_NOMEM;
+        for (size_t m = 0; m < grp->n_matches; m++) {
+            if (grp->matches[m].kind != SK_MATCH_PCRE)
+                continue;
+            if (sk_match_pcre_compile(&grp->matches[m].u.pcre, &cr->pcre[g][m], err, sizeof(err)) !=
+                0) {
+                sk_warn("sid %u: %s, rule disabled", r->sid, err);
+                cr->disabled = true;
+            }
+        }
+    }
+    return 0;
+}
+
+static bool same_chain(const struct plist *l, const struct sk_buffer_group *g)
+{
+    return l->buffer == g->buffer && l->n_transforms == g->n_transforms &&
+           memcmp(l->transforms, g->transforms, g->n_transforms * sizeof(*g->transforms)) == 0;
+}
+
+static int add_pattern(struct sk_detect *d, const struct sk_buffer_group *g,
+                       const struct sk_fast_pattern *fp, uint32_t id)
+{
+    struct plist *l = NULL;
+    for (size_t i = 0; i < d->n_lists && l == NULL; i++)
+        if (same_chain(&d->lists[i], g))
+            l = &d->lists[i];
+    if (l == NULL) {
+        struct plist *p = realloc(d->lists, (d->n_lists + 1) * sizeof(*p));
+        if (p == NULL)
+            return SK_E_NOMEM;
+        d->lists = p;
+        l = &d->lists[d->n_lists++];
+        memset(l, 0, sizeof(*l));
+        l->buffer = g->buffer;
+        l->n_transforms = g->n_transforms;
+        l->transforms = g->transforms;
+        l->stream = buffer_kind(g->buffer) == SK_FIELD_STREAM;
+    }
+    if (l->n_pats == l->cap_pats) {
+        size_t cap = l->cap_pats ? l->cap_pats * 2 : 16;
+        struct sk_pf_pattern *p = realloc(l->pats, cap * sizeof(*p));
+        if (p == NULL)
+            return SK_E_NOMEM;
+        l->pats = p;
+        l->cap_pats = cap;
+    }
+    l->pats[l->n_pats++] =
+        (struct sk_pf_pattern){fp->bytes, fp->len, fp->nocase, id, fp->regex, fp->pcre_options};
+    return 0;
+}
+
+/* The rule is a candidate on every inspection of each buffer it uses. */
+static int add_nofp(struct sk_detect *d, uint32_t i)
+{
+    const struct crule *cr = &d->rules[i];
+    for (int b = 0; b < SK_BUF_COUNT; b++)
+        if ((cr->bufmask >> b) & 1u)
+            if (u32_push(&d->nofp[b], i) != 0)
+                return SK_E_NOMEM;
+    return 0;
+}
+
+struct drop_ctx {
+    struct sk_detect *d;
+    int rc;
+};
+
+static void on_drop(void *ctx, uint32_t id, const char *why)
+{
+    struct drop_ctx *dc = ctx;
+    struct crule *cr = &dc->d->rules[id];
+    sk_warn("sid %u: fast pattern refused by hyperscan (%s); rule inspected without prefilter",
+            cr->r->sid, why);
+    cr->has_fp = false;
+    if (add_nofp(dc->d, id) != 0)
+        dc->rc = SK_E_NOMEM;
+}
+
+static int classify(struct sk_detect *d, uint32_t i)
+{
+    struct crule *cr = &d->rules[i];
+    const struct sk_rule *r = cr->r;
+    bool triggers = r->n_groups > 0 || r->n_app_events > 0 || r->needs_starttls;
+    cr->cls = ((cr->bufmask >> SK_BUF_STREAM) & 1u) || (!triggers && r->proto != SK_PROTO_SMTP)
+                  ? RC_STREAM
+                  : RC_APP;
+    if (r->n_app_events > 0 && u32_push(&d->anomaly_rules, i) != 0)
+        return SK_E_NOMEM;
+    if (r->needs_starttls && u32_push(&d->starttls_rules, i) != 0)
+        return SK_E_NOMEM;
+    if (!triggers && u32_push(cr->cls == RC_APP ? &d->every_app : &d->every_stream, i) != 0)
+        return SK_E_NOMEM;
+    struct sk_fast_pattern fp;
+    if (sk_prefilter_choose(r, &fp)) {
+        const struct sk_buffer_group *g = &r->groups[fp.group];
+        enum sk_field_kind k = buffer_kind(g->buffer);
+        /* a transform cannot be applied chunk by chunk to a stream */
+        bool usable = (k == SK_FIELD_SINGLE || k == SK_FIELD_MULTI) ||
+                      (k == SK_FIELD_STREAM && g->n_transforms == 0);
+        if (usable) {
+            cr->has_fp = true;
+            return add_pattern(d, g, &fp, i);
+        }
+    }
+    return add_nofp(d, i);
+}
+
+int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
+                    const struct sk_detect_config *cfg, char *errbuf, size_t errlen)
+{
+    struct timespec t0, t1;
+    int rc = SK_E_NOMEM;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    snprintf(errbuf, errlen, "out of memory building detection");
+    struct sk_detect *d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return SK_E_NOMEM;
+    d->rs = rs;
+    if (cfg != NULL)
+        d->cfg = *cfg;
+    if (d->cfg.stream_window == 0)
+        d->cfg.stream_window = DEFAULT_STREAM_WINDOW;
+    if (d->cfg.pcre_match_limit == 0)
+        d->cfg.pcre_match_limit = 3500;
+    d->n_flowbits = sk_ruleset_flowbit_count(rs);
+    d->n_rules = sk_ruleset_count(rs);
+    unsigned slots = 0;
+    for (int b = 0; b < SK_BUF_COUNT; b++) {
+        d->stream_list[b] = -1;
+        d->stream_slot[b] = -1;
+        if (b < SK_FIELD_COUNT && buffer_kind(b) == SK_FIELD_STREAM) {
+            if (slots < STREAM_SLOTS)
+                d->stream_slot[b] = (int)slots++;
+            else
+                sk_warn("stream field %d has no slot: raise STREAM_SLOTS", b);
+        }
+    }
+    d->rules = calloc(d->n_rules ? d->n_rules : 1, sizeof(*d->rules));
+    if (d->rules == NULL)
+        goto out_free;
+    for (size_t i = 0; i < d->n_rules; i++) {
+        if ((rc = crule_init(&d->rules[i], sk_ruleset_rule(rs, i))) != 0)
+            goto out_free;
+        if (d->rules[i].disabled)
+            continue;
+        if ((rc = classify(d, (uint32_t)i)) != 0)
+            goto out_free;
+    }
+    struct drop_ctx dc = {d, 0};
+    d->from_cache = d->n_lists > 0;
+    for (size_t i = 0; i < d->n_lists; i++) {
+        struct plist *l = &d->lists[i];
+        bool cached = false;
+        rc = sk_pf_db_build(&l->db, l->pats, l->n_pats, l->stream, d->cfg.cache_dir, on_drop, &dc,
+                            &cached, errbuf, errlen);
+        if (rc == 0)
+            rc = dc.rc;
+        if (rc != 0)
+            goto out_free;
+        d->from_cache = d->from_cache && cached;
+        if (l->db == NULL)
+            continue;
+        if (l->stream)
+            d->stream_list[l->buffer] = (int)i;
+        else if ((rc = u32_push(&d->block_lists[l->buffer], (uint32_t)i)) != 0)
+            goto out_free;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    d->build_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (errlen > 0)
+        errbuf[0] = '\0';
+    *out = d;
+    return 0;
+
+out_free:
+    sk_detect_free(d);
+    return rc;
+}
+
+/* ---- threads ---- */
+
+int sk_detect_thread_new(struct sk_detect_thread **out, const struct sk_detect *d,
+                         sk_alert_fn on_alert, void *ctx)
+{
+    struct sk_detect_thread *t = calloc(1, sizeof(*t));
+    int rc = SK_E_NOMEM;
+    if (t == NULL)
+        return SK_E_NOMEM;
+    t->d = d;
+    t->on_alert = on_alert;
+    t->ctx = ctx;
+    sk_xform_init(&t->xf);
+    size_t n = d->n_rules ? d->n_rules : 1;
+    t->mark = calloc(n, sizeof(*t->mark));
+    t->emark = calloc(n, sizeof(*t->emark));
+    if (t->mark == NULL || t->emark == NULL)
+        goto out_free;
+    if ((rc = sk_match_ctx_new(&t->mc, d->cfg.pcre_match_limit)) != 0)
+        goto out_free;
+    if ((rc = sk_thresh_table_new(&t->thresh, 0)) != 0)
+        goto out_free;
+    if ((rc = sk_pf_scratch_add(&t->scratch, NULL)) != 0)
+        goto out_free;
+    for (size_t i = 0; i < d->n_lists; i++)
+        if ((rc = sk_pf_scratch_add(&t->scratch, d->lists[i].db)) != 0)
+            goto out_free;
+    t->st.build_seconds = d->build_seconds;
+    t->st.from_cache = d->from_cache;
+    *out = t;
+    return 0;
+
+out_free:
+    sk_detect_thread_free(t);
+    return rc;
+}
+
+void sk_detect_thread_free(struct sk_detect_thread *t)
+{
+    if (t == NULL)
+        return;
+    sk_pf_scratch_free(t->scratch);
+    sk_match_ctx_free(t->mc);
+    sk_thresh_table_free(t->thresh);
+    sk_xform_release(&t->xf);
+    free(t->mark);
+    free(t->emark);
+    u32_release(&t->cands);
+    free(t->line);
+    free(t);
+}
+
+void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out)
+{
+    *out = t->st;
+}
+
+/* ---- per-flow state ---- */
+
+int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,
+                       const struct sk_flow *f)
+{
+    struct sk_detect_flow *df = calloc(1, sizeof(*df));
+    if (df == NULL)
+        return SK_E_NOMEM;
+    df->d = t->d;
+    df->app.tx_id = SK_TX_NONE;
+    df->dir[0].buffer = df->dir[1].buffer = SK_BUF_STREAM;
+    df->strm.tx_id = SK_TX_NONE;
+    if (t->d->n_flowbits > 0) {
+        df->flowbits = calloc((t->d->n_flowbits + 7) / 8, 1);
+        if (df->flowbits == NULL) {
+            free(df);
+            return SK_E_NOMEM;
+        }
+    }
+    df->mem = sizeof(*df) + (t->d->n_flowbits + 7) / 8;
+    *out = df;
+    return 0;
+}
+
+static void sinst_close(struct sk_detect_flow *df, struct sinst *s, struct sk_pf_scratch *scratch,
+                        sk_pf_hit_fn hit, void *ctx)
+{
+    int buffer = s->buffer;
+    if (s->hs != NULL) {
+        sk_pf_stream_close(s->hs, scratch, hit, ctx);
+        s->hs = NULL;
+        df->mem -= sk_pf_db_stream_size(df->d->lists[df->d->stream_list[buffer]].db);
+    }
+    s->open = false;
+}
+
+static void sinst_release(struct sk_detect_flow *df, struct sinst *s)
+{
+    sinst_close(df, s, NULL, NULL, NULL);
+    df->mem -= s->cap;
+    free(s->buf);
+    memset(s, 0, sizeof(*s));
+}
+
+/* The values of buffer b in the transaction; NULL when there are none (create: allocate,
+ * NULL only when out of memory). */
+static struct fieldbuf *fieldbuf_get(struct sk_detect_flow *df, int b, bool create)
+{
+    if (df->f[b] == NULL && create) {
+        df->f[b] = calloc(1, sizeof(*df->f[b]));
+        if (df->f[b] != NULL)
+            df->mem += sizeof(*df->f[b]);
+    }
+    return df->f[b];
+}
+
+/* The current instance of a stream buffer, or NULL when it has none. */
+static struct sinst *stream_of(struct sk_detect_flow *df, int b, bool is_orig)
+{
+    if (b == SK_BUF_STREAM)
+        return &df->dir[is_orig ? 0 : 1];
+    int slot = df->d->stream_slot[b];
+    return slot >= 0 ? &df->s[slot] : NULL;
+}
+
+static void fieldbuf_clear(struct sk_detect_flow *df, struct fieldbuf *fb)
+{
+    if (fb == NULL)
+        return;
+    for (size_t i = 0; i < fb->n; i++)
+        free(fb->v[i].p);
+    free(fb->v);
+    free(fb->num);
+    memset(fb, 0, sizeof(*fb));
+}
+
+static void ctx_reset(struct dctx *c, uint64_t tx_id)
+{
+    c->tx_id = tx_id;
+    c->closed = false;
+    c->pending.n = 0;
+    c->done.n = 0;
+    c->n_memo = 0;
+}
+
+void sk_detect_flow_free(struct sk_detect_flow *df)
+{
+    if (df == NULL)
+        return;
+    for (int b = 0; b < SK_BUF_COUNT; b++) {
+        fieldbuf_clear(df, df->f[b]);
+        free(df->f[b]);
+    }
+    for (size_t i = 0; i < STREAM_SLOTS; i++)
+        sinst_release(df, &df->s[i]);
+    sinst_release(df, &df->dir[0]);
+    sinst_release(df, &df->dir[1]);
+    u32_release(&df->app.pending);
+    u32_release(&df->app.done);
+    u32_release(&df->strm.pending);
+    u32_release(&df->strm.done);
+    free(df->app.memo);
+    free(df->strm.memo);
+    free(df->flowbits);
+    free(df);
+}
+
+size_t sk_detect_flow_memuse(const struct sk_detect_flow *df)
+{
+    size_t lists =
+        df->app.pending.cap + df->app.done.cap + df->strm.pending.cap + df->strm.done.cap;
+    return df->mem + lists * sizeof(uint32_t) +
+           (df->app.cap_memo + df->strm.cap_memo) * sizeof(struct memo);
+}
+
+/* ---- prefilter hits and candidates ---- */
+
+static void on_hit(void *ctx, uint32_t id)
+{
+    struct sk_detect_thread *t = ctx;
+    struct sk_detect_flow *df = t->cur;
+    if (t->mark[id] == t->gen)
+        return;
+    t->mark[id] = t->gen;
+    struct dctx *c = t->d->rules[id].cls == RC_APP ? &df->app : &df->strm;
+    if (c->pending.n >= PENDING_MAX)
+        return;
+    if (u32_push(&c->pending, id) == 0)
+        t->st.candidates++;
+}
+
+/* Starts an inspection of df: rules pending or done in it are marked so that a hit adds
+ * a rule once. */
+static void begin(struct sk_detect_thread *t, struct sk_detect_flow *df)
+{
+    if (++t->gen == 0) {
+        memset(t->mark, 0, (t->d->n_rules ? t->d->n_rules : 1) * sizeof(*t->mark));
+        t->gen = 1;
+    }
+    t->cur = df;
+    const struct u32vec *lists[] = {&df->app.pending, &df->app.done, &df->strm.pending,
+                                    &df->strm.done};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t i = 0; i < lists[k]->n; i++)
+            t->mark[lists[k]->v[i]] = t->gen;
+}
+
+static void cand_add(struct sk_detect_thread *t, uint32_t id)
+{
+    if (t->emark[id] == t->egen)
+        return;
+    t->emark[id] = t->egen;
+    (void)u32_push(&t->cands, id);
+}
+
+static void cands_begin(struct sk_detect_thread *t)
+{
+    if (++t->egen == 0) {
+        memset(t->emark, 0, (t->d->n_rules ? t->d->n_rules : 1) * sizeof(*t->emark));
+        t->egen = 1;
+    }
+    t->cands.n = 0;
+}
+
+/* Adds the rules of class cls in list that are not pending or done (rules without a fast
+ * pattern are never pending, so a mark means done). */
+static void cands_from_list(struct sk_detect_thread *t, const struct u32vec *list, uint8_t cls)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        uint32_t id = list->v[i];
+        if (t->d->rules[id].cls == cls && t->mark[id] != t->gen)
+            cand_add(t, id);
+    }
+}
+
+/* ---- evaluation ---- */
+
+/* The inspection window of a stream instance: its last stream_window bytes. */
+static void window(const struct sk_detect *d, const struct sinst *s, const uint8_t **p, size_t *len)
+{
+    size_t w = s->len < d->cfg.stream_window ? s->len : d->cfg.stream_window;
+    *p = s->buf != NULL ? s->buf + (s->len - w) : (const uint8_t *)"";
+    *len = w;
+}
+
+static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flow *df,
+                          const struct crule *cr, size_t gi, bool is_orig)
+{
+    const struct sk_buffer_group *g = &cr->r->groups[gi];
+    void *const *pcre = cr->pcre[gi];
+    int b = g->buffer;
+    const struct sinst *s = NULL;
+    const struct fieldbuf *fb = df->f[b];
+    switch (buffer_kind(b)) {
+    case SK_FIELD_STREAM:
+        s = stream_of((struct sk_detect_flow *)df, b, is_orig);
+        if (s == NULL || (s->total == 0 && !s->open))
+            return false;
+        const uint8_t *p;
+        size_t len;
+        window(t->d, s, &p, &len);
+        return sk_match_group(t->mc, g, pcre, p, len);
+    case SK_FIELD_SINGLE:
+    case SK_FIELD_MULTI:
+        for (size_t i = 0; fb != NULL && i < fb->n; i++)
+            if (sk_match_group(t->mc, g, pcre, fb->v[i].p, fb->v[i].len))
+                return true;
+        return false;
+    case SK_FIELD_NUMBER:
+        for (size_t i = 0; fb != NULL && i < fb->nn; i++)
+            if (sk_match_number(g, fb->num[i]))
+                return true;
+        return false;
+    case SK_FIELD_FLAG:
+        return fb != NULL && fb->flag;
+    }
+    return false;
+}
+
+static struct memo *memo_find(struct dctx *c, uint32_t id)
+{
+    for (size_t i = 0; i < c->n_memo; i++)
+        if (c->memo[i].id == id)
+            return &c->memo[i];
+    return NULL;
+}
+
+static struct memo *memo_put(struct dctx *c, struct memo *m, uint32_t id)
+{
+    if (m == NULL) {
+        if (c->n_memo == c->cap_memo) {
+            size_t cap = c->cap_memo ? c->cap_memo * 2 : 8;
+            struct memo *p = realloc(c->memo, cap * sizeof(*p));
+            if (p == NULL)
+                return NULL;
+            c->memo = p;
+            c->cap_memo = cap;
+        }
+        m = &c->memo[c->n_memo++];
+        m->id = id;
+    }
+    return m;
+}
+
+/* Contents of g (at most 32) that occur nowhere in w[from..wlen), among those in mask. */
+static uint32_t absent_contents(const struct sk_buffer_group *g, const uint8_t *w, size_t wlen,
+                                size_t from, uint32_t mask)
+{
+    uint32_t out = 0;
+    for (size_t k = 0; k < g->n_matches && k < 32; k++) {
+        const struct sk_content *c = &g->matches[k].u.content;
+        size_t p = from >= c->len ? from - c->len + 1 : 0;
+        if (((mask >> k) & 1u) &&
+            sk_match_find(w, wlen, p, c->bytes, c->len, c->nocase) == SIZE_MAX)
+            out |= 1u << k;
+    }
+    return out;
+}
+
+/* A stream_mono rule that failed on its instance keeps failing while (a) one of its
+ * contents that was absent from the window is still absent from the bytes that arrived
+ * since, or (b) none of its contents occurs in those bytes and the old bytes kept their
+ * positions (the window has not slid, or the rule has no absolute modifier). Either way
+ * the window is not searched again. */
+static bool mono_group_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                               bool is_orig)
+{
+    const struct crule *cr = &t->d->rules[id];
+    const struct sk_buffer_group *g = &cr->r->groups[0];
+    const struct sinst *s = stream_of(df, g->buffer, is_orig);
+    struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
+    const uint8_t *w;
+    size_t wlen;
+    if (s == NULL || (s->total == 0 && !s->open))
+        return false;
+    window(t->d, s, &w, &wlen);
+    bool slid = s->total > wlen;
+    struct memo *m = memo_find(c, id);
+    if (m != NULL && m->serial == s->serial && m->total <= s->total &&
+        s->total - m->total <= wlen) {
+        size_t from = wlen - (size_t)(s->total - m->total);
+        uint32_t still = m->absent ? absent_contents(g, w, wlen, from, m->absent) : 0;
+        if (still != 0 || ((!slid || cr->shift_inv) &&
+                           absent_contents(g, w, wlen, from, UINT32_MAX) ==
+                               (g->n_matches >= 32 ? UINT32_MAX : (1u << g->n_matches) - 1))) {
+            if (still != 0)
+                m->absent = still;
+            m->total = s->total;
+            return false;
+        }
+    }
+    bool ok = group_matches(t, df, cr, 0, is_orig);
+    if (!ok && (m = memo_put(c, m, id)) != NULL) {
+        m->serial = s->serial;
+        m->total = s->total;
+        m->absent = absent_contents(g, w, wlen, 0, UINT32_MAX);
+    }
+    return ok;
+}
+
+static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                         const struct trig *tr)
+{
+    const struct crule *cr = &t->d->rules[id];
+    const struct sk_rule *r = cr->r;
+    const struct sk_flow *f = tr->f;
+    if (r->proto == SK_PROTO_SMTP && !df->smtp_seen)
+        return false;
+    if (!sk_cond_header(r, f, tr->is_orig) || !sk_cond_flow(r, f, tr->is_orig))
+        return false;
+    bool trig_ok = tr->anomaly < 0;
+    for (size_t i = 0; i < r->n_app_events; i++) {
+        int a = r->app_events[i];
+        if (a < 0 || a >= SK_ANOMALY_COUNT || !sk_bit_get(df->anomalies, (size_t)a))
+            return false;
+        trig_ok = trig_ok || a == tr->anomaly;
+    }
+    if (!trig_ok)
+        return false;
+    if (r->needs_starttls && !df->starttls)
+        return false;
+    if (!sk_cond_flowbits(r, df->flowbits, t->d->n_flowbits))
+        return false;
+    if (cr->stream_mono)
+        return mono_group_matches(t, df, id, tr->is_orig);
+    for (size_t g = 0; g < r->n_groups; g++)
+        if (!group_matches(t, df, cr, g, tr->is_orig))
+            return false;
+    return true;
+}
+
+static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                    const struct trig *tr)
+{
+    const struct crule *cr = &t->d->rules[id];
+    const struct sk_rule *r = cr->r;
+    struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
+    sk_cond_flowbits_apply(r, df->flowbits, t->d->n_flowbits);
+    u32_remove(&c->pending, id);
+    (void)u32_push(&c->done, id);
+    t->mark[id] = t->gen;
+    if (r->action == SK_ACTION_PASS) {
+        df->passed = true;
+        return;
+    }
+    if (r->noalert)
+        return;
+    for (size_t i = 0; i < r->n_flowbits; i++)
+        if (r->flowbits[i].cmd == SK_FLOWBIT_NOALERT)
+            return;
+    const struct sk_flow *f = tr->f;
+    struct sk_thresh_key k = {
+        .gid = r->gid,
+        .sid = r->sid,
+        .src = tr->is_orig ? &f->orig_h : &f->resp_h,
+        .dst = tr->is_orig ? &f->resp_h : &f->orig_h,
+        .flow_id = f->flow_id,
+    };
+    k.is_filter = true;
+    bool ok = sk_thresh_check(t->thresh, &r->detection_filter, &k, tr->ts_us);
+    k.is_filter = false;
+    ok = ok && sk_thresh_check(t->thresh, &r->threshold, &k, tr->ts_us);
+    if (!ok) {
+        t->st.suppressed++;
+        return;
+    }
+    t->st.alerts++;
+    if (t->on_alert == NULL)
+        return;
+    struct sk_alert a = {
+        .rule = r,
+        .flow = f,
+        .ts_us = tr->ts_us,
+        .tx_id = cr->cls == RC_APP ? df->app.tx_id : SK_TX_NONE,
+        .to_server = tr->is_orig,
+    };
+    t->on_alert(t->ctx, &a);
+}
+
+/* Evaluates the gathered candidates in rule order. */
+static void run_candidates(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                           const struct trig *tr)
+{
+    if (t->cands.n > 1)
+        qsort(t->cands.v, t->cands.n, sizeof(*t->cands.v), cmp_u32);
+    for (size_t i = 0; i < t->cands.n && !df->passed; i++) {
+        uint32_t id = t->cands.v[i];
+        t->st.inspections++;
+        if (rule_matches(t, df, id, tr))
+            matched(t, df, id, tr);
+    }
+}
+
+/* Candidates after new data in buffer b: pending rules of the context that use b, rules
+ * of b without fast pattern, and (every) the rules without any trigger. */
+static void inspect_buffer(struct sk_detect_thread *t, struct sk_detect_flow *df, int b,
+                           const struct trig *tr)
+{
+    uint8_t cls = b == SK_BUF_STREAM ? RC_STREAM : RC_APP;
+    struct dctx *c = cls == RC_APP ? &df->app : &df->strm;
+    cands_begin(t);
+    for (size_t i = 0; i < c->pending.n; i++)
+        if ((t->d->rules[c->pending.v[i]].bufmask >> b) & 1u)
+            cand_add(t, c->pending.v[i]);
+    cands_from_list(t, &t->d->nofp[b], cls);
+    cands_from_list(t, cls == RC_APP ? &t->d->every_app : &t->d->every_stream, cls);
+    run_candidates(t, df, tr);
+}
+
+/* ---- transaction data ---- */
+
+/* A new transaction: its buffers start empty, except the session's HELO/EHLO argument,
+ * which every transaction of the session inspects (as Suricata's smtp.helo). */
+static void tx_switch(struct sk_detect_thread *t, struct sk_detect_flow *df, uint64_t tx_id)
+{
+    size_t kept = 0;
+    const struct fieldbuf *helo = df->f[SK_FIELD_SMTP_HELO];
+    for (size_t i = 0; helo != NULL && i < helo->n; i++)
+        kept += helo->v[i].len;
+    for (size_t i = 0; i < STREAM_SLOTS; i++) {
+        if (df->s[i].open)
+            sinst_close(df, &df->s[i], t->scratch, on_hit, t);
+        df->s[i].len = 0;
+        df->s[i].total = 0;
+    }
+    for (int b = 0; b < SK_BUF_COUNT; b++)
+        if (b != SK_FIELD_SMTP_HELO)
+            fieldbuf_clear(df, df->f[b]);
+    df->mem -= df->tx_bytes - kept;
+    df->tx_bytes = kept;
+    ctx_reset(&df->app, tx_id);
+}
+
+/* Keeps one value of a single or multi buffer. Returns false when the transaction's
+ * limits are reached (the value is then not inspected). */
+static bool store_value(struct sk_detect_flow *df, int b, const uint8_t *p, size_t len)
+{
+    struct fieldbuf *fb = fieldbuf_get(df, b, true);
+    if (fb == NULL)
+        return false;
+    bool single = buffer_kind(b) == SK_FIELD_SINGLE;
+    if (single && fb->n > 0) {
+        df->tx_bytes -= fb->v[0].len;
+        df->mem -= fb->v[0].len;
+        free(fb->v[0].p);
+        fb->n = 0;
+    }
+    if (fb->n >= TX_MAX_INSTANCES || df->tx_bytes + len > TX_MAX_BYTES)
+        return false;
+    if (fb->n == fb->cap) {
+        size_t cap = fb->cap ? fb->cap * 2 : 4;
+        struct inst *v = realloc(fb->v, cap * sizeof(*v));
+        if (v == NULL)
+            return false;
+        fb->v = v;
+        fb->cap = cap;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (copy == NULL)
+        return false;
+    if (len > 0)
+        memcpy(copy, p, len);
+    fb->v[fb->n++] = (struct inst){copy, len};
+    df->tx_bytes += len;
+    df->mem += len;
+    return true;
+}
+
+static bool store_number(struct sk_detect_flow *df, int b, uint64_t v)
+{
+    struct fieldbuf *fb = fieldbuf_get(df, b, true);
+    if (fb == NULL)
+        return false;
+    if (fb->nn >= TX_MAX_INSTANCES)
+        return false;
+    if (fb->nn == fb->ncap) {
+        size_t cap = fb->ncap ? fb->ncap * 2 : 8;
+        uint64_t *p = realloc(fb->num, cap * sizeof(*p));
+        if (p == NULL)
+            return false;
+        fb->num = p;
+        fb->ncap = cap;
+    }
+    fb->num[fb->nn++] = v;
+    return true;
+}
+
+/* A new value of a single or multi buffer: prefilter it (each transform chain of the
+ * buffer has its own database), then inspect. */
+static void on_value(struct sk_detect_thread *t, struct sk_detect_flow *df, int b, const uint8_t *p,
+                     size_t len, const struct trig *tr)
+{
+    if (!store_value(df, b, p, len))
+        return;
+    begin(t, df);
+    const struct u32vec *lists = &t->d->block_lists[b];
+    for (size_t i = 0; i < lists->n; i++) {
+        const struct plist *l = &t->d->lists[lists->v[i]];
+        const uint8_t *x = p;
+        size_t xlen = len;
+        if (l->n_transforms > 0 &&
+            sk_xform_apply(&t->xf, l->transforms, l->n_transforms, p, len, &x, &xlen) != 0)
+            continue;
+        if (xlen > 0)
+            (void)sk_pf_scan(l->db, t->scratch, x, xlen, on_hit, t);
+    }
+    inspect_buffer(t, df, b, tr);
+}
+
+/* Appends to the window of s, keeping at least its last stream_window bytes. */
+static void window_append(struct sk_detect_flow *df, struct sinst *s, size_t w, const uint8_t *p,
+                          size_t len)
+{
+    if (len == 0)
+        return;
+    if (len >= w) {
+        p += len - w;
+        len = w;
+    }
+    if (s->len + len > 2 * w) {
+        size_t keep = w - len < s->len ? w - len : s->len;
+        memmove(s->buf, s->buf + s->len - keep, keep);
+        s->len = keep;
+    }
+    if (s->len + len > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + len)
+            cap *= 2;
+        if (cap > 2 * w)
+            cap = 2 * w;
+        uint8_t *nb = realloc(s->buf, cap);
+        if (nb == NULL)
+            return;
+        df->mem += cap - s->cap;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, len);
+    s->len += len;
+}
+
+static void sinst_begin(struct sk_detect_thread *t, struct sk_detect_flow *df, struct sinst *s,
+                        int b)
+{
+    if (s->open)
+        sinst_close(df, s, t->scratch, on_hit, t);
+    s->len = 0;
+    s->total = 0;
+    s->open = true;
+    s->buffer = b;
+    s->serial = ++df->next_serial;
+    int li = t->d->stream_list[b];
+    if (li >= 0 && sk_pf_stream_open(t->d->lists[li].db, &s->hs) == 0)
+        df->mem += sk_pf_db_stream_size(t->d->lists[li].db);
+}
+
+/* A chunk of a stream instance: streaming prefilter, window, inspection. */
+static void on_chunk(struct sk_detect_thread *t, struct sk_detect_flow *df, struct sinst *s, int b,
+                     const uint8_t *p, size_t len, const struct trig *tr)
+{
+    begin(t, df);
+    if (s->hs != NULL)
+        (void)sk_pf_stream_scan(s->hs, t->scratch, p, len, on_hit, t);
+    window_append(df, s, t->d->cfg.stream_window, p, len);
+    s->total += len;
+    inspect_buffer(t, df, b, tr);
+}
+
+static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                     const struct sk_event *ev, const struct trig *tr)
+{
+    int b = (int)ev->u.field.id;
+    if (b < 0 || b >= SK_FIELD_COUNT)
+        return;
+    const struct sk_str *v = &ev->u.field.value;
+    switch (buffer_kind(b)) {
+    case SK_FIELD_SINGLE:
+    case SK_FIELD_MULTI:
+        on_value(t, df, b, v->ptr, v->len, tr);
+        break;
+    case SK_FIELD_NUMBER:
+        if (store_number(df, b, ev->u.field.number)) {
+            begin(t, df);
+            inspect_buffer(t, df, b, tr);
+        }
+        break;
+    case SK_FIELD_FLAG:
+        if (fieldbuf_get(df, b, true) != NULL)
+            df->f[b]->flag = true;
+        if (b == SK_FIELD_SMTP_STARTTLS)
+            df->starttls = true;
+        begin(t, df);
+        inspect_buffer(t, df, b, tr);
+        break;
+    case SK_FIELD_STREAM: {
+        struct sinst *s = stream_of(df, b, ev->is_orig);
+        if (s == NULL)
+            break;
+        if ((ev->u.field.flags & SK_FIELD_F_BEGIN) || !s->open)
+            sinst_begin(t, df, s, b);
+        on_chunk(t, df, s, b, v->ptr, v->len, tr);
+        if (ev->u.field.flags & SK_FIELD_F_END)
+            sinst_close(df, s, t->scratch, on_hit, t);
+        break;
+    }
+    }
+}
+
+/* A legacy rule's SMTP line: "VERB arg" for a command, "CODE msg" for a reply. */
+static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                    const struct sk_event *ev, const struct trig *tr)
+{
+    char code[8];
+    const struct sk_str *a, *b;
+    struct sk_str c;
+    const char *sep;
+    if (ev->type == SK_EV_SMTP_REQUEST) {
+        a = &ev->u.request.command;
+        b = &ev->u.request.arg;
+        sep = b->len > 0 ? " " : "";
+    } else {
+        snprintf(code, sizeof(code), "%03u", (unsigned)ev->u.reply.code % 1000u);
+        c = (struct sk_str){(const uint8_t *)code, strlen(code)};
+        a = &c;
+        b = &ev->u.reply.msg;
+        sep = ev->u.reply.cont_resp ? "-" : " ";
+    }
+    size_t need = a->len + 1 + b->len;
+    if (need > t->line_cap) {
+        uint8_t *p = realloc(t->line, need);
+        if (p == NULL)
+            return;
+        t->line = p;
+        t->line_cap = need;
+    }
+    size_t n = 0;
+    if (a->len)
+        memcpy(t->line, a->ptr, a->len);
+    n += a->len;
+    memcpy(t->line + n, sep, strlen(sep));
+    n += strlen(sep);
+    if (b->len)
+        memcpy(t->line + n, b->ptr, b->len);
+    n += b->len;
+    on_value(t, df, SK_BUF_SMTP_LINE, t->line, n, tr);
+}
+
+static void on_anomaly(struct sk_detect_thread *t, struct sk_detect_flow *df, int a,
+                       struct trig *tr)
+{
+    if (a < 0 || a >= SK_ANOMALY_COUNT)
+        return;
+    sk_bit_put(df->anomalies, (size_t)a, true);
+    tr->anomaly = a;
+    begin(t, df);
+    cands_begin(t);
+    cands_from_list(t, &t->d->anomaly_rules, RC_APP);
+    run_candidates(t, df, tr);
+}
+
+void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, const struct sk_flow *f,
+                     const struct sk_event *ev, uint64_t ts_us)
+{
+    if (df->passed)
+        return;
+    df->smtp_seen = true;
+    /* closing a stream may report hits: they belong to this flow */
+    t->cur = df;
+    begin(t, df);
+    uint64_t tx = ev->tx_id;
+    if ((tx != SK_TX_NONE && tx != df->app.tx_id) ||
+        (tx == SK_TX_NONE && df->app.closed && df->app.tx_id != SK_TX_NONE))
+        tx_switch(t, df, tx);
+    struct trig tr = {.f = f, .is_orig = ev->is_orig, .ts_us = ts_us, .anomaly = -1};
+    switch (ev->type) {
+    case SK_EV_SMTP_REQUEST:
+    case SK_EV_SMTP_REPLY:
+        on_line(t, df, ev, &tr);
+        break;
+    case SK_EV_FIELD:
+        on_field(t, df, ev, &tr);
+        break;
+    case SK_EV_SMTP_STARTTLS:
+        df->starttls = true;
+        if (fieldbuf_get(df, SK_FIELD_SMTP_STARTTLS, true) != NULL)
+            df->f[SK_FIELD_SMTP_STARTTLS]->flag = true;
+        begin(t, df);
+        cands_begin(t);
+        cands_from_list(t, &t->d->starttls_rules, RC_APP);
+        cands_from_list(t, &t->d->nofp[SK_FIELD_SMTP_STARTTLS], RC_APP);
+        run_candidates(t, df, &tr);
+        break;
+    case SK_EV_ANOMALY:
+        on_anomaly(t, df, (int)ev->u.anomaly.id, &tr);
+        break;
+    case SK_EV_TX_CLOSE:
+        for (size_t i = 0; i < STREAM_SLOTS; i++)
+            if (df->s[i].open)
+                sinst_close(df, &df->s[i], t->scratch, on_hit, t);
+        df->app.closed = true;
+        break;
+    case SK_EV_SMTP_DATA:       /* the message bytes arrive as smtp.data field events */
+    case SK_EV_SMTP_UNEXPECTED: /* and these as smtp.unexpected */
+    case SK_EV_TX_OPEN:
+    case SK_EV_FILE:
+    case SK_EV_TYPE_COUNT:
+        break;
+    }
+    t->cur = NULL;
+}
+
+void sk_detect_stream(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                      const struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,
+                      uint64_t ts_us)
+{
+    if (df->passed || len == 0)
+        return;
+    struct sinst *s = &df->dir[is_orig ? 0 : 1];
+    if (!s->open)
+        sinst_begin(t, df, s, SK_BUF_STREAM);
+    struct trig tr = {.f = f, .is_orig = is_orig, .ts_us = ts_us, .anomaly = -1};
+    on_chunk(t, df, s, SK_BUF_STREAM, buf, len, &tr);
+    t->cur = NULL;
+}
+
+void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,
+                        const struct sk_flow *f, uint64_t ts_us)
+{
+    t->cur = df;
+    begin(t, df);
+    for (size_t i = 0; i < STREAM_SLOTS; i++)
+        if (df->s[i].open)
+            sinst_close(df, &df->s[i], t->scratch, on_hit, t);
+    for (int i = 0; i < 2; i++)
+        if (df->dir[i].open)
+            sinst_close(df, &df->dir[i], t->scratch, on_hit, t);
+    t->cur = NULL;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Confirmation: evaluates the matches of one buffer group on one buffer instance with
+ * Suricata's semantics (content offset/depth/distance/within/startswith/endswith/nocase/
+ * negation, relative chains with backtracking, isdataat, bsize, pcre with R, numeric
+ * compares). Used on prefilter candidates by rules/detect.c. */
+#ifndef SK_MATCH_H
+#define SK_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules/rule.h"
+#include "rules/transform.h"
+
+/* Upper bound on backtracking steps for one group on one instance; a group that needs
+ * more does not match (like Suricata's inspection recursion limit). */
+#define SK_MATCH_MAX_STEPS 200000u
+
+/* Per-thread matching state: PCRE2 match data and context, transform buffers. */
+struct sk_match_ctx;
+
+/* match_limit: PCRE2 match limit (0: 3500, Suricata's default). Caller frees with
+ * sk_match_ctx_free(). Returns 0 or SK_E_NOMEM. */
+int sk_match_ctx_new(struct sk_match_ctx **out, uint32_t match_limit);
+void sk_match_ctx_free(struct sk_match_ctx *mc);
+
+/* Steps abandoned because a group hit SK_MATCH_MAX_STEPS, since the context was made. */
+uint64_t sk_match_ctx_aborts(const struct sk_match_ctx *mc);
+
+/* Compiles p's pattern with its options and JIT (when available). The caller frees *out
+ * with sk_match_pcre_free(). Returns 0, or SK_E_PCRE with a message in err. */
+int sk_match_pcre_compile(const struct sk_pcre *p, void **out, char *err, size_t errlen);
+void sk_match_pcre_free(void *code);
+
+/* Evaluates g's transforms, then its matches, on buf[0..len). pcre[i] is the compiled code
+ * (from sk_match_pcre_compile) of g->matches[i] when it is a pcre, else ignored; NULL pcre
+ * makes every pcre fail. Returns true when the instance satisfies the whole group. */
+bool sk_match_group(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                    const uint8_t *buf, size_t len);
+
+/* As sk_match_group but buf is already transformed. */
+bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                        const uint8_t *buf, size_t len);
+
+/* A group on a numeric buffer (smtp.reply_code): true when v satisfies every
+ * SK_MATCH_NUMBER of g. */
+bool sk_match_number(const struct sk_buffer_group *g, uint64_t v);
+
+/* One numeric comparison. */
+bool sk_numcmp_eval(const struct sk_numcmp *c, uint64_t v);
+
+/* The first position p >= from where pat[0..plen) occurs in buf[0..len), ASCII
+ * case-insensitively when nocase, or SIZE_MAX. */
+size_t sk_match_find(const uint8_t *buf, size_t len, size_t from, const uint8_t *pat, size_t plen,
+                     bool nocase);
+
+/* Compares a[0..n) with b[0..n), ASCII case-insensitively when nocase. */
+bool sk_match_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n, bool nocase);
+
+#endif

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The reference matcher walks a group's matches forward over the set of every position
+ * where the previous positive match may have ended (a bitmap), instead of the detection
+ * path's depth-first search, so that both meet only in the semantics they implement. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "rules/reference.h"
+
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "parsers/fields.h"
+#include "rules/transform.h"
+
+static bool byte_eq(uint8_t a, uint8_t b, bool nocase)
+{
+    if (nocase) {
+        if (a >= 'A' && a <= 'Z')
+            a = (uint8_t)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (uint8_t)(b - 'A' + 'a');
+    }
+    return a == b;
+}
+
+static bool occurs_at(const struct sk_content *c, const uint8_t *p, size_t len, size_t at)
+{
+    if (at + c->len > len)
+        return false;
+    for (size_t i = 0; i < c->len; i++)
+        if (!byte_eq(p[at + i], c->bytes[i], c->nocase))
+            return false;
+    return true;
+}
+
+/* May the content start at position at, the previous match having ended at prev? */
+static bool allowed(const struct sk_content *c, size_t len, long prev, long at)
+{
+    long clen = (long)c->len, end = at + clen;
+    if (at < 0 || end > (long)len)
+        return false;
+    if (c->startswith && at != 0)
+        return false;
+    if (c->endswith && end != (long)len)
+        return false;
+    long off = c->offset != SK_MOD_UNSET ? c->offset : 0;
+    if (c->offset != SK_MOD_UNSET && at < off)
+        return false;
+    if (c->depth != SK_MOD_UNSET && end > off + c->depth)
+        return false;
+    bool rel = c->distance != SK_MOD_UNSET || c->within != SK_MOD_UNSET;
+    if (rel) {
+        long dist = c->distance != SK_MOD_UNSET ? c->distance : 0;
+        long from = prev + dist < 0 ? 0 : prev + dist;
+        if (at < from)
+            return false;
+        if (c->within != SK_MOD_UNSET && end > prev + dist + c->within)
+            return false;
+    }
+    return true;
+}
+
+static bool numcmp(const struct sk_numcmp *c, uint64_t v)
+{
+    switch (c->op) {
+    case SK_NUM_EQ:
+        return v == c->a;
+    case SK_NUM_NE:
+        return v != c->a;
+    case SK_NUM_LT:
+        return v < c->a;
+    case SK_NUM_LE:
+        return v <= c->a;
+    case SK_NUM_GT:
+        return v > c->a;
+    case SK_NUM_GE:
+        return v >= c->a;
+    case SK_NUM_RANGE:
+        return c->a < v && v < c->b;
+    }
+    return false;
+}
+
+/* Ends of the matches of code anchored at each position from base: ends[k] set for
+ * every end. */
+static int pcre_ends(pcre2_code *code, pcre2_match_data *md, const uint8_t *p, size_t len,
+                     size_t base, bool *ends, bool *any)
+{
+    *any = false;
+    for (size_t s = base; s <= len; s++) {
+        int rc = pcre2_match(code, p + base, len - base, s - base, PCRE2_ANCHORED, md, NULL);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            continue;
+        if (rc < 0)
+            continue; /* limits: treated as no match, like the detection path */
+        ends[base + pcre2_get_ovector_pointer(md)[1]] = true;
+        *any = true;
+    }
+    return 0;
+}
+
+static int eval(const struct sk_buffer_group *g, const uint8_t *p, size_t len, bool *result)
+{
+    int rc = SK_E_NOMEM;
+    bool *reach = calloc(len + 1, 1), *next = calloc(len + 1, 1), *ends = calloc(len + 1, 1);
+    pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+    pcre2_code *code = NULL;
+    if (reach == NULL || next == NULL || ends == NULL || md == NULL)
+        goto out;
+    reach[0] = true;
+    for (size_t m = 0; m < g->n_matches; m++) {
+        const struct sk_match *mt = &g->matches[m];
+        memset(next, 0, len + 1);
+        if (mt->kind == SK_MATCH_PCRE) {
+            int ec;
+            PCRE2_SIZE eo;
+            code = pcre2_compile((PCRE2_SPTR)mt->u.pcre.pattern, PCRE2_ZERO_TERMINATED,
+                                 mt->u.pcre.options, &ec, &eo, NULL);
+            if (code == NULL) {
+                rc = SK_E_PCRE;
+                goto out;
+            }
+        }
+        for (size_t prev = 0; prev <= len; prev++) {
+            if (!reach[prev])
+                continue;
+            switch (mt->kind) {
+            case SK_MATCH_CONTENT: {
+                const struct sk_content *c = &mt->u.content;
+                bool found = false;
+                for (size_t at = 0; at + c->len <= len; at++) {
+                    if (allowed(c, len, (long)prev, (long)at) && occurs_at(c, p, len, at)) {
+                        found = true;
+                        if (!c->negated)
+                            next[at + c->len] = true;
+                    }
+                }
+                if (c->negated && !found)
+                    next[prev] = true;
+                break;
+            }
+            case SK_MATCH_PCRE: {
+                const struct sk_pcre *pc = &mt->u.pcre;
+                size_t base = pc->relative ? prev : 0;
+                bool any;
+                memset(ends, 0, len + 1);
+                pcre_ends(code, md, p, len, base, ends, &any);
+                if (pc->negated) {
+                    if (!any)
+                        next[prev] = true;
+                } else {
+                    for (size_t e = 0; e <= len; e++)
+                        next[e] = next[e] || ends[e];
+                }
+                break;
+            }
+            case SK_MATCH_ISDATAAT: {
+                const struct sk_isdataat *d = &mt->u.isdataat;
+                long pos = (d->relative ? (long)prev : 0) + d->pos;
+                bool ok = pos >= 0 && pos < (long)len;
+                if (ok != d->negated)
+                    next[prev] = true;
+                break;
+            }
+            case SK_MATCH_BSIZE:
+                if (numcmp(&mt->u.num, len))
+                    next[prev] = true;
+                break;
+            case SK_MATCH_NUMBER:
+                break;
+            }
+        }
+        pcre2_code_free(code);
+        code = NULL;
+        bool *tmp = reach;
+        reach = next;
+        next = tmp;
+    }
+    *result = false;
+    for (size_t i = 0; i <= len; i++)
+        *result = *result || reach[i];
+    rc = 0;
+out:
+    pcre2_code_free(code);
+    pcre2_match_data_free(md);
+    free(reach);
+    free(next);
+    free(ends);
+    return rc;
+}
+
+int sk_reference_group(const struct sk_buffer_group *g, const uint8_t *p, size_t len, bool *result)
+{
+    struct sk_xform xf;
+    const uint8_t *x = p ? p : (const uint8_t *)"";
+    size_t xlen = len;
+    sk_xform_init(&xf);
+    int rc = sk_xform_apply(&xf, g->transforms, g->n_transforms, x, len, &x, &xlen);
+    if (rc == 0)
+        rc = eval(g, x, xlen, result);
+    sk_xform_release(&xf);
+    return rc;
+}
+
+static bool is_number_buffer(int b)
+{
+    const struct sk_field_def *d = b < SK_FIELD_COUNT ? sk_field_def((enum sk_field_id)b) : NULL;
+    return d != NULL && d->kind == SK_FIELD_NUMBER;
+}
+
+int sk_reference_rule(const struct sk_rule *r, const struct sk_ref_value *values, size_t n,
+                      bool *result)
+{
+    for (size_t g = 0; g < r->n_groups; g++) {
+        const struct sk_buffer_group *grp = &r->groups[g];
+        bool any = false;
+        for (size_t i = 0; i < n && !any; i++) {
+            if (values[i].buffer != grp->buffer)
+                continue;
+            if (is_number_buffer(grp->buffer)) {
+                any = true;
+                for (size_t m = 0; m < grp->n_matches; m++)
+                    if (grp->matches[m].kind == SK_MATCH_NUMBER &&
+                        !numcmp(&grp->matches[m].u.num, values[i].number))
+                        any = false;
+                continue;
+            }
+            int rc = sk_reference_group(grp, values[i].p, values[i].len, &any);
+            if (rc != 0)
+                return rc;
+        }
+        if (!any) {
+            *result = false;
+            return 0;
+        }
+    }
+    *result = true;
+    return 0;
+}
