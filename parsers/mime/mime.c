@@ -739,8 +739,8 @@ static void process_line(struct sk_mime *m, const uint8_t *p, size_t n, const ui
 
 /* ---- public ---- */
 
-int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg, const struct sk_sink *sink,
-                uint64_t tx_id, uint32_t *next_file_id)
+int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
+                const struct sk_sink *sink, uint64_t tx_id, uint32_t *next_file_id)
 {
     struct sk_mime *m;
     if (out_m == NULL || cfg == NULL || sink == NULL || sink->emit == NULL ||

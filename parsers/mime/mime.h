@@ -18,23 +18,23 @@
  * its line; sk_mime_config_defaults() gives the defaults of docs/mime.md. Strings and the
  * url_schemes array are borrowed: they must outlive every decoder made from the config. */
 struct sk_mime_config {
-    uint32_t max_depth;        /* mime.max-depth: nested multipart/message levels (16) */
-    size_t max_header_name;    /* mime.max-header-name: bytes of a header name (75) */
-    size_t max_header_value;   /* mime.max-header-value: bytes of an unfolded value (2000) */
-    size_t max_header_size;    /* mime.max-header-size: bytes of one header block (65536) */
-    size_t max_line;           /* mime.max-line: bytes of a line, without CRLF (998) */
-    size_t max_enc_line;       /* mime.max-enc-line: bytes of a base64/QP line (76) */
-    size_t max_boundary;       /* mime.max-boundary: bytes of a boundary (254) */
-    size_t max_filename;       /* mime.max-filename: bytes of a file name, decoded (255) */
-    uint64_t file_data_max;    /* mime.file-data-max: bytes of file.data per part, 0 = all */
-    bool extract_urls;         /* mime.extract-urls (true) */
+    uint32_t max_depth;      /* mime.max-depth: nested multipart/message levels (16) */
+    size_t max_header_name;  /* mime.max-header-name: bytes of a header name (75) */
+    size_t max_header_value; /* mime.max-header-value: bytes of an unfolded value (2000) */
+    size_t max_header_size;  /* mime.max-header-size: bytes of one header block (65536) */
+    size_t max_line;         /* mime.max-line: bytes of a line, without CRLF (998) */
+    size_t max_enc_line;     /* mime.max-enc-line: bytes of a base64/QP line (76) */
+    size_t max_boundary;     /* mime.max-boundary: bytes of a boundary (254) */
+    size_t max_filename;     /* mime.max-filename: bytes of a file name, decoded (255) */
+    uint64_t file_data_max;  /* mime.file-data-max: bytes of file.data per part, 0 = all */
+    bool extract_urls;       /* mime.extract-urls (true) */
     /* mime.url-schemes: "http", "https", "ftp", "mailto", "www" ... A scheme X matches
      * "X://" ("mailto" matches "mailto:"); "www" matches a bare "www." host. */
     const char *const *url_schemes;
     size_t url_scheme_count;
-    bool log_url_scheme;       /* mime.log-url-scheme: keep "http://" in email.url (false) */
-    uint32_t max_urls;         /* mime.max-urls: distinct URLs per message (256) */
-    bool body_md5;             /* mime.body-md5 (true) */
+    bool log_url_scheme; /* mime.log-url-scheme: keep "http://" in email.url (false) */
+    uint32_t max_urls;   /* mime.max-urls: distinct URLs per message (256) */
+    bool body_md5;       /* mime.body-md5 (true) */
     /* mime.body-md5-stuffed: hash lines starting with '.' as sent inside DATA, with the
      * stuffed dot, as Suricata does (true). Set false for BDAT transactions. */
     bool body_md5_stuffed;

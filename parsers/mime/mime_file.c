@@ -146,14 +146,14 @@ void sk_mime_file_close(struct sk_mime_file *f, struct sk_file_info *info)
     char hex[65];
     sk_mime_hex(info->sha256, 32, hex);
     snprintf(f->path, strlen(f->cfg->filestore_dir) + 128, "%s/%s", f->cfg->filestore_dir, hex);
-    if (!info->hashed || close(f->fd) != 0 || rename(f->tmp_path, f->path) != 0) {
+    int rc = close(f->fd);
+    f->fd = -1;
+    if (!info->hashed || rc != 0 || rename(f->tmp_path, f->path) != 0) {
         sk_warn("filestore: cannot keep '%s': %s", f->path, strerror(errno));
-        f->fd = -1;
         unlink(f->tmp_path);
         f->storing = false;
         return;
     }
-    f->fd = -1;
     f->storing = false;
     info->stored = true;
     info->stored_path = (struct sk_str){(const uint8_t *)f->path, strlen(f->path)};

@@ -200,9 +200,8 @@ int sk_mime_decode_2047(struct sk_mime_buf *out, const uint8_t *v, size_t len)
             continue;
         }
         bool join = last_word && all_blank(v + lit, i - lit);
-        bool same = raw.len > 0 && cs_len == w.cs_len && strncasecmp((const char *)cs,
-                                                                     (const char *)w.cs,
-                                                                     cs_len) == 0;
+        bool same = raw.len > 0 && cs_len == w.cs_len &&
+                    strncasecmp((const char *)cs, (const char *)w.cs, cs_len) == 0;
         if (!join || !same) {
             if (raw.len > 0)
                 rc = sk_mime_to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len);

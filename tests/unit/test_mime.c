@@ -271,7 +271,8 @@ static void test_mime_rfc2047_charsets(void **state)
         {"=?GB2312?B?xOO6ww==?=", "\xe4\xbd\xa0\xe5\xa5\xbd"},
         {"=?gb2312?Q?=C4=E3=BA=C3?=", "\xe4\xbd\xa0\xe5\xa5\xbd"},
         {"=?windows-1252?Q?=93quoted=94_=80?=", "\xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x82\xac"},
-        {"=?windows-1252?B?RvzfZSCA?=", "F\xc3\xbc\xc3\x9f" "e \xe2\x82\xac"},
+        {"=?windows-1252?B?RvzfZSCA?=", "F\xc3\xbc\xc3\x9f"
+                                        "e \xe2\x82\xac"},
         /* Blanks between words go; a multibyte character split across words joins. */
         {"=?UTF-8?B?w6k=?= \r\n =?UTF-8?B?bA==?= end", "\xc3\xa9l end"},
         {"=?UTF-8?B?4oI=?= =?UTF-8?B?rA==?=", "\xe2\x82\xac"},
@@ -469,65 +470,64 @@ static void test_mime_duplicate_single_header(void **state)
     free(log);
 }
 
-#define BIN_B64 \
-    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4\r\n" \
-    "OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3Bx\r\n" \
-    "cnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmq\r\n" \
-    "q6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj\r\n" \
-    "5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhsc\r\n" \
-    "HR4fICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj9AQUJDREVGR0hJSktMTU5PUFFSU1RV\r\n" \
-    "VldYWVpbXF1eX2BhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4SFhoeIiYqLjI2O\r\n" \
-    "j5CRkpOUlZaXmJmam5ydnp+goaKjpKWmp6ipqqusra6vsLGys7S1tre4ubq7vL2+v8DBwsPExcbH\r\n" \
-    "yMnKy8zNzs/Q0dLT1NXW19jZ2tvc3d7f4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8A\r\n" \
-    "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5\r\n" \
-    "Ojs8PT4/QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl9gYWJjZGVmZ2hpamtsbW5vcHFy\r\n" \
-    "c3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKTlJWWl5iZmpucnZ6foKGio6Slpqeoqaqr\r\n" \
-    "rK2ur7CxsrO0tba3uLm6u7y9vr/AwcLDxMXGx8jJysvMzc7P0NHS09TV1tfY2drb3N3e3+Dh4uPk\r\n" \
-    "5ebn6Onq6+zt7u/w8fLz9PX29/j5+vv8/f7/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n" \
-    "Hh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVW\r\n" \
-    "V1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6P\r\n" \
-    "kJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfI\r\n" \
-    "ycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==\r\n" \
+#define BIN_B64                                                                                    \
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4\r\n"             \
+    "OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3Bx\r\n"             \
+    "cnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmq\r\n"             \
+    "q6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj\r\n"             \
+    "5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhsc\r\n"             \
+    "HR4fICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj9AQUJDREVGR0hJSktMTU5PUFFSU1RV\r\n"             \
+    "VldYWVpbXF1eX2BhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4SFhoeIiYqLjI2O\r\n"             \
+    "j5CRkpOUlZaXmJmam5ydnp+goaKjpKWmp6ipqqusra6vsLGys7S1tre4ubq7vL2+v8DBwsPExcbH\r\n"             \
+    "yMnKy8zNzs/Q0dLT1NXW19jZ2tvc3d7f4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8A\r\n"             \
+    "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5\r\n"             \
+    "Ojs8PT4/QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl9gYWJjZGVmZ2hpamtsbW5vcHFy\r\n"             \
+    "c3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKTlJWWl5iZmpucnZ6foKGio6Slpqeoqaqr\r\n"             \
+    "rK2ur7CxsrO0tba3uLm6u7y9vr/AwcLDxMXGx8jJysvMzc7P0NHS09TV1tfY2drb3N3e3+Dh4uPk\r\n"             \
+    "5ebn6Onq6+zt7u/w8fLz9PX29/j5+vv8/f7/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n"             \
+    "Hh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVW\r\n"             \
+    "V1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6P\r\n"             \
+    "kJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfI\r\n"             \
+    "ycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==\r\n"             \
     ""
 
-static const char MSG_MULTI[] =
-    "From: a@example.org\r\n"
-    "To: b@example.org\r\n"
-    "Subject: multipart\r\n"
-    "MIME-Version: 1.0\r\n"
-    "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
-    "\r\n"
-    "This is the preamble. http://preamble.example/\r\n"
-    "--outer\r\n"
-    "Content-Type: multipart/alternative;\r\n"
-    "\tboundary=\"inner\"\r\n"
-    "\r\n"
-    "--inner\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\n"
-    "Content-Transfer-Encoding: quoted-printable\r\n"
-    "\r\n"
-    "Caf=C3=A9 soft=\r\n"
-    "break http://qp.example/x=\r\n"
-    "yz\r\n"
-    "--inner\r\n"
-    "Content-Type: text/html\r\n"
-    "\r\n"
-    "<a href=\"https://html.example/\">x</a>\r\n"
-    "--inner--\r\n"
-    "--outer\r\n"
-    "Content-Type: text/plain; name=\"hello.txt\"\r\n"
-    "Content-Disposition: attachment; filename=\"hello.txt\"\r\n"
-    "Content-Transfer-Encoding: base64\r\n"
-    "\r\n"
-    "SGVsbG8sIHdvcmxkIQo=\r\n"
-    "--outer\r\n"
-    "Content-Type: application/octet-stream\r\n"
-    "Content-Disposition: attachment;\r\n"
-    " filename*0*=utf-8''%E2%82%AC;\r\n"
-    " filename*1*=%20rates.bin\r\n"
-    "Content-Transfer-Encoding: base64\r\n"
-    "\r\n" BIN_B64 "--outer--\r\n"
-    "epilogue --outer\r\n";
+static const char MSG_MULTI[] = "From: a@example.org\r\n"
+                                "To: b@example.org\r\n"
+                                "Subject: multipart\r\n"
+                                "MIME-Version: 1.0\r\n"
+                                "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
+                                "\r\n"
+                                "This is the preamble. http://preamble.example/\r\n"
+                                "--outer\r\n"
+                                "Content-Type: multipart/alternative;\r\n"
+                                "\tboundary=\"inner\"\r\n"
+                                "\r\n"
+                                "--inner\r\n"
+                                "Content-Type: text/plain; charset=utf-8\r\n"
+                                "Content-Transfer-Encoding: quoted-printable\r\n"
+                                "\r\n"
+                                "Caf=C3=A9 soft=\r\n"
+                                "break http://qp.example/x=\r\n"
+                                "yz\r\n"
+                                "--inner\r\n"
+                                "Content-Type: text/html\r\n"
+                                "\r\n"
+                                "<a href=\"https://html.example/\">x</a>\r\n"
+                                "--inner--\r\n"
+                                "--outer\r\n"
+                                "Content-Type: text/plain; name=\"hello.txt\"\r\n"
+                                "Content-Disposition: attachment; filename=\"hello.txt\"\r\n"
+                                "Content-Transfer-Encoding: base64\r\n"
+                                "\r\n"
+                                "SGVsbG8sIHdvcmxkIQo=\r\n"
+                                "--outer\r\n"
+                                "Content-Type: application/octet-stream\r\n"
+                                "Content-Disposition: attachment;\r\n"
+                                " filename*0*=utf-8''%E2%82%AC;\r\n"
+                                " filename*1*=%20rates.bin\r\n"
+                                "Content-Transfer-Encoding: base64\r\n"
+                                "\r\n" BIN_B64 "--outer--\r\n"
+                                "epilogue --outer\r\n";
 
 #define HELLO_FILE                                                                                 \
     " size=14 state=0 md5=746308829575e17c3331bbcb00c0898b"                                        \
@@ -623,7 +623,7 @@ static void test_mime_encoded_subjects(void **state)
         const char *msg, *want;
     } cases[] = {
         {"Subject: =?UTF-8?B?0J/RgNC40LLQtdGC?=\r\n\r\n", "email.subject \xd0\x9f\xd1\x80\xd0\xb8"
-                                                         "\xd0\xb2\xd0\xb5\xd1\x82"},
+                                                          "\xd0\xb2\xd0\xb5\xd1\x82"},
         {"Subject: =?ISO-8859-1?Q?Caf=E9?=\r\n\r\n", "email.subject Caf\xc3\xa9"},
         {"Subject: =?ISO-8859-1?B?Q2Fm6Q==?=\r\n\r\n", "email.subject Caf\xc3\xa9"},
         {"Subject: =?GB2312?B?xOO6ww==?=\r\n\r\n", "email.subject \xe4\xbd\xa0\xe5\xa5\xbd"},
