@@ -45,7 +45,9 @@ void sk_mime_config_defaults(struct sk_mime_config *cfg)
 }
 
 enum cte { CTE_IDENTITY = 0, CTE_BASE64, CTE_QP, CTE_UU };
-enum state { ST_HEADERS = 0, ST_BODY, ST_PREAMBLE, ST_EPILOGUE, ST_DONE };
+/* ST_MSG_PROBE: after the headers of a message/rfc822 part that claims an encoding; the
+ * first line says whether it is a message or encoded content. */
+enum state { ST_HEADERS = 0, ST_BODY, ST_PREAMBLE, ST_EPILOGUE, ST_MSG_PROBE, ST_DONE };
 
 /* A container on the stack: a multipart (with its "--boundary") or a message/rfc822. */
 struct level {
@@ -561,8 +563,15 @@ static void headers_done(struct sk_mime *m)
             m->state = ST_PREAMBLE;
             return;
         }
-    } else if ((strcmp(e->type, "message/rfc822") == 0 || strcmp(e->type, "message/global") == 0) &&
-               e->cte == CTE_IDENTITY) {
+    } else if (strcmp(e->type, "message/rfc822") == 0 || strcmp(e->type, "message/global") == 0) {
+        if (e->cte != CTE_IDENTITY) {
+            /* RFC 2046 5.2.1 forbids encoding a message/rfc822. Mail that does it is broken,
+             * or hides the inner message from decoders that believe the label (Suricata
+             * issue 8649): the first line decides. */
+            emit_anomaly(m, SK_ANOMALY_MIME_MALFORMED_MSG);
+            m->state = ST_MSG_PROBE;
+            return;
+        }
         if (push_level(m, false)) {
             reset_entity(m, false);
             m->state = ST_HEADERS;
@@ -579,6 +588,19 @@ static bool is_wsp(uint8_t c)
 
 static void header_line(struct sk_mime *m, const uint8_t *p, size_t n, const uint8_t *eol,
                         size_t eol_len, bool first, bool last);
+
+/* Length of the header name of a "Name: value" line, or 0 when the line is not one. */
+static size_t header_name_len(const uint8_t *p, size_t n)
+{
+    const uint8_t *colon = memchr(p, ':', n);
+    size_t nl = colon ? (size_t)(colon - p) : 0;
+    while (nl > 0 && is_wsp(p[nl - 1]))
+        nl--;
+    for (size_t i = 0; i < nl; i++)
+        if (p[i] <= ' ' || p[i] >= 0x7f)
+            return 0;
+    return nl;
+}
 
 static void add_value(struct sk_mime *m, const uint8_t *p, size_t n)
 {
@@ -610,14 +632,8 @@ static void header_line(struct sk_mime *m, const uint8_t *p, size_t n, const uin
         return;
     }
     finish_header(m);
-    const uint8_t *colon = memchr(p, ':', n);
-    size_t nl = colon ? (size_t)(colon - p) : 0;
-    while (nl > 0 && is_wsp(p[nl - 1]))
-        nl--;
-    bool valid = nl > 0;
-    for (size_t i = 0; i < nl && valid; i++)
-        valid = p[i] > ' ' && p[i] < 0x7f;
-    if (!valid) {
+    size_t nl = header_name_len(p, n);
+    if (nl == 0) {
         /* Not a header: the block ended without its blank line. */
         emit_anomaly(m, SK_ANOMALY_MIME_MALFORMED_MSG);
         bool top = e->top;
@@ -644,10 +660,23 @@ static void header_line(struct sk_mime *m, const uint8_t *p, size_t n, const uin
     m->in_header = true;
     if (sk_mime_buf_add(&m->hname, p, nl) != 0)
         fail(m);
-    size_t i = (size_t)(colon - p) + 1;
+    size_t i = (size_t)((const uint8_t *)memchr(p, ':', n) - p) + 1;
     while (i < n && is_wsp(p[i]))
         i++;
     add_value(m, p + i, n - i);
+}
+
+static void msg_probe(struct sk_mime *m, const uint8_t *p, size_t n, const uint8_t *eol,
+                      size_t eol_len, bool first, bool last)
+{
+    if (first && last && header_name_len(p, n) > 0 && push_level(m, false)) {
+        reset_entity(m, false);
+        m->state = ST_HEADERS;
+        header_line(m, p, n, eol, eol_len, first, last);
+        return;
+    }
+    start_part(m);
+    body_line(m, p, n, eol, eol_len, first, last);
 }
 
 /* ---- structure ---- */
@@ -690,6 +719,9 @@ static void end_entity(struct sk_mime *m, bool by_boundary, bool truncated)
         }
     } else if (m->state == ST_BODY) {
         end_part(m, by_boundary, truncated);
+    } else if (m->state == ST_MSG_PROBE) {
+        start_part(m);
+        end_part(m, by_boundary, truncated);
     }
 }
 
@@ -731,6 +763,9 @@ static void process_line(struct sk_mime *m, const uint8_t *p, size_t n, const ui
         break;
     case ST_BODY:
         body_line(m, p, n, eol, eol_len, first, last);
+        break;
+    case ST_MSG_PROBE:
+        msg_probe(m, p, n, eol, eol_len, first, last);
         break;
     default:
         break;

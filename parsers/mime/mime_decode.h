@@ -21,7 +21,7 @@ struct sk_mime_b64 {
 size_t sk_mime_b64_decode(struct sk_mime_b64 *st, const uint8_t *in, size_t len, uint8_t *out,
                           bool *invalid);
 /* Ends the input: writes the bytes of an unpadded final quantum (room for 3); sets
- * *invalid when one was left. */
+ * *invalid when a single character was left, which cannot encode a byte. */
 size_t sk_mime_b64_finish(struct sk_mime_b64 *st, uint8_t *out, bool *invalid);
 
 struct sk_mime_qp {

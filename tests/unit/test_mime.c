@@ -207,12 +207,17 @@ static void test_mime_base64_tolerant(void **state)
     assert_true(bad);
     assert_int_equal(n, 5);
     assert_memory_equal(out, "Hello", 5);
-    /* A missing pad still yields the bytes, and is reported. */
+    /* A missing pad still yields the bytes and is tolerated (Suricata's MimeDecParseOddLen);
+     * a lone trailing character is reported. */
     bad = false;
     n = sk_mime_b64_decode_all((const uint8_t *)"SGk", 3, out, &bad);
-    assert_true(bad);
+    assert_false(bad);
     assert_int_equal(n, 2);
     assert_memory_equal(out, "Hi", 2);
+    n = sk_mime_b64_decode_all((const uint8_t *)"SGkhS", 5, out, &bad);
+    assert_true(bad);
+    assert_int_equal(n, 3);
+    assert_memory_equal(out, "Hi!", 3);
 }
 
 static void test_mime_qp_soft_breaks_and_invalid(void **state)
@@ -861,6 +866,85 @@ static void test_mime_sink_wants_nothing(void **state)
     assert_int_equal(sk_mime_new(&m, &cfg, NULL, 7, &id), SK_E_INVAL);
 }
 
+/* A message/rfc822 labelled base64 (forbidden by RFC 2046) whose content is a plain message:
+ * the inner message is parsed, so its attachment is not hidden (Suricata issue 8649). */
+static const char MSG_RFC822_LABELLED_B64[] =
+    "Subject: outer\r\n"
+    "Content-Type: message/rfc822\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "Content-Disposition: attachment; filename=\"harmless.txt\"\r\n"
+    "\r\n"
+    "Subject: inner\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"payload.exe\"\r\n"
+    "\r\n"
+    "Hello, world!\r\n";
+
+/* The same label on content that really is base64: decoded as one part. */
+static const char MSG_RFC822_REALLY_B64[] = "Content-Type: message/rfc822\r\n"
+                                            "Content-Transfer-Encoding: base64\r\n"
+                                            "\r\n"
+                                            "SGVsbG8sIHdvcmxkIQo=\r\n";
+
+static void test_mime_rfc822_with_encoding_label(void **state)
+{
+    (void)state;
+    char *log = run(MSG_RFC822_LABELLED_B64);
+    assert_line(log, "anomaly MIME_MALFORMED_MSG");
+    assert_line(log, "email.subject outer");
+    assert_no(log, "email.subject inner");
+    assert_line(log, "file.name payload.exe");
+    assert_line(log, "file.data B E Hello, world!\\r\\n");
+    assert_no(log, "MIME_INVALID_BASE64");
+    free(log);
+    assert_split_invariant(MSG_RFC822_LABELLED_B64);
+    log = run(MSG_RFC822_REALLY_B64);
+    assert_line(log, "file.data B E Hello, world!\\n");
+    free(log);
+    assert_split_invariant(MSG_RFC822_REALLY_B64);
+}
+
+/* Mangled messages (bytes flipped, lines cut, CRLF turned to LF) decode without a crash
+ * under ASan/UBSan and give the same events whatever the chunking. */
+static void test_mime_mangled_messages_are_split_invariant(void **state)
+{
+    (void)state;
+    const char *seeds[] = {MSG_MULTI, MSG_RFC822, MSG_NO_FINAL,           MSG_DEEP,
+                           MSG_UU,    MSG_SIMPLE, MSG_RFC822_LABELLED_B64};
+    static const char noise[] = "-=\r\n:;\"?_ \tB Q%*'<>.";
+    struct sk_mime_config cfg;
+    uint32_t rnd = 12345;
+    sk_mime_config_defaults(&cfg);
+    cfg.max_line = 80;
+    cfg.max_depth = 3;
+    for (int round = 0; round < 60; round++) {
+        const char *seed = seeds[round % (sizeof(seeds) / sizeof(seeds[0]))];
+        size_t len = strlen(seed);
+        char *msg = strdup(seed);
+        assert_non_null(msg);
+        for (int k = 0; k < 8; k++) {
+            rnd = rnd * 1103515245u + 12345u;
+            size_t at = (rnd >> 8) % len;
+            rnd = rnd * 1103515245u + 12345u;
+            msg[at] = noise[(rnd >> 8) % (sizeof(noise) - 1)];
+        }
+        char *whole = run_cfg(&cfg, msg, len, 0, false, true);
+        for (size_t cut = 1; cut < len; cut += 1 + cut / 8) {
+            /* Odd rounds also end the message early, for the truncation paths. */
+            bool complete = round % 2 == 0;
+            char *again = run_cfg(&cfg, msg, len, cut, false, complete);
+            if (complete)
+                assert_string_equal(again, whole);
+            free(again);
+        }
+        char *b = run_cfg(&cfg, msg, len, 0, true, true);
+        assert_string_equal(b, whole);
+        free(b);
+        free(whole);
+        free(msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -885,6 +969,8 @@ int main(void)
         cmocka_unit_test(test_mime_file_data_limit_and_chunks),
         cmocka_unit_test(test_mime_filestore),
         cmocka_unit_test(test_mime_sink_wants_nothing),
+        cmocka_unit_test(test_mime_rfc822_with_encoding_label),
+        cmocka_unit_test(test_mime_mangled_messages_are_split_invariant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
