@@ -710,8 +710,6 @@ static void end_entity(struct sk_mime *m, bool by_boundary, bool truncated)
 {
     if (m->state == ST_HEADERS) {
         finish_header(m);
-        if (m->ent.top)
-            m->top_body = m->top_body || !by_boundary;
         if (m->ent.any_header && strncmp(m->ent.type, "multipart/", 10) != 0 &&
             strncmp(m->ent.type, "message/", 8) != 0) {
             start_part(m);

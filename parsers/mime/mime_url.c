@@ -37,6 +37,8 @@ int sk_mime_url_init(struct sk_mime_url *u, const struct sk_mime_config *cfg, sk
         size_t n = strlen(s);
         if (n == 0 || n > sizeof(p->pat) - 4)
             continue;
+        if (!((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z'))
+            continue;
         if (strcasecmp(s, "www") == 0) {
             memcpy(p->pat, "www.", 5);
             p->bare = true;
@@ -48,6 +50,8 @@ int sk_mime_url_init(struct sk_mime_url *u, const struct sk_mime_config *cfg, sk
             memcpy(p->pat, s, n);
             memcpy(p->pat + n, "://", 4);
         }
+        for (char *c = p->pat; *c != '\0'; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c | 0x20 : *c);
         p->len = strlen(p->pat);
         if (!p->bare)
             p->strip = p->len;
@@ -113,7 +117,8 @@ static void scan(struct sk_mime_url *u, const uint8_t *p, size_t n)
         const struct sk_mime_url_pat *hit = NULL;
         for (size_t k = 0; k < u->npats; k++) {
             const struct sk_mime_url_pat *pt = &u->pats[k];
-            if (n - i < pt->len || strncasecmp((const char *)p + i, pt->pat, pt->len) != 0)
+            if ((p[i] | 0x20) != pt->pat[0] || n - i < pt->len ||
+                strncasecmp((const char *)p + i, pt->pat, pt->len) != 0)
                 continue;
             if (pt->bare && i > 0 && (is_alnum(p[i - 1]) || p[i - 1] == '.' || p[i - 1] == '/'))
                 continue;
