@@ -778,7 +778,8 @@ int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
     struct sk_mime *m;
     if (out_m == NULL || cfg == NULL || sink == NULL || sink->emit == NULL ||
         next_file_id == NULL || cfg->max_line < 80 || cfg->max_depth > 1000 ||
-        cfg->max_header_value == 0 || cfg->max_boundary == 0 || cfg->max_filename == 0)
+        cfg->max_header_value == 0 || cfg->max_boundary == 0 || cfg->max_filename == 0 ||
+        (cfg->url_scheme_count > 0 && cfg->url_schemes == NULL))
         return SK_E_INVAL;
     m = calloc(1, sizeof(*m));
     if (m == NULL)

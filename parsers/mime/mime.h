@@ -51,7 +51,8 @@ struct sk_mime;
 /* Makes a decoder for one message of transaction tx_id. cfg and sink are copied by value
  * (cfg's strings stay borrowed); next_file_id is the flow's file counter, borrowed for the
  * decoder's life: each file takes *next_file_id and increments it (start it at 1).
- * Returns 0, SK_E_INVAL (NULL argument, max_line < 80, max_depth > 1000) or SK_E_NOMEM.
+ * Returns 0, SK_E_INVAL (a NULL argument, max_line < 80, max_depth > 1000, a zero
+ * max_header_value, max_boundary or max_filename) or SK_E_NOMEM.
  * A decoder is used by one thread at a time; decoders are independent. */
 int sk_mime_new(struct sk_mime **out, const struct sk_mime_config *cfg, const struct sk_sink *sink,
                 uint64_t tx_id, uint32_t *next_file_id);

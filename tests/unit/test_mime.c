@@ -945,6 +945,72 @@ static void test_mime_mangled_messages_are_split_invariant(void **state)
     }
 }
 
+static void test_mime_small_cases(void **state)
+{
+    (void)state;
+    /* LF-only line ends, transport padding after a boundary, an inline named part. */
+    const char *lf = "Content-Type: multipart/mixed; boundary=b\n"
+                     "\n"
+                     "--b   \n"
+                     "Content-Type: text/plain; name=notes.txt\n"
+                     "\n"
+                     "line one\n"
+                     "line two\n"
+                     "--b--\n";
+    char *log = run(lf);
+    assert_line(log, "file.data B E line one\\nline two");
+    assert_line(log, "file.name notes.txt");
+    assert_non_null(strstr(log, "file 1 notes.txt size=17 state=0"));
+    assert_no(log, "anomaly");
+    free(log);
+    assert_split_invariant(lf);
+
+    /* Invalid quoted-printable is kept as it is. */
+    const char *qp = "Content-Transfer-Encoding: quoted-printable\r\n\r\na=ZZb=3D\r\n";
+    log = run(qp);
+    assert_line(log, "anomaly MIME_INVALID_QP");
+    assert_line(log, "file.data B E a=ZZb=\\r\\n");
+    free(log);
+    assert_split_invariant(qp);
+
+    /* No headers at all, and an empty message. */
+    log = run("\r\nbody only\r\n");
+    assert_line(log, "file.data B E body only\\r\\n");
+    assert_line(log, "email.status PARSE_DONE");
+    free(log);
+    log = run("");
+    assert_line(log, "email.status PARSE_DONE");
+    assert_no(log, "file.data");
+    free(log);
+
+    /* Headers that run into the body without a blank line. */
+    log = run("Subject: s\r\nthis is body text\r\n");
+    assert_line(log, "anomaly MIME_MALFORMED_MSG");
+    assert_line(log, "email.subject s");
+    assert_line(log, "file.data B E this is body text\\r\\n");
+    free(log);
+
+    /* A multipart without a boundary is one part. */
+    log = run("Content-Type: multipart/mixed\r\n\r\n--x\r\n");
+    assert_line(log, "anomaly MIME_MALFORMED_MSG");
+    assert_line(log, "file.data B E --x\\r\\n");
+    free(log);
+}
+
+static void test_mime_cut_in_headers(void **state)
+{
+    (void)state;
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    const char *msg = "Subject: cut\r\nFrom: a@b";
+    char *log = run_cfg(&cfg, msg, strlen(msg), 0, false, false);
+    assert_line(log, "email.subject cut");
+    assert_line(log, "email.from a@b");
+    assert_line(log, "email.status HEADER_STARTED");
+    assert_no(log, "email.body_md5");
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -971,6 +1037,8 @@ int main(void)
         cmocka_unit_test(test_mime_sink_wants_nothing),
         cmocka_unit_test(test_mime_rfc822_with_encoding_label),
         cmocka_unit_test(test_mime_mangled_messages_are_split_invariant),
+        cmocka_unit_test(test_mime_small_cases),
+        cmocka_unit_test(test_mime_cut_in_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
