@@ -1011,6 +1011,76 @@ static void test_mime_cut_in_headers(void **state)
     free(log);
 }
 
+/* ---- the corpus of tests/data/mime: mail written by Python's email package and swaks ---- */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void check_corpus_message(const char *name, char **want, size_t nwant)
+{
+    char path[512];
+    size_t len;
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    snprintf(path, sizeof(path), "%s/%s", SK_MIME_CORPUS, name);
+    char *msg = read_file(path, &len);
+    char *log = run_cfg(&cfg, msg, len, 0, false, true);
+    for (size_t i = 0; i < nwant; i++)
+        assert_has_line(log, want[i], (int)i);
+    assert_no(log, "anomaly");
+    /* Same events at every offset (every seventh for the bigger ones), and byte by byte. */
+    for (size_t cut = 1; cut < len; cut += len < 4096 ? 1 : 7) {
+        char *again = run_cfg(&cfg, msg, len, cut, false, true);
+        assert_string_equal(again, log);
+        free(again);
+    }
+    char *b = run_cfg(&cfg, msg, len, 0, true, true);
+    assert_string_equal(b, log);
+    free(b);
+    free(log);
+    free(msg);
+}
+
+static void test_mime_corpus_from_real_mailers(void **state)
+{
+    (void)state;
+    size_t len, nmsg = 0, nwant = 0;
+    char *want[64], *name = NULL;
+    char *exp = read_file(SK_MIME_CORPUS "/expected.txt", &len);
+    for (char *line = strtok(exp, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        if (strncmp(line, "msg ", 4) == 0) {
+            if (name != NULL)
+                check_corpus_message(name, want, nwant);
+            name = line + 4;
+            nwant = 0;
+            nmsg++;
+            continue;
+        }
+        assert_true(nwant < 64);
+        want[nwant++] = line;
+    }
+    if (name != NULL)
+        check_corpus_message(name, want, nwant);
+    assert_true(nmsg >= 9);
+    free(exp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1039,6 +1109,7 @@ int main(void)
         cmocka_unit_test(test_mime_mangled_messages_are_split_invariant),
         cmocka_unit_test(test_mime_small_cases),
         cmocka_unit_test(test_mime_cut_in_headers),
+        cmocka_unit_test(test_mime_corpus_from_real_mailers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
