@@ -52,6 +52,7 @@ enum state { ST_HEADERS = 0, ST_BODY, ST_PREAMBLE, ST_EPILOGUE, ST_MSG_PROBE, ST
 /* A container on the stack: a multipart (with its "--boundary") or a message/rfc822. */
 struct level {
     bool multipart;
+    bool digest;    /* multipart/digest: parts are message/rfc822 unless they say otherwise */
     uint8_t *delim; /* "--" + boundary, room for max_boundary + 2 */
     size_t delim_len;
 };
@@ -540,6 +541,7 @@ static bool push_level(struct sk_mime *m, bool multipart)
     }
     struct level *l = &m->levels[m->nlevels++];
     l->multipart = multipart;
+    l->digest = multipart && strcmp(m->ent.type, "multipart/digest") == 0;
     l->delim_len = 0;
     if (multipart) {
         l->delim[0] = '-';
@@ -734,6 +736,8 @@ static void on_boundary(struct sk_mime *m, size_t k, bool close)
         m->state = ST_EPILOGUE;
     } else {
         reset_entity(m, false);
+        if (m->levels[k].digest)
+            strcpy(m->ent.type, "message/rfc822"); /* RFC 2046 5.1.5 */
         m->state = ST_HEADERS;
     }
 }

@@ -1081,6 +1081,34 @@ static void test_mime_corpus_from_real_mailers(void **state)
     free(exp);
 }
 
+static const char MSG_DIGEST[] = "Subject: digest\r\n"
+                                 "Content-Type: multipart/digest; boundary=d\r\n"
+                                 "\r\n"
+                                 "--d\r\n"
+                                 "\r\n"
+                                 "Subject: first\r\n"
+                                 "\r\n"
+                                 "one\r\n"
+                                 "--d\r\n"
+                                 "Content-Type: text/plain\r\n"
+                                 "\r\n"
+                                 "Subject: not a header here\r\n"
+                                 "--d--\r\n";
+
+/* In a multipart/digest, a part without Content-Type is a message (RFC 2046 5.1.5). */
+static void test_mime_digest_parts_are_messages(void **state)
+{
+    (void)state;
+    char *log = run(MSG_DIGEST);
+    assert_line(log, "email.subject digest");
+    assert_no(log, "email.subject first");
+    assert_line(log, "file.data B E one");
+    assert_line(log, "file.data B E Subject: not a header here");
+    assert_no(log, "anomaly");
+    free(log);
+    assert_split_invariant(MSG_DIGEST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1110,6 +1138,7 @@ int main(void)
         cmocka_unit_test(test_mime_small_cases),
         cmocka_unit_test(test_mime_cut_in_headers),
         cmocka_unit_test(test_mime_corpus_from_real_mailers),
+        cmocka_unit_test(test_mime_digest_parts_are_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
