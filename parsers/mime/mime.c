@@ -64,8 +64,8 @@ struct entity {
     char type[96];
     enum cte cte;
     size_t bytes;
-    struct sk_mime_buf name;     /* UTF-8, max_filename */
-    struct sk_mime_buf boundary; /* max_boundary */
+    struct sk_mime__buf name;     /* UTF-8, max_filename */
+    struct sk_mime__buf boundary; /* max_boundary */
     bool has_boundary;
 };
 
@@ -74,8 +74,8 @@ struct part {
     bool active, text, is_file, uu_probe, uu_in;
     enum cte cte;
     uint32_t file_id;
-    struct sk_mime_b64 b64;
-    struct sk_mime_qp qp;
+    struct sk_mime__b64 b64;
+    struct sk_mime__qp qp;
     uint8_t eol[2];
     size_t eol_len;
     uint64_t data_bytes;
@@ -95,14 +95,14 @@ struct sk_mime {
     enum state state;
     bool top_body, ended, failed, complete;
     struct entity ent;
-    struct sk_mime_buf hname, hval, tmp;
+    struct sk_mime__buf hname, hval, tmp;
     bool in_header, hname_long;
     struct part part;
     uint8_t *scratch;
     uint8_t *chunk;
     size_t chunk_len;
-    struct sk_mime_url url;
-    struct sk_mime_file file;
+    struct sk_mime__url url;
+    struct sk_mime__file file;
     EVP_MD_CTX *body_md5;
     bool body_md5_ok;
     bool anom_seen[SK_ANOMALY_COUNT];
@@ -163,9 +163,9 @@ static void out(struct sk_mime *m, const uint8_t *p, size_t n)
         return;
     pt->any_content = true;
     if (pt->is_file)
-        sk_mime_file_write(&m->file, p, n);
+        sk_mime__file_write(&m->file, p, n);
     if (pt->text && m->cfg.extract_urls)
-        sk_mime_url_feed(&m->url, p, n);
+        sk_mime__url_feed(&m->url, p, n);
     if (!sk_sink_wants(&m->sink, SK_EV_FIELD))
         return;
     if (m->cfg.file_data_max != 0 && pt->data_bytes + n > m->cfg.file_data_max) {
@@ -196,7 +196,7 @@ static void url_found(void *ctx, const uint8_t *url, size_t len)
 }
 
 /* Cuts a UTF-8 string that was truncated back to a whole character. */
-static void trim_utf8(struct sk_mime_buf *b)
+static void trim_utf8(struct sk_mime__buf *b)
 {
     size_t n = b->len, k = 0;
     while (k < 4 && n > 0 && (b->p[n - 1] & 0xc0) == 0x80) {
@@ -217,7 +217,7 @@ static void start_file(struct sk_mime *m)
     pt->file_id = (*m->next_file_id)++;
     if (m->ent.name.len > 0)
         emit_field(m, SK_FIELD_FILE_NAME, m->ent.name.p, m->ent.name.len, 0);
-    sk_mime_file_open(&m->file, m->tx_id, pt->file_id);
+    sk_mime__file_open(&m->file, m->tx_id, pt->file_id);
 }
 
 static void start_part(struct sk_mime *m)
@@ -242,7 +242,7 @@ static void end_part(struct sk_mime *m, bool by_boundary, bool truncated)
     if (!pt->active)
         return;
     if (pt->cte == CTE_BASE64) {
-        size_t n = sk_mime_b64_finish(&pt->b64, m->scratch, &invalid);
+        size_t n = sk_mime__b64_finish(&pt->b64, m->scratch, &invalid);
         out(m, m->scratch, n);
         if (invalid)
             emit_anomaly(m, SK_ANOMALY_MIME_INVALID_BASE64);
@@ -254,19 +254,19 @@ static void end_part(struct sk_mime *m, bool by_boundary, bool truncated)
     if (!by_boundary && pt->eol_len > 0)
         out(m, pt->eol, pt->eol_len);
     if (pt->text && m->cfg.extract_urls)
-        sk_mime_url_flush(&m->url);
+        sk_mime__url_flush(&m->url);
     flush_chunk(m, true);
     if (pt->is_file && sk_sink_wants(&m->sink, SK_EV_FILE)) {
         struct sk_event ev = {.type = SK_EV_FILE, .is_orig = true, .tx_id = m->tx_id};
         struct sk_file_info *fi = &ev.u.file;
         fi->file_id = pt->file_id;
         fi->name = (struct sk_str){m->ent.name.p, m->ent.name.len};
-        sk_mime_file_close(&m->file, fi);
+        sk_mime__file_close(&m->file, fi);
         fi->state = truncated ? SK_FILE_TRUNCATED : SK_FILE_CLOSED;
         m->sink.emit(m->sink.ctx, &ev);
     } else if (pt->is_file) {
         struct sk_file_info fi;
-        sk_mime_file_close(&m->file, &fi);
+        sk_mime__file_close(&m->file, &fi);
     }
     pt->active = false;
 }
@@ -312,7 +312,7 @@ static void body_line(struct sk_mime *m, const uint8_t *p, size_t n, const uint8
     case CTE_BASE64:
         if (first && last && n > m->cfg.max_enc_line)
             emit_anomaly(m, SK_ANOMALY_MIME_LONG_ENC_LINE);
-        n = sk_mime_b64_decode(&pt->b64, p, n, m->scratch, &invalid);
+        n = sk_mime__b64_decode(&pt->b64, p, n, m->scratch, &invalid);
         out(m, m->scratch, n);
         if (invalid)
             emit_anomaly(m, SK_ANOMALY_MIME_INVALID_BASE64);
@@ -323,7 +323,7 @@ static void body_line(struct sk_mime *m, const uint8_t *p, size_t n, const uint8
         if (pt->eol_len > 0)
             out(m, pt->eol, pt->eol_len);
         pt->eol_len = 0;
-        n = sk_mime_qp_decode(&pt->qp, p, n, last, m->scratch, &soft, &invalid);
+        n = sk_mime__qp_decode(&pt->qp, p, n, last, m->scratch, &soft, &invalid);
         out(m, m->scratch, n);
         if (invalid)
             emit_anomaly(m, SK_ANOMALY_MIME_INVALID_QP);
@@ -342,8 +342,8 @@ static void body_line(struct sk_mime *m, const uint8_t *p, size_t n, const uint8
                 break;
             pt->uu_in = true;
             if (m->ent.name.len == 0) {
-                sk_mime_buf_reset(&m->ent.name);
-                if (sk_mime_buf_add(&m->ent.name, name, nl) != 0)
+                sk_mime__buf_reset(&m->ent.name);
+                if (sk_mime__buf_add(&m->ent.name, name, nl) != 0)
                     fail(m);
                 if (m->ent.name.truncated)
                     emit_anomaly(m, SK_ANOMALY_MIME_LONG_FILENAME);
@@ -356,7 +356,7 @@ static void body_line(struct sk_mime *m, const uint8_t *p, size_t n, const uint8
             pt->uu_in = false;
             break;
         }
-        n = sk_mime_uu_decode(p, n, m->scratch);
+        n = sk_mime__uu_decode(p, n, m->scratch);
         out(m, m->scratch, n);
         break;
     }
@@ -390,8 +390,8 @@ static const struct top_header top_headers[] = {
 
 static void emit_decoded(struct sk_mime *m, enum sk_field_id id, const uint8_t *v, size_t n)
 {
-    sk_mime_buf_reset(&m->tmp);
-    if (sk_mime_decode_2047(&m->tmp, v, n) != 0) {
+    sk_mime__buf_reset(&m->tmp);
+    if (sk_mime__decode_2047(&m->tmp, v, n) != 0) {
         fail(m);
         return;
     }
@@ -417,7 +417,7 @@ static void top_header(struct sk_mime *m, const struct top_header *h, const uint
     case ADDRS: {
         size_t pos = 0, il;
         const uint8_t *item;
-        while (sk_mime_addr_next(v, n, &pos, &item, &il))
+        while (sk_mime__addr_next(v, n, &pos, &item, &il))
             emit_decoded(m, h->id, item, il);
         break;
     }
@@ -428,7 +428,7 @@ static void top_header(struct sk_mime *m, const struct top_header *h, const uint
         char hex[2 * EVP_MAX_MD_SIZE + 1];
         emit_decoded(m, h->id, v, n);
         if (EVP_Digest(v, n, md, &mdlen, EVP_md5(), NULL) == 1) {
-            sk_mime_hex(md, mdlen, hex);
+            sk_mime__hex(md, mdlen, hex);
             emit_field(m, SK_FIELD_EMAIL_SUBJECT_MD5, hex, 2 * mdlen, 0);
         }
         break;
@@ -436,7 +436,7 @@ static void top_header(struct sk_mime *m, const struct top_header *h, const uint
     }
 }
 
-static bool name_is(const struct sk_mime_buf *b, const char *name)
+static bool name_is(const struct sk_mime__buf *b, const char *name)
 {
     return b->len == strlen(name) && strncasecmp((const char *)b->p, name, b->len) == 0;
 }
@@ -448,15 +448,15 @@ static void set_name(struct sk_mime *m, const uint8_t *v, size_t n, const char *
     bool found = false;
     if (e->name_from_disposition && !from_disposition)
         return;
-    sk_mime_buf_reset(&m->tmp);
-    if (sk_mime_param(v, n, param, &m->tmp, &found) != 0) {
+    sk_mime__buf_reset(&m->tmp);
+    if (sk_mime__param(v, n, param, &m->tmp, &found) != 0) {
         fail(m);
         return;
     }
     if (!found || m->tmp.len == 0)
         return;
-    sk_mime_buf_reset(&e->name);
-    if (sk_mime_buf_add(&e->name, m->tmp.p, m->tmp.len) != 0) {
+    sk_mime__buf_reset(&e->name);
+    if (sk_mime__buf_add(&e->name, m->tmp.p, m->tmp.len) != 0) {
         fail(m);
         return;
     }
@@ -482,9 +482,9 @@ static void finish_header(struct sk_mime *m)
     if (name_is(&m->hname, "content-type")) {
         bool found = false;
         e->has_type = true;
-        sk_mime_value_token(v, n, e->type, sizeof(e->type));
-        sk_mime_buf_reset(&e->boundary);
-        if (sk_mime_param(v, n, "boundary", &e->boundary, &found) != 0)
+        sk_mime__value_token(v, n, e->type, sizeof(e->type));
+        sk_mime__buf_reset(&e->boundary);
+        if (sk_mime__param(v, n, "boundary", &e->boundary, &found) != 0)
             fail(m);
         e->has_boundary = found && e->boundary.len > 0;
         if (e->boundary.truncated) {
@@ -494,7 +494,7 @@ static void finish_header(struct sk_mime *m)
         set_name(m, v, n, "name", false);
     } else if (name_is(&m->hname, "content-transfer-encoding")) {
         char tok[32];
-        sk_mime_value_token(v, n, tok, sizeof(tok));
+        sk_mime__value_token(v, n, tok, sizeof(tok));
         if (strcmp(tok, "base64") == 0)
             e->cte = CTE_BASE64;
         else if (strcmp(tok, "quoted-printable") == 0)
@@ -506,7 +506,7 @@ static void finish_header(struct sk_mime *m)
             e->cte = CTE_IDENTITY;
     } else if (name_is(&m->hname, "content-disposition")) {
         char tok[32];
-        sk_mime_value_token(v, n, tok, sizeof(tok));
+        sk_mime__value_token(v, n, tok, sizeof(tok));
         e->attachment = strcmp(tok, "attachment") == 0;
         set_name(m, v, n, "filename", true);
     }
@@ -528,8 +528,8 @@ static void reset_entity(struct sk_mime *m, bool top)
     e->type[0] = '\0';
     e->cte = CTE_IDENTITY;
     e->bytes = 0;
-    sk_mime_buf_reset(&e->name);
-    sk_mime_buf_reset(&e->boundary);
+    sk_mime__buf_reset(&e->name);
+    sk_mime__buf_reset(&e->boundary);
     m->in_header = false;
 }
 
@@ -606,7 +606,7 @@ static size_t header_name_len(const uint8_t *p, size_t n)
 
 static void add_value(struct sk_mime *m, const uint8_t *p, size_t n)
 {
-    if (m->in_header && !m->ent.over && sk_mime_buf_add(&m->hval, p, n) != 0)
+    if (m->in_header && !m->ent.over && sk_mime__buf_add(&m->hval, p, n) != 0)
         fail(m);
 }
 
@@ -657,10 +657,10 @@ static void header_line(struct sk_mime *m, const uint8_t *p, size_t n, const uin
         return;
     if (nl > m->cfg.max_header_name)
         emit_anomaly(m, SK_ANOMALY_MIME_LONG_HEADER_NAME);
-    sk_mime_buf_reset(&m->hname);
-    sk_mime_buf_reset(&m->hval);
+    sk_mime__buf_reset(&m->hname);
+    sk_mime__buf_reset(&m->hval);
     m->in_header = true;
-    if (sk_mime_buf_add(&m->hname, p, nl) != 0)
+    if (sk_mime__buf_add(&m->hname, p, nl) != 0)
         fail(m);
     size_t i = (size_t)((const uint8_t *)memchr(p, ':', n) - p) + 1;
     while (i < n && is_wsp(p[i]))
@@ -798,11 +798,11 @@ int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
     m->chunk = malloc(CHUNK_SIZE);
     m->levels = calloc(cfg->max_depth + 1, sizeof(*m->levels));
     m->body_md5 = EVP_MD_CTX_new();
-    sk_mime_buf_init(&m->hname, cfg->max_header_name + 1);
-    sk_mime_buf_init(&m->hval, cfg->max_header_value);
-    sk_mime_buf_init(&m->tmp, cfg->max_header_value * 4 + 16);
-    sk_mime_buf_init(&m->ent.name, cfg->max_filename);
-    sk_mime_buf_init(&m->ent.boundary, cfg->max_boundary);
+    sk_mime__buf_init(&m->hname, cfg->max_header_name + 1);
+    sk_mime__buf_init(&m->hval, cfg->max_header_value);
+    sk_mime__buf_init(&m->tmp, cfg->max_header_value * 4 + 16);
+    sk_mime__buf_init(&m->ent.name, cfg->max_filename);
+    sk_mime__buf_init(&m->ent.boundary, cfg->max_boundary);
     if (m->line == NULL || m->scratch == NULL || m->chunk == NULL || m->levels == NULL ||
         m->body_md5 == NULL)
         goto out_free;
@@ -811,9 +811,9 @@ int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
         if (m->levels[i].delim == NULL)
             goto out_free;
     }
-    if (sk_mime_url_init(&m->url, &m->cfg, url_found, m) != 0)
+    if (sk_mime__url_init(&m->url, &m->cfg, url_found, m) != 0)
         goto out_free;
-    if (sk_mime_file_init(&m->file, &m->cfg) != 0)
+    if (sk_mime__file_init(&m->file, &m->cfg) != 0)
         goto out_free;
     m->body_md5_ok = EVP_DigestInit_ex(m->body_md5, EVP_md5(), NULL) == 1;
     reset_entity(m, true);
@@ -892,7 +892,7 @@ void sk_mime_end(struct sk_mime *m, bool complete)
         unsigned int mdlen = 0;
         char hex[2 * EVP_MAX_MD_SIZE + 1];
         if (EVP_DigestFinal_ex(m->body_md5, md, &mdlen) == 1) {
-            sk_mime_hex(md, mdlen, hex);
+            sk_mime__hex(md, mdlen, hex);
             emit_field(m, SK_FIELD_EMAIL_BODY_MD5, hex, 2 * mdlen, 0);
         }
     }
@@ -912,12 +912,12 @@ void sk_mime_free(struct sk_mime *m)
     free(m->scratch);
     free(m->chunk);
     EVP_MD_CTX_free(m->body_md5);
-    sk_mime_buf_release(&m->hname);
-    sk_mime_buf_release(&m->hval);
-    sk_mime_buf_release(&m->tmp);
-    sk_mime_buf_release(&m->ent.name);
-    sk_mime_buf_release(&m->ent.boundary);
-    sk_mime_url_release(&m->url);
-    sk_mime_file_release(&m->file);
+    sk_mime__buf_release(&m->hname);
+    sk_mime__buf_release(&m->hval);
+    sk_mime__buf_release(&m->tmp);
+    sk_mime__buf_release(&m->ent.name);
+    sk_mime__buf_release(&m->ent.boundary);
+    sk_mime__url_release(&m->url);
+    sk_mime__file_release(&m->file);
     free(m);
 }

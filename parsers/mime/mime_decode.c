@@ -23,7 +23,7 @@ static const uint8_t b64_table[256] = {
     66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
 };
 
-static size_t flush_quantum(struct sk_mime_b64 *st, uint8_t *out)
+static size_t flush_quantum(struct sk_mime__b64 *st, uint8_t *out)
 {
     size_t n = 0;
     if (st->n >= 2)
@@ -36,8 +36,8 @@ static size_t flush_quantum(struct sk_mime_b64 *st, uint8_t *out)
     return n;
 }
 
-size_t sk_mime_b64_decode(struct sk_mime_b64 *st, const uint8_t *in, size_t len, uint8_t *out,
-                          bool *invalid)
+size_t sk_mime__b64_decode(struct sk_mime__b64 *st, const uint8_t *in, size_t len, uint8_t *out,
+                           bool *invalid)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
@@ -77,7 +77,7 @@ size_t sk_mime_b64_decode(struct sk_mime_b64 *st, const uint8_t *in, size_t len,
     return o;
 }
 
-size_t sk_mime_b64_finish(struct sk_mime_b64 *st, uint8_t *out, bool *invalid)
+size_t sk_mime__b64_finish(struct sk_mime__b64 *st, uint8_t *out, bool *invalid)
 {
     /* Missing padding is common and harmless; a lone sixth of a byte is not. */
     if (st->n == 1)
@@ -85,14 +85,14 @@ size_t sk_mime_b64_finish(struct sk_mime_b64 *st, uint8_t *out, bool *invalid)
     return flush_quantum(st, out);
 }
 
-size_t sk_mime_b64_decode_all(const uint8_t *in, size_t len, uint8_t *out, bool *invalid)
+size_t sk_mime__b64_decode_all(const uint8_t *in, size_t len, uint8_t *out, bool *invalid)
 {
-    struct sk_mime_b64 st = {{0}, 0};
-    size_t n = sk_mime_b64_decode(&st, in, len, out, invalid);
-    return n + sk_mime_b64_finish(&st, out + n, invalid);
+    struct sk_mime__b64 st = {{0}, 0};
+    size_t n = sk_mime__b64_decode(&st, in, len, out, invalid);
+    return n + sk_mime__b64_finish(&st, out + n, invalid);
 }
 
-int sk_mime_hexval(uint8_t c)
+int sk_mime__hexval(uint8_t c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -103,8 +103,8 @@ int sk_mime_hexval(uint8_t c)
     return -1;
 }
 
-size_t sk_mime_qp_decode(struct sk_mime_qp *st, const uint8_t *in, size_t len, bool line_end,
-                         uint8_t *out, bool *soft_break, bool *invalid)
+size_t sk_mime__qp_decode(struct sk_mime__qp *st, const uint8_t *in, size_t len, bool line_end,
+                          uint8_t *out, bool *soft_break, bool *invalid)
 {
     size_t o = 0;
     *soft_break = false;
@@ -126,7 +126,7 @@ size_t sk_mime_qp_decode(struct sk_mime_qp *st, const uint8_t *in, size_t len, b
         tmp[tn++] = in[i++];
     if (tn > 0) {
         if (tn == 3) {
-            int h = sk_mime_hexval(tmp[1]), l = sk_mime_hexval(tmp[2]);
+            int h = sk_mime__hexval(tmp[1]), l = sk_mime__hexval(tmp[2]);
             if (h >= 0 && l >= 0) {
                 out[o++] = (uint8_t)(h << 4 | l);
             } else {
@@ -167,8 +167,8 @@ size_t sk_mime_qp_decode(struct sk_mime_qp *st, const uint8_t *in, size_t len, b
             st->n = 2;
             break;
         }
-        int h = left >= 2 ? sk_mime_hexval(in[i + 1]) : -1;
-        int l = left >= 2 ? sk_mime_hexval(in[i + 2]) : -1;
+        int h = left >= 2 ? sk_mime__hexval(in[i + 1]) : -1;
+        int l = left >= 2 ? sk_mime__hexval(in[i + 2]) : -1;
         if (h >= 0 && l >= 0) {
             out[o++] = (uint8_t)(h << 4 | l);
             i += 2;
@@ -180,7 +180,7 @@ size_t sk_mime_qp_decode(struct sk_mime_qp *st, const uint8_t *in, size_t len, b
     return o;
 }
 
-size_t sk_mime_uu_decode(const uint8_t *in, size_t len, uint8_t *out)
+size_t sk_mime__uu_decode(const uint8_t *in, size_t len, uint8_t *out)
 {
     if (len == 0)
         return 0;

@@ -15,7 +15,7 @@
 #include "engine/log.h"
 #include "parsers/mime/mime_file.h"
 
-void sk_mime_hex(const uint8_t *p, size_t n, char *out)
+void sk_mime__hex(const uint8_t *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -25,7 +25,7 @@ void sk_mime_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-int sk_mime_file_init(struct sk_mime_file *f, const struct sk_mime_config *cfg)
+int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg)
 {
     memset(f, 0, sizeof(*f));
     f->cfg = cfg;
@@ -45,11 +45,11 @@ int sk_mime_file_init(struct sk_mime_file *f, const struct sk_mime_config *cfg)
     }
     return 0;
 out_free:
-    sk_mime_file_release(f);
+    sk_mime__file_release(f);
     return SK_E_NOMEM;
 }
 
-static void drop_tmp(struct sk_mime_file *f)
+static void drop_tmp(struct sk_mime__file *f)
 {
     if (f->fd >= 0) {
         close(f->fd);
@@ -59,7 +59,7 @@ static void drop_tmp(struct sk_mime_file *f)
     f->storing = false;
 }
 
-void sk_mime_file_release(struct sk_mime_file *f)
+void sk_mime__file_release(struct sk_mime__file *f)
 {
     drop_tmp(f);
     EVP_MD_CTX_free(f->md5);
@@ -71,7 +71,7 @@ void sk_mime_file_release(struct sk_mime_file *f)
     f->fd = -1;
 }
 
-void sk_mime_file_open(struct sk_mime_file *f, uint64_t tx_id, uint32_t file_id)
+void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id)
 {
     drop_tmp(f);
     f->open = true;
@@ -98,7 +98,7 @@ void sk_mime_file_open(struct sk_mime_file *f, uint64_t tx_id, uint32_t file_id)
     f->storing = true;
 }
 
-void sk_mime_file_write(struct sk_mime_file *f, const uint8_t *p, size_t n)
+void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
 {
     if (!f->open || n == 0)
         return;
@@ -128,7 +128,7 @@ void sk_mime_file_write(struct sk_mime_file *f, const uint8_t *p, size_t n)
     }
 }
 
-void sk_mime_file_close(struct sk_mime_file *f, struct sk_file_info *info)
+void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
 {
     unsigned int len;
     info->size = f->size;
@@ -144,7 +144,7 @@ void sk_mime_file_close(struct sk_mime_file *f, struct sk_file_info *info)
     if (!f->storing)
         return;
     char hex[65];
-    sk_mime_hex(info->sha256, 32, hex);
+    sk_mime__hex(info->sha256, 32, hex);
     snprintf(f->path, strlen(f->cfg->filestore_dir) + 128, "%s/%s", f->cfg->filestore_dir, hex);
     int rc = close(f->fd);
     f->fd = -1;

@@ -13,26 +13,26 @@
 #include "parsers/mime/mime_decode.h"
 #include "parsers/mime/mime_header.h"
 
-void sk_mime_buf_init(struct sk_mime_buf *b, size_t max)
+void sk_mime__buf_init(struct sk_mime__buf *b, size_t max)
 {
     memset(b, 0, sizeof(*b));
     b->max = max;
 }
 
-void sk_mime_buf_release(struct sk_mime_buf *b)
+void sk_mime__buf_release(struct sk_mime__buf *b)
 {
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
 }
 
-void sk_mime_buf_reset(struct sk_mime_buf *b)
+void sk_mime__buf_reset(struct sk_mime__buf *b)
 {
     b->len = 0;
     b->truncated = false;
 }
 
-int sk_mime_buf_add(struct sk_mime_buf *b, const void *p, size_t n)
+int sk_mime__buf_add(struct sk_mime__buf *b, const void *p, size_t n)
 {
     if (n > b->max - b->len) {
         n = b->max - b->len;
@@ -57,20 +57,20 @@ int sk_mime_buf_add(struct sk_mime_buf *b, const void *p, size_t n)
     return 0;
 }
 
-static int add_escaped(struct sk_mime_buf *out, uint8_t c)
+static int add_escaped(struct sk_mime__buf *out, uint8_t c)
 {
     char esc[5];
     snprintf(esc, sizeof(esc), "\\x%02X", c);
-    return sk_mime_buf_add(out, esc, 4);
+    return sk_mime__buf_add(out, esc, 4);
 }
 
-int sk_mime_to_utf8(struct sk_mime_buf *out, const char *charset, size_t charset_len,
-                    const uint8_t *in, size_t len)
+int sk_mime__to_utf8(struct sk_mime__buf *out, const char *charset, size_t charset_len,
+                     const uint8_t *in, size_t len)
 {
     char cs[64];
     int rc = 0;
     if (charset == NULL || charset_len == 0)
-        return sk_mime_buf_add(out, in, len);
+        return sk_mime__buf_add(out, in, len);
     /* RFC 2231 section 5: "charset*language". */
     const char *star = memchr(charset, '*', charset_len);
     if (star != NULL)
@@ -90,7 +90,7 @@ int sk_mime_to_utf8(struct sk_mime_buf *out, const char *charset, size_t charset
         size_t ol = sizeof(tmp);
         size_t r = iconv(cd, &ip, &il, &op, &ol);
         int err = r == (size_t)-1 ? errno : 0;
-        rc = sk_mime_buf_add(out, tmp, (size_t)(op - tmp));
+        rc = sk_mime__buf_add(out, tmp, (size_t)(op - tmp));
         if (rc != 0)
             break;
         if (err == EILSEQ || err == EINVAL) {
@@ -109,13 +109,13 @@ int sk_mime_to_utf8(struct sk_mime_buf *out, const char *charset, size_t charset
         char *op = tmp;
         size_t ol = sizeof(tmp);
         iconv(cd, NULL, NULL, &op, &ol);
-        rc = sk_mime_buf_add(out, tmp, (size_t)(op - tmp));
+        rc = sk_mime__buf_add(out, tmp, (size_t)(op - tmp));
     }
     iconv_close(cd);
     return rc;
 out_raw:
     for (size_t i = 0; i < len && rc == 0; i++)
-        rc = in[i] < 0x80 ? sk_mime_buf_add(out, &in[i], 1) : add_escaped(out, in[i]);
+        rc = in[i] < 0x80 ? sk_mime__buf_add(out, &in[i], 1) : add_escaped(out, in[i]);
     return rc;
 }
 
@@ -161,9 +161,9 @@ static size_t q_decode(const uint8_t *in, size_t len, uint8_t *out)
     for (size_t i = 0; i < len; i++) {
         if (in[i] == '_') {
             out[o++] = ' ';
-        } else if (in[i] == '=' && i + 2 < len && sk_mime_hexval(in[i + 1]) >= 0 &&
-                   sk_mime_hexval(in[i + 2]) >= 0) {
-            out[o++] = (uint8_t)(sk_mime_hexval(in[i + 1]) << 4 | sk_mime_hexval(in[i + 2]));
+        } else if (in[i] == '=' && i + 2 < len && sk_mime__hexval(in[i + 1]) >= 0 &&
+                   sk_mime__hexval(in[i + 2]) >= 0) {
+            out[o++] = (uint8_t)(sk_mime__hexval(in[i + 1]) << 4 | sk_mime__hexval(in[i + 2]));
             i += 2;
         } else {
             out[o++] = in[i];
@@ -180,11 +180,11 @@ static bool all_blank(const uint8_t *p, size_t n)
     return true;
 }
 
-int sk_mime_decode_2047(struct sk_mime_buf *out, const uint8_t *v, size_t len)
+int sk_mime__decode_2047(struct sk_mime__buf *out, const uint8_t *v, size_t len)
 {
     /* Adjacent words of one charset are joined before conversion: encoders split multibyte
      * characters across words. */
-    struct sk_mime_buf raw;
+    struct sk_mime__buf raw;
     uint8_t *tmp = malloc(len + 4);
     const uint8_t *cs = NULL;
     size_t cs_len = 0, lit = 0, i = 0;
@@ -192,7 +192,7 @@ int sk_mime_decode_2047(struct sk_mime_buf *out, const uint8_t *v, size_t len)
     int rc = 0;
     if (tmp == NULL)
         return SK_E_NOMEM;
-    sk_mime_buf_init(&raw, len + 4);
+    sk_mime__buf_init(&raw, len + 4);
     while (i + 1 < len && rc == 0) {
         struct ew w;
         if (v[i] != '=' || v[i + 1] != '?' || !parse_word(v, len, i, &w)) {
@@ -204,26 +204,26 @@ int sk_mime_decode_2047(struct sk_mime_buf *out, const uint8_t *v, size_t len)
                     strncasecmp((const char *)cs, (const char *)w.cs, cs_len) == 0;
         if (!join || !same) {
             if (raw.len > 0)
-                rc = sk_mime_to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len);
-            sk_mime_buf_reset(&raw);
+                rc = sk_mime__to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len);
+            sk_mime__buf_reset(&raw);
             if (!join && rc == 0)
-                rc = sk_mime_buf_add(out, v + lit, i - lit);
+                rc = sk_mime__buf_add(out, v + lit, i - lit);
         }
         bool bad = false;
-        size_t n = w.enc == 'b' ? sk_mime_b64_decode_all(w.text, w.text_len, tmp, &bad)
+        size_t n = w.enc == 'b' ? sk_mime__b64_decode_all(w.text, w.text_len, tmp, &bad)
                                 : q_decode(w.text, w.text_len, tmp);
         if (rc == 0)
-            rc = sk_mime_buf_add(&raw, tmp, n);
+            rc = sk_mime__buf_add(&raw, tmp, n);
         cs = w.cs;
         cs_len = w.cs_len;
         last_word = true;
         i = lit = w.end;
     }
     if (rc == 0 && raw.len > 0)
-        rc = sk_mime_to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len);
+        rc = sk_mime__to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len);
     if (rc == 0 && lit < len)
-        rc = sk_mime_buf_add(out, v + lit, len - lit);
-    sk_mime_buf_release(&raw);
+        rc = sk_mime__buf_add(out, v + lit, len - lit);
+    sk_mime__buf_release(&raw);
     free(tmp);
     return rc;
 }
@@ -233,7 +233,7 @@ static bool is_blank(uint8_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-void sk_mime_value_token(const uint8_t *v, size_t len, char *out, size_t outsz)
+void sk_mime__value_token(const uint8_t *v, size_t len, char *out, size_t outsz)
 {
     size_t i = 0, o = 0;
     while (i < len && is_blank(v[i]))
@@ -253,34 +253,34 @@ struct section {
 };
 
 /* Appends a quoted-string's content without its backslash escapes. */
-static int add_unquoted(struct sk_mime_buf *out, const uint8_t *p, size_t n, bool quoted)
+static int add_unquoted(struct sk_mime__buf *out, const uint8_t *p, size_t n, bool quoted)
 {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (quoted && p[i] == '\\' && i + 1 < n)
             i++;
-        rc = sk_mime_buf_add(out, &p[i], 1);
+        rc = sk_mime__buf_add(out, &p[i], 1);
     }
     return rc;
 }
 
-static int add_pct_decoded(struct sk_mime_buf *out, const uint8_t *p, size_t n)
+static int add_pct_decoded(struct sk_mime__buf *out, const uint8_t *p, size_t n)
 {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint8_t c = p[i];
-        if (c == '%' && i + 2 < n && sk_mime_hexval(p[i + 1]) >= 0 &&
-            sk_mime_hexval(p[i + 2]) >= 0) {
-            c = (uint8_t)(sk_mime_hexval(p[i + 1]) << 4 | sk_mime_hexval(p[i + 2]));
+        if (c == '%' && i + 2 < n && sk_mime__hexval(p[i + 1]) >= 0 &&
+            sk_mime__hexval(p[i + 2]) >= 0) {
+            c = (uint8_t)(sk_mime__hexval(p[i + 1]) << 4 | sk_mime__hexval(p[i + 2]));
             i += 2;
         }
-        rc = sk_mime_buf_add(out, &c, 1);
+        rc = sk_mime__buf_add(out, &c, 1);
     }
     return rc;
 }
 
 /* Joins the RFC 2231 sections of one parameter (sorted by index) into out in UTF-8. */
-static int join_sections(struct section *s, size_t ns, struct sk_mime_buf *out)
+static int join_sections(struct section *s, size_t ns, struct sk_mime__buf *out)
 {
     for (size_t i = 1; i < ns; i++)
         for (size_t j = i; j > 0 && s[j - 1].idx > s[j].idx; j--) {
@@ -290,12 +290,12 @@ static int join_sections(struct section *s, size_t ns, struct sk_mime_buf *out)
         }
     const uint8_t *cs = NULL;
     size_t cs_len = 0;
-    struct sk_mime_buf raw;
+    struct sk_mime__buf raw;
     int rc = 0;
     size_t total = 0;
     for (size_t i = 0; i < ns; i++)
         total += s[i].len;
-    sk_mime_buf_init(&raw, total + 1);
+    sk_mime__buf_init(&raw, total + 1);
     for (size_t i = 0; i < ns && rc == 0; i++) {
         const uint8_t *val = s[i].val;
         size_t len = s[i].len;
@@ -313,14 +313,14 @@ static int join_sections(struct section *s, size_t ns, struct sk_mime_buf *out)
         rc = s[i].ext ? add_pct_decoded(&raw, val, len) : add_unquoted(&raw, val, len, s[i].quoted);
     }
     if (rc == 0)
-        rc = cs_len > 0 ? sk_mime_to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len)
-                        : sk_mime_buf_add(out, raw.p, raw.len);
-    sk_mime_buf_release(&raw);
+        rc = cs_len > 0 ? sk_mime__to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len)
+                        : sk_mime__buf_add(out, raw.p, raw.len);
+    sk_mime__buf_release(&raw);
     return rc;
 }
 
-int sk_mime_param(const uint8_t *v, size_t len, const char *name, struct sk_mime_buf *out,
-                  bool *found)
+int sk_mime__param(const uint8_t *v, size_t len, const char *name, struct sk_mime__buf *out,
+                   bool *found)
 {
     struct section sec[MAX_SECTIONS];
     size_t ns = 0, nlen = strlen(name);
@@ -403,21 +403,21 @@ int sk_mime_param(const uint8_t *v, size_t len, const char *name, struct sk_mime
         return join_sections(sec, ns, out);
     }
     if (plain != NULL) {
-        struct sk_mime_buf raw;
+        struct sk_mime__buf raw;
         int rc;
         *found = true;
-        sk_mime_buf_init(&raw, plain_len + 1);
+        sk_mime__buf_init(&raw, plain_len + 1);
         rc = add_unquoted(&raw, plain, plain_len, plain_quoted);
         if (rc == 0)
-            rc = sk_mime_decode_2047(out, raw.p, raw.len);
-        sk_mime_buf_release(&raw);
+            rc = sk_mime__decode_2047(out, raw.p, raw.len);
+        sk_mime__buf_release(&raw);
         return rc;
     }
     return 0;
 }
 
-bool sk_mime_addr_next(const uint8_t *v, size_t len, size_t *pos, const uint8_t **item,
-                       size_t *item_len)
+bool sk_mime__addr_next(const uint8_t *v, size_t len, size_t *pos, const uint8_t **item,
+                        size_t *item_len)
 {
     size_t i = *pos;
     while (i < len) {

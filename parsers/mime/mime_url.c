@@ -10,15 +10,15 @@
 #include "engine/error.h"
 #include "parsers/mime/mime_url.h"
 
-struct sk_mime_url_pat {
+struct sk_mime__url_pat {
     char pat[40];
     size_t len;
     size_t strip; /* bytes dropped from the URL when the scheme is not logged */
     bool bare;    /* "www.": must not follow a letter, digit or '.' */
 };
 
-int sk_mime_url_init(struct sk_mime_url *u, const struct sk_mime_config *cfg, sk_mime_url_fn fn,
-                     void *ctx)
+int sk_mime__url_init(struct sk_mime__url *u, const struct sk_mime_config *cfg, sk_mime__url_fn fn,
+                      void *ctx)
 {
     memset(u, 0, sizeof(*u));
     u->fn = fn;
@@ -33,7 +33,7 @@ int sk_mime_url_init(struct sk_mime_url *u, const struct sk_mime_config *cfg, sk
         goto out_free;
     for (size_t i = 0; i < cfg->url_scheme_count; i++) {
         const char *s = cfg->url_schemes[i];
-        struct sk_mime_url_pat *p = &u->pats[u->npats];
+        struct sk_mime__url_pat *p = &u->pats[u->npats];
         size_t n = strlen(s);
         if (n == 0 || n > sizeof(p->pat) - 4)
             continue;
@@ -59,11 +59,11 @@ int sk_mime_url_init(struct sk_mime_url *u, const struct sk_mime_config *cfg, sk
     }
     return 0;
 out_free:
-    sk_mime_url_release(u);
+    sk_mime__url_release(u);
     return SK_E_NOMEM;
 }
 
-void sk_mime_url_release(struct sk_mime_url *u)
+void sk_mime__url_release(struct sk_mime__url *u)
 {
     free(u->line);
     free(u->seen);
@@ -94,7 +94,7 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
     return h;
 }
 
-static void report(struct sk_mime_url *u, const uint8_t *p, size_t n)
+static void report(struct sk_mime__url *u, const uint8_t *p, size_t n)
 {
     uint64_t h = fnv1a(p, n);
     for (uint32_t i = 0; i < u->nseen; i++)
@@ -110,13 +110,13 @@ static void report(struct sk_mime_url *u, const uint8_t *p, size_t n)
     u->fn(u->ctx, p, n);
 }
 
-static void scan(struct sk_mime_url *u, const uint8_t *p, size_t n)
+static void scan(struct sk_mime__url *u, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n && !u->full) {
-        const struct sk_mime_url_pat *hit = NULL;
+        const struct sk_mime__url_pat *hit = NULL;
         for (size_t k = 0; k < u->npats; k++) {
-            const struct sk_mime_url_pat *pt = &u->pats[k];
+            const struct sk_mime__url_pat *pt = &u->pats[k];
             if ((p[i] | 0x20) != pt->pat[0] || n - i < pt->len ||
                 strncasecmp((const char *)p + i, pt->pat, pt->len) != 0)
                 continue;
@@ -142,7 +142,7 @@ static void scan(struct sk_mime_url *u, const uint8_t *p, size_t n)
     }
 }
 
-void sk_mime_url_feed(struct sk_mime_url *u, const uint8_t *p, size_t n)
+void sk_mime__url_feed(struct sk_mime__url *u, const uint8_t *p, size_t n)
 {
     while (n > 0 && !u->full) {
         const uint8_t *nl = memchr(p, '\n', n);
@@ -160,7 +160,7 @@ void sk_mime_url_feed(struct sk_mime_url *u, const uint8_t *p, size_t n)
     }
 }
 
-void sk_mime_url_flush(struct sk_mime_url *u)
+void sk_mime__url_flush(struct sk_mime__url *u)
 {
     if (u->len > 0 && !u->full)
         scan(u, u->line, u->len);

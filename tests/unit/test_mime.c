@@ -92,11 +92,11 @@ static void rec_emit(void *ctx, const struct sk_event *ev)
         rec_bytes(r, f->name.ptr, f->name.len);
         rec_fmt(r, " size=%llu state=%d", (unsigned long long)f->size, (int)f->state);
         if (f->hashed) {
-            sk_mime_hex(f->md5, 16, hex);
+            sk_mime__hex(f->md5, 16, hex);
             rec_fmt(r, " md5=%s", hex);
-            sk_mime_hex(f->sha1, 20, hex);
+            sk_mime__hex(f->sha1, 20, hex);
             rec_fmt(r, " sha1=%s", hex);
-            sk_mime_hex(f->sha256, 32, hex);
+            sk_mime__hex(f->sha256, 32, hex);
             rec_fmt(r, " sha256=%s", hex);
         }
         if (f->stored) {
@@ -192,29 +192,29 @@ static void assert_split_invariant(const char *msg)
 static void test_mime_base64_tolerant(void **state)
 {
     (void)state;
-    struct sk_mime_b64 st = {{0}, 0};
+    struct sk_mime__b64 st = {{0}, 0};
     uint8_t out[64];
     bool bad = false;
     /* "Hello, world!" split mid-quantum across two calls, with blanks. */
-    size_t n = sk_mime_b64_decode(&st, (const uint8_t *)"SGVs bG8s IHdv", 14, out, &bad);
-    n += sk_mime_b64_decode(&st, (const uint8_t *)"cmxk\r\nIQ==", 10, out + n, &bad);
-    n += sk_mime_b64_finish(&st, out + n, &bad);
+    size_t n = sk_mime__b64_decode(&st, (const uint8_t *)"SGVs bG8s IHdv", 14, out, &bad);
+    n += sk_mime__b64_decode(&st, (const uint8_t *)"cmxk\r\nIQ==", 10, out + n, &bad);
+    n += sk_mime__b64_finish(&st, out + n, &bad);
     assert_false(bad);
     assert_int_equal(n, 13);
     assert_memory_equal(out, "Hello, world!", 13);
     /* Junk is skipped and reported. */
-    n = sk_mime_b64_decode_all((const uint8_t *)"SGV*sbG8", 8, out, &bad);
+    n = sk_mime__b64_decode_all((const uint8_t *)"SGV*sbG8", 8, out, &bad);
     assert_true(bad);
     assert_int_equal(n, 5);
     assert_memory_equal(out, "Hello", 5);
     /* A missing pad still yields the bytes and is tolerated (Suricata's MimeDecParseOddLen);
      * a lone trailing character is reported. */
     bad = false;
-    n = sk_mime_b64_decode_all((const uint8_t *)"SGk", 3, out, &bad);
+    n = sk_mime__b64_decode_all((const uint8_t *)"SGk", 3, out, &bad);
     assert_false(bad);
     assert_int_equal(n, 2);
     assert_memory_equal(out, "Hi", 2);
-    n = sk_mime_b64_decode_all((const uint8_t *)"SGkhS", 5, out, &bad);
+    n = sk_mime__b64_decode_all((const uint8_t *)"SGkhS", 5, out, &bad);
     assert_true(bad);
     assert_int_equal(n, 3);
     assert_memory_equal(out, "Hi!", 3);
@@ -223,21 +223,22 @@ static void test_mime_base64_tolerant(void **state)
 static void test_mime_qp_soft_breaks_and_invalid(void **state)
 {
     (void)state;
-    struct sk_mime_qp st = {{0}, 0};
+    struct sk_mime__qp st = {{0}, 0};
     uint8_t out[64];
     bool soft = false, bad = false;
-    size_t n = sk_mime_qp_decode(&st, (const uint8_t *)"caf=C3=A9 =  ", 13, true, out, &soft, &bad);
+    size_t n =
+        sk_mime__qp_decode(&st, (const uint8_t *)"caf=C3=A9 =  ", 13, true, out, &soft, &bad);
     assert_true(soft);
     assert_false(bad);
     assert_int_equal(n, 6);
     assert_memory_equal(out, "caf\xc3\xa9 ", 6);
     /* An escape cut between two pieces of a long line. */
-    n = sk_mime_qp_decode(&st, (const uint8_t *)"ab=4", 4, false, out, &soft, &bad);
-    n += sk_mime_qp_decode(&st, (const uint8_t *)"1cd", 3, true, out + n, &soft, &bad);
+    n = sk_mime__qp_decode(&st, (const uint8_t *)"ab=4", 4, false, out, &soft, &bad);
+    n += sk_mime__qp_decode(&st, (const uint8_t *)"1cd", 3, true, out + n, &soft, &bad);
     assert_false(soft);
     assert_int_equal(n, 5);
     assert_memory_equal(out, "abAcd", 5);
-    n = sk_mime_qp_decode(&st, (const uint8_t *)"x=ZZy", 5, true, out, &soft, &bad);
+    n = sk_mime__qp_decode(&st, (const uint8_t *)"x=ZZy", 5, true, out, &soft, &bad);
     assert_true(bad);
     assert_int_equal(n, 5);
     assert_memory_equal(out, "x=ZZy", 5);
@@ -248,18 +249,18 @@ static void test_mime_uu_line(void **state)
     (void)state;
     uint8_t out[80];
     const char *l = "8=74@=&5S=\"!D871A(#$R,S0U-C<X.3 *";
-    size_t n = sk_mime_uu_decode((const uint8_t *)l, strlen(l), out);
+    size_t n = sk_mime__uu_decode((const uint8_t *)l, strlen(l), out);
     assert_int_equal(n, 24);
     assert_memory_equal(out, "uu test data 1234567890\n", 24);
 }
 
 static char *decode2047(const char *s)
 {
-    struct sk_mime_buf b;
-    sk_mime_buf_init(&b, 4096);
-    assert_int_equal(sk_mime_decode_2047(&b, (const uint8_t *)s, strlen(s)), 0);
+    struct sk_mime__buf b;
+    sk_mime__buf_init(&b, 4096);
+    assert_int_equal(sk_mime__decode_2047(&b, (const uint8_t *)s, strlen(s)), 0);
     char *r = strndup((const char *)b.p, b.len);
-    sk_mime_buf_release(&b);
+    sk_mime__buf_release(&b);
     return r;
 }
 
@@ -297,12 +298,12 @@ static void test_mime_rfc2047_charsets(void **state)
 
 static char *param(const char *v, const char *name)
 {
-    struct sk_mime_buf b;
+    struct sk_mime__buf b;
     bool found = false;
-    sk_mime_buf_init(&b, 4096);
-    assert_int_equal(sk_mime_param((const uint8_t *)v, strlen(v), name, &b, &found), 0);
+    sk_mime__buf_init(&b, 4096);
+    assert_int_equal(sk_mime__param((const uint8_t *)v, strlen(v), name, &b, &found), 0);
     char *r = found ? strndup((const char *)b.p, b.len) : NULL;
-    sk_mime_buf_release(&b);
+    sk_mime__buf_release(&b);
     return r;
 }
 
@@ -342,7 +343,7 @@ static void test_mime_address_list(void **state)
     const char *want[] = {"\"Doe, John\" <j@x.org>", "(c,d) k@y.org", "<z@w>"};
     size_t pos = 0, n, i = 0;
     const uint8_t *item;
-    while (sk_mime_addr_next((const uint8_t *)v, strlen(v), &pos, &item, &n)) {
+    while (sk_mime__addr_next((const uint8_t *)v, strlen(v), &pos, &item, &n)) {
         assert_true(i < 3);
         assert_int_equal(n, strlen(want[i]));
         assert_memory_equal(item, want[i], n);
@@ -373,20 +374,20 @@ static void test_mime_url_extraction(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    struct sk_mime_url u;
+    struct sk_mime__url u;
     struct urls got = {0};
     sk_mime_config_defaults(&cfg);
     cfg.max_urls = 4;
-    assert_int_equal(sk_mime_url_init(&u, &cfg, url_cb, &got), 0);
+    assert_int_equal(sk_mime__url_init(&u, &cfg, url_cb, &got), 0);
     const char *text = "see http://Example.com/a?b=1. and <a href=\"https://x.org/p\">x</a>\n"
                        "www.bare.net, mailto:bob@x.org ftp://f.io/file http://Example.com/a?b=1\n"
                        "not:www.no http://four.net http://five.net";
     /* Fed in odd pieces: lines are rebuilt before the search. */
     for (size_t i = 0; i < strlen(text); i += 7)
-        sk_mime_url_feed(&u, (const uint8_t *)text + i,
-                         strlen(text) - i < 7 ? strlen(text) - i : 7);
-    sk_mime_url_flush(&u);
-    sk_mime_url_release(&u);
+        sk_mime__url_feed(&u, (const uint8_t *)text + i,
+                          strlen(text) - i < 7 ? strlen(text) - i : 7);
+    sk_mime__url_flush(&u);
+    sk_mime__url_release(&u);
     assert_int_equal(got.n, 4);
     assert_string_equal(got.got[0], "Example.com/a?b=1");
     assert_string_equal(got.got[1], "x.org/p");
@@ -397,10 +398,10 @@ static void test_mime_url_extraction(void **state)
     memset(&got, 0, sizeof(got));
     cfg.log_url_scheme = true;
     cfg.max_urls = 16;
-    assert_int_equal(sk_mime_url_init(&u, &cfg, url_cb, &got), 0);
-    sk_mime_url_feed(&u, (const uint8_t *)text, strlen(text));
-    sk_mime_url_flush(&u);
-    sk_mime_url_release(&u);
+    assert_int_equal(sk_mime__url_init(&u, &cfg, url_cb, &got), 0);
+    sk_mime__url_feed(&u, (const uint8_t *)text, strlen(text));
+    sk_mime__url_flush(&u);
+    sk_mime__url_release(&u);
     assert_int_equal(got.n, 8);
     assert_string_equal(got.got[0], "http://Example.com/a?b=1");
     assert_string_equal(got.got[4], "ftp://f.io/file");
