@@ -64,6 +64,15 @@ static int add_escaped(struct sk_mime__buf *out, uint8_t c)
     return sk_mime__buf_add(out, esc, 4);
 }
 
+/* Copies ASCII, writes other bytes as "\xNN": for text in a charset nobody knows. */
+static int add_ascii_escaped(struct sk_mime__buf *out, const uint8_t *in, size_t len)
+{
+    int rc = 0;
+    for (size_t i = 0; i < len && rc == 0; i++)
+        rc = in[i] < 0x80 ? sk_mime__buf_add(out, &in[i], 1) : add_escaped(out, in[i]);
+    return rc;
+}
+
 int sk_mime__to_utf8(struct sk_mime__buf *out, const char *charset, size_t charset_len,
                      const uint8_t *in, size_t len)
 {
@@ -76,12 +85,12 @@ int sk_mime__to_utf8(struct sk_mime__buf *out, const char *charset, size_t chars
     if (star != NULL)
         charset_len = (size_t)(star - charset);
     if (charset_len == 0 || charset_len >= sizeof(cs))
-        goto out_raw;
+        return add_ascii_escaped(out, in, len);
     memcpy(cs, charset, charset_len);
     cs[charset_len] = '\0';
     iconv_t cd = iconv_open("UTF-8", cs);
     if (cd == (iconv_t)-1)
-        goto out_raw;
+        return add_ascii_escaped(out, in, len);
     char *ip = (char *)(uintptr_t)in;
     size_t il = len;
     while (il > 0) {
@@ -112,10 +121,6 @@ int sk_mime__to_utf8(struct sk_mime__buf *out, const char *charset, size_t chars
         rc = sk_mime__buf_add(out, tmp, (size_t)(op - tmp));
     }
     iconv_close(cd);
-    return rc;
-out_raw:
-    for (size_t i = 0; i < len && rc == 0; i++)
-        rc = in[i] < 0x80 ? sk_mime__buf_add(out, &in[i], 1) : add_escaped(out, in[i]);
     return rc;
 }
 
