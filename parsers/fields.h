@@ -40,6 +40,12 @@ enum sk_field_kind {
     X(EMAIL_RECEIVED, "email.received", MULTI, "each Received header")                             \
     X(EMAIL_URL, "email.url", MULTI, "each URL found in text and HTML parts")                      \
     X(EMAIL_BODY_MD5, "email.body_md5", SINGLE, "MD5 of the message body, lower-case hex")         \
+    X(EMAIL_REPLY_TO, "email.reply_to", SINGLE, "Reply-To header, RFC 2047 decoded")               \
+    X(EMAIL_IN_REPLY_TO, "email.in_reply_to", SINGLE, "In-Reply-To header")                        \
+    X(EMAIL_X_ORIGINATING_IP, "email.x_originating_ip", SINGLE, "X-Originating-IP header")         \
+    X(EMAIL_USER_AGENT, "email.user_agent", SINGLE, "User-Agent header, RFC 2047 decoded")         \
+    X(EMAIL_SUBJECT_MD5, "email.subject_md5", SINGLE, "MD5 of the raw Subject, lower-case hex")    \
+    X(EMAIL_STATUS, "email.status", SINGLE, "MIME parse state at the end of the message")          \
     X(FILE_DATA, "file.data", STREAM, "decoded content of each body part and attachment")          \
     X(FILE_NAME, "file.name", MULTI, "each attachment file name")
 

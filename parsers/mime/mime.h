@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The streaming MIME decoder: the SMTP parser hands it the unstuffed bytes of one message
+ * (one transaction) in chunks of any size, and it raises the email.* and file.* fields,
+ * MIME_* anomalies and one SK_EV_FILE per attachment through the parser's sink. Memory is
+ * bounded by the configuration whatever the message size: lines are handled in pieces of at
+ * most max_line bytes and part contents are decoded and emitted in chunks. docs/mime.md
+ * lists every field, config key and anomaly. */
+#ifndef SK_MIME_H
+#define SK_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsers/parser.h"
+
+/* Limits and switches of the decoder. The config key each member comes from is named on
+ * its line; sk_mime_config_defaults() gives the defaults of docs/mime.md. Strings and the
+ * url_schemes array are borrowed: they must outlive every decoder made from the config. */
+struct sk_mime_config {
+    uint32_t max_depth;      /* mime.max-depth: nested multipart/message levels (16) */
+    size_t max_header_name;  /* mime.max-header-name: bytes of a header name (75) */
+    size_t max_header_value; /* mime.max-header-value: bytes of an unfolded value (2000) */
+    size_t max_header_size;  /* mime.max-header-size: bytes of one header block (65536) */
+    size_t max_line;         /* mime.max-line: bytes of a line, without CRLF (998) */
+    size_t max_enc_line;     /* mime.max-enc-line: bytes of a base64/QP line (76) */
+    size_t max_boundary;     /* mime.max-boundary: bytes of a boundary (254) */
+    size_t max_filename;     /* mime.max-filename: bytes of a file name, decoded (255) */
+    uint64_t file_data_max;  /* mime.file-data-max: bytes of file.data per part, 0 = all */
+    bool extract_urls;       /* mime.extract-urls (true) */
+    /* mime.url-schemes: "http", "https", "ftp", "mailto", "www" ... A scheme X matches
+     * "X://" ("mailto" matches "mailto:"); "www" matches a bare "www." host. */
+    const char *const *url_schemes;
+    size_t url_scheme_count;
+    bool log_url_scheme; /* mime.log-url-scheme: keep "http://" in email.url (false) */
+    uint32_t max_urls;   /* mime.max-urls: distinct URLs per message (256) */
+    bool body_md5;       /* mime.body-md5 (true) */
+    /* mime.body-md5-stuffed: hash lines starting with '.' as sent inside DATA, with the
+     * stuffed dot, as Suricata does (true). Set false for BDAT transactions. */
+    bool body_md5_stuffed;
+    bool hash_files;           /* mime.hash-files: md5/sha1/sha256 of each file (true) */
+    const char *filestore_dir; /* filestore.dir: where files are written; NULL = off */
+    uint64_t filestore_max;    /* filestore.max-size: larger files are not kept, 0 = any */
+};
+
+/* Fills cfg with the defaults (filestore off, schemes http https ftp mailto www). */
+void sk_mime_config_defaults(struct sk_mime_config *cfg);
+
+struct sk_mime;
+
+/* Makes a decoder for one message of transaction tx_id. cfg and sink are copied by value
+ * (cfg's strings stay borrowed); next_file_id is the flow's file counter, borrowed for the
+ * decoder's life: each file takes *next_file_id and increments it (start it at 1).
+ * Returns 0, SK_E_INVAL (a NULL argument, max_line < 80, max_depth > 1000, a zero
+ * max_header_value, max_boundary or max_filename) or SK_E_NOMEM.
+ * A decoder is used by one thread at a time; decoders are independent. */
+int sk_mime_new(struct sk_mime **out, const struct sk_mime_config *cfg, const struct sk_sink *sink,
+                uint64_t tx_id, uint32_t *next_file_id);
+
+/* Feeds len message bytes (headers and body as delivered, unstuffed, without the final
+ * ".\r\n"); any chunking gives the same events. Events are emitted during the call. */
+void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len);
+
+/* Ends the message: complete is false when it was cut (RSET, session end, gap). Flushes the
+ * last line, ends open parts (SK_EV_FILE with state TRUNCATED when !complete), and emits
+ * email.body_md5 and email.status. Further feeds are ignored. */
+void sk_mime_end(struct sk_mime *m, bool complete);
+
+/* Suricata's parse state of the message so far: "HEADER_STARTED", "HEADER_DONE",
+ * "BODY_STARTED", "PARSE_DONE" or "PARSE_ERROR". Static string. */
+const char *sk_mime_status(const struct sk_mime *m);
+
+/* Frees the decoder (without emitting anything; call sk_mime_end first to flush). A
+ * half-written filestore temp file is removed. NULL is a no-op. */
+void sk_mime_free(struct sk_mime *m);
+
+#endif

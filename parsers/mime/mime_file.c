@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Hashing and filestore. A stored file is named by the SHA-256 of its content, so the same
+ * attachment seen twice is kept once; it is written under a temporary name while it
+ * streams so a reader never sees half a file under its final name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "engine/error.h"
+#include "engine/log.h"
+#include "parsers/mime/mime_file.h"
+
+void sk_mime__hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg)
+{
+    memset(f, 0, sizeof(*f));
+    f->cfg = cfg;
+    f->fd = -1;
+    f->md5 = EVP_MD_CTX_new();
+    f->sha1 = EVP_MD_CTX_new();
+    f->sha256 = EVP_MD_CTX_new();
+    if (f->md5 == NULL || f->sha1 == NULL || f->sha256 == NULL)
+        goto out_free;
+    if (cfg->filestore_dir != NULL) {
+        size_t n = strlen(cfg->filestore_dir) + 128;
+        f->tmp_path = malloc(n);
+        f->path = malloc(n);
+        if (f->tmp_path == NULL || f->path == NULL)
+            goto out_free;
+        f->path[0] = '\0';
+    }
+    return 0;
+out_free:
+    sk_mime__file_release(f);
+    return SK_E_NOMEM;
+}
+
+static void drop_tmp(struct sk_mime__file *f)
+{
+    if (f->fd >= 0) {
+        close(f->fd);
+        unlink(f->tmp_path);
+        f->fd = -1;
+    }
+    f->storing = false;
+}
+
+void sk_mime__file_release(struct sk_mime__file *f)
+{
+    drop_tmp(f);
+    EVP_MD_CTX_free(f->md5);
+    EVP_MD_CTX_free(f->sha1);
+    EVP_MD_CTX_free(f->sha256);
+    free(f->tmp_path);
+    free(f->path);
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+}
+
+void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id)
+{
+    drop_tmp(f);
+    f->open = true;
+    f->size = 0;
+    /* The filestore names files by SHA-256, so it needs the hashes. */
+    f->hashing = f->cfg->hash_files || f->cfg->filestore_dir != NULL;
+    if (f->hashing) {
+        f->hashing = EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) == 1 &&
+                     EVP_DigestInit_ex(f->sha1, EVP_sha1(), NULL) == 1 &&
+                     EVP_DigestInit_ex(f->sha256, EVP_sha256(), NULL) == 1;
+    }
+    if (f->cfg->filestore_dir == NULL || !f->hashing)
+        return;
+    f->path[0] = '\0';
+    snprintf(f->tmp_path, strlen(f->cfg->filestore_dir) + 128, "%s/.shrike-%ld-%llu-%lu.XXXXXX",
+             f->cfg->filestore_dir, (long)getpid(), (unsigned long long)tx_id,
+             (unsigned long)file_id);
+    f->fd = mkstemp(f->tmp_path);
+    if (f->fd < 0) {
+        sk_warn("filestore: cannot create a file in '%s': %s", f->cfg->filestore_dir,
+                strerror(errno));
+        return;
+    }
+    f->storing = true;
+}
+
+void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
+{
+    if (!f->open || n == 0)
+        return;
+    f->size += n;
+    if (f->hashing) {
+        EVP_DigestUpdate(f->md5, p, n);
+        EVP_DigestUpdate(f->sha1, p, n);
+        EVP_DigestUpdate(f->sha256, p, n);
+    }
+    if (!f->storing)
+        return;
+    if (f->cfg->filestore_max != 0 && f->size > f->cfg->filestore_max) {
+        drop_tmp(f);
+        return;
+    }
+    while (n > 0) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            sk_warn("filestore: cannot write '%s': %s", f->tmp_path, strerror(errno));
+            drop_tmp(f);
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
+{
+    unsigned int len;
+    info->size = f->size;
+    info->hashed = f->hashing;
+    info->stored = false;
+    info->stored_path = (struct sk_str){NULL, 0};
+    if (f->hashing) {
+        info->hashed = EVP_DigestFinal_ex(f->md5, info->md5, &len) == 1 &&
+                       EVP_DigestFinal_ex(f->sha1, info->sha1, &len) == 1 &&
+                       EVP_DigestFinal_ex(f->sha256, info->sha256, &len) == 1;
+    }
+    f->open = false;
+    if (!f->storing)
+        return;
+    char hex[65];
+    sk_mime__hex(info->sha256, 32, hex);
+    snprintf(f->path, strlen(f->cfg->filestore_dir) + 128, "%s/%s", f->cfg->filestore_dir, hex);
+    int rc = close(f->fd);
+    f->fd = -1;
+    if (!info->hashed || rc != 0 || rename(f->tmp_path, f->path) != 0) {
+        sk_warn("filestore: cannot keep '%s': %s", f->path, strerror(errno));
+        unlink(f->tmp_path);
+        f->storing = false;
+        return;
+    }
+    f->storing = false;
+    info->stored = true;
+    info->stored_path = (struct sk_str){(const uint8_t *)f->path, strlen(f->path)};
+}

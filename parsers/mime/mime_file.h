@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Files of the MIME decoder: MD5, SHA-1 and SHA-256 of a part's decoded content through
+ * OpenSSL's EVP interface, and the filestore, which writes the content to a temporary
+ * name while it streams and renames it to its SHA-256 when the part ends. Internal to parsers/mime/
+ * (hence the sk_mime__ prefix). */
+#ifndef SK_MIME_FILE_H
+#define SK_MIME_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsers/mime/mime.h"
+
+struct evp_md_ctx_st;
+
+struct sk_mime__file {
+    const struct sk_mime_config *cfg; /* borrowed */
+    struct evp_md_ctx_st *md5, *sha1, *sha256;
+    bool open, hashing, storing;
+    int fd;
+    uint64_t size;
+    char *tmp_path; /* filestore_dir + temporary name */
+    char *path;     /* filestore_dir + sha256 hex, after close */
+};
+
+/* Returns 0 or SK_E_NOMEM. */
+int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg);
+/* Removes a half-written temporary file and frees everything. */
+void sk_mime__file_release(struct sk_mime__file *f);
+/* Starts a file: hashes reset, temporary file opened when the filestore is on (a failure
+ * to open only turns storing off, with a warning). */
+void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id);
+/* Adds decoded content. */
+void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n);
+/* Ends the file and fills size, hashed, md5/sha1/sha256, stored and stored_path of info
+ * (stored_path points into f, valid until the next open or release). */
+void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info);
+
+/* Writes the lower-case hex of n bytes to out (room for 2n + 1). */
+void sk_mime__hex(const uint8_t *p, size_t n, char *out);
+
+#endif
