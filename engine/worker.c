@@ -443,6 +443,66 @@ static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
     return 0;
 }
 
+static void ignore_event(void *ctx, const struct sk_event *ev)
+{
+    (void)ctx;
+    (void)ev;
+}
+
+static int mime_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
+{
+    const struct sk_config *c = w->cfg;
+    struct sk_mime_config *mc = &w->mime_cfg;
+    uint64_t v[10];
+    bool store;
+    int rc;
+
+    sk_mime_config_defaults(mc);
+    if ((rc = sk_config_bool(c, "mime.enabled", &w->mime_on, errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "mime.max-depth", &v[0], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.max-header-name", &v[1], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.max-header-value", &v[2], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.max-header-size", &v[3], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.max-line", &v[4], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.max-enc-line", &v[5], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.max-boundary", &v[6], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.max-filename", &v[7], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "mime.file-data-max", &v[8], errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(c, "mime.max-urls", &v[9], errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(c, "mime.extract-urls", &mc->extract_urls, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(c, "mime.log-url-scheme", &mc->log_url_scheme, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(c, "mime.body-md5", &mc->body_md5, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(c, "mime.body-md5-stuffed", &mc->body_md5_stuffed, errbuf, errlen)) <
+            0 ||
+        (rc = sk_config_bool(c, "mime.hash-files", &mc->hash_files, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(c, "filestore.enabled", &store, errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "filestore.max-size", &mc->filestore_max, errbuf, errlen)) < 0)
+        return rc;
+    mc->max_depth = (uint32_t)v[0];
+    mc->max_header_name = (size_t)v[1];
+    mc->max_header_value = (size_t)v[2];
+    mc->max_header_size = (size_t)v[3];
+    mc->max_line = (size_t)v[4];
+    mc->max_enc_line = (size_t)v[5];
+    mc->max_boundary = (size_t)v[6];
+    mc->max_filename = (size_t)v[7];
+    mc->file_data_max = v[8];
+    mc->max_urls = (uint32_t)v[9];
+    mc->url_scheme_count = sk_config_list(c, "mime.url-schemes", &mc->url_schemes);
+    mc->filestore_dir = store ? sk_config_str(c, "filestore.dir") : NULL;
+    /* sk_mime_new() validates the rest (limits, schemes) per message; try it once here so a
+     * bad value is reported at start-up rather than silently skipping every message. */
+    struct sk_sink sink = {.emit = ignore_event};
+    uint32_t file_id = 1;
+    struct sk_mime *m = NULL;
+    if (w->mime_on && (rc = sk_mime_new(&m, mc, &sink, 0, &file_id)) < 0) {
+        snprintf(errbuf, errlen, "the mime.* settings are not usable: %s", sk_strerror(rc));
+        return rc;
+    }
+    sk_mime_free(m);
+    return 0;
+}
+
 int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, char *errbuf,
                   size_t errlen)
 {
@@ -459,7 +519,7 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
         (rc = smtp_config_from(w, errbuf, errlen)) < 0 ||
-        (rc = sk_mime_config_from(wc->cfg, &w->mime_cfg, &w->mime_on, errbuf, errlen)) < 0)
+        (rc = mime_config_from(w, errbuf, errlen)) < 0)
         goto out_free;
     if (w->mime_on) {
         w->body_ops = (struct sk_smtp_body_ops){

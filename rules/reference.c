@@ -169,6 +169,9 @@ static int eval(const struct sk_buffer_group *g, const uint8_t *p, size_t len, b
                 break;
             case SK_MATCH_NUMBER:
                 break;
+            case SK_MATCH_BASE64_DECODE:
+                next[prev] = true;
+                break;
             }
         }
         pcre2_code_free(code);
