@@ -435,6 +435,7 @@ int sk_decoder_decode(struct sk_decoder *d, const struct sk_raw_packet *raw, str
 
     memset(pkt, 0, sizeof(*pkt));
     pkt->ts_us = raw->ts_us;
+    pkt->pcap_cnt = raw->pcap_cnt;
     pkt->wirelen = raw->wirelen;
     pkt->wscale = 0xff;
     d->stats.packets++;

@@ -76,6 +76,7 @@ struct sk_addr {
  * fragment buffer; valid until the next sk_decoder_decode() call. */
 struct sk_packet {
     uint64_t ts_us;
+    uint64_t pcap_cnt; /* the raw packet\'s pcap_cnt */
     uint32_t wirelen;
     uint8_t ip_proto; /* IPPROTO_TCP, IPPROTO_UDP, ... */
     struct sk_addr src, dst;

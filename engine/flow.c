@@ -387,6 +387,7 @@ static int flow_create(struct sk_flow_table *t, const struct sk_packet *pkt, uin
     f->vlan[0] = pkt->vlan[0];
     f->vlan[1] = pkt->vlan[1];
     f->ts_first_us = f->ts_last_us = pkt->ts_us;
+    f->pcap_cnt = pkt->pcap_cnt;
     f->state = SK_TCP_NONE;
     n->hash = hash;
     n->gen = gen;
@@ -650,6 +651,7 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
 
     struct sk_flow *f = &n->f;
     f->ts_last_us = pkt->ts_us;
+    f->pcap_cnt = pkt->pcap_cnt;
     if (from_orig) {
         f->pkts_toserver++;
         f->bytes_toserver += pkt->wirelen;

@@ -127,6 +127,8 @@ static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
     if (f) {
         sk_json_u64(j, "flow_id", f->flow_id);
         sk_json_str(j, "uid", f->uid);
+        if (f->pcap_cnt)
+            sk_json_u64(j, "pcap_cnt", f->pcap_cnt);
     }
     sk_json_str(j, "event_type", event_type);
     if (!f)

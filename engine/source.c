@@ -320,6 +320,7 @@ static void fill_packet(struct sk_source *src, const struct pcap_pkthdr *h, cons
     pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
     pkt->linktype = pcap_datalink(src->pcap);
     src->stats.packets++;
+    pkt->pcap_cnt = src->stats.packets;
     src->stats.bytes += h->caplen;
 }
 

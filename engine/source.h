@@ -12,10 +12,11 @@
 /* One captured packet. data is borrowed until the next sk_source_next() call. */
 struct sk_raw_packet {
     const uint8_t *data;
-    uint32_t caplen;  /* bytes in data */
-    uint32_t wirelen; /* bytes on the wire */
-    uint64_t ts_us;   /* capture time, microseconds since the epoch */
-    int linktype;     /* DLT_* of the capture it came from */
+    uint32_t caplen;   /* bytes in data */
+    uint32_t wirelen;  /* bytes on the wire */
+    uint64_t ts_us;    /* capture time, microseconds since the epoch */
+    int linktype;      /* DLT_* of the capture it came from */
+    uint64_t pcap_cnt; /* 1 for the first packet of the source, counting across files */
 };
 
 struct sk_source_stats {

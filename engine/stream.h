@@ -39,6 +39,7 @@ struct sk_flow {
     uint8_t ip_proto;
     uint16_t vlan[2];
     uint64_t ts_first_us, ts_last_us;
+    uint64_t pcap_cnt; /* pcap_cnt of the packet being processed (the last seen) */
     uint64_t pkts_toserver, pkts_toclient;
     uint64_t bytes_toserver, bytes_toclient;
     enum sk_tcp_state state;
