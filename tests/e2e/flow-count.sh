@@ -15,4 +15,25 @@ for p in "${pcaps[@]}"; do
         fail "$(basename "$p"): shrike counts '$got' TCP flows, tshark $want ($(head -c 300 "$TMP/err"))"
     fi
 done
+
+# A BPF filter, given on the command line and with -F, keeps only the matching flows.
+many=$PCAPS/smtp-many.pcap
+if [ -f "$many" ]; then
+    want=$(tshark -r "$many" -q -z conv,tcp,"tcp.port==12535" 2>/dev/null | grep -c '<->')
+    got=$("$SHRIKE" -l "$TMP" -r "$many" tcp port 12535 | sed -n 's/^flows: //p')
+    echo 'tcp port 12535' >"$TMP/filter.bpf"
+    got_f=$("$SHRIKE" -l "$TMP" -r "$many" -F "$TMP/filter.bpf" | sed -n 's/^flows: //p')
+    if [ "$want" -gt 0 ] && [ "$got" = "$want" ] && [ "$got_f" = "$want" ]; then
+        ok "BPF 'tcp port 12535': $got flows (argument and -F), as tshark"
+    else
+        fail "BPF: shrike '$got' (argument) and '$got_f' (-F), tshark $want"
+    fi
+    "$SHRIKE" -l "$TMP" -r "$many" 'tcp port nonsense' >/dev/null 2>"$TMP/bpf.err"
+    rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && grep -qi "filter\|bpf\|syntax" "$TMP/bpf.err"; then
+        ok "a bad BPF filter is refused: $(head -n1 "$TMP/bpf.err")"
+    else
+        fail "bad BPF filter: exit $rc, $(cat "$TMP/bpf.err")"
+    fi
+fi
 finish
