@@ -432,7 +432,8 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
 
     while (!stop_requested) {
         int r = sk_source_next(src, &pkt);
-        if (r == 0)
+        /* A read cut short by the stop signal is the stop, not a damaged capture. */
+        if (r == 0 || (r < 0 && stop_requested))
             break;
         if (r == SK_E_TRUNCATED || r == SK_E_FORMAT || r == SK_E_IO) {
             sk_error("%s", sk_source_error(src));
