@@ -148,6 +148,10 @@ static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
     sk_json_str(j, "dest_ip", b);
     sk_json_u64(j, "dest_port", src_is_orig ? f->resp_p : f->orig_p);
     sk_json_str(j, "proto", sk_ip_proto_name(f->ip_proto, pbuf, sizeof(pbuf)));
+    /* Suricata names where a packet came from; every packet Shrike reads comes from libpcap
+     * (a file or an interface), which Suricata calls "wire/pcap". */
+    if (f->pcap_cnt)
+        sk_json_str(j, "pkt_src", "wire/pcap");
 }
 
 static void eve_end(struct eve_state *s, struct sk_json *j)

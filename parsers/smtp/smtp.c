@@ -501,6 +501,21 @@ static void reply_effects(struct sk_smtp__state *st, bool is_orig, const struct 
         sk_smtp__tx_close(st, e->tx_id, (enum sk_tx_end)e->why);
 }
 
+/* Reply codes some SMTP RFC defines: RFC 5321 4.2.3, and the extensions' codes (235, 334,
+ * 432, 454, 530, 534, 535, 538: RFC 4954 and 3207; 521, 556: RFC 7504; 523: RFC 8689 area).
+ * Suricata raises INVALID_REPLY for a code outside its own table (suricata-verify
+ * smtp-errors: 400, 402, 472). */
+static bool reply_code_defined(int code)
+{
+    static const uint16_t defined[] = {211, 214, 220, 221, 235, 250, 251, 252, 334, 354, 421, 432,
+                                       450, 451, 452, 454, 455, 500, 501, 502, 503, 504, 521, 523,
+                                       530, 534, 535, 538, 550, 551, 552, 553, 554, 555, 556};
+    for (size_t k = 0; k < sizeof(defined) / sizeof(defined[0]); k++)
+        if (defined[k] == code)
+            return true;
+    return false;
+}
+
 static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p)
 {
     bool truncated = !p->ends_line;
@@ -536,6 +551,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
     }
     if (code < 200)
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_REPLY_CODE_OUT_OF_RANGE);
+    else if (!st->cont_code && !reply_code_defined(code))
+        sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_INVALID_REPLY);
     bool cont = n > 3 && line[3] == '-';
     if (n > 3 && line[3] != '-' && line[3] != ' ')
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_INVALID_REPLY);

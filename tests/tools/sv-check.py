@@ -7,7 +7,8 @@ eve.json it wrote.
 
 For each case folder (all of TESTS_DIR when no CASE is named): the capture is `pcap:` from
 test.yaml, else input.pcap, else the one *.pcap; the rules are test.rules (loaded with -S,
-so only they run). Each `filter` names field values (dotted paths, `[i]` list indexes,
+so only they run), else rules/smtp-events.rules (Suricata's default rule files hold its
+event rules). Each `filter` names field values (dotted paths, `[i]` list indexes,
 `has-key`, `not-has-key`) and a `count` of EVE records that must match. Version gates are
 read as for the newest Suricata: a filter that requires `lt-version` is skipped. Prints a
 line per case and ends with 'N passed, N failed'.
@@ -92,7 +93,10 @@ def run_case(shrike, config, case_dir):
         if os.path.exists(rules):
             cmd += ["-S", rules]
         else:
-            cmd += ["--set", "rule-files="]
+            # suricata-verify runs a case without test.rules with the suricata.yaml rule
+            # files, Suricata's app-layer event rules among them: load ours.
+            cmd += ["-S", os.path.join(os.path.dirname(os.path.abspath(config)), "rules",
+                                       "smtp-events.rules")]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode >= 128 or proc.returncode < 0:
             return False, "shrike died: %s" % proc.stderr[-500:]

@@ -1478,6 +1478,28 @@ static void test_smtp_reply_anomalies(void **state)
           "REP s 0 250 \"NOOP\" \"\"\n");
 }
 
+/* suricata-verify smtp-errors: a code no SMTP RFC defines (472, 402) is INVALID_REPLY, on the
+ * first line of a reply only; it is still reported. */
+static void test_smtp_reply_code_undefined(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nNOOP\r\nNOOP\r\n", 0},
+        {S, "250 mx\r\n472-no\r\n472 dns\r\n454 tls\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_ANOM,
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "REQ c 0 \"NOOP\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "ANOM s 0 INVALID_REPLY\n"
+          "REP s 0 472 \"NOOP\" \"no\" cont\n"
+          "REP s 0 472 \"NOOP\" \"dns\"\n"
+          "REP s 0 454 \"NOOP\" \"tls\"\n");
+}
+
 static void test_smtp_no_server_welcome_message(void **state)
 {
     (void)state;
@@ -2163,6 +2185,7 @@ int main(void)
         cmocka_unit_test(test_smtp_nested_mail),
         cmocka_unit_test(test_smtp_too_many_pending_commands),
         cmocka_unit_test(test_smtp_reply_anomalies),
+        cmocka_unit_test(test_smtp_reply_code_undefined),
         cmocka_unit_test(test_smtp_no_server_welcome_message),
         cmocka_unit_test(test_smtp_data_command_rejected),
         cmocka_unit_test(test_smtp_unmatched_reply),

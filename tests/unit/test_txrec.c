@@ -320,6 +320,24 @@ static void test_txrec_starttls_anomalies_and_parse_error(void **state)
     closed_free(&c);
 }
 
+/* Suricata 8 (suricata-verify bug-1449-01): MIME anomalies other than a failed parse leave
+ * email.status PARSE_DONE. */
+static void test_txrec_mime_malformed_is_still_parse_done(void **state)
+{
+    (void)state;
+    struct sk_txrec *r;
+    struct closed c = {0};
+    assert_int_equal(sk_txrec_new(&r, NULL, "C1"), 0);
+    field(r, &c, 0, SK_FIELD_EMAIL_SUBJECT, "s", 0);
+    anomaly(r, &c, 0, SK_ANOMALY_MIME_MALFORMED_MSG);
+    anomaly(r, &c, 0, SK_ANOMALY_MIME_LONG_BOUNDARY);
+    assert_string_equal(sk_txrec_get(r, 0)->email_status, "BODY_STARTED");
+    tx_close(r, &c, 0, SK_TX_END_DATA);
+    assert_string_equal(c.status[0], "PARSE_DONE");
+    sk_txrec_free(r);
+    closed_free(&c);
+}
+
 static void test_txrec_raw_data_event_marks_a_message(void **state)
 {
     (void)state;
@@ -354,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_txrec_header_scan_across_chunks),
         cmocka_unit_test(test_txrec_header_scan_cut_header_keeps_last_line),
         cmocka_unit_test(test_txrec_starttls_anomalies_and_parse_error),
+        cmocka_unit_test(test_txrec_mime_malformed_is_still_parse_done),
         cmocka_unit_test(test_txrec_raw_data_event_marks_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
