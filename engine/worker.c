@@ -279,6 +279,9 @@ static void flow_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t 
     if (!af)
         return;
     af->ts_us = ts_us;
+    /* Alerts and files of this packet's bytes are logged once all of them are parsed. */
+    if (w->outputs)
+        sk_output_set_batch_begin(w->outputs);
     if (af->df)
         sk_detect_stream(w->det, af->df, f, is_orig, buf, len, ts_us);
     switch (af->mode) {
@@ -291,6 +294,8 @@ static void flow_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t 
     case APP_NONE:
         break;
     }
+    if (w->outputs)
+        sk_output_set_batch_end(w->outputs, af->txrec);
 }
 
 static void flow_gap(void *ctx, struct sk_flow *f, bool is_orig, uint64_t len, uint64_t ts_us)
