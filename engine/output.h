@@ -22,6 +22,18 @@ struct sk_strlist {
     char **v; /* NUL-terminated; may contain any byte but NUL (bytes kept as \xNN) */
 };
 
+/* A file of a transaction that has ended (SK_EV_FILE), for the `files` array of alerts.
+ * name is owned by the record. */
+struct sk_tx_file {
+    uint32_t file_id;
+    char *name; /* NUL-terminated, "" for a body part without a name */
+    uint64_t size;
+    bool hashed;
+    uint8_t md5[16], sha1[20], sha256[32];
+    enum sk_file_state state;
+    bool gaps, stored;
+};
+
 /* Everything known about one SMTP transaction, for EVE smtp/email objects, smtp.log and
  * alerts. Built from parser events by engine/txrec.c; strings are NUL-terminated and owned
  * by the record; NULL when absent. */
@@ -44,6 +56,8 @@ struct sk_tx_record {
     struct sk_strlist email_to, email_cc, received, url, attachment;
     struct sk_strlist fuids;     /* file ids of the transaction's files, as strings */
     struct sk_strlist anomalies; /* anomaly names raised in the transaction */
+    struct sk_tx_file *files;    /* the files that ended, in order (at most max_items) */
+    size_t nfiles;
 };
 
 /* Engine counters, printed at exit and written as an EVE stats record: name -> value in

@@ -257,6 +257,57 @@ static void endpoint(struct sk_json *j, const char *key, const struct sk_addr *a
     sk_json_object_close(j);
 }
 
+static const char *file_state_name(enum sk_file_state st)
+{
+    switch (st) {
+    case SK_FILE_CLOSED:
+        return "CLOSED";
+    case SK_FILE_TRUNCATED:
+        return "TRUNCATED";
+    case SK_FILE_ERROR:
+        return "ERROR";
+    }
+    return "UNKNOWN";
+}
+
+static void hex_member(struct sk_json *j, const char *key, const uint8_t *d, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char out[65];
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 0xf];
+    }
+    out[2 * n] = '\0';
+    sk_json_str(j, key, out);
+}
+
+/* Suricata's alert `files`: the transaction's files that have ended. */
+static void alert_files(struct sk_json *j, const struct sk_tx_record *tx)
+{
+    if (tx->nfiles == 0)
+        return;
+    sk_json_array_open(j, "files");
+    for (size_t i = 0; i < tx->nfiles; i++) {
+        const struct sk_tx_file *tf = &tx->files[i];
+        sk_json_object_open(j, NULL);
+        sk_json_str(j, "filename", tf->name);
+        sk_json_bool(j, "gaps", tf->gaps);
+        sk_json_str(j, "state", file_state_name(tf->state));
+        if (tf->hashed) {
+            hex_member(j, "md5", tf->md5, sizeof(tf->md5));
+            hex_member(j, "sha1", tf->sha1, sizeof(tf->sha1));
+            hex_member(j, "sha256", tf->sha256, sizeof(tf->sha256));
+        }
+        sk_json_bool(j, "stored", tf->stored);
+        sk_json_u64(j, "file_id", tf->file_id);
+        sk_json_u64(j, "size", tf->size);
+        sk_json_u64(j, "tx_id", tx->tx_id);
+        sk_json_object_close(j);
+    }
+    sk_json_array_close(j);
+}
+
 static void eve_alert(void *state, const struct sk_alert *a, const struct sk_tx_record *tx)
 {
     struct eve_state *s = state;
@@ -288,8 +339,10 @@ static void eve_alert(void *state, const struct sk_alert *a, const struct sk_tx_
     }
     alert_metadata(&j, r);
     sk_json_object_close(&j);
-    if (tx)
+    if (tx) {
         smtp_email(&j, tx);
+        alert_files(&j, tx);
+    }
     if (a->tx_id != SK_TX_NONE || tx)
         sk_json_str(&j, "app_proto", "smtp");
     sk_json_str(&j, "direction", a->to_server ? "to_server" : "to_client");
@@ -319,31 +372,6 @@ static void eve_tx_close(void *state, const struct sk_flow *f, uint64_t ts_us,
     sk_json_u64(&j, "tx_id", tx->tx_id);
     smtp_email(&j, tx);
     eve_end(s, &j);
-}
-
-static const char *file_state_name(enum sk_file_state st)
-{
-    switch (st) {
-    case SK_FILE_CLOSED:
-        return "CLOSED";
-    case SK_FILE_TRUNCATED:
-        return "TRUNCATED";
-    case SK_FILE_ERROR:
-        return "ERROR";
-    }
-    return "UNKNOWN";
-}
-
-static void hex_member(struct sk_json *j, const char *key, const uint8_t *d, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    char out[65];
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 0xf];
-    }
-    out[2 * n] = '\0';
-    sk_json_str(j, key, out);
 }
 
 static void eve_file(void *state, const struct sk_flow *f, uint64_t ts_us,

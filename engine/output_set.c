@@ -14,10 +14,26 @@ static const struct sk_output_ops *const all_outputs[] = {
     &sk_output_smtplog,
 };
 
+/* Bounds the records held in one batch; past it they are written at once. */
+#define MAX_PENDING 4096
+
+/* An alert or a file held until the end of the batch. */
+struct pending {
+    bool is_alert;
+    struct sk_alert alert;
+    const struct sk_flow *f;
+    uint64_t ts_us, tx_id;
+    struct sk_file_info fi; /* name and stored_path point into names */
+    char *names;
+};
+
 struct sk_output_set {
     size_t n;
     const struct sk_output_ops **ops;
     void **state;
+    bool batching;
+    struct pending *pend;
+    size_t npend, pend_cap;
 };
 
 const struct sk_output_ops *sk_output_lookup(const char *name)
@@ -76,12 +92,80 @@ static void on_tx_close(void *ctx, const struct sk_tx_record *tx, enum sk_tx_end
             c->s->ops[i]->tx_close(c->s->state[i], c->f, c->ts_us, tx);
 }
 
+static struct pending *hold(struct sk_output_set *s)
+{
+    if (s->npend == s->pend_cap) {
+        size_t cap = s->pend_cap ? s->pend_cap * 2 : 8;
+        if (cap > MAX_PENDING)
+            return NULL;
+        struct pending *v = realloc(s->pend, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        s->pend = v;
+        s->pend_cap = cap;
+    }
+    struct pending *p = &s->pend[s->npend];
+    memset(p, 0, sizeof(*p));
+    return p;
+}
+
+static bool hold_file(struct sk_output_set *s, const struct sk_flow *f, uint64_t ts_us,
+                      const struct sk_event *ev)
+{
+    struct pending *p = hold(s);
+    const struct sk_file_info *fi = &ev->u.file;
+    if (!p)
+        return false;
+    p->names = malloc(fi->name.len + fi->stored_path.len + 2);
+    if (!p->names)
+        return false;
+    p->f = f;
+    p->ts_us = ts_us;
+    p->tx_id = ev->tx_id;
+    p->fi = *fi;
+    if (fi->name.len)
+        memcpy(p->names, fi->name.ptr, fi->name.len);
+    p->names[fi->name.len] = '\0';
+    if (fi->stored_path.len)
+        memcpy(p->names + fi->name.len + 1, fi->stored_path.ptr, fi->stored_path.len);
+    p->names[fi->name.len + 1 + fi->stored_path.len] = '\0';
+    p->fi.name.ptr = (const uint8_t *)p->names;
+    p->fi.stored_path.ptr = (const uint8_t *)p->names + fi->name.len + 1;
+    s->npend++;
+    return true;
+}
+
+void sk_output_set_batch_begin(struct sk_output_set *s)
+{
+    s->batching = true;
+}
+
+void sk_output_set_batch_end(struct sk_output_set *s, const struct sk_txrec *r)
+{
+    s->batching = false;
+    for (size_t k = 0; k < s->npend; k++) {
+        struct pending *p = &s->pend[k];
+        uint64_t tx_id = p->is_alert ? p->alert.tx_id : p->tx_id;
+        const struct sk_tx_record *tx = r && tx_id != SK_TX_NONE ? sk_txrec_get(r, tx_id) : NULL;
+        for (size_t i = 0; i < s->n; i++) {
+            if (p->is_alert && s->ops[i]->alert)
+                s->ops[i]->alert(s->state[i], &p->alert, tx);
+            else if (!p->is_alert && s->ops[i]->file)
+                s->ops[i]->file(s->state[i], p->f, p->ts_us, &p->fi, tx);
+        }
+        free(p->names);
+    }
+    s->npend = 0;
+}
+
 void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
                          uint64_t ts_us, const struct sk_event *ev)
 {
     struct close_ctx cc = {s, f, ts_us};
     if (r)
         sk_txrec_event(r, ev, ts_us, on_tx_close, &cc);
+    if (ev->type == SK_EV_FILE && s->batching && hold_file(s, f, ts_us, ev))
+        return;
     const struct sk_tx_record *tx = r ? sk_txrec_get(r, ev->tx_id) : NULL;
     for (size_t i = 0; i < s->n; i++) {
         const struct sk_output_ops *o = s->ops[i];
@@ -111,6 +195,13 @@ void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const stru
 void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,
                          const struct sk_tx_record *tx)
 {
+    struct pending *p;
+    if (s->batching && (p = hold(s)) != NULL) {
+        p->is_alert = true;
+        p->alert = *a;
+        s->npend++;
+        return;
+    }
     for (size_t i = 0; i < s->n; i++)
         if (s->ops[i]->alert)
             s->ops[i]->alert(s->state[i], a, tx);
@@ -146,9 +237,11 @@ void sk_output_set_close(struct sk_output_set *s)
 {
     if (!s)
         return;
+    sk_output_set_batch_end(s, NULL);
     for (size_t i = 0; i < s->n; i++)
         if (s->ops[i]->close)
             s->ops[i]->close(s->state[i]);
+    free(s->pend);
     free(s->state);
     free(s->ops);
     free(s);

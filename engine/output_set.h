@@ -35,6 +35,17 @@ void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const stru
 void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,
                          const struct sk_tx_record *tx);
 
+/* A batch: between begin and end, alerts and files are held (copied) and written at
+ * sk_output_set_batch_end() with the then-current record of their transaction from r (may
+ * be NULL), alerts and files in the order they came. The worker opens a batch around the
+ * bytes of one packet, so these records show the transaction as it stands once the whole
+ * packet has been parsed (Suricata logs per packet the same way): a fileinfo record carries
+ * email.status PARSE_DONE when the message ended in the same packet, and an alert on a
+ * file's data lists that file, closed, in its `files` array. Past 4096 held records, or out
+ * of memory, records are written at once. Outside a batch everything is written at once. */
+void sk_output_set_batch_begin(struct sk_output_set *s);
+void sk_output_set_batch_end(struct sk_output_set *s, const struct sk_txrec *r);
+
 /* The flow ends: r's still-open transactions go to tx_close() (ended by the session),
  * then flow_end(). r may be NULL; the caller still frees it. */
 void sk_output_set_flow_end(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,

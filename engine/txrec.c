@@ -131,6 +131,37 @@ static void record_release(struct sk_tx_record *t)
                                   &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         sk_strlist_release(lists[i]);
+    for (size_t i = 0; i < t->nfiles; i++)
+        free(t->files[i].name);
+    free(t->files);
+    t->files = NULL;
+    t->nfiles = 0;
+}
+
+/* Keeps what an alert's `files` array shows of a file that ended. */
+static void add_file(struct sk_tx_record *t, const struct sk_file_info *fi, size_t max_len,
+                     size_t max_items)
+{
+    if (t->nfiles >= max_items)
+        return;
+    struct sk_tx_file *v = realloc(t->files, (t->nfiles + 1) * sizeof(*v));
+    if (!v)
+        return;
+    t->files = v;
+    char *name = copy_bytes(fi->name.ptr, fi->name.len, max_len);
+    if (!name)
+        return;
+    struct sk_tx_file *tf = &t->files[t->nfiles++];
+    tf->file_id = fi->file_id;
+    tf->name = name;
+    tf->size = fi->size;
+    tf->hashed = fi->hashed;
+    memcpy(tf->md5, fi->md5, sizeof(tf->md5));
+    memcpy(tf->sha1, fi->sha1, sizeof(tf->sha1));
+    memcpy(tf->sha256, fi->sha256, sizeof(tf->sha256));
+    tf->state = fi->state;
+    tf->gaps = fi->gaps;
+    tf->stored = fi->stored;
 }
 
 static void slot_release(struct slot *s)
@@ -517,6 +548,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
                               (unsigned)ev->u.file.file_id);
             sk_strlist_add(&s->rec.fuids, (const uint8_t *)fuid, (size_t)fn, sizeof(fuid),
                            r->lim.max_items);
+            add_file(&s->rec, &ev->u.file, r->lim.max_value_len, r->lim.max_items);
         }
         break;
     case SK_EV_TX_CLOSE:

@@ -5,6 +5,7 @@
  * detector and the outputs. The flow's app state lives in f->app and ends with the flow. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/decode.h"
 #include "engine/dump.h"
@@ -279,6 +280,9 @@ static void flow_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t 
     if (!af)
         return;
     af->ts_us = ts_us;
+    /* Alerts and files of this packet's bytes are logged once all of them are parsed. */
+    if (w->outputs)
+        sk_output_set_batch_begin(w->outputs);
     if (af->df)
         sk_detect_stream(w->det, af->df, f, is_orig, buf, len, ts_us);
     switch (af->mode) {
@@ -291,6 +295,8 @@ static void flow_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t 
     case APP_NONE:
         break;
     }
+    if (w->outputs)
+        sk_output_set_batch_end(w->outputs, af->txrec);
 }
 
 static void flow_gap(void *ctx, struct sk_flow *f, bool is_orig, uint64_t len, uint64_t ts_us)
@@ -449,7 +455,8 @@ static void ignore_event(void *ctx, const struct sk_event *ev)
     (void)ev;
 }
 
-static int mime_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
+static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, char *errbuf,
+                            size_t errlen)
 {
     const struct sk_config *c = w->cfg;
     struct sk_mime_config *mc = &w->mime_cfg;
@@ -471,12 +478,16 @@ static int mime_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
         (rc = sk_config_u64(c, "mime.max-urls", &v[9], errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "mime.extract-urls", &mc->extract_urls, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "mime.log-url-scheme", &mc->log_url_scheme, errbuf, errlen)) < 0 ||
-        (rc = sk_config_bool(c, "mime.body-md5", &mc->body_md5, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "mime.body-md5-stuffed", &mc->body_md5_stuffed, errbuf, errlen)) <
             0 ||
         (rc = sk_config_bool(c, "mime.hash-files", &mc->hash_files, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "filestore.enabled", &store, errbuf, errlen)) < 0 ||
         (rc = sk_config_size(c, "filestore.max-size", &mc->filestore_max, errbuf, errlen)) < 0)
+        return rc;
+    const char *md5 = sk_config_str(c, "mime.body-md5");
+    if (md5 && strcasecmp(md5, "auto") == 0)
+        mc->body_md5 = sk_detect_uses_buffer(det, SK_FIELD_EMAIL_BODY_MD5);
+    else if ((rc = sk_config_bool(c, "mime.body-md5", &mc->body_md5, errbuf, errlen)) < 0)
         return rc;
     mc->max_depth = (uint32_t)v[0];
     mc->max_header_name = (size_t)v[1];
@@ -519,7 +530,7 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
         (rc = smtp_config_from(w, errbuf, errlen)) < 0 ||
-        (rc = mime_config_from(w, errbuf, errlen)) < 0)
+        (rc = mime_config_from(w, wc->detect, errbuf, errlen)) < 0)
         goto out_free;
     if (w->mime_on) {
         w->body_ops = (struct sk_smtp_body_ops){

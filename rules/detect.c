@@ -219,6 +219,16 @@ static void crule_release(struct crule *cr)
     free(cr->pcre);
 }
 
+bool sk_detect_uses_buffer(const struct sk_detect *d, int buffer)
+{
+    if (d == NULL || buffer < 0 || buffer >= SK_BUF_COUNT)
+        return false;
+    for (size_t i = 0; i < d->n_rules; i++)
+        if ((d->rules[i].bufmask >> buffer) & 1u)
+            return true;
+    return false;
+}
+
 void sk_detect_free(struct sk_detect *d)
 {
     if (d == NULL)

@@ -48,6 +48,10 @@ int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
                     const struct sk_detect_config *cfg, char *errbuf, size_t errlen);
 void sk_detect_free(struct sk_detect *d);
 
+/* True when a rule of d inspects buffer (an enum sk_field_id or enum sk_rule_buffer): lets
+ * the engine skip work nobody matches on (mime.body-md5: auto). d may be NULL (false). */
+bool sk_detect_uses_buffer(const struct sk_detect *d, int buffer);
+
 typedef void (*sk_alert_fn)(void *ctx, const struct sk_alert *a);
 
 int sk_detect_thread_new(struct sk_detect_thread **out, const struct sk_detect *d,

@@ -235,7 +235,7 @@ static void start_part(struct sk_mime *m)
     m->state = ST_BODY;
 }
 
-static void end_part(struct sk_mime *m, bool by_boundary, bool truncated)
+static void end_part(struct sk_mime *m, bool truncated)
 {
     struct part *pt = &m->part;
     bool invalid = false;
@@ -250,9 +250,9 @@ static void end_part(struct sk_mime *m, bool by_boundary, bool truncated)
         emit_anomaly(m, SK_ANOMALY_MIME_INVALID_QP);
         out(m, pt->qp.carry, pt->qp.n);
     }
-    /* The line break before a boundary belongs to the boundary (RFC 2046 5.1.1). */
-    if (!by_boundary && pt->eol_len > 0)
-        out(m, pt->eol, pt->eol_len);
+    /* The line break before a boundary belongs to the boundary (RFC 2046 5.1.1), and the one
+     * before the end of the message to the SMTP end marker ("\r\n.\r\n"): a part's last line
+     * break is never content (as in Suricata). */
     if (pt->text && m->cfg.extract_urls)
         sk_mime__url_flush(&m->url);
     flush_chunk(m, true);
@@ -708,26 +708,26 @@ static bool match_boundary(struct sk_mime *m, const uint8_t *p, size_t n, size_t
 }
 
 /* Ends what is open at the current level: a leaf part, or a header block with no body. */
-static void end_entity(struct sk_mime *m, bool by_boundary, bool truncated)
+static void end_entity(struct sk_mime *m, bool truncated)
 {
     if (m->state == ST_HEADERS) {
         finish_header(m);
         if (m->ent.any_header && strncmp(m->ent.type, "multipart/", 10) != 0 &&
             strncmp(m->ent.type, "message/", 8) != 0) {
             start_part(m);
-            end_part(m, by_boundary, truncated);
+            end_part(m, truncated);
         }
     } else if (m->state == ST_BODY) {
-        end_part(m, by_boundary, truncated);
+        end_part(m, truncated);
     } else if (m->state == ST_MSG_PROBE) {
         start_part(m);
-        end_part(m, by_boundary, truncated);
+        end_part(m, truncated);
     }
 }
 
 static void on_boundary(struct sk_mime *m, size_t k, bool close)
 {
-    end_entity(m, true, false);
+    end_entity(m, false);
     for (size_t j = m->nlevels; j-- > k + 1;)
         if (m->levels[j].multipart)
             emit_anomaly(m, SK_ANOMALY_MIME_MISSING_FINAL_BOUNDARY);
@@ -876,7 +876,7 @@ void sk_mime_end(struct sk_mime *m, bool complete)
             process_line(m, m->line, m->line_len, NULL, 0, !m->cont, true);
         m->line_len = 0;
         m->cont = false;
-        end_entity(m, false, !complete);
+        end_entity(m, !complete);
         for (size_t j = 0; j < m->nlevels; j++)
             if (m->levels[j].multipart) {
                 emit_anomaly(m, SK_ANOMALY_MIME_MISSING_FINAL_BOUNDARY);

@@ -6,6 +6,8 @@ TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SHRIKE=${SHRIKE:-$TOP_SRCDIR/_build/shrike}
 PCAPS=$TOP_SRCDIR/tests/pcaps
 SHARED=${SHARED:-$TOP_SRCDIR/../shared}
+# a worktree under wt/ finds ../shared one level further up
+[ -d "$SHARED" ] || [ ! -d "$TOP_SRCDIR/../../shared" ] || SHARED=$TOP_SRCDIR/../../shared
 TMP=$(mktemp -d /tmp/shrike-e2e.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 passed=0

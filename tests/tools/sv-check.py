@@ -6,9 +6,23 @@ eve.json it wrote.
     sv-check.py SHRIKE TESTS_DIR CONFIG [CASE ...]
 
 For each case folder (all of TESTS_DIR when no CASE is named): the capture is `pcap:` from
-test.yaml, else input.pcap, else the one *.pcap; the rules are test.rules (loaded with -S,
-so only they run), else rules/smtp-events.rules (Suricata's default rule files hold its
-event rules). Each `filter` names field values (dotted paths, `[i]` list indexes,
+test.yaml, else input.pcap, else the one *.pcap; the rules are the case's one *.rules file
+(test.rules, sometimes input.rules; loaded with -S, so only they run), as suricata-verify's
+run.py finds them, else rules/smtp-events.rules (Suricata's default rule files hold its
+event rules).
+
+A case may bring its own suricata.yaml. Shrike reads only CONFIG, so the few Suricata
+settings that change what Shrike logs are translated into `--set` options (SURICATA_SETTINGS
+below); every other setting is ignored:
+
+    app-layer.protocols.smtp.mime.body-md5            -> mime.body-md5 (yes, no, auto)
+    app-layer.protocols.smtp.mime.decode-mime         -> mime.enabled
+    app-layer.protocols.smtp.mime.extract-urls        -> mime.extract-urls
+    app-layer.protocols.smtp.mime.log-url-scheme      -> mime.log-url-scheme
+    app-layer.protocols.smtp.mime.header-value-depth  -> mime.max-header-value
+
+The Suricata command-line `args:` of test.yaml (`-k none`, `--set stream.inline=true`) have
+no Shrike meaning and are not passed. Each `filter` names field values (dotted paths, `[i]` list indexes,
 `has-key`, `not-has-key`) and a `count` of EVE records that must match. Version gates are
 read as for the newest Suricata: a filter that requires `lt-version` is skipped. Prints a
 line per case and ends with 'N passed, N failed'.
@@ -21,6 +35,44 @@ import sys
 import tempfile
 
 import yaml
+
+SURICATA_SETTINGS = {
+    "app-layer.protocols.smtp.mime.body-md5": "mime.body-md5",
+    "app-layer.protocols.smtp.mime.decode-mime": "mime.enabled",
+    "app-layer.protocols.smtp.mime.extract-urls": "mime.extract-urls",
+    "app-layer.protocols.smtp.mime.log-url-scheme": "mime.log-url-scheme",
+    "app-layer.protocols.smtp.mime.header-value-depth": "mime.max-header-value",
+}
+
+
+def yaml_scalar(v):
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def suricata_settings(case_dir):
+    """--set options for the settings of the case's suricata.yaml that Shrike knows."""
+    path = os.path.join(case_dir, "suricata.yaml")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        text = f.read()
+    # Suricata's YAML starts with a %YAML 1.1 directive and may 'include:' others.
+    text = "\n".join(l for l in text.splitlines() if not l.startswith("%YAML"))
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return []
+    out = []
+    for skey, shrike_key in SURICATA_SETTINGS.items():
+        cur = doc
+        for part in skey.split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if cur is not None and not isinstance(cur, (dict, list)):
+            out += ["--set", "%s=%s" % (shrike_key, yaml_scalar(cur))]
+    return out
+
 
 PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -89,14 +141,17 @@ def run_case(shrike, config, case_dir):
         return None, "capture missing"
     with tempfile.TemporaryDirectory(prefix="shrike-sv-") as logs:
         cmd = [shrike, "-q", "-c", config, "-l", logs, "-r", pcap]
-        rules = os.path.join(case_dir, "test.rules")
-        if os.path.exists(rules):
-            cmd += ["-S", rules]
+        rules = sorted(p for p in os.listdir(case_dir) if p.endswith(".rules"))
+        if len(rules) > 1:
+            return None, "more than one rule file"
+        if rules:
+            cmd += ["-S", os.path.join(case_dir, rules[0])]
         else:
             # suricata-verify runs a case without test.rules with the suricata.yaml rule
             # files, Suricata's app-layer event rules among them: load ours.
             cmd += ["-S", os.path.join(os.path.dirname(os.path.abspath(config)), "rules",
                                        "smtp-events.rules")]
+        cmd += suricata_settings(case_dir)
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode >= 128 or proc.returncode < 0:
             return False, "shrike died: %s" % proc.stderr[-500:]
