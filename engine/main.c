@@ -70,6 +70,7 @@ struct options {
     size_t n_sets;
     bool test_only;
     bool list_keywords, list_events, list_config, list_fields;
+    bool detect_reference; /* --detect-reference */
     bool quiet;
     int verbose;
 };
@@ -102,6 +103,7 @@ static void usage(FILE *out)
                  "  --list-keywords      print the rule keywords\n"
                  "  --list-events        print the anomaly table\n"
                  "  --list-fields        print the rule buffers (fields)\n"
+                 "  --detect-reference   detect with the reference matcher, no prefilter\n"
                  "  --list-config        print the configuration keys\n"
                  "  -q                   do not print the counters at exit\n"
                  "  -v                   more log output (repeat for debug)\n"
@@ -173,6 +175,7 @@ enum long_only {
     OPT_LIST_EVENTS,
     OPT_LIST_CONFIG,
     OPT_LIST_FIELDS,
+    OPT_DETECT_REFERENCE,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -184,6 +187,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
         {"list-config", no_argument, NULL, OPT_LIST_CONFIG},
         {"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
+        {"detect-reference", no_argument, NULL, OPT_DETECT_REFERENCE},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -237,6 +241,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_LIST_CONFIG:
             o->list_config = true;
+            break;
+        case OPT_DETECT_REFERENCE:
+            o->detect_reference = true;
             break;
         case OPT_LIST_FIELDS:
             o->list_fields = true;
@@ -532,6 +539,7 @@ int main(int argc, char **argv)
         dcfg.stream_window = (size_t)win;
         dcfg.pcre_match_limit = (uint32_t)lim;
         dcfg.cache_dir = sk_config_str(cfg, "detect.cache-dir");
+        dcfg.reference = o.detect_reference;
         if ((rc = sk_detect_build(&det, lr.rs, &dcfg, err, sizeof(err))) < 0) {
             sk_error("cannot build the rule set: %s", err);
             goto out;

@@ -15,6 +15,7 @@
 #include "rules/conditions.h"
 #include "rules/match.h"
 #include "rules/prefilter.h"
+#include "rules/reference.h"
 #include "rules/threshold.h"
 #include "rules/transform.h"
 
@@ -42,6 +43,7 @@ struct crule {
     uint8_t cls;      /* enum rule_class */
     uint64_t bufmask; /* buffers used by its groups */
     void ***pcre;     /* per group, per match: compiled pcre or NULL */
+    int *b64_data;    /* per group: the base64_data group its base64_decode feeds, or -1 */
 };
 
 /* A prefilter list: the fast patterns of the rules whose fast pattern group inspects
@@ -207,6 +209,7 @@ static enum sk_field_kind buffer_kind(int b)
 
 static void crule_release(struct crule *cr)
 {
+    free(cr->b64_data);
     if (cr->pcre == NULL)
         return;
     for (size_t g = 0; g < cr->r->n_groups; g++) {
@@ -254,7 +257,7 @@ void sk_detect_free(struct sk_detect *d)
 
 /* Compiles the rule's pcres and checks its buffers. A rule that fails is disabled with a
  * warning; only allocation failures are errors. */
-static int crule_init(struct crule *cr, const struct sk_rule *r)
+static int crule_init(struct crule *cr, const struct sk_rule *r, bool reference)
 {
     char err[256];
     cr->r = r;
@@ -282,6 +285,8 @@ static int crule_init(struct crule *cr, const struct sk_rule *r)
             mt->u.content.len == 0)
             cr->stream_mono = false;
     }
+    if (reference)
+        cr->stream_mono = false; /* the memo searches with sk_match_find: not in reference */
     cr->shift_inv = cr->stream_mono;
     for (size_t m = 0; m < g0->n_matches && cr->shift_inv; m++) {
         const struct sk_content *c = &g0->matches[m].u.content;
@@ -289,8 +294,13 @@ static int crule_init(struct crule *cr, const struct sk_rule *r)
             cr->shift_inv = false;
     }
     cr->pcre = calloc(r->n_groups, sizeof(*cr->pcre));
-    if (cr->pcre == NULL)
+    cr->b64_data = calloc(r->n_groups, sizeof(*cr->b64_data));
+    if (cr->pcre == NULL || cr->b64_data == NULL)
         return SK_E_NOMEM;
+    for (size_t g = 0; g < r->n_groups; g++) {
+        const struct sk_buffer_group *data = sk_reference_data_group(r, g);
+        cr->b64_data[g] = data ? (int)(data - r->groups) : -1;
+    }
     for (size_t g = 0; g < r->n_groups; g++) {
         const struct sk_buffer_group *grp = &r->groups[g];
         if (grp->n_matches == 0)
@@ -391,7 +401,7 @@ static int classify(struct sk_detect *d, uint32_t i)
     if (!triggers && u32_push(cr->cls == RC_APP ? &d->every_app : &d->every_stream, i) != 0)
         return SK_E_NOMEM;
     struct sk_fast_pattern fp;
-    if (sk_prefilter_choose(r, &fp)) {
+    if (!d->cfg.reference && sk_prefilter_choose(r, &fp)) {
         const struct sk_buffer_group *g = &r->groups[fp.group];
         enum sk_field_kind k = buffer_kind(g->buffer);
         /* a transform cannot be applied chunk by chunk to a stream */
@@ -439,7 +449,7 @@ int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
     if (d->rules == NULL)
         goto out_free;
     for (size_t i = 0; i < d->n_rules; i++) {
-        if ((rc = crule_init(&d->rules[i], sk_ruleset_rule(rs, i))) != 0)
+        if ((rc = crule_init(&d->rules[i], sk_ruleset_rule(rs, i), d->cfg.reference)) != 0)
             goto out_free;
         if (d->rules[i].disabled)
             continue;
@@ -719,14 +729,29 @@ static void window(const struct sk_detect *d, const struct sinst *s, const uint8
     *len = w;
 }
 
+/* One instance: the detection path, or in reference mode the plain reference matcher. */
+static bool instance_matches(struct sk_detect_thread *t, const struct crule *cr, size_t gi,
+                             const uint8_t *p, size_t len)
+{
+    const struct sk_buffer_group *g = &cr->r->groups[gi];
+    int dg = cr->b64_data[gi];
+    const struct sk_buffer_group *data = dg >= 0 ? &cr->r->groups[dg] : NULL;
+    if (t->d->cfg.reference) {
+        bool res = false;
+        return sk_reference_group_b64(g, data, p, len, &res) == 0 && res;
+    }
+    return sk_match_group_full(t->mc, g, cr->pcre[gi], data, dg >= 0 ? cr->pcre[dg] : NULL, p, len);
+}
+
 static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flow *df,
                           const struct crule *cr, size_t gi, bool is_orig)
 {
     const struct sk_buffer_group *g = &cr->r->groups[gi];
-    void *const *pcre = cr->pcre[gi];
     int b = g->buffer;
     const struct sinst *s = NULL;
     const struct fieldbuf *fb = df->f[b];
+    if (b == SK_BUF_BASE64_DATA)
+        return true; /* evaluated by the base64_decode that feeds it */
     switch (buffer_kind(b)) {
     case SK_FIELD_STREAM:
         s = stream_of((struct sk_detect_flow *)df, b, is_orig);
@@ -735,11 +760,11 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
         const uint8_t *p;
         size_t len;
         window(t->d, s, &p, &len);
-        return sk_match_group(t->mc, g, pcre, p, len);
+        return instance_matches(t, cr, gi, p, len);
     case SK_FIELD_SINGLE:
     case SK_FIELD_MULTI:
         for (size_t i = 0; fb != NULL && i < fb->n; i++)
-            if (sk_match_group(t->mc, g, pcre, fb->v[i].p, fb->v[i].len))
+            if (instance_matches(t, cr, gi, fb->v[i].p, fb->v[i].len))
                 return true;
         return false;
     case SK_FIELD_NUMBER:

@@ -30,6 +30,9 @@ struct sk_detect_config {
                            * and pcre (default 64 KiB) */
     uint32_t pcre_match_limit;
     const char *cache_dir; /* NULL: no Hyperscan database cache */
+    bool reference;        /* no prefilter: every rule is a candidate on every inspection of
+                            * its buffers and is confirmed by the reference matcher
+                            * (rules/reference.h); for differential tests, slow */
 };
 
 struct sk_detect_stats {

@@ -16,6 +16,8 @@ struct sk_match_ctx {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     struct sk_xform xf;
+    uint8_t *b64; /* base64_decode output */
+    size_t b64_cap;
     uint64_t aborts;
 };
 
@@ -24,6 +26,8 @@ struct search {
     struct sk_match_ctx *mc;
     const struct sk_buffer_group *g;
     void *const *pcre;
+    const struct sk_buffer_group *data; /* the base64_data group, or NULL */
+    void *const *data_pcre;
     const uint8_t *buf;
     size_t len;
     uint32_t steps;
@@ -60,6 +64,7 @@ void sk_match_ctx_free(struct sk_match_ctx *mc)
     pcre2_match_context_free(mc->mctx);
     pcre2_match_data_free(mc->md);
     sk_xform_release(&mc->xf);
+    free(mc->b64);
     free(mc);
 }
 
@@ -209,9 +214,10 @@ static bool is_relative(const struct sk_match *m)
         return m->u.pcre.relative;
     case SK_MATCH_ISDATAAT:
         return m->u.isdataat.relative;
+    case SK_MATCH_BASE64_DECODE:
+        return m->u.b64.relative;
     case SK_MATCH_BSIZE:
     case SK_MATCH_NUMBER:
-    case SK_MATCH_BASE64_DECODE:
         break;
     }
     return false;
@@ -288,6 +294,85 @@ static bool step_pcre(struct search *s, size_t i, size_t prev_end)
     return false;
 }
 
+size_t sk_match_base64_relax(const uint8_t *in, size_t len, uint8_t *out)
+{
+    uint8_t q[4];
+    size_t n = 0, pad = 0, o = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = in[i], v;
+        if (c >= 'A' && c <= 'Z')
+            v = (uint8_t)(c - 'A');
+        else if (c >= 'a' && c <= 'z')
+            v = (uint8_t)(c - 'a' + 26);
+        else if (c >= '0' && c <= '9')
+            v = (uint8_t)(c - '0' + 52);
+        else if (c == '+')
+            v = 62;
+        else if (c == '/')
+            v = 63;
+        else if (c == '=')
+            v = 0, pad++;
+        else
+            continue; /* relaxed: anything outside the alphabet is skipped */
+        q[n++] = v;
+        if (n < 4)
+            continue;
+        uint8_t b[3] = {(uint8_t)(q[0] << 2 | q[1] >> 4), (uint8_t)(q[1] << 4 | q[2] >> 2),
+                        (uint8_t)(q[2] << 6 | q[3])};
+        size_t k = pad < 3 ? 3 - pad : 0;
+        if (out != NULL)
+            memcpy(out + o, b, k);
+        o += k;
+        n = pad = 0;
+    }
+    return o; /* a trailing partial quantum is dropped, as Suricata's relaxed mode */
+}
+
+/* base64_decode: decodes from the buffer (relative to prev_end when relative, then offset,
+ * at most bytes) and evaluates the base64_data group on the result. Terminal, as in
+ * Suricata: the group holds exactly when something was decoded and base64_data matched;
+ * the matches after base64_decode in its own group are never reached. */
+static bool step_b64(struct search *s, size_t i, size_t prev_end)
+{
+    const struct sk_base64_decode *d = &s->g->matches[i].u.b64;
+    if (s->data == NULL)
+        return false;
+    size_t start = d->relative ? prev_end : 0;
+    if (start > s->len)
+        return false;
+    size_t avail = s->len - start;
+    if (d->offset) {
+        if (d->offset >= avail)
+            return false;
+        start += d->offset;
+        avail -= d->offset;
+    }
+    size_t n = d->bytes ? d->bytes : SK_MATCH_BASE64_DEFAULT_BYTES;
+    n = n < avail ? n : avail;
+    size_t need = n / 4 * 3 + 3;
+    if (need > s->mc->b64_cap) {
+        uint8_t *p = realloc(s->mc->b64, need);
+        if (p == NULL)
+            return false;
+        s->mc->b64 = p;
+        s->mc->b64_cap = need;
+    }
+    size_t dl = sk_match_base64_relax(s->buf + start, n, s->mc->b64);
+    if (dl == 0)
+        return false;
+    /* the decoded bytes are searched with no further base64_data below them */
+    struct search in = {.mc = s->mc,
+                        .g = s->data,
+                        .pcre = s->data_pcre,
+                        .buf = s->mc->b64,
+                        .len = dl,
+                        .steps = s->steps};
+    bool r = search_from(&in, 0, 0);
+    s->steps = in.steps;
+    s->aborted = s->aborted || in.aborted;
+    return r;
+}
+
 static bool search_from(struct search *s, size_t i, size_t prev_end)
 {
     if (i == s->g->n_matches)
@@ -317,9 +402,7 @@ static bool search_from(struct search *s, size_t i, size_t prev_end)
     case SK_MATCH_NUMBER:
         return false; /* a numeric compare on a byte buffer never holds */
     case SK_MATCH_BASE64_DECODE:
-        /* TODO(base64_decode): decoding into base64_data is not implemented yet; the step
-         * itself always holds, so a base64_data group sees no data and cannot match. */
-        return search_from(s, i + 1, prev_end);
+        return step_b64(s, i, prev_end);
     }
     return false;
 }
@@ -327,7 +410,20 @@ static bool search_from(struct search *s, size_t i, size_t prev_end)
 bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
                         const uint8_t *buf, size_t len)
 {
-    struct search s = {.mc = mc, .g = g, .pcre = pcre, .buf = buf, .len = len};
+    return sk_match_group_b64(mc, g, pcre, NULL, NULL, buf, len);
+}
+
+bool sk_match_group_b64(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                        const struct sk_buffer_group *data, void *const *data_pcre,
+                        const uint8_t *buf, size_t len)
+{
+    struct search s = {.mc = mc,
+                       .g = g,
+                       .pcre = pcre,
+                       .data = data,
+                       .data_pcre = data_pcre,
+                       .buf = buf,
+                       .len = len};
     if (buf == NULL)
         s.buf = (const uint8_t *)"";
     bool r = search_from(&s, 0, 0);
@@ -339,10 +435,17 @@ bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g
 bool sk_match_group(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
                     const uint8_t *buf, size_t len)
 {
+    return sk_match_group_full(mc, g, pcre, NULL, NULL, buf, len);
+}
+
+bool sk_match_group_full(struct sk_match_ctx *mc, const struct sk_buffer_group *g,
+                         void *const *pcre, const struct sk_buffer_group *data,
+                         void *const *data_pcre, const uint8_t *buf, size_t len)
+{
     const uint8_t *t = buf;
     size_t tlen = len;
     if (g->n_transforms > 0 &&
         sk_xform_apply(&mc->xf, g->transforms, g->n_transforms, buf, len, &t, &tlen) != 0)
         return false;
-    return sk_match_group_raw(mc, g, pcre, t, tlen);
+    return sk_match_group_b64(mc, g, pcre, data, data_pcre, t, tlen);
 }

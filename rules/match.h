@@ -39,6 +39,26 @@ void sk_match_pcre_free(void *code);
 bool sk_match_group(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
                     const uint8_t *buf, size_t len);
 
+/* As sk_match_group, with the base64_data group data (and its compiled pcres data_pcre)
+ * that a base64_decode of g feeds; data NULL makes base64_decode fail, as a rule without
+ * base64_data does in Suricata. data's transforms are not applied. */
+bool sk_match_group_full(struct sk_match_ctx *mc, const struct sk_buffer_group *g,
+                         void *const *pcre, const struct sk_buffer_group *data,
+                         void *const *data_pcre, const uint8_t *buf, size_t len);
+
+/* As sk_match_group_full but buf is already transformed. */
+bool sk_match_group_b64(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                        const struct sk_buffer_group *data, void *const *data_pcre,
+                        const uint8_t *buf, size_t len);
+
+/* Input bytes base64_decode reads when its rule gives no `bytes` (Suricata's maximum). */
+#define SK_MATCH_BASE64_DEFAULT_BYTES 65535u
+
+/* Suricata's relaxed base64 (base64_decode): bytes outside the alphabet are skipped, '='
+ * pads, a trailing partial quantum is dropped. Writes the decoded bytes to out (room for
+ * len / 4 * 3 bytes) unless out is NULL; returns their count. */
+size_t sk_match_base64_relax(const uint8_t *in, size_t len, uint8_t *out);
+
 /* As sk_match_group but buf is already transformed. */
 bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
                         const uint8_t *buf, size_t len);

@@ -68,6 +68,8 @@ static bool choose_regex(const struct sk_rule *r, struct sk_fast_pattern *fp)
 {
     for (size_t g = 0; g < r->n_groups; g++) {
         const struct sk_buffer_group *grp = &r->groups[g];
+        if (grp->buffer == SK_BUF_BASE64_DATA)
+            continue; /* no buffer is scanned for it: reached only through base64_decode */
         for (size_t m = 0; m < grp->n_matches; m++) {
             const struct sk_match *mt = &grp->matches[m];
             if (mt->kind != SK_MATCH_PCRE || !regex_prefilterable(&mt->u.pcre))
@@ -89,6 +91,8 @@ bool sk_prefilter_choose(const struct sk_rule *r, struct sk_fast_pattern *fp)
     bool explicit = false;
     for (size_t g = 0; g < r->n_groups && !explicit; g++) {
         const struct sk_buffer_group *grp = &r->groups[g];
+        if (grp->buffer == SK_BUF_BASE64_DATA)
+            continue; /* as Suricata: no fast pattern in base64_data */
         for (size_t m = 0; m < grp->n_matches; m++) {
             if (grp->matches[m].kind != SK_MATCH_CONTENT)
                 continue;

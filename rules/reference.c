@@ -100,8 +100,66 @@ static int pcre_ends(pcre2_code *code, pcre2_match_data *md, const uint8_t *p, s
     return 0;
 }
 
-static int eval(const struct sk_buffer_group *g, const uint8_t *p, size_t len, bool *result)
+/* Suricata's relaxed base64, written out plainly: keep the alphabet and '=', decode each
+ * full quantum (3 bytes less one per '='), drop a trailing partial one. Caller frees
+ * *out. */
+static int b64_relax(const uint8_t *in, size_t len, uint8_t **out, size_t *olen)
 {
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t *keep = malloc(len + 1), *o = malloc(len + 1);
+    if (keep == NULL || o == NULL) {
+        free(keep);
+        free(o);
+        return SK_E_NOMEM;
+    }
+    size_t k = 0, n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (in[i] == '=' || (in[i] != 0 && strchr(abc, in[i]) != NULL))
+            keep[k++] = in[i];
+    for (size_t q = 0; q + 4 <= k; q += 4) {
+        unsigned v = 0, pad = 0;
+        for (size_t j = 0; j < 4; j++) {
+            const char *at = keep[q + j] == '=' ? NULL : strchr(abc, keep[q + j]);
+            pad += at == NULL;
+            v = v * 64 + (at ? (unsigned)(at - abc) : 0);
+        }
+        for (unsigned j = 0; j + pad < 3; j++)
+            o[n++] = (uint8_t)(v >> (16 - 8 * j));
+    }
+    free(keep);
+    *out = o;
+    *olen = n;
+    return 0;
+}
+
+static int eval(const struct sk_buffer_group *g, const struct sk_buffer_group *data,
+                const uint8_t *p, size_t len, bool *result);
+
+/* base64_decode after a match that ended at prev: decode, then the base64_data group. */
+static int b64_step(const struct sk_base64_decode *d, const struct sk_buffer_group *data,
+                    const uint8_t *p, size_t len, size_t prev, bool *hit)
+{
+    *hit = false;
+    if (data == NULL)
+        return 0;
+    size_t start = d->relative ? prev : 0;
+    if (start > len || (d->offset && d->offset >= len - start))
+        return 0;
+    start += d->offset;
+    size_t n = len - start, cap = d->bytes ? d->bytes : 65535u;
+    uint8_t *dec = NULL;
+    size_t dlen = 0;
+    int rc = b64_relax(p + start, n < cap ? n : cap, &dec, &dlen);
+    if (rc == 0 && dlen > 0)
+        rc = eval(data, NULL, dec, dlen, hit);
+    free(dec);
+    return rc;
+}
+
+static int eval(const struct sk_buffer_group *g, const struct sk_buffer_group *data,
+                const uint8_t *p, size_t len, bool *result)
+{
+    bool b64_hit = false;
     int rc = SK_E_NOMEM;
     bool *reach = calloc(len + 1, 1), *next = calloc(len + 1, 1), *ends = calloc(len + 1, 1);
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
@@ -169,9 +227,14 @@ static int eval(const struct sk_buffer_group *g, const uint8_t *p, size_t len, b
                 break;
             case SK_MATCH_NUMBER:
                 break;
-            case SK_MATCH_BASE64_DECODE:
-                next[prev] = true;
+            case SK_MATCH_BASE64_DECODE: {
+                /* terminal: the group holds when base64_data holds on what was decoded */
+                bool hit;
+                if ((rc = b64_step(&mt->u.b64, data, p, len, prev, &hit)) != 0)
+                    goto out;
+                b64_hit = b64_hit || hit;
                 break;
+            }
             }
         }
         pcre2_code_free(code);
@@ -180,7 +243,7 @@ static int eval(const struct sk_buffer_group *g, const uint8_t *p, size_t len, b
         reach = next;
         next = tmp;
     }
-    *result = false;
+    *result = b64_hit;
     for (size_t i = 0; i <= len; i++)
         *result = *result || reach[i];
     rc = 0;
@@ -195,13 +258,19 @@ out:
 
 int sk_reference_group(const struct sk_buffer_group *g, const uint8_t *p, size_t len, bool *result)
 {
+    return sk_reference_group_b64(g, NULL, p, len, result);
+}
+
+int sk_reference_group_b64(const struct sk_buffer_group *g, const struct sk_buffer_group *data,
+                           const uint8_t *p, size_t len, bool *result)
+{
     struct sk_xform xf;
     const uint8_t *x = p ? p : (const uint8_t *)"";
     size_t xlen = len;
     sk_xform_init(&xf);
     int rc = sk_xform_apply(&xf, g->transforms, g->n_transforms, x, len, &x, &xlen);
     if (rc == 0)
-        rc = eval(g, x, xlen, result);
+        rc = eval(g, data, x, xlen, result);
     sk_xform_release(&xf);
     return rc;
 }
@@ -212,12 +281,27 @@ static bool is_number_buffer(int b)
     return d != NULL && d->kind == SK_FIELD_NUMBER;
 }
 
+const struct sk_buffer_group *sk_reference_data_group(const struct sk_rule *r, size_t gi)
+{
+    bool decodes = false;
+    const struct sk_buffer_group *g = &r->groups[gi];
+    for (size_t m = 0; m < g->n_matches; m++)
+        decodes = decodes || g->matches[m].kind == SK_MATCH_BASE64_DECODE;
+    for (size_t j = gi + 1; decodes && j < r->n_groups; j++)
+        if (r->groups[j].buffer == SK_BUF_BASE64_DATA)
+            return &r->groups[j];
+    return NULL;
+}
+
 int sk_reference_rule(const struct sk_rule *r, const struct sk_ref_value *values, size_t n,
                       bool *result)
 {
     for (size_t g = 0; g < r->n_groups; g++) {
         const struct sk_buffer_group *grp = &r->groups[g];
+        const struct sk_buffer_group *data = sk_reference_data_group(r, g);
         bool any = false;
+        if (grp->buffer == SK_BUF_BASE64_DATA)
+            continue; /* evaluated by the base64_decode before it */
         for (size_t i = 0; i < n && !any; i++) {
             if (values[i].buffer != grp->buffer)
                 continue;
@@ -229,7 +313,7 @@ int sk_reference_rule(const struct sk_rule *r, const struct sk_ref_value *values
                         any = false;
                 continue;
             }
-            int rc = sk_reference_group(grp, values[i].p, values[i].len, &any);
+            int rc = sk_reference_group_b64(grp, data, values[i].p, values[i].len, &any);
             if (rc != 0)
                 return rc;
         }

@@ -132,6 +132,14 @@ void rb_isdataat(struct sk_buffer_group *g, int32_t pos, bool relative, bool neg
     d->negated = negated;
 }
 
+void rb_base64_decode(struct sk_buffer_group *g, uint32_t bytes, uint32_t offset, bool relative)
+{
+    struct sk_base64_decode *d = &append(g, SK_MATCH_BASE64_DECODE)->u.b64;
+    d->bytes = bytes;
+    d->offset = offset;
+    d->relative = relative;
+}
+
 void rb_bsize(struct sk_buffer_group *g, enum sk_numop op, uint64_t a, uint64_t b)
 {
     struct sk_numcmp *n = &append(g, SK_MATCH_BSIZE)->u.num;

@@ -30,6 +30,7 @@ struct sk_content *rb_content_bytes(struct sk_buffer_group *g, const uint8_t *b,
  * does (aborts when it does not compile). */
 struct sk_pcre *rb_pcre(struct sk_buffer_group *g, const char *pattern, uint32_t options);
 void rb_isdataat(struct sk_buffer_group *g, int32_t pos, bool relative, bool negated);
+void rb_base64_decode(struct sk_buffer_group *g, uint32_t bytes, uint32_t offset, bool relative);
 void rb_bsize(struct sk_buffer_group *g, enum sk_numop op, uint64_t a, uint64_t b);
 void rb_number(struct sk_buffer_group *g, enum sk_numop op, uint64_t a, uint64_t b);
 void rb_transform(struct sk_buffer_group *g, enum sk_transform t);

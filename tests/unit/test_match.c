@@ -335,13 +335,106 @@ static void test_match_step_bound(void **state)
     sk_match_ctx_free(mc);
 }
 
+/* base64_decode / base64_data, table-driven: the outer group is `content:"<pre>";
+ * base64_decode:...;` (pre empty: no content), base64_data holds one content. */
+struct b64row {
+    const char *name;
+    const char *pre;
+    uint32_t bytes, offset;
+    bool relative;
+    const char *want; /* content in base64_data; NULL: the rule has no base64_data */
+    const char *buf;
+    bool expect;
+};
+
+static const struct b64row b64rows[] = {
+    {"whole buffer", "", 0, 0, false, "Man", "TWFu", true},
+    {"no match in decoded", "", 0, 0, false, "Mad", "TWFu", false},
+    {"relative after content", "x:", 0, 0, true, "hello", "aGVsbG8=x:aGVsbG8=", true},
+    {"relative: decodes only after", "x:", 0, 0, true, "hello", "aGVsbG8=x:", false},
+    {"offset skips", "", 0, 4, false, "Man", "!!!!TWFu", true},
+    {"offset past the end", "", 0, 8, false, "Man", "TWFu", false},
+    {"bytes limits input", "", 4, 0, false, "Man", "TWFuTWFu", true},
+    {"bytes cuts the quantum", "", 3, 0, false, "M", "TWFu", false},
+    {"line breaks skipped", "", 0, 0, false, "ManMan", "TWFu\r\nTWFu", true},
+    {"junk skipped (relaxed)", "", 0, 0, false, "Man", "T.W-F*u", true},
+    {"padding", "", 0, 0, false, "Ma", "TWE=", true},
+    {"partial quantum dropped", "", 0, 0, false, "M", "TQ", false},
+    {"nothing decoded", "", 0, 0, false, "", "!!!!", false},
+    {"no base64_data: never", "", 0, 0, false, NULL, "TWFu", false},
+    {"relative retries the content", "k=", 0, 0, true, "hello", "k=!!k=aGVsbG8=", true},
+    {"offset relative", "k=", 0, 1, true, "Man", "k=.TWFu", true},
+};
+
+/* C-escape-light: \r \n in the table become CR LF. */
+static size_t unescape(const char *in, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; in[i]; i++) {
+        if (in[i] == '\\' && in[i + 1] == 'r')
+            out[n++] = '\r', i++;
+        else if (in[i] == '\\' && in[i + 1] == 'n')
+            out[n++] = '\n', i++;
+        else
+            out[n++] = in[i];
+    }
+    out[n] = '\0';
+    return n;
+}
+
+static void test_match_base64_table(void **state)
+{
+    struct sk_match_ctx *mc;
+    assert_int_equal(sk_match_ctx_new(&mc, 0), 0);
+    for (size_t k = 0; k < sizeof(b64rows) / sizeof(b64rows[0]); k++) {
+        const struct b64row *row = &b64rows[k];
+        struct sk_rule *r = rb_rule_new(1);
+        struct sk_buffer_group *g = rb_group(r, SK_FIELD_SMTP_DATA);
+        if (row->pre[0])
+            rb_content(g, row->pre);
+        rb_base64_decode(g, row->bytes, row->offset, row->relative);
+        const struct sk_buffer_group *data = NULL;
+        if (row->want != NULL) {
+            struct sk_buffer_group *d = rb_group(r, SK_BUF_BASE64_DATA);
+            if (row->want[0])
+                rb_content(d, row->want);
+            data = d;
+        }
+        g = &r->groups[0];
+        char buf[128];
+        size_t len = unescape(row->buf, buf);
+        bool got = sk_match_group_full(mc, g, NULL, data, NULL, (const uint8_t *)buf, len);
+        bool ref = !got;
+        assert_int_equal(sk_reference_group_b64(g, data, (const uint8_t *)buf, len, &ref), 0);
+        bool rule_ref = !ref;
+        struct sk_ref_value v = {
+            .buffer = SK_FIELD_SMTP_DATA, .p = (const uint8_t *)buf, .len = len};
+        assert_int_equal(sk_reference_rule(r, &v, 1, &rule_ref), 0);
+        if (got != row->expect || ref != row->expect || rule_ref != row->expect)
+            fail_msg("row '%s': matcher %d reference %d rule %d expected %d", row->name, got, ref,
+                     rule_ref, row->expect);
+        rb_rule_free(r);
+    }
+    sk_match_ctx_free(mc);
+}
+
+static void test_match_base64_relax(void **state)
+{
+    uint8_t out[16];
+    assert_int_equal(sk_match_base64_relax((const uint8_t *)"TWFu", 4, out), 3);
+    assert_memory_equal(out, "Man", 3);
+    assert_int_equal(sk_match_base64_relax((const uint8_t *)"TQ==TWFu", 8, out), 4);
+    assert_memory_equal(out, "MMan", 4);
+    assert_int_equal(sk_match_base64_relax((const uint8_t *)"TWF", 3, NULL), 0);
+    assert_int_equal(sk_match_base64_relax((const uint8_t *)"T W\nF u", 8, out), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_match_table),
-        cmocka_unit_test(test_match_transforms),
-        cmocka_unit_test(test_match_number),
-        cmocka_unit_test(test_match_step_bound),
+        cmocka_unit_test(test_match_table),        cmocka_unit_test(test_match_transforms),
+        cmocka_unit_test(test_match_number),       cmocka_unit_test(test_match_step_bound),
+        cmocka_unit_test(test_match_base64_table), cmocka_unit_test(test_match_base64_relax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

