@@ -194,6 +194,8 @@ static int start_smtp(struct app_flow *af)
     int rc = sk_smtp_parser.state_new(&af->parser, &w->smtp_cfg, &sink);
     if (rc < 0)
         return rc;
+    if (!af->flow->midstream)
+        sk_smtp_parser.session_start(af->parser);
     af->mode = APP_SMTP;
     w->st.smtp_flows++;
     return 0;

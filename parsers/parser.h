@@ -127,6 +127,10 @@ struct sk_parser_ops {
     /* config is the parser's own config struct (or NULL for defaults); sink is copied.
      * Returns 0 or a negative SK_E_* code. */
     int (*state_new)(void **out, const void *config, const struct sk_sink *sink);
+    /* The flow was seen from its TCP handshake: the bytes fed are the session's first ones,
+     * so what is missing at its start (a greeting) was never sent. Called at most once,
+     * before the first feed. Without it a parser assumes the capture may have begun late. */
+    void (*session_start)(void *state);
     /* Ordered bytes of one direction. */
     void (*feed)(void *state, bool is_orig, const uint8_t *buf, size_t len);
     /* len bytes of this direction were lost before the next feed. */

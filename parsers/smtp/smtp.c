@@ -282,10 +282,14 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     bool truncated = !p->ends_line;
     if (!st->seen_client_line) {
         st->seen_client_line = true;
-        /* The client spoke first: the capture began after the greeting. */
+        /* The client spoke first: the capture began after the greeting, or, when the flow
+         * was seen from its handshake, the server never greeted. */
         if (!st->seen_server_line && st->q_len == 1 &&
-            st->q[st->q_head].cmd == SK_SMTP_CMD_GREETING)
+            st->q[st->q_head].cmd == SK_SMTP_CMD_GREETING) {
             pop(st, &(struct sk_smtp__pending){0});
+            if (st->from_start)
+                sk_smtp__anomaly(st, !is_orig, SK_TX_NONE, SK_ANOMALY_NO_SERVER_WELCOME_MESSAGE);
+        }
     }
     if (st->starttls_pending && !st->injection_raised) {
         st->injection_raised = true;
@@ -804,6 +808,12 @@ static void session_close(void *state)
     st->cur_tx = SK_TX_NONE;
 }
 
+static void session_start(void *state)
+{
+    struct sk_smtp__state *st = state;
+    st->from_start = true;
+}
+
 static bool done(const void *state)
 {
     const struct sk_smtp__state *st = state;
@@ -814,6 +824,7 @@ const struct sk_parser_ops sk_smtp_parser = {
     .name = "smtp",
     .probe = probe,
     .state_new = state_new,
+    .session_start = session_start,
     .feed = feed,
     .gap = gap,
     .close = session_close,

@@ -53,6 +53,7 @@ struct sk_smtp__state {
 
     /* Client side. */
     bool seen_client_line;
+    bool from_start;       /* session_start(): the flow's first bytes are the session's */
     bool client_resync;    /* after a gap: skip lines until one parses as a command */
     bool client_skip_rest; /* the rest of an over-long line */
     bool in_auth;          /* the server asked for an AUTH answer (334) */

@@ -1894,6 +1894,31 @@ static void count_emit(void *ctx, const struct sk_event *ev)
         c->anomalies[ev->u.anomaly.id]++;
 }
 
+/* A flow seen from its handshake whose server never greets: NO_SERVER_WELCOME_MESSAGE when
+ * the client speaks first, and pairing stays right. Without session_start (a capture that
+ * may have begun late) the same bytes raise nothing. */
+static void test_smtp_no_greeting_from_start(void **state)
+{
+    (void)state;
+    for (int from_start = 0; from_start < 2; from_start++) {
+        struct count_sink c = {0};
+        struct sk_sink sink = {.emit = count_emit, .ctx = &c, .want = W_ALL};
+        void *st = NULL;
+        assert_int_equal(sk_smtp_parser.state_new(&st, NULL, &sink), 0);
+        if (from_start)
+            sk_smtp_parser.session_start(st);
+        sk_smtp_parser.feed(st, true, (const uint8_t *)"EHLO c\r\n", 8);
+        sk_smtp_parser.feed(st, false, (const uint8_t *)"250 ok\r\n", 8);
+        sk_smtp_parser.feed(st, true, (const uint8_t *)"QUIT\r\n", 6);
+        sk_smtp_parser.feed(st, false, (const uint8_t *)"221 bye\r\n", 9);
+        sk_smtp_parser.close(st);
+        assert_int_equal(c.anomalies[SK_ANOMALY_NO_SERVER_WELCOME_MESSAGE], from_start);
+        assert_int_equal(c.anomalies[SK_ANOMALY_UNABLE_TO_MATCH_REPLY_WITH_REQUEST], 0);
+        assert_int_equal(c.events[SK_EV_SMTP_REPLY], 2);
+        sk_smtp_parser.state_free(st);
+    }
+}
+
 /* A 64 MB line without LF from either side: one anomaly each, memory does not grow. */
 static void test_smtp_long_line_bounded(void **state)
 {
@@ -2200,6 +2225,7 @@ int main(void)
         cmocka_unit_test(test_smtp_want_mask),
         cmocka_unit_test(test_smtp_partial_line_across_mode_change),
         cmocka_unit_test(test_smtp_free_ends_body),
+        cmocka_unit_test(test_smtp_no_greeting_from_start),
         cmocka_unit_test(test_smtp_long_line_bounded),
         cmocka_unit_test(test_smtp_100k_pipelined_bounded),
         cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
