@@ -405,13 +405,14 @@ static void starttls_accepted(struct sk_smtp__state *st, bool is_orig, uint64_t 
     st->done = true;
 }
 
-/* The first line of a reply: pairs it with the oldest command waiting. */
-static void new_reply(struct sk_smtp__state *st, bool is_orig)
+/* The first line of a reply: pairs it with the oldest command waiting. False when no
+ * command was waiting. */
+static bool new_reply(struct sk_smtp__state *st, bool is_orig)
 {
     if (pop(st, &st->cur_reply)) {
         if (!st->cur_reply.lost)
             st->desync = false;
-        return;
+        return true;
     }
     st->cur_reply = (struct sk_smtp__pending){.tx_id = SK_TX_NONE, .cmd = SK_SMTP_CMD_OTHER};
     if (st->data_mode && !st->data_wait_354) {
@@ -428,16 +429,30 @@ static void new_reply(struct sk_smtp__state *st, bool is_orig)
                                                       .cmd = SK_SMTP_CMD_END_OF_DATA,
                                                       .ends_tx = true,
                                                       .why = SK_TX_END_DATA};
-            return;
+            return true;
         }
         sk_smtp__tx_close(st, mtx, SK_TX_END_DATA);
     }
     if (st->q_dropped > 0) {
         st->q_dropped--;
-        return;
+        return true;
     }
     if (!st->desync)
         sk_smtp__anomaly(st, is_orig, SK_TX_NONE, SK_ANOMALY_UNABLE_TO_MATCH_REPLY_WITH_REQUEST);
+    return false;
+}
+
+/* A 354 that answers nothing this parser saw while it is skipping client lines (after a
+ * gap, or after a lenient server ended a message at a marker this parser does not accept):
+ * the server says it now reads a message, so the client's next bytes are one (the smuggled
+ * message of an SMTP smuggling attack is then seen as a message, not skipped). */
+static void data_from_reply(struct sk_smtp__state *st)
+{
+    st->client_resync = false;
+    tx_open(st, true);
+    sk_smtp__msg_begin(st);
+    st->data_mode = true;
+    st->data_wait_354 = false;
 }
 
 /* What a final reply line does to the session. */
@@ -569,8 +584,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
                             n);
         st->cont_code = 0;
     }
-    if (!st->cont_code)
-        new_reply(st, is_orig);
+    bool msg_follows = !st->cont_code && !new_reply(st, is_orig) && !cont && code == 354 &&
+                       st->client_resync && !st->data_mode;
     tx = st->cur_reply.tx_id;
     /* The message, as Zeek takes it: after "-" on a continuation line, else after the code,
      * without leading blanks. */
@@ -586,6 +601,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
     st->cont_code = cont ? (uint16_t)code : 0;
     if (!cont)
         reply_effects(st, is_orig, &st->cur_reply, (uint16_t)code);
+    if (msg_follows)
+        data_from_reply(st);
 }
 
 /* ---- the ops ---- */

@@ -27,11 +27,7 @@ P_BASIC=12525 P_MULTI=12526 P_PIPE=12527 P_BDAT=12528 P_TLS=12529 P_NOTLS=12530
 P_AUTH=12531 P_ATTACH=12532 P_IPV6=12533 P_MANY=12534 P_MANY_AUTH=12535
 P_DOT=12536 P_DEMO=12537
 
-die() {
-    echo "make-pcaps: $*" >&2
-    [ -n "${log:-}" ] && [ -f "$log" ] && tail -n 30 "$log" >&2
-    exit 1
-}
+. "$here/capture-lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root (tcpdump on lo and postfix need it)"
 for t in tcpdump tshark swaks postfix openssl; do
     command -v "$t" >/dev/null || die "'$t' not found (apt-get install $t)"
@@ -76,43 +72,6 @@ client() { # client KIND PORT [HOST]
     echo "== smtp-client $1" >>"$log"
     $PY "$here/smtp-client.py" "$1" "${3:-$LO4}" "$2" >>"$log" 2>&1 ||
         die "smtp-client '$1' failed"
-}
-
-# capture NAME FILTER FUNCTION: tcpdump on lo while FUNCTION runs the sessions.
-capture() {
-    local name=$1 filter=$2 fn=$3 file=$out/$1 tlog=$work/$1.tcpdump i=0 pid n
-    rm -f "$file"
-    : >"$tlog"
-    tcpdump -i lo -s 0 -B 32768 -U --immediate-mode -n -w "$file" "$filter" 2>"$tlog" &
-    pid=$!
-    bg_pids+=("$pid")
-    until grep -q 'listening on' "$tlog"; do
-        i=$((i + 1)); [ $i -le 100 ] || die "tcpdump for $name did not start"
-        sleep 0.05
-    done
-    "$fn"
-    sleep 0.5 # let the last FIN/ACKs reach tcpdump
-    kill -INT "$pid"
-    wait "$pid" || true
-    # A dropped packet would leave a hole in a stream: fail rather than commit it.
-    grep -q '^0 packets dropped by kernel' "$tlog" || die "$name: tcpdump dropped packets: $(tr '\n' ' ' <"$tlog")"
-    n=$(tshark -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
-    [ -s "$file" ] && [ "$n" -gt 0 ] || die "$name: capture is empty"
-    [ "$(stat -c %s "$file")" -lt 204800 ] || die "$name: capture is 200 KB or more"
-    # Every flow must be whole: a SYN, closed by a FIN from each side or by a RST (swaks
-    # resets its TLS session's socket), and no segment missing.
-    local syns closed lost
-    syns=$(tshark -r "$file" -n -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | wc -l)
-    closed=$(tshark -r "$file" -n -Y 'tcp.flags.fin==1 || tcp.flags.reset==1' -T fields \
-        -e tcp.stream -e tcp.srcport -e tcp.flags.reset 2>/dev/null | sort -u |
-        awk '{ if ($3 == "1") rst[$1] = 1; else fin[$1]++ }
-             END { for (s in fin) if (fin[s] >= 2) rst[s] = 1; n = 0; for (s in rst) n++; print n }')
-    lost=$(tshark -r "$file" -n -Y 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment' \
-        2>/dev/null | wc -l)
-    [ "$syns" -eq "$n" ] && [ "$closed" -eq "$n" ] && [ "$lost" -eq 0 ] ||
-        die "$name: $n flows but $syns SYNs, $closed closed, $lost lost segments"
-    flows[$name]=$n
-    printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
 }
 
 # ---- servers --------------------------------------------------------------------

@@ -1097,6 +1097,52 @@ static void test_smtp_smuggling_lenient_server_resync(void **state)
           "CLOSE 1 session\n");
 }
 
+/* The smuggled envelope came inside the first message; the lenient server answers it and
+ * then 354: the client's next bytes are the smuggled message, seen as a message (its own
+ * transaction, its data), not skipped as lines without a verb. */
+static void test_smtp_smuggling_lenient_server_354(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "a\n.\nMAIL FROM:<x@y>\r\nRCPT TO:<b@y>\r\nDATA\r\n", 0},
+        {S, "250 queued as 1\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {C, "Subject: spoof\r\n\r\nhi\r\n.\r\n", 0},
+        {S, "250 queued as 2\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"a\"\n"
+          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+          "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATA\"\n"
+          "CLOSE 0 data\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 354 \"(UNKNOWN)\" \"go\"\n"
+          "OPEN 1\n"
+          "DATA c 1 \"Subject: spoofhi\"\n"
+          "REQ c 1 \".\" \"\"\n"
+          "REP s 1 250 \".\" \"queued as 2\"\n"
+          "CLOSE 1 data\n");
+}
+
 static void test_smtp_gap_in_commands_resync(void **state)
 {
     (void)state;
@@ -2198,6 +2244,7 @@ int main(void)
         cmocka_unit_test(test_smtp_smuggling_cr_dot_lf),
         cmocka_unit_test(test_smtp_smuggling_none_for_stuffed_dots),
         cmocka_unit_test(test_smtp_smuggling_lenient_server_resync),
+        cmocka_unit_test(test_smtp_smuggling_lenient_server_354),
         cmocka_unit_test(test_smtp_gap_in_commands_resync),
         cmocka_unit_test(test_smtp_gap_in_data),
         cmocka_unit_test(test_smtp_gap_over_end_of_data),
