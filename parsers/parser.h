@@ -137,6 +137,11 @@ struct sk_parser_ops {
     void (*gap)(void *state, bool is_orig, uint64_t len);
     /* The flow ended: flush what is pending and close the open transaction. */
     void (*close)(void *state);
+    /* The protocol one direction (is_orig: the originator's) turned out to speak: this
+     * parser's name once it parsed a line of it, "tls" when the direction opened with a TLS
+     * record (implicit TLS, as on an SMTPS port: those bytes are not parsed), NULL when
+     * nothing is known. Borrowed static string. */
+    const char *(*direction_proto)(const void *state, bool is_orig);
     /* True once the parser wants no more bytes (e.g. after STARTTLS). */
     bool (*done)(const void *state);
     void (*state_free)(void *state);

@@ -722,6 +722,20 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
 {
     struct sk_smtp__state *st = state;
     struct sk_smtp_piece p;
+    if (!st->fed[is_orig] && len > 0) {
+        /* A direction that opens with a TLS handshake record is implicit TLS (SMTPS on 465,
+         * or a client that does not speak SMTP): nothing in it is an SMTP line. */
+        st->fed[is_orig] = true;
+        if (!st->done && buf[0] == 0x16 && (len < 2 || buf[1] == 0x03)) {
+            st->tls_dir[is_orig] = true;
+            if (st->tls_dir[!is_orig]) {
+                st->done = true;
+                st->tls_checked[0] = st->tls_checked[1] = true;
+            }
+        }
+    }
+    if (st->tls_dir[is_orig])
+        return;
     while (len > 0) {
         if (st->done) {
             check_tls(st, is_orig, buf, len);
@@ -831,6 +845,16 @@ static void session_start(void *state)
     st->from_start = true;
 }
 
+static const char *direction_proto(const void *state, bool is_orig)
+{
+    const struct sk_smtp__state *st = state;
+    if (st->tls_dir[is_orig])
+        return "tls";
+    if (is_client(st, is_orig) ? st->seen_client_line : st->seen_server_line)
+        return "smtp";
+    return NULL;
+}
+
 static bool done(const void *state)
 {
     const struct sk_smtp__state *st = state;
@@ -845,6 +869,7 @@ const struct sk_parser_ops sk_smtp_parser = {
     .feed = feed,
     .gap = gap,
     .close = session_close,
+    .direction_proto = direction_proto,
     .done = done,
     .state_free = state_free,
 };

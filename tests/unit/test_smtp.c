@@ -1965,6 +1965,32 @@ static void test_smtp_no_greeting_from_start(void **state)
     }
 }
 
+/* Implicit TLS (SMTPS): a direction that opens with a TLS record is not parsed, raises no
+ * anomaly, and is reported as "tls"; a plain SMTP server on the other side stays "smtp". */
+static void test_smtp_implicit_tls_direction(void **state)
+{
+    (void)state;
+    static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x05, 'H', '\n', 0x00, 0x0d, 0x0a};
+    struct count_sink c = {0};
+    struct sk_sink sink = {.emit = count_emit, .ctx = &c, .want = W_ALL};
+    void *st = NULL;
+    assert_int_equal(sk_smtp_parser.state_new(&st, NULL, &sink), 0);
+    assert_null(sk_smtp_parser.direction_proto(st, true));
+    sk_smtp_parser.session_start(st);
+    sk_smtp_parser.feed(st, true, hello, sizeof(hello));
+    sk_smtp_parser.feed(st, true, hello, sizeof(hello));
+    sk_smtp_parser.feed(st, false, (const uint8_t *)"220 mx ESMTP\r\n", 14);
+    sk_smtp_parser.close(st);
+    assert_string_equal(sk_smtp_parser.direction_proto(st, true), "tls");
+    assert_string_equal(sk_smtp_parser.direction_proto(st, false), "smtp");
+    for (int a = 0; a < SK_ANOMALY_COUNT; a++)
+        assert_int_equal(c.anomalies[a], 0);
+    assert_int_equal(c.events[SK_EV_SMTP_UNEXPECTED], 0);
+    assert_int_equal(c.events[SK_EV_SMTP_REPLY], 1);
+    assert_false(sk_smtp_parser.done(st));
+    sk_smtp_parser.state_free(st);
+}
+
 /* A 64 MB line without LF from either side: one anomaly each, memory does not grow. */
 static void test_smtp_long_line_bounded(void **state)
 {
@@ -2273,6 +2299,7 @@ int main(void)
         cmocka_unit_test(test_smtp_partial_line_across_mode_change),
         cmocka_unit_test(test_smtp_free_ends_body),
         cmocka_unit_test(test_smtp_no_greeting_from_start),
+        cmocka_unit_test(test_smtp_implicit_tls_direction),
         cmocka_unit_test(test_smtp_long_line_bounded),
         cmocka_unit_test(test_smtp_100k_pipelined_bounded),
         cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
