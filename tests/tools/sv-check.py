@@ -6,9 +6,9 @@ eve.json it wrote.
     sv-check.py SHRIKE TESTS_DIR CONFIG [CASE ...]
 
 For each case folder (all of TESTS_DIR when no CASE is named): the capture is `pcap:` from
-test.yaml, else input.pcap, else the one *.pcap; the rules are test.rules (loaded with -S,
-so only they run), else rules/smtp-events.rules (Suricata's default rule files hold its
-event rules). Each `filter` names field values (dotted paths, `[i]` list indexes,
+test.yaml, else input.pcap, else the one *.pcap; the rules are test.rules or
+input.rules (loaded with -S, so only they run), else rules/smtp-events.rules (Suricata's
+default rule files hold its event rules). Each `filter` names field values (dotted paths, `[i]` list indexes,
 `has-key`, `not-has-key`) and a `count` of EVE records that must match. Version gates are
 read as for the newest Suricata: a filter that requires `lt-version` is skipped. Prints a
 line per case and ends with 'N passed, N failed'.
@@ -90,6 +90,8 @@ def run_case(shrike, config, case_dir):
     with tempfile.TemporaryDirectory(prefix="shrike-sv-") as logs:
         cmd = [shrike, "-q", "-c", config, "-l", logs, "-r", pcap]
         rules = os.path.join(case_dir, "test.rules")
+        if not os.path.exists(rules):  # a few cases name their rule file input.rules
+            rules = os.path.join(case_dir, "input.rules")
         if os.path.exists(rules):
             cmd += ["-S", rules]
         else:
