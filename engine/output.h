@@ -90,8 +90,11 @@ struct sk_output_ops {
     /* an anomaly raised by a parser; tx may be NULL */
     void (*anomaly)(void *state, const struct sk_flow *f, uint64_t ts_us, bool is_orig,
                     enum sk_anomaly_id id, const struct sk_tx_record *tx);
+    /* app_proto: the flow's protocol ("smtp", "tls") or NULL; app_proto_tc: the server's
+     * when it differs (Suricata's app_proto_tc: a TLS client answered by an SMTP server),
+     * else NULL. */
     void (*flow_end)(void *state, const struct sk_flow *f, enum sk_flow_end why,
-                     const char *app_proto);
+                     const char *app_proto, const char *app_proto_tc);
     void (*stats)(void *state, uint64_t ts_us, const struct sk_counter *c, size_t n);
     void (*flush)(void *state);
     void (*close)(void *state); /* flushes and frees */

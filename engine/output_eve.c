@@ -453,7 +453,7 @@ static const char *flow_reason_name(enum sk_flow_end why)
 }
 
 static void eve_flow_end(void *state, const struct sk_flow *f, enum sk_flow_end why,
-                         const char *app_proto)
+                         const char *app_proto, const char *app_proto_tc)
 {
     struct eve_state *s = state;
     bool alerted = idset_has(&s->alerted, f->flow_id);
@@ -464,6 +464,8 @@ static void eve_flow_end(void *state, const struct sk_flow *f, enum sk_flow_end 
     eve_head(s, &j, f->ts_last_us, f, "flow", true);
     if (app_proto)
         sk_json_str(&j, "app_proto", app_proto);
+    if (app_proto_tc)
+        sk_json_str(&j, "app_proto_tc", app_proto_tc);
     sk_json_object_open(&j, "flow");
     flow_counters(&j, f);
     sk_json_time(&j, "end", f->ts_last_us);

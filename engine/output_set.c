@@ -208,14 +208,14 @@ void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,
 }
 
 void sk_output_set_flow_end(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
-                            enum sk_flow_end why, const char *app_proto)
+                            enum sk_flow_end why, const char *app_proto, const char *app_proto_tc)
 {
     struct close_ctx cc = {s, f, f->ts_last_us};
     if (r)
         sk_txrec_finish(r, on_tx_close, &cc);
     for (size_t i = 0; i < s->n; i++)
         if (s->ops[i]->flow_end)
-            s->ops[i]->flow_end(s->state[i], f, why, app_proto);
+            s->ops[i]->flow_end(s->state[i], f, why, app_proto, app_proto_tc);
 }
 
 void sk_output_set_stats(struct sk_output_set *s, uint64_t ts_us, const struct sk_counter *c,

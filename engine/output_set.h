@@ -49,7 +49,7 @@ void sk_output_set_batch_end(struct sk_output_set *s, const struct sk_txrec *r);
 /* The flow ends: r's still-open transactions go to tx_close() (ended by the session),
  * then flow_end(). r may be NULL; the caller still frees it. */
 void sk_output_set_flow_end(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
-                            enum sk_flow_end why, const char *app_proto);
+                            enum sk_flow_end why, const char *app_proto, const char *app_proto_tc);
 
 void sk_output_set_stats(struct sk_output_set *s, uint64_t ts_us, const struct sk_counter *c,
                          size_t n);

@@ -195,6 +195,8 @@ static int start_smtp(struct app_flow *af)
     int rc = sk_smtp_parser.state_new(&af->parser, &w->smtp_cfg, &sink);
     if (rc < 0)
         return rc;
+    if (!af->flow->midstream)
+        sk_smtp_parser.session_start(af->parser);
     af->mode = APP_SMTP;
     w->st.smtp_flows++;
     return 0;
@@ -319,14 +321,20 @@ static void flow_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint6
 {
     struct sk_worker *w = ctx;
     struct app_flow *af = f->app;
-    const char *app_proto = NULL;
+    const char *app_proto = NULL, *app_proto_tc = NULL;
 
     if (w->dump)
         sk_dump_close(w->dump, f);
     if (af) {
         af->ts_us = ts_us;
         if (af->mode == APP_SMTP) {
-            app_proto = "smtp";
+            /* What each direction spoke: a TLS client answered by an SMTP server (SMTPS
+             * port, plain server) is Suricata's app_proto "tls", app_proto_tc "smtp". */
+            const char *ts = sk_smtp_parser.direction_proto(af->parser, true);
+            const char *tc = sk_smtp_parser.direction_proto(af->parser, false);
+            app_proto = ts ? ts : tc ? tc : "smtp";
+            if (tc && strcmp(tc, app_proto) != 0)
+                app_proto_tc = tc;
             if (sk_smtp_parser.close)
                 sk_smtp_parser.close(af->parser);
         }
@@ -334,7 +342,7 @@ static void flow_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint6
             sk_detect_flow_end(w->det, af->df, f, ts_us);
     }
     if (w->outputs)
-        sk_output_set_flow_end(w->outputs, af ? af->txrec : NULL, f, why, app_proto);
+        sk_output_set_flow_end(w->outputs, af ? af->txrec : NULL, f, why, app_proto, app_proto_tc);
     if (af) {
         if (af->parser)
             sk_smtp_parser.state_free(af->parser);

@@ -127,12 +127,21 @@ struct sk_parser_ops {
     /* config is the parser's own config struct (or NULL for defaults); sink is copied.
      * Returns 0 or a negative SK_E_* code. */
     int (*state_new)(void **out, const void *config, const struct sk_sink *sink);
+    /* The flow was seen from its TCP handshake: the bytes fed are the session's first ones,
+     * so what is missing at its start (a greeting) was never sent. Called at most once,
+     * before the first feed. Without it a parser assumes the capture may have begun late. */
+    void (*session_start)(void *state);
     /* Ordered bytes of one direction. */
     void (*feed)(void *state, bool is_orig, const uint8_t *buf, size_t len);
     /* len bytes of this direction were lost before the next feed. */
     void (*gap)(void *state, bool is_orig, uint64_t len);
     /* The flow ended: flush what is pending and close the open transaction. */
     void (*close)(void *state);
+    /* The protocol one direction (is_orig: the originator's) turned out to speak: this
+     * parser's name once it parsed a line of it, "tls" when the direction opened with a TLS
+     * record (implicit TLS, as on an SMTPS port: those bytes are not parsed), NULL when
+     * nothing is known. Borrowed static string. */
+    const char *(*direction_proto)(const void *state, bool is_orig);
     /* True once the parser wants no more bytes (e.g. after STARTTLS). */
     bool (*done)(const void *state);
     void (*state_free)(void *state);

@@ -282,10 +282,14 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     bool truncated = !p->ends_line;
     if (!st->seen_client_line) {
         st->seen_client_line = true;
-        /* The client spoke first: the capture began after the greeting. */
+        /* The client spoke first: the capture began after the greeting, or, when the flow
+         * was seen from its handshake, the server never greeted. */
         if (!st->seen_server_line && st->q_len == 1 &&
-            st->q[st->q_head].cmd == SK_SMTP_CMD_GREETING)
+            st->q[st->q_head].cmd == SK_SMTP_CMD_GREETING) {
             pop(st, &(struct sk_smtp__pending){0});
+            if (st->from_start)
+                sk_smtp__anomaly(st, !is_orig, SK_TX_NONE, SK_ANOMALY_NO_SERVER_WELCOME_MESSAGE);
+        }
     }
     if (st->starttls_pending && !st->injection_raised) {
         st->injection_raised = true;
@@ -401,13 +405,14 @@ static void starttls_accepted(struct sk_smtp__state *st, bool is_orig, uint64_t 
     st->done = true;
 }
 
-/* The first line of a reply: pairs it with the oldest command waiting. */
-static void new_reply(struct sk_smtp__state *st, bool is_orig)
+/* The first line of a reply: pairs it with the oldest command waiting. False when no
+ * command was waiting. */
+static bool new_reply(struct sk_smtp__state *st, bool is_orig)
 {
     if (pop(st, &st->cur_reply)) {
         if (!st->cur_reply.lost)
             st->desync = false;
-        return;
+        return true;
     }
     st->cur_reply = (struct sk_smtp__pending){.tx_id = SK_TX_NONE, .cmd = SK_SMTP_CMD_OTHER};
     if (st->data_mode && !st->data_wait_354) {
@@ -424,16 +429,30 @@ static void new_reply(struct sk_smtp__state *st, bool is_orig)
                                                       .cmd = SK_SMTP_CMD_END_OF_DATA,
                                                       .ends_tx = true,
                                                       .why = SK_TX_END_DATA};
-            return;
+            return true;
         }
         sk_smtp__tx_close(st, mtx, SK_TX_END_DATA);
     }
     if (st->q_dropped > 0) {
         st->q_dropped--;
-        return;
+        return true;
     }
     if (!st->desync)
         sk_smtp__anomaly(st, is_orig, SK_TX_NONE, SK_ANOMALY_UNABLE_TO_MATCH_REPLY_WITH_REQUEST);
+    return false;
+}
+
+/* A 354 that answers nothing this parser saw while it is skipping client lines (after a
+ * gap, or after a lenient server ended a message at a marker this parser does not accept):
+ * the server says it now reads a message, so the client's next bytes are one (the smuggled
+ * message of an SMTP smuggling attack is then seen as a message, not skipped). */
+static void data_from_reply(struct sk_smtp__state *st)
+{
+    st->client_resync = false;
+    tx_open(st, true);
+    sk_smtp__msg_begin(st);
+    st->data_mode = true;
+    st->data_wait_354 = false;
 }
 
 /* What a final reply line does to the session. */
@@ -565,8 +584,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
                             n);
         st->cont_code = 0;
     }
-    if (!st->cont_code)
-        new_reply(st, is_orig);
+    bool msg_follows = !st->cont_code && !new_reply(st, is_orig) && !cont && code == 354 &&
+                       st->client_resync && !st->data_mode;
     tx = st->cur_reply.tx_id;
     /* The message, as Zeek takes it: after "-" on a continuation line, else after the code,
      * without leading blanks. */
@@ -582,6 +601,8 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
     st->cont_code = cont ? (uint16_t)code : 0;
     if (!cont)
         reply_effects(st, is_orig, &st->cur_reply, (uint16_t)code);
+    if (msg_follows)
+        data_from_reply(st);
 }
 
 /* ---- the ops ---- */
@@ -701,6 +722,20 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
 {
     struct sk_smtp__state *st = state;
     struct sk_smtp_piece p;
+    if (!st->fed[is_orig] && len > 0) {
+        /* A direction that opens with a TLS handshake record is implicit TLS (SMTPS on 465,
+         * or a client that does not speak SMTP): nothing in it is an SMTP line. */
+        st->fed[is_orig] = true;
+        if (!st->done && buf[0] == 0x16 && (len < 2 || buf[1] == 0x03)) {
+            st->tls_dir[is_orig] = true;
+            if (st->tls_dir[!is_orig]) {
+                st->done = true;
+                st->tls_checked[0] = st->tls_checked[1] = true;
+            }
+        }
+    }
+    if (st->tls_dir[is_orig])
+        return;
     while (len > 0) {
         if (st->done) {
             check_tls(st, is_orig, buf, len);
@@ -804,6 +839,22 @@ static void session_close(void *state)
     st->cur_tx = SK_TX_NONE;
 }
 
+static void session_start(void *state)
+{
+    struct sk_smtp__state *st = state;
+    st->from_start = true;
+}
+
+static const char *direction_proto(const void *state, bool is_orig)
+{
+    const struct sk_smtp__state *st = state;
+    if (st->tls_dir[is_orig])
+        return "tls";
+    if (is_client(st, is_orig) ? st->seen_client_line : st->seen_server_line)
+        return "smtp";
+    return NULL;
+}
+
 static bool done(const void *state)
 {
     const struct sk_smtp__state *st = state;
@@ -814,9 +865,11 @@ const struct sk_parser_ops sk_smtp_parser = {
     .name = "smtp",
     .probe = probe,
     .state_new = state_new,
+    .session_start = session_start,
     .feed = feed,
     .gap = gap,
     .close = session_close,
+    .direction_proto = direction_proto,
     .done = done,
     .state_free = state_free,
 };

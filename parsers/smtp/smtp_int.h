@@ -31,6 +31,8 @@ struct sk_smtp__state {
     bool client_is_orig;              /* flips on an accepted TURN */
     bool done;                        /* STARTTLS accepted: no more SMTP */
     bool tls_checked[2];
+    bool fed[2];     /* bytes of this direction were seen (index: is_orig) */
+    bool tls_dir[2]; /* this direction opened with a TLS record: implicit TLS, not parsed */
 
     /* Commands awaiting replies: a ring of cfg.max_pending_commands entries. */
     struct sk_smtp__pending *q;
@@ -53,6 +55,7 @@ struct sk_smtp__state {
 
     /* Client side. */
     bool seen_client_line;
+    bool from_start;       /* session_start(): the flow's first bytes are the session's */
     bool client_resync;    /* after a gap: skip lines until one parses as a command */
     bool client_skip_rest; /* the rest of an over-long line */
     bool in_auth;          /* the server asked for an AUTH answer (334) */

@@ -25,13 +25,9 @@ LO6=::1
 # One port (or two) per capture, so each tcpdump sees only its own sessions.
 P_BASIC=12525 P_MULTI=12526 P_PIPE=12527 P_BDAT=12528 P_TLS=12529 P_NOTLS=12530
 P_AUTH=12531 P_ATTACH=12532 P_IPV6=12533 P_MANY=12534 P_MANY_AUTH=12535
-P_DOT=12536 P_DEMO=12537
+P_DOT=12536 P_DEMO=12537 P_LARGE=12538
 
-die() {
-    echo "make-pcaps: $*" >&2
-    [ -n "${log:-}" ] && [ -f "$log" ] && tail -n 30 "$log" >&2
-    exit 1
-}
+. "$here/capture-lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root (tcpdump on lo and postfix need it)"
 for t in tcpdump tshark swaks postfix openssl; do
     command -v "$t" >/dev/null || die "'$t' not found (apt-get install $t)"
@@ -78,49 +74,12 @@ client() { # client KIND PORT [HOST]
         die "smtp-client '$1' failed"
 }
 
-# capture NAME FILTER FUNCTION: tcpdump on lo while FUNCTION runs the sessions.
-capture() {
-    local name=$1 filter=$2 fn=$3 file=$out/$1 tlog=$work/$1.tcpdump i=0 pid n
-    rm -f "$file"
-    : >"$tlog"
-    tcpdump -i lo -s 0 -B 32768 -U --immediate-mode -n -w "$file" "$filter" 2>"$tlog" &
-    pid=$!
-    bg_pids+=("$pid")
-    until grep -q 'listening on' "$tlog"; do
-        i=$((i + 1)); [ $i -le 100 ] || die "tcpdump for $name did not start"
-        sleep 0.05
-    done
-    "$fn"
-    sleep 0.5 # let the last FIN/ACKs reach tcpdump
-    kill -INT "$pid"
-    wait "$pid" || true
-    # A dropped packet would leave a hole in a stream: fail rather than commit it.
-    grep -q '^0 packets dropped by kernel' "$tlog" || die "$name: tcpdump dropped packets: $(tr '\n' ' ' <"$tlog")"
-    n=$(tshark -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
-    [ -s "$file" ] && [ "$n" -gt 0 ] || die "$name: capture is empty"
-    [ "$(stat -c %s "$file")" -lt 204800 ] || die "$name: capture is 200 KB or more"
-    # Every flow must be whole: a SYN, closed by a FIN from each side or by a RST (swaks
-    # resets its TLS session's socket), and no segment missing.
-    local syns closed lost
-    syns=$(tshark -r "$file" -n -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' 2>/dev/null | wc -l)
-    closed=$(tshark -r "$file" -n -Y 'tcp.flags.fin==1 || tcp.flags.reset==1' -T fields \
-        -e tcp.stream -e tcp.srcport -e tcp.flags.reset 2>/dev/null | sort -u |
-        awk '{ if ($3 == "1") rst[$1] = 1; else fin[$1]++ }
-             END { for (s in fin) if (fin[s] >= 2) rst[s] = 1; n = 0; for (s in rst) n++; print n }')
-    lost=$(tshark -r "$file" -n -Y 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment' \
-        2>/dev/null | wc -l)
-    [ "$syns" -eq "$n" ] && [ "$closed" -eq "$n" ] && [ "$lost" -eq 0 ] ||
-        die "$name: $n flows but $syns SYNs, $closed closed, $lost lost segments"
-    flows[$name]=$n
-    printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
-}
-
 # ---- servers --------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=mx.shrike.test \
     -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
 bad_tls="smtpd_tls_cert_file=$work/missing-cert.pem,smtpd_tls_key_file=$work/missing-key.pem"
 listeners=()
-for p in $P_BASIC $P_MULTI $P_PIPE $P_BDAT $P_TLS $P_ATTACH $P_MANY $P_DOT $P_DEMO; do
+for p in $P_BASIC $P_MULTI $P_PIPE $P_BDAT $P_TLS $P_ATTACH $P_MANY $P_DOT $P_DEMO $P_LARGE; do
     listeners+=("$LO4:$p:-")
 done
 listeners+=("$LO4:$P_NOTLS:$bad_tls" "[$LO6]:$P_IPV6:-")
@@ -226,23 +185,49 @@ s_demo() {
     swaks_run demo-mime $P_DEMO --to bob@shrike.test --data "@$data/mime-rich.eml"
 }
 
+# A message of about 3 MB (LARGE_LINES lines of 75 bytes): text that compresses well,
+# markers at both ends. The same bytes on every run.
+LARGE_LINES=40000
+s_large() {
+    $PY -c '
+import sys
+w = sys.stdout.write
+w("SHRIKE-MARKER-LARGE-START\n")
+for i in range(int(sys.argv[1])):
+    w("line %06d of a large message: the quick brown fox jumps over the lazy dog\n" % i)
+w("SHRIKE-MARKER-LARGE-END\n")' "$LARGE_LINES" >"$work/large-body.txt"
+    swaks_run large $P_LARGE --to bob@shrike.test \
+        --header "Subject: SHRIKE-MARKER-LARGE a message of about 3 MB" --body "@$work/large-body.txt"
+}
+
 # ---- captures -------------------------------------------------------------------
-capture smtp-basic.pcap "tcp port $P_BASIC" s_basic
-capture smtp-multi-rcpt.pcap "tcp port $P_MULTI" s_multi
-capture smtp-pipelining.pcap "tcp port $P_PIPE" s_pipe
-capture smtp-bdat.pcap "tcp port $P_BDAT" s_bdat
-capture smtp-starttls.pcap "tcp port $P_TLS or tcp port $P_NOTLS" s_tls
-capture smtp-auth.pcap "tcp port $P_AUTH" s_auth
-capture smtp-attach.pcap "tcp port $P_ATTACH" s_attach
-capture smtp-ipv6.pcap "tcp port $P_IPV6" s_ipv6
-capture smtp-many.pcap "tcp port $P_MANY or tcp port $P_MANY_AUTH" s_many
-capture smtp-dotstuff.pcap "tcp port $P_DOT" s_dot
-capture smtp-demo.pcap "tcp port $P_DEMO" s_demo
+# SHRIKE_PCAPS="smtp-large.pcap ..." remakes only the named files (README.md is then left
+# alone: it is written only when every capture was made).
+want() { [ -z "${SHRIKE_PCAPS:-}" ] || [[ " $SHRIKE_PCAPS " == *" $1 "* ]]; }
+want smtp-basic.pcap && capture smtp-basic.pcap "tcp port $P_BASIC" s_basic
+want smtp-multi-rcpt.pcap && capture smtp-multi-rcpt.pcap "tcp port $P_MULTI" s_multi
+want smtp-pipelining.pcap && capture smtp-pipelining.pcap "tcp port $P_PIPE" s_pipe
+want smtp-bdat.pcap && capture smtp-bdat.pcap "tcp port $P_BDAT" s_bdat
+want smtp-starttls.pcap && capture smtp-starttls.pcap "tcp port $P_TLS or tcp port $P_NOTLS" s_tls
+want smtp-auth.pcap && capture smtp-auth.pcap "tcp port $P_AUTH" s_auth
+want smtp-attach.pcap && capture smtp-attach.pcap "tcp port $P_ATTACH" s_attach
+want smtp-ipv6.pcap && capture smtp-ipv6.pcap "tcp port $P_IPV6" s_ipv6
+want smtp-many.pcap && capture smtp-many.pcap "tcp port $P_MANY or tcp port $P_MANY_AUTH" s_many
+want smtp-dotstuff.pcap && capture smtp-dotstuff.pcap "tcp port $P_DOT" s_dot
+want smtp-demo.pcap && capture smtp-demo.pcap "tcp port $P_DEMO" s_demo
+want smtp-large.pcap && CAPTURE_MAX_BYTES=4194304 capture smtp-large.pcap "tcp port $P_LARGE" s_large
 
 # ---- README ---------------------------------------------------------------------
 total=0
-for f in "$out"/*.pcap; do total=$((total + $(stat -c %s "$f"))); done
+for f in "$out"/*.pcap; do
+    case $f in */smtp-large.pcap | */smtp-malformed-*.pcap) continue ;; esac
+    total=$((total + $(stat -c %s "$f")))
+done
 [ $total -lt 2097152 ] || die "the pcaps add up to 2 MB or more ($total bytes)"
+if [ -n "${SHRIKE_PCAPS:-}" ]; then
+    echo "made $SHRIKE_PCAPS; README.md left as it was"
+    exit 0
+fi
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 {
@@ -281,6 +266,27 @@ AUTH LOGIN PLAIN, HELP; user \`shrike\`, password \`shrike-pass\`). Every client
 | smtp-many.pcap | ${flows[smtp-many.pcap]} | 30 short sessions, 10 kinds 3 times (plain, pipelined, smtplib two-message, three BDAT kinds, RSET then a message, STARTTLS, AUTH PLAIN, quit after RCPT); the first 20 one after another, the last 10 five at a time (so their order, and stream numbers 20-29, vary between runs) | swaks and smtp-client.py → postfix :$P_MANY, aiosmtpd :$P_MANY_AUTH (AUTH) |
 | smtp-dotstuff.pcap | ${flows[smtp-dotstuff.pcap]} | \`data/dotstuff.eml\`: lines \`.one\`, \`..two\`, a lone \`.\`, \`..\`, \`...\` sent dot-stuffed (\`..one\`, \`...two\`, \`..\`, \`...\`, \`....\`), and one 2,000-character line | swaks --data → postfix :$P_DOT |
 | smtp-demo.pcap | ${flows[smtp-demo.pcap]} | the demo sample: the basic session (\`SHRIKE-MARKER-BASIC\`), the smtplib two-message session with a refused RCPT, a pipelined message with both attachments, and the RFC 2047 / multipart/alternative message | swaks, smtplib → postfix :$P_DEMO |
+| smtp-large.pcap | ${flows[smtp-large.pcap]} | one message of 3,080,309 bytes (headers, then 40,002 body lines: 40,000 of 76 bytes between \`SHRIKE-MARKER-LARGE-START\` and \`SHRIKE-MARKER-LARGE-END\`), to show that a message of several MB arrives whole and memory stays bounded | swaks → postfix :$P_LARGE |
+
+Malformed sessions, \`smtp-malformed-*.pcap\`, are made by \`tests/tools/make-malformed-pcaps.sh\`
+(root; tcpdump, tshark, python3): \`smtp-script.py\` runs a scripted server and client on
+127.0.0.1 that send fixed bytes, each side reading the other's step whole before the next
+(ports 12601-12612). tests/e2e/anomalies.sh names the anomalies each must raise.
+
+| file | flows | what it holds |
+| --- | --- | --- |
+| smtp-malformed-bare-lf.pcap | 1 | every command and reply line ends with a bare LF |
+| smtp-malformed-lf-crlf-mix.pcap | 1 | the client ends lines with CRLF and with LF, and sends \`NOOP a<CR>b\` |
+| smtp-malformed-smuggling.pcap | 3 | SMTP smuggling: a message ended by \`<LF>.<LF>\`, \`<LF>.<CRLF>\`, \`<CR>.<CR>\`, then a spoofed MAIL/RCPT/DATA and message; the lenient server accepts both messages (250, 354, 250) |
+| smtp-malformed-long-lines.pcap | 1 | a 5,000-byte EHLO, a 5,000-byte reply line, a 600-byte NOOP, a 3,000-byte AUTH PLAIN |
+| smtp-malformed-xlink2state.pcap | 1 | \`X-LINK2STATE LAST CHUNK=AAA…\` |
+| smtp-malformed-starttls-injection.pcap | 1 | \`STARTTLS\` and \`MAIL FROM\` in one segment, 220, then the start of a TLS record |
+| smtp-malformed-nested-mail.pcap | 1 | a second MAIL FROM in an accepted transaction (503) |
+| smtp-malformed-too-many-rcpt.pcap | 1 | 1,001 RCPT TO in one transaction, pipelined 100 at a time |
+| smtp-malformed-bdat.pcap | 1 | \`BDAT 10 LAST\` followed by 20 bytes, then \`BDAT -5 LAST\` |
+| smtp-malformed-unknown-cmd.pcap | 1 | \`XYZZY magic\` and \`GET / HTTP/1.0\` |
+| smtp-malformed-reply-code.pcap | 1 | replies \`600\`, \`099\` and \`150\` to NOOP |
+| smtp-malformed-no-greeting.pcap | 1 | the server never greets; the client sends EHLO first |
 
 Markers to match on: \`SHRIKE-MARKER-BASIC\`, \`-MULTI\`, \`-PIPELINING\`, \`-BDAT\`, \`-NOTLS\`
 (\`-TLS\` is inside TLS and must not match), \`-AUTH\`, \`-ATTACH\`, \`-ATTACH-TXT\` (inside the

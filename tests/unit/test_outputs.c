@@ -296,8 +296,8 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     sk_txrec_event(r, &close, TS0 + 11, on_close, &c);
     sk_txrec_free(r);
 
-    sk_output_eve.flow_end(c.eve, &fx->flow, SK_FLOW_END_SHUTDOWN, "smtp");
-    sk_output_eve.flow_end(c.eve, &fx->flow6, SK_FLOW_END_EVICTED, NULL);
+    sk_output_eve.flow_end(c.eve, &fx->flow, SK_FLOW_END_SHUTDOWN, "smtp", NULL);
+    sk_output_eve.flow_end(c.eve, &fx->flow6, SK_FLOW_END_EVICTED, "tls", "smtp");
     const struct sk_counter ctr[] = {{"decoder.pkts", 60},
                                      {"flow.tcp", 1},
                                      {"decoder.bytes", 26866},
@@ -362,6 +362,8 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     assert_contains(l[6], "\"end\":\"2026-11-26T17:29:09.123456+0000\",\"age\":8,\"state\":"
                           "\"closed\",\"reason\":\"shutdown\",\"alerted\":true}");
     assert_contains(l[7], "\"reason\":\"forced\",\"alerted\":true}");
+    /* a TLS client answered by an SMTP server: Suricata's app_proto / app_proto_tc */
+    assert_contains(l[7], "\"app_proto\":\"tls\",\"app_proto_tc\":\"smtp\",\"flow\":{");
     /* stats, nested from the dotted names, no flow members */
     assert_contains(l[8], "{\"timestamp\":\"2026-11-26T17:29:09.123476+0000\",\"event_type\":"
                           "\"stats\",\"stats\":{\"decoder\":{\"pkts\":60,\"bytes\":26866,"
@@ -546,7 +548,7 @@ static void test_outputs_eve_flags_off_write_only_alerts(void **state)
     struct sk_tx_record tx = {.tx_id = 0};
     sk_output_eve.tx_close(st, &fx->flow, TS0, &tx);
     sk_output_eve.anomaly(st, &fx->flow, TS0, true, SK_ANOMALY_BARE_CR, NULL);
-    sk_output_eve.flow_end(st, &fx->flow, SK_FLOW_END_FIN, "smtp");
+    sk_output_eve.flow_end(st, &fx->flow, SK_FLOW_END_FIN, "smtp", NULL);
     struct sk_rule rule = test_rule();
     struct sk_alert a = {
         .rule = &rule, .flow = &fx->flow, .ts_us = TS0, .tx_id = 0, .to_server = true};
@@ -607,7 +609,7 @@ static void test_outputs_set_routes_a_session(void **state)
     ev.u.field.id = SK_FIELD_SMTP_MAIL_FROM;
     ev.u.field.value = S("<b@example.org>");
     sk_output_set_event(set, r, f, TS0 + 6, &ev);
-    sk_output_set_flow_end(set, r, f, SK_FLOW_END_FIN, "smtp");
+    sk_output_set_flow_end(set, r, f, SK_FLOW_END_FIN, "smtp", NULL);
     sk_txrec_free(r);
     const struct sk_counter ctr[] = {{"decoder.pkts", 1}};
     sk_output_set_stats(set, TS0 + 7, ctr, 1);

@@ -1097,6 +1097,52 @@ static void test_smtp_smuggling_lenient_server_resync(void **state)
           "CLOSE 1 session\n");
 }
 
+/* The smuggled envelope came inside the first message; the lenient server answers it and
+ * then 354: the client's next bytes are the smuggled message, seen as a message (its own
+ * transaction, its data), not skipped as lines without a verb. */
+static void test_smtp_smuggling_lenient_server_354(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "a\n.\nMAIL FROM:<x@y>\r\nRCPT TO:<b@y>\r\nDATA\r\n", 0},
+        {S, "250 queued as 1\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {C, "Subject: spoof\r\n\r\nhi\r\n.\r\n", 0},
+        {S, "250 queued as 2\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"a\"\n"
+          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+          "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATA\"\n"
+          "CLOSE 0 data\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
+          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
+          "REP s - 354 \"(UNKNOWN)\" \"go\"\n"
+          "OPEN 1\n"
+          "DATA c 1 \"Subject: spoofhi\"\n"
+          "REQ c 1 \".\" \"\"\n"
+          "REP s 1 250 \".\" \"queued as 2\"\n"
+          "CLOSE 1 data\n");
+}
+
 static void test_smtp_gap_in_commands_resync(void **state)
 {
     (void)state;
@@ -1894,6 +1940,57 @@ static void count_emit(void *ctx, const struct sk_event *ev)
         c->anomalies[ev->u.anomaly.id]++;
 }
 
+/* A flow seen from its handshake whose server never greets: NO_SERVER_WELCOME_MESSAGE when
+ * the client speaks first, and pairing stays right. Without session_start (a capture that
+ * may have begun late) the same bytes raise nothing. */
+static void test_smtp_no_greeting_from_start(void **state)
+{
+    (void)state;
+    for (int from_start = 0; from_start < 2; from_start++) {
+        struct count_sink c = {0};
+        struct sk_sink sink = {.emit = count_emit, .ctx = &c, .want = W_ALL};
+        void *st = NULL;
+        assert_int_equal(sk_smtp_parser.state_new(&st, NULL, &sink), 0);
+        if (from_start)
+            sk_smtp_parser.session_start(st);
+        sk_smtp_parser.feed(st, true, (const uint8_t *)"EHLO c\r\n", 8);
+        sk_smtp_parser.feed(st, false, (const uint8_t *)"250 ok\r\n", 8);
+        sk_smtp_parser.feed(st, true, (const uint8_t *)"QUIT\r\n", 6);
+        sk_smtp_parser.feed(st, false, (const uint8_t *)"221 bye\r\n", 9);
+        sk_smtp_parser.close(st);
+        assert_int_equal(c.anomalies[SK_ANOMALY_NO_SERVER_WELCOME_MESSAGE], from_start);
+        assert_int_equal(c.anomalies[SK_ANOMALY_UNABLE_TO_MATCH_REPLY_WITH_REQUEST], 0);
+        assert_int_equal(c.events[SK_EV_SMTP_REPLY], 2);
+        sk_smtp_parser.state_free(st);
+    }
+}
+
+/* Implicit TLS (SMTPS): a direction that opens with a TLS record is not parsed, raises no
+ * anomaly, and is reported as "tls"; a plain SMTP server on the other side stays "smtp". */
+static void test_smtp_implicit_tls_direction(void **state)
+{
+    (void)state;
+    static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x05, 'H', '\n', 0x00, 0x0d, 0x0a};
+    struct count_sink c = {0};
+    struct sk_sink sink = {.emit = count_emit, .ctx = &c, .want = W_ALL};
+    void *st = NULL;
+    assert_int_equal(sk_smtp_parser.state_new(&st, NULL, &sink), 0);
+    assert_null(sk_smtp_parser.direction_proto(st, true));
+    sk_smtp_parser.session_start(st);
+    sk_smtp_parser.feed(st, true, hello, sizeof(hello));
+    sk_smtp_parser.feed(st, true, hello, sizeof(hello));
+    sk_smtp_parser.feed(st, false, (const uint8_t *)"220 mx ESMTP\r\n", 14);
+    sk_smtp_parser.close(st);
+    assert_string_equal(sk_smtp_parser.direction_proto(st, true), "tls");
+    assert_string_equal(sk_smtp_parser.direction_proto(st, false), "smtp");
+    for (int a = 0; a < SK_ANOMALY_COUNT; a++)
+        assert_int_equal(c.anomalies[a], 0);
+    assert_int_equal(c.events[SK_EV_SMTP_UNEXPECTED], 0);
+    assert_int_equal(c.events[SK_EV_SMTP_REPLY], 1);
+    assert_false(sk_smtp_parser.done(st));
+    sk_smtp_parser.state_free(st);
+}
+
 /* A 64 MB line without LF from either side: one anomaly each, memory does not grow. */
 static void test_smtp_long_line_bounded(void **state)
 {
@@ -2173,6 +2270,7 @@ int main(void)
         cmocka_unit_test(test_smtp_smuggling_cr_dot_lf),
         cmocka_unit_test(test_smtp_smuggling_none_for_stuffed_dots),
         cmocka_unit_test(test_smtp_smuggling_lenient_server_resync),
+        cmocka_unit_test(test_smtp_smuggling_lenient_server_354),
         cmocka_unit_test(test_smtp_gap_in_commands_resync),
         cmocka_unit_test(test_smtp_gap_in_data),
         cmocka_unit_test(test_smtp_gap_over_end_of_data),
@@ -2200,6 +2298,8 @@ int main(void)
         cmocka_unit_test(test_smtp_want_mask),
         cmocka_unit_test(test_smtp_partial_line_across_mode_change),
         cmocka_unit_test(test_smtp_free_ends_body),
+        cmocka_unit_test(test_smtp_no_greeting_from_start),
+        cmocka_unit_test(test_smtp_implicit_tls_direction),
         cmocka_unit_test(test_smtp_long_line_bounded),
         cmocka_unit_test(test_smtp_100k_pipelined_bounded),
         cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
