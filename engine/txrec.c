@@ -533,8 +533,9 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
             if (name && !strlist_has(&s->rec.anomalies, name))
                 sk_strlist_add(&s->rec.anomalies, (const uint8_t *)name, strlen(name),
                                r->lim.max_value_len, r->lim.max_items);
-            if (ev->u.anomaly.id == SK_ANOMALY_MIME_PARSE_FAILED ||
-                ev->u.anomaly.id == SK_ANOMALY_MIME_MALFORMED_MSG)
+            /* Malformed mail is still parsed to its end: only a decoder that gave up makes
+             * PARSE_ERROR (Suricata logs PARSE_DONE with MIME_MALFORMED_MSG raised). */
+            if (ev->u.anomaly.id == SK_ANOMALY_MIME_PARSE_FAILED)
                 s->parse_failed = true;
             update_status(s);
         }
