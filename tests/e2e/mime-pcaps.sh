@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The MIME captures made through Postfix by tests/tools/make-mime-pcaps.sh: for every message,
 # the decoded email.* values of its EVE smtp record (subject, from, to, cc, urls, received,
-# x_mailer, attachment names), its fileinfo records (name, size, md5, sha1, sha256) and its
+# x_mailer, attachment names, body_md5), its fileinfo records (name, size, md5, sha1, sha256) and its
 # anomalies equal what tests/tools/mime-messages.py put in (tests/pcaps/mime-expected.json);
 # the headers of a forwarded message do not leak into the outer fields.
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +34,7 @@ for w in want_msgs:
         continue
     r = got[0]
     e = r["email"]
-    for key in ("subject", "from", "x_mailer"):
+    for key in ("subject", "from", "x_mailer", "body_md5"):
         if key in w and e.get(key) != w[key]:
             problems.append("%s %r, want %r" % (key, e.get(key), w[key]))
     if "x_mailer_prefix" in w and not e.get("x_mailer", "").startswith(w["x_mailer_prefix"]):

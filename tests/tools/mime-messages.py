@@ -74,8 +74,13 @@ files = {}  # name -> bytes
 
 def save(capture, name, msg, expect):
     fix_boundaries(msg, name)
-    files[name + ".eml"] = as_bytes(msg)
+    data = as_bytes(msg)
+    files[name + ".eml"] = data
     expect["file"] = name + ".eml"
+    # Suricata's body MD5: every byte after the blank line that ends the headers, as sent
+    # inside DATA (no line starts with "." here, so stuffing changes nothing). swaks --data
+    # sends the file and one more CRLF before the final ".".
+    expect["body_md5"] = hashlib.md5(data.split(b"\r\n\r\n", 1)[1] + b"\r\n").hexdigest()
     messages.setdefault(capture, []).append(expect)
 
 
