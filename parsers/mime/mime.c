@@ -479,6 +479,12 @@ static void finish_header(struct sk_mime *m)
     size_t n = m->hval.len;
     while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
         n--;
+    /* A value may start on a folded line ("Subject:" CRLF " =?utf-8?q?...?="): the blank
+     * that unfolding keeps is not part of it. */
+    while (n > 0 && (v[0] == ' ' || v[0] == '\t')) {
+        v++;
+        n--;
+    }
     if (name_is(&m->hname, "content-type")) {
         bool found = false;
         e->has_type = true;

@@ -27,47 +27,10 @@ P_BASIC=12525 P_MULTI=12526 P_PIPE=12527 P_BDAT=12528 P_TLS=12529 P_NOTLS=12530
 P_AUTH=12531 P_ATTACH=12532 P_IPV6=12533 P_MANY=12534 P_MANY_AUTH=12535
 P_DOT=12536 P_DEMO=12537 P_LARGE=12538
 
-. "$here/capture-lib.sh"
-[ "$(id -u)" = 0 ] || die "run as root (tcpdump on lo and postfix need it)"
-for t in tcpdump tshark swaks postfix openssl; do
-    command -v "$t" >/dev/null || die "'$t' not found (apt-get install $t)"
-done
+. "$here/pcap-lib.sh"
+pcap_init swaks
 $PY -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing (apt-get install python3-aiosmtpd)"
 
-work=$(mktemp -d /tmp/shrike-pcaps.XXXXXX)
-chmod 755 "$work" # postfix daemons run as user postfix
-mkdir -p "$out"
-log=$work/run.log
-: >"$log"
-bg_pids=()
-declare -A flows
-
-cleanup() {
-    local p
-    for p in "${bg_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-    for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    "$here/postfix-instance.sh" stop "$work/postfix" || true
-    if [ -n "${SHRIKE_KEEP_WORK:-}" ]; then echo "make-pcaps: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# swaks picks a MIME boundary from its pid: run it as pid 1 of a new pid namespace
-# (network namespace unchanged) so the boundary is the same on every run.
-if unshare -p -f true 2>/dev/null; then PIDNS=(unshare -p -f); else PIDNS=(); fi
-
-DATE_HDR="Date: Thu, 01 Jan 2026 00:00:00 +0000"
-# swaks NAME PORT [ARGS...]: one swaks session from alice to the given server port.
-swaks_run() {
-    local name=$1 port=$2 server=$LO4
-    shift 2
-    if [ "${1:-}" = -6 ]; then server=$LO6; shift; fi
-    echo "== swaks $name" >>"$log"
-    "${PIDNS[@]}" swaks --server "$server" --port "$port" --helo client.shrike.test \
-        --from alice@client.shrike.test --timeout 20 \
-        --header "$DATE_HDR" --header "Message-Id: <shrike-$name@client.shrike.test>" \
-        "$@" >>"$log" 2>&1 || die "swaks session '$name' failed "
-}
 client() { # client KIND PORT [HOST]
     echo "== smtp-client $1" >>"$log"
     $PY "$here/smtp-client.py" "$1" "${3:-$LO4}" "$2" >>"$log" 2>&1 ||
@@ -230,6 +193,8 @@ if [ -n "${SHRIKE_PCAPS:-}" ]; then
 fi
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# make-mime-pcaps.sh owns the README's section from its heading on: keep it.
+mime_section=$(sed -n '/^## MIME captures/,$p' "$out/README.md" 2>/dev/null || true)
 {
     cat <<HEAD
 # Test pcaps
@@ -316,5 +281,6 @@ HEAD
     echo "- $(tcpdump --version 2>&1 | head -1), $(tcpdump --version 2>&1 | grep -i libpcap | head -1)"
     echo "- $(tshark --version 2>/dev/null | head -1)"
     echo "- $(openssl version)"
+    if [ -n "$mime_section" ]; then echo; echo "$mime_section"; fi
 } >"$out/README.md"
 echo "total: $total bytes; wrote $out/README.md"

@@ -296,6 +296,20 @@ static void test_mime_rfc2047_charsets(void **state)
     }
 }
 
+/* Python's email package folds a long encoded Subject right after the colon: the value
+ * starts on the continuation line, and the blank unfolding keeps is not part of it. */
+static void test_mime_header_value_on_folded_line(void **state)
+{
+    (void)state;
+    char *log = run("From: a@example.org\r\n"
+                    "Subject: \r\n"
+                    " =?gb2312?q?=C4=E3=BA=C3?=\r\n"
+                    "\r\n"
+                    "body\r\n");
+    assert_line(log, "email.subject \xe4\xbd\xa0\xe5\xa5\xbd");
+    free(log);
+}
+
 static char *param(const char *v, const char *name)
 {
     struct sk_mime__buf b;
@@ -1117,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_mime_qp_soft_breaks_and_invalid),
         cmocka_unit_test(test_mime_uu_line),
         cmocka_unit_test(test_mime_rfc2047_charsets),
+        cmocka_unit_test(test_mime_header_value_on_folded_line),
         cmocka_unit_test(test_mime_rfc2231_params),
         cmocka_unit_test(test_mime_address_list),
         cmocka_unit_test(test_mime_url_extraction),

@@ -655,6 +655,62 @@ static void test_outputs_set_routes_a_session(void **state)
     free(buf);
 }
 
+/* In a batch (one packet), a file and an alert are logged at the end with the record as it
+ * stands then: the message's status after the file ended, and the file in the alert. */
+static void test_outputs_set_batch_logs_files_and_alerts_after_the_packet(void **state)
+{
+    struct fixture *fx = *state;
+    const struct sk_output_ops *ops[] = {sk_output_lookup("eve")};
+    struct sk_output_set *set;
+    assert_int_equal(sk_output_set_open(&set, ops, 1, &fx->cfg), 0);
+    struct sk_txrec *r;
+    assert_int_equal(sk_txrec_new(&r, NULL, fx->flow.uid), 0);
+    const struct sk_flow *f = &fx->flow;
+    struct sk_rule rule = test_rule();
+
+    sk_output_set_batch_begin(set);
+    struct sk_event ev = {.type = SK_EV_FIELD, .is_orig = true, .tx_id = 0};
+    ev.u.field.id = SK_FIELD_EMAIL_SUBJECT;
+    ev.u.field.value = S("hi");
+    sk_output_set_event(set, r, f, TS0, &ev);
+    struct sk_alert a = {.rule = &rule, .flow = f, .ts_us = TS0, .tx_id = 0, .to_server = true};
+    sk_output_set_alert(set, &a, sk_txrec_get(r, 0)); /* raised before the file ended */
+    char name[] = "x.exe";
+    ev = (struct sk_event){.type = SK_EV_FILE, .tx_id = 0};
+    ev.u.file = (struct sk_file_info){.file_id = 1, .name = S(name), .size = 30};
+    sk_output_set_event(set, r, f, TS0 + 1, &ev);
+    name[0] = 'y'; /* the event's bytes were borrowed: the held record has its own copy */
+    ev = (struct sk_event){.type = SK_EV_FIELD, .is_orig = true, .tx_id = 0};
+    ev.u.field.id = SK_FIELD_SMTP_DATA; /* the message's last chunk: it ended */
+    ev.u.field.value = S("\r\n");
+    ev.u.field.flags = SK_FIELD_F_END;
+    sk_output_set_event(set, r, f, TS0 + 2, &ev);
+    sk_output_set_flush(set);
+    char *buf = slurp(fx, "eve.json", NULL);
+    assert_string_equal(buf, ""); /* nothing written inside the batch */
+    free(buf);
+    sk_output_set_batch_end(set, r);
+    sk_output_set_flow_end(set, r, f, SK_FLOW_END_FIN, "smtp");
+    sk_txrec_free(r);
+    sk_output_set_close(set);
+
+    char *l[8];
+    buf = slurp(fx, "eve.json", NULL);
+    size_t n = split_lines(buf, l, 8);
+    assert_true(n >= 2);
+    assert_contains(l[0], "\"event_type\":\"alert\"");
+    assert_contains(l[0], "\"files\":[{\"filename\":\"x.exe\",\"gaps\":false,"
+                          "\"state\":\"CLOSED\",\"stored\":false,\"file_id\":1,\"size\":30,"
+                          "\"tx_id\":0}]");
+    assert_contains(l[0], "\"status\":\"PARSE_DONE\"");
+    assert_contains(l[1], "\"event_type\":\"fileinfo\"");
+    assert_contains(l[1], "\"status\":\"PARSE_DONE\"");
+    assert_contains(l[1], "\"filename\":\"x.exe\"");
+    for (size_t i = 0; i < n; i++)
+        assert_true(json_valid(l[i], strlen(l[i])));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -668,6 +724,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outputs_eve_flags_off_write_only_alerts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outputs_set_routes_a_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_outputs_set_batch_logs_files_and_alerts_after_the_packet, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
