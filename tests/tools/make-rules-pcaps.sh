@@ -6,15 +6,18 @@
 # tshark, python3-aiosmtpd. Loopback only; every wait is bounded; the servers and tcpdump
 # started here are stopped on exit.
 #
-#   sudo tests/tools/make-rules-pcaps.sh [OUTDIR]   (default: tests/pcaps)
+#   sudo tests/tools/make-rules-pcaps.sh [OUTDIR [NAME...]]   (default: tests/pcaps, all;
+#                                                   NAME e.g. rules-tnef.pcap)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${1:-$top/tests/pcaps}
+shift || true
+only=" $* "
 PY=/usr/bin/python3
 LO4=127.0.0.1
-P_ATTACH=12540 P_HEADERS=12541 P_ABUSE=12542
+P_ATTACH=12540 P_HEADERS=12541 P_ABUSE=12542 P_TNEF=12543
 
 die() {
     echo "make-rules-pcaps: $*" >&2
@@ -48,6 +51,7 @@ client() { # client KIND PORT
 capture() {
     local name=$1 port=$2 file=$out/$1 tlog=$work/$1.tcpdump i=0 pid n k
     shift 2
+    [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || return 0
     rm -f "$file"
     : >"$tlog"
     tcpdump -i lo -s 0 -B 32768 -U --immediate-mode -n -w "$file" "tcp port $port" 2>"$tlog" &
@@ -68,7 +72,7 @@ capture() {
     printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
 }
 
-for p in $P_ATTACH $P_HEADERS $P_ABUSE; do
+for p in $P_ATTACH $P_HEADERS $P_ABUSE $P_TNEF; do
     $PY "$here/aiosmtpd-server.py" --host $LO4 --port $p --lifetime 300 >"$work/aio-$p.log" 2>&1 &
     bg_pids+=($!)
     i=0
@@ -81,3 +85,4 @@ done
 capture rules-attach.pcap $P_ATTACH attach
 capture rules-headers.pcap $P_HEADERS headers helo
 capture rules-abuse.pcap $P_ABUSE bruteforce smuggling injection exploits
+capture rules-tnef.pcap $P_TNEF tnef

