@@ -505,6 +505,45 @@ static int kw_frame(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
                          a->value);
 }
 
+static bool keyword_known(const char *name);
+
+/* requires: (Suricata 7/8): `keyword X` must name a keyword or sticky buffer Shrike has;
+ * `feature X` names an engine feature, which Shrike does not have; `version`/`lt-version`
+ * are Suricata's release numbers and are not checked (Shrike follows Suricata 7/8
+ * syntax). An unmet requirement skips the rule with the requirement as the reason. */
+static int kw_requires(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", a->value);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*t))
+            t++;
+        size_t off = a->value_off + (size_t)(t - buf);
+        char *end = t + strlen(t);
+        while (end > t && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        if (strncmp(t, "keyword", 7) == 0 && isspace((unsigned char)t[7])) {
+            char *k = t + 7;
+            while (isspace((unsigned char)*k))
+                k++;
+            if (!keyword_known(k))
+                return sk_rule__fail(ctx, off, "requires an unsupported keyword",
+                                     "requires keyword '%.40s', which shrike does not support", k);
+        } else if (strncmp(t, "feature", 7) == 0 && isspace((unsigned char)t[7])) {
+            char *k = t + 7;
+            while (isspace((unsigned char)*k))
+                k++;
+            return sk_rule__fail(ctx, off, "requires an unsupported feature",
+                                 "requires feature '%.40s', which shrike does not have", k);
+        } else if (strncmp(t, "version", 7) != 0 && strncmp(t, "lt-version", 10) != 0) {
+            return sk_rule__fail(ctx, off, "invalid value for 'requires'",
+                                 "invalid requirement '%.40s'", t);
+        }
+    }
+    return 0;
+}
+
 static int kw_starttls(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
 {
     ctx->rule->needs_starttls = true;
@@ -523,6 +562,7 @@ static const struct kw_def keywords[] = {
     {"reference", kw_reference, KW_VALUE, 0, "reference:system,id", "external reference (url from reference.config)"},
     {"metadata", kw_metadata, KW_VALUE, 0, "metadata:key value, ...", "free key/value pairs"},
     {"target", kw_target, KW_VALUE, 0, "target:src_ip|dest_ip", "which side is the target"},
+    {"requires", kw_requires, KW_VALUE, 0, "requires:keyword X, version >= V", "skip the rule unless shrike has keyword X (feature X: never; versions are not checked)"},
     /* payload */
     {"content", sk_content__setup_content, KW_VALUE, 0, "content:[!]\"text|41 42|\"", "bytes to find in the current buffer"},
     {"nocase", sk_content__setup_modifier, KW_NOVALUE, SK_CMOD_NOCASE, "nocase", "previous content ignores case"},
@@ -604,6 +644,14 @@ int sk_keyword__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len
         return sk_rule__fail(ctx, name_off, "missing value", "'%s' needs a value", nm);
     a.data = kw->data;
     return kw->setup(ctx, &a);
+}
+
+static bool keyword_known(const char *name)
+{
+    for (size_t i = 0; i < N_KEYWORDS; i++)
+        if (strcmp(keywords[i].name, name) == 0)
+            return true;
+    return sk_field_lookup(name) >= 0;
 }
 
 void sk_ruleset_print_keywords(FILE *out)

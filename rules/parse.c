@@ -357,7 +357,10 @@ static int parse_header(struct sk_rule_ctx *ctx, size_t open)
         return sk_rule__fail(ctx, tk[0].off, "unknown action", "unknown action '%.*s'",
                              (int)(tk[0].len > 40 ? 40 : tk[0].len), t + tk[0].off);
     }
-    ctx->default_buffer = r->proto == SK_PROTO_SMTP ? SK_BUF_SMTP_LINE : SK_BUF_STREAM;
+    /* as Suricata, payload keywords without a sticky buffer inspect the flow's reassembled
+     * stream for every protocol, smtp included (ET Open's smtp rules look into DATA that
+     * way); SK_BUF_SMTP_LINE stays for the command/reply lines (smtp.command_line) */
+    ctx->default_buffer = SK_BUF_STREAM;
 
     if (tok_is(t, &tk[4], "->"))
         r->bidirectional = false;

@@ -5,9 +5,10 @@ set -u
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SHRIKE=${SHRIKE:-$TOP_SRCDIR/_build/shrike}
 PCAPS=$TOP_SRCDIR/tests/pcaps
-SHARED=${SHARED:-$TOP_SRCDIR/../shared}
-# a worktree under wt/ finds ../shared one level further up
-[ -d "$SHARED" ] || [ ! -d "$TOP_SRCDIR/../../shared" ] || SHARED=$TOP_SRCDIR/../../shared
+if [ -z "${SHARED:-}" ]; then # next to the tree, or next to a worktree folder
+    SHARED=$TOP_SRCDIR/../shared
+    [ -d "$SHARED" ] || SHARED=$TOP_SRCDIR/../../shared
+fi
 TMP=$(mktemp -d /tmp/shrike-e2e.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 passed=0

@@ -15,6 +15,24 @@ pcaps=("$PCAPS"/*.pcap)
 sets=("$TOP_SRCDIR"/rules/shrike.rules "$TOP_SRCDIR"/rules/smtp-events.rules "$TOP_SRCDIR"/tests/e2e/cases/*/*.rules)
 "$PY" "$TOP_SRCDIR/bench/gen-rules.py" --seed 7 300 "$TMP/bench.rules" >/dev/null \
     && sets+=("$TMP/bench.rules") || fail "bench/gen-rules.py failed"
+# planted rules for the markers of the bundled captures (tests/pcaps/README.md), one per
+# buffer kind, added to the bench set so that it alerts on every capture
+sid=9100000
+for m in BASIC MULTI PIPELINING BDAT NOTLS AUTH ATTACH IPV6 MANY DOTSTUFF; do
+    sid=$((sid + 1))
+    echo "alert smtp any any -> any any (msg:\"planted $m data\"; smtp.data; content:\"SHRIKE-MARKER-$m\"; sid:$sid;)"
+    sid=$((sid + 1))
+    echo "alert tcp any any -> any any (msg:\"planted $m stream\"; flow:to_server; content:\"SHRIKE-MARKER-$m\"; nocase; sid:$sid;)"
+done >>"$TMP/bench.rules"
+cat >>"$TMP/bench.rules" <<'RULES'
+alert smtp any any -> any any (msg:"planted subject"; email.subject; content:"SHRIKE-MARKER"; sid:9100101;)
+alert smtp any any -> any any (msg:"planted attachment text"; file.data; content:"SHRIKE-MARKER-ATTACH-TXT"; sid:9100102;)
+alert smtp any any -> any any (msg:"planted qp"; file.data; content:"SHRIKE-MARKER-QP"; sid:9100103;)
+alert smtp any any -> any any (msg:"planted long line"; smtp.data; content:"SHRIKE-MARKER-LONGLINE"; pcre:"/LONGLINE.{100}/R"; sid:9100104;)
+alert smtp any any -> any any (msg:"planted rcpt"; smtp.rcpt_to; content:"@shrike.test"; sid:9100105;)
+alert smtp any any -> any any (msg:"planted reply 235"; smtp.reply_code:235; sid:9100106;)
+alert smtp any any -> any any (msg:"planted file name"; file.name; content:"shrike-"; startswith; sid:9100107;)
+RULES
 for seed in 1 2 3; do
     "$PY" "$TOP_SRCDIR/tests/tools/gen-diff-rules.py" --seed "$seed" --sid-base $((8100000 + seed * 10000)) \
         250 "$TMP/diff-$seed.rules" "${pcaps[@]}" && sets+=("$TMP/diff-$seed.rules") \

@@ -141,11 +141,15 @@ def run_case(shrike, config, case_dir):
         return None, "capture missing"
     with tempfile.TemporaryDirectory(prefix="shrike-sv-") as logs:
         cmd = [shrike, "-q", "-c", config, "-l", logs, "-r", pcap]
-        rules = sorted(p for p in os.listdir(case_dir) if p.endswith(".rules"))
-        if len(rules) > 1:
-            return None, "more than one rule file"
-        if rules:
-            cmd += ["-S", os.path.join(case_dir, rules[0])]
+        # as suricata-verify: the `rules:` file of test.yaml, else test.rules; older cases
+        # keep their one rules file under another name (smtp.rules, suricata.rules)
+        rules = os.path.join(case_dir, spec.get("rules") or "test.rules")
+        if not os.path.exists(rules):
+            others = [p for p in os.listdir(case_dir) if p.endswith(".rules")]
+            if len(others) == 1:
+                rules = os.path.join(case_dir, others[0])
+        if os.path.exists(rules):
+            cmd += ["-S", rules]
         else:
             # suricata-verify runs a case without test.rules with the suricata.yaml rule
             # files, Suricata's app-layer event rules among them: load ours.

@@ -319,6 +319,17 @@ static const struct rcase cases[] = {
     {R("base64_decode:sideways;"), false, "invalid option 'sideways' for 'base64_decode'",
      "sideways", 0},
     {R("base64_data;"), false, "'base64_data' needs a preceding base64_decode", "base64_data", 0},
+    /* requires */
+    {R("requires: keyword email.body_md5; email.body_md5; content:\"x\";"), true, NULL, NULL, 0},
+    {R("requires: keyword base64_decode, version >= 7.0.0; content:\"x\";"), true, NULL, NULL, 0},
+    {R("requires: keyword smtp.starttls;"), true, NULL, NULL, 0},
+    {R("requires: keyword http.uri; content:\"x\";"), false,
+     "requires keyword 'http.uri', which shrike does not support", "keyword http.uri", 0},
+    {R("requires: version >= 8, keyword ja4.hash;"), false,
+     "requires keyword 'ja4.hash', which shrike does not support", "keyword ja4.hash", 0},
+    {R("requires: feature geoip;"), false, "requires feature 'geoip', which shrike does not have",
+     "feature geoip", 0},
+    {R("requires: sometimes;"), false, "invalid requirement 'sometimes'", "sometimes", 0},
     /* smtp flags and numbers */
     {R("smtp.starttls; smtp.reply_code:>=500; smtp.reply_code:250; smtp.reply_code:400<>500;"),
      true, NULL, NULL, 0},
@@ -483,7 +494,7 @@ static void test_rule_parse_content_hex_and_escapes(void **state)
     const struct sk_rule *r =
         load_one(&rs, &ds, R("content:\"a|41 42|b\\;\\\"\\\\\\:|7c|\"; nocase; content:!\"z\";"));
     assert_int_equal(r->n_groups, 1);
-    assert_int_equal(r->groups[0].buffer, SK_BUF_SMTP_LINE);
+    assert_int_equal(r->groups[0].buffer, SK_BUF_STREAM);
     assert_int_equal(r->groups[0].n_matches, 2);
     const struct sk_content *c = &r->groups[0].matches[0].u.content;
     assert_int_equal(c->len, 9);
@@ -565,9 +576,9 @@ static void test_rule_parse_buffers_and_transforms(void **state)
           "email.subject; to_lowercase; compress_whitespace; content:\"s\"; smtp.starttls; "
           "app-layer-event:smtp.INVALID_REPLY; frame:smtp.stream; content:\"t\";"));
     assert_int_equal(r->n_groups, 5);
-    assert_int_equal(r->groups[0].buffer, SK_BUF_SMTP_LINE);
+    assert_int_equal(r->groups[0].buffer, SK_BUF_STREAM);
     assert_int_equal(r->groups[1].buffer, SK_FIELD_FILE_DATA);
-    assert_int_equal(r->groups[2].buffer, SK_BUF_SMTP_LINE);
+    assert_int_equal(r->groups[2].buffer, SK_BUF_STREAM);
     assert_int_equal(r->groups[3].buffer, SK_FIELD_EMAIL_SUBJECT);
     assert_int_equal(r->groups[3].n_transforms, 2);
     assert_int_equal(r->groups[3].transforms[0], SK_XFORM_TO_LOWERCASE);
