@@ -72,9 +72,9 @@ struct sk_worker {
 /* ---- outputs ---- */
 
 int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
-                    char *errbuf, size_t errlen)
+                    struct sk_outfile_pool *files, char *errbuf, size_t errlen)
 {
-    struct sk_output_config oc = {.log_dir = log_dir};
+    struct sk_output_config oc = {.log_dir = log_dir, .files = files};
     const struct sk_output_ops *ops[4];
     size_t n = 0;
     bool events, eve, fast, smtplog;
@@ -557,14 +557,24 @@ out_free:
     return rc;
 }
 
-int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)
+int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt)
 {
-    struct sk_packet pkt;
     w->packets++;
     w->bytes += raw->caplen;
     if (raw->ts_us > w->last_ts)
         w->last_ts = raw->ts_us;
-    int r = sk_decoder_decode(w->dec, raw, &pkt);
+    return sk_decoder_decode(w->dec, raw, pkt);
+}
+
+int sk_worker_decoded(struct sk_worker *w, const struct sk_packet *pkt)
+{
+    return sk_flow_table_packet(w->flows, pkt);
+}
+
+int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)
+{
+    struct sk_packet pkt;
+    int r = sk_worker_decode(w, raw, &pkt);
     if (r <= 0)
         return r;
     return sk_flow_table_packet(w->flows, &pkt);
