@@ -174,7 +174,22 @@ void sk_addr_format(const struct sk_addr *a, bool expanded, char *out, size_t n)
         return;
     out[0] = '\0';
     if (a->family == 4) {
-        snprintf(out, n, "%u.%u.%u.%u", a->bytes[0], a->bytes[1], a->bytes[2], a->bytes[3]);
+        /* every record prints two addresses: no snprintf() for them */
+        char buf[16];
+        size_t o = 0;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a->bytes[i];
+            if (i)
+                buf[o++] = '.';
+            if (v >= 100)
+                buf[o++] = (char)('0' + v / 100);
+            if (v >= 10)
+                buf[o++] = (char)('0' + v / 10 % 10);
+            buf[o++] = (char)('0' + v % 10);
+        }
+        buf[o] = '\0';
+        if (o + 1 <= n)
+            memcpy(out, buf, o + 1);
         return;
     }
     if (a->family != 6)
@@ -184,14 +199,18 @@ void sk_addr_format(const struct sk_addr *a, bool expanded, char *out, size_t n)
             out[0] = '\0';
         return;
     }
+    static const char hex[] = "0123456789abcdef";
+    char buf[40];
     size_t o = 0;
-    for (int i = 0; i < 8 && o < n; i++) {
-        int w = snprintf(out + o, n - o, "%s%02x%02x", i ? ":" : "", a->bytes[2 * i],
-                         a->bytes[2 * i + 1]);
-        if (w < 0)
-            break;
-        o += (size_t)w;
+    for (int i = 0; i < 16; i++) {
+        if (i && i % 2 == 0)
+            buf[o++] = ':';
+        buf[o++] = hex[a->bytes[i] >> 4];
+        buf[o++] = hex[a->bytes[i] & 15];
     }
+    buf[o] = '\0';
+    if (o + 1 <= n)
+        memcpy(out, buf, o + 1);
 }
 
 const char *sk_ip_proto_name(uint8_t proto, char *buf, size_t n)
