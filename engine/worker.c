@@ -3,6 +3,7 @@
  * when the flow is on an SMTP port or its first bytes look like SMTP (probe); every event
  * the parser raises goes, in order, to the transaction records, the raw event log, the
  * detector and the outputs. The flow's app state lives in f->app and ends with the flow. */
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ struct sk_worker {
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
     struct sk_smtp_body_ops body_ops;
     struct sk_mime_config mime_cfg;
+    EVP_MD *md5, *sha1, *sha256; /* fetched once, not per message and file */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
@@ -490,6 +492,13 @@ static int mime_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
     mc->max_urls = (uint32_t)v[9];
     mc->url_scheme_count = sk_config_list(c, "mime.url-schemes", &mc->url_schemes);
     mc->filestore_dir = store ? sk_config_str(c, "filestore.dir") : NULL;
+    /* NULL on failure: the MIME decoder then falls back to EVP_md5() and the like */
+    w->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    w->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    mc->md5 = w->md5;
+    mc->sha1 = w->sha1;
+    mc->sha256 = w->sha256;
     /* sk_mime_new() validates the rest (limits, schemes) per message; try it once here so a
      * bad value is reported at start-up rather than silently skipping every message. */
     struct sk_sink sink = {.emit = ignore_event};
@@ -685,5 +694,8 @@ void sk_worker_free(struct sk_worker *w)
     sk_decoder_free(w->dec);
     free(w->refused);
     free(w->allowed);
+    EVP_MD_free(w->md5);
+    EVP_MD_free(w->sha1);
+    EVP_MD_free(w->sha256);
     free(w);
 }
