@@ -593,6 +593,11 @@ int main(int argc, char **argv)
         dcfg.stream_window = (size_t)win;
         dcfg.pcre_match_limit = (uint32_t)lim;
         dcfg.cache_dir = sk_config_str(cfg, "detect.cache-dir");
+        /* The cache folder is made on first use; without it the rules still build, uncached. */
+        if (dcfg.cache_dir && *dcfg.cache_dir && make_dir(dcfg.cache_dir) < 0)
+            dcfg.cache_dir = NULL;
+        if (dcfg.cache_dir && !*dcfg.cache_dir)
+            dcfg.cache_dir = NULL;
         if ((rc = sk_detect_build(&det, lr.rs, &dcfg, err, sizeof(err))) < 0) {
             sk_error("cannot build the rule set: %s", err);
             goto out;
