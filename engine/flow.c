@@ -612,7 +612,10 @@ static void expire(struct sk_flow_table *t, uint64_t now)
         } else {
             t->stats.flows_timed_out++;
         }
-        end_flow(t, n, why, now);
+        /* The flow ends when its timeout ran out, not when a later packet happened to show
+         * it: the same time however flows are spread over workers. */
+        uint64_t deadline = n->last_us + t->timeout[n->list];
+        end_flow(t, n, why, deadline < now ? deadline : now);
     }
 }
 

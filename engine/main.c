@@ -7,12 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/config.h"
 #include "engine/error.h"
 #include "engine/log.h"
+#include "engine/outfile.h"
+#include "engine/pipeline.h"
 #include "engine/source.h"
 #include "engine/worker.h"
 #include "parsers/anomaly.h"
@@ -63,6 +67,7 @@ struct options {
     const char *log_dir;
     const char *config_path;
     const char *dump_dir;
+    const char *workers; /* --workers: N or auto */
     const char **rule_files;
     size_t n_rule_files;
     bool rules_exclusive; /* -S: only these; -s: in addition to the configuration's */
@@ -100,6 +105,7 @@ static void usage(FILE *out)
                  "  -T                   test the configuration and rules, then exit\n"
                  "  --set KEY=VALUE      override a configuration key (repeatable)\n"
                  "  --dump-streams DIR   write each flow's reassembled bytes to DIR\n"
+                 "  --workers N|auto     worker threads (default: workers, else 1; auto: cores)\n"
                  "  --list-keywords      print the rule keywords\n"
                  "  --list-events        print the anomaly table\n"
                  "  --list-fields        print the rule buffers (fields)\n"
@@ -176,6 +182,7 @@ enum long_only {
     OPT_LIST_CONFIG,
     OPT_LIST_FIELDS,
     OPT_DETECT_REFERENCE,
+    OPT_WORKERS,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -183,6 +190,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     static const struct option longopts[] = {
         {"set", required_argument, NULL, OPT_SET},
         {"dump-streams", required_argument, NULL, OPT_DUMP},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"list-keywords", no_argument, NULL, OPT_LIST_KEYWORDS},
         {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
         {"list-config", no_argument, NULL, OPT_LIST_CONFIG},
@@ -232,6 +240,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_DUMP:
             o->dump_dir = optarg;
+            break;
+        case OPT_WORKERS:
+            o->workers = optarg;
             break;
         case OPT_LIST_KEYWORDS:
             o->list_keywords = true;
@@ -466,6 +477,54 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
     return errors;
 }
 
+#define MAX_WORKERS 64
+
+/* The number of workers from --workers or the workers key: 1..MAX_WORKERS or "auto". */
+static int worker_count(const struct options *o, const struct sk_config *cfg, size_t *out)
+{
+    const char *v = o->workers ? o->workers : sk_config_str(cfg, "workers");
+    if (!v || !*v) {
+        *out = 1;
+        return 0;
+    }
+    if (strcmp(v, "auto") == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        *out = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (size_t)n;
+        return 0;
+    }
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > MAX_WORKERS) {
+        sk_error("%s '%s': expected a number of workers from 1 to %d, or auto",
+                 o->workers ? "--workers" : "'workers'", v, MAX_WORKERS);
+        return SK_E_INVAL;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+/* Adds c[0..n) to *sum by name: the first worker's list gives the order, a name only another
+ * worker has is appended. Returns 0 or SK_E_NOMEM. */
+static int sum_counters(struct sk_counter **sum, size_t *n_sum, const struct sk_counter *c,
+                        size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < *n_sum && strcmp((*sum)[k].name, c[i].name) != 0)
+            k++;
+        if (k < *n_sum) {
+            (*sum)[k].value += c[i].value;
+            continue;
+        }
+        struct sk_counter *v = realloc(*sum, (*n_sum + 1) * sizeof(*v));
+        if (!v)
+            return SK_E_NOMEM;
+        v[(*n_sum)++] = c[i];
+        *sum = v;
+    }
+    return 0;
+}
+
 static void print_counters(const struct sk_counter *c, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -478,8 +537,11 @@ int main(int argc, char **argv)
     struct sk_config *cfg = NULL;
     struct loaded_rules lr = {0};
     struct sk_detect *det = NULL;
-    struct sk_output_set *outs = NULL;
-    struct sk_worker *w = NULL;
+    struct sk_output_set **outs = NULL;
+    struct sk_worker *w = NULL; /* -T only */
+    struct sk_worker **ws = NULL;
+    size_t n_outs = 0, n_ws = 0;
+    struct sk_outfile_pool *files = NULL;
     struct sk_source *src = NULL;
     char err[1024] = "";
     int status = EXIT_FAILURE_RUN;
@@ -540,6 +602,11 @@ int main(int argc, char **argv)
         dcfg.pcre_match_limit = (uint32_t)lim;
         dcfg.cache_dir = sk_config_str(cfg, "detect.cache-dir");
         dcfg.reference = o.detect_reference;
+        /* The cache folder is made on first use; without it the rules still build, uncached. */
+        if (dcfg.cache_dir && *dcfg.cache_dir && make_dir(dcfg.cache_dir) < 0)
+            dcfg.cache_dir = NULL;
+        if (dcfg.cache_dir && !*dcfg.cache_dir)
+            dcfg.cache_dir = NULL;
         if ((rc = sk_detect_build(&det, lr.rs, &dcfg, err, sizeof(err))) < 0) {
             sk_error("cannot build the rule set: %s", err);
             goto out;
@@ -566,15 +633,36 @@ int main(int argc, char **argv)
         goto out;
     if (o.dump_dir && make_dir(o.dump_dir) < 0)
         goto out;
-    if ((rc = sk_outputs_open(&outs, cfg, log_dir, err, sizeof(err))) < 0) {
+    size_t n_workers;
+    uint64_t queue_batches, hash_seed;
+    if (worker_count(&o, cfg, &n_workers) < 0) {
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (sk_config_u64(cfg, "workers-queue", &queue_batches, err, sizeof(err)) < 0 ||
+        sk_config_u64(cfg, "flow.hash-seed", &hash_seed, err, sizeof(err)) < 0) {
         sk_error("%s", err);
         goto out;
     }
-    struct sk_worker_config wc = {
-        .cfg = cfg, .detect = det, .outputs = outs, .dump_dir = o.dump_dir};
-    if ((rc = sk_worker_new(&w, &wc, err, sizeof(err))) < 0) {
-        sk_error("%s", err);
-        goto out;
+    if (n_workers > 1 && hash_seed == 0 && getrandom(&hash_seed, sizeof(hash_seed), 0) < 0)
+        hash_seed = (uint64_t)now_us();
+    if (!(outs = calloc(n_workers, sizeof(*outs))) || !(ws = calloc(n_workers, sizeof(*ws))))
+        goto out_nomem;
+    if (n_workers > 1 && sk_outfile_pool_new(&files) < 0)
+        goto out_nomem;
+    for (size_t i = 0; i < n_workers; i++) {
+        if ((rc = sk_outputs_open(&outs[i], cfg, log_dir, files, err, sizeof(err))) < 0) {
+            sk_error("%s", err);
+            goto out;
+        }
+        n_outs++;
+        struct sk_worker_config wc = {
+            .cfg = cfg, .detect = det, .outputs = outs[i], .dump_dir = o.dump_dir};
+        if ((rc = sk_worker_new(&ws[i], &wc, err, sizeof(err))) < 0) {
+            sk_error("%s", err);
+            goto out;
+        }
+        n_ws++;
     }
     rc = o.read_path ? sk_source_open_offline(&src, o.read_path, o.bpf, err, sizeof(err))
                      : sk_source_open_live(&src, o.iface, o.bpf, err, sizeof(err));
@@ -590,17 +678,42 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
 
     double t0 = mono_seconds();
-    int errors = packet_loop(src, w, o.iface != NULL);
+    int errors;
+    struct sk_pipeline_stats pst = {0};
+    if (n_workers == 1) {
+        errors = packet_loop(src, ws[0], o.iface != NULL);
+        sk_worker_finish(ws[0]);
+    } else {
+        struct sk_pipeline_config pc = {
+            .workers = ws,
+            .n_workers = n_workers,
+            .live = o.iface != NULL,
+            .queue_batches = (size_t)queue_batches,
+            .hash_seed = hash_seed,
+        };
+        errors = sk_pipeline_run(&pc, src, &stop_requested, &pst);
+    }
     running_source = NULL;
-    sk_worker_finish(w);
     double elapsed = mono_seconds() - t0;
     if (stop_requested)
         sk_warn("stopped by a signal: everything read so far was processed and logged");
 
-    struct sk_counter *counters = NULL;
-    size_t n_counters = 0;
-    if (sk_worker_counters(w, &counters, &n_counters) < 0)
-        goto out_nomem;
+    struct sk_counter *counters = NULL, *one = NULL;
+    size_t n_counters = 0, n_one = 0;
+    for (size_t i = 0; i < n_workers; i++) {
+        n_one = 0;
+        if (sk_worker_counters(ws[i], &one, &n_one) < 0 ||
+            sum_counters(&counters, &n_counters, one, n_one) < 0) {
+            free(one);
+            free(counters);
+            goto out_nomem;
+        }
+    }
+    free(one);
+    uint64_t last_ts = 0;
+    for (size_t i = 0; i < n_workers; i++)
+        if (sk_worker_last_ts(ws[i]) > last_ts)
+            last_ts = sk_worker_last_ts(ws[i]);
     struct sk_source_stats sst;
     sk_source_get_stats(src, &sst);
     uint64_t bytes = 0;
@@ -611,18 +724,21 @@ int main(int argc, char **argv)
         {"source.files", sst.files},
         {"source.files_failed", sst.files_failed},
         {"source.kernel_drops", sst.kernel_drops},
+        {"workers", n_workers},
+        {"workers.queue_drops", pst.dropped_packets},
         {"elapsed_ms", (uint64_t)(elapsed * 1000.0)},
         {"throughput_mbps", elapsed > 0 ? (uint64_t)((double)bytes * 8.0 / elapsed / 1e6) : 0},
     };
-    struct sk_counter *all = realloc(counters, (n_counters + 5) * sizeof(*all));
+    size_t n_extra = sizeof(extra) / sizeof(extra[0]);
+    struct sk_counter *all = realloc(counters, (n_counters + n_extra) * sizeof(*all));
     if (!all) {
         free(counters);
         goto out_nomem;
     }
     memcpy(all + n_counters, extra, sizeof(extra));
-    n_counters += 5;
-    if (outs)
-        sk_output_set_stats(outs, sk_worker_last_ts(w), all, n_counters);
+    n_counters += n_extra;
+    if (n_outs)
+        sk_output_set_stats(outs[0], last_ts, all, n_counters);
     if (!o.quiet)
         print_counters(all, n_counters);
     free(all);
@@ -635,9 +751,15 @@ int main(int argc, char **argv)
 out_nomem:
     sk_error("out of memory");
 out:
-    /* Outputs last: the worker's flows are closed (and logged) before the files close. */
+    /* Outputs last: the workers' flows are closed (and logged) before the files close. */
     sk_worker_free(w);
-    sk_output_set_close(outs);
+    for (size_t i = 0; i < n_ws; i++)
+        sk_worker_free(ws[i]);
+    for (size_t i = 0; i < n_outs; i++)
+        sk_output_set_close(outs[i]);
+    sk_outfile_pool_free(files);
+    free(ws);
+    free(outs);
     sk_source_free(src);
     sk_detect_free(det);
     sk_ruleset_free(lr.rs);

@@ -67,8 +67,13 @@ struct sk_counter {
     uint64_t value;
 };
 
+struct sk_outfile_pool;
+
 struct sk_output_config {
-    const char *log_dir;   /* folder for the log files (exists) */
+    const char *log_dir; /* folder for the log files (exists) */
+    /* NULL: each output opens its own files. Else the files are shared with the other output
+     * sets opened on the same pool (one per worker) and each record is appended whole. */
+    struct sk_outfile_pool *files;
     size_t data_log_limit; /* events.json: bytes of an smtp_data chunk logged */
     bool eve_smtp, eve_anomaly, eve_fileinfo, eve_flow, eve_stats, eve_alert_payload;
 };

@@ -21,6 +21,7 @@ struct idset {
 
 struct eve_state {
     FILE *fp;
+    struct sk_outfile_pool *files;
     struct sk_buf line;
     struct sk_output_config cfg;
     struct idset alerted;
@@ -102,9 +103,10 @@ static int eve_open(void **state, const struct sk_output_config *cfg)
     struct eve_state *s = calloc(1, sizeof(*s));
     if (!s)
         return SK_E_NOMEM;
-    int rc = sk_outfile_open(&s->fp, cfg->log_dir, "eve.json");
+    int rc = sk_outfile_open(&s->fp, cfg->files, cfg->log_dir, "eve.json", NULL);
     if (rc < 0)
         goto out_free_s;
+    s->files = cfg->files;
     sk_buf_init(&s->line);
     s->cfg = *cfg;
     s->cfg.log_dir = NULL; /* borrowed; not needed after open */
@@ -567,7 +569,7 @@ static void eve_close(void *state)
     struct eve_state *s = state;
     if (!s)
         return;
-    fclose(s->fp);
+    sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);
     free(s->alerted.v);
     free(s);

@@ -12,6 +12,7 @@
 
 struct events_state {
     FILE *fp;
+    struct sk_outfile_pool *files;
     struct sk_buf line;
     size_t data_log_limit;
 };
@@ -21,9 +22,10 @@ static int events_open(void **state, const struct sk_output_config *cfg)
     struct events_state *s = calloc(1, sizeof(*s));
     if (!s)
         return SK_E_NOMEM;
-    int rc = sk_outfile_open(&s->fp, cfg->log_dir, "events.json");
+    int rc = sk_outfile_open(&s->fp, cfg->files, cfg->log_dir, "events.json", NULL);
     if (rc < 0)
         goto out_free_s;
+    s->files = cfg->files;
     sk_buf_init(&s->line);
     s->data_log_limit = cfg->data_log_limit;
     *state = s;
@@ -125,7 +127,7 @@ static void events_close(void *state)
     struct events_state *s = state;
     if (!s)
         return;
-    fclose(s->fp);
+    sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);
     free(s);
 }

@@ -14,6 +14,7 @@
 
 struct fast_state {
     FILE *fp;
+    struct sk_outfile_pool *files;
     struct sk_buf line;
 };
 
@@ -22,9 +23,10 @@ static int fast_open(void **state, const struct sk_output_config *cfg)
     struct fast_state *s = calloc(1, sizeof(*s));
     if (!s)
         return SK_E_NOMEM;
-    int rc = sk_outfile_open(&s->fp, cfg->log_dir, "fast.log");
+    int rc = sk_outfile_open(&s->fp, cfg->files, cfg->log_dir, "fast.log", NULL);
     if (rc < 0)
         goto out_free_s;
+    s->files = cfg->files;
     sk_buf_init(&s->line);
     *state = s;
     return 0;
@@ -75,7 +77,7 @@ static void fast_close(void *state)
     struct fast_state *s = state;
     if (!s)
         return;
-    fclose(s->fp);
+    sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);
     free(s);
 }

@@ -18,6 +18,7 @@
 
 struct smtplog_state {
     FILE *fp;
+    struct sk_outfile_pool *files;
     struct sk_buf line;
     struct sk_buf tmp;
 };
@@ -46,19 +47,23 @@ static int smtplog_open(void **state, const struct sk_output_config *cfg)
     struct smtplog_state *s = calloc(1, sizeof(*s));
     if (!s)
         return SK_E_NOMEM;
-    int rc = sk_outfile_open(&s->fp, cfg->log_dir, "smtp.log");
+    bool first;
+    int rc = sk_outfile_open(&s->fp, cfg->files, cfg->log_dir, "smtp.log", &first);
     if (rc < 0)
         goto out_free_s;
+    s->files = cfg->files;
     sk_buf_init(&s->line);
     sk_buf_init(&s->tmp);
-    char open_line[64];
-    zeek_time(open_line, sizeof(open_line), "#open");
-    fputs("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
-          "#path\tsmtp\n",
-          s->fp);
-    fputs(open_line, s->fp);
-    fputs(fields_line, s->fp);
-    fputs(types_line, s->fp);
+    if (first) { /* a file shared by several workers gets one header */
+        char open_line[64];
+        zeek_time(open_line, sizeof(open_line), "#open");
+        fputs("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+              "#path\tsmtp\n",
+              s->fp);
+        fputs(open_line, s->fp);
+        fputs(fields_line, s->fp);
+        fputs(types_line, s->fp);
+    }
     *state = s;
     return 0;
 out_free_s:
@@ -305,10 +310,12 @@ static void smtplog_close(void *state)
     struct smtplog_state *s = state;
     if (!s)
         return;
-    char close_line[64];
-    zeek_time(close_line, sizeof(close_line), "#close");
-    fputs(close_line, s->fp);
-    fclose(s->fp);
+    if (sk_outfile_is_last(s->fp, s->files)) {
+        char close_line[64];
+        zeek_time(close_line, sizeof(close_line), "#close");
+        fputs(close_line, s->fp);
+    }
+    sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);
     sk_buf_release(&s->tmp);
     free(s);

@@ -3,6 +3,7 @@
  * when the flow is on an SMTP port or its first bytes look like SMTP (probe); every event
  * the parser raises goes, in order, to the transaction records, the raw event log, the
  * detector and the outputs. The flow's app state lives in f->app and ends with the flow. */
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +63,7 @@ struct sk_worker {
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
     struct sk_smtp_body_ops body_ops;
     struct sk_mime_config mime_cfg;
+    EVP_MD *md5, *sha1, *sha256; /* fetched once, not per message and file */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
@@ -73,9 +75,9 @@ struct sk_worker {
 /* ---- outputs ---- */
 
 int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
-                    char *errbuf, size_t errlen)
+                    struct sk_outfile_pool *files, char *errbuf, size_t errlen)
 {
-    struct sk_output_config oc = {.log_dir = log_dir};
+    struct sk_output_config oc = {.log_dir = log_dir, .files = files};
     const struct sk_output_ops *ops[4];
     size_t n = 0;
     bool events, eve, fast, smtplog;
@@ -509,6 +511,13 @@ static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, ch
     mc->max_urls = (uint32_t)v[9];
     mc->url_scheme_count = sk_config_list(c, "mime.url-schemes", &mc->url_schemes);
     mc->filestore_dir = store ? sk_config_str(c, "filestore.dir") : NULL;
+    /* NULL on failure: the MIME decoder then falls back to EVP_md5() and the like */
+    w->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    w->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    mc->md5 = w->md5;
+    mc->sha1 = w->sha1;
+    mc->sha256 = w->sha256;
     /* sk_mime_new() validates the rest (limits, schemes) per message; try it once here so a
      * bad value is reported at start-up rather than silently skipping every message. */
     struct sk_sink sink = {.emit = ignore_event};
@@ -576,14 +585,24 @@ out_free:
     return rc;
 }
 
-int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)
+int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt)
 {
-    struct sk_packet pkt;
     w->packets++;
     w->bytes += raw->caplen;
     if (raw->ts_us > w->last_ts)
         w->last_ts = raw->ts_us;
-    int r = sk_decoder_decode(w->dec, raw, &pkt);
+    return sk_decoder_decode(w->dec, raw, pkt);
+}
+
+int sk_worker_decoded(struct sk_worker *w, const struct sk_packet *pkt)
+{
+    return sk_flow_table_packet(w->flows, pkt);
+}
+
+int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)
+{
+    struct sk_packet pkt;
+    int r = sk_worker_decode(w, raw, &pkt);
     if (r <= 0)
         return r;
     return sk_flow_table_packet(w->flows, &pkt);
@@ -694,5 +713,8 @@ void sk_worker_free(struct sk_worker *w)
     sk_decoder_free(w->dec);
     free(w->refused);
     free(w->allowed);
+    EVP_MD_free(w->md5);
+    EVP_MD_free(w->sha1);
+    EVP_MD_free(w->sha256);
     free(w);
 }

@@ -2,7 +2,8 @@
 /* A worker runs the whole chain for the flows it owns: decode, flow table and TCP
  * reassembly, protocol detection, the SMTP parser (and through it the MIME decoder),
  * transaction records, detection, and the outputs. It shares only immutable data (the
- * compiled rule set, configuration) and the output set, which serialises writes. */
+ * compiled rule set, configuration) and the log files (outfile.h), which several workers'
+ * output sets append whole records to. */
 #ifndef SK_WORKER_H
 #define SK_WORKER_H
 
@@ -11,16 +12,19 @@
 #include <stdint.h>
 
 #include "engine/config.h"
+#include "engine/decode.h"
+#include "engine/outfile.h"
 #include "engine/output.h"
 #include "engine/output_set.h"
 #include "engine/source.h"
 #include "rules/detect.h"
 
-/* The outputs of a run (output_set.h): opens every output enabled in cfg into log_dir.
+/* The outputs of one worker (output_set.h): opens every output enabled in cfg into log_dir.
+ * files (may be NULL) shares the log files with the other workers' sets opened on it.
  * Returns 0 or a negative SK_E_* code with a message in errbuf. Caller frees with
  * sk_output_set_close(), which flushes and closes. */
 int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
-                    char *errbuf, size_t errlen);
+                    struct sk_outfile_pool *files, char *errbuf, size_t errlen);
 
 struct sk_worker_config {
     const struct sk_config *cfg;
@@ -36,8 +40,20 @@ struct sk_worker;
 int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, char *errbuf,
                   size_t errlen);
 
-/* Runs one captured packet through the chain. Returns 0 or SK_E_NOMEM. */
+/* Runs one captured packet through the chain: sk_worker_decode(), then
+ * sk_worker_decoded(). Returns 0 or SK_E_NOMEM. */
 int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw);
+
+/* The first half: counts the packet and decodes it with w's decoder (IP fragments are
+ * reassembled there). Returns 1 with *pkt filled (payload borrowed until the next call), 0
+ * when there is nothing to pass on, or SK_E_NOMEM. With several workers the reader thread
+ * calls this on the first worker only, and no other thread touches that worker's decoder or
+ * packet counters; each worker then takes its flows' packets with sk_worker_decoded(). */
+int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt);
+
+/* The second half: the flow table, reassembly, parsers, detection and outputs for one decoded
+ * packet (pkt is borrowed for the call). Returns 0 or SK_E_NOMEM. */
+int sk_worker_decoded(struct sk_worker *w, const struct sk_packet *pkt);
 
 /* Expires idle flows at now_us (live capture without traffic). */
 void sk_worker_tick(struct sk_worker *w, uint64_t now_us);

@@ -427,7 +427,7 @@ static void top_header(struct sk_mime *m, const struct top_header *h, const uint
         unsigned int mdlen = 0;
         char hex[2 * EVP_MAX_MD_SIZE + 1];
         emit_decoded(m, h->id, v, n);
-        if (EVP_Digest(v, n, md, &mdlen, EVP_md5(), NULL) == 1) {
+        if (EVP_Digest(v, n, md, &mdlen, m->cfg.md5 ? m->cfg.md5 : EVP_md5(), NULL) == 1) {
             sk_mime__hex(md, mdlen, hex);
             emit_field(m, SK_FIELD_EMAIL_SUBJECT_MD5, hex, 2 * mdlen, 0);
         }
@@ -821,7 +821,7 @@ int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
         goto out_free;
     if (sk_mime__file_init(&m->file, &m->cfg) != 0)
         goto out_free;
-    m->body_md5_ok = EVP_DigestInit_ex(m->body_md5, EVP_md5(), NULL) == 1;
+    m->body_md5_ok = EVP_DigestInit_ex(m->body_md5, m->cfg.md5 ? m->cfg.md5 : EVP_md5(), NULL) == 1;
     reset_entity(m, true);
     m->state = ST_HEADERS;
     *out_m = m;

@@ -38,7 +38,10 @@ struct sk_mime_config {
     /* mime.body-md5-stuffed: hash lines starting with '.' as sent inside DATA, with the
      * stuffed dot, as Suricata does (true). Set false for BDAT transactions. */
     bool body_md5_stuffed;
-    bool hash_files;           /* mime.hash-files: md5/sha1/sha256 of each file (true) */
+    bool hash_files; /* mime.hash-files: md5/sha1/sha256 of each file (true) */
+    /* Digests fetched once by the caller (EVP_MD_fetch(), borrowed, shareable between
+     * threads); NULL: EVP_md5() and the like, which OpenSSL 3 fetches again on every use. */
+    const struct evp_md_st *md5, *sha1, *sha256;
     const char *filestore_dir; /* filestore.dir: where files are written; NULL = off */
     uint64_t filestore_max;    /* filestore.max-size: larger files are not kept, 0 = any */
 };

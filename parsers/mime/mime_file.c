@@ -79,9 +79,10 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     /* The filestore names files by SHA-256, so it needs the hashes. */
     f->hashing = f->cfg->hash_files || f->cfg->filestore_dir != NULL;
     if (f->hashing) {
-        f->hashing = EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) == 1 &&
-                     EVP_DigestInit_ex(f->sha1, EVP_sha1(), NULL) == 1 &&
-                     EVP_DigestInit_ex(f->sha256, EVP_sha256(), NULL) == 1;
+        f->hashing =
+            EVP_DigestInit_ex(f->md5, f->cfg->md5 ? f->cfg->md5 : EVP_md5(), NULL) == 1 &&
+            EVP_DigestInit_ex(f->sha1, f->cfg->sha1 ? f->cfg->sha1 : EVP_sha1(), NULL) == 1 &&
+            EVP_DigestInit_ex(f->sha256, f->cfg->sha256 ? f->cfg->sha256 : EVP_sha256(), NULL) == 1;
     }
     if (f->cfg->filestore_dir == NULL || !f->hashing)
         return;

@@ -168,6 +168,13 @@ static void test_json_time_format(void **state)
     assert_string_equal(t, "2026-11-26T17:29:09.123456+0000");
     sk_json_format_time(t, 1795714149000001ull);
     assert_string_equal(t, "2026-11-26T17:29:09.000001+0000");
+    /* the date by arithmetic: leap days, century years, the end of a year */
+    sk_json_format_time(t, 951782400123456ull);
+    assert_string_equal(t, "2000-02-29T00:00:00.123456+0000");
+    sk_json_format_time(t, 4102444799999999ull);
+    assert_string_equal(t, "2099-12-31T23:59:59.999999+0000");
+    sk_json_format_time(t, 1709251200000001ull);
+    assert_string_equal(t, "2024-03-01T00:00:00.000001+0000");
 }
 
 static void test_json_buf_addf_grows(void **state)

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The reader and the worker threads (pipeline.h). Each worker has one queue: a mutex, two
+ * condition variables, the full batches in order and the empty ones to reuse. A batch holds
+ * decoded packets back to back, each a struct sk_packet followed by its payload bytes. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/error.h"
+#include "engine/flow.h"
+#include "engine/log.h"
+#include "engine/pipeline.h"
+
+#define DEFAULT_QUEUE 8
+#define DEFAULT_BATCH (256 * 1024)
+#define MIN_BATCH     (128 * 1024) /* holds the largest packet the decoder hands out (64 KiB) */
+
+/* A packet in a batch; its payload bytes follow. */
+struct rec {
+    uint64_t clock; /* the reader's clock (latest packet time) with this packet read */
+    struct sk_packet pkt;
+};
+
+struct batch {
+    struct batch *next;
+    size_t used; /* bytes of data[] in use */
+    size_t n;    /* packets */
+    _Alignas(16) uint8_t data[];
+};
+
+struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t has_full, has_empty;
+    struct batch *head, *tail; /* full, oldest first */
+    size_t n_full;
+    struct batch *empty; /* to reuse */
+    size_t n_alloc;      /* batches made for this worker (bounded by the queue size + 2) */
+    bool done;           /* no more batches will come */
+    uint64_t end_clock;  /* with done: the time of the last packet read */
+};
+
+struct wthread {
+    struct queue q;
+    struct sk_worker *w;
+    struct pipeline *p;
+    pthread_t tid;
+    struct batch *cur; /* being filled by the reader */
+    _Atomic int rc;    /* first error of sk_worker_decoded(), 0 when none */
+};
+
+struct pipeline {
+    const struct sk_pipeline_config *cfg;
+    size_t queue_max, batch_bytes;
+    struct wthread *wt;
+    struct sk_pipeline_stats st;
+    uint64_t clock; /* latest packet time read */
+};
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static size_t align16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+static void run_batch(struct wthread *t, struct batch *b)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        struct rec r;
+        memcpy(&r, b->data + off, sizeof(r));
+        r.pkt.payload = b->data + off + sizeof(r);
+        off += align16(sizeof(r) + r.pkt.payload_len);
+        if (atomic_load_explicit(&t->rc, memory_order_relaxed) < 0)
+            continue; /* after an error: drain, so the reader never waits forever */
+        /* The flow table's clock follows every packet read, not only this worker's, so flows
+         * age and time out as they would with one worker. */
+        if (r.clock > r.pkt.ts_us)
+            sk_worker_tick(t->w, r.clock);
+        int rc = sk_worker_decoded(t->w, &r.pkt);
+        if (rc < 0)
+            atomic_store(&t->rc, rc);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct wthread *t = arg;
+    struct queue *q = &t->q;
+    bool live = t->p->cfg->live;
+    uint64_t last_tick = 0;
+
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (!q->head && !q->done) {
+            if (!live) {
+                pthread_cond_wait(&q->has_full, &q->mu);
+                continue;
+            }
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            if (pthread_cond_timedwait(&q->has_full, &q->mu, &until) != 0)
+                break; /* a second without traffic: expire idle flows below */
+        }
+        struct batch *b = q->head;
+        if (b) {
+            q->head = b->next;
+            if (!q->head)
+                q->tail = NULL;
+            q->n_full--;
+        }
+        bool done = q->done && !b;
+        pthread_mutex_unlock(&q->mu);
+        if (done)
+            break;
+        if (b) {
+            run_batch(t, b);
+            b->used = b->n = 0;
+            pthread_mutex_lock(&q->mu);
+            b->next = q->empty;
+            q->empty = b;
+            pthread_cond_signal(&q->has_empty);
+            pthread_mutex_unlock(&q->mu);
+        }
+        if (live) {
+            uint64_t now = wall_us();
+            if (now - last_tick > 1000000u) {
+                sk_worker_tick(t->w, now);
+                last_tick = now;
+            }
+        }
+    }
+    /* A flow one worker would have timed out by the end of the capture ends the same way
+     * here, however the packets were spread. */
+    if (!live)
+        sk_worker_tick(t->w, q->end_clock);
+    sk_worker_finish(t->w);
+    return NULL;
+}
+
+/* An empty batch for worker t: a recycled one, a new one while under the bound, or (files)
+ * wait for the worker to give one back. NULL only when out of memory. */
+static struct batch *get_empty(struct pipeline *p, struct wthread *t)
+{
+    struct queue *q = &t->q;
+    struct batch *b = NULL;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        if (q->empty) {
+            b = q->empty;
+            q->empty = b->next;
+            break;
+        }
+        if (q->n_alloc < p->queue_max + 2) {
+            b = malloc(sizeof(*b) + p->batch_bytes);
+            if (b)
+                q->n_alloc++;
+            break;
+        }
+        p->st.reader_waits++;
+        pthread_cond_wait(&q->has_empty, &q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (b) {
+        b->next = NULL;
+        b->used = b->n = 0;
+    }
+    return b;
+}
+
+/* Hands t's current batch to its worker. Reading files, waits while the queue is full; live,
+ * drops the batch instead (its packets are counted) and reuses it. */
+static void push(struct pipeline *p, struct wthread *t, bool may_drop)
+{
+    struct queue *q = &t->q;
+    struct batch *b = t->cur;
+    if (!b || b->n == 0)
+        return;
+    pthread_mutex_lock(&q->mu);
+    if (q->n_full >= p->queue_max && may_drop) {
+        pthread_mutex_unlock(&q->mu);
+        p->st.dropped_packets += b->n;
+        b->used = b->n = 0;
+        return;
+    }
+    while (q->n_full >= p->queue_max) {
+        p->st.reader_waits++;
+        pthread_cond_wait(&q->has_empty, &q->mu);
+    }
+    if (q->tail)
+        q->tail->next = b;
+    else
+        q->head = b;
+    q->tail = b;
+    q->n_full++;
+    pthread_cond_signal(&q->has_full);
+    pthread_mutex_unlock(&q->mu);
+    p->st.batches++;
+    t->cur = NULL;
+}
+
+/* Live traffic should not wait for a batch to fill: hand it over when the worker is idle. */
+static bool worker_idle(struct wthread *t)
+{
+    pthread_mutex_lock(&t->q.mu);
+    bool idle = t->q.n_full == 0;
+    pthread_mutex_unlock(&t->q.mu);
+    return idle;
+}
+
+static int dispatch(struct pipeline *p, const struct sk_packet *pkt)
+{
+    size_t n = p->cfg->n_workers;
+    struct wthread *t = &p->wt[n > 1 ? sk_flow_hash(pkt, p->cfg->hash_seed) % n : 0];
+    size_t need = align16(sizeof(struct rec) + pkt->payload_len);
+    if (need > p->batch_bytes)
+        return 0; /* cannot happen: the decoder hands out at most 64 KiB */
+    if (t->cur && t->cur->used + need > p->batch_bytes)
+        push(p, t, p->cfg->live);
+    if (!t->cur && !(t->cur = get_empty(p, t)))
+        return SK_E_NOMEM;
+    uint8_t *dst = t->cur->data + t->cur->used;
+    struct rec r = {.clock = p->clock, .pkt = *pkt};
+    memcpy(dst, &r, sizeof(r));
+    if (pkt->payload_len)
+        memcpy(dst + sizeof(r), pkt->payload, pkt->payload_len);
+    t->cur->used += need;
+    t->cur->n++;
+    if (p->cfg->live && worker_idle(t))
+        push(p, t, true);
+    return 0;
+}
+
+static int queue_init(struct queue *q)
+{
+    memset(q, 0, sizeof(*q));
+    if (pthread_mutex_init(&q->mu, NULL) != 0)
+        return SK_E_NOMEM;
+    if (pthread_cond_init(&q->has_full, NULL) != 0)
+        goto out_mutex;
+    if (pthread_cond_init(&q->has_empty, NULL) != 0)
+        goto out_cond;
+    return 0;
+out_cond:
+    pthread_cond_destroy(&q->has_full);
+out_mutex:
+    pthread_mutex_destroy(&q->mu);
+    return SK_E_NOMEM;
+}
+
+static void queue_release(struct queue *q)
+{
+    struct batch *lists[2] = {q->head, q->empty};
+    for (int i = 0; i < 2; i++) {
+        while (lists[i]) {
+            struct batch *next = lists[i]->next;
+            free(lists[i]);
+            lists[i] = next;
+        }
+    }
+    pthread_cond_destroy(&q->has_empty);
+    pthread_cond_destroy(&q->has_full);
+    pthread_mutex_destroy(&q->mu);
+}
+
+static int read_loop(struct pipeline *p, struct sk_source *src, volatile sig_atomic_t *stop)
+{
+    struct sk_worker *dec = p->cfg->workers[0];
+    struct sk_raw_packet raw;
+    struct sk_packet pkt;
+    int errors = 0;
+    uint64_t n = 0;
+
+    while (!*stop) {
+        int r = sk_source_next(src, &raw);
+        if (r == 0)
+            break;
+        if (r == SK_E_TRUNCATED || r == SK_E_FORMAT || r == SK_E_IO) {
+            sk_error("%s", sk_source_error(src));
+            errors++;
+            continue;
+        }
+        if (r < 0) {
+            sk_error("%s", sk_source_error(src));
+            return r;
+        }
+        if ((r = sk_worker_decode(dec, &raw, &pkt)) < 0)
+            return r;
+        /* the flow table takes only TCP: other packets are counted by the decoder and end here */
+        if (r == 0 || pkt.ip_proto != 6)
+            continue;
+        if (pkt.ts_us > p->clock)
+            p->clock = pkt.ts_us;
+        if ((r = dispatch(p, &pkt)) < 0)
+            return r;
+        if ((++n & 4095) == 0)
+            for (size_t i = 0; i < p->cfg->n_workers; i++)
+                if ((r = atomic_load(&p->wt[i].rc)) < 0)
+                    return r;
+    }
+    return errors;
+}
+
+int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
+                    volatile sig_atomic_t *stop, struct sk_pipeline_stats *st)
+{
+    struct pipeline p = {.cfg = cfg};
+    size_t started = 0, inited = 0;
+    int rc;
+
+    p.queue_max = cfg->queue_batches ? cfg->queue_batches : DEFAULT_QUEUE;
+    p.batch_bytes = cfg->batch_bytes ? cfg->batch_bytes : DEFAULT_BATCH;
+    if (p.batch_bytes < MIN_BATCH)
+        p.batch_bytes = MIN_BATCH;
+    p.wt = calloc(cfg->n_workers, sizeof(*p.wt));
+    if (!p.wt)
+        return SK_E_NOMEM;
+    for (; inited < cfg->n_workers; inited++) {
+        struct wthread *t = &p.wt[inited];
+        t->w = cfg->workers[inited];
+        t->p = &p;
+        atomic_init(&t->rc, 0);
+        if ((rc = queue_init(&t->q)) < 0)
+            goto out_stop;
+    }
+    for (; started < cfg->n_workers; started++) {
+        if (pthread_create(&p.wt[started].tid, NULL, worker_main, &p.wt[started]) != 0) {
+            sk_error("cannot start worker thread %zu", started);
+            rc = SK_E_NOMEM;
+            goto out_stop;
+        }
+    }
+
+    rc = read_loop(&p, src, stop);
+
+out_stop:
+    /* Whatever ended the loop, the workers get what was read and finish their flows. */
+    for (size_t i = 0; i < started; i++) {
+        struct wthread *t = &p.wt[i];
+        push(&p, t, false); /* the last batch is never dropped */
+        pthread_mutex_lock(&t->q.mu);
+        t->q.done = true;
+        t->q.end_clock = p.clock;
+        pthread_cond_signal(&t->q.has_full);
+        pthread_mutex_unlock(&t->q.mu);
+    }
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(p.wt[i].tid, NULL);
+        int wrc = atomic_load(&p.wt[i].rc);
+        if (wrc < 0 && rc >= 0)
+            rc = wrc;
+    }
+    for (size_t i = 0; i < inited; i++) {
+        free(p.wt[i].cur);
+        queue_release(&p.wt[i].q);
+    }
+    free(p.wt);
+    if (st)
+        *st = p.st;
+    return rc;
+}
