@@ -690,7 +690,7 @@ static void test_outputs_set_batch_logs_files_and_alerts_after_the_packet(void *
     assert_string_equal(buf, ""); /* nothing written inside the batch */
     free(buf);
     sk_output_set_batch_end(set, r);
-    sk_output_set_flow_end(set, r, f, SK_FLOW_END_FIN, "smtp");
+    sk_output_set_flow_end(set, r, f, SK_FLOW_END_FIN, "smtp", NULL);
     sk_txrec_free(r);
     sk_output_set_close(set);
 
