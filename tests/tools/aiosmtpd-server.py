@@ -22,6 +22,13 @@ PASSWORD = b"shrike-pass"
 
 
 class DropHandler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # local parts starting with "unknown" do not exist (rules-harvest.pcap)
+        if address.lower().startswith("unknown"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         return "250 OK message accepted for delivery (dropped)"
 

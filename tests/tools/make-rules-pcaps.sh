@@ -17,7 +17,7 @@ shift || true
 only=" $* "
 PY=/usr/bin/python3
 LO4=127.0.0.1
-P_ATTACH=12540 P_HEADERS=12541 P_ABUSE=12542 P_TNEF=12543
+P_ATTACH=12540 P_HEADERS=12541 P_ABUSE=12542 P_TNEF=12543 P_HARVEST=12544
 
 die() {
     echo "make-rules-pcaps: $*" >&2
@@ -72,7 +72,8 @@ capture() {
     printf '%-24s %8d bytes %3d tcp flows\n' "$name" "$(stat -c %s "$file")" "$n"
 }
 
-for p in $P_ATTACH $P_HEADERS $P_ABUSE $P_TNEF; do
+for p in $P_ATTACH $P_HEADERS $P_ABUSE $P_TNEF $P_HARVEST; do
+    : >"$work/aio-$p.log"
     $PY "$here/aiosmtpd-server.py" --host $LO4 --port $p --lifetime 300 >"$work/aio-$p.log" 2>&1 &
     bg_pids+=($!)
     i=0
@@ -86,3 +87,4 @@ capture rules-attach.pcap $P_ATTACH attach
 capture rules-headers.pcap $P_HEADERS headers helo
 capture rules-abuse.pcap $P_ABUSE bruteforce smuggling injection exploits
 capture rules-tnef.pcap $P_TNEF tnef
+capture rules-harvest.pcap $P_HARVEST harvest

@@ -4,7 +4,8 @@
 make-rules-pcaps.sh against the loopback aiosmtpd of aiosmtpd-server.py).
 
     rules-client.py KIND HOST PORT      KIND: attach, headers, helo, bruteforce,
-                                        smuggling, injection, exploits, tnef
+                                        smuggling, injection, exploits, tnef,
+                                        harvest
 
 Nothing here is malware: the "executables" are a few harmless bytes that start with
 "MZ" (and a DOS-stub sentence) or with the ELF magic, and the scripts only hold the
@@ -146,6 +147,17 @@ def tnef(host, port):
     c.close()
 
 
+def harvest(host, port):
+    # twelve transactions, each one unknown recipient then RSET (directory harvest)
+    c = start(host, port)
+    for i in range(12):
+        c.cmd("MAIL FROM:<alice@client.shrike.test>")
+        c.cmd(f"RCPT TO:<unknown-{i}@shrike.test>")
+        c.cmd("RSET")
+    c.cmd("QUIT")
+    c.close()
+
+
 def headers(host, port):
     c = start(host, port)
     send_message(c, plain("Newsletter", "rules-xm1", "X-Mailer: Atomic Mail Sender 9.10\r\n"))
@@ -216,7 +228,7 @@ def exploits(host, port):
 
 KINDS = {k: globals()[k] for k in
          ("attach", "headers", "helo", "bruteforce", "smuggling", "injection", "exploits",
-          "tnef")}
+          "tnef", "harvest")}
 
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] not in KINDS or sys.argv[2] not in ("127.0.0.1", "::1"):

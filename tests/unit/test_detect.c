@@ -51,11 +51,11 @@ static void on_alert(void *ctx, const struct sk_alert *a)
     }
 }
 
-static struct env *env_new(struct sk_ruleset *rs, size_t window)
+static struct env *env_new_mode(struct sk_ruleset *rs, size_t window, bool reference)
 {
     struct env *e = calloc(1, sizeof(*e));
     char err[256];
-    struct sk_detect_config cfg = {.stream_window = window};
+    struct sk_detect_config cfg = {.stream_window = window, .reference = reference};
     assert_non_null(e);
     e->rs = rs;
     assert_int_equal(sk_detect_build(&e->d, rs, &cfg, err, sizeof(err)), 0);
@@ -70,6 +70,11 @@ static struct env *env_new(struct sk_ruleset *rs, size_t window)
     assert_int_equal(sk_detect_flow_new(&e->df, e->t, &e->f), 0);
     e->ts = 1000000;
     return e;
+}
+
+static struct env *env_new(struct sk_ruleset *rs, size_t window)
+{
+    return env_new_mode(rs, window, false);
 }
 
 /* A new flow on the same thread (threshold state is per thread). */
@@ -710,6 +715,59 @@ static void test_detect_pcre_only_prefilter(void **state)
     env_free(e);
 }
 
+/* base64_decode feeds base64_data through detection, on both paths: the rule's base64_data
+ * group is evaluated by the decode (never on its own), base64_data gives no fast pattern,
+ * a base64_decode without base64_data never matches. The message arrives in chunks. */
+static void test_detect_base64_decode(void **state)
+{
+    static const char msg[] =
+        "Content-Type: application/octet-stream; name=\"a.exe\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n"
+        "AAAAVGhpcyBwcm9ncmFtIGNhbm5vdCBiZSBydW4gaW4gRE9TIG1vZGUu\r\n\r\n--b--\r\n";
+    for (int mode = 0; mode < 2; mode++) {
+        struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+        struct sk_rule *r = rb_rule_new(1); /* matches: MZ at the start of the decoded part */
+        struct sk_buffer_group *g = rb_group(r, SK_FIELD_SMTP_DATA);
+        rb_content(g, "base64");
+        rb_content(g, "\r\n\r\n")->distance = 0;
+        rb_base64_decode(g, 0, 0, true);
+        g = rb_group(r, SK_BUF_BASE64_DATA);
+        rb_content(g, "MZ")->startswith = true;
+        rb_content(g, "DOS mode")->distance = 0;
+        rb_fake_ruleset_add(rs, r);
+        r = rb_rule_new(2); /* the decoded part is not an ELF */
+        g = rb_group(r, SK_FIELD_SMTP_DATA);
+        rb_content(g, "base64");
+        rb_base64_decode(g, 0, 0, true);
+        rb_content(rb_group(r, SK_BUF_BASE64_DATA), "\x7f"
+                                                    "ELF")
+            ->startswith = true;
+        rb_fake_ruleset_add(rs, r);
+        r = rb_rule_new(3); /* no base64_data: never */
+        g = rb_group(r, SK_FIELD_SMTP_DATA);
+        rb_content(g, "base64");
+        rb_base64_decode(g, 0, 0, true);
+        rb_fake_ruleset_add(rs, r);
+        /* no content outside base64_data: no prefilter, still found (the headers before the
+         * body hold 72 alphabet characters, so the body decodes in step) */
+        r = rb_rule_new(4);
+        rb_base64_decode(rb_group(r, SK_FIELD_SMTP_DATA), 0, 0, false);
+        rb_content(rb_group(r, SK_BUF_BASE64_DATA), "cannot be run");
+        rb_fake_ruleset_add(rs, r);
+        struct env *e = env_new_mode(rs, 0, mode == 1);
+        size_t n = sizeof(msg) - 1, cut1 = 40, cut2 = 150;
+        field_n(e, 0, SK_FIELD_SMTP_DATA, msg, cut1, SK_FIELD_F_BEGIN);
+        field_n(e, 0, SK_FIELD_SMTP_DATA, msg + cut1, cut2 - cut1, 0);
+        field_n(e, 0, SK_FIELD_SMTP_DATA, msg + cut2, n - cut2, SK_FIELD_F_END);
+        if (count_sid(e, 1) != 1 || count_sid(e, 2) != 0 || count_sid(e, 3) != 0 ||
+            count_sid(e, 4) != 1)
+            fail_msg("mode %d: sids 1-4 alerted %zu %zu %zu %zu times", mode, count_sid(e, 1),
+                     count_sid(e, 2), count_sid(e, 3), count_sid(e, 4));
+        env_free(e);
+    }
+}
+
 /* A transform on a stream buffer cannot be prefiltered chunk by chunk: the rule is
  * inspected on every chunk instead, and still matches. Transforms on a multi buffer get
  * their own prefilter database. */
@@ -1067,6 +1125,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detect_once_per_tx),
+        cmocka_unit_test(test_detect_base64_decode),
         cmocka_unit_test(test_detect_stream_split_across_chunks),
         cmocka_unit_test(test_detect_stream_window_bounds_confirmation),
         cmocka_unit_test(test_detect_multi_buffer_one_instance),
