@@ -186,6 +186,20 @@ static void test_detect_once_per_tx(void **state)
     env_free(e);
 }
 
+/* mime.body-md5: auto asks whether any rule inspects email.body_md5. */
+static void test_detect_uses_buffer(void **state)
+{
+    (void)state;
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    rb_fake_ruleset_add(rs, content_rule(1, SK_FIELD_EMAIL_BODY_MD5, "0123"));
+    struct env *e = env_new(rs, 0);
+    assert_true(sk_detect_uses_buffer(e->d, SK_FIELD_EMAIL_BODY_MD5));
+    assert_false(sk_detect_uses_buffer(e->d, SK_FIELD_EMAIL_URL));
+    assert_false(sk_detect_uses_buffer(e->d, -1));
+    assert_false(sk_detect_uses_buffer(NULL, SK_FIELD_EMAIL_BODY_MD5));
+    env_free(e);
+}
+
 static void test_detect_stream_split_across_chunks(void **state)
 {
     struct sk_ruleset *rs = rb_fake_ruleset_new(0);
@@ -1126,6 +1140,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detect_once_per_tx),
         cmocka_unit_test(test_detect_base64_decode),
+        cmocka_unit_test(test_detect_uses_buffer),
         cmocka_unit_test(test_detect_stream_split_across_chunks),
         cmocka_unit_test(test_detect_stream_window_bounds_confirmation),
         cmocka_unit_test(test_detect_multi_buffer_one_instance),
