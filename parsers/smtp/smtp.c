@@ -277,9 +277,36 @@ static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cm
     sk_smtp__push(st, is_orig, cmd, tx, false, SK_TX_END_DATA);
 }
 
+/* True when a client line starts with a known verb. */
+static bool starts_with_verb(const struct sk_smtp__state *st, const struct sk_smtp_piece *p)
+{
+    size_t n = strip_eol(p);
+    const uint8_t *sp = memchr(p->ptr, ' ', n);
+    size_t vlen = sp ? (size_t)(sp - p->ptr) : n;
+    return vlen > 0 && (sk_smtp_cmd_lookup(p->ptr, vlen) != SK_SMTP_CMD_OTHER ||
+                        sk_smtp_cmd_in_list(st->cfg.allowed_commands, p->ptr, vlen));
+}
+
 static void command_line(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p)
 {
     bool truncated = !p->ends_line;
+    if (st->tls_dir[is_orig]) {
+        /* The client opened with a TLS record: its "lines" are TLS, skipped quietly. Should
+         * a command follow after all, the opening was not TLS (a junk line a server
+         * refused, perhaps to blind an IDS): flag it and parse from here. */
+        if (truncated)
+            st->client_skip_rest = true;
+        if (!p->starts_line || !starts_with_verb(st, p)) {
+            if (p->starts_line && st->tls_lines < st->cfg.max_pending_commands)
+                st->tls_lines++;
+            return;
+        }
+        st->tls_dir[is_orig] = false;
+        sk_smtp__anomaly(st, is_orig, SK_TX_NONE, SK_ANOMALY_UNKNOWN_COMMAND);
+        /* Each skipped line was a command to the server, which answers it: keep pairing. */
+        for (size_t i = 0; i < st->tls_lines; i++)
+            sk_smtp__push(st, is_orig, SK_SMTP_CMD_OTHER, SK_TX_NONE, false, SK_TX_END_DATA);
+    }
     if (!st->seen_client_line) {
         st->seen_client_line = true;
         /* The client spoke first: the capture began after the greeting, or, when the flow
@@ -734,8 +761,8 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
             }
         }
     }
-    if (st->tls_dir[is_orig])
-        return;
+    if (st->tls_dir[is_orig] && !is_client(st, is_orig))
+        return; /* a TLS server: nothing to parse (a TLS client: see command_line) */
     while (len > 0) {
         if (st->done) {
             check_tls(st, is_orig, buf, len);

@@ -31,8 +31,9 @@ struct sk_smtp__state {
     bool client_is_orig;              /* flips on an accepted TURN */
     bool done;                        /* STARTTLS accepted: no more SMTP */
     bool tls_checked[2];
-    bool fed[2];     /* bytes of this direction were seen (index: is_orig) */
-    bool tls_dir[2]; /* this direction opened with a TLS record: implicit TLS, not parsed */
+    bool fed[2];      /* bytes of this direction were seen (index: is_orig) */
+    bool tls_dir[2];  /* this direction opened with a TLS record: implicit TLS, not parsed */
+    size_t tls_lines; /* lines skipped in a client that opened with a TLS record */
 
     /* Commands awaiting replies: a ring of cfg.max_pending_commands entries. */
     struct sk_smtp__pending *q;

@@ -30,7 +30,8 @@ What tshark (4.0) cannot show, and how it is handled:
     with BDAT, BDAT commands are left out on both sides, tshark's commands must appear in
     Shrike's in the same order (Shrike may have more), and message lengths are not
     compared; replies are compared in full.
-  - STARTTLS: after the 220 both stop reading SMTP; tshark hands the flow to TLS.
+  - STARTTLS: after the 220 both stop reading SMTP; tshark hands the flow to TLS. A flow
+    where tshark shows STARTTLS and a 220 after the greeting must have smtp_starttls.
 """
 import json
 import subprocess
@@ -116,7 +117,8 @@ def from_tshark(pcap):
 
 
 def from_shrike(events_path):
-    flows = defaultdict(lambda: {"req": [], "rep": [], "msgs": [], "lines": [], "bdat": False})
+    flows = defaultdict(lambda: {"req": [], "rep": [], "msgs": [], "lines": [], "bdat": False,
+                                 "starttls": False})
     with open(events_path) as f:
         for line in f:
             e = json.loads(line)
@@ -135,6 +137,8 @@ def from_shrike(events_path):
                 fl["rep"].append((e["code"], e["msg"], e["cont_resp"]))
             elif ev == "smtp_data":
                 fl["lines"].append((e["data_len"], e["data"].startswith(".")))
+            elif ev == "smtp_starttls":
+                fl["starttls"] = True
     return flows
 
 
@@ -184,6 +188,10 @@ def main():
         if not bdat:
             diffs += compare("message length", t["msgs"], s["msgs"],
                              lambda a, b: a == b or a == b + 2)
+        # STARTTLS accepted: tshark shows the command and a 220 after the greeting.
+        tls = ("STARTTLS", "") in t["req"] and any(c == 220 for c, _, _ in t["rep"][1:])
+        if tls != s["starttls"]:
+            diffs.append("  smtp_starttls: tshark %s, shrike %s" % (tls, s["starttls"]))
         status = "ok" if not diffs else "DIFF"
         print("%s flow client port %d: %d requests, %d reply lines, %d messages%s" %
               (status, port, len(s["req"]), len(s["rep"]), len(s["msgs"]),

@@ -1991,6 +1991,25 @@ static void test_smtp_implicit_tls_direction(void **state)
     sk_smtp_parser.state_free(st);
 }
 
+/* A client line that merely looks like a TLS record, then SMTP: it is not implicit TLS. The
+ * line is flagged (UNKNOWN_COMMAND) and the commands after it are parsed, so a junk opening
+ * does not blind the parser. */
+static void test_smtp_fake_tls_opening_parsed(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "\x16\x03junk\r\nEHLO c\r\n", 0},
+        {S, "500 what\r\n250 mx\r\n", 0},
+    };
+    CHECK(steps, W_EV | W_ANOM,
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "ANOM c - UNKNOWN_COMMAND\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REP s - 500 \"(UNKNOWN)\" \"what\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n");
+}
+
 /* A 64 MB line without LF from either side: one anomaly each, memory does not grow. */
 static void test_smtp_long_line_bounded(void **state)
 {
@@ -2298,6 +2317,7 @@ int main(void)
         cmocka_unit_test(test_smtp_free_ends_body),
         cmocka_unit_test(test_smtp_no_greeting_from_start),
         cmocka_unit_test(test_smtp_implicit_tls_direction),
+        cmocka_unit_test(test_smtp_fake_tls_opening_parsed),
         cmocka_unit_test(test_smtp_long_line_bounded),
         cmocka_unit_test(test_smtp_100k_pipelined_bounded),
         cmocka_unit_test(test_smtp_anomalies_have_rules_and_docs),
