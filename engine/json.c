@@ -267,6 +267,17 @@ static size_t u64_dec(char *p, uint64_t v)
     return n;
 }
 
+void sk_buf_add_u64(struct sk_buf *b, uint64_t v, unsigned width)
+{
+    char num[24];
+    size_t n = u64_dec(num, v);
+    if (width > 20)
+        width = 20;
+    for (size_t i = n; i < width; i++)
+        sk_buf_addch(b, '0');
+    sk_buf_add(b, num, n);
+}
+
 void sk_json_init(struct sk_json *j, struct sk_buf *out)
 {
     j->out = out;
@@ -280,10 +291,26 @@ static void member(struct sk_json *j, const char *key)
     if (j->need_comma[j->depth])
         sk_buf_addch(j->out, ',');
     j->need_comma[j->depth] = true;
-    if (key) {
-        sk_json_escape(j->out, (const uint8_t *)key, strlen(key));
-        sk_buf_addch(j->out, ':');
+    if (!key)
+        return;
+    /* keys are the outputs' own names: plain ASCII, copied as they are */
+    size_t n = 0;
+    bool plain = true;
+    for (; key[n]; n++)
+        plain = plain && (uint8_t)key[n] >= 0x20 && (uint8_t)key[n] < 0x80 && key[n] != '"' &&
+                key[n] != '\\';
+    if (plain && sk_buf_grow(j->out, n + 3) == 0) {
+        char *o = j->out->buf + j->out->len;
+        o[0] = '"';
+        memcpy(o + 1, key, n);
+        o[n + 1] = '"';
+        o[n + 2] = ':';
+        j->out->len += n + 3;
+        j->out->buf[j->out->len] = '\0';
+        return;
     }
+    sk_json_escape(j->out, (const uint8_t *)key, n);
+    sk_buf_addch(j->out, ':');
 }
 
 static void open_container(struct sk_json *j, const char *key, char c)

@@ -36,6 +36,8 @@ void sk_buf_add(struct sk_buf *b, const void *data, size_t len);
 void sk_buf_addstr(struct sk_buf *b, const char *s);
 void sk_buf_addch(struct sk_buf *b, char c);
 void sk_buf_addf(struct sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v in decimal, zero-padded to at least width digits (0: none); cheaper than sk_buf_addf(). */
+void sk_buf_add_u64(struct sk_buf *b, uint64_t v, unsigned width);
 static inline bool sk_buf_failed(const struct sk_buf *b)
 {
     return b->failed;

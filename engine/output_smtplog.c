@@ -230,10 +230,21 @@ static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_u
     sk_addr_format(&f->orig_h, false, orig, sizeof(orig));
     sk_addr_format(&f->resp_h, false, resp, sizeof(resp));
     sk_buf_reset(b);
-    sk_buf_addf(b, "%llu.%06u", (unsigned long long)(tx->ts_us / 1000000u),
-                (unsigned)(tx->ts_us % 1000000u));
+    /* one line per transaction: the numbers without sk_buf_addf() */
+    sk_buf_add_u64(b, tx->ts_us / 1000000u, 0);
+    sk_buf_addch(b, '.');
+    sk_buf_add_u64(b, tx->ts_us % 1000000u, 6);
     col_str(b, f->uid);
-    sk_buf_addf(b, "\t%s\t%u\t%s\t%u\t%u", orig, f->orig_p, resp, f->resp_p, tx->trans_depth);
+    sk_buf_addch(b, '\t');
+    sk_buf_addstr(b, orig);
+    sk_buf_addch(b, '\t');
+    sk_buf_add_u64(b, f->orig_p, 0);
+    sk_buf_addch(b, '\t');
+    sk_buf_addstr(b, resp);
+    sk_buf_addch(b, '\t');
+    sk_buf_add_u64(b, f->resp_p, 0);
+    sk_buf_addch(b, '\t');
+    sk_buf_add_u64(b, tx->trans_depth, 0);
     col_str(b, tx->helo);
 
     /* mailfrom: the first address of the MAIL FROM argument */
@@ -294,7 +305,9 @@ static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_u
     sk_buf_addstr(b, tx->tls ? "\tT" : "\tF");
     col_list(b, tx->fuids.v, tx->fuids.n, false, true);
     /* Shrike's one added column, last so positional readers of Zeek's columns still work */
-    sk_buf_addf(b, "\t%llu\n", (unsigned long long)f->flow_id);
+    sk_buf_addch(b, '\t');
+    sk_buf_add_u64(b, f->flow_id, 0);
+    sk_buf_addch(b, '\n');
     if (!sk_buf_failed(b))
         sk_outfile_write(s->fp, b->buf, b->len);
 }

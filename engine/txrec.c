@@ -230,8 +230,12 @@ static void md5_hex(const char *s, char **out)
     char *h = malloc(len * 2 + 1);
     if (!h)
         return;
-    for (unsigned i = 0; i < len; i++)
-        snprintf(h + 2 * i, 3, "%02x", md[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < len; i++) {
+        h[2 * i] = hex[md[i] >> 4];
+        h[2 * i + 1] = hex[md[i] & 15];
+    }
+    h[2 * len] = '\0';
     free(*out);
     *out = h;
 }
@@ -517,10 +521,21 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         break;
     case SK_EV_SMTP_REPLY:
         if (s) {
-            char code[8];
-            int cn = snprintf(code, sizeof(code), "%u ", (unsigned)ev->u.reply.code);
+            /* every reply passes here: the code without snprintf() */
+            char code[16];
+            size_t cn = 0;
+            unsigned v = ev->u.reply.code;
+            char rev[12];
+            size_t rn = 0;
+            do {
+                rev[rn++] = (char)('0' + v % 10);
+                v /= 10;
+            } while (v && rn < sizeof(rev));
+            while (rn)
+                code[cn++] = rev[--rn];
+            code[cn++] = ' ';
             struct sk_buf b = SK_BUF_INIT;
-            sk_buf_add(&b, code, (size_t)cn);
+            sk_buf_add(&b, code, cn);
             sk_buf_add(&b, ev->u.reply.msg.ptr, ev->u.reply.msg.len);
             if (!sk_buf_failed(&b))
                 set_str(&s->rec.last_reply, (const uint8_t *)b.buf, b.len, r->lim.max_value_len);

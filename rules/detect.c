@@ -1180,8 +1180,12 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
         b = &ev->u.request.arg;
         sep = b->len > 0 ? " " : "";
     } else {
-        snprintf(code, sizeof(code), "%03u", (unsigned)ev->u.reply.code % 1000u);
-        c = (struct sk_str){(const uint8_t *)code, strlen(code)};
+        unsigned v = (unsigned)ev->u.reply.code % 1000u; /* "%03u" without snprintf() */
+        code[0] = (char)('0' + v / 100);
+        code[1] = (char)('0' + v / 10 % 10);
+        code[2] = (char)('0' + v % 10);
+        code[3] = '\0';
+        c = (struct sk_str){(const uint8_t *)code, 3};
         a = &c;
         b = &ev->u.reply.msg;
         sep = ev->u.reply.cont_resp ? "-" : " ";

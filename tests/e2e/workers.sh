@@ -51,6 +51,23 @@ for p in "${inputs[@]}"; do
 done
 alerts=$(sed -n 's/^detect.alerts: //p' "$TMP/a$i/counters")
 [ "${alerts:-0}" -gt 0 ] && ok "the corpus raised $alerts alerts" || fail "the corpus raised no alert"
+# SIGTERM in the middle of a run with 2 workers: every log is whole (each eve.json line is a
+# JSON object, smtp.log ends with #close) and the counters are printed
+mkdir -p "$TMP/term"
+"$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/rules" -l "$TMP/term" -r "$TMP/corpus.pcap" \
+    --workers 2 >"$TMP/term/counters" 2>"$TMP/term/err" &
+pid=$!
+sleep 0.3
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^packets: ' "$TMP/term/counters" \
+    && python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$TMP/term/eve.json" \
+    && tail -1 "$TMP/term/smtp.log" | grep -q '^#close'; then
+    ok "SIGTERM with 2 workers: exit 0, whole logs, counters ($(sed -n 's/^packets: //p' "$TMP/term/counters") packets)"
+else
+    fail "SIGTERM with 2 workers: exit $rc, $(head -c 300 "$TMP/term/err")"
+fi
 # smtp.log shared by several workers keeps one header and one #close line
 h=$(grep -c '^#fields' "$TMP/b$i-2/smtp.log"); c=$(grep -c '^#close' "$TMP/b$i-2/smtp.log")
 [ "$h$c" = 11 ] && ok "shared smtp.log has one header and one #close" || fail "smtp.log: $h headers, $c #close"
