@@ -3,7 +3,7 @@
 # Regenerate the malformed-session captures tests/pcaps/smtp-malformed-*.pcap: scripted
 # raw-socket sessions (smtp-script.py: a tiny server and client that send fixed bytes)
 # over 127.0.0.1 only, each captured with tcpdump on lo filtered to its own port, with
-# the capture checks of make-pcaps.sh (capture-lib.sh).
+# the capture checks of make-pcaps.sh (pcap-lib.sh).
 #
 #   sudo tests/tools/make-malformed-pcaps.sh [OUTDIR]   (default: tests/pcaps)
 #
@@ -16,27 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${1:-$top/tests/pcaps}
 PY=/usr/bin/python3
-ME=make-malformed-pcaps
-. "$here/capture-lib.sh"
-[ "$(id -u)" = 0 ] || die "run as root (tcpdump on lo needs it)"
-for t in tcpdump tshark; do
-    command -v "$t" >/dev/null || die "'$t' not found (apt-get install $t)"
-done
-
-work=$(mktemp -d /tmp/shrike-malformed.XXXXXX)
-mkdir -p "$out"
-log=$work/run.log
-: >"$log"
-bg_pids=()
-declare -A flows
-cleanup() {
-    local p
-    for p in "${bg_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-    for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$here/pcap-lib.sh"
+pcap_init
 
 # One port per capture, above make-pcaps.sh's range.
 port=12600

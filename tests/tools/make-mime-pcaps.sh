@@ -24,7 +24,7 @@ LO6=::1
 P_CHARSETS=12540 P_STRUCT=12541 P_SWAKS=12542
 
 . "$here/pcap-lib.sh"
-pcap_init swaks
+pcap_init swaks postfix openssl
 
 msgs=$work/messages
 $PY "$here/mime-messages.py" "$msgs" "$out/mime-expected.json" >>"$log" 2>&1 ||

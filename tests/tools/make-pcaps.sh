@@ -28,7 +28,7 @@ P_AUTH=12531 P_ATTACH=12532 P_IPV6=12533 P_MANY=12534 P_MANY_AUTH=12535
 P_DOT=12536 P_DEMO=12537 P_LARGE=12538
 
 . "$here/pcap-lib.sh"
-pcap_init swaks
+pcap_init swaks postfix openssl
 $PY -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd missing (apt-get install python3-aiosmtpd)"
 
 client() { # client KIND PORT [HOST]

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Helpers shared by make-pcaps.sh and make-mime-pcaps.sh (sourced, not run): the work
+# Helpers shared by make-pcaps.sh, make-mime-pcaps.sh and make-malformed-pcaps.sh (sourced, not run): the work
 # folder and its cleanup, one swaks session, and capture(), which runs a function under
 # tcpdump on lo and checks that the capture is whole. The sourcing script sets here, out,
 # LO4 and LO6 first and calls pcap_init. Every loop is bounded; everything started is
@@ -15,15 +15,16 @@ pcap_cleanup() {
     local p
     for p in "${bg_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
     for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    "$here/postfix-instance.sh" stop "$work/postfix" || true
+    [ -d "$work/postfix" ] && { "$here/postfix-instance.sh" stop "$work/postfix" || true; }
     if [ -n "${SHRIKE_KEEP_WORK:-}" ]; then echo "${0##*/}: kept $work" >&2; else rm -rf "$work"; fi
 }
 
-# pcap_init TOOL...: checks root and the tools, makes $work, $log and the exit trap.
+# pcap_init TOOL...: checks root, tcpdump, tshark and the named tools, makes $work, $log
+# and the exit trap.
 pcap_init() {
     local t
-    [ "$(id -u)" = 0 ] || die "run as root (tcpdump on lo and postfix need it)"
-    for t in tcpdump tshark postfix openssl "$@"; do
+    [ "$(id -u)" = 0 ] || die "run as root (tcpdump on lo needs it)"
+    for t in tcpdump tshark "$@"; do
         command -v "$t" >/dev/null || die "'$t' not found (apt-get install $t)"
     done
     work=$(mktemp -d /tmp/shrike-pcaps.XXXXXX)
@@ -73,7 +74,8 @@ capture() {
     grep -q '^0 packets dropped by kernel' "$tlog" || die "$name: tcpdump dropped packets: $(tr '\n' ' ' <"$tlog")"
     n=$(tshark -r "$file" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
     [ -s "$file" ] && [ "$n" -gt 0 ] || die "$name: capture is empty"
-    [ "$(stat -c %s "$file")" -lt 204800 ] || die "$name: capture is 200 KB or more"
+    [ "$(stat -c %s "$file")" -lt "${CAPTURE_MAX_BYTES:-204800}" ] ||
+        die "$name: capture is ${CAPTURE_MAX_BYTES:-204800} bytes or more"
     # Every flow must be whole: a SYN, closed by a FIN from each side or by a RST (swaks
     # resets its TLS session's socket), and no segment missing.
     local syns closed lost
