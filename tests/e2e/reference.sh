@@ -9,7 +9,14 @@
 need jq
 PY=${PYTHON:-python3}
 shopt -s nullglob
-pcaps=("$PCAPS"/*.pcap)
+# The reference matcher re-checks a stream rule on its whole inspection window at every
+# chunk (quadratic by design: it is the plain oracle, not an engine), so the 3 MB message of
+# smtp-large.pcap would take many minutes; that capture's matching is covered by
+# large-message.sh through the real path.
+pcaps=()
+for p in "$PCAPS"/*.pcap; do
+    case $p in */smtp-large.pcap) ;; *) pcaps+=("$p") ;; esac
+done
 [ ${#pcaps[@]} -gt 0 ] || skip_all "no captures in $PCAPS"
 
 sets=("$TOP_SRCDIR"/rules/shrike.rules "$TOP_SRCDIR"/rules/smtp-events.rules "$TOP_SRCDIR"/tests/e2e/cases/*/*.rules)
