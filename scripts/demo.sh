@@ -11,7 +11,7 @@ sk_install "${SK_BUILD_PKGS[@]}" jq
 
 sk_build _build
 logs=${1:-demo-logs}
-sample=tests/pcaps/smtp-demo.pcap
+sample=tests/pcaps/sample.pcap
 rm -rf "$logs"
 mkdir -p "$logs"
 
