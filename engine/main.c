@@ -495,8 +495,11 @@ static int worker_count(const struct options *o, const struct sk_config *cfg, si
     char *end;
     long n = strtol(v, &end, 10);
     if (*end || n < 1 || n > MAX_WORKERS) {
-        sk_error("%s '%s': expected a number of workers from 1 to %d, or auto",
-                 o->workers ? "--workers" : "'workers'", v, MAX_WORKERS);
+        if (o->workers)
+            sk_error("--workers '%s' is not a number of workers (1 to %d) or auto", v, MAX_WORKERS);
+        else
+            sk_error("'workers' holds '%s', which is not a number of workers (1 to %d) or auto", v,
+                     MAX_WORKERS);
         return SK_E_INVAL;
     }
     *out = (size_t)n;
@@ -615,12 +618,18 @@ int main(int argc, char **argv)
     sk_info("rule set ready in %.3f s", mono_seconds() - t_rules);
 
     if (o.test_only) {
-        /* A worker reads and checks every setting it uses. */
+        /* A worker reads and checks every setting it uses; the run's own keys are checked
+         * here. */
         struct sk_worker_config wc = {.cfg = cfg, .detect = det};
-        if ((rc = sk_worker_new(&w, &wc, err, sizeof(err))) < 0) {
+        size_t n_check;
+        uint64_t q_check;
+        if ((rc = sk_worker_new(&w, &wc, err, sizeof(err))) < 0 ||
+            (rc = sk_config_u64(cfg, "workers-queue", &q_check, err, sizeof(err))) < 0) {
             sk_error("%s", err);
             goto out;
         }
+        if (worker_count(&o, cfg, &n_check) < 0)
+            goto out;
         bool ok = rst->failed == 0 && lr.files_failed == 0;
         printf("configuration and %zu rules: %s\n", sk_ruleset_count(lr.rs),
                ok ? "ok" : "errors found");
