@@ -26,39 +26,6 @@
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
-/* Variables rules expect, when the configuration does not set them. */
-static const char *const default_address_vars[][2] = {
-    {"HOME_NET", "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12,127.0.0.0/8,::1]"},
-    {"EXTERNAL_NET", "any"},
-    {"SMTP_SERVERS", "$HOME_NET"},
-    {"HTTP_SERVERS", "$HOME_NET"},
-    {"DNS_SERVERS", "$HOME_NET"},
-    {"SQL_SERVERS", "$HOME_NET"},
-    {"TELNET_SERVERS", "$HOME_NET"},
-    {"AIM_SERVERS", "$EXTERNAL_NET"},
-    {"DC_SERVERS", "$HOME_NET"},
-    {"DNP3_SERVER", "$HOME_NET"},
-    {"DNP3_CLIENT", "$HOME_NET"},
-    {"MODBUS_CLIENT", "$HOME_NET"},
-    {"MODBUS_SERVER", "$HOME_NET"},
-    {"ENIP_CLIENT", "$HOME_NET"},
-    {"ENIP_SERVER", "$HOME_NET"},
-};
-static const char *const default_port_vars[][2] = {
-    {"SMTP_PORTS", "[25,465,587,2525]"},
-    {"HTTP_PORTS", "80"},
-    {"SHELLCODE_PORTS", "!80"},
-    {"ORACLE_PORTS", "1521"},
-    {"SSH_PORTS", "22"},
-    {"DNP3_PORTS", "20000"},
-    {"MODBUS_PORTS", "502"},
-    {"FILE_DATA_PORTS", "[$HTTP_PORTS,110,143]"},
-    {"FTP_PORTS", "21"},
-    {"GENEVE_PORTS", "6081"},
-    {"VXLAN_PORTS", "4789"},
-    {"TEREDO_PORTS", "3544"},
-};
-
 struct options {
     const char *read_path;
     const char *iface;
@@ -302,33 +269,21 @@ static void print_fields(void)
     }
 }
 
-/* Variable pairs for the rule loader: the configuration's, then the defaults it lacks.
- * Returns a NULL-terminated array the caller frees (strings are borrowed). */
-static const char *(*collect_vars(const struct sk_config *cfg, const char *prefix,
-                                  const char *const (*defs)[2], size_t n_defs))[2]
+/* The configuration's variable pairs for the rule loader (which adds Suricata's defaults
+ * for the ones it lacks). Returns a NULL-terminated array the caller frees (strings are
+ * borrowed). */
+static const char *(*collect_vars(const struct sk_config *cfg, const char *prefix))[2]
 {
     const char *const *names;
     size_t n = sk_config_children(cfg, prefix, &names);
-    const char *(*v)[2] = calloc(n + n_defs + 1, sizeof(*v));
-    size_t k = 0;
+    const char *(*v)[2] = calloc(n + 1, sizeof(*v));
     char key[256];
     if (!v)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         snprintf(key, sizeof(key), "%s.%s", prefix, names[i]);
-        v[k][0] = names[i];
-        v[k][1] = sk_config_get(cfg, key);
-        k++;
-    }
-    for (size_t d = 0; d < n_defs; d++) {
-        bool have = false;
-        for (size_t i = 0; i < n; i++)
-            have = have || strcmp(names[i], defs[d][0]) == 0;
-        if (!have) {
-            v[k][0] = defs[d][0];
-            v[k][1] = defs[d][1];
-            k++;
-        }
+        v[i][0] = names[i];
+        v[i][1] = sk_config_get(cfg, key);
     }
     return v;
 }
@@ -362,12 +317,8 @@ struct loaded_rules {
 
 static int load_rules(const struct options *o, const struct sk_config *cfg, struct loaded_rules *lr)
 {
-    const char *(*avars)[2] =
-        collect_vars(cfg, "vars.address-groups", default_address_vars,
-                     sizeof(default_address_vars) / sizeof(default_address_vars[0]));
-    const char *(*pvars)[2] =
-        collect_vars(cfg, "vars.port-groups", default_port_vars,
-                     sizeof(default_port_vars) / sizeof(default_port_vars[0]));
+    const char *(*avars)[2] = collect_vars(cfg, "vars.address-groups");
+    const char *(*pvars)[2] = collect_vars(cfg, "vars.port-groups");
     char *class_file = config_relative(cfg, NULL, sk_config_str(cfg, "classification-file"));
     char *ref_file = config_relative(cfg, NULL, sk_config_str(cfg, "reference-config-file"));
     int rc = SK_E_NOMEM;
