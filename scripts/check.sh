@@ -19,4 +19,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== format"
 make -C _build -s format-check
-echo "check.sh: all tests passed"
+
+# One closing line over both runs, in the form CI reads: "N passed, N failed".
+count() { sed -n "s/^# $1: *//p" _build/test-suite.log _build-san/test-suite.log | awk '{s += $1} END {print s + 0}'; }
+echo "check.sh: all tests passed (make check twice: plain and with ASan + UBSan)"
+echo "$(count PASS) passed, $(count FAIL) failed, $(count SKIP) skipped"
