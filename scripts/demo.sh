@@ -23,7 +23,7 @@ echo "== alerts ($logs/fast.log)"
 cat "$logs/fast.log"
 echo
 echo "== raw SMTP events ($logs/events.json, first 12 of $(wc -l < "$logs/events.json"))"
-head -n 12 "$logs/events.json" | jq -c '{event, is_orig, command, arg, code, msg}' 2>/dev/null \
+head -n 12 "$logs/events.json" | jq -c '{event, is_orig, command, arg, code, cmd, msg, cont_resp} | with_entries(select(.value != null))' 2>/dev/null \
     || head -n 12 "$logs/events.json"
 echo
 echo "== transactions ($logs/smtp.log, Zeek format)"
