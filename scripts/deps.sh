@@ -20,7 +20,7 @@ sk_install() {
 
 SK_BUILD_PKGS=(build-essential autoconf automake pkg-config
                libpcap-dev libpcre2-dev libhyperscan-dev libcmocka-dev libssl-dev libyaml-dev)
-SK_TEST_PKGS=(tshark jq python3 python3-yaml clang-format time)
+SK_TEST_PKGS=(tshark jq python3 python3-yaml python3-jsonschema clang-format time)
 
 # Configures and builds in $1 (a build folder below the source tree) with extra configure
 # arguments after it.

@@ -33,6 +33,8 @@ def main():
     ap.add_argument("--schema", help="path of eve-schema.json")
     ap.add_argument("--strict", action="store_true",
                     help="do not allow Shrike's top-level 'uid' extension")
+    ap.add_argument("--skip-type", action="append", default=[], metavar="EVENT_TYPE",
+                    help="leave records of this event_type out (repeatable)")
     ap.add_argument("files", nargs="+", help="eve.json files")
     args = ap.parse_args()
 
@@ -72,6 +74,8 @@ def main():
                 except (UnicodeDecodeError, ValueError) as e:
                     print(f"{name}:{no}: not JSON: {e}")
                     bad += 1
+                    continue
+                if isinstance(rec, dict) and rec.get("event_type") in args.skip_type:
                     continue
                 for err in sorted(validator.iter_errors(rec), key=lambda e: list(e.path)):
                     where = "/".join(str(p) for p in err.absolute_path) or "(record)"
