@@ -399,20 +399,9 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
     int errors = 0;
     uint64_t last_tick = 0;
 
-    while (!stop_requested) {
-        int r = sk_source_next(src, &pkt);
-        /* A read cut short by the stop signal is the stop, not a damaged capture. */
-        if (r == 0 || (r < 0 && stop_requested))
-            break;
-        if (r == SK_E_TRUNCATED || r == SK_E_FORMAT || r == SK_E_IO) {
-            sk_error("%s", sk_source_error(src));
-            errors++;
-            continue;
-        }
-        if (r < 0) {
-            sk_error("%s", sk_source_error(src));
-            return r;
-        }
+    int r;
+
+    while ((r = sk_source_read(src, &pkt, &stop_requested, &errors)) > 0) {
         if ((r = sk_worker_packet(w, &pkt)) < 0) {
             sk_error("packet processing failed: %s", sk_strerror(r));
             return r;
@@ -425,7 +414,7 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
             }
         }
     }
-    return errors;
+    return r < 0 ? r : errors;
 }
 
 #define MAX_WORKERS 64

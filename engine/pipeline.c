@@ -279,19 +279,9 @@ static int read_loop(struct pipeline *p, struct sk_source *src, volatile sig_ato
     int errors = 0;
     uint64_t n = 0;
 
-    while (!*stop) {
-        int r = sk_source_next(src, &raw);
-        if (r == 0)
-            break;
-        if (r == SK_E_TRUNCATED || r == SK_E_FORMAT || r == SK_E_IO) {
-            sk_error("%s", sk_source_error(src));
-            errors++;
-            continue;
-        }
-        if (r < 0) {
-            sk_error("%s", sk_source_error(src));
-            return r;
-        }
+    int r;
+
+    while ((r = sk_source_read(src, &raw, stop, &errors)) > 0) {
         if ((r = sk_worker_decode(dec, &raw, &pkt)) < 0)
             return r;
         /* the flow table takes only TCP: other packets are counted by the decoder and end here */
@@ -306,7 +296,7 @@ static int read_loop(struct pipeline *p, struct sk_source *src, volatile sig_ato
                 if ((r = atomic_load(&p->wt[i].rc)) < 0)
                     return r;
     }
-    return errors;
+    return r < 0 ? r : errors;
 }
 
 int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,

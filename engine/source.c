@@ -14,6 +14,7 @@
 #include <pcap/pcap.h>
 
 #include "engine/error.h"
+#include "engine/log.h"
 #include "engine/source.h"
 
 #define SK_SOURCE_SNAPLEN    65535
@@ -448,4 +449,21 @@ void sk_source_free(struct sk_source *src)
     free(src->bpf);
     free(src->path);
     free(src);
+}
+
+int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt,
+                   const volatile sig_atomic_t *stop, int *damaged)
+{
+    while (!*stop) {
+        int r = sk_source_next(src, pkt);
+        if (r >= 0)
+            return r;
+        if (*stop)
+            break;
+        sk_error("%s", sk_source_error(src));
+        if (r != SK_E_TRUNCATED && r != SK_E_FORMAT && r != SK_E_IO)
+            return r;
+        (*damaged)++;
+    }
+    return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef SK_SOURCE_H
 #define SK_SOURCE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,14 @@ int sk_source_open_live(struct sk_source **out, const char *iface, const char *b
  * SK_E_INVAL (the filter does not apply to the file's link type).
  * Live, an error (SK_E_PCAP) ends the source: the next call returns 0. */
 int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt);
+
+/* The reading loop's view of sk_source_next(): returns 1 with *pkt filled, 0 at the end of
+ * input or once *stop is set (a read cut short by the stop signal is the stop, not damage),
+ * or a negative SK_E_* code on an error that ends the source. A damaged or unreadable file
+ * of a folder is logged with its name, counted in *damaged, and reading goes on. Every
+ * packet loop uses this, so all of them treat damage and stops the same way. */
+int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt,
+                   const volatile sig_atomic_t *stop, int *damaged);
 
 /* The last error message, or "" when none. Borrowed; valid until the next call. */
 const char *sk_source_error(const struct sk_source *src);
