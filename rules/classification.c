@@ -10,7 +10,7 @@
 #include "engine/error.h"
 #include "rules/classification.h"
 
-static char *trim(char *s)
+char *sk_classification_trim(char *s)
 {
     while (isspace((unsigned char)*s))
         s++;
@@ -77,7 +77,7 @@ static int add_ref(struct sk_classification *c, const char *system, const char *
 static int parse_line(struct sk_classification *c, char *line, const char *file, unsigned lineno,
                       sk_classification_report_fn report, void *rctx)
 {
-    char *s = trim(line);
+    char *s = sk_classification_trim(line);
     if (*s == '\0' || *s == '#')
         return 0;
     char msg[256];
@@ -91,7 +91,8 @@ static int parse_line(struct sk_classification *c, char *line, const char *file,
             return 0;
         }
         *c1 = *c2 = '\0';
-        char *name = trim(body), *desc = trim(c1 + 1), *prio = trim(c2 + 1), *end;
+        char *name = sk_classification_trim(body), *desc = sk_classification_trim(c1 + 1),
+             *prio = sk_classification_trim(c2 + 1), *end;
         long p = strtol(prio, &end, 10);
         if (!*name || *end || end == prio || p < 1 || p > 255) {
             snprintf(msg, sizeof(msg), "invalid classification '%s'", name);
@@ -102,7 +103,7 @@ static int parse_line(struct sk_classification *c, char *line, const char *file,
         return add_class(c, name, desc, (int)p);
     }
     if (strncmp(s, "config reference:", 17) == 0) {
-        char *body = trim(s + 17);
+        char *body = sk_classification_trim(s + 17);
         char *sp = body;
         while (*sp && !isspace((unsigned char)*sp))
             sp++;
@@ -112,7 +113,7 @@ static int parse_line(struct sk_classification *c, char *line, const char *file,
         }
         *sp = '\0';
         c->has_refs = true;
-        return add_ref(c, body, trim(sp + 1));
+        return add_ref(c, body, sk_classification_trim(sp + 1));
     }
     snprintf(msg, sizeof(msg), "unknown line '%.60s'", s);
     report_line(report, rctx, file, lineno, msg);

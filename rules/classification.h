@@ -50,4 +50,8 @@ const struct sk_refsystem *sk_classification_ref(const struct sk_classification 
 
 void sk_classification_release(struct sk_classification *c);
 
+/* Strips leading and trailing white space in place; returns the first kept character. Used
+ * for the config files here and for rule option values (keywords.c). */
+char *sk_classification_trim(char *s);
+
 #endif

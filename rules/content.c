@@ -13,17 +13,7 @@
 #include "engine/error.h"
 #include "parsers/fields.h"
 #include "rules/parse.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "rules/transform.h"
 
 /* Finds the quoted part of a value: optional '!', then "...". Sets *body and *blen to the
  * text between the quotes (escapes intact) and *neg. */
@@ -78,7 +68,7 @@ int sk_content__setup_content(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a
             }
             if (isspace((unsigned char)c))
                 continue;
-            int h = hexval(c), l = i + 1 < bl ? hexval(b[i + 1]) : -1;
+            int h = sk_xform_hexval(c), l = i + 1 < bl ? sk_xform_hexval(b[i + 1]) : -1;
             if (h < 0 || l < 0) {
                 free(out);
                 return sk_rule__fail(ctx, boff + i, "invalid content",

@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "parsers/anomaly.h"
 #include "parsers/fields.h"
+#include "rules/classification.h"
 #include "rules/parse.h"
 
 enum kw_value {
@@ -31,16 +32,6 @@ struct kw_def {
 };
 
 /* ---- helpers ---- */
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
 
 static int bad_value(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
 {
@@ -169,8 +160,8 @@ static int kw_reference(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     int rc = SK_E_NOMEM;
     if (!sys || !id)
         goto out_free;
-    ref.system = strdup(trim(sys));
-    ref.id = unquote(trim(id));
+    ref.system = strdup(sk_classification_trim(sys));
+    ref.id = unquote(sk_classification_trim(id));
     if (!ref.system || !ref.id)
         goto out_free;
     bool known;
@@ -211,7 +202,7 @@ static int kw_metadata(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     int rc = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *s = trim(tok);
+        char *s = sk_classification_trim(tok);
         if (!*s)
             continue;
         char **v = realloc(r->metadata, (r->n_metadata + 1) * sizeof(*v));
@@ -387,12 +378,12 @@ static int kw_threshold(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     int rc = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-        char *s = trim(tok);
+        char *s = sk_classification_trim(tok);
         size_t off = a->value_off + (size_t)(s - copy);
         char *sp = s;
         while (*sp && !isspace((unsigned char)*sp))
             sp++;
-        char *val = *sp ? trim(sp + 1) : sp;
+        char *val = *sp ? sk_classification_trim(sp + 1) : sp;
         *sp = '\0';
         if (!df && strcmp(s, "type") == 0) {
             if (strcmp(val, "limit") == 0)

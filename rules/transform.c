@@ -40,7 +40,7 @@ static bool is_ws(uint8_t c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int hexval(uint8_t c)
+int sk_xform_hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -117,8 +117,9 @@ static size_t apply_one(enum sk_transform t, const uint8_t *in, size_t len, uint
         break;
     case SK_XFORM_URL_DECODE:
         for (size_t i = 0; i < len; i++) {
-            if (in[i] == '%' && i + 2 < len && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-                out[o++] = (uint8_t)(hexval(in[i + 1]) << 4 | hexval(in[i + 2]));
+            if (in[i] == '%' && i + 2 < len && sk_xform_hexval(in[i + 1]) >= 0 &&
+                sk_xform_hexval(in[i + 2]) >= 0) {
+                out[o++] = (uint8_t)(sk_xform_hexval(in[i + 1]) << 4 | sk_xform_hexval(in[i + 2]));
                 i += 2;
             } else if (in[i] == '+') {
                 out[o++] = ' ';

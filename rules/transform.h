@@ -25,4 +25,7 @@ void sk_xform_release(struct sk_xform *x);
 int sk_xform_apply(struct sk_xform *x, const enum sk_transform *xf, size_t n, const uint8_t *in,
                    size_t len, const uint8_t **out, size_t *outlen);
 
+/* The value of one hexadecimal digit, or -1 (shared with the content parser's |41 42|). */
+int sk_xform_hexval(int c);
+
 #endif
