@@ -245,9 +245,7 @@ static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cm
         break;
     case SK_SMTP_CMD_DATA:
         sk_smtp__push(st, is_orig, cmd, tx, false, SK_TX_END_DATA);
-        if (st->msg_active) /* DATA after BDAT chunks: the BDAT message is abandoned */
-            sk_smtp__msg_end(st, is_orig, false);
-        sk_smtp__msg_begin(st);
+        sk_smtp__msg_begin(st); /* after BDAT chunks, it abandons the BDAT message */
         st->data_mode = true;
         st->data_wait_354 = true;
         return;

@@ -8,6 +8,10 @@
 
 void sk_smtp__msg_begin(struct sk_smtp__state *st)
 {
+    /* A message still open (BDAT chunks cut by a gap, then a 354 nobody asked for) is ended
+     * as cut short first: its body hook must see its end, or its decoder is never freed. */
+    if (st->msg_active)
+        sk_smtp__msg_end(st, st->client_is_orig, false);
     st->msg_active = true;
     st->msg_started = false;
     st->msg_incomplete = false;

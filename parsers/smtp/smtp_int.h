@@ -111,7 +111,7 @@ void sk_smtp__simple(struct sk_smtp__state *st, enum sk_event_type type, uint64_
 void sk_smtp__tx_close(struct sk_smtp__state *st, uint64_t tx, enum sk_tx_end why);
 
 /* smtp_data.c: the message path. */
-/* Starts a message in cur_tx (DATA or the first BDAT). */
+/* Starts a message in cur_tx (DATA or the first BDAT), ending one still open as cut short. */
 void sk_smtp__msg_begin(struct sk_smtp__state *st);
 /* Hands unstuffed message bytes to smtp.data and the body hook. */
 void sk_smtp__msg_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);

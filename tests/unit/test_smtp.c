@@ -1919,6 +1919,38 @@ static void test_smtp_free_ends_body(void **state)
     assert_string_equal(b.text, "[begin 0]cut short\r\n[end cut]");
 }
 
+/* Regression (issue 11): BDAT chunks, a gap that swallows the rest of the chunk, then a 354
+ * the parser did not ask for began a second message over the first, whose body hook never saw
+ * its end (its MIME decoder leaked, about 15 KB a flow an attacker could repeat). */
+static void test_smtp_unexpected_354_ends_open_bdat(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, mail_hdr, 0},
+        {S, mail_ok, 0},
+        {C, "BDAT 100\r\nab", 0},
+        {GAP_C, NULL, 500},
+        {S, "250 ok\r\n250 lost\r\n354 go on\r\n", 0},
+        {C, "Subject: y\r\n\r\nz\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    struct body_rec b = {0};
+    struct sk_smtp_body_ops o = {.begin = body_begin, .data = body_data, .end = body_end};
+    o.ctx = &b;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.body = &o;
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        b.len = 0;
+        free(run_script(&cfg, steps, sizeof(steps) / sizeof(steps[0]), W_ALL, true, 0, 0, bytewise,
+                        NULL));
+        assert_int_equal(b.open, 0);
+        assert_string_equal(b.text, "[begin 0]ab[end cut][begin 0]Subject: y\r\n\r\nz\r\n[end ok]");
+    }
+}
+
 /* ---- bounded memory ---- */
 
 static size_t heap_in_use(void)
@@ -2293,6 +2325,7 @@ int main(void)
         cmocka_unit_test(test_smtp_gap_over_end_of_data),
         cmocka_unit_test(test_smtp_gap_in_bdat),
         cmocka_unit_test(test_smtp_gap_in_reply),
+        cmocka_unit_test(test_smtp_unexpected_354_ends_open_bdat),
         cmocka_unit_test(test_smtp_command_line_limit),
         cmocka_unit_test(test_smtp_reply_line_limit),
         cmocka_unit_test(test_smtp_recipient_limit),
