@@ -2,11 +2,8 @@
 /* libFuzzer target for the MIME decoder: the input is a message, fed once whole and once in
  * chunks whose sizes come from the input's first bytes, with small limits so every limit
  * path is reachable. Both runs must give the same events (a digest of them is compared), and
- * ASan/UBSan watch memory. Build from the source root:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. \
- *     -include _build/config.h tests/fuzz/fuzz_mime.c parsers/mime/mime*.c parsers/registry.c \
- *     engine/log.c engine/error.c -lcrypto -o fuzz_mime
- *   ./fuzz_mime tests/data/mime */
+ * ASan/UBSan watch memory. Built by --enable-fuzzers and run by make fuzz-smoke
+ * (docs/development.md); make check replays its regressions. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

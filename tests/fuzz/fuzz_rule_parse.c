@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* libFuzzer target for the rule language: any bytes loaded as a rule file must give
- * diagnostics, never a crash, leak or undefined behaviour. Built on request only:
- * `make fuzz-rule-parse CC=clang`, then `tests/fuzz/fuzz_rule_parse [corpus-dir]`. */
+ * diagnostics, never a crash, leak or undefined behaviour. Built by --enable-fuzzers and run
+ * by make fuzz-smoke (docs/development.md); make check replays its regressions. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
