@@ -12,6 +12,8 @@ secs=${FUZZ_SECONDS:-30}
 out=tests/fuzz
 seeds=$out/corpus-seed
 mkdir -p "$out/artifacts" "$out/corpus"
+# The engine target writes its logs under TMPDIR: memory rather than disk when there is one.
+[ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm
 
 # ---- seed corpora (remade each run; small, and from files under version control) ----
 rm -rf "$seeds"

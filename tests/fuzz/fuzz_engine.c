@@ -3,7 +3,9 @@
  * runs it with one worker (source, decode, flows and reassembly, the SMTP parser and MIME
  * decoder, detection with the shipped rules, and every output: events.json, eve.json with
  * stats, fast.log, smtp.log, the file store and the stream dump) into a temporary folder
- * that is emptied after each input. The rules, configuration (shrike.yaml) and folder are
+ * that is emptied after each input. Every line of events.json and eve.json must be one valid
+ * JSON value, and every record of smtp.log must have as many fields as its header says,
+ * whatever bytes the traffic held. The rules, configuration (shrike.yaml) and folder are
  * made once, in LLVMFuzzerInitialize, and are immutable afterwards, as in a run. */
 #include <dirent.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 #include "rules/detect.h"
 #include "rules/ruleset.h"
 #include "tests/fuzz/fuzz_common.h"
+#include "tests/unit/json_check.h"
 
 /* Built once and then only read, like the shared state of a run's workers. */
 static struct {
@@ -139,6 +142,63 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* The whole of a log file, NUL-terminated; NULL when it is absent. Caller frees. */
+static char *slurp(const char *name, size_t *len)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/%s", engine.dir, name);
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    if (!f)
+        return NULL;
+    if (fstat(fileno(f), &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
+        fail("cannot read", path);
+    *len = fread(buf, 1, (size_t)st.st_size, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Each line of a JSON-lines log is one JSON value, and the file ends with a whole line. */
+static void check_json_lines(const char *name)
+{
+    size_t len = 0;
+    char *buf = slurp(name, &len);
+    if (!buf)
+        return;
+    if (len && buf[len - 1] != '\n')
+        fail("a record is cut", name);
+    for (char *line = buf, *nl; line < buf + len; line = nl + 1) {
+        nl = memchr(line, '\n', (size_t)(buf + len - line));
+        if (!json_valid(line, (size_t)(nl - line)))
+            fail("not JSON", line);
+    }
+    free(buf);
+}
+
+/* Each record of a Zeek log has as many tab-separated fields as its #fields line. */
+static void check_zeek_log(const char *name)
+{
+    size_t len = 0, fields = 0;
+    char *buf = slurp(name, &len);
+    if (!buf)
+        return;
+    if (len && buf[len - 1] != '\n')
+        fail("a record is cut", name);
+    for (char *line = buf, *nl; line < buf + len; line = nl + 1) {
+        nl = memchr(line, '\n', (size_t)(buf + len - line));
+        size_t tabs = 0;
+        for (char *p = line; p < nl; p++)
+            tabs += *p == '\t';
+        if (strncmp(line, "#fields\t", 8) == 0)
+            fields = tabs - 1; /* "#fields" itself is not a field */
+        else if (line[0] != '#' && tabs != fields)
+            fail("a record with the wrong number of fields", line);
+    }
+    free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const volatile sig_atomic_t no_stop = 0;
@@ -170,6 +230,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(counters);
     sk_worker_free(w);
     sk_output_set_close(outs);
+    check_json_lines("events.json");
+    check_json_lines("eve.json");
+    check_zeek_log("smtp.log");
     empty_dir(engine.store);
     empty_dir(engine.dump);
 out:
