@@ -21,8 +21,9 @@ quoted-printable and base64, attachments of the common types), each carried in t
 SMTP dialogue of a template session (default tests/pcaps/smtp-basic.pcap, recorded from
 Postfix) whose message is replaced; the session is rebuilt as IPv4 packets of at most
 1,460 payload bytes with consistent sequence and acknowledgement numbers and correct
-checksums, server port 25. One message in MARK_EVERY carries SHRIKE-MARKER-BASIC in its
-text part, and one attachment in MARK_EVERY carries SHRIKE-MARKER-FILE in its bytes.
+checksums, server port 25. Message 0 and every MARK_EVERY-th after it carry
+SHRIKE-MARKER-BASIC in the text part; message 12 and every MARK_EVERY-th after it carry
+SHRIKE-MARKER-FILE in the bytes of an attachment.
 
 The same seed gives the same bytes. Prints how many copies of each template were written
 and how many flows carry each marker, so the runner knows how many alerts to expect.
@@ -403,8 +404,9 @@ def main():
 
         def session(cid):
             name, turns, at = dialogues[cid % len(dialogues)]
-            marked = rng.randrange(MARK_EVERY) == 0
-            file_marked = rng.randrange(MARK_EVERY) == 0
+            # fixed places, so that even a small corpus has both markers
+            marked = cid % MARK_EVERY == 0
+            file_marked = cid % MARK_EVERY == MARK_EVERY // 2
             msg = realistic_message(rng, cid, marked, file_marked)
             state["msg_bytes"] += len(msg)
             turns = list(turns)
