@@ -114,10 +114,10 @@ def flow_key(rec):
 
 def read_eve(path):
     """Reads an eve.json (either engine's): returns ({sid: raw alert count},
-    {sid: set of flow keys}, {sid: msg}, {event_type: count})."""
-    counts, flows, msgs, types = {}, {}, {}, {}
+    {sid: set of flow keys}, {sid: msg}, {event_type: count}, bytes of the files logged)."""
+    counts, flows, msgs, types, file_bytes = {}, {}, {}, {}, 0
     if not os.path.exists(path):
-        return counts, flows, msgs, types
+        return counts, flows, msgs, types, file_bytes
     with open(path, errors="replace") as f:
         for line in f:
             try:
@@ -126,10 +126,12 @@ def read_eve(path):
                 continue
             et = rec.get("event_type", "")
             types[et] = types.get(et, 0) + 1
+            if et == "fileinfo":
+                file_bytes += rec["fileinfo"].get("size", 0)
             if et != "alert":
                 continue
             sid = rec["alert"]["signature_id"]
             counts[sid] = counts.get(sid, 0) + 1
             flows.setdefault(sid, set()).add(flow_key(rec))
             msgs[sid] = rec["alert"].get("signature", "")
-    return counts, flows, msgs, types
+    return counts, flows, msgs, types, file_bytes
