@@ -39,7 +39,7 @@ import sys
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 import datetime
 
 PCAP_HDR = struct.Struct("<IHHiIII")
@@ -264,7 +264,9 @@ def realistic_message(rng, n, marked, file_marked):
     msg["Subject"] = subj
     msg["Date"] = format_datetime(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
                                   + datetime.timedelta(seconds=n * 7))
-    msg["Message-ID"] = make_msgid(idstring="%d" % n, domain=sender.domain)
+    # make_msgid and the email package's boundaries use the clock and the global random
+    # generator: both are made from rng here, so that the same seed gives the same bytes
+    msg["Message-ID"] = "<%d.%012x@%s>" % (n, rng.getrandbits(48), sender.domain)
     if rng.random() < 0.5:
         msg["X-Mailer"] = rng.choice(("Microsoft Outlook 16.0", "Apple Mail (2.3774)",
                                       "Mozilla Thunderbird 115.6", "Roundcube Webmail/1.6"))
@@ -287,6 +289,9 @@ def realistic_message(rng, n, marked, file_marked):
             attachment(rng, msg, int(left / parts / 1.37), file_marked and i == 0)
     elif file_marked:
         attachment(rng, msg, rng.randint(2000, 20000), True)
+    for part in msg.walk():
+        if part.is_multipart():
+            part.set_boundary("=_Part_%d_%016x" % (n, rng.getrandbits(64)))
     return msg.as_bytes()
 
 
