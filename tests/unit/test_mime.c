@@ -91,11 +91,15 @@ static void rec_emit(void *ctx, const struct sk_event *ev)
         rec_fmt(r, "file %u ", f->file_id);
         rec_bytes(r, f->name.ptr, f->name.len);
         rec_fmt(r, " size=%llu state=%d", (unsigned long long)f->size, (int)f->state);
-        if (f->hashed) {
+        if (f->digests & SK_FILE_MD5) {
             sk_mime__hex(f->md5, 16, hex);
             rec_fmt(r, " md5=%s", hex);
+        }
+        if (f->digests & SK_FILE_SHA1) {
             sk_mime__hex(f->sha1, 20, hex);
             rec_fmt(r, " sha1=%s", hex);
+        }
+        if (f->digests & SK_FILE_SHA256) {
             sk_mime__hex(f->sha256, 32, hex);
             rec_fmt(r, " sha256=%s", hex);
         }
@@ -258,7 +262,7 @@ static char *decode2047(const char *s)
 {
     struct sk_mime__buf b;
     sk_mime__buf_init(&b, 4096);
-    assert_int_equal(sk_mime__decode_2047(&b, (const uint8_t *)s, strlen(s)), 0);
+    assert_int_equal(sk_mime__decode_2047(NULL, &b, (const uint8_t *)s, strlen(s)), 0);
     char *r = strndup((const char *)b.p, b.len);
     sk_mime__buf_release(&b);
     return r;
@@ -315,7 +319,7 @@ static char *param(const char *v, const char *name)
     struct sk_mime__buf b;
     bool found = false;
     sk_mime__buf_init(&b, 4096);
-    assert_int_equal(sk_mime__param((const uint8_t *)v, strlen(v), name, &b, &found), 0);
+    assert_int_equal(sk_mime__param(NULL, (const uint8_t *)v, strlen(v), name, &b, &found), 0);
     char *r = found ? strndup((const char *)b.p, b.len) : NULL;
     sk_mime__buf_release(&b);
     return r;
