@@ -169,8 +169,14 @@ typedef uint8_t v16 __attribute__((vector_size(16)));
  * the caller checks one by one), or where fewer than 18 bytes are left. */
 static size_t skip_blocks(const struct sk_mime__url *u, const uint8_t *p, size_t i, size_t n)
 {
-    if (u->npre == 0)
+    v16 pv[sizeof(u->pre) / sizeof(u->pre[0])][3];
+    if (u->npre == 0 || i + 18 > n)
         return i;
+    /* broadcast once per call, not once per block */
+    for (size_t k = 0; k < u->npre; k++)
+        for (size_t j = 0; j < 3; j++)
+            for (size_t b = 0; b < 16; b++)
+                pv[k][j][b] = u->pre[k][j];
     for (; i + 18 <= n; i += 16) {
         v16 a, b, c, hit = {0};
         memcpy(&a, p + i, 16);
@@ -180,7 +186,7 @@ static size_t skip_blocks(const struct sk_mime__url *u, const uint8_t *p, size_t
         b |= 0x20;
         c |= 0x20;
         for (size_t k = 0; k < u->npre; k++)
-            hit |= (v16)((a == u->pre[k][0]) & (b == u->pre[k][1]) & (c == u->pre[k][2]));
+            hit |= (v16)((a == pv[k][0]) & (b == pv[k][1]) & (c == pv[k][2]));
         uint64_t w[2];
         memcpy(w, &hit, sizeof(w));
         if ((w[0] | w[1]) != 0)
