@@ -90,6 +90,9 @@ int sk_mime__url_init(struct sk_mime__url *u, const struct sk_mime_config *cfg, 
     }
     if (too_many)
         u->npre = 0;
+    for (size_t k = 0; k < u->npre; k++)
+        for (size_t j = 0; j < 3; j++)
+            memset(u->pre16[k][j], u->pre[k][j], 16);
     return 0;
 out_free:
     sk_mime__url_release(u);
@@ -169,14 +172,8 @@ typedef uint8_t v16 __attribute__((vector_size(16)));
  * the caller checks one by one), or where fewer than 18 bytes are left. */
 static size_t skip_blocks(const struct sk_mime__url *u, const uint8_t *p, size_t i, size_t n)
 {
-    v16 pv[sizeof(u->pre) / sizeof(u->pre[0])][3];
-    if (u->npre == 0 || i + 18 > n)
+    if (u->npre == 0)
         return i;
-    /* broadcast once per call, not once per block */
-    for (size_t k = 0; k < u->npre; k++)
-        for (size_t j = 0; j < 3; j++)
-            for (size_t b = 0; b < 16; b++)
-                pv[k][j][b] = u->pre[k][j];
     for (; i + 18 <= n; i += 16) {
         v16 a, b, c, hit = {0};
         memcpy(&a, p + i, 16);
@@ -185,8 +182,13 @@ static size_t skip_blocks(const struct sk_mime__url *u, const uint8_t *p, size_t
         a |= 0x20;
         b |= 0x20;
         c |= 0x20;
-        for (size_t k = 0; k < u->npre; k++)
-            hit |= (v16)((a == pv[k][0]) & (b == pv[k][1]) & (c == pv[k][2]));
+        for (size_t k = 0; k < u->npre; k++) {
+            v16 x, y, z;
+            memcpy(&x, u->pre16[k][0], 16);
+            memcpy(&y, u->pre16[k][1], 16);
+            memcpy(&z, u->pre16[k][2], 16);
+            hit |= (v16)((a == x) & (b == y) & (c == z));
+        }
         uint64_t w[2];
         memcpy(w, &hit, sizeof(w));
         if ((w[0] | w[1]) != 0)
@@ -251,13 +253,42 @@ static size_t scan(struct sk_mime__url *u, const uint8_t *p, size_t n, uint8_t p
     return n;
 }
 
+/* Where the next search of p[0..n) ends: after as many whole lines (none longer than max_line)
+ * as there are, so a chunk of short lines is searched in one call (a line break ends a URL
+ * and no pattern holds one, so lines need no cutting); else at the max_line cut or the end
+ * of p. With bytes carried, only to the end of the first line. Sets *final when the search
+ * ends a line or a max_line piece, and *pos to the line position after it. */
+static size_t next_stretch(const struct sk_mime__url *u, const uint8_t *p, size_t n, bool *final,
+                           size_t *pos)
+{
+    size_t take = 0;
+    *pos = u->pos;
+    *final = false;
+    do {
+        size_t lim = u->cap - *pos < n - take ? u->cap - *pos : n - take;
+        const uint8_t *nl = memchr(p + take, '\n', lim);
+        if (nl == NULL) {
+            if (take > 0)
+                break;
+            *pos += lim;
+            *final = *pos == u->cap;
+            if (*final)
+                *pos = 0;
+            return lim;
+        }
+        take += (size_t)(nl - (p + take)) + 1;
+        *pos = 0;
+        *final = true;
+    } while (u->len == 0 && take < n);
+    return take;
+}
+
 void sk_mime__url_feed(struct sk_mime__url *u, const uint8_t *p, size_t n)
 {
     while (n > 0 && !u->full) {
-        size_t lim = u->cap - u->pos < n ? u->cap - u->pos : n;
-        const uint8_t *nl = memchr(p, '\n', lim);
-        size_t take = nl ? (size_t)(nl - p) + 1 : lim;
-        bool final = nl != NULL || u->pos + take == u->cap;
+        bool final;
+        size_t pos;
+        size_t take = next_stretch(u, p, n, &final, &pos);
         if (u->len > 0) {
             /* Bounded: what is carried is part of this line, which is at most cap bytes. */
             memcpy(u->carry + u->len, p, take);
@@ -277,9 +308,9 @@ void sk_mime__url_feed(struct sk_mime__url *u, const uint8_t *p, size_t n)
             if (d > 0)
                 u->prev = p[d - 1];
         }
-        u->pos += take;
+        u->pos = pos;
         if (final) {
-            u->pos = u->len = 0;
+            u->len = 0;
             u->prev = 0;
         }
         p += take;

@@ -22,15 +22,16 @@ struct sk_mime__url_pat;
 struct sk_mime__url {
     struct sk_mime__url_pat *pats;
     size_t npats;
-    bool trigger[256];  /* first bytes of the patterns, both cases */
-    uint8_t pair[8192]; /* bit (c0 | c1 << 8): a pattern starts with c0 c1, either case */
-    uint8_t pre[8][3];  /* distinct first three bytes of the patterns, OR 0x20 */
-    size_t npre;        /* 0: too many for the 16-byte filter, bytes are tested one by one */
-    uint8_t *carry;     /* an undecided prefix or URL cut by the end of a piece */
-    size_t len, cap;    /* cap: max_line, the longest line searched as one */
-    size_t pos;         /* bytes of the current line seen so far */
-    uint8_t prev;       /* the byte before the next one of the line, 0 at its start */
-    uint64_t *seen;     /* hashes of the URLs reported */
+    bool trigger[256];       /* first bytes of the patterns, both cases */
+    uint8_t pair[8192];      /* bit (c0 | c1 << 8): a pattern starts with c0 c1, either case */
+    uint8_t pre[8][3];       /* distinct first three bytes of the patterns, OR 0x20 */
+    uint8_t pre16[8][3][16]; /* each of those bytes 16 times, for the vector filter */
+    size_t npre;             /* 0: too many for the 16-byte filter, bytes are tested one by one */
+    uint8_t *carry;          /* an undecided prefix or URL cut by the end of a piece */
+    size_t len, cap;         /* cap: max_line, the longest line searched as one */
+    size_t pos;              /* bytes of the current line seen so far */
+    uint8_t prev;            /* the byte before the next one of the line, 0 at its start */
+    uint64_t *seen;          /* hashes of the URLs reported */
     uint32_t nseen, max;
     bool full, keep_scheme;
     sk_mime__url_fn fn;
