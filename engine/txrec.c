@@ -155,7 +155,7 @@ static void add_file(struct sk_tx_record *t, const struct sk_file_info *fi, size
     tf->file_id = fi->file_id;
     tf->name = name;
     tf->size = fi->size;
-    tf->hashed = fi->hashed;
+    tf->digests = fi->digests;
     memcpy(tf->md5, fi->md5, sizeof(tf->md5));
     memcpy(tf->sha1, fi->sha1, sizeof(tf->sha1));
     memcpy(tf->sha256, fi->sha256, sizeof(tf->sha256));

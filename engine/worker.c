@@ -63,7 +63,8 @@ struct sk_worker {
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
     struct sk_smtp_body_ops body_ops;
     struct sk_mime_config mime_cfg;
-    EVP_MD *md5, *sha1, *sha256; /* fetched once, not per message and file */
+    struct sk_mime_pool *mime_pool; /* idle decoders, reset per message */
+    EVP_MD *md5, *sha1, *sha256;    /* fetched once, not per message and file */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
@@ -157,7 +158,7 @@ static void *body_begin(void *ctx, uint64_t tx_id, const struct sk_sink *sink)
     struct sk_worker *w = ctx;
     struct app_flow *af = sink->ctx;
     struct sk_mime *m = NULL;
-    if (sk_mime_new(&m, &w->mime_cfg, sink, tx_id, &af->next_file_id) < 0)
+    if (sk_mime_pool_get(w->mime_pool, &m, sink, tx_id, &af->next_file_id) < 0)
         return NULL;
     return m;
 }
@@ -173,7 +174,7 @@ static void body_end(void *body, bool complete)
     if (!body)
         return;
     sk_mime_end(body, complete);
-    sk_mime_free(body);
+    sk_mime_put(body);
 }
 
 /* ---- stream consumer ---- */
@@ -465,6 +466,39 @@ static void ignore_event(void *ctx, const struct sk_event *ev)
     (void)ev;
 }
 
+/* mime.file-hashes: "md5", "sha1", "sha256" (items may also be comma-separated, as --set
+ * gives them); an empty list computes none. */
+static int file_hashes_from(const struct sk_config *c, unsigned *out, char *errbuf, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"md5", SK_FILE_MD5}, {"sha1", SK_FILE_SHA1}, {"sha256", SK_FILE_SHA256}};
+    const char *const *items;
+    size_t n = sk_config_list(c, "mime.file-hashes", &items);
+    *out = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = items[i];
+        while (*p != '\0') {
+            size_t len = strcspn(p, ", ");
+            size_t k = 0;
+            while (len > 0 && k < sizeof(names) / sizeof(names[0]) &&
+                   !(strlen(names[k].name) == len && strncasecmp(p, names[k].name, len) == 0))
+                k++;
+            if (len > 0 && k == sizeof(names) / sizeof(names[0])) {
+                snprintf(errbuf, errlen, "'mime.file-hashes' holds '%.*s', which is not a digest",
+                         (int)len, p);
+                return SK_E_INVAL;
+            }
+            if (len > 0)
+                *out |= names[k].bit;
+            p += len;
+            p += strspn(p, ", ");
+        }
+    }
+    return 0;
+}
+
 static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, char *errbuf,
                             size_t errlen)
 {
@@ -493,6 +527,8 @@ static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, ch
         (rc = sk_config_bool(c, "mime.hash-files", &mc->hash_files, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "filestore.enabled", &store, errbuf, errlen)) < 0 ||
         (rc = sk_config_size(c, "filestore.max-size", &mc->filestore_max, errbuf, errlen)) < 0)
+        return rc;
+    if ((rc = file_hashes_from(c, &mc->file_hashes, errbuf, errlen)) < 0)
         return rc;
     const char *md5 = sk_config_str(c, "mime.body-md5");
     if (md5 && strcasecmp(md5, "auto") == 0)
@@ -548,6 +584,8 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
         (rc = smtp_config_from(w, errbuf, errlen)) < 0 ||
         (rc = mime_config_from(w, wc->detect, errbuf, errlen)) < 0)
+        goto out_free;
+    if (w->mime_on && (rc = sk_mime_pool_new(&w->mime_pool, &w->mime_cfg, 16)) < 0)
         goto out_free;
     if (w->mime_on) {
         w->body_ops = (struct sk_smtp_body_ops){
@@ -708,6 +746,7 @@ void sk_worker_free(struct sk_worker *w)
     /* The flow table closes its flows first, so their app state goes while the detector
      * thread and the dump still exist. */
     sk_flow_table_free(w->flows);
+    sk_mime_pool_free(w->mime_pool);
     sk_dump_free(w->dump);
     sk_detect_thread_free(w->det);
     sk_decoder_free(w->dec);

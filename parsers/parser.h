@@ -50,12 +50,18 @@ enum sk_tx_end {
     SK_TX_END_STARTTLS, /* the session switched to TLS */
 };
 
+/* Digests of a file (sk_file_info.digests, mime.file-hashes). */
+#define SK_FILE_MD5    1u
+#define SK_FILE_SHA1   2u
+#define SK_FILE_SHA256 4u
+#define SK_FILE_ALL    7u
+
 /* The finished file of an SK_EV_FILE event. */
 struct sk_file_info {
     uint32_t file_id;   /* per flow, from 1, in order of appearance */
     struct sk_str name; /* may be empty for a body part */
     uint64_t size;      /* decoded bytes */
-    bool hashed;        /* md5/sha1/sha256 are valid */
+    unsigned digests;   /* SK_FILE_MD5 | SK_FILE_SHA1 | SK_FILE_SHA256: which are valid */
     uint8_t md5[16], sha1[20], sha256[32];
     enum sk_file_state state;
     bool gaps;
