@@ -332,7 +332,7 @@ static void end_flow(struct sk_flow_table *t, struct flow_node *n, enum sk_flow_
         *pp = n->hnext;
     list_unlink(t, n);
     t->stats.flows_active--;
-    sk_mem_uncharge(&t->budget, sizeof(*n));
+    sk_mem_uncharge(&t->budget, sk_mem_alloc_cost(sizeof(*n)));
     free(n);
 }
 
@@ -399,14 +399,15 @@ static int flow_create(struct sk_flow_table *t, const struct sk_packet *pkt, uin
         t->stats.flows_evicted++;
         end_flow(t, victim, SK_FLOW_END_EVICTED, pkt->ts_us);
     }
-    reclaim(t, NULL, sizeof(struct flow_node), pkt->ts_us);
-    if (!sk_mem_charge(&t->budget, sizeof(struct flow_node))) {
+    size_t cost = sk_mem_alloc_cost(sizeof(struct flow_node));
+    reclaim(t, NULL, cost, pkt->ts_us);
+    if (!sk_mem_charge(&t->budget, cost)) {
         t->stats.memcap_hits++;
         return 0; /* the cap cannot hold even one flow: the packet is ignored */
     }
     struct flow_node *n = calloc(1, sizeof(*n));
     if (!n) {
-        sk_mem_uncharge(&t->budget, sizeof(struct flow_node));
+        sk_mem_uncharge(&t->budget, cost);
         return SK_E_NOMEM;
     }
 

@@ -207,12 +207,12 @@ void sk_txrec_free(struct sk_txrec *r)
 
 static size_t str_mem(const char *s)
 {
-    return s ? strlen(s) + 1 : 0;
+    return s ? sk_mem_alloc_cost(strlen(s) + 1) : 0;
 }
 
 static size_t list_mem(const struct sk_strlist *l)
 {
-    size_t n = l->cap * sizeof(*l->v);
+    size_t n = sk_mem_alloc_cost(l->cap * sizeof(*l->v));
     for (size_t i = 0; i < l->n; i++)
         n += str_mem(l->v[i]);
     return n;
@@ -237,7 +237,7 @@ static size_t record_mem(const struct sk_tx_record *t)
                           t->email_status};
     const struct sk_strlist *lists[] = {&t->rcpt_to, &t->email_to,   &t->email_cc, &t->received,
                                         &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
-    size_t n = t->nfiles * sizeof(*t->files);
+    size_t n = sk_mem_alloc_cost(t->nfiles * sizeof(*t->files));
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         n += str_mem(strs[i]);
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
@@ -249,10 +249,11 @@ static size_t record_mem(const struct sk_tx_record *t)
 
 size_t sk_txrec_memuse(const struct sk_txrec *r)
 {
-    size_t n = sizeof(*r) + r->lim.max_records * sizeof(*r->slots) + str_mem(r->helo);
+    size_t n = sk_mem_alloc_cost(sizeof(*r)) +
+               sk_mem_alloc_cost(r->lim.max_records * sizeof(*r->slots)) + str_mem(r->helo);
     for (size_t i = 0; i < r->lim.max_records; i++)
         if (r->slots[i].used)
-            n += record_mem(&r->slots[i].rec) + r->slots[i].hdr.alloc;
+            n += record_mem(&r->slots[i].rec) + sk_mem_alloc_cost(r->slots[i].hdr.alloc);
     return n;
 }
 

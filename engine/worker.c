@@ -191,9 +191,15 @@ static void raise_refused(struct sk_worker *w, struct app_flow *af, struct sk_fl
         sk_output_set_event(w->outputs, NULL, f, ts_us, &ev);
 }
 
+/* Detection's per-flow allocations besides their bytes (the state, flowbits, lists). */
+#define DETECT_FLOW_ALLOCS 4
+
 static size_t app_mem(const struct app_flow *af)
 {
-    return sizeof(*af) + sk_txrec_memuse(af->txrec) + (af->df ? sk_detect_flow_memuse(af->df) : 0);
+    size_t det = 0;
+    if (af->df)
+        det = sk_detect_flow_memuse(af->df) + DETECT_FLOW_ALLOCS * SK_MEM_ALLOC_OVERHEAD;
+    return sk_mem_alloc_cost(sizeof(*af)) + sk_txrec_memuse(af->txrec) + det;
 }
 
 /* Brings the charge for af, its records and detection state up to date. Their growth is
@@ -218,7 +224,7 @@ static void *body_begin(void *ctx, uint64_t tx_id, const struct sk_sink *sink)
 {
     struct sk_worker *w = ctx;
     struct app_flow *af = sink->ctx;
-    size_t need = sizeof(struct body) + w->mime_mem;
+    size_t need = sk_mem_alloc_cost(sizeof(struct body)) + w->mime_mem;
     if (!sk_mem_charge(w->budget, need)) {
         raise_refused(w, af, af->flow, af->ts_us); /* the message is not decoded */
         return NULL;
@@ -252,7 +258,7 @@ static void body_end(void *body, bool complete)
         return;
     sk_mime_end(b->m, complete);
     sk_mime_free(b->m);
-    sk_mem_uncharge(b->w->budget, sizeof(*b) + b->w->mime_mem);
+    sk_mem_uncharge(b->w->budget, sk_mem_alloc_cost(sizeof(*b)) + b->w->mime_mem);
     free(b);
 }
 
@@ -292,7 +298,7 @@ static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
 {
     struct sk_worker *w = ctx;
     int rc = SK_E_LIMIT;
-    if (!sk_mem_charge(w->budget, sizeof(struct app_flow)))
+    if (!sk_mem_charge(w->budget, sk_mem_alloc_cost(sizeof(struct app_flow))))
         goto out_refused;
     struct app_flow *af = calloc(1, sizeof(*af));
     if (!af)
@@ -301,7 +307,7 @@ static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
     af->flow = f;
     af->ts_us = ts_us;
     af->next_file_id = 1;
-    af->charged = sizeof(*af);
+    af->charged = sk_mem_alloc_cost(sizeof(*af));
     if ((rc = sk_txrec_new(&af->txrec, NULL, f->uid)) < 0)
         goto out_free;
     if (w->det && (rc = sk_detect_flow_new(&af->df, w->det, f)) < 0)
@@ -321,10 +327,10 @@ out_free_df:
 out_free_txrec:
     sk_txrec_free(af->txrec);
 out_free:
-    sk_mem_uncharge(w->budget, af->charged - sizeof(*af));
+    sk_mem_uncharge(w->budget, af->charged - sk_mem_alloc_cost(sizeof(*af)));
     free(af);
 out_uncharge:
-    sk_mem_uncharge(w->budget, sizeof(struct app_flow));
+    sk_mem_uncharge(w->budget, sk_mem_alloc_cost(sizeof(struct app_flow)));
 out_refused:
     if (rc == SK_E_LIMIT)
         raise_refused(w, NULL, f, ts_us);

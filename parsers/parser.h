@@ -129,6 +129,16 @@ struct sk_mem_budget {
     uint64_t refused; /* charges refused */
 };
 
+/* What the allocator adds to each allocation (glibc: a size word and 16-byte rounding):
+ * charged with it, so that the budget follows RSS, not only the bytes asked for. */
+#define SK_MEM_ALLOC_OVERHEAD 16
+
+/* The charge for one allocation of n bytes (0 for none). */
+static inline size_t sk_mem_alloc_cost(size_t n)
+{
+    return n ? n + SK_MEM_ALLOC_OVERHEAD : 0;
+}
+
 /* Charges n bytes. Returns true, or false (refused counted) when used + n would pass cap. */
 static inline bool sk_mem_charge(struct sk_mem_budget *b, size_t n)
 {

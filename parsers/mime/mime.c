@@ -841,7 +841,8 @@ size_t sk_mime_memuse(const struct sk_mime_config *cfg)
            (depth + 1) * sizeof(struct level) + depth * (cfg->max_boundary + 2) +
            cfg->max_header_name + 1 + cfg->max_header_value * 5 + 16 + cfg->max_filename +
            cfg->max_boundary + cfg->max_line + (cfg->max_urls ? cfg->max_urls : 1) * 8 +
-           cfg->url_scheme_count * 32 + digests;
+           cfg->url_scheme_count * 32 + digests +
+           (12 + depth + 2) * SK_MEM_ALLOC_OVERHEAD; /* one per allocation */
 }
 
 void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)

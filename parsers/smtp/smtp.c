@@ -54,7 +54,7 @@ static bool queue_grow(struct sk_smtp__state *st)
 {
     size_t cap =
         st->q_cap * 2 < st->cfg.max_pending_commands ? st->q_cap * 2 : st->cfg.max_pending_commands;
-    size_t more = (cap - st->q_cap) * sizeof(*st->q);
+    size_t more = (cap - st->q_cap) * sizeof(*st->q); /* a new array for the old one */
     if (!sk_mem_charge(st->cfg.budget, more)) {
         mem_refused(st);
         return false;
@@ -731,7 +731,7 @@ static int state_new(void **out, const void *config, const struct sk_sink *sink)
         return SK_E_INVAL;
 
     size_t qn = cfg.max_pending_commands < MIN_QUEUE ? cfg.max_pending_commands : MIN_QUEUE;
-    size_t charge = sizeof(*st) + qn * sizeof(*st->q);
+    size_t charge = sk_mem_alloc_cost(sizeof(*st)) + sk_mem_alloc_cost(qn * sizeof(*st->q));
     if (!sk_mem_charge(cfg.budget, charge))
         return SK_E_LIMIT;
     st = calloc(1, sizeof(*st));
@@ -775,7 +775,8 @@ static void state_free(void *state)
     if (st->body && st->cfg.body->end)
         st->cfg.body->end(st->body, false);
     sk_mem_uncharge(st->cfg.budget,
-                    sizeof(*st) + st->q_cap * sizeof(*st->q) + st->helo_alloc + st->scratch_alloc);
+                    sk_mem_alloc_cost(sizeof(*st)) + sk_mem_alloc_cost(st->q_cap * sizeof(*st->q)) +
+                        sk_mem_alloc_cost(st->helo_alloc) + sk_mem_alloc_cost(st->scratch_alloc));
     free(st->scratch);
     free(st->helo);
     free(st->q);

@@ -17,7 +17,7 @@ void sk_smtp_line_init(struct sk_smtp_line_reader *r, size_t cap, struct sk_mem_
 void sk_smtp_line_release(struct sk_smtp_line_reader *r)
 {
     free(r->buf);
-    sk_mem_uncharge(r->budget, r->alloc);
+    sk_mem_uncharge(r->budget, sk_mem_alloc_cost(r->alloc));
     memset(r, 0, sizeof(*r));
 }
 
@@ -30,11 +30,12 @@ int sk_smtp_buf_grow(struct sk_mem_budget *b, uint8_t **p, size_t *size, size_t 
         n *= 2;
     if (n > max)
         n = max > need ? max : need;
-    if (!sk_mem_charge(b, n - *size))
+    size_t more = sk_mem_alloc_cost(n) - sk_mem_alloc_cost(*size);
+    if (!sk_mem_charge(b, more))
         return SK_E_LIMIT;
     uint8_t *np = realloc(*p, n);
     if (!np) {
-        sk_mem_uncharge(b, n - *size);
+        sk_mem_uncharge(b, more);
         return SK_E_NOMEM;
     }
     *p = np;

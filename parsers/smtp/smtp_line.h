@@ -43,9 +43,9 @@ void sk_smtp_line_init(struct sk_smtp_line_reader *r, size_t cap, struct sk_mem_
 /* Frees the buffer and returns its charge; the reader may be initialised again. */
 void sk_smtp_line_release(struct sk_smtp_line_reader *r);
 
-/* Grows *p (holding *size bytes, charged to b) to at least need bytes: doubling from
- * SK_SMTP_LINE_MIN, at most max (need <= max). Returns 0, SK_E_LIMIT when b refused the
- * growth, or SK_E_NOMEM; *p and *size are unchanged on failure. */
+/* Grows *p (holding *size bytes, charged to b as sk_mem_alloc_cost(*size)) to at least need bytes:
+ * doubling from SK_SMTP_LINE_MIN, at most max (need <= max). Returns 0, SK_E_LIMIT when b refused
+ * the growth, or SK_E_NOMEM; *p and *size are unchanged on failure. */
 int sk_smtp_buf_grow(struct sk_mem_budget *b, uint8_t **p, size_t *size, size_t need, size_t max);
 
 /* Takes bytes from *in (advancing *in and *inlen past what it used) until a piece of at most

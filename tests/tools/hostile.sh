@@ -79,7 +79,7 @@ intact() {
 run "$work/clean" "$clean"
 base_kb=$(rss_kb "$work/clean")
 cap_kb=$((base_kb + (memcap_mb + slack_mb) * 1024))
-echo "shrike $("$shrike" -V 2>/dev/null | head -n 1); flow.memcap=${memcap_mb}mb; clean-session run $(mb "$base_kb") MB RSS; cap = that + flow.memcap + ${slack_mb} MB$($small && echo '; --small sizes')"
+echo "$("$shrike" -V 2>/dev/null | head -n 1); flow.memcap=${memcap_mb}mb; clean-session run $(mb "$base_kb") MB RSS; cap = that + flow.memcap + ${slack_mb} MB$($small && echo '; --small sizes')"
 echo
 echo "| case | packets | wall s | peak RSS MB | cap MB | anomalies | counters | clean session |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -127,5 +127,6 @@ for c in "${cases[@]}"; do
     printf '| %s %s (`%s`) | %s | %s | %s%s | %s | %s | %s | %s |\n' "$n" "$what" "$key" "$pkts" \
         "$(wall_s "$work/$key")" "$(mb "$rss")" "$over" "$(mb "$cap_kb")" "${anoms:--}" \
         "$ctrs" "$ok"
+    [ -n "$keep" ] || rm -rf "${work:?}/$key" # a 1 GB body writes GBs of logs
 done
 exit $status
