@@ -76,6 +76,9 @@ intact() {
         grep -q '250 2.0.0 Ok: queued'
 }
 
+# Sanitizer builds keep freed memory in quarantine: their RSS is not compared with the cap.
+asan=false
+ldd "$shrike" 2>/dev/null | grep -q 'libasan' && asan=true
 run "$work/clean" "$clean"
 base_kb=$(rss_kb "$work/clean")
 cap_kb=$((base_kb + (memcap_mb + slack_mb) * 1024))
@@ -119,7 +122,7 @@ for c in "${cases[@]}"; do
     rc=$(cat "$work/$key/rc")
     [ "$rc" = 0 ] || ok="$ok (exit $rc)"
     over=
-    if [ "$rss" -gt "$cap_kb" ]; then
+    if [ "$rss" -gt "$cap_kb" ] && ! $asan; then
         over=" **over**"
         status=1
     fi
