@@ -300,6 +300,7 @@ static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
     int rc = SK_E_LIMIT;
     if (!sk_mem_charge(w->budget, sk_mem_alloc_cost(sizeof(struct app_flow))))
         goto out_refused;
+    rc = SK_E_NOMEM;
     struct app_flow *af = calloc(1, sizeof(*af));
     if (!af)
         goto out_uncharge;
