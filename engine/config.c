@@ -45,7 +45,7 @@ static const struct key_def key_defs[] = {
     {"decode.frag-memcap", KT_SIZE, "16mb", "bytes held by IP fragment reassembly"},
     {"decode.frag-timeout", KT_U64, "60", "seconds before an incomplete datagram is dropped"},
     {"flow.max-flows", KT_U64, "65536", "TCP flows held at once"},
-    {"flow.memcap", KT_SIZE, "512mb", "bytes for flows and reassembly"},
+    {"flow.memcap", KT_SIZE, "512mb", "bytes for flows, reassembly and app-layer state"},
     {"flow.hash-seed", KT_U64, "0", "flow hash seed; 0 picks a random one"},
     {"flow.timeout.new", KT_U64, "30", "idle seconds before a flow is established"},
     {"flow.timeout.established", KT_U64, "600", "idle seconds for an established flow"},

@@ -889,6 +889,20 @@ static void md5_range(struct sk_mime *m, const uint8_t **from, const uint8_t *to
     *from = NULL;
 }
 
+size_t sk_mime_memuse(const struct sk_mime_config *cfg)
+{
+    size_t line = cfg->max_line + 2;
+    size_t depth = cfg->max_depth;
+    /* An OpenSSL digest context with its MD5/SHA state, four of them (body, file). */
+    size_t digests = 4 * 512;
+    return sizeof(struct sk_mime) + 2 * line + 16 + CHUNK_SIZE +
+           (depth + 1) * sizeof(struct level) + depth * (cfg->max_boundary + 2) +
+           cfg->max_header_name + 1 + cfg->max_header_value * 5 + 16 + cfg->max_filename +
+           cfg->max_boundary + cfg->max_line + (cfg->max_urls ? cfg->max_urls : 1) * 8 +
+           cfg->url_scheme_count * 32 + digests +
+           (12 + depth + 2) * SK_MEM_ALLOC_OVERHEAD; /* one per allocation */
+}
+
 void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)
 {
     const uint8_t *hashed_from = NULL;

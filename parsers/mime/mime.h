@@ -63,6 +63,11 @@ struct sk_mime;
 int sk_mime_new(struct sk_mime **out, const struct sk_mime_config *cfg, const struct sk_sink *sink,
                 uint64_t tx_id, uint32_t *next_file_id);
 
+/* The most bytes a decoder made with cfg holds at once (its state, line and chunk buffers, the
+ * multipart stack, header, URL and file buffers, digest contexts): what the engine charges
+ * to the flow memory budget (flow.memcap) while a message is open. */
+size_t sk_mime_memuse(const struct sk_mime_config *cfg);
+
 /* Feeds len message bytes (headers and body as delivered, unstuffed, without the final
  * ".\r\n"); any chunking gives the same events. Events are emitted during the call. */
 void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len);
