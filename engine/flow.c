@@ -22,6 +22,9 @@
 #define DEFAULT_TIMEOUT_CLO (10ULL * 1000000)
 #define MAX_BUCKETS         ((size_t)1 << 22)
 #define FLOW_ID_MASK        ((1ULL << 53) - 1)
+/* Bytes kept free of the memory cap at each packet, by evicting idle flows, for what the
+ * packet itself allocates (segments, parser buffers, a MIME decoder): memcap / 8, at most: */
+#define MAX_HEADROOM        ((size_t)1 << 20)
 
 /* Idle lists, one per timeout. */
 enum { LIST_NEW = 0, LIST_EST, LIST_CLOSED, LIST_COUNT };
@@ -63,6 +66,7 @@ struct sk_flow_table {
     struct sk_flow_config cfg;
     struct sk_stream_consumer consumer;
     struct sk_flow_stats stats;
+    struct sk_mem_budget budget; /* everything the flows allocate, app state included */
     struct sk_reasm_ctx rctx;
     uint64_t seed;
     uint64_t key[2]; /* SipHash key derived from seed */
@@ -289,12 +293,16 @@ static int list_for_state(enum sk_tcp_state s)
     return LIST_NEW;
 }
 
-/* The least recently seen flow, or the first to expire at `now` when expired_only. */
-static struct flow_node *oldest(const struct sk_flow_table *t, bool expired_only, uint64_t now)
+/* The least recently seen flow other than keep (may be NULL), or the first to expire at
+ * `now` when expired_only. */
+static struct flow_node *oldest(const struct sk_flow_table *t, bool expired_only, uint64_t now,
+                                const struct flow_node *keep)
 {
     struct flow_node *best = NULL;
     for (int i = 0; i < LIST_COUNT; i++) {
         struct flow_node *n = t->lists[i].head;
+        if (n && n == keep)
+            n = n->next;
         if (!n)
             continue;
         if (expired_only && now - n->last_us < t->timeout[i])
@@ -314,8 +322,8 @@ static void end_flow(struct sk_flow_table *t, struct flow_node *n, enum sk_flow_
     sk_reasm_flush(&n->dir[1], &t->rctx, &n->f, false, ts_us);
     if (t->consumer.close)
         t->consumer.close(t->consumer.ctx, &n->f, why, ts_us);
-    sk_reasm_release(&n->dir[0], &t->stats);
-    sk_reasm_release(&n->dir[1], &t->stats);
+    sk_reasm_release(&n->dir[0], &t->budget);
+    sk_reasm_release(&n->dir[1], &t->budget);
 
     struct flow_node **pp = &t->buckets[n->hash & t->mask];
     while (*pp && *pp != n)
@@ -324,8 +332,39 @@ static void end_flow(struct sk_flow_table *t, struct flow_node *n, enum sk_flow_
         *pp = n->hnext;
     list_unlink(t, n);
     t->stats.flows_active--;
-    t->stats.memuse -= t->stats.memuse >= sizeof(*n) ? sizeof(*n) : t->stats.memuse;
+    sk_mem_uncharge(&t->budget, sk_mem_alloc_cost(sizeof(*n)));
     free(n);
+}
+
+/* The stats mirror the budget: flow.memuse is everything charged, app state included. */
+static void sync_mem(struct sk_flow_table *t)
+{
+    t->stats.memuse = t->budget.used;
+    t->stats.memuse_peak = t->budget.peak;
+    t->stats.memcap_refused = t->budget.refused;
+}
+
+static size_t headroom(const struct sk_flow_table *t)
+{
+    size_t h = t->budget.cap / 8;
+    return h < MAX_HEADROOM ? h : MAX_HEADROOM;
+}
+
+/* Ends the least recently used flows (never keep) until need bytes and the headroom fit
+ * under the cap, so that what this packet allocates is refused only when it alone needs
+ * more than the headroom. Runs between packets only: no flow is ended under a parser. */
+static void reclaim(struct sk_flow_table *t, const struct flow_node *keep, size_t need,
+                    uint64_t ts_us)
+{
+    size_t want = need + headroom(t);
+    while (t->budget.used > (t->budget.cap > want ? t->budget.cap - want : 0)) {
+        struct flow_node *victim = oldest(t, false, 0, keep);
+        if (!victim)
+            return;
+        t->stats.memcap_hits++;
+        t->stats.flows_evicted++;
+        end_flow(t, victim, SK_FLOW_END_EVICTED, ts_us);
+    }
 }
 
 static bool is_server_port(uint16_t p)
@@ -352,18 +391,25 @@ static int flow_create(struct sk_flow_table *t, const struct sk_packet *pkt, uin
                        uint32_t gen, struct flow_node **out)
 {
     *out = NULL;
-    while (t->stats.flows_active >= t->cfg.max_flows ||
-           t->stats.memuse + sizeof(struct flow_node) > t->cfg.memcap) {
-        struct flow_node *victim = oldest(t, false, 0);
+    while (t->stats.flows_active >= t->cfg.max_flows) {
+        struct flow_node *victim = oldest(t, false, 0, NULL);
         t->stats.memcap_hits++;
         if (!victim)
-            return 0; /* the cap cannot hold even one flow: the packet is ignored */
+            return 0;
         t->stats.flows_evicted++;
         end_flow(t, victim, SK_FLOW_END_EVICTED, pkt->ts_us);
     }
+    size_t cost = sk_mem_alloc_cost(sizeof(struct flow_node));
+    reclaim(t, NULL, cost, pkt->ts_us);
+    if (!sk_mem_charge(&t->budget, cost)) {
+        t->stats.memcap_hits++;
+        return 0; /* the cap cannot hold even one flow: the packet is ignored */
+    }
     struct flow_node *n = calloc(1, sizeof(*n));
-    if (!n)
+    if (!n) {
+        sk_mem_uncharge(&t->budget, cost);
         return SK_E_NOMEM;
+    }
 
     bool syn = pkt->tcp_flags & SK_TCP_SYN, ack = pkt->tcp_flags & SK_TCP_ACK;
     bool from_orig;
@@ -404,9 +450,6 @@ static int flow_create(struct sk_flow_table *t, const struct sk_packet *pkt, uin
     t->stats.flows_active++;
     if (f->midstream)
         t->stats.midstream_pickups++;
-    t->stats.memuse += sizeof(*n);
-    if (t->stats.memuse > t->stats.memuse_peak)
-        t->stats.memuse_peak = t->stats.memuse;
     if (t->consumer.open)
         t->consumer.open(t->consumer.ctx, f, pkt->ts_us);
     *out = n;
@@ -591,7 +634,8 @@ int sk_flow_table_new(struct sk_flow_table **out, const struct sk_flow_config *c
     t->timeout[LIST_CLOSED] = t->cfg.timeout_closed_us;
     t->rctx.consumer = &t->consumer;
     t->rctx.stats = &t->stats;
-    t->rctx.memcap = t->cfg.memcap;
+    t->budget.cap = t->cfg.memcap;
+    t->rctx.budget = &t->budget;
     t->rctx.stream_depth = t->cfg.stream_depth;
     t->rctx.max_queued = t->cfg.max_queued_per_stream;
     *out = t;
@@ -605,7 +649,7 @@ out_free_table:
 static void expire(struct sk_flow_table *t, uint64_t now)
 {
     struct flow_node *n;
-    while ((n = oldest(t, true, now)) != NULL) {
+    while ((n = oldest(t, true, now, NULL)) != NULL) {
         enum sk_flow_end why = SK_FLOW_END_TIMEOUT;
         if (n->list == LIST_CLOSED) {
             why = n->end_why;
@@ -624,6 +668,7 @@ void sk_flow_table_expire(struct sk_flow_table *t, uint64_t now_us)
     if (now_us > t->now)
         t->now = now_us;
     expire(t, t->now);
+    sync_mem(t);
 }
 
 int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
@@ -647,9 +692,13 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
     }
     if (!n) {
         int rc = flow_create(t, pkt, hash, gen, &n);
-        if (rc < 0 || !n)
+        if (rc < 0 || !n) {
+            sync_mem(t);
             return rc;
+        }
         from_orig = addr_eq(&n->f.orig_h, &pkt->src) && n->f.orig_p == pkt->sport;
+    } else {
+        reclaim(t, n, 0, pkt->ts_us);
     }
 
     struct sk_flow *f = &n->f;
@@ -665,8 +714,8 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
     bool stream = update_state(t, n, pkt, from_orig);
     if (f->no_reassembly && !n->stopped) {
         n->stopped = true;
-        sk_reasm_stop(&n->dir[0], &t->stats);
-        sk_reasm_stop(&n->dir[1], &t->stats);
+        sk_reasm_stop(&n->dir[0], &t->budget);
+        sk_reasm_stop(&n->dir[1], &t->budget);
     }
     if (stream) {
         sk_reasm_segment(&n->dir[from_orig ? 0 : 1], &t->rctx, f, from_orig, pkt->seq,
@@ -676,14 +725,21 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
     list_unlink(t, n);
     n->last_us = t->now;
     list_append(t, n, list_for_state(f->state));
+    sync_mem(t);
     return 0;
 }
 
 void sk_flow_table_flush(struct sk_flow_table *t)
 {
     struct flow_node *n;
-    while ((n = oldest(t, false, 0)) != NULL)
+    while ((n = oldest(t, false, 0, NULL)) != NULL)
         end_flow(t, n, SK_FLOW_END_SHUTDOWN, t->now);
+    sync_mem(t);
+}
+
+struct sk_mem_budget *sk_flow_table_budget(struct sk_flow_table *t)
+{
+    return &t->budget;
 }
 
 const struct sk_flow_stats *sk_flow_table_stats(const struct sk_flow_table *t)

@@ -12,11 +12,12 @@
 
 #include "engine/decode.h"
 #include "engine/stream.h"
+#include "parsers/parser.h"
 
 struct sk_flow_config {
-    size_t max_flows;             /* flows held at once (default 65536) */
-    size_t memcap;                /* bytes for flows and their reassembly (default 512 MiB) */
-    size_t stream_depth;          /* bytes delivered per direction, 0 = unlimited (default 0) */
+    size_t max_flows;    /* flows held at once (default 65536) */
+    size_t memcap;       /* bytes for flows, their reassembly and app state (default 512 MiB) */
+    size_t stream_depth; /* bytes delivered per direction, 0 = unlimited (default 0) */
     size_t max_queued_per_stream; /* out-of-order bytes held per direction (default 1 MiB) */
     uint64_t timeout_new_us;      /* idle timeout before established (default 30 s) */
     uint64_t timeout_est_us;      /* idle timeout once established (default 600 s) */
@@ -37,6 +38,7 @@ struct sk_flow_stats {
     uint64_t out_of_order;        /* segments held for later */
     uint64_t depth_reached;       /* directions that hit stream_depth */
     uint64_t memcap_hits;         /* times the memory cap refused or evicted */
+    uint64_t memcap_refused;      /* charges the budget refused (segments, app state) */
     uint64_t rst_invalid;         /* RSTs ignored: sequence number outside the window */
     uint64_t memuse, memuse_peak; /* bytes */
 };
@@ -58,6 +60,8 @@ struct sk_flow_stats {
     X("tcp.depth_reached", depth_reached)                                                          \
     X("tcp.rst_invalid", rst_invalid)                                                              \
     X("memcap_hits", memcap_hits)                                                                  \
+    X("flow.memcap_refused", memcap_refused)                                                       \
+    X("flow.memuse", memuse)                                                                       \
     X("flow.memuse_peak", memuse_peak)
 
 struct sk_flow_table;
@@ -89,6 +93,14 @@ void sk_flow_table_expire(struct sk_flow_table *t, uint64_t now_us);
 void sk_flow_table_flush(struct sk_flow_table *t);
 
 const struct sk_flow_stats *sk_flow_table_stats(const struct sk_flow_table *t);
+
+/* The table's memory budget (parser.h), capped at cfg->memcap: the flow nodes and held
+ * segments are charged to it, and the consumer charges each flow's app state to it (parser
+ * state and buffers, detection, MIME). Between packets the table ends least recently used
+ * flows to keep min(memcap / 8, 1 MiB) of it free; a charge past the cap is refused. The
+ * stats' memuse, memuse_peak and memcap_refused follow it after each packet. Borrowed:
+ * valid until sk_flow_table_free(). */
+struct sk_mem_budget *sk_flow_table_budget(struct sk_flow_table *t);
 
 void sk_flow_table_free(struct sk_flow_table *t);
 

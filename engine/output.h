@@ -28,7 +28,7 @@ struct sk_tx_file {
     uint32_t file_id;
     char *name; /* NUL-terminated, "" for a body part without a name */
     uint64_t size;
-    bool hashed;
+    unsigned digests; /* SK_FILE_MD5 ... */
     uint8_t md5[16], sha1[20], sha256[32];
     enum sk_file_state state;
     bool gaps, stored;

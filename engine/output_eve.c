@@ -284,6 +284,18 @@ static void hex_member(struct sk_json *j, const char *key, const uint8_t *d, siz
     sk_json_str(j, key, out);
 }
 
+/* The digests that were computed (mime.file-hashes), in Suricata's order. */
+static void hex_digests(struct sk_json *j, unsigned digests, const uint8_t *md5,
+                        const uint8_t *sha1, const uint8_t *sha256)
+{
+    if (digests & SK_FILE_MD5)
+        hex_member(j, "md5", md5, 16);
+    if (digests & SK_FILE_SHA1)
+        hex_member(j, "sha1", sha1, 20);
+    if (digests & SK_FILE_SHA256)
+        hex_member(j, "sha256", sha256, 32);
+}
+
 /* Suricata's alert `files`: the transaction's files that have ended. */
 static void alert_files(struct sk_json *j, const struct sk_tx_record *tx)
 {
@@ -296,11 +308,7 @@ static void alert_files(struct sk_json *j, const struct sk_tx_record *tx)
         sk_json_str(j, "filename", tf->name);
         sk_json_bool(j, "gaps", tf->gaps);
         sk_json_str(j, "state", file_state_name(tf->state));
-        if (tf->hashed) {
-            hex_member(j, "md5", tf->md5, sizeof(tf->md5));
-            hex_member(j, "sha1", tf->sha1, sizeof(tf->sha1));
-            hex_member(j, "sha256", tf->sha256, sizeof(tf->sha256));
-        }
+        hex_digests(j, tf->digests, tf->md5, tf->sha1, tf->sha256);
         sk_json_bool(j, "stored", tf->stored);
         sk_json_u64(j, "file_id", tf->file_id);
         sk_json_u64(j, "size", tf->size);
@@ -393,11 +401,7 @@ static void eve_file(void *state, const struct sk_flow *f, uint64_t ts_us,
     sk_json_strn(&j, "filename", fi->name.ptr, fi->name.len);
     sk_json_bool(&j, "gaps", fi->gaps);
     sk_json_str(&j, "state", file_state_name(fi->state));
-    if (fi->hashed) {
-        hex_member(&j, "md5", fi->md5, sizeof(fi->md5));
-        hex_member(&j, "sha1", fi->sha1, sizeof(fi->sha1));
-        hex_member(&j, "sha256", fi->sha256, sizeof(fi->sha256));
-    }
+    hex_digests(&j, fi->digests, fi->md5, fi->sha1, fi->sha256);
     sk_json_bool(&j, "stored", fi->stored);
     /* always, not only when stored as in Suricata: it is what joins smtp.log fuids */
     sk_json_u64(&j, "file_id", fi->file_id);

@@ -26,18 +26,6 @@ static bool seq_leq(uint32_t a, uint32_t b)
     return (int32_t)(a - b) <= 0;
 }
 
-static void mem_add(struct sk_flow_stats *st, size_t n)
-{
-    st->memuse += n;
-    if (st->memuse > st->memuse_peak)
-        st->memuse_peak = st->memuse;
-}
-
-static void mem_sub(struct sk_flow_stats *st, size_t n)
-{
-    st->memuse = st->memuse >= n ? st->memuse - n : 0;
-}
-
 static void seg_unlink(struct sk_reasm *r, struct sk_reasm_seg *s)
 {
     if (s->prev)
@@ -52,9 +40,9 @@ static void seg_unlink(struct sk_reasm *r, struct sk_reasm_seg *s)
     r->nsegs--;
 }
 
-static void seg_free(struct sk_reasm_seg *s, struct sk_flow_stats *st)
+static void seg_free(struct sk_reasm_seg *s, struct sk_mem_budget *b)
 {
-    mem_sub(st, s->len + SK_REASM_SEG_OVERHEAD);
+    sk_mem_uncharge(b, s->len + SK_REASM_SEG_OVERHEAD);
     free(s);
 }
 
@@ -63,12 +51,12 @@ void sk_reasm_init(struct sk_reasm *r)
     memset(r, 0, sizeof(*r));
 }
 
-void sk_reasm_release(struct sk_reasm *r, struct sk_flow_stats *stats)
+void sk_reasm_release(struct sk_reasm *r, struct sk_mem_budget *b)
 {
     struct sk_reasm_seg *s = r->head;
     while (s) {
         struct sk_reasm_seg *next = s->next;
-        seg_free(s, stats);
+        seg_free(s, b);
         s = next;
     }
     r->head = r->tail = NULL;
@@ -84,17 +72,17 @@ void sk_reasm_syn(struct sk_reasm *r, uint32_t seq)
     r->next_seq = seq + 1;
 }
 
-void sk_reasm_stop(struct sk_reasm *r, struct sk_flow_stats *stats)
+void sk_reasm_stop(struct sk_reasm *r, struct sk_mem_budget *b)
 {
     r->depth_reached = true;
-    sk_reasm_release(r, stats);
+    sk_reasm_release(r, b);
 }
 
 static void depth_hit(struct sk_reasm *r, const struct sk_reasm_ctx *ctx)
 {
     r->depth_reached = true;
     ctx->stats->depth_reached++;
-    sk_reasm_release(r, ctx->stats);
+    sk_reasm_release(r, ctx->budget);
 }
 
 /* Hands len bytes at next_seq to the consumer, clipped at stream_depth; the depth counts
@@ -104,7 +92,7 @@ static void deliver(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct s
                     bool is_orig, const uint8_t *buf, size_t len, uint64_t ts_us)
 {
     if (f->no_reassembly && !r->depth_reached)
-        sk_reasm_stop(r, ctx->stats);
+        sk_reasm_stop(r, ctx->budget);
     if (r->depth_reached || len == 0)
         return;
     size_t n = len;
@@ -124,7 +112,7 @@ static void report_gap(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struc
                        bool is_orig, uint64_t len, uint64_t ts_us)
 {
     if (f->no_reassembly && !r->depth_reached)
-        sk_reasm_stop(r, ctx->stats);
+        sk_reasm_stop(r, ctx->budget);
     if (r->depth_reached || len == 0)
         return;
     uint64_t n = len;
@@ -154,7 +142,7 @@ static void deliver_held(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, str
         seg_unlink(r, s);
         deliver(r, ctx, f, is_orig, s->data, s->len, ts_us);
         r->next_seq += s->len;
-        seg_free(s, ctx->stats);
+        seg_free(s, ctx->budget);
     }
 }
 
@@ -175,12 +163,13 @@ static void skip_hole(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct
 static bool seg_insert(struct sk_reasm *r, const struct sk_reasm_ctx *ctx,
                        struct sk_reasm_seg *before, uint32_t seq, const uint8_t *buf, size_t len)
 {
-    if (ctx->stats->memuse + len + SK_REASM_SEG_OVERHEAD > ctx->memcap) {
+    if (!sk_mem_charge(ctx->budget, len + SK_REASM_SEG_OVERHEAD)) {
         ctx->stats->memcap_hits++;
         return false;
     }
     struct sk_reasm_seg *s = malloc(sizeof(*s) + len);
     if (!s) {
+        sk_mem_uncharge(ctx->budget, len + SK_REASM_SEG_OVERHEAD);
         ctx->stats->memcap_hits++;
         return false;
     }
@@ -199,7 +188,6 @@ static bool seg_insert(struct sk_reasm *r, const struct sk_reasm_ctx *ctx,
         r->tail = s;
     r->queued += len;
     r->nsegs++;
-    mem_add(ctx->stats, len + SK_REASM_SEG_OVERHEAD);
     return true;
 }
 
@@ -324,5 +312,5 @@ void sk_reasm_flush(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct s
         }
     }
     r->done = true;
-    sk_reasm_release(r, ctx->stats);
+    sk_reasm_release(r, ctx->budget);
 }

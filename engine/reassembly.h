@@ -12,6 +12,7 @@
 
 #include "engine/flow.h"
 #include "engine/stream.h"
+#include "parsers/parser.h"
 
 /* Held out-of-order segments per direction, whatever their bytes: bounds the cost of
  * inserting into the sorted hold list against floods of tiny segments. */
@@ -40,10 +41,10 @@ struct sk_reasm {
 /* What the reassembly of a direction reports to and is bounded by; owned by the caller. */
 struct sk_reasm_ctx {
     const struct sk_stream_consumer *consumer;
-    struct sk_flow_stats *stats; /* counters updated, memuse and memuse_peak included */
-    size_t memcap;               /* cap on stats->memuse for held segments */
-    size_t stream_depth;         /* 0 = unlimited */
-    size_t max_queued;           /* payload bytes held per direction */
+    struct sk_flow_stats *stats;  /* counters updated */
+    struct sk_mem_budget *budget; /* the flow table's: held segments are charged to it */
+    size_t stream_depth;          /* 0 = unlimited */
+    size_t max_queued;            /* payload bytes held per direction */
 };
 
 void sk_reasm_init(struct sk_reasm *r);
@@ -68,9 +69,9 @@ void sk_reasm_flush(struct sk_reasm *r, const struct sk_reasm_ctx *ctx, struct s
 
 /* Stops delivery for good (the consumer asked for no more bytes): frees the held
  * segments; next_seq keeps following the sender as after stream_depth. */
-void sk_reasm_stop(struct sk_reasm *r, struct sk_flow_stats *stats);
+void sk_reasm_stop(struct sk_reasm *r, struct sk_mem_budget *b);
 
-/* Frees the held segments without delivering them. */
-void sk_reasm_release(struct sk_reasm *r, struct sk_flow_stats *stats);
+/* Frees the held segments without delivering them, returning their charge to b. */
+void sk_reasm_release(struct sk_reasm *r, struct sk_mem_budget *b);
 
 #endif

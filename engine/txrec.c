@@ -155,7 +155,7 @@ static void add_file(struct sk_tx_record *t, const struct sk_file_info *fi, size
     tf->file_id = fi->file_id;
     tf->name = name;
     tf->size = fi->size;
-    tf->hashed = fi->hashed;
+    tf->digests = fi->digests;
     memcpy(tf->md5, fi->md5, sizeof(tf->md5));
     memcpy(tf->sha1, fi->sha1, sizeof(tf->sha1));
     memcpy(tf->sha256, fi->sha256, sizeof(tf->sha256));
@@ -203,6 +203,58 @@ void sk_txrec_free(struct sk_txrec *r)
     free(r->slots);
     free(r->helo);
     free(r);
+}
+
+static size_t str_mem(const char *s)
+{
+    return s ? sk_mem_alloc_cost(strlen(s) + 1) : 0;
+}
+
+static size_t list_mem(const struct sk_strlist *l)
+{
+    size_t n = sk_mem_alloc_cost(l->cap * sizeof(*l->v));
+    for (size_t i = 0; i < l->n; i++)
+        n += str_mem(l->v[i]);
+    return n;
+}
+
+static size_t record_mem(const struct sk_tx_record *t)
+{
+    const char *strs[] = {t->helo,
+                          t->mail_from,
+                          t->last_reply,
+                          t->email_from,
+                          t->email_subject,
+                          t->email_date,
+                          t->email_message_id,
+                          t->email_x_mailer,
+                          t->email_reply_to,
+                          t->email_in_reply_to,
+                          t->email_x_originating_ip,
+                          t->email_user_agent,
+                          t->body_md5,
+                          t->subject_md5,
+                          t->email_status};
+    const struct sk_strlist *lists[] = {&t->rcpt_to, &t->email_to,   &t->email_cc, &t->received,
+                                        &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
+    size_t n = sk_mem_alloc_cost(t->nfiles * sizeof(*t->files));
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        n += str_mem(strs[i]);
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        n += list_mem(lists[i]);
+    for (size_t i = 0; i < t->nfiles; i++)
+        n += str_mem(t->files[i].name);
+    return n;
+}
+
+size_t sk_txrec_memuse(const struct sk_txrec *r)
+{
+    size_t n = sk_mem_alloc_cost(sizeof(*r)) +
+               sk_mem_alloc_cost(r->lim.max_records * sizeof(*r->slots)) + str_mem(r->helo);
+    for (size_t i = 0; i < r->lim.max_records; i++)
+        if (r->slots[i].used)
+            n += record_mem(&r->slots[i].rec) + sk_mem_alloc_cost(r->slots[i].hdr.alloc);
+    return n;
 }
 
 static struct slot *find(const struct sk_txrec *r, uint64_t tx_id)

@@ -2,7 +2,10 @@
 /* The per-worker chain and the app-layer glue. A TCP flow's bytes go to the SMTP parser
  * when the flow is on an SMTP port or its first bytes look like SMTP (probe); every event
  * the parser raises goes, in order, to the transaction records, the raw event log, the
- * detector and the outputs. The flow's app state lives in f->app and ends with the flow. */
+ * detector and the outputs. The flow's app state lives in f->app and ends with the flow; all
+ * of it is charged to the flow table's memory budget (flow.memcap): the parser charges its
+ * own state and buffers, this file the app state, the transaction records, detection's
+ * per-flow state and each message's MIME decoder. */
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,14 @@ struct app_flow {
     uint64_t ts_us; /* time of the packet being processed */
     uint32_t next_file_id;
     bool alerted;
+    bool dirty;     /* events since the last charge_sync() */
+    size_t charged; /* budget bytes for this struct, txrec and df (the parser charges its own) */
+};
+
+/* A message's MIME decoder, charged to the budget for its whole life. */
+struct body {
+    struct sk_mime *m;
+    struct sk_worker *w;
 };
 
 struct app_stats {
@@ -50,6 +61,7 @@ struct app_stats {
     uint64_t transactions;
     uint64_t files;
     uint64_t alerts;
+    uint64_t app_refused; /* app state refused by the memory budget (APP_LAYER_MEMCAP) */
 };
 
 struct sk_worker {
@@ -63,7 +75,10 @@ struct sk_worker {
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
     struct sk_smtp_body_ops body_ops;
     struct sk_mime_config mime_cfg;
-    EVP_MD *md5, *sha1, *sha256; /* fetched once, not per message and file */
+    struct sk_mime_pool *mime_pool; /* idle decoders, reset per message */
+    size_t mime_mem;                /* sk_mime_memuse(&mime_cfg) */
+    struct sk_mem_budget *budget;   /* the flow table's */
+    EVP_MD *md5, *sha1, *sha256;    /* fetched once, not per message and file */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
@@ -118,9 +133,12 @@ static void emit(void *ctx, const struct sk_event *ev)
     struct sk_worker *w = af->w;
 
     w->st.events[ev->type]++;
-    if (ev->type == SK_EV_ANOMALY)
+    af->dirty = true;
+    if (ev->type == SK_EV_ANOMALY) {
         w->st.anomalies[ev->u.anomaly.id]++;
-    else if (ev->type == SK_EV_FILE)
+        if (ev->u.anomaly.id == SK_ANOMALY_APP_LAYER_MEMCAP)
+            w->st.app_refused++;
+    } else if (ev->type == SK_EV_FILE)
         w->st.files++;
     else if (ev->type == SK_EV_TX_CLOSE)
         w->st.transactions++;
@@ -150,30 +168,99 @@ static void on_alert(void *ctx, const struct sk_alert *a)
         sk_output_set_alert(w->outputs, a, tx);
 }
 
+/* ---- memory budget ---- */
+
+/* APP_LAYER_MEMCAP: through the flow's parser events when it has app state (counted in
+ * emit()), else straight to the outputs as a flow anomaly record. */
+static void raise_refused(struct sk_worker *w, struct app_flow *af, struct sk_flow *f,
+                          uint64_t ts_us)
+{
+    struct sk_event ev = {
+        .type = SK_EV_ANOMALY,
+        .is_orig = true,
+        .tx_id = SK_TX_NONE,
+        .u.anomaly.id = SK_ANOMALY_APP_LAYER_MEMCAP,
+    };
+    if (af) {
+        emit(af, &ev);
+        return;
+    }
+    w->st.events[SK_EV_ANOMALY]++;
+    w->st.anomalies[SK_ANOMALY_APP_LAYER_MEMCAP]++;
+    w->st.app_refused++;
+    if (w->outputs)
+        sk_output_set_event(w->outputs, NULL, f, ts_us, &ev);
+}
+
+/* Detection's per-flow allocations besides their bytes (the state, flowbits, lists). */
+#define DETECT_FLOW_ALLOCS 4
+
+static size_t app_mem(const struct app_flow *af)
+{
+    size_t det = 0;
+    if (af->df)
+        det = sk_detect_flow_memuse(af->df) + DETECT_FLOW_ALLOCS * SK_MEM_ALLOC_OVERHEAD;
+    return sk_mem_alloc_cost(sizeof(*af)) + sk_txrec_memuse(af->txrec) + det;
+}
+
+/* Brings the charge for af, its records and detection state up to date. Their growth is
+ * bounded by their own limits (txrec values and items, detection stream windows) and is
+ * counted after the fact; the flow table evicts before the next packet to make room. */
+static void charge_sync(struct app_flow *af)
+{
+    if (!af->dirty)
+        return;
+    af->dirty = false;
+    size_t now = app_mem(af);
+    if (now > af->charged)
+        sk_mem_charge_force(af->w->budget, now - af->charged);
+    else
+        sk_mem_uncharge(af->w->budget, af->charged - now);
+    af->charged = now;
+}
+
 /* ---- MIME through the SMTP parser's body hook ---- */
 
 static void *body_begin(void *ctx, uint64_t tx_id, const struct sk_sink *sink)
 {
     struct sk_worker *w = ctx;
     struct app_flow *af = sink->ctx;
-    struct sk_mime *m = NULL;
-    if (sk_mime_new(&m, &w->mime_cfg, sink, tx_id, &af->next_file_id) < 0)
+    size_t need = sk_mem_alloc_cost(sizeof(struct body)) + w->mime_mem;
+    if (!sk_mem_charge(w->budget, need)) {
+        raise_refused(w, af, af->flow, af->ts_us); /* the message is not decoded */
         return NULL;
-    return m;
+    }
+    struct body *b = malloc(sizeof(*b));
+    if (!b)
+        goto out_uncharge;
+    b->w = w;
+    if (sk_mime_pool_get(w->mime_pool, &b->m, sink, tx_id, &af->next_file_id) < 0)
+        goto out_free;
+    return b;
+
+out_free:
+    free(b);
+out_uncharge:
+    sk_mem_uncharge(w->budget, need);
+    return NULL;
 }
 
 static void body_data(void *body, const uint8_t *buf, size_t len)
 {
-    if (body)
-        sk_mime_feed(body, buf, len);
+    struct body *b = body;
+    if (b)
+        sk_mime_feed(b->m, buf, len);
 }
 
 static void body_end(void *body, bool complete)
 {
-    if (!body)
+    struct body *b = body;
+    if (!b)
         return;
-    sk_mime_end(body, complete);
-    sk_mime_free(body);
+    sk_mime_end(b->m, complete);
+    sk_mime_put(b->m);
+    sk_mem_uncharge(b->w->budget, sk_mem_alloc_cost(sizeof(*b)) + b->w->mime_mem);
+    free(b);
 }
 
 /* ---- stream consumer ---- */
@@ -195,8 +282,10 @@ static int start_smtp(struct app_flow *af)
         .want = ~0u,
     };
     int rc = sk_smtp_parser.state_new(&af->parser, &w->smtp_cfg, &sink);
-    if (rc < 0)
+    if (rc < 0) {
+        af->parser = NULL;
         return rc;
+    }
     if (!af->flow->midstream)
         sk_smtp_parser.session_start(af->parser);
     af->mode = APP_SMTP;
@@ -204,21 +293,33 @@ static int start_smtp(struct app_flow *af)
     return 0;
 }
 
+/* Without app state (out of memory or refused by the budget) a flow goes on with flow
+ * records only; a refusal is raised as APP_LAYER_MEMCAP. */
 static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
 {
     struct sk_worker *w = ctx;
+    int rc = SK_E_LIMIT;
+    if (!sk_mem_charge(w->budget, sk_mem_alloc_cost(sizeof(struct app_flow))))
+        goto out_refused;
+    rc = SK_E_NOMEM;
     struct app_flow *af = calloc(1, sizeof(*af));
     if (!af)
-        return; /* the flow goes on without app-layer inspection */
+        goto out_uncharge;
     af->w = w;
     af->flow = f;
     af->ts_us = ts_us;
     af->next_file_id = 1;
-    if (sk_txrec_new(&af->txrec, NULL, f->uid) < 0)
+    af->charged = sk_mem_alloc_cost(sizeof(*af));
+    if ((rc = sk_txrec_new(&af->txrec, NULL, f->uid)) < 0)
         goto out_free;
-    if (w->det && sk_detect_flow_new(&af->df, w->det, f) < 0)
+    if (w->det && (rc = sk_detect_flow_new(&af->df, w->det, f)) < 0)
         goto out_free_txrec;
-    if (on_smtp_port(w, f) && start_smtp(af) < 0)
+    size_t more = app_mem(af) - af->charged;
+    rc = SK_E_LIMIT;
+    if (!sk_mem_charge(w->budget, more))
+        goto out_free_df;
+    af->charged += more;
+    if (on_smtp_port(w, f) && (rc = start_smtp(af)) < 0)
         goto out_free_df;
     f->app = af;
     return;
@@ -228,7 +329,13 @@ out_free_df:
 out_free_txrec:
     sk_txrec_free(af->txrec);
 out_free:
+    sk_mem_uncharge(w->budget, af->charged - sk_mem_alloc_cost(sizeof(*af)));
     free(af);
+out_uncharge:
+    sk_mem_uncharge(w->budget, sk_mem_alloc_cost(sizeof(struct app_flow)));
+out_refused:
+    if (rc == SK_E_LIMIT)
+        raise_refused(w, NULL, f, ts_us);
 }
 
 static void parser_feed(struct app_flow *af, bool is_orig, const uint8_t *buf, size_t len)
@@ -259,8 +366,11 @@ static void probe_data(struct app_flow *af, bool is_orig, const uint8_t *buf, si
     }
     if (r < 0)
         return;
-    if (start_smtp(af) < 0) {
+    int rc = start_smtp(af);
+    if (rc < 0) {
         af->mode = APP_NONE;
+        if (rc == SK_E_LIMIT)
+            raise_refused(af->w, af, af->flow, af->ts_us);
         return;
     }
     /* Replay what was held, the other direction's first if it came first is unknowable:
@@ -301,6 +411,8 @@ static void flow_data(void *ctx, struct sk_flow *f, bool is_orig, const uint8_t 
     }
     if (w->outputs)
         sk_output_set_batch_end(w->outputs, af->txrec);
+    af->dirty |= af->df != NULL;
+    charge_sync(af);
 }
 
 static void flow_gap(void *ctx, struct sk_flow *f, bool is_orig, uint64_t len, uint64_t ts_us)
@@ -317,6 +429,7 @@ static void flow_gap(void *ctx, struct sk_flow *f, bool is_orig, uint64_t len, u
         sk_smtp_parser.gap(af->parser, is_orig, len);
     else if (af->mode == APP_PROBING)
         af->mode = APP_NONE; /* cannot tell what a flow with a hole at its start is */
+    charge_sync(af);
 }
 
 static void flow_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint64_t ts_us)
@@ -350,6 +463,7 @@ static void flow_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint6
             sk_smtp_parser.state_free(af->parser);
         sk_detect_flow_free(af->df);
         sk_txrec_free(af->txrec);
+        sk_mem_uncharge(w->budget, af->charged);
         free(af);
         f->app = NULL;
     }
@@ -465,6 +579,39 @@ static void ignore_event(void *ctx, const struct sk_event *ev)
     (void)ev;
 }
 
+/* mime.file-hashes: "md5", "sha1", "sha256" (items may also be comma-separated, as --set
+ * gives them); an empty list computes none. */
+static int file_hashes_from(const struct sk_config *c, unsigned *out, char *errbuf, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"md5", SK_FILE_MD5}, {"sha1", SK_FILE_SHA1}, {"sha256", SK_FILE_SHA256}};
+    const char *const *items;
+    size_t n = sk_config_list(c, "mime.file-hashes", &items);
+    *out = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = items[i];
+        while (*p != '\0') {
+            size_t len = strcspn(p, ", ");
+            size_t k = 0;
+            while (len > 0 && k < sizeof(names) / sizeof(names[0]) &&
+                   !(strlen(names[k].name) == len && strncasecmp(p, names[k].name, len) == 0))
+                k++;
+            if (len > 0 && k == sizeof(names) / sizeof(names[0])) {
+                snprintf(errbuf, errlen, "'mime.file-hashes' holds '%.*s', which is not a digest",
+                         (int)len, p);
+                return SK_E_INVAL;
+            }
+            if (len > 0)
+                *out |= names[k].bit;
+            p += len;
+            p += strspn(p, ", ");
+        }
+    }
+    return 0;
+}
+
 static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, char *errbuf,
                             size_t errlen)
 {
@@ -493,6 +640,8 @@ static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, ch
         (rc = sk_config_bool(c, "mime.hash-files", &mc->hash_files, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "filestore.enabled", &store, errbuf, errlen)) < 0 ||
         (rc = sk_config_size(c, "filestore.max-size", &mc->filestore_max, errbuf, errlen)) < 0)
+        return rc;
+    if ((rc = file_hashes_from(c, &mc->file_hashes, errbuf, errlen)) < 0)
         return rc;
     const char *md5 = sk_config_str(c, "mime.body-md5");
     if (md5 && strcasecmp(md5, "auto") == 0)
@@ -549,6 +698,8 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         (rc = smtp_config_from(w, errbuf, errlen)) < 0 ||
         (rc = mime_config_from(w, wc->detect, errbuf, errlen)) < 0)
         goto out_free;
+    if (w->mime_on && (rc = sk_mime_pool_new(&w->mime_pool, &w->mime_cfg, 16)) < 0)
+        goto out_free;
     if (w->mime_on) {
         w->body_ops = (struct sk_smtp_body_ops){
             .begin = body_begin,
@@ -575,6 +726,9 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     };
     if ((rc = sk_flow_table_new(&w->flows, &fc, &consumer)) < 0)
         goto out_free;
+    w->budget = sk_flow_table_budget(w->flows);
+    w->smtp_cfg.budget = w->budget;
+    w->mime_mem = sk_mime_memuse(&w->mime_cfg);
     *out = w;
     return 0;
 
@@ -676,6 +830,7 @@ int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t 
 #define SK__FLOW_COUNTER(name, field) add(&l, name, fs->field);
     SK_FLOW_COUNTERS(SK__FLOW_COUNTER)
 #undef SK__FLOW_COUNTER
+    add(&l, "flow.app_memcap_refused", w->st.app_refused);
     add(&l, "smtp.flows", w->st.smtp_flows);
     add(&l, "smtp.transactions", w->st.transactions);
     add(&l, "smtp.requests", w->st.events[SK_EV_SMTP_REQUEST]);
@@ -708,6 +863,7 @@ void sk_worker_free(struct sk_worker *w)
     /* The flow table closes its flows first, so their app state goes while the detector
      * thread and the dump still exist. */
     sk_flow_table_free(w->flows);
+    sk_mime_pool_free(w->mime_pool);
     sk_dump_free(w->dump);
     sk_detect_thread_free(w->det);
     sk_decoder_free(w->dec);

@@ -70,7 +70,9 @@
     X(REPLY_CODE_OUT_OF_RANGE, "REPLY_CODE_OUT_OF_RANGE", "a reply code outside 200-599")          \
     X(CONT_CODE_MISMATCH, "CONT_CODE_MISMATCH",                                                    \
       "a multi-line reply whose lines carry different codes")                                      \
-    X(CONTENT_GAP, "CONTENT_GAP", "bytes of the session were lost")
+    X(CONTENT_GAP, "CONTENT_GAP", "bytes of the session were lost")                                \
+    X(APP_LAYER_MEMCAP, "APP_LAYER_MEMCAP",                                                        \
+      "the flow memory cap refused the flow's app-layer state: parsing stopped")
 
 enum sk_anomaly_id {
 #define SK__ANOM_ENUM(id, name, doc) SK_ANOMALY_##id,

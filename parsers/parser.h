@@ -50,12 +50,18 @@ enum sk_tx_end {
     SK_TX_END_STARTTLS, /* the session switched to TLS */
 };
 
+/* Digests of a file (sk_file_info.digests, mime.file-hashes). */
+#define SK_FILE_MD5    1u
+#define SK_FILE_SHA1   2u
+#define SK_FILE_SHA256 4u
+#define SK_FILE_ALL    7u
+
 /* The finished file of an SK_EV_FILE event. */
 struct sk_file_info {
     uint32_t file_id;   /* per flow, from 1, in order of appearance */
     struct sk_str name; /* may be empty for a body part */
     uint64_t size;      /* decoded bytes */
-    bool hashed;        /* md5/sha1/sha256 are valid */
+    unsigned digests;   /* SK_FILE_MD5 | SK_FILE_SHA1 | SK_FILE_SHA256: which are valid */
     uint8_t md5[16], sha1[20], sha256[32];
     enum sk_file_state state;
     bool gaps;
@@ -114,6 +120,62 @@ struct sk_sink {
 static inline bool sk_sink_wants(const struct sk_sink *s, enum sk_event_type t)
 {
     return (s->want & SK_EV_BIT(t)) != 0;
+}
+
+/* A memory budget: bytes charged against a cap by everything a flow allocates (the flow
+ * table's node and held segments, the parser's state and buffers, detection state, the MIME
+ * decoder). The engine owns it, one per worker flow table, and hands parsers a pointer to it
+ * through their config; a NULL budget is unlimited. A charge is made before the allocation
+ * and fails, changing nothing but the refused count, when it would take used past cap: the
+ * caller then goes on without that memory. Not thread safe: one worker's flows only. */
+struct sk_mem_budget {
+    size_t cap;       /* bytes */
+    size_t used;      /* bytes charged now */
+    size_t peak;      /* highest used */
+    uint64_t refused; /* charges refused */
+};
+
+/* What the allocator adds to each allocation (glibc: a size word and 16-byte rounding):
+ * charged with it, so that the budget follows RSS, not only the bytes asked for. */
+#define SK_MEM_ALLOC_OVERHEAD 16
+
+/* The charge for one allocation of n bytes (0 for none). */
+static inline size_t sk_mem_alloc_cost(size_t n)
+{
+    return n ? n + SK_MEM_ALLOC_OVERHEAD : 0;
+}
+
+/* Charges n bytes. Returns true, or false (refused counted) when used + n would pass cap. */
+static inline bool sk_mem_charge(struct sk_mem_budget *b, size_t n)
+{
+    if (!b)
+        return true;
+    if (n > b->cap || b->used > b->cap - n) {
+        b->refused++;
+        return false;
+    }
+    b->used += n;
+    if (b->used > b->peak)
+        b->peak = b->used;
+    return true;
+}
+
+/* Charges n bytes even past cap, for memory already allocated that must be counted (its
+ * growth is bounded by the owner's own limits); the cap is restored by evicting flows. */
+static inline void sk_mem_charge_force(struct sk_mem_budget *b, size_t n)
+{
+    if (!b)
+        return;
+    b->used += n;
+    if (b->used > b->peak)
+        b->peak = b->used;
+}
+
+/* Returns n bytes charged before. */
+static inline void sk_mem_uncharge(struct sk_mem_budget *b, size_t n)
+{
+    if (b)
+        b->used = b->used >= n ? b->used - n : 0;
 }
 
 /* A protocol parser. One state per flow; states are independent, so different flows may

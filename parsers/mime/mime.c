@@ -40,6 +40,7 @@ void sk_mime_config_defaults(struct sk_mime_config *cfg)
     cfg->body_md5 = true;
     cfg->body_md5_stuffed = true;
     cfg->hash_files = true;
+    cfg->file_hashes = SK_FILE_ALL;
     cfg->filestore_dir = NULL;
     cfg->filestore_max = 64ull * 1024 * 1024;
 }
@@ -84,6 +85,7 @@ struct part {
 
 struct sk_mime {
     struct sk_mime_config cfg;
+    struct sk_mime_pool *pool; /* where sk_mime_put() returns it; NULL: sk_mime_new() */
     struct sk_sink sink;
     uint64_t tx_id;
     uint32_t *next_file_id;
@@ -105,6 +107,7 @@ struct sk_mime {
     struct sk_mime__file file;
     EVP_MD_CTX *body_md5;
     bool body_md5_ok;
+    struct sk_mime__iconv iconv;
     bool anom_seen[SK_ANOMALY_COUNT];
     bool single_seen[SK_FIELD_COUNT];
 };
@@ -145,34 +148,43 @@ static void fail(struct sk_mime *m)
 
 /* ---- part output ---- */
 
+/* Decoded content is gathered in the chunk buffer and goes out a whole chunk at a time (the
+ * file's digests and filestore, the URL search, file.data), so each consumer costs one call
+ * per 8 KB rather than one per line. URLs are searched in text parts that are not files,
+ * as Suricata does (attachments, even text ones, are not). */
 static void flush_chunk(struct sk_mime *m, bool final)
 {
     struct part *pt = &m->part;
-    if (m->chunk_len == 0 && !final)
+    size_t n = m->chunk_len;
+    if (n == 0 && !final)
         return;
-    unsigned flags = (pt->data_begun ? 0 : SK_FIELD_F_BEGIN) | (final ? SK_FIELD_F_END : 0);
-    emit_field(m, SK_FIELD_FILE_DATA, m->chunk, m->chunk_len, flags);
-    pt->data_begun = true;
     m->chunk_len = 0;
-}
-
-static void out(struct sk_mime *m, const uint8_t *p, size_t n)
-{
-    struct part *pt = &m->part;
-    if (n == 0)
-        return;
-    pt->any_content = true;
     if (pt->is_file)
-        sk_mime__file_write(&m->file, p, n);
-    if (pt->text && m->cfg.extract_urls)
-        sk_mime__url_feed(&m->url, p, n);
+        sk_mime__file_write(&m->file, m->chunk, n);
+    if (pt->text && !pt->is_file && m->cfg.extract_urls) {
+        sk_mime__url_feed(&m->url, m->chunk, n);
+        if (final)
+            sk_mime__url_flush(&m->url);
+    }
     if (!sk_sink_wants(&m->sink, SK_EV_FIELD))
         return;
     if (m->cfg.file_data_max != 0 && pt->data_bytes + n > m->cfg.file_data_max) {
         emit_anomaly(m, SK_ANOMALY_MIME_FILE_LIMIT);
         n = (size_t)(m->cfg.file_data_max - pt->data_bytes);
     }
+    if (n == 0 && !final)
+        return;
     pt->data_bytes += n;
+    unsigned flags = (pt->data_begun ? 0 : SK_FIELD_F_BEGIN) | (final ? SK_FIELD_F_END : 0);
+    emit_field(m, SK_FIELD_FILE_DATA, m->chunk, n, flags);
+    pt->data_begun = true;
+}
+
+static void out(struct sk_mime *m, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return;
+    m->part.any_content = true;
     while (n > 0) {
         size_t take = CHUNK_SIZE - m->chunk_len;
         if (take > n)
@@ -213,6 +225,8 @@ static void trim_utf8(struct sk_mime__buf *b)
 static void start_file(struct sk_mime *m)
 {
     struct part *pt = &m->part;
+    /* A uuencoded file starts inside a text part: what came before it is not the file's. */
+    flush_chunk(m, false);
     pt->is_file = true;
     pt->file_id = (*m->next_file_id)++;
     if (m->ent.name.len > 0)
@@ -253,8 +267,6 @@ static void end_part(struct sk_mime *m, bool truncated)
     /* The line break before a boundary belongs to the boundary (RFC 2046 5.1.1), and the one
      * before the end of the message to the SMTP end marker ("\r\n.\r\n"): a part's last line
      * break is never content (as in Suricata). */
-    if (pt->text && m->cfg.extract_urls)
-        sk_mime__url_flush(&m->url);
     flush_chunk(m, true);
     if (pt->is_file && sk_sink_wants(&m->sink, SK_EV_FILE)) {
         struct sk_event ev = {.type = SK_EV_FILE, .is_orig = true, .tx_id = m->tx_id};
@@ -391,7 +403,7 @@ static const struct top_header top_headers[] = {
 static void emit_decoded(struct sk_mime *m, enum sk_field_id id, const uint8_t *v, size_t n)
 {
     sk_mime__buf_reset(&m->tmp);
-    if (sk_mime__decode_2047(&m->tmp, v, n) != 0) {
+    if (sk_mime__decode_2047(&m->iconv, &m->tmp, v, n) != 0) {
         fail(m);
         return;
     }
@@ -449,7 +461,7 @@ static void set_name(struct sk_mime *m, const uint8_t *v, size_t n, const char *
     if (e->name_from_disposition && !from_disposition)
         return;
     sk_mime__buf_reset(&m->tmp);
-    if (sk_mime__param(v, n, param, &m->tmp, &found) != 0) {
+    if (sk_mime__param(&m->iconv, v, n, param, &m->tmp, &found) != 0) {
         fail(m);
         return;
     }
@@ -490,7 +502,7 @@ static void finish_header(struct sk_mime *m)
         e->has_type = true;
         sk_mime__value_token(v, n, e->type, sizeof(e->type));
         sk_mime__buf_reset(&e->boundary);
-        if (sk_mime__param(v, n, "boundary", &e->boundary, &found) != 0)
+        if (sk_mime__param(&m->iconv, v, n, "boundary", &e->boundary, &found) != 0)
             fail(m);
         e->has_boundary = found && e->boundary.len > 0;
         if (e->boundary.truncated) {
@@ -646,6 +658,7 @@ static void header_line(struct sk_mime *m, const uint8_t *p, size_t n, const uin
         emit_anomaly(m, SK_ANOMALY_MIME_MALFORMED_MSG);
         bool top = e->top;
         headers_done(m);
+        /* The first body line: sk_mime_feed() hashes the lines after it. */
         if (top && m->cfg.body_md5 && m->body_md5_ok) {
             if (m->cfg.body_md5_stuffed && p[0] == '.')
                 EVP_DigestUpdate(m->body_md5, ".", 1);
@@ -751,13 +764,6 @@ static void on_boundary(struct sk_mime *m, size_t k, bool close)
 static void process_line(struct sk_mime *m, const uint8_t *p, size_t n, const uint8_t *eol,
                          size_t eol_len, bool first, bool last)
 {
-    if (m->top_body && m->cfg.body_md5 && m->body_md5_ok) {
-        /* Suricata hashes the body as sent inside DATA, dots stuffed. */
-        if (first && m->cfg.body_md5_stuffed && n > 0 && p[0] == '.')
-            EVP_DigestUpdate(m->body_md5, ".", 1);
-        EVP_DigestUpdate(m->body_md5, p, n);
-        EVP_DigestUpdate(m->body_md5, eol, eol_len);
-    }
     size_t k;
     bool close;
     if (first && last && n >= 2 && p[0] == '-' && p[1] == '-' && m->nlevels > 0 &&
@@ -782,22 +788,26 @@ static void process_line(struct sk_mime *m, const uint8_t *p, size_t n, const ui
 
 /* ---- public ---- */
 
-int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
-                const struct sk_sink *sink, uint64_t tx_id, uint32_t *next_file_id)
+struct sk_mime_pool {
+    struct sk_mime_config cfg;
+    struct sk_mime **idle;
+    size_t nidle, keep;
+};
+
+static bool config_ok(const struct sk_mime_config *cfg)
 {
-    struct sk_mime *m;
-    if (out_m == NULL || cfg == NULL || sink == NULL || sink->emit == NULL ||
-        next_file_id == NULL || cfg->max_line < 80 || cfg->max_depth > 1000 ||
-        cfg->max_header_value == 0 || cfg->max_boundary == 0 || cfg->max_filename == 0 ||
-        (cfg->url_scheme_count > 0 && cfg->url_schemes == NULL))
-        return SK_E_INVAL;
-    m = calloc(1, sizeof(*m));
+    return cfg != NULL && cfg->max_line >= 80 && cfg->max_depth <= 1000 &&
+           cfg->max_header_value != 0 && cfg->max_boundary != 0 && cfg->max_filename != 0 &&
+           (cfg->url_scheme_count == 0 || cfg->url_schemes != NULL);
+}
+
+/* Every allocation of a decoder is here, once per decoder (not per message). */
+static int mime_alloc(struct sk_mime **out_m, const struct sk_mime_config *cfg)
+{
+    struct sk_mime *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return SK_E_NOMEM;
     m->cfg = *cfg;
-    m->sink = *sink;
-    m->tx_id = tx_id;
-    m->next_file_id = next_file_id;
     m->line_cap = cfg->max_line + 2;
     m->line = malloc(m->line_cap);
     m->scratch = malloc(m->line_cap + 16);
@@ -821,9 +831,6 @@ int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
         goto out_free;
     if (sk_mime__file_init(&m->file, &m->cfg) != 0)
         goto out_free;
-    m->body_md5_ok = EVP_DigestInit_ex(m->body_md5, m->cfg.md5 ? m->cfg.md5 : EVP_md5(), NULL) == 1;
-    reset_entity(m, true);
-    m->state = ST_HEADERS;
     *out_m = m;
     return 0;
 out_free:
@@ -831,13 +838,105 @@ out_free:
     return SK_E_NOMEM;
 }
 
+void sk_mime_reset(struct sk_mime *m, const struct sk_sink *sink, uint64_t tx_id,
+                   uint32_t *next_file_id)
+{
+    m->sink = *sink;
+    m->tx_id = tx_id;
+    m->next_file_id = next_file_id;
+    m->line_len = 0;
+    m->cont = false;
+    m->nlevels = 0;
+    m->top_body = m->ended = m->failed = m->complete = false;
+    sk_mime__buf_reset(&m->hname);
+    sk_mime__buf_reset(&m->hval);
+    sk_mime__buf_reset(&m->tmp);
+    m->hname_long = false;
+    memset(&m->part, 0, sizeof(m->part));
+    m->chunk_len = 0;
+    sk_mime__url_reset(&m->url);
+    sk_mime__file_abort(&m->file);
+    memset(m->anom_seen, 0, sizeof(m->anom_seen));
+    memset(m->single_seen, 0, sizeof(m->single_seen));
+    m->body_md5_ok = m->cfg.body_md5 &&
+                     EVP_DigestInit_ex(m->body_md5, m->cfg.md5 ? m->cfg.md5 : EVP_md5(), NULL) == 1;
+    reset_entity(m, true);
+    m->state = ST_HEADERS;
+}
+
+int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
+                const struct sk_sink *sink, uint64_t tx_id, uint32_t *next_file_id)
+{
+    struct sk_mime *m;
+    if (out_m == NULL || !config_ok(cfg) || sink == NULL || sink->emit == NULL ||
+        next_file_id == NULL)
+        return SK_E_INVAL;
+    int rc = mime_alloc(&m, cfg);
+    if (rc < 0)
+        return rc;
+    sk_mime_reset(m, sink, tx_id, next_file_id);
+    *out_m = m;
+    return 0;
+}
+
+/* Hashes the body as sent inside DATA, dots stuffed (as Suricata), in the largest
+ * contiguous ranges of the input: [*from, to) goes out when a stuffed dot must be put in
+ * between or the input ends. */
+static void md5_range(struct sk_mime *m, const uint8_t **from, const uint8_t *to)
+{
+    if (*from != NULL && to > *from)
+        EVP_DigestUpdate(m->body_md5, *from, (size_t)(to - *from));
+    *from = NULL;
+}
+
+size_t sk_mime_memuse(const struct sk_mime_config *cfg)
+{
+    size_t line = cfg->max_line + 2;
+    size_t depth = cfg->max_depth;
+    /* An OpenSSL digest context with its MD5/SHA state, four of them (body, file). */
+    size_t digests = 4 * 512;
+    return sizeof(struct sk_mime) + 2 * line + 16 + CHUNK_SIZE +
+           (depth + 1) * sizeof(struct level) + depth * (cfg->max_boundary + 2) +
+           cfg->max_header_name + 1 + cfg->max_header_value * 5 + 16 + cfg->max_filename +
+           cfg->max_boundary + cfg->max_line + (cfg->max_urls ? cfg->max_urls : 1) * 8 +
+           cfg->url_scheme_count * 32 + digests +
+           (12 + depth + 2) * SK_MEM_ALLOC_OVERHEAD; /* one per allocation */
+}
+
 void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)
 {
+    const uint8_t *hashed_from = NULL;
     while (len > 0 && !m->ended && !m->failed) {
-        const uint8_t *nl = memchr(buf, '\n', len);
-        size_t take = nl ? (size_t)(nl - buf) + 1 : len;
-        if (take > m->line_cap - m->line_len)
-            take = m->line_cap - m->line_len;
+        bool line_start = m->line_len == 0 && !m->cont;
+        /* top_body turns true while a line is handled: the bytes of the lines after it
+         * (header_line() hashes the one that turned it). */
+        if (m->top_body && m->body_md5_ok) {
+            if (line_start && m->cfg.body_md5_stuffed && buf[0] == '.') {
+                md5_range(m, &hashed_from, buf);
+                EVP_DigestUpdate(m->body_md5, ".", 1);
+            }
+            if (hashed_from == NULL)
+                hashed_from = buf;
+        }
+        if (m->line_len == 0) {
+            /* A whole line in the input is handled where it is, without a copy. */
+            const uint8_t *nl = memchr(buf, '\n', len < m->line_cap ? len : m->line_cap);
+            if (nl != NULL) {
+                size_t take = (size_t)(nl - buf) + 1;
+                size_t eol = take >= 2 && buf[take - 2] == '\r' ? 2 : 1;
+                size_t n = take - eol;
+                if (n > m->cfg.max_line)
+                    emit_anomaly(m, SK_ANOMALY_MIME_LONG_LINE);
+                process_line(m, buf, n, buf + n, eol, !m->cont, true);
+                m->cont = false;
+                buf += take;
+                len -= take;
+                continue;
+            }
+        }
+        size_t room = m->line_cap - m->line_len;
+        const uint8_t *nl = memchr(buf, '\n', len < room ? len : room);
+        size_t take = nl ? (size_t)(nl - buf) + 1 : (len < room ? len : room);
         memcpy(m->line + m->line_len, buf, take);
         m->line_len += take;
         buf += take;
@@ -858,6 +957,7 @@ void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)
             m->line_len = 0;
         }
     }
+    md5_range(m, &hashed_from, buf);
 }
 
 const char *sk_mime_status(const struct sk_mime *m)
@@ -925,5 +1025,66 @@ void sk_mime_free(struct sk_mime *m)
     sk_mime__buf_release(&m->ent.boundary);
     sk_mime__url_release(&m->url);
     sk_mime__file_release(&m->file);
+    sk_mime__iconv_release(&m->iconv);
     free(m);
+}
+
+int sk_mime_pool_new(struct sk_mime_pool **out, const struct sk_mime_config *cfg, size_t keep)
+{
+    if (out == NULL || !config_ok(cfg))
+        return SK_E_INVAL;
+    struct sk_mime_pool *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return SK_E_NOMEM;
+    p->idle = calloc(keep ? keep : 1, sizeof(*p->idle));
+    if (p->idle == NULL) {
+        free(p);
+        return SK_E_NOMEM;
+    }
+    p->cfg = *cfg;
+    p->keep = keep;
+    *out = p;
+    return 0;
+}
+
+int sk_mime_pool_get(struct sk_mime_pool *p, struct sk_mime **out, const struct sk_sink *sink,
+                     uint64_t tx_id, uint32_t *next_file_id)
+{
+    struct sk_mime *m;
+    if (p->nidle > 0) {
+        m = p->idle[--p->nidle];
+    } else {
+        int rc = mime_alloc(&m, &p->cfg);
+        if (rc < 0)
+            return rc;
+        m->pool = p;
+    }
+    sk_mime_reset(m, sink, tx_id, next_file_id);
+    *out = m;
+    return 0;
+}
+
+void sk_mime_put(struct sk_mime *m)
+{
+    if (m == NULL)
+        return;
+    struct sk_mime_pool *p = m->pool;
+    if (p == NULL || p->nidle >= p->keep) {
+        sk_mime_free(m);
+        return;
+    }
+    /* Nothing of the message may outlive it in an idle decoder: a file left open (no
+     * sk_mime_end) loses its temporary file now. */
+    sk_mime__file_abort(&m->file);
+    p->idle[p->nidle++] = m;
+}
+
+void sk_mime_pool_free(struct sk_mime_pool *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->nidle; i++)
+        sk_mime_free(p->idle[i]);
+    free(p->idle);
+    free(p);
 }

@@ -38,7 +38,10 @@ struct sk_mime_config {
     /* mime.body-md5-stuffed: hash lines starting with '.' as sent inside DATA, with the
      * stuffed dot, as Suricata does (true). Set false for BDAT transactions. */
     bool body_md5_stuffed;
-    bool hash_files; /* mime.hash-files: md5/sha1/sha256 of each file (true) */
+    bool hash_files; /* mime.hash-files: digests of each file (true) */
+    /* mime.file-hashes: which digests of each file, SK_FILE_MD5 | SK_FILE_SHA1 |
+     * SK_FILE_SHA256 (all); the filestore adds SHA-256, which names the stored files. */
+    unsigned file_hashes;
     /* Digests fetched once by the caller (EVP_MD_fetch(), borrowed, shareable between
      * threads); NULL: EVP_md5() and the like, which OpenSSL 3 fetches again on every use. */
     const struct evp_md_st *md5, *sha1, *sha256;
@@ -60,6 +63,11 @@ struct sk_mime;
 int sk_mime_new(struct sk_mime **out, const struct sk_mime_config *cfg, const struct sk_sink *sink,
                 uint64_t tx_id, uint32_t *next_file_id);
 
+/* The most bytes a decoder made with cfg holds at once (its state, line and chunk buffers, the
+ * multipart stack, header, URL and file buffers, digest contexts): what the engine charges
+ * to the flow memory budget (flow.memcap) while a message is open. */
+size_t sk_mime_memuse(const struct sk_mime_config *cfg);
+
 /* Feeds len message bytes (headers and body as delivered, unstuffed, without the final
  * ".\r\n"); any chunking gives the same events. Events are emitted during the call. */
 void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len);
@@ -73,8 +81,36 @@ void sk_mime_end(struct sk_mime *m, bool complete);
  * "BODY_STARTED", "PARSE_DONE" or "PARSE_ERROR". Static string. */
 const char *sk_mime_status(const struct sk_mime *m);
 
+/* Readies the decoder for the next message, as sk_mime_new() with the same config would,
+ * keeping its buffers, digest contexts and charset converters (call sk_mime_end first to
+ * flush the last message; a file still open is dropped). */
+void sk_mime_reset(struct sk_mime *m, const struct sk_sink *sink, uint64_t tx_id,
+                   uint32_t *next_file_id);
+
 /* Frees the decoder (without emitting anything; call sk_mime_end first to flush). A
  * half-written filestore temp file is removed. NULL is a no-op. */
 void sk_mime_free(struct sk_mime *m);
+
+/* A per-thread pool of idle decoders of one config, so a message costs a reset rather than
+ * a dozen allocations. The pool keeps at most `keep` idle decoders; more are freed when
+ * they are put back. Not thread safe: one pool per worker. */
+struct sk_mime_pool;
+
+/* Returns 0, SK_E_INVAL (cfg as for sk_mime_new) or SK_E_NOMEM. cfg is copied (its
+ * strings stay borrowed). Caller frees with sk_mime_pool_free(). */
+int sk_mime_pool_new(struct sk_mime_pool **out, const struct sk_mime_config *cfg, size_t keep);
+
+/* A decoder for one message, reset as sk_mime_reset() says: idle from the pool or new.
+ * Give it back with sk_mime_put(). Returns 0 or SK_E_NOMEM. */
+int sk_mime_pool_get(struct sk_mime_pool *p, struct sk_mime **out, const struct sk_sink *sink,
+                     uint64_t tx_id, uint32_t *next_file_id);
+
+/* Returns a decoder (after sk_mime_end) to the pool it came from, or frees it when that
+ * pool is full or it came from sk_mime_new(). NULL is a no-op. */
+void sk_mime_put(struct sk_mime *m);
+
+/* Frees the pool and its idle decoders. Decoders still out must be put back first. NULL is
+ * a no-op. */
+void sk_mime_pool_free(struct sk_mime_pool *p);
 
 #endif

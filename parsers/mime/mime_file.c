@@ -76,15 +76,21 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     drop_tmp(f);
     f->open = true;
     f->size = 0;
-    /* The filestore names files by SHA-256, so it needs the hashes. */
-    f->hashing = f->cfg->hash_files || f->cfg->filestore_dir != NULL;
-    if (f->hashing) {
-        f->hashing =
-            EVP_DigestInit_ex(f->md5, f->cfg->md5 ? f->cfg->md5 : EVP_md5(), NULL) == 1 &&
-            EVP_DigestInit_ex(f->sha1, f->cfg->sha1 ? f->cfg->sha1 : EVP_sha1(), NULL) == 1 &&
-            EVP_DigestInit_ex(f->sha256, f->cfg->sha256 ? f->cfg->sha256 : EVP_sha256(), NULL) == 1;
-    }
-    if (f->cfg->filestore_dir == NULL || !f->hashing)
+    /* Only the digests asked for; the filestore names files by SHA-256, so it needs that. */
+    unsigned want = f->cfg->hash_files ? f->cfg->file_hashes : 0;
+    if (f->cfg->filestore_dir != NULL)
+        want |= SK_FILE_SHA256;
+    f->digests = 0;
+    if ((want & SK_FILE_MD5) &&
+        EVP_DigestInit_ex(f->md5, f->cfg->md5 ? f->cfg->md5 : EVP_md5(), NULL) == 1)
+        f->digests |= SK_FILE_MD5;
+    if ((want & SK_FILE_SHA1) &&
+        EVP_DigestInit_ex(f->sha1, f->cfg->sha1 ? f->cfg->sha1 : EVP_sha1(), NULL) == 1)
+        f->digests |= SK_FILE_SHA1;
+    if ((want & SK_FILE_SHA256) &&
+        EVP_DigestInit_ex(f->sha256, f->cfg->sha256 ? f->cfg->sha256 : EVP_sha256(), NULL) == 1)
+        f->digests |= SK_FILE_SHA256;
+    if (f->cfg->filestore_dir == NULL || !(f->digests & SK_FILE_SHA256))
         return;
     f->path[0] = '\0';
     snprintf(f->tmp_path, strlen(f->cfg->filestore_dir) + 128, "%s/.shrike-%ld-%llu-%lu.XXXXXX",
@@ -99,16 +105,23 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     f->storing = true;
 }
 
+void sk_mime__file_abort(struct sk_mime__file *f)
+{
+    drop_tmp(f);
+    f->open = false;
+}
+
 void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
 {
     if (!f->open || n == 0)
         return;
     f->size += n;
-    if (f->hashing) {
+    if (f->digests & SK_FILE_MD5)
         EVP_DigestUpdate(f->md5, p, n);
+    if (f->digests & SK_FILE_SHA1)
         EVP_DigestUpdate(f->sha1, p, n);
+    if (f->digests & SK_FILE_SHA256)
         EVP_DigestUpdate(f->sha256, p, n);
-    }
     if (!f->storing)
         return;
     if (f->cfg->filestore_max != 0 && f->size > f->cfg->filestore_max) {
@@ -133,14 +146,15 @@ void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
 {
     unsigned int len;
     info->size = f->size;
-    info->hashed = f->hashing;
+    info->digests = 0;
     info->stored = false;
     info->stored_path = (struct sk_str){NULL, 0};
-    if (f->hashing) {
-        info->hashed = EVP_DigestFinal_ex(f->md5, info->md5, &len) == 1 &&
-                       EVP_DigestFinal_ex(f->sha1, info->sha1, &len) == 1 &&
-                       EVP_DigestFinal_ex(f->sha256, info->sha256, &len) == 1;
-    }
+    if ((f->digests & SK_FILE_MD5) && EVP_DigestFinal_ex(f->md5, info->md5, &len) == 1)
+        info->digests |= SK_FILE_MD5;
+    if ((f->digests & SK_FILE_SHA1) && EVP_DigestFinal_ex(f->sha1, info->sha1, &len) == 1)
+        info->digests |= SK_FILE_SHA1;
+    if ((f->digests & SK_FILE_SHA256) && EVP_DigestFinal_ex(f->sha256, info->sha256, &len) == 1)
+        info->digests |= SK_FILE_SHA256;
     f->open = false;
     if (!f->storing)
         return;
@@ -149,7 +163,7 @@ void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
     snprintf(f->path, strlen(f->cfg->filestore_dir) + 128, "%s/%s", f->cfg->filestore_dir, hex);
     int rc = close(f->fd);
     f->fd = -1;
-    if (!info->hashed || rc != 0 || rename(f->tmp_path, f->path) != 0) {
+    if (!(info->digests & SK_FILE_SHA256) || rc != 0 || rename(f->tmp_path, f->path) != 0) {
         sk_warn("filestore: cannot keep '%s': %s", f->path, strerror(errno));
         unlink(f->tmp_path);
         f->storing = false;

@@ -17,7 +17,8 @@ struct evp_md_ctx_st;
 struct sk_mime__file {
     const struct sk_mime_config *cfg; /* borrowed */
     struct evp_md_ctx_st *md5, *sha1, *sha256;
-    bool open, hashing, storing;
+    unsigned digests; /* SK_FILE_* being computed for the open file */
+    bool open, storing;
     int fd;
     uint64_t size;
     char *tmp_path; /* filestore_dir + temporary name */
@@ -31,9 +32,11 @@ void sk_mime__file_release(struct sk_mime__file *f);
 /* Starts a file: hashes reset, temporary file opened when the filestore is on (a failure
  * to open only turns storing off, with a warning). */
 void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id);
-/* Adds decoded content. */
+/* Adds decoded content: called with whole chunks, each byte once per digest. */
 void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n);
-/* Ends the file and fills size, hashed, md5/sha1/sha256, stored and stored_path of info
+/* Drops an open file (its temporary file is removed) without reporting it. */
+void sk_mime__file_abort(struct sk_mime__file *f);
+/* Ends the file and fills size, digests, md5/sha1/sha256, stored and stored_path of info
  * (stored_path points into f, valid until the next open or release). */
 void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info);
 

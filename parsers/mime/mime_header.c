@@ -73,8 +73,40 @@ static int add_ascii_escaped(struct sk_mime__buf *out, const uint8_t *in, size_t
     return rc;
 }
 
-int sk_mime__to_utf8(struct sk_mime__buf *out, const char *charset, size_t charset_len,
-                     const uint8_t *in, size_t len)
+void sk_mime__iconv_release(struct sk_mime__iconv *ic)
+{
+    for (unsigned i = 0; i < SK_MIME__ICONV_SLOTS; i++) {
+        if (ic->slot[i].cd != NULL)
+            iconv_close((iconv_t)ic->slot[i].cd);
+        ic->slot[i].cd = NULL;
+        ic->slot[i].cs[0] = '\0';
+    }
+    ic->next = 0;
+}
+
+/* A converter from cs (shorter than 64 bytes) in its initial state, or (iconv_t)-1. */
+static iconv_t cached_iconv(struct sk_mime__iconv *ic, const char *cs)
+{
+    for (unsigned i = 0; i < SK_MIME__ICONV_SLOTS; i++) {
+        if (ic->slot[i].cs[0] == '\0' || strcasecmp(ic->slot[i].cs, cs) != 0)
+            continue;
+        if (ic->slot[i].cd == NULL)
+            return (iconv_t)-1;
+        iconv((iconv_t)ic->slot[i].cd, NULL, NULL, NULL, NULL);
+        return (iconv_t)ic->slot[i].cd;
+    }
+    unsigned k = ic->next;
+    ic->next = (k + 1) % SK_MIME__ICONV_SLOTS;
+    if (ic->slot[k].cd != NULL)
+        iconv_close((iconv_t)ic->slot[k].cd);
+    iconv_t cd = iconv_open("UTF-8", cs);
+    ic->slot[k].cd = cd == (iconv_t)-1 ? NULL : (void *)cd;
+    snprintf(ic->slot[k].cs, sizeof(ic->slot[k].cs), "%s", cs);
+    return cd;
+}
+
+int sk_mime__to_utf8(struct sk_mime__iconv *ic, struct sk_mime__buf *out, const char *charset,
+                     size_t charset_len, const uint8_t *in, size_t len)
 {
     char cs[64];
     int rc = 0;
@@ -88,7 +120,7 @@ int sk_mime__to_utf8(struct sk_mime__buf *out, const char *charset, size_t chars
         return add_ascii_escaped(out, in, len);
     memcpy(cs, charset, charset_len);
     cs[charset_len] = '\0';
-    iconv_t cd = iconv_open("UTF-8", cs);
+    iconv_t cd = ic != NULL ? cached_iconv(ic, cs) : iconv_open("UTF-8", cs);
     if (cd == (iconv_t)-1)
         return add_ascii_escaped(out, in, len);
     char *ip = (char *)(uintptr_t)in;
@@ -120,7 +152,8 @@ int sk_mime__to_utf8(struct sk_mime__buf *out, const char *charset, size_t chars
         iconv(cd, NULL, NULL, &op, &ol);
         rc = sk_mime__buf_add(out, tmp, (size_t)(op - tmp));
     }
-    iconv_close(cd);
+    if (ic == NULL)
+        iconv_close(cd);
     return rc;
 }
 
@@ -185,7 +218,8 @@ static bool all_blank(const uint8_t *p, size_t n)
     return true;
 }
 
-int sk_mime__decode_2047(struct sk_mime__buf *out, const uint8_t *v, size_t len)
+int sk_mime__decode_2047(struct sk_mime__iconv *ic, struct sk_mime__buf *out, const uint8_t *v,
+                         size_t len)
 {
     /* Adjacent words of one charset are joined before conversion: encoders split multibyte
      * characters across words. */
@@ -209,7 +243,7 @@ int sk_mime__decode_2047(struct sk_mime__buf *out, const uint8_t *v, size_t len)
                     strncasecmp((const char *)cs, (const char *)w.cs, cs_len) == 0;
         if (!join || !same) {
             if (raw.len > 0)
-                rc = sk_mime__to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len);
+                rc = sk_mime__to_utf8(ic, out, (const char *)cs, cs_len, raw.p, raw.len);
             sk_mime__buf_reset(&raw);
             if (!join && rc == 0)
                 rc = sk_mime__buf_add(out, v + lit, i - lit);
@@ -225,7 +259,7 @@ int sk_mime__decode_2047(struct sk_mime__buf *out, const uint8_t *v, size_t len)
         i = lit = w.end;
     }
     if (rc == 0 && raw.len > 0)
-        rc = sk_mime__to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len);
+        rc = sk_mime__to_utf8(ic, out, (const char *)cs, cs_len, raw.p, raw.len);
     if (rc == 0 && lit < len)
         rc = sk_mime__buf_add(out, v + lit, len - lit);
     sk_mime__buf_release(&raw);
@@ -285,7 +319,8 @@ static int add_pct_decoded(struct sk_mime__buf *out, const uint8_t *p, size_t n)
 }
 
 /* Joins the RFC 2231 sections of one parameter (sorted by index) into out in UTF-8. */
-static int join_sections(struct section *s, size_t ns, struct sk_mime__buf *out)
+static int join_sections(struct sk_mime__iconv *ic, struct section *s, size_t ns,
+                         struct sk_mime__buf *out)
 {
     for (size_t i = 1; i < ns; i++)
         for (size_t j = i; j > 0 && s[j - 1].idx > s[j].idx; j--) {
@@ -318,14 +353,14 @@ static int join_sections(struct section *s, size_t ns, struct sk_mime__buf *out)
         rc = s[i].ext ? add_pct_decoded(&raw, val, len) : add_unquoted(&raw, val, len, s[i].quoted);
     }
     if (rc == 0)
-        rc = cs_len > 0 ? sk_mime__to_utf8(out, (const char *)cs, cs_len, raw.p, raw.len)
+        rc = cs_len > 0 ? sk_mime__to_utf8(ic, out, (const char *)cs, cs_len, raw.p, raw.len)
                         : sk_mime__buf_add(out, raw.p, raw.len);
     sk_mime__buf_release(&raw);
     return rc;
 }
 
-int sk_mime__param(const uint8_t *v, size_t len, const char *name, struct sk_mime__buf *out,
-                   bool *found)
+int sk_mime__param(struct sk_mime__iconv *ic, const uint8_t *v, size_t len, const char *name,
+                   struct sk_mime__buf *out, bool *found)
 {
     struct section sec[MAX_SECTIONS];
     size_t ns = 0, nlen = strlen(name);
@@ -405,7 +440,7 @@ int sk_mime__param(const uint8_t *v, size_t len, const char *name, struct sk_mim
     }
     if (ns > 0) {
         *found = true;
-        return join_sections(sec, ns, out);
+        return join_sections(ic, sec, ns, out);
     }
     if (plain != NULL) {
         struct sk_mime__buf raw;
@@ -414,7 +449,7 @@ int sk_mime__param(const uint8_t *v, size_t len, const char *name, struct sk_mim
         sk_mime__buf_init(&raw, plain_len + 1);
         rc = add_unquoted(&raw, plain, plain_len, plain_quoted);
         if (rc == 0)
-            rc = sk_mime__decode_2047(out, raw.p, raw.len);
+            rc = sk_mime__decode_2047(ic, out, raw.p, raw.len);
         sk_mime__buf_release(&raw);
         return rc;
     }

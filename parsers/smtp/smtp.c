@@ -10,7 +10,8 @@
 #include "engine/error.h"
 #include "parsers/smtp/smtp_int.h"
 
-#define MIN_LINE 16
+#define MIN_LINE  16
+#define MIN_QUEUE 4 /* commands a new state's queue holds before it grows */
 
 void sk_smtp_config_defaults(struct sk_smtp_config *cfg)
 {
@@ -29,13 +30,63 @@ static bool is_client(const struct sk_smtp__state *st, bool is_orig)
     return is_orig == st->client_is_orig;
 }
 
+/* ---- memory ---- */
+
+/* The budget refused: say so once and parse no more of this flow. */
+static void mem_refused(struct sk_smtp__state *st)
+{
+    if (st->mem_refused)
+        return;
+    st->mem_refused = true;
+    sk_smtp__anomaly(st, st->client_is_orig, st->cur_tx, SK_ANOMALY_APP_LAYER_MEMCAP);
+}
+
+bool sk_smtp__grow(struct sk_smtp__state *st, uint8_t **p, size_t *size, size_t need, size_t max)
+{
+    if (sk_smtp_buf_grow(st->cfg.budget, p, size, need, max) == 0)
+        return true;
+    mem_refused(st);
+    return false;
+}
+
+/* Doubles the queue (up to max_pending_commands), oldest entry first in the new ring. */
+static bool queue_grow(struct sk_smtp__state *st)
+{
+    size_t cap =
+        st->q_cap * 2 < st->cfg.max_pending_commands ? st->q_cap * 2 : st->cfg.max_pending_commands;
+    size_t more = (cap - st->q_cap) * sizeof(*st->q); /* a new array for the old one */
+    if (!sk_mem_charge(st->cfg.budget, more)) {
+        mem_refused(st);
+        return false;
+    }
+    struct sk_smtp__pending *q = malloc(cap * sizeof(*q));
+    if (!q) {
+        sk_mem_uncharge(st->cfg.budget, more);
+        mem_refused(st);
+        return false;
+    }
+    for (size_t i = 0; i < st->q_len; i++)
+        q[i] = *sk_smtp__queued(st, i);
+    free(st->q);
+    st->q = q;
+    st->q_head = 0;
+    st->q_cap = cap;
+    return true;
+}
+
+struct sk_smtp__pending *sk_smtp__queued(struct sk_smtp__state *st, size_t i)
+{
+    return &st->q[(st->q_head + i) % st->q_cap];
+}
+
 /* ---- queue and transactions ---- */
 
 void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd, uint64_t tx,
                    bool ends_tx, enum sk_tx_end why)
 {
-    size_t cap = st->cfg.max_pending_commands;
-    if (st->q_len == cap) {
+    if (st->q_len == st->q_cap && st->q_cap < st->cfg.max_pending_commands && !queue_grow(st))
+        return;
+    if (st->q_len == st->cfg.max_pending_commands) {
         if (!st->q_overflow) {
             st->q_overflow = true;
             sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_TOO_MANY_PENDING_COMMANDS);
@@ -46,7 +97,7 @@ void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd
             sk_smtp__tx_close(st, tx, why);
         return;
     }
-    struct sk_smtp__pending *e = &st->q[(st->q_head + st->q_len) % cap];
+    struct sk_smtp__pending *e = sk_smtp__queued(st, st->q_len);
     e->cmd = (uint8_t)cmd;
     e->tx_id = tx;
     e->ends_tx = ends_tx;
@@ -61,7 +112,7 @@ static bool pop(struct sk_smtp__state *st, struct sk_smtp__pending *out)
     if (st->q_len == 0)
         return false;
     *out = st->q[st->q_head];
-    st->q_head = (st->q_head + 1) % st->cfg.max_pending_commands;
+    st->q_head = (st->q_head + 1) % st->q_cap;
     st->q_len--;
     if (st->q_len < st->cfg.max_pending_commands / 2)
         st->q_overflow = false;
@@ -213,14 +264,15 @@ static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cm
             sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_DUPLICATE_FIELDS);
         if (alen) { /* an empty HELO is refused and names nobody */
             vlen = alen < st->line_cap ? alen : st->line_cap;
+            if (!sk_smtp__grow(st, &st->helo, &st->helo_alloc, vlen, st->line_cap))
+                return;
             memcpy(st->helo, arg, vlen);
             st->helo_len = vlen;
             sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_HELO, arg, alen, 0);
         }
         sk_smtp__push(st, is_orig, cmd, tx, false, SK_TX_END_RSET);
-        if (st->tx_envelope && st->q_len > 0 &&
-            st->q[(st->q_head + st->q_len - 1) % st->cfg.max_pending_commands].cmd == cmd)
-            st->q[(st->q_head + st->q_len - 1) % st->cfg.max_pending_commands].resets = true;
+        if (st->tx_envelope && st->q_len > 0 && sk_smtp__queued(st, st->q_len - 1)->cmd == cmd)
+            sk_smtp__queued(st, st->q_len - 1)->resets = true;
         return;
     case SK_SMTP_CMD_MAIL:
     case SK_SMTP_CMD_SEND:
@@ -377,6 +429,9 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     /* The verb upper-cased, as Zeek reports it. */
     const char *verb = sk_smtp_cmd_name(cmd);
     size_t verb_len = strlen(verb);
+    if ((cmd == SK_SMTP_CMD_OTHER || (cmd == SK_SMTP_CMD_AUTH && sp)) &&
+        !sk_smtp__grow(st, &st->scratch, &st->scratch_alloc, n + 16, st->line_cap + 16))
+        return;
     if (cmd == SK_SMTP_CMD_OTHER) {
         for (size_t i = 0; i < vlen; i++)
             st->scratch[i] = (uint8_t)(line[i] >= 'a' && line[i] <= 'z' ? line[i] - 32 : line[i]);
@@ -662,6 +717,7 @@ static int probe(bool is_orig, const uint8_t *buf, size_t len)
 static int state_new(void **out, const void *config, const struct sk_sink *sink)
 {
     struct sk_smtp_config cfg;
+    struct sk_smtp__state *st;
     int err = SK_E_NOMEM;
     if (config)
         cfg = *(const struct sk_smtp_config *)config;
@@ -672,9 +728,13 @@ static int state_new(void **out, const void *config, const struct sk_sink *sink)
         cfg.max_rfc_command_line == 0 || cfg.max_auth_line == 0 || !sink || !sink->emit)
         return SK_E_INVAL;
 
-    struct sk_smtp__state *st = calloc(1, sizeof(*st));
+    size_t qn = cfg.max_pending_commands < MIN_QUEUE ? cfg.max_pending_commands : MIN_QUEUE;
+    size_t charge = sk_mem_alloc_cost(sizeof(*st)) + sk_mem_alloc_cost(qn * sizeof(*st->q));
+    if (!sk_mem_charge(cfg.budget, charge))
+        return SK_E_LIMIT;
+    st = calloc(1, sizeof(*st));
     if (!st)
-        return SK_E_NOMEM;
+        goto out_uncharge;
     st->cfg = cfg;
     st->sink = *sink;
     size_t cap = cfg.max_command_line;
@@ -682,38 +742,25 @@ static int state_new(void **out, const void *config, const struct sk_sink *sink)
         cap = cfg.max_reply_line;
     if (cfg.max_data_chunk > cap)
         cap = cfg.max_data_chunk;
-    if (sk_smtp_line_init(&st->rd[0], cap) != 0)
-        goto out_free_state;
-    if (sk_smtp_line_init(&st->rd[1], cap) != 0)
-        goto out_release_rd0;
-    st->q = calloc(cfg.max_pending_commands, sizeof(*st->q));
-    if (!st->q)
-        goto out_release_rd1;
     /* A piece can be as long as the longest limit: a partial line outlives a change of mode
-     * (a refused DATA, TURN). */
+     * (a refused DATA, TURN). Buffers are allocated as lines need them. */
+    sk_smtp_line_init(&st->rd[0], cap, cfg.budget);
+    sk_smtp_line_init(&st->rd[1], cap, cfg.budget);
     st->line_cap = cap;
-    st->helo = malloc(cap);
-    if (!st->helo)
-        goto out_free_q;
-    st->scratch = malloc(cap + 16);
-    if (!st->scratch)
-        goto out_free_helo;
+    st->q = malloc(qn * sizeof(*st->q));
+    if (!st->q)
+        goto out_free_state;
+    st->q_cap = qn;
     st->client_is_orig = true;
     st->cur_tx = SK_TX_NONE;
     sk_smtp__push(st, false, SK_SMTP_CMD_GREETING, SK_TX_NONE, false, SK_TX_END_DATA);
     *out = st;
     return 0;
 
-out_free_helo:
-    free(st->helo);
-out_free_q:
-    free(st->q);
-out_release_rd1:
-    sk_smtp_line_release(&st->rd[1]);
-out_release_rd0:
-    sk_smtp_line_release(&st->rd[0]);
 out_free_state:
     free(st);
+out_uncharge:
+    sk_mem_uncharge(cfg.budget, charge);
     return err;
 }
 
@@ -725,6 +772,9 @@ static void state_free(void *state)
     /* Freed without close(): the body hook still gets its end, with no events. */
     if (st->body && st->cfg.body->end)
         st->cfg.body->end(st->body, false);
+    sk_mem_uncharge(st->cfg.budget,
+                    sk_mem_alloc_cost(sizeof(*st)) + sk_mem_alloc_cost(st->q_cap * sizeof(*st->q)) +
+                        sk_mem_alloc_cost(st->helo_alloc) + sk_mem_alloc_cost(st->scratch_alloc));
     free(st->scratch);
     free(st->helo);
     free(st->q);
@@ -761,7 +811,7 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
     }
     if (st->tls_dir[is_orig] && !is_client(st, is_orig))
         return; /* a TLS server: nothing to parse (a TLS client: see command_line) */
-    while (len > 0) {
+    while (len > 0 && !st->mem_refused) {
         if (st->done) {
             check_tls(st, is_orig, buf, len);
             return;
@@ -776,8 +826,11 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
         size_t limit = !client         ? st->cfg.max_reply_line
                        : st->data_mode ? st->cfg.max_data_chunk
                                        : st->cfg.max_command_line;
-        if (!sk_smtp_line_next(&st->rd[is_orig], limit, &buf, &len, &p))
+        if (!sk_smtp_line_next(&st->rd[is_orig], limit, &buf, &len, &p)) {
+            if (st->rd[is_orig].refused)
+                mem_refused(st);
             return;
+        }
         if (!client) {
             if (!p.starts_line && st->server_skip_rest)
                 continue;
@@ -842,7 +895,7 @@ static void gap(void *state, bool is_orig, uint64_t len)
     size_t before = st->q_len;
     sk_smtp__push(st, is_orig, SK_SMTP_CMD_OTHER, st->cur_tx, false, SK_TX_END_DATA);
     if (st->q_len > before)
-        st->q[(st->q_head + st->q_len - 1) % st->cfg.max_pending_commands].lost = true;
+        sk_smtp__queued(st, st->q_len - 1)->lost = true;
 }
 
 static void session_close(void *state)
@@ -883,7 +936,7 @@ static const char *direction_proto(const void *state, bool is_orig)
 static bool done(const void *state)
 {
     const struct sk_smtp__state *st = state;
-    return st->done;
+    return st->done || st->mem_refused;
 }
 
 const struct sk_parser_ops sk_smtp_parser = {

@@ -42,6 +42,11 @@ struct sk_smtp_config {
     const char *const *refused_commands; /* smtp.refused-commands: ILLEGAL_COMMAND, NULL */
     const char *const *allowed_commands; /* smtp.allowed-commands: extra known verbs, NULL */
     const struct sk_smtp_body_ops *body; /* MIME hook, NULL: none */
+    /* The flow table's memory budget (parser.h), borrowed; NULL: unlimited. The state, its
+     * line buffers, HELO copy, scratch and command queue are charged to it as they grow;
+     * when a growth is refused the parser raises APP_LAYER_MEMCAP and parses no more of the
+     * flow (done() turns true). */
+    struct sk_mem_budget *budget;
 };
 
 /* Fills cfg with the defaults above. */
@@ -49,9 +54,10 @@ void sk_smtp_config_defaults(struct sk_smtp_config *cfg);
 
 /* The parser. state_new() takes a struct sk_smtp_config (copied; its lists and body are
  * borrowed) or NULL for the defaults, and returns 0, SK_E_NOMEM, or SK_E_INVAL (a line or
- * chunk limit under 16 bytes, a zero pending/RFC/AUTH limit, or a sink without emit). Each
- * state uses a fixed amount of memory, set by the limits, for its whole life. States are
- * independent: one per flow, one thread at a time. Events, transactions and fields are
+ * chunk limit under 16 bytes, a zero pending/RFC/AUTH limit, or a sink without emit), or
+ * SK_E_LIMIT when the budget refuses the state. A state starts small (no line buffer, a
+ * queue of 4 commands) and grows on demand up to the limits, charging the budget. States
+ * are independent: one per flow, one thread at a time. Events, transactions and fields are
  * described in docs/smtp.md. */
 extern const struct sk_parser_ops sk_smtp_parser;
 

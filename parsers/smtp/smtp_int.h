@@ -35,9 +35,9 @@ struct sk_smtp__state {
     bool tls_dir[2];  /* this direction opened with a TLS record: implicit TLS, not parsed */
     size_t tls_lines; /* lines skipped in a client that opened with a TLS record */
 
-    /* Commands awaiting replies: a ring of cfg.max_pending_commands entries. */
+    /* Commands awaiting replies: a ring of q_cap entries, grown up to max_pending_commands. */
     struct sk_smtp__pending *q;
-    size_t q_head, q_len;
+    size_t q_head, q_len, q_cap;
     bool q_overflow;  /* TOO_MANY_PENDING_COMMANDS raised, until the queue drains */
     bool desync;      /* pairing lost by a gap: unmatched replies are not anomalies */
     size_t q_dropped; /* commands not queued (overflow) whose replies are still to come */
@@ -50,9 +50,11 @@ struct sk_smtp__state {
     bool tx_envelope;        /* MAIL FROM seen in cur_tx, refused or not */
     size_t tx_rcpts;
     uint8_t *helo; /* last HELO/EHLO argument, re-emitted in every transaction */
-    size_t helo_len;
+    size_t helo_len, helo_alloc;
     uint8_t *scratch; /* upper-cased verbs, masked arguments */
+    size_t scratch_alloc;
     size_t line_cap;  /* longest piece a line reader hands out; helo and scratch hold one */
+    bool mem_refused; /* the memory budget refused a growth: nothing more is parsed */
 
     /* Client side. */
     bool seen_client_line;
@@ -121,6 +123,13 @@ void sk_smtp__msg_end(struct sk_smtp__state *st, bool is_orig, bool complete);
 void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p);
 /* Raw BDAT chunk bytes; returns how many it used (at most bdat_left). */
 size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);
+
+/* smtp.c: the pending command at position i of the queue (0 = oldest). */
+struct sk_smtp__pending *sk_smtp__queued(struct sk_smtp__state *st, size_t i);
+
+/* smtp.c: grows *p (*size bytes) to need (at most max) against the budget; on refusal or
+ * out of memory raises APP_LAYER_MEMCAP once, stops the parser and returns false. */
+bool sk_smtp__grow(struct sk_smtp__state *st, uint8_t **p, size_t *size, size_t need, size_t max);
 
 /* smtp.c: queue and transactions, used by smtp_data.c. */
 void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd, uint64_t tx,

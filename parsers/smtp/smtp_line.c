@@ -7,25 +7,63 @@
 #include "engine/error.h"
 #include "parsers/smtp/smtp_line.h"
 
-int sk_smtp_line_init(struct sk_smtp_line_reader *r, size_t cap)
+void sk_smtp_line_init(struct sk_smtp_line_reader *r, size_t cap, struct sk_mem_budget *budget)
 {
     memset(r, 0, sizeof(*r));
-    r->buf = malloc(cap);
-    if (!r->buf)
-        return SK_E_NOMEM;
     r->cap = cap;
-    return 0;
+    r->budget = budget;
 }
 
 void sk_smtp_line_release(struct sk_smtp_line_reader *r)
 {
     free(r->buf);
+    sk_mem_uncharge(r->budget, sk_mem_alloc_cost(r->alloc));
     memset(r, 0, sizeof(*r));
+}
+
+int sk_smtp_buf_grow(struct sk_mem_budget *b, uint8_t **p, size_t *size, size_t need, size_t max)
+{
+    if (need <= *size)
+        return 0;
+    size_t n = *size ? *size : SK_SMTP_LINE_MIN;
+    while (n < need)
+        n *= 2;
+    if (n > max)
+        n = max > need ? max : need;
+    size_t more = sk_mem_alloc_cost(n) - sk_mem_alloc_cost(*size);
+    if (!sk_mem_charge(b, more))
+        return SK_E_LIMIT;
+    uint8_t *np = realloc(*p, n);
+    if (!np) {
+        sk_mem_uncharge(b, more);
+        return SK_E_NOMEM;
+    }
+    *p = np;
+    *size = n;
+    return 0;
+}
+
+/* Keeps take more bytes of a partial piece. False when the buffer may not grow. */
+static bool carry(struct sk_smtp_line_reader *r, const uint8_t *in, size_t take)
+{
+    if (sk_smtp_buf_grow(r->budget, &r->buf, &r->alloc, r->len + take, r->cap) < 0) {
+        r->refused = true;
+        r->len = 0;
+        return false;
+    }
+    memcpy(r->buf + r->len, in, take);
+    r->len += take;
+    return true;
 }
 
 bool sk_smtp_line_next(struct sk_smtp_line_reader *r, size_t limit, const uint8_t **in,
                        size_t *inlen, struct sk_smtp_piece *out)
 {
+    if (r->refused) {
+        *in += *inlen;
+        *inlen = 0;
+        return false;
+    }
     if (limit > r->cap)
         limit = r->cap;
     if (r->len >= limit) {
@@ -44,24 +82,25 @@ bool sk_smtp_line_next(struct sk_smtp_line_reader *r, size_t limit, const uint8_
     size_t take = lf ? (size_t)(lf - *in) + 1 : scan;
     bool complete = lf != NULL || take == room;
 
-    if (!complete) {
-        memcpy(r->buf + r->len, *in, take);
-        r->len += take;
+    if (!complete || r->len > 0) {
+        if (!carry(r, *in, take)) {
+            *in += *inlen;
+            *inlen = 0;
+            return false;
+        }
         *in += take;
         *inlen -= take;
-        return false;
-    }
-    if (r->len == 0) {
+        if (!complete)
+            return false;
+        out->ptr = r->buf;
+        out->len = r->len;
+        r->len = 0;
+    } else {
         out->ptr = *in;
         out->len = take;
-    } else {
-        memcpy(r->buf + r->len, *in, take);
-        out->ptr = r->buf;
-        out->len = r->len + take;
-        r->len = 0;
+        *in += take;
+        *inlen -= take;
     }
-    *in += take;
-    *inlen -= take;
     out->starts_line = !r->mid_line;
     out->ends_line = lf != NULL;
     r->mid_line = !out->ends_line;

@@ -476,6 +476,107 @@ static void test_flow_evicts_lru_at_memcap(void **state)
     sk_flow_table_free(fx.t);
 }
 
+static void test_flow_budget_charges_and_refuses(void **state)
+{
+    (void)state;
+    struct sk_mem_budget b = {.cap = 100};
+    assert_true(sk_mem_charge(&b, 60));
+    assert_false(sk_mem_charge(&b, 50)); /* 110 > 100: refused, nothing charged */
+    assert_int_equal(b.used, 60);
+    assert_int_equal(b.refused, 1);
+    assert_true(sk_mem_charge(&b, 40));
+    assert_int_equal(b.used, 100);
+    assert_int_equal(b.peak, 100);
+    assert_false(sk_mem_charge(&b, 1));
+    assert_false(sk_mem_charge(&b, SIZE_MAX)); /* no wrap-around */
+    sk_mem_uncharge(&b, 70);
+    assert_int_equal(b.used, 30);
+    sk_mem_uncharge(&b, 1000); /* never below zero */
+    assert_int_equal(b.used, 0);
+    assert_int_equal(b.refused, 3);
+    assert_true(sk_mem_charge(NULL, SIZE_MAX)); /* no budget: unlimited */
+}
+
+/* A consumer that charges app state to the table's budget at open, as the worker does. */
+struct charging {
+    struct sk_mem_budget *budget;
+    size_t per_flow;
+    int opened, refused, evicted;
+};
+
+static void charging_open(void *ctx, struct sk_flow *f, uint64_t ts)
+{
+    struct charging *c = ctx;
+    (void)ts;
+    if (!sk_mem_charge(c->budget, c->per_flow)) {
+        c->refused++;
+        return;
+    }
+    f->app = c;
+    c->opened++;
+}
+
+static void charging_close(void *ctx, struct sk_flow *f, enum sk_flow_end why, uint64_t ts)
+{
+    struct charging *c = ctx;
+    (void)ts;
+    if (why == SK_FLOW_END_EVICTED)
+        c->evicted++;
+    if (f->app)
+        sk_mem_uncharge(c->budget, c->per_flow);
+    f->app = NULL;
+}
+
+/* App state charged by the consumer counts in flow.memuse; the table evicts least recently
+ * used flows before a packet to keep room, and what still does not fit is refused. */
+static void test_flow_app_memory_evicts_then_refuses(void **state)
+{
+    (void)state;
+    struct sk_flow_config cfg;
+    sk_flow_config_defaults(&cfg);
+    cfg.hash_seed = 5;
+    cfg.memcap = 1 << 20; /* headroom: 128 KiB */
+    struct charging c = {.per_flow = 100 << 10};
+    struct sk_stream_consumer cons = {.ctx = &c, .open = charging_open, .close = charging_close};
+    struct sk_flow_table *t;
+    assert_int_equal(sk_flow_table_new(&t, &cfg, &cons), 0);
+    c.budget = sk_flow_table_budget(t);
+    assert_int_equal(c.budget->cap, cfg.memcap);
+
+    struct sk_packet p = mk(4, 1, true, SK_TCP_SYN, 100, SEC);
+    assert_int_equal(sk_flow_table_packet(t, &p), 0);
+    const struct sk_flow_stats *st = sk_flow_table_stats(t);
+    assert_true(st->memuse > c.per_flow); /* the node and the app state */
+    for (int i = 2; i <= 30; i++) {
+        p = mk(4, i, true, SK_TCP_SYN, 100, (uint64_t)i * SEC);
+        assert_int_equal(sk_flow_table_packet(t, &p), 0);
+        assert_true(st->memuse <= cfg.memcap);
+    }
+    assert_int_equal(c.opened, 30);
+    assert_int_equal(c.refused, 0);
+    assert_true(c.evicted >= 20); /* about 8 flows fit under 1 MiB less the headroom */
+    assert_int_equal(st->flows_evicted, (uint64_t)c.evicted);
+    assert_true(st->memcap_hits >= (uint64_t)c.evicted);
+    assert_true(st->memuse_peak <= cfg.memcap);
+    /* The oldest went first: the flow of client 30 is still there, its packet finds it. */
+    p = mk(4, 30, false, SK_TCP_SYN | SK_TCP_ACK, 900, 31 * SEC);
+    assert_int_equal(sk_flow_table_packet(t, &p), 0);
+    assert_int_equal(c.opened, 30);
+
+    /* App state larger than the cap: evicting cannot help, so it is refused. */
+    c.per_flow = 2 << 20;
+    uint64_t active = st->flows_active;
+    p = mk(4, 40, true, SK_TCP_SYN, 100, 40 * SEC);
+    assert_int_equal(sk_flow_table_packet(t, &p), 0);
+    assert_int_equal(c.refused, 1);
+    assert_int_equal(st->memcap_refused, 1);
+    assert_int_equal(st->flows_active, active + 1); /* tracked still, without app state */
+    c.per_flow = 100 << 10;
+    sk_flow_table_flush(t);
+    assert_int_equal(st->memuse, 0);
+    sk_flow_table_free(t);
+}
+
 static void test_flow_new_syn_after_close_is_a_new_flow(void **state)
 {
     (void)state;
@@ -699,7 +800,7 @@ static void test_flow_counters_are_documented(void **state)
     doc[n] = '\0';
     fclose(fp);
     size_t count = sizeof(names) / sizeof(names[0]);
-    assert_int_equal(count, 15);
+    assert_int_equal(count, 17);
     for (size_t i = 0; i < count; i++) {
         char cell[128];
         snprintf(cell, sizeof(cell), "| `%s` |", names[i]);
@@ -732,6 +833,8 @@ int main(void)
         cmocka_unit_test(test_flow_packet_after_idle_timeout_starts_midstream),
         cmocka_unit_test(test_flow_evicts_lru_at_max_flows),
         cmocka_unit_test(test_flow_evicts_lru_at_memcap),
+        cmocka_unit_test(test_flow_budget_charges_and_refuses),
+        cmocka_unit_test(test_flow_app_memory_evicts_then_refuses),
         cmocka_unit_test(test_flow_new_syn_after_close_is_a_new_flow),
         cmocka_unit_test(test_flow_port_reuse_without_close_is_a_new_flow),
         cmocka_unit_test(test_flow_random_traffic_keeps_the_contract),

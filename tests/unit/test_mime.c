@@ -91,11 +91,15 @@ static void rec_emit(void *ctx, const struct sk_event *ev)
         rec_fmt(r, "file %u ", f->file_id);
         rec_bytes(r, f->name.ptr, f->name.len);
         rec_fmt(r, " size=%llu state=%d", (unsigned long long)f->size, (int)f->state);
-        if (f->hashed) {
+        if (f->digests & SK_FILE_MD5) {
             sk_mime__hex(f->md5, 16, hex);
             rec_fmt(r, " md5=%s", hex);
+        }
+        if (f->digests & SK_FILE_SHA1) {
             sk_mime__hex(f->sha1, 20, hex);
             rec_fmt(r, " sha1=%s", hex);
+        }
+        if (f->digests & SK_FILE_SHA256) {
             sk_mime__hex(f->sha256, 32, hex);
             rec_fmt(r, " sha256=%s", hex);
         }
@@ -258,7 +262,7 @@ static char *decode2047(const char *s)
 {
     struct sk_mime__buf b;
     sk_mime__buf_init(&b, 4096);
-    assert_int_equal(sk_mime__decode_2047(&b, (const uint8_t *)s, strlen(s)), 0);
+    assert_int_equal(sk_mime__decode_2047(NULL, &b, (const uint8_t *)s, strlen(s)), 0);
     char *r = strndup((const char *)b.p, b.len);
     sk_mime__buf_release(&b);
     return r;
@@ -315,7 +319,7 @@ static char *param(const char *v, const char *name)
     struct sk_mime__buf b;
     bool found = false;
     sk_mime__buf_init(&b, 4096);
-    assert_int_equal(sk_mime__param((const uint8_t *)v, strlen(v), name, &b, &found), 0);
+    assert_int_equal(sk_mime__param(NULL, (const uint8_t *)v, strlen(v), name, &b, &found), 0);
     char *r = found ? strndup((const char *)b.p, b.len) : NULL;
     sk_mime__buf_release(&b);
     return r;
@@ -382,6 +386,154 @@ static void url_cb(void *ctx, const uint8_t *url, size_t len)
     memcpy(u->got[u->n], url, len);
     u->got[u->n][len] = '\0';
     u->n++;
+}
+
+/* Feeds text to a fresh extractor in pieces of `step` bytes (0: one piece); returns the URLs
+ * found, one a line, and the limit count. */
+static char *urls_of(const struct sk_mime_config *cfg, const char *text, size_t len, size_t split,
+                     bool bytewise)
+{
+    struct sk_mime__url u;
+    struct urls got = {0};
+    struct rec r = {0};
+    assert_int_equal(sk_mime__url_init(&u, cfg, url_cb, &got), 0);
+    if (bytewise) {
+        for (size_t i = 0; i < len; i++)
+            sk_mime__url_feed(&u, (const uint8_t *)text + i, 1);
+    } else {
+        sk_mime__url_feed(&u, (const uint8_t *)text, split);
+        sk_mime__url_feed(&u, (const uint8_t *)text + split, len - split);
+    }
+    sk_mime__url_flush(&u);
+    sk_mime__url_release(&u);
+    for (int i = 0; i < got.n; i++)
+        rec_fmt(&r, "%s\n", got.got[i]);
+    rec_fmt(&r, "limit %d\n", got.limit);
+    return r.log;
+}
+
+/* The in-place search finds the same URLs whatever the cuts: a scheme prefix or a URL cut
+ * by a piece end is carried, lines longer than max_line are searched in max_line pieces,
+ * and text long enough for the 16-byte filter is searched through it. */
+static void test_mime_url_split_invariant(void **state)
+{
+    (void)state;
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    cfg.max_line = 80;
+    cfg.log_url_scheme = true;
+    static const char *const schemes[] = {"http", "https", "ftp", "mailto", "www", "x_y"};
+    cfg.url_schemes = schemes;
+    cfg.url_scheme_count = 6;
+    const char *text =
+        "a nightlight, after the soft matter, www.one.example/a HTTP://Two.EX\n"
+        "hthttp://three.ex/p?q=1). mailto:m@x.org,  X_Y://under.score htt\n"
+        "0123456789012345678901234567890123456789012345678901234567890123456789http://cut.at."
+        "eighty/abc\nwwwww.no xwww.no .www.no /www.no (www.yes.ex) https://last.ex";
+    size_t len = strlen(text);
+    char *whole = urls_of(&cfg, text, len, len, false);
+    assert_non_null(strstr(whole, "HTTP://Two.EX\n"));
+    assert_non_null(strstr(whole, "http://three.ex/p?q=1\n"));
+    assert_non_null(strstr(whole, "X_Y://under.score\n"));
+    assert_non_null(strstr(whole, "www.yes.ex\n"));
+    assert_non_null(strstr(whole, "https://last.ex\n"));
+    assert_null(strstr(whole, "www.no"));
+    /* The 80-byte piece ends inside "http://cut.at.": the URL is cut there, as before. */
+    assert_non_null(strstr(whole, "http://cut\n"));
+    for (size_t i = 0; i <= len; i++) {
+        char *s = urls_of(&cfg, text, len, i, false);
+        if (strcmp(s, whole) != 0) {
+            print_error("split at %zu differs:\n%s\n---\n%s\n", i, whole, s);
+            fail();
+        }
+        free(s);
+    }
+    char *s = urls_of(&cfg, text, len, 0, true);
+    assert_string_equal(s, whole);
+    free(s);
+    free(whole);
+}
+
+/* As Suricata (ProcessDecodedDataChunk skips CTNT_IS_ATTACHMENT): URLs are searched in text
+ * parts, not in parts that are files, text or not. */
+static void test_mime_url_not_in_attachments(void **state)
+{
+    (void)state;
+    char *log = run("Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                    "--b\r\nContent-Type: text/plain\r\n\r\nsee http://in.text/\r\n"
+                    "--b\r\nContent-Type: text/plain; name=\"notes.txt\"\r\n"
+                    "Content-Disposition: attachment; filename=\"notes.txt\"\r\n\r\n"
+                    "http://in.attachment/\r\n"
+                    "--b\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n"
+                    "Content-Disposition: attachment\r\n\r\n"
+                    "PGEgaHJlZj0iaHR0cDovL2luLmh0bWwuZmlsZS8iPg==\r\n"
+                    "--b--\r\n");
+    assert_line(log, "email.url in.text/");
+    assert_no(log, "email.url in.attachment");
+    assert_no(log, "email.url in.html.file");
+    assert_line(log, "file.data B E http://in.attachment/");
+    free(log);
+}
+
+/* mime.file-hashes: only the digests listed are computed and reported. */
+static void test_mime_file_hashes_chosen(void **state)
+{
+    (void)state;
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    cfg.file_hashes = SK_FILE_SHA1;
+    const char *msg = "Content-Type: application/octet-stream; name=\"a.bin\"\r\n\r\nabc";
+    char *log = run_cfg(&cfg, msg, strlen(msg), 0, false, true);
+    assert_line(log, "file 1 a.bin size=3 state=0 sha1=a9993e364706816aba3e25717850c26c9cd0d89d");
+    free(log);
+    cfg.file_hashes = 0;
+    log = run_cfg(&cfg, msg, strlen(msg), 0, false, true);
+    assert_line(log, "file 1 a.bin size=3 state=0");
+    free(log);
+}
+
+/* A pooled decoder reset between messages gives each message the events a new decoder
+ * gives it, whatever the previous message left behind (open parts and levels, a partial
+ * line, anomalies seen, URLs seen, a file, charsets converted). */
+static void test_mime_pool_reuse(void **state)
+{
+    (void)state;
+    static const char *const msgs[] = {
+        "Subject: =?iso-8859-1?q?caf=E9?= =?koi8-r?b?8NLJ18XU?=\r\nContent-Type: multipart/mixed; "
+        "boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhttp://a.ex/ "
+        "www.b.ex\r\n--x\r\nContent-Disposition: attachment; filename=f.bin\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nYWJj\r\n--x\r\nContent-Type: "
+        "text/plain\r\n\r\npart",
+        "Subject: =?windows-1252?q?=80?= =?big5?b?pKQ=?= =?utf-8?q?=C3=A9?=\r\n\r\nhttp://a.ex/\r\n"
+        ".dot\r\n",
+        "From: x\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\nContent-Transfer-Encoding: "
+        "base64\r\n\r\nJVBERi0=\r\n",
+    };
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    struct sk_mime_pool *pool = NULL;
+    assert_int_equal(sk_mime_pool_new(&pool, &cfg, 1), 0);
+    for (size_t round = 0; round < 2; round++) {
+        for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+            bool complete = i != 0; /* the first is cut in the middle of a part */
+            char *fresh = run_cfg(&cfg, msgs[i], strlen(msgs[i]), 0, false, complete);
+            struct rec r = {0};
+            struct sk_sink sink = {.emit = rec_emit, .ctx = &r, .want = 0xffffffffu};
+            struct sk_mime *m = NULL;
+            uint32_t next_file_id = 1;
+            assert_int_equal(sk_mime_pool_get(pool, &m, &sink, 7, &next_file_id), 0);
+            /* fed in two pieces so a partial line is left over between them */
+            sk_mime_feed(m, (const uint8_t *)msgs[i], 20);
+            sk_mime_feed(m, (const uint8_t *)msgs[i] + 20, strlen(msgs[i]) - 20);
+            sk_mime_end(m, complete);
+            sk_mime_put(m);
+            rec_add(&r, "", 0);
+            assert_string_equal(r.log, fresh);
+            free(r.log);
+            free(fresh);
+        }
+    }
+    sk_mime_pool_free(pool);
 }
 
 static void test_mime_url_extraction(void **state)
@@ -1155,6 +1307,10 @@ int main(void)
         cmocka_unit_test(test_mime_cut_in_headers),
         cmocka_unit_test(test_mime_corpus_from_real_mailers),
         cmocka_unit_test(test_mime_digest_parts_are_messages),
+        cmocka_unit_test(test_mime_url_split_invariant),
+        cmocka_unit_test(test_mime_url_not_in_attachments),
+        cmocka_unit_test(test_mime_file_hashes_chosen),
+        cmocka_unit_test(test_mime_pool_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,7 +264,7 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     fe.u.file = (struct sk_file_info){.file_id = 1,
                                       .name = S("NEWS.txt"),
                                       .size = 10807,
-                                      .hashed = true,
+                                      .digests = SK_FILE_ALL,
                                       .state = SK_FILE_CLOSED};
     memset(fe.u.file.md5, 0xab, sizeof(fe.u.file.md5));
     sk_txrec_event(r, &fe, TS0 + 5, on_close, &c);

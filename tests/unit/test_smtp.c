@@ -504,6 +504,71 @@ static void test_smtp_config_defaults_and_invalid(void **state)
 }
 
 /* Non-coalesced: one smtp_data per line, the leading dot of a stuffed line removed. */
+struct anom_count {
+    int memcap;
+};
+
+static void count_memcap(void *ctx, const struct sk_event *ev)
+{
+    struct anom_count *c = ctx;
+    if (ev->type == SK_EV_ANOMALY && ev->u.anomaly.id == SK_ANOMALY_APP_LAYER_MEMCAP)
+        c->memcap++;
+}
+
+static void feed_str(void *st, bool orig, const char *s)
+{
+    sk_smtp_parser.feed(st, orig, (const uint8_t *)s, strlen(s));
+}
+
+/* The state is charged to the budget, buffers only when a line spans feeds (or a HELO is
+ * kept, or the queue grows), and a refused growth stops parsing with APP_LAYER_MEMCAP. */
+static void test_smtp_budget_charged_and_refused(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    struct sk_mem_budget b = {.cap = 1 << 20};
+    cfg.budget = &b;
+    struct anom_count n = {0};
+    struct sk_sink sink = {.emit = count_memcap, .ctx = &n, .want = ~0u};
+    void *st = NULL;
+    assert_int_equal(sk_smtp_parser.state_new(&st, &cfg, &sink), 0);
+    size_t base = b.used;
+    assert_true(base > 0 && base < 1024); /* no line buffer up front */
+    feed_str(st, false, "220 mx ready\r\n");
+    assert_int_equal(b.used, base); /* a whole line is parsed in place */
+    feed_str(st, true, "NOOP");
+    feed_str(st, true, "\r\n");
+    assert_int_equal(b.used, base + sk_mem_alloc_cost(256)); /* a line across feeds: the smallest */
+    for (int i = 0; i < 10; i++)
+        feed_str(st, true, "NOOP\r\n"); /* pipelined: the queue grows */
+    size_t grown = b.used;
+    assert_true(grown > base + 256);
+    assert_int_equal(n.memcap, 0);
+    assert_false(sk_smtp_parser.done(st));
+    sk_smtp_parser.state_free(st);
+    assert_int_equal(b.used, 0);
+
+    /* Room for the state but not for a line buffer. */
+    b = (struct sk_mem_budget){.cap = base + 100};
+    assert_int_equal(sk_smtp_parser.state_new(&st, &cfg, &sink), 0);
+    feed_str(st, false, "220 mx ready\r\n");
+    feed_str(st, true, "EHLO clie");
+    assert_int_equal(n.memcap, 1);
+    assert_true(b.refused >= 1);
+    assert_true(sk_smtp_parser.done(st));
+    feed_str(st, true, "nt\r\nMAIL FROM:<a@b>\r\n"); /* ignored: no more events */
+    assert_int_equal(n.memcap, 1);
+    sk_smtp_parser.state_free(st);
+    assert_int_equal(b.used, 0);
+
+    /* No room for the state itself. */
+    b = (struct sk_mem_budget){.cap = 64};
+    assert_int_equal(sk_smtp_parser.state_new(&st, &cfg, &sink), SK_E_LIMIT);
+    assert_int_equal(b.used, 0);
+    assert_int_equal(b.refused, 1);
+}
+
 static void test_smtp_dot_unstuffing(void **state)
 {
     (void)state;
@@ -2296,6 +2361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smtp_probe),
         cmocka_unit_test(test_smtp_config_defaults_and_invalid),
+        cmocka_unit_test(test_smtp_budget_charged_and_refused),
         cmocka_unit_test(test_smtp_basic_session),
         cmocka_unit_test(test_smtp_dot_unstuffing),
         cmocka_unit_test(test_smtp_rcpt_to_pipelined),
