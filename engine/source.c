@@ -28,6 +28,7 @@ struct sk_source {
     const char *cur_file;     /* borrowed from files while pcap is open */
     char *bpf;                /* NULL when no filter */
     bool live;
+    bool quiet;                 /* sk_source_read() logs no error */
     volatile sig_atomic_t stop; /* set by sk_source_break() */
     struct sk_source_stats stats;
     char err[PCAP_ERRBUF_SIZE + 512];
@@ -404,6 +405,12 @@ const char *sk_source_error(const struct sk_source *src)
     return src ? src->err : "";
 }
 
+void sk_source_set_quiet(struct sk_source *src, bool quiet)
+{
+    if (src)
+        src->quiet = quiet;
+}
+
 void sk_source_break(struct sk_source *src)
 {
     /* Only a flag store and pcap_breakloop (a flag plus, on Linux, an eventfd write): both
@@ -460,7 +467,8 @@ int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt,
             return r;
         if (*stop)
             break;
-        sk_error("%s", sk_source_error(src));
+        if (!src->quiet)
+            sk_error("%s", sk_source_error(src));
         if (r != SK_E_TRUNCATED && r != SK_E_FORMAT && r != SK_E_IO)
             return r;
         (*damaged)++;

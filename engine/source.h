@@ -57,6 +57,10 @@ int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt);
 int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt,
                    const volatile sig_atomic_t *stop, int *damaged);
 
+/* A quiet source still returns and counts its errors, but sk_source_read() does not log
+ * them: for the second and later readers of one capture, whose damage the first reports. */
+void sk_source_set_quiet(struct sk_source *src, bool quiet);
+
 /* The last error message, or "" when none. Borrowed; valid until the next call. */
 const char *sk_source_error(const struct sk_source *src);
 
