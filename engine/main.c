@@ -47,15 +47,17 @@ struct options {
     int verbose;
 };
 
-static struct sk_source *volatile running_source;
-static volatile sig_atomic_t stop_requested;
+/* Lock-free atomics: the handler may run on any thread while the readers look at them. */
+static _Atomic(struct sk_source *) running_source;
+static _Atomic int stop_requested;
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-    if (running_source)
-        sk_source_break(running_source);
+    struct sk_source *src = running_source;
+    if (src)
+        sk_source_break(src);
 }
 
 static void usage(FILE *out)

@@ -273,7 +273,7 @@ static void queue_release(struct queue *q)
     pthread_mutex_destroy(&q->mu);
 }
 
-static int read_loop(struct pipeline *p, struct sk_source *src, volatile sig_atomic_t *stop)
+static int read_loop(struct pipeline *p, struct sk_source *src, _Atomic int *stop)
 {
     struct sk_worker *dec = p->cfg->workers[0];
     struct sk_raw_packet raw;
@@ -301,8 +301,8 @@ static int read_loop(struct pipeline *p, struct sk_source *src, volatile sig_ato
     return r < 0 ? r : errors;
 }
 
-int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
-                    volatile sig_atomic_t *stop, struct sk_pipeline_stats *st)
+int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src, _Atomic int *stop,
+                    struct sk_pipeline_stats *st)
 {
     struct pipeline p = {.cfg = cfg};
     size_t started = 0, inited = 0;
@@ -366,7 +366,7 @@ struct fthread {
     const struct sk_pipeline_config *cfg;
     size_t idx;
     struct sk_source *src;
-    const volatile sig_atomic_t *stop;
+    const _Atomic int *stop;
     _Atomic int *failed; /* shared: set when a worker's error ends the run */
     pthread_t tid;
     int rc; /* damaged files read, or a negative SK_E_* code */
@@ -421,7 +421,7 @@ static void *file_worker_main(void *arg)
 }
 
 int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
-                          volatile sig_atomic_t *stop)
+                          _Atomic int *stop)
 {
     _Atomic int failed;
     size_t started = 0;

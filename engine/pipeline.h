@@ -11,7 +11,6 @@
 #ifndef SK_PIPELINE_H
 #define SK_PIPELINE_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,8 +38,8 @@ struct sk_pipeline_stats {
  * and joins the threads. Returns the number of source errors
  * reported (damaged files), or a negative SK_E_* code on an error that ended the run (after
  * the workers were joined). *st gets the pipeline's counters. */
-int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
-                    volatile sig_atomic_t *stop, struct sk_pipeline_stats *st);
+int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src, _Atomic int *stop,
+                    struct sk_pipeline_stats *st);
 
 /* Files: srcs[i] (borrowed; cfg->n_workers offline sources opened on the same path and
  * filter, a file or folder that can be read more than once) is read whole by workers[i] in its own
@@ -51,6 +50,6 @@ int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
  * (sk_worker_config.skip_input_counters). Returns the number of damaged files, or a negative SK_E_*
  * code on an error that ended the run (the other workers stop early, and all are joined). */
 int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
-                          volatile sig_atomic_t *stop);
+                          _Atomic int *stop);
 
 #endif

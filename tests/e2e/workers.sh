@@ -22,12 +22,13 @@ RULES
 python3 "$TOP_SRCDIR/bench/gen-corpus.py" --size 3 --concurrent 32 "$TMP/corpus.pcap" >/dev/null \
     || fail "bench/gen-corpus.py failed"
 
-# Runs shrike on $1 with $2 workers into $TMP/$3, then prints the normalised records.
+# Runs shrike on $1 with $2 workers into $TMP/$3 (more arguments: a BPF filter), then prints
+# the normalised records.
 run() {
     local out=$TMP/$3
     mkdir -p "$out"
     "$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/rules" -S "$TOP_SRCDIR/rules/smtp-events.rules" \
-        -l "$out" -r "$1" --workers "$2" --set outputs.eve.stats=no >"$out/counters" 2>"$out/err" \
+        -l "$out" -r "$1" --workers "$2" --set outputs.eve.stats=no "${@:4}" >"$out/counters" 2>"$out/err" \
         || { echo "exit $?: $(head -c 300 "$out/err")"; return 1; }
     for f in eve.json events.json fast.log smtp.log; do
         echo "== $f"
@@ -85,6 +86,15 @@ piped=$(run "$TMP/pipe.pcap" 2 pipe) || fail "pipe, 2 workers: $piped"
 wait
 [ "$one" = "$piped" ] && ok "corpus through a pipe: 1 worker and 2 log the same lines" \
     || fail "corpus through a pipe: 1 and 2 workers differ: $(diff <(echo "$one") <(echo "$piped") | head -5)"
+# A filter applies in every worker's reader: without FIN packets flows end otherwise
+bpf='not tcp[tcpflags] & tcp-fin != 0'
+one_f=$(run "$TMP/split" 1 f1 "$bpf") || fail "filter, 1 worker: $one_f"
+many_f=$(run "$TMP/split" 2 f2 "$bpf") || fail "filter, 2 workers: $many_f"
+if [ "$one_f" = "$many_f" ] && [ "$one_f" != "$(run "$TMP/split" 1 f0)" ]; then
+    ok "filter '$bpf' on a folder: 1 and 2 workers log the same lines"
+else
+    fail "filter on a folder: 1 and 2 workers differ, or the filter changed nothing"
+fi
 alerts=$(sed -n 's/^detect.alerts: //p' "$TMP/a$i/counters")
 [ "${alerts:-0}" -gt 0 ] && ok "the corpus raised $alerts alerts" || fail "the corpus raised no alert"
 # SIGTERM in the middle of a run with 2 workers: every log is whole (each eve.json line is a
