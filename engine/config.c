@@ -31,7 +31,7 @@ static const struct key_def key_defs[] = {
     {"reference-config-file", KT_STR, NULL, "reference.config for reference"},
     {"log-dir", KT_STR, ".", "folder for the log files (-l overrides)"},
     {"workers", KT_STR, "1", "worker threads: a number, or auto for one per core (--workers)"},
-    {"workers-queue", KT_U64, "8", "batches of 256 KiB queued per worker before backpressure"},
+    {"workers-queue", KT_U64, "8", "one reader (live, pipe): 256 KiB batches queued per worker"},
     {"outputs.events.enabled", KT_BOOL, "yes", "write events.json (raw SMTP events)"},
     {"outputs.events.data-limit", KT_SIZE, "4096", "bytes of an smtp_data chunk logged"},
     {"outputs.eve.enabled", KT_BOOL, "yes", "write eve.json"},

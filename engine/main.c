@@ -47,15 +47,17 @@ struct options {
     int verbose;
 };
 
-static struct sk_source *volatile running_source;
-static volatile sig_atomic_t stop_requested;
+/* Lock-free atomics: the handler may run on any thread while the readers look at them. */
+static _Atomic(struct sk_source *) running_source;
+static _Atomic int stop_requested;
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-    if (running_source)
-        sk_source_break(running_source);
+    struct sk_source *src = running_source;
+    if (src)
+        sk_source_break(src);
 }
 
 static void usage(FILE *out)
@@ -417,6 +419,14 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
     return r < 0 ? r : errors;
 }
 
+/* A regular file or a folder (whose captures are its regular files) can be opened by each
+ * worker; a pipe or a device is read once, by one reader. */
+static bool can_read_again(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+}
+
 #define MAX_WORKERS 64
 
 /* The number of workers from --workers or the workers key: 1..MAX_WORKERS or "auto". */
@@ -486,6 +496,8 @@ int main(int argc, char **argv)
     size_t n_outs = 0, n_ws = 0;
     struct sk_outfile_pool *files = NULL;
     struct sk_source *src = NULL;
+    struct sk_source **more_srcs = NULL; /* files, several workers: workers 1.. read these */
+    size_t n_more_srcs = 0;
     char err[1024] = "";
     int status = EXIT_FAILURE_RUN;
     int rc;
@@ -599,14 +611,20 @@ int main(int argc, char **argv)
         goto out_nomem;
     if (n_workers > 1 && sk_outfile_pool_new(&files) < 0)
         goto out_nomem;
+    /* Capture files are read by every worker, each keeping its own flows (pipeline.h). */
+    bool rereadable = o.read_path && can_read_again(o.read_path);
     for (size_t i = 0; i < n_workers; i++) {
         if ((rc = sk_outputs_open(&outs[i], cfg, log_dir, files, err, sizeof(err))) < 0) {
             sk_error("%s", err);
             goto out;
         }
         n_outs++;
-        struct sk_worker_config wc = {
-            .cfg = cfg, .detect = det, .outputs = outs[i], .dump_dir = o.dump_dir};
+        /* Reading files, every worker decodes every packet: the first counts them. */
+        struct sk_worker_config wc = {.cfg = cfg,
+                                      .detect = det,
+                                      .outputs = outs[i],
+                                      .dump_dir = o.dump_dir,
+                                      .skip_input_counters = i > 0 && rereadable};
         if ((rc = sk_worker_new(&ws[i], &wc, err, sizeof(err))) < 0) {
             sk_error("%s", err);
             goto out;
@@ -619,6 +637,18 @@ int main(int argc, char **argv)
         sk_error("%s", err);
         goto out;
     }
+    if (rereadable && n_workers > 1) {
+        if (!(more_srcs = calloc(n_workers, sizeof(*more_srcs))))
+            goto out_nomem;
+        more_srcs[0] = src;
+        for (n_more_srcs = 1; n_more_srcs < n_workers; n_more_srcs++) {
+            if ((rc = sk_source_open_offline(&more_srcs[n_more_srcs], o.read_path, o.bpf, err,
+                                             sizeof(err))) < 0) {
+                sk_error("%s", err);
+                goto out;
+            }
+        }
+    }
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -629,17 +659,19 @@ int main(int argc, char **argv)
     double t0 = mono_seconds();
     int errors;
     struct sk_pipeline_stats pst = {0};
+    struct sk_pipeline_config pc = {
+        .workers = ws,
+        .n_workers = n_workers,
+        .live = o.iface != NULL,
+        .queue_batches = (size_t)queue_batches,
+        .hash_seed = hash_seed,
+    };
     if (n_workers == 1) {
         errors = packet_loop(src, ws[0], o.iface != NULL);
         sk_worker_finish(ws[0]);
+    } else if (more_srcs) {
+        errors = sk_pipeline_run_files(&pc, more_srcs, &stop_requested);
     } else {
-        struct sk_pipeline_config pc = {
-            .workers = ws,
-            .n_workers = n_workers,
-            .live = o.iface != NULL,
-            .queue_batches = (size_t)queue_batches,
-            .hash_seed = hash_seed,
-        };
         errors = sk_pipeline_run(&pc, src, &stop_requested, &pst);
     }
     running_source = NULL;
@@ -709,6 +741,9 @@ out:
     sk_outfile_pool_free(files);
     free(ws);
     free(outs);
+    for (size_t i = 1; i < n_more_srcs; i++)
+        sk_source_free(more_srcs[i]);
+    free(more_srcs);
     sk_source_free(src);
     sk_detect_free(det);
     sk_ruleset_free(lr.rs);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The reader and the worker threads (pipeline.h). Each worker has one queue: a mutex, two
- * condition variables, the full batches in order and the empty ones to reuse. A batch holds
- * decoded packets back to back, each a struct sk_packet followed by its payload bytes. */
+/* The worker threads (pipeline.h). Reading capture files, each worker thread reads its own
+ * handle on them and keeps its own flows. A source read once (a live interface, a pipe) has
+ * one reader: each worker then has one queue (a mutex, two condition variables, the full
+ * batches in order and the empty ones to reuse), and a batch holds decoded packets back to
+ * back, each a struct sk_packet followed by its payload bytes. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -146,7 +148,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* An empty batch for worker t: a recycled one, a new one while under the bound, or (files)
+/* An empty batch for worker t: a recycled one, a new one while under the bound, or (pipe)
  * wait for the worker to give one back. NULL only when out of memory. */
 static struct batch *get_empty(struct pipeline *p, struct wthread *t)
 {
@@ -176,7 +178,7 @@ static struct batch *get_empty(struct pipeline *p, struct wthread *t)
     return b;
 }
 
-/* Hands t's current batch to its worker. Reading files, waits while the queue is full; live,
+/* Hands t's current batch to its worker. Reading a pipe, waits while the queue is full; live,
  * drops the batch instead (its packets are counted) and reuses it. */
 static void push(struct pipeline *p, struct wthread *t, bool may_drop)
 {
@@ -271,7 +273,7 @@ static void queue_release(struct queue *q)
     pthread_mutex_destroy(&q->mu);
 }
 
-static int read_loop(struct pipeline *p, struct sk_source *src, volatile sig_atomic_t *stop)
+static int read_loop(struct pipeline *p, struct sk_source *src, _Atomic int *stop)
 {
     struct sk_worker *dec = p->cfg->workers[0];
     struct sk_raw_packet raw;
@@ -299,8 +301,8 @@ static int read_loop(struct pipeline *p, struct sk_source *src, volatile sig_ato
     return r < 0 ? r : errors;
 }
 
-int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
-                    volatile sig_atomic_t *stop, struct sk_pipeline_stats *st)
+int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src, _Atomic int *stop,
+                    struct sk_pipeline_stats *st)
 {
     struct pipeline p = {.cfg = cfg};
     size_t started = 0, inited = 0;
@@ -355,5 +357,108 @@ out_stop:
     free(p.wt);
     if (st)
         *st = p.st;
+    return rc;
+}
+
+/* ---- files: every worker reads the capture ---- */
+
+struct fthread {
+    const struct sk_pipeline_config *cfg;
+    size_t idx;
+    struct sk_source *src;
+    const _Atomic int *stop;
+    _Atomic int *failed; /* shared: set when a worker's error ends the run */
+    pthread_t tid;
+    int rc; /* damaged files read, or a negative SK_E_* code */
+};
+
+/* Reads the whole capture and decodes every packet, so this worker's decoder sees every IP
+ * fragment and reassembles what one worker would, and its clock follows every packet; only
+ * the TCP packets of flows this worker owns go on to its flow table. */
+static int read_own(struct fthread *t)
+{
+    struct sk_worker *w = t->cfg->workers[t->idx];
+    size_t n = t->cfg->n_workers;
+    struct sk_raw_packet raw;
+    struct sk_packet pkt;
+    uint64_t clock = 0;
+    int damaged = 0;
+    int r = 0;
+
+    while (!atomic_load_explicit(t->failed, memory_order_relaxed) &&
+           (r = sk_source_read(t->src, &raw, t->stop, &damaged)) > 0) {
+        if ((r = sk_worker_decode(w, &raw, &pkt)) < 0)
+            return r;
+        /* the flow table takes only TCP: other packets are counted by the decoder and end here */
+        if (r == 0 || pkt.ip_proto != 6)
+            continue;
+        if (pkt.ts_us > clock)
+            clock = pkt.ts_us;
+        if (sk_flow_hash(&pkt, t->cfg->hash_seed) % n != t->idx)
+            continue;
+        /* Idle flows end at the time one worker would end them: the table's clock is the
+         * latest packet read by anyone, not this flow's packet. */
+        if (clock > pkt.ts_us)
+            sk_worker_tick(w, clock);
+        if ((r = sk_worker_decoded(w, &pkt)) < 0)
+            return r;
+    }
+    if (r < 0)
+        return r;
+    sk_worker_tick(w, clock);
+    return damaged;
+}
+
+static void *file_worker_main(void *arg)
+{
+    struct fthread *t = arg;
+    t->rc = read_own(t);
+    if (t->rc < 0)
+        atomic_store(t->failed, 1);
+    /* Whatever ended the reading (the end, a stop signal, an error), every flow is logged. */
+    sk_worker_finish(t->cfg->workers[t->idx]);
+    return NULL;
+}
+
+int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+                          _Atomic int *stop)
+{
+    _Atomic int failed;
+    size_t started = 0;
+    int rc = 0;
+
+    atomic_init(&failed, 0);
+    struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
+    if (!ft)
+        return SK_E_NOMEM;
+    for (; started < cfg->n_workers; started++) {
+        struct fthread *t = &ft[started];
+        *t = (struct fthread){
+            .cfg = cfg, .idx = started, .src = srcs[started], .stop = stop, .failed = &failed};
+        /* The same damage is met by every reader: the first one reports it. */
+        sk_source_set_quiet(t->src, started > 0);
+        if (pthread_create(&t->tid, NULL, file_worker_main, t) != 0) {
+            sk_error("cannot start worker thread %zu", started);
+            atomic_store(&failed, 1);
+            rc = SK_E_NOMEM;
+            break;
+        }
+    }
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(ft[i].tid, NULL);
+        if (ft[i].rc < 0 && rc >= 0)
+            rc = ft[i].rc;
+    }
+    /* Every reader saw the same files; one that met other damage (a file changed while it
+     * was read) is counted too, so the exit status cannot hide it. */
+    for (size_t i = 1; i < started && rc >= 0; i++)
+        if (ft[i].rc != ft[0].rc)
+            sk_warn("worker %zu met %d damaged capture(s), worker 0 %d: did a file change while "
+                    "it was read?",
+                    i, ft[i].rc, ft[0].rc);
+    for (size_t i = 0; i < started && rc >= 0; i++)
+        if (ft[i].rc > rc)
+            rc = ft[i].rc;
+    free(ft);
     return rc;
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Several workers: the calling thread reads the source and decodes every packet (so IP
- * fragment reassembly sees all fragments), picks a worker by the symmetric flow hash
- * (sk_flow_hash), and copies the decoded packet into that worker's current batch; full
- * batches go through a bounded queue to the worker's thread. Batches are recycled, so the
- * steady state allocates nothing. A full queue blocks the reader when reading files and drops
- * the batch (counted) on a live interface. */
+/* Several workers, each owning the flows the symmetric flow hash (sk_flow_hash) gives it.
+ * Reading capture files (sk_pipeline_run_files), every worker thread reads the capture
+ * through its own handle, decodes every packet (so its IP fragment reassembly sees all
+ * fragments, as one worker's would) and keeps the packets of its own flows: no thread copies
+ * packets. A source that can be read only once, a live interface or a pipe (sk_pipeline_run),
+ * has one reader: the calling thread reads and decodes, and copies each packet into its
+ * worker's current batch; full batches go through a bounded queue to the worker's thread.
+ * Batches are recycled, so the steady state allocates nothing. A full queue blocks the
+ * reader on a pipe and drops the batch (counted) on a live interface. */
 #ifndef SK_PIPELINE_H
 #define SK_PIPELINE_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,26 +19,37 @@
 #include "engine/worker.h"
 
 struct sk_pipeline_config {
-    struct sk_worker **workers; /* borrowed; workers[0] also decodes, in the reader thread */
+    struct sk_worker **workers; /* borrowed; one reader: workers[0] also decodes, in it */
     size_t n_workers;           /* at least 1 */
-    bool live;                  /* drop instead of blocking; workers expire idle flows */
-    size_t queue_batches;       /* batches queued per worker before backpressure (0: 8) */
-    size_t batch_bytes;         /* bytes per batch (0: 256 KiB; at least 128 KiB) */
+    bool live;                  /* one reader: drop instead of blocking; expire idle flows */
+    size_t queue_batches;       /* one reader: batches queued per worker (0: 8) */
+    size_t batch_bytes;         /* one reader: bytes per batch (0: 256 KiB; at least 128 KiB) */
     uint64_t hash_seed;         /* seed of the worker-choosing hash */
 };
 
 struct sk_pipeline_stats {
     uint64_t batches;         /* batches handed to workers */
     uint64_t dropped_packets; /* live: packets in batches dropped at a full queue */
-    uint64_t reader_waits;    /* offline: times the reader waited for a worker */
+    uint64_t reader_waits;    /* pipe: times the reader waited for a worker */
 };
 
-/* Reads src to its end or until *stop is set, running every packet through the workers, then
- * lets each worker finish (sk_worker_finish(): every flow ends and is logged) and joins the
- * threads. Returns the number of source errors reported (damaged files), or a negative SK_E_*
- * code on an error that ended the run (after the workers were joined). *st gets the
- * pipeline's counters. */
-int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
-                    volatile sig_atomic_t *stop, struct sk_pipeline_stats *st);
+/* One reader: reads src to its end or until *stop is set, running every packet through the
+ * workers, then lets each worker finish (sk_worker_finish(): every flow ends and is logged)
+ * and joins the threads. Returns the number of source errors
+ * reported (damaged files), or a negative SK_E_* code on an error that ended the run (after
+ * the workers were joined). *st gets the pipeline's counters. */
+int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src, _Atomic int *stop,
+                    struct sk_pipeline_stats *st);
+
+/* Files: srcs[i] (borrowed; cfg->n_workers offline sources opened on the same path and
+ * filter, a file or folder that can be read more than once) is read whole by workers[i] in its own
+ * thread until its end or until *stop is set; then each worker finishes its flows. Damage to a
+ * capture is logged by the first source only (the others are made quiet, sk_source_set_quiet()),
+ * and every worker goes on past it as one worker would. The workers' packet, byte and decoder
+ * counters count every packet of the capture: sum them from one worker only
+ * (sk_worker_config.skip_input_counters). Returns the number of damaged files, or a negative SK_E_*
+ * code on an error that ended the run (the other workers stop early, and all are joined). */
+int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+                          _Atomic int *stop);
 
 #endif

@@ -4,7 +4,6 @@
  * skipped so one bad capture never hides the others. */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +27,8 @@ struct sk_source {
     const char *cur_file;     /* borrowed from files while pcap is open */
     char *bpf;                /* NULL when no filter */
     bool live;
-    volatile sig_atomic_t stop; /* set by sk_source_break() */
+    bool quiet;       /* sk_source_read() logs no error */
+    _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     char err[PCAP_ERRBUF_SIZE + 512];
 };
@@ -404,10 +404,16 @@ const char *sk_source_error(const struct sk_source *src)
     return src ? src->err : "";
 }
 
+void sk_source_set_quiet(struct sk_source *src, bool quiet)
+{
+    if (src)
+        src->quiet = quiet;
+}
+
 void sk_source_break(struct sk_source *src)
 {
-    /* Only a flag store and pcap_breakloop (a flag plus, on Linux, an eventfd write): both
-     * async-signal-safe. */
+    /* Only a lock-free atomic store and pcap_breakloop (a flag plus, on Linux, an eventfd
+     * write): both async-signal-safe. */
     if (!src)
         return;
     src->stop = 1;
@@ -451,8 +457,8 @@ void sk_source_free(struct sk_source *src)
     free(src);
 }
 
-int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt,
-                   const volatile sig_atomic_t *stop, int *damaged)
+int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt, const _Atomic int *stop,
+                   int *damaged)
 {
     while (!*stop) {
         int r = sk_source_next(src, pkt);
@@ -460,7 +466,8 @@ int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt,
             return r;
         if (*stop)
             break;
-        sk_error("%s", sk_source_error(src));
+        if (!src->quiet)
+            sk_error("%s", sk_source_error(src));
         if (r != SK_E_TRUNCATED && r != SK_E_FORMAT && r != SK_E_IO)
             return r;
         (*damaged)++;

@@ -5,7 +5,6 @@
 #ifndef SK_SOURCE_H
 #define SK_SOURCE_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,9 +52,14 @@ int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt);
  * input or once *stop is set (a read cut short by the stop signal is the stop, not damage),
  * or a negative SK_E_* code on an error that ends the source. A damaged or unreadable file
  * of a folder is logged with its name, counted in *damaged, and reading goes on. Every
- * packet loop uses this, so all of them treat damage and stops the same way. */
-int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt,
-                   const volatile sig_atomic_t *stop, int *damaged);
+ * packet loop uses this, so all of them treat damage and stops the same way. *stop is a
+ * lock-free atomic, so a signal handler on any thread may set it while readers look. */
+int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt, const _Atomic int *stop,
+                   int *damaged);
+
+/* A quiet source still returns and counts its errors, but sk_source_read() does not log
+ * them: for the second and later readers of one capture, whose damage the first reports. */
+void sk_source_set_quiet(struct sk_source *src, bool quiet);
 
 /* The last error message, or "" when none. Borrowed; valid until the next call. */
 const char *sk_source_error(const struct sk_source *src);

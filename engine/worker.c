@@ -83,6 +83,7 @@ struct sk_worker {
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
     struct app_stats st;
+    bool skip_input_counters;
     uint64_t last_ts;
     uint64_t packets, bytes;
 };
@@ -692,6 +693,7 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         return SK_E_NOMEM;
     w->cfg = wc->cfg;
     w->outputs = wc->outputs;
+    w->skip_input_counters = wc->skip_input_counters;
 
     if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
@@ -824,9 +826,11 @@ int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t 
     const struct sk_decode_stats *ds = sk_decoder_stats(w->dec);
     const struct sk_flow_stats *fs = sk_flow_table_stats(w->flows);
 
-    add(&l, "packets", w->packets);
-    add(&l, "bytes", w->bytes);
-    sk_decode_stats_foreach(ds, add_decode_counter, &l);
+    if (!w->skip_input_counters) {
+        add(&l, "packets", w->packets);
+        add(&l, "bytes", w->bytes);
+        sk_decode_stats_foreach(ds, add_decode_counter, &l);
+    }
 #define SK__FLOW_COUNTER(name, field) add(&l, name, fs->field);
     SK_FLOW_COUNTERS(SK__FLOW_COUNTER)
 #undef SK__FLOW_COUNTER

@@ -31,6 +31,9 @@ struct sk_worker_config {
     const struct sk_detect *detect; /* NULL: no rules */
     struct sk_output_set *outputs;  /* NULL: no outputs */
     const char *dump_dir;           /* --dump-streams, or NULL */
+    /* Another worker decodes the same packets and counts them: "packets", "bytes" and the
+     * decoder's counters are left out of sk_worker_counters(). */
+    bool skip_input_counters;
 };
 
 struct sk_worker;
@@ -46,9 +49,10 @@ int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw);
 
 /* The first half: counts the packet and decodes it with w's decoder (IP fragments are
  * reassembled there). Returns 1 with *pkt filled (payload borrowed until the next call), 0
- * when there is nothing to pass on, or SK_E_NOMEM. With several workers the reader thread
- * calls this on the first worker only, and no other thread touches that worker's decoder or
- * packet counters; each worker then takes its flows' packets with sk_worker_decoded(). */
+ * when there is nothing to pass on, or SK_E_NOMEM. Called by one thread at a time per
+ * worker: reading files, each worker's own thread on every packet of the capture; live, the
+ * reader thread on the first worker only. The worker then takes its flows' packets with
+ * sk_worker_decoded(). */
 int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt);
 
 /* The second half: the flow table, reassembly, parsers, detection and outputs for one decoded

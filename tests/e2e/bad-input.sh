@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Bad input never crashes shrike: a truncated pcap, a file that is not a pcap, an empty
 # folder and a missing file each give a clear message naming the file and a non-zero exit
-# (not a signal), and a truncated pcap's readable packets are still processed.
+# (not a signal), and a truncated pcap's readable packets are still processed. With several
+# workers, each of which reads the capture, the damage is reported once and the same packets
+# are processed as with one.
 . "$(dirname "$0")/lib.sh"
 
 sample=$PCAPS/smtp-basic.pcap
@@ -60,6 +62,27 @@ if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && [ "$mixed_pkts" = "$full_pkts" ] && g
 else
     fail "mixed folder: exit $rc, packets '$mixed_pkts' (want $full_pkts), stderr: $(cat "$TMP/mixed.err")"
 fi
+
+# Two workers each read the damaged captures: one message per damaged file, the same exit
+# status, and the same packets counted as with one worker.
+check_once() { # check_once NAME WANT_RC WANT_PACKETS FILE
+    local pkts n
+    pkts=$(sed -n 's/^packets: //p' "$TMP/$1.out")
+    n=$(grep -c -- "$4" "$TMP/$1.err")
+    if [ "$rc" = "$2" ] && [ "$pkts" = "$3" ] && [ "$n" = 1 ]; then
+        ok "$1: exit $rc, $pkts packets, $4 reported once"
+    else
+        fail "$1: exit $rc (want $2), packets '$pkts' (want $3), $4 reported $n times: $(cat "$TMP/$1.err")"
+    fi
+}
+run truncated1 -r "$TMP/truncated.pcap" --workers 1
+rc1=$rc
+run truncated2 -r "$TMP/truncated.pcap" --workers 2
+check_once truncated2 "$rc1" "$cut_pkts" truncated.pcap
+run mixed1 -r "$TMP/mixed" --workers 1
+rc1=$rc
+run mixed3 -r "$TMP/mixed" --workers 3
+check_once mixed3 "$rc1" "$full_pkts" b.pcap
 
 # Random bytes after a valid pcap header.
 head -c 24 "$sample" >"$TMP/garbage.pcap"

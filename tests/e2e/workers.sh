@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # One worker and several give the same records: on every bundled capture, on the folder of
-# them all, and on a 3 MB bench corpus of interleaved flows, eve.json (but its stats record),
+# them all, on a 3 MB bench corpus of interleaved flows, on that corpus cut into three files
+# of one folder (flows span files), on IPv4 and IPv6 captures sent as IP fragments (ports only
+# in the first fragment, which often comes last), and on the corpus read from a pipe (one
+# reader thread, where files are read by every worker), eve.json (but its stats record),
 # events.json, fast.log and smtp.log (but its #open/#close lines) hold the same lines,
 # compared sorted since workers interleave their records; the summed counters agree.
 . "$(dirname "$0")/lib.sh"
@@ -19,12 +22,13 @@ RULES
 python3 "$TOP_SRCDIR/bench/gen-corpus.py" --size 3 --concurrent 32 "$TMP/corpus.pcap" >/dev/null \
     || fail "bench/gen-corpus.py failed"
 
-# Runs shrike on $1 with $2 workers into $TMP/$3, then prints the normalised records.
+# Runs shrike on $1 with $2 workers into $TMP/$3 (more arguments: a BPF filter), then prints
+# the normalised records.
 run() {
     local out=$TMP/$3
     mkdir -p "$out"
     "$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/rules" -S "$TOP_SRCDIR/rules/smtp-events.rules" \
-        -l "$out" -r "$1" --workers "$2" --set outputs.eve.stats=no >"$out/counters" 2>"$out/err" \
+        -l "$out" -r "$1" --workers "$2" --set outputs.eve.stats=no "${@:4}" >"$out/counters" 2>"$out/err" \
         || { echo "exit $?: $(head -c 300 "$out/err")"; return 1; }
     for f in eve.json events.json fast.log smtp.log; do
         echo "== $f"
@@ -35,7 +39,26 @@ run() {
 }
 
 mkdir -p "$TMP/all" && ln -s "${pcaps[@]}" "$TMP/all/"
-inputs=("${pcaps[@]}" "$TMP/all" "$TMP/corpus.pcap")
+mkdir -p "$TMP/split"
+python3 - "$TMP/corpus.pcap" "$TMP/split" <<'PY' || fail "cannot split the corpus"
+import sys
+data = open(sys.argv[1], "rb").read()
+recs, pos = [], 24
+while pos < len(data):
+    n = 16 + int.from_bytes(data[pos + 8:pos + 12], "little")
+    recs.append(data[pos:pos + n])
+    pos += n
+third = len(recs) // 3 + 1
+for i in range(3):
+    with open("%s/part%d.pcap" % (sys.argv[2], i), "wb") as f:
+        f.write(data[:24] + b"".join(recs[i * third:(i + 1) * third]))
+PY
+for p in smtp-many smtp-ipv6; do
+    python3 "$TOP_SRCDIR/tests/tools/fragment-pcap.py" "$PCAPS/$p.pcap" "$TMP/frag-$p.pcap" >/dev/null \
+        || fail "tests/tools/fragment-pcap.py failed on $p.pcap"
+done
+inputs=("${pcaps[@]}" "$TMP/all" "$TMP/split" "$TMP/frag-smtp-many.pcap" "$TMP/frag-smtp-ipv6.pcap"
+    "$TMP/corpus.pcap")
 i=0
 for p in "${inputs[@]}"; do
     i=$((i + 1))
@@ -49,6 +72,29 @@ for p in "${inputs[@]}"; do
         fi
     done
 done
+# the fragmented captures were reassembled (so the test above compared real fragments)
+for k in 2 1; do
+    j=$((i - k))
+    r=$(sed -n 's/^decode.reassembled: //p' "$TMP/a$j/counters")
+    [ "${r:-0}" -gt 0 ] && ok "${inputs[$((j - 1))]##*/}: $r datagrams reassembled from fragments" \
+        || fail "${inputs[$((j - 1))]##*/}: no datagram reassembled"
+done
+# A pipe can be read once: its packets go through one reader thread to the workers
+mkfifo "$TMP/pipe.pcap"
+cat "$TMP/corpus.pcap" >"$TMP/pipe.pcap" &
+piped=$(run "$TMP/pipe.pcap" 2 pipe) || fail "pipe, 2 workers: $piped"
+wait
+[ "$one" = "$piped" ] && ok "corpus through a pipe: 1 worker and 2 log the same lines" \
+    || fail "corpus through a pipe: 1 and 2 workers differ: $(diff <(echo "$one") <(echo "$piped") | head -5)"
+# A filter applies in every worker's reader: without FIN packets flows end otherwise
+bpf='not tcp[tcpflags] & tcp-fin != 0'
+one_f=$(run "$TMP/split" 1 f1 "$bpf") || fail "filter, 1 worker: $one_f"
+many_f=$(run "$TMP/split" 2 f2 "$bpf") || fail "filter, 2 workers: $many_f"
+if [ "$one_f" = "$many_f" ] && [ "$one_f" != "$(run "$TMP/split" 1 f0)" ]; then
+    ok "filter '$bpf' on a folder: 1 and 2 workers log the same lines"
+else
+    fail "filter on a folder: 1 and 2 workers differ, or the filter changed nothing"
+fi
 alerts=$(sed -n 's/^detect.alerts: //p' "$TMP/a$i/counters")
 [ "${alerts:-0}" -gt 0 ] && ok "the corpus raised $alerts alerts" || fail "the corpus raised no alert"
 # SIGTERM in the middle of a run with 2 workers: every log is whole (each eve.json line is a
