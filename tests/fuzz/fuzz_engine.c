@@ -201,7 +201,7 @@ static void check_zeek_log(const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const volatile sig_atomic_t no_stop = 0;
+    static const _Atomic int no_stop = 0;
     struct sk_source *src = NULL;
     struct sk_output_set *outs = NULL;
     struct sk_worker *w = NULL;
