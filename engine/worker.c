@@ -68,6 +68,7 @@ struct sk_worker {
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
     struct app_stats st;
+    uint32_t want; /* events the parser builds: smtp_data only when an output logs it */
     uint64_t last_ts;
     uint64_t packets, bytes;
 };
@@ -134,6 +135,13 @@ static void emit(void *ctx, const struct sk_event *ev)
         sk_detect_event(w->det, af->df, af->flow, ev, af->ts_us);
 }
 
+/* smtp_data events nobody logs are counted, not built. */
+static void skipped(void *ctx, enum sk_event_type type, uint64_t n)
+{
+    struct app_flow *af = ctx;
+    af->w->st.events[type] += n;
+}
+
 static void on_alert(void *ctx, const struct sk_alert *a)
 {
     struct sk_worker *w = ctx;
@@ -192,7 +200,8 @@ static int start_smtp(struct app_flow *af)
     struct sk_sink sink = {
         .emit = emit,
         .ctx = af,
-        .want = ~0u,
+        .want = w->want,
+        .skipped = skipped,
     };
     int rc = sk_smtp_parser.state_new(&af->parser, &w->smtp_cfg, &sink);
     if (rc < 0)
@@ -543,6 +552,9 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         return SK_E_NOMEM;
     w->cfg = wc->cfg;
     w->outputs = wc->outputs;
+    w->want = ~0u;
+    if (!sk_output_set_logs(w->outputs, SK_EV_SMTP_DATA))
+        w->want &= ~SK_EV_BIT(SK_EV_SMTP_DATA);
 
     if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
