@@ -207,6 +207,11 @@ static void slot_release(struct slot *s)
     memset(s, 0, sizeof(*s));
 }
 
+void sk_txrec_limits_defaults(struct sk_txrec_limits *lim)
+{
+    *lim = default_limits;
+}
+
 int sk_txrec_new(struct sk_txrec **out, const struct sk_txrec_limits *lim, const char *uid)
 {
     struct sk_txrec *r = calloc(1, sizeof(*r));
@@ -257,11 +262,11 @@ const struct sk_tx_record *sk_txrec_get(const struct sk_txrec *r, uint64_t tx_id
     return s ? &s->rec : NULL;
 }
 
-static void md5_hex(const char *s, char **out)
+static void md5_hex(const EVP_MD *type, const char *s, char **out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!EVP_Digest(s, strlen(s), md, &len, EVP_md5(), NULL))
+    if (!EVP_Digest(s, strlen(s), md, &len, type ? type : EVP_md5(), NULL))
         return;
     char *h = malloc(len * 2 + 1);
     if (!h)
@@ -399,7 +404,7 @@ static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb,
     sk_buf_release(&s->hdr);
     t->complete = why == SK_TX_END_DATA;
     if (t->email_subject)
-        md5_hex(t->email_subject, &t->subject_md5);
+        md5_hex(r->lim.md5, t->email_subject, &t->subject_md5);
     update_status(s);
     s->closed = true;
     if (cb)

@@ -63,7 +63,8 @@ struct sk_worker {
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
     struct sk_smtp_body_ops body_ops;
     struct sk_mime_config mime_cfg;
-    EVP_MD *md5, *sha1, *sha256; /* fetched once, not per message and file */
+    struct sk_txrec_limits txrec_lim; /* defaults, with the MD5 fetched once */
+    EVP_MD *md5, *sha1, *sha256;      /* fetched once, not per message and file */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
@@ -223,7 +224,7 @@ static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
     af->flow = f;
     af->ts_us = ts_us;
     af->next_file_id = 1;
-    if (sk_txrec_new(&af->txrec, NULL, f->uid) < 0)
+    if (sk_txrec_new(&af->txrec, &w->txrec_lim, f->uid) < 0)
         goto out_free;
     if (w->det && sk_detect_flow_new(&af->df, w->det, f) < 0)
         goto out_free_txrec;
@@ -561,6 +562,8 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         (rc = smtp_config_from(w, errbuf, errlen)) < 0 ||
         (rc = mime_config_from(w, wc->detect, errbuf, errlen)) < 0)
         goto out_free;
+    sk_txrec_limits_defaults(&w->txrec_lim);
+    w->txrec_lim.md5 = w->md5;
     if (w->mime_on) {
         w->body_ops = (struct sk_smtp_body_ops){
             .begin = body_begin,
