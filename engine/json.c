@@ -403,11 +403,46 @@ void sk_json_null(struct sk_json *j, const char *key)
 
 void sk_json_time(struct sk_json *j, const char *key, uint64_t ts_us)
 {
-    char t[SK_JSON_TIME_LEN];
-    sk_json_format_time(t, ts_us);
+    struct sk_json_clock c = {.valid = false};
     /* nothing in a time needs escaping */
+    sk_json_time_at(j, key, ts_us, &c);
+}
+
+void sk_json_time_at(struct sk_json *j, const char *key, uint64_t ts_us, struct sk_json_clock *c)
+{
+    if (!c->valid || c->ts_us != ts_us) {
+        sk_json_format_time(c->text, ts_us);
+        c->ts_us = ts_us;
+        c->valid = true;
+    }
     member(j, key);
     sk_buf_addch(j->out, '"');
-    sk_buf_add(j->out, t, 31);
+    sk_buf_add(j->out, c->text, 31);
     sk_buf_addch(j->out, '"');
+}
+
+void sk_json_members(struct sk_json *j, const char *text, size_t n)
+{
+    if (n == 0)
+        return;
+    member(j, NULL);
+    sk_buf_add(j->out, text, n);
+}
+
+bool sk_json_members_build(struct sk_buf *out, void (*build)(struct sk_json *j, const void *arg),
+                           const void *arg)
+{
+    struct sk_json j;
+    sk_buf_reset(out);
+    sk_json_init(&j, out);
+    sk_json_object_open(&j, NULL);
+    build(&j, arg);
+    sk_json_object_close(&j);
+    if (sk_buf_failed(out) || out->len < 2)
+        return false;
+    /* the members without the braces */
+    memmove(out->buf, out->buf + 1, out->len - 2);
+    out->len -= 2;
+    out->buf[out->len] = '\0';
+    return true;
 }

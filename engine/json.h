@@ -82,4 +82,22 @@ void sk_json_null(struct sk_json *j, const char *key);
 /* A timestamp string as sk_json_format_time() writes it. */
 void sk_json_time(struct sk_json *j, const char *key, uint64_t ts_us);
 
+/* The last time an output formatted: records come in runs with the time of one packet. */
+struct sk_json_clock {
+    uint64_t ts_us;
+    bool valid;
+    char text[SK_JSON_TIME_LEN];
+};
+/* sk_json_time() formatting only when ts_us differs from the clock's last one. */
+void sk_json_time_at(struct sk_json *j, const char *key, uint64_t ts_us, struct sk_json_clock *c);
+
+/* Appends n bytes of members already written as JSON ("a":1,"b":"x", no braces) as the next
+ * members of the open object: for parts of a record that stay the same over many records. */
+void sk_json_members(struct sk_json *j, const char *text, size_t n);
+
+/* Writes the members that build() writes into *out as the text sk_json_members() takes.
+ * Returns false (out failed) when out of memory. */
+bool sk_json_members_build(struct sk_buf *out, void (*build)(struct sk_json *j, const void *arg),
+                           const void *arg);
+
 #endif

@@ -36,7 +36,7 @@ struct sk_tx_file {
 
 /* Everything known about one SMTP transaction, for EVE smtp/email objects, smtp.log and
  * alerts. Built from parser events by engine/txrec.c; strings are NUL-terminated and owned
- * by the record; NULL when absent. */
+ * by the record (but email_status); NULL when absent. */
 struct sk_tx_record {
     uint64_t tx_id;
     uint64_t ts_us;       /* first event of the transaction */
@@ -52,7 +52,7 @@ struct sk_tx_record {
     char *email_from, *email_subject, *email_date, *email_message_id, *email_x_mailer;
     char *email_reply_to, *email_in_reply_to, *email_x_originating_ip, *email_user_agent;
     char *body_md5, *subject_md5; /* lower-case hex */
-    char *email_status;           /* "PARSE_DONE", ... */
+    const char *email_status;     /* "PARSE_DONE", ...: a static string, not owned */
     struct sk_strlist email_to, email_cc, received, url, attachment;
     struct sk_strlist fuids;     /* file ids of the transaction's files, as strings */
     struct sk_strlist anomalies; /* anomaly names raised in the transaction */

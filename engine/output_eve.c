@@ -19,12 +19,25 @@ struct idset {
     size_t cap, n;
 };
 
+/* The members every record of a flow repeats, written once per flow and copied: flow_id and
+ * uid, and the endpoints seen from either side. */
+struct flow_head {
+    const struct sk_flow *f;
+    uint64_t flow_id;
+    char uid[sizeof(((struct sk_flow *)0)->uid)];
+    bool ok;
+    struct sk_buf ids;
+    struct sk_buf ends[2]; /* [1]: the originator is src */
+};
+
 struct eve_state {
     FILE *fp;
     struct sk_outfile_pool *files;
     struct sk_buf line;
     struct sk_output_config cfg;
     struct idset alerted;
+    struct flow_head head;
+    struct sk_json_clock clock;
 };
 
 static size_t idset_slot(const struct idset *s, uint64_t id)
@@ -117,24 +130,15 @@ out_free_s:
     return rc;
 }
 
-/* Starts a record: the common members in Suricata's order. src is the originator when
- * src_is_orig. */
-static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
-                     const struct sk_flow *f, const char *event_type, bool src_is_orig)
+static void ids_members(struct sk_json *j, const void *arg)
 {
-    sk_buf_reset(&s->line);
-    sk_json_init(j, &s->line);
-    sk_json_object_open(j, NULL);
-    sk_json_time(j, "timestamp", ts_us);
-    if (f) {
-        sk_json_u64(j, "flow_id", f->flow_id);
-        sk_json_str(j, "uid", f->uid);
-        if (f->pcap_cnt)
-            sk_json_u64(j, "pcap_cnt", f->pcap_cnt);
-    }
-    sk_json_str(j, "event_type", event_type);
-    if (!f)
-        return;
+    const struct sk_flow *f = arg;
+    sk_json_u64(j, "flow_id", f->flow_id);
+    sk_json_str(j, "uid", f->uid);
+}
+
+static void ends_members(struct sk_json *j, const struct sk_flow *f, bool src_is_orig)
+{
     if (f->vlan[0]) {
         sk_json_array_open(j, "vlan");
         sk_json_u64(j, NULL, f->vlan[0]);
@@ -150,6 +154,52 @@ static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
     sk_json_str(j, "dest_ip", b);
     sk_json_u64(j, "dest_port", src_is_orig ? f->resp_p : f->orig_p);
     sk_json_str(j, "proto", sk_ip_proto_name(f->ip_proto, pbuf, sizeof(pbuf)));
+}
+
+static void ends_from_orig(struct sk_json *j, const void *arg)
+{
+    ends_members(j, arg, true);
+}
+
+static void ends_from_resp(struct sk_json *j, const void *arg)
+{
+    ends_members(j, arg, false);
+}
+
+static bool flow_head(struct flow_head *h, const struct sk_flow *f)
+{
+    if (h->ok && h->f == f && h->flow_id == f->flow_id && strcmp(h->uid, f->uid) == 0)
+        return true;
+    h->f = f;
+    h->flow_id = f->flow_id;
+    memcpy(h->uid, f->uid, sizeof(h->uid));
+    h->ok = sk_json_members_build(&h->ids, ids_members, f) &&
+            sk_json_members_build(&h->ends[1], ends_from_orig, f) &&
+            sk_json_members_build(&h->ends[0], ends_from_resp, f);
+    return h->ok;
+}
+
+/* Starts a record: the common members in Suricata's order. src is the originator when
+ * src_is_orig. */
+static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
+                     const struct sk_flow *f, const char *event_type, bool src_is_orig)
+{
+    sk_buf_reset(&s->line);
+    sk_json_init(j, &s->line);
+    sk_json_object_open(j, NULL);
+    sk_json_time_at(j, "timestamp", ts_us, &s->clock);
+    if (f && !flow_head(&s->head, f))
+        s->line.failed = true; /* out of memory: the record is dropped like any other */
+    if (f) {
+        sk_json_members(j, s->head.ids.buf, s->head.ids.len);
+        if (f->pcap_cnt)
+            sk_json_u64(j, "pcap_cnt", f->pcap_cnt);
+    }
+    sk_json_str(j, "event_type", event_type);
+    if (!f)
+        return;
+    const struct sk_buf *e = &s->head.ends[src_is_orig ? 1 : 0];
+    sk_json_members(j, e->buf, e->len);
     /* Suricata names where a packet came from; every packet Shrike reads comes from libpcap
      * (a file or an interface), which Suricata calls "wire/pcap". */
     if (f->pcap_cnt)
@@ -575,6 +625,9 @@ static void eve_close(void *state)
         return;
     sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);
+    sk_buf_release(&s->head.ids);
+    sk_buf_release(&s->head.ends[0]);
+    sk_buf_release(&s->head.ends[1]);
     free(s->alerted.v);
     free(s);
 }

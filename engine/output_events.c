@@ -4,6 +4,7 @@
  * argument names. Fields, anomalies and transaction notices are not raw events and are
  * logged by the EVE output instead. Addresses print as Zeek prints them. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/error.h"
 #include "engine/json.h"
@@ -15,6 +16,14 @@ struct events_state {
     struct sk_outfile_pool *files;
     struct sk_buf line;
     size_t data_log_limit;
+    /* Every line repeats its flow's uid, flow_id and addresses: written once per flow (the
+     * events of a flow come in runs) and copied. */
+    const struct sk_flow *head_f;
+    uint64_t head_flow_id;
+    char head_uid[sizeof(((struct sk_flow *)0)->uid)];
+    struct sk_buf uid_part, id_part;
+    bool head_ok;
+    struct sk_json_clock clock;
 };
 
 static int events_open(void **state, const struct sk_output_config *cfg)
@@ -27,6 +36,8 @@ static int events_open(void **state, const struct sk_output_config *cfg)
         goto out_free_s;
     s->files = cfg->files;
     sk_buf_init(&s->line);
+    sk_buf_init(&s->uid_part);
+    sk_buf_init(&s->id_part);
     s->data_log_limit = cfg->data_log_limit;
     *state = s;
     return 0;
@@ -53,32 +64,58 @@ static const char *event_name(enum sk_event_type t)
     }
 }
 
+static void uid_members(struct sk_json *j, const void *arg)
+{
+    const struct sk_flow *f = arg;
+    sk_json_str(j, "uid", f->uid);
+    sk_json_u64(j, "flow_id", f->flow_id);
+}
+
+static void id_member(struct sk_json *j, const void *arg)
+{
+    const struct sk_flow *f = arg;
+    char orig[SK_ADDR_STRLEN], resp[SK_ADDR_STRLEN];
+    sk_addr_format(&f->orig_h, false, orig, sizeof(orig));
+    sk_addr_format(&f->resp_h, false, resp, sizeof(resp));
+    sk_json_object_open(j, "id");
+    sk_json_str(j, "orig_h", orig);
+    sk_json_u64(j, "orig_p", f->orig_p);
+    sk_json_str(j, "resp_h", resp);
+    sk_json_u64(j, "resp_p", f->resp_p);
+    sk_json_object_close(j);
+}
+
+/* The flow's parts of a line, written again only when the flow changes. */
+static bool flow_head(struct events_state *s, const struct sk_flow *f)
+{
+    if (s->head_ok && s->head_f == f && s->head_flow_id == f->flow_id &&
+        strcmp(s->head_uid, f->uid) == 0)
+        return true;
+    s->head_f = f;
+    s->head_flow_id = f->flow_id;
+    memcpy(s->head_uid, f->uid, sizeof(s->head_uid));
+    s->head_ok = sk_json_members_build(&s->uid_part, uid_members, f) &&
+                 sk_json_members_build(&s->id_part, id_member, f);
+    return s->head_ok;
+}
+
 static void events_event(void *state, const struct sk_flow *f, uint64_t ts_us,
                          const struct sk_event *ev)
 {
     struct events_state *s = state;
     const char *name = event_name(ev->type);
-    if (!name)
+    if (!name || !flow_head(s, f))
         return;
-    char orig[SK_ADDR_STRLEN], resp[SK_ADDR_STRLEN];
-    sk_addr_format(&f->orig_h, false, orig, sizeof(orig));
-    sk_addr_format(&f->resp_h, false, resp, sizeof(resp));
 
     struct sk_json j;
     sk_buf_reset(&s->line);
     sk_json_init(&j, &s->line);
     sk_json_object_open(&j, NULL);
-    sk_json_time(&j, "ts", ts_us);
-    sk_json_str(&j, "uid", f->uid);
-    sk_json_u64(&j, "flow_id", f->flow_id);
+    sk_json_time_at(&j, "ts", ts_us, &s->clock);
+    sk_json_members(&j, s->uid_part.buf, s->uid_part.len);
     if (ev->tx_id != SK_TX_NONE)
         sk_json_u64(&j, "tx_id", ev->tx_id);
-    sk_json_object_open(&j, "id");
-    sk_json_str(&j, "orig_h", orig);
-    sk_json_u64(&j, "orig_p", f->orig_p);
-    sk_json_str(&j, "resp_h", resp);
-    sk_json_u64(&j, "resp_p", f->resp_p);
-    sk_json_object_close(&j);
+    sk_json_members(&j, s->id_part.buf, s->id_part.len);
     sk_json_str(&j, "event", name);
     switch (ev->type) {
     case SK_EV_SMTP_REQUEST:
@@ -129,6 +166,8 @@ static void events_close(void *state)
         return;
     sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);
+    sk_buf_release(&s->uid_part);
+    sk_buf_release(&s->id_part);
     free(s);
 }
 

@@ -192,6 +192,16 @@ void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const stru
     }
 }
 
+bool sk_output_set_logs(const struct sk_output_set *s, enum sk_event_type type)
+{
+    if (!s || type > SK_EV_SMTP_UNEXPECTED)
+        return false; /* only the raw SMTP events go to event() */
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i]->event)
+            return true;
+    return false;
+}
+
 void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,
                          const struct sk_tx_record *tx)
 {

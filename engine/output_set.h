@@ -7,6 +7,7 @@
 #ifndef SK_OUTPUT_SET_H
 #define SK_OUTPUT_SET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ int sk_output_set_open(struct sk_output_set **out, const struct sk_output_ops *c
  * transaction's record including itself. */
 void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const struct sk_flow *f,
                          uint64_t ts_us, const struct sk_event *ev);
+
+/* True when some output of s logs raw events of this type through its event op (s may be
+ * NULL: none does). A parser need not build the rest for the outputs. */
+bool sk_output_set_logs(const struct sk_output_set *s, enum sk_event_type type);
 
 /* An alert; tx is its transaction's record (sk_txrec_get(r, a->tx_id)) or NULL. */
 void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,

@@ -21,6 +21,8 @@ struct smtplog_state {
     struct sk_outfile_pool *files;
     struct sk_buf line;
     struct sk_buf tmp;
+    char **addrs; /* the rcptto addresses of one line, kept for the next */
+    size_t addrs_cap;
 };
 
 static const char fields_line[] =
@@ -218,6 +220,19 @@ static bool received_ip(const char *h, char *out, size_t n)
     return found > 0;
 }
 
+/* Room for n address pointers, grown as needed rather than allocated per line. */
+static char **addr_slots(struct smtplog_state *s, size_t n)
+{
+    if (n > s->addrs_cap) {
+        char **v = realloc(s->addrs, n * sizeof(*v));
+        if (!v)
+            return NULL;
+        s->addrs = v;
+        s->addrs_cap = n;
+    }
+    return s->addrs;
+}
+
 static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_us,
                              const struct sk_tx_record *tx)
 {
@@ -260,7 +275,7 @@ static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_u
     size_t nr = 0;
     for (size_t i = 0; i < tx->rcpt_to.n; i++)
         nr += extract_addrs(tx->rcpt_to.v[i], t, 1000);
-    char **rv = nr ? calloc(nr, sizeof(*rv)) : NULL;
+    char **rv = nr ? addr_slots(s, nr) : NULL;
     if (rv && !sk_buf_failed(t)) {
         char *p = t->buf;
         for (size_t i = 0; i < nr; i++) {
@@ -269,8 +284,7 @@ static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_u
             p += strlen(p) + 1;
         }
     }
-    col_list(b, rv, rv ? nr : 0, true, true);
-    free(rv);
+    col_list(b, rv, rv && !sk_buf_failed(t) ? nr : 0, true, true);
 
     col_str(b, tx->email_date);
     col_str(b, tx->email_from);
@@ -331,6 +345,7 @@ static void smtplog_close(void *state)
     sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);
     sk_buf_release(&s->tmp);
+    free(s->addrs);
     free(s);
 }
 

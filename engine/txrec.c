@@ -24,7 +24,8 @@ struct slot {
     bool parse_failed;
     bool data_ended; /* the message data ended (SK_FIELD_F_END on smtp.data) */
     bool hdr_done;
-    struct sk_buf hdr; /* the message header, up to max_header bytes */
+    struct sk_buf hdr;  /* the message header, up to max_header bytes */
+    size_t reply_alloc; /* bytes allocated for rec.last_reply, reused by every reply */
     struct sk_tx_record rec;
 };
 
@@ -121,8 +122,7 @@ static void record_release(struct sk_tx_record *t)
                      &t->email_x_originating_ip,
                      &t->email_user_agent,
                      &t->body_md5,
-                     &t->subject_md5,
-                     &t->email_status};
+                     &t->subject_md5};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -136,6 +136,42 @@ static void record_release(struct sk_tx_record *t)
     free(t->files);
     t->files = NULL;
     t->nfiles = 0;
+}
+
+/* last_reply = "CODE msg" as copy_bytes() would make it (cut to max_len bytes, NULs dropped).
+ * Every reply line passes here: written into the record's buffer, grown when too small, so
+ * replies cost no allocation; the old value stays when it cannot grow. */
+static void set_reply(struct slot *s, unsigned code, const struct sk_str *msg, size_t max_len)
+{
+    char num[16];
+    size_t cn = 0;
+    char rev[12];
+    size_t rn = 0;
+    do {
+        rev[rn++] = (char)('0' + code % 10);
+        code /= 10;
+    } while (code && rn < sizeof(rev));
+    while (rn)
+        num[cn++] = rev[--rn];
+    num[cn++] = ' ';
+    if (cn > max_len)
+        cn = max_len;
+    size_t mn = msg->len < max_len - cn ? msg->len : max_len - cn;
+    if (cn + mn + 1 > s->reply_alloc) {
+        size_t want = cn + mn + 1 < 64 ? 64 : cn + mn + 1;
+        char *p = realloc(s->rec.last_reply, want);
+        if (!p)
+            return;
+        s->rec.last_reply = p;
+        s->reply_alloc = want;
+    }
+    char *o = s->rec.last_reply;
+    memcpy(o, num, cn);
+    o += cn;
+    for (size_t i = 0; i < mn; i++)
+        if (msg->ptr[i] != '\0')
+            *o++ = (char)msg->ptr[i];
+    *o = '\0';
 }
 
 /* Keeps what an alert's `files` array shows of a file that ended. */
@@ -169,6 +205,11 @@ static void slot_release(struct slot *s)
     record_release(&s->rec);
     sk_buf_release(&s->hdr);
     memset(s, 0, sizeof(*s));
+}
+
+void sk_txrec_limits_defaults(struct sk_txrec_limits *lim)
+{
+    *lim = default_limits;
 }
 
 int sk_txrec_new(struct sk_txrec **out, const struct sk_txrec_limits *lim, const char *uid)
@@ -218,11 +259,12 @@ static size_t list_mem(const struct sk_strlist *l)
     return n;
 }
 
+/* What a record holds on the heap; last_reply is counted with its slot (a reused buffer) and
+ * email_status is a static string. */
 static size_t record_mem(const struct sk_tx_record *t)
 {
     const char *strs[] = {t->helo,
                           t->mail_from,
-                          t->last_reply,
                           t->email_from,
                           t->email_subject,
                           t->email_date,
@@ -233,8 +275,7 @@ static size_t record_mem(const struct sk_tx_record *t)
                           t->email_x_originating_ip,
                           t->email_user_agent,
                           t->body_md5,
-                          t->subject_md5,
-                          t->email_status};
+                          t->subject_md5};
     const struct sk_strlist *lists[] = {&t->rcpt_to, &t->email_to,   &t->email_cc, &t->received,
                                         &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
     size_t n = sk_mem_alloc_cost(t->nfiles * sizeof(*t->files));
@@ -253,7 +294,8 @@ size_t sk_txrec_memuse(const struct sk_txrec *r)
                sk_mem_alloc_cost(r->lim.max_records * sizeof(*r->slots)) + str_mem(r->helo);
     for (size_t i = 0; i < r->lim.max_records; i++)
         if (r->slots[i].used)
-            n += record_mem(&r->slots[i].rec) + sk_mem_alloc_cost(r->slots[i].hdr.alloc);
+            n += record_mem(&r->slots[i].rec) + sk_mem_alloc_cost(r->slots[i].hdr.alloc) +
+                 (r->slots[i].reply_alloc ? sk_mem_alloc_cost(r->slots[i].reply_alloc) : 0);
     return n;
 }
 
@@ -273,11 +315,11 @@ const struct sk_tx_record *sk_txrec_get(const struct sk_txrec *r, uint64_t tx_id
     return s ? &s->rec : NULL;
 }
 
-static void md5_hex(const char *s, char **out)
+static void md5_hex(const EVP_MD *type, const char *s, char **out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!EVP_Digest(s, strlen(s), md, &len, EVP_md5(), NULL))
+    if (!EVP_Digest(s, strlen(s), md, &len, type ? type : EVP_md5(), NULL))
         return;
     char *h = malloc(len * 2 + 1);
     if (!h)
@@ -403,9 +445,7 @@ static void update_status(struct slot *s)
     const char *st = s->parse_failed                ? "PARSE_ERROR"
                      : s->data_ended || t->complete ? "PARSE_DONE"
                                                     : "BODY_STARTED";
-    if (t->email_status && strcmp(t->email_status, st) == 0)
-        return;
-    set_str(&t->email_status, (const uint8_t *)st, strlen(st), 64);
+    t->email_status = st; /* every field event passes here: a static string, no copy */
 }
 
 static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb, void *ctx,
@@ -417,7 +457,7 @@ static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb,
     sk_buf_release(&s->hdr);
     t->complete = why == SK_TX_END_DATA;
     if (t->email_subject)
-        md5_hex(t->email_subject, &t->subject_md5);
+        md5_hex(r->lim.md5, t->email_subject, &t->subject_md5);
     update_status(s);
     s->closed = true;
     if (cb)
@@ -572,27 +612,8 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         }
         break;
     case SK_EV_SMTP_REPLY:
-        if (s) {
-            /* every reply passes here: the code without snprintf() */
-            char code[16];
-            size_t cn = 0;
-            unsigned v = ev->u.reply.code;
-            char rev[12];
-            size_t rn = 0;
-            do {
-                rev[rn++] = (char)('0' + v % 10);
-                v /= 10;
-            } while (v && rn < sizeof(rev));
-            while (rn)
-                code[cn++] = rev[--rn];
-            code[cn++] = ' ';
-            struct sk_buf b = SK_BUF_INIT;
-            sk_buf_add(&b, code, cn);
-            sk_buf_add(&b, ev->u.reply.msg.ptr, ev->u.reply.msg.len);
-            if (!sk_buf_failed(&b))
-                set_str(&s->rec.last_reply, (const uint8_t *)b.buf, b.len, r->lim.max_value_len);
-            sk_buf_release(&b);
-        }
+        if (s)
+            set_reply(s, ev->u.reply.code, &ev->u.reply.msg, r->lim.max_value_len);
         break;
     case SK_EV_ANOMALY:
         if (s) {

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "engine/output.h"
+#include <openssl/evp.h>
+
 #include "parsers/parser.h"
 
 struct sk_txrec_limits {
@@ -20,7 +22,12 @@ struct sk_txrec_limits {
     size_t max_header;    /* bytes of the message header scanned for the Zeek-only columns
                            * Reply-To, In-Reply-To, X-Originating-IP, User-Agent (default
                            * 16384; 0 turns the scan off) */
+    const EVP_MD *md5;    /* subject_md5's digest, fetched once by the caller (borrowed); NULL:
+                           * EVP_md5(), which OpenSSL 3 looks up again at every use */
 };
+
+/* Fills lim with the defaults above (md5 NULL). */
+void sk_txrec_limits_defaults(struct sk_txrec_limits *lim);
 
 struct sk_txrec;
 

@@ -75,15 +75,17 @@ struct sk_worker {
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
     struct sk_smtp_body_ops body_ops;
     struct sk_mime_config mime_cfg;
-    struct sk_mime_pool *mime_pool; /* idle decoders, reset per message */
-    size_t mime_mem;                /* sk_mime_memuse(&mime_cfg) */
-    struct sk_mem_budget *budget;   /* the flow table's */
-    EVP_MD *md5, *sha1, *sha256;    /* fetched once, not per message and file */
+    struct sk_mime_pool *mime_pool;   /* idle decoders, reset per message */
+    size_t mime_mem;                  /* sk_mime_memuse(&mime_cfg) */
+    struct sk_mem_budget *budget;     /* the flow table's */
+    struct sk_txrec_limits txrec_lim; /* defaults, with the MD5 fetched once */
+    EVP_MD *md5, *sha1, *sha256;      /* fetched once, not per message and file */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
     struct app_stats st;
     bool skip_input_counters;
+    uint32_t want; /* events the parser builds: smtp_data only when an output logs it */
     uint64_t last_ts;
     uint64_t packets, bytes;
 };
@@ -151,6 +153,13 @@ static void emit(void *ctx, const struct sk_event *ev)
         sk_txrec_event(af->txrec, ev, af->ts_us, NULL, NULL);
     if (af->df)
         sk_detect_event(w->det, af->df, af->flow, ev, af->ts_us);
+}
+
+/* smtp_data events nobody logs are counted, not built. */
+static void skipped(void *ctx, enum sk_event_type type, uint64_t n)
+{
+    struct app_flow *af = ctx;
+    af->w->st.events[type] += n;
 }
 
 static void on_alert(void *ctx, const struct sk_alert *a)
@@ -280,7 +289,8 @@ static int start_smtp(struct app_flow *af)
     struct sk_sink sink = {
         .emit = emit,
         .ctx = af,
-        .want = ~0u,
+        .want = w->want,
+        .skipped = skipped,
     };
     int rc = sk_smtp_parser.state_new(&af->parser, &w->smtp_cfg, &sink);
     if (rc < 0) {
@@ -311,7 +321,7 @@ static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
     af->ts_us = ts_us;
     af->next_file_id = 1;
     af->charged = sk_mem_alloc_cost(sizeof(*af));
-    if ((rc = sk_txrec_new(&af->txrec, NULL, f->uid)) < 0)
+    if ((rc = sk_txrec_new(&af->txrec, &w->txrec_lim, f->uid)) < 0)
         goto out_free;
     if (w->det && (rc = sk_detect_flow_new(&af->df, w->det, f)) < 0)
         goto out_free_txrec;
@@ -694,6 +704,9 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     w->cfg = wc->cfg;
     w->outputs = wc->outputs;
     w->skip_input_counters = wc->skip_input_counters;
+    w->want = ~0u;
+    if (!sk_output_set_logs(w->outputs, SK_EV_SMTP_DATA))
+        w->want &= ~SK_EV_BIT(SK_EV_SMTP_DATA);
 
     if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
@@ -702,6 +715,8 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         goto out_free;
     if (w->mime_on && (rc = sk_mime_pool_new(&w->mime_pool, &w->mime_cfg, 16)) < 0)
         goto out_free;
+    sk_txrec_limits_defaults(&w->txrec_lim);
+    w->txrec_lim.md5 = w->md5;
     if (w->mime_on) {
         w->body_ops = (struct sk_smtp_body_ops){
             .begin = body_begin,

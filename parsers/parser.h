@@ -110,11 +110,14 @@ struct sk_event {
 };
 
 /* Where a parser sends its events. want is a mask of SK_EV_BIT(type): a parser may skip
- * building an event nobody wants (it must still keep its state right). */
+ * building an event nobody wants (it must still keep its state right). skipped (optional)
+ * is told how many smtp_data events were left unbuilt that way, so that they can still be
+ * counted without the cost of building each one. */
 struct sk_sink {
     void (*emit)(void *ctx, const struct sk_event *ev);
     void *ctx;
     uint32_t want;
+    void (*skipped)(void *ctx, enum sk_event_type type, uint64_t n);
 };
 
 static inline bool sk_sink_wants(const struct sk_sink *s, enum sk_event_type t)

@@ -823,6 +823,15 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
             len -= used;
             continue;
         }
+        if (client && st->data_mode && sk_smtp_line_pending(&st->rd[is_orig]) == 0 &&
+            !st->rd[is_orig].mid_line) {
+            /* whole message lines go as one run; a line that needs more goes below */
+            size_t used = sk_smtp__data_run(st, is_orig, buf, len);
+            buf += used;
+            len -= used;
+            if (used > 0)
+                continue;
+        }
         size_t limit = !client         ? st->cfg.max_reply_line
                        : st->data_mode ? st->cfg.max_data_chunk
                                        : st->cfg.max_command_line;

@@ -97,30 +97,52 @@ static bool smuggle_hit(const uint8_t *h, const uint8_t *p, ptrdiff_t i)
     return (h2 == '.' && eolish(h1) && c == '\n') || (h2 == '\r' && h1 == '.' && eolish(h0));
 }
 
-static void scan_smuggling(struct sk_smtp__state *st, bool is_orig, const uint8_t *p, size_t n)
+/* Index of the byte of p[0..n) at which the first smuggling marker is decided, or n. Hits are
+ * found in increasing order, so the first found is the first in the bytes. */
+static size_t smuggle_find(const uint8_t *h, const uint8_t *p, size_t n)
 {
-    uint8_t *h = st->hist;
-    bool hit = false;
-    if (st->smuggle_raised || n == 0)
-        return;
     /* dots in the history */
-    for (ptrdiff_t i = 0; i < 2 && (size_t)i < n && !hit; i++)
-        hit = smuggle_hit(h, p, i);
-    for (const uint8_t *d = memchr(p, '.', n); d && !hit;
-         d = memchr(d + 1, '.', n - (size_t)(d + 1 - p))) {
+    for (ptrdiff_t i = 0; i < 2 && (size_t)i < n; i++)
+        if (smuggle_hit(h, p, i))
+            return (size_t)i;
+    for (const uint8_t *d = memchr(p, '.', n); d; d = memchr(d + 1, '.', n - (size_t)(d + 1 - p))) {
         ptrdiff_t j = d - p;
-        for (ptrdiff_t i = j + 1; i <= j + 2 && (size_t)i < n && !hit; i++)
-            hit = i >= 2 && smuggle_hit(h, p, i);
+        for (ptrdiff_t i = j + 1; i <= j + 2 && (size_t)i < n; i++)
+            if (i >= 2 && smuggle_hit(h, p, i))
+                return (size_t)i;
         if ((size_t)(j + 1) >= n)
             break;
     }
+    return n;
+}
+
+/* The history after p[0..n). */
+static void hist_push(uint8_t *h, const uint8_t *p, size_t n)
+{
     uint8_t nh[3];
     for (int k = 0; k < 3; k++)
         nh[k] = byte_at(h, p, (ptrdiff_t)n - 3 + k);
     memcpy(h, nh, 3);
+}
+
+static void scan_smuggling(struct sk_smtp__state *st, bool is_orig, const uint8_t *p, size_t n)
+{
+    if (st->smuggle_raised || n == 0)
+        return;
+    bool hit = smuggle_find(st->hist, p, n) < n;
+    hist_push(st->hist, p, n);
     if (hit) {
         st->smuggle_raised = true;
         sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_SMUGGLING_END_OF_DATA);
+    }
+}
+
+/* RFC 2920: DATA ends a pipelined group; the client waits for 354. */
+static void check_pipelined(struct sk_smtp__state *st, bool is_orig)
+{
+    if (st->data_wait_354 && !st->pipeline_raised) {
+        st->pipeline_raised = true;
+        sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_INVALID_PIPELINED_SEQUENCE);
     }
 }
 
@@ -135,11 +157,7 @@ static size_t eol_len(const struct sk_smtp__state *st, const struct sk_smtp_piec
 
 void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p)
 {
-    if (st->data_wait_354 && !st->pipeline_raised) {
-        /* RFC 2920: DATA ends a pipelined group; the client waits for 354. */
-        st->pipeline_raised = true;
-        sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_INVALID_PIPELINED_SEQUENCE);
-    }
+    check_pipelined(st, is_orig);
     if (p->starts_line && p->ends_line && p->len == 3 && memcmp(p->ptr, ".\r\n", 3) == 0 &&
         st->prev_crlf) {
         uint64_t tx = st->msg_tx;
@@ -176,6 +194,74 @@ void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct s
     else
         st->prev_crlf = false;
     st->last_byte = p->ptr[p->len - 1];
+}
+
+/* Length of the line end of the whole line p[0..n) (which ends with LF). */
+static size_t line_eol(const uint8_t *p, size_t n)
+{
+    return n >= 2 && p[n - 2] == '\r' ? 2 : 1;
+}
+
+/* Where the line holding p[at] starts: just after the last LF before at, or 0. */
+static size_t line_start(const uint8_t *p, size_t at)
+{
+    while (at > 0 && p[at - 1] != '\n')
+        at--;
+    return at;
+}
+
+/* What sk_smtp__data_piece() does line by line, done once for a run of whole lines: none starts
+ * with a dot (the end marker or a stuffed dot), none is longer than a piece, and none holds the
+ * byte at which a smuggling marker is decided (its anomaly comes before the bytes of its line).
+ * The smtp_data events stay one per line, as the line path raises them. */
+size_t sk_smtp__data_run(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len)
+{
+    /* after a gap mid-line the next LF may end a CRLF begun before it: the line path knows */
+    if (st->last_byte != '\n' || len == 0 || buf[0] == '.')
+        return 0;
+    size_t limit = st->cfg.max_data_chunk;
+    size_t used = 0;
+    uint64_t lines = 0;
+    while (used < len) {
+        size_t room = len - used < limit ? len - used : limit;
+        const uint8_t *lf = memchr(buf + used, '\n', room);
+        if (!lf)
+            break; /* unfinished, or longer than a piece */
+        used = (size_t)(lf - buf) + 1;
+        lines++;
+        if (used < len && buf[used] == '.')
+            break;
+    }
+    if (used > 0 && !st->smuggle_raised) {
+        size_t hit = smuggle_find(st->hist, buf, used);
+        if (hit < used) {
+            used = line_start(buf, hit);
+            lines = 0;
+            for (const uint8_t *q = buf; (q = memchr(q, '\n', used - (size_t)(q - buf))) != NULL;
+                 q++)
+                lines++;
+        }
+    }
+    if (used == 0)
+        return 0;
+    check_pipelined(st, is_orig);
+    if (sk_sink_wants(&st->sink, SK_EV_SMTP_DATA)) {
+        for (size_t at = 0; at < used;) {
+            const uint8_t *lf = memchr(buf + at, '\n', used - at);
+            size_t n = (size_t)(lf - buf) + 1 - at;
+            sk_smtp__data_event(st, is_orig, st->msg_tx, buf + at, n - line_eol(buf + at, n));
+            at += n;
+        }
+    } else {
+        sk_smtp__data_skipped(st, lines);
+    }
+    if (!st->smuggle_raised)
+        hist_push(st->hist, buf, used);
+    sk_smtp__msg_bytes(st, is_orig, buf, used);
+    size_t last_start = line_start(buf, used - 1);
+    st->prev_crlf = line_eol(buf + last_start, used - last_start) == 2;
+    st->last_byte = '\n';
+    return used;
 }
 
 size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len)

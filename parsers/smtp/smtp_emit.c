@@ -93,11 +93,19 @@ void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx, en
 void sk_smtp__data_event(struct sk_smtp__state *st, bool is_orig, uint64_t tx, const uint8_t *data,
                          size_t len)
 {
-    if (!sk_sink_wants(&st->sink, SK_EV_SMTP_DATA))
+    if (!sk_sink_wants(&st->sink, SK_EV_SMTP_DATA)) {
+        sk_smtp__data_skipped(st, 1);
         return;
+    }
     struct sk_event ev = {.type = SK_EV_SMTP_DATA, .is_orig = is_orig, .tx_id = tx};
     ev.u.data.data = str(data, len);
     deliver(st, &ev);
+}
+
+void sk_smtp__data_skipped(struct sk_smtp__state *st, uint64_t n)
+{
+    if (n && st->sink.skipped)
+        st->sink.skipped(st->sink.ctx, SK_EV_SMTP_DATA, n);
 }
 
 void sk_smtp__simple(struct sk_smtp__state *st, enum sk_event_type type, uint64_t tx)

@@ -109,6 +109,8 @@ void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx, en
                         uint64_t num);
 void sk_smtp__data_event(struct sk_smtp__state *st, bool is_orig, uint64_t tx, const uint8_t *data,
                          size_t len);
+/* n smtp_data events the sink does not want: counted through sink.skipped. */
+void sk_smtp__data_skipped(struct sk_smtp__state *st, uint64_t n);
 void sk_smtp__simple(struct sk_smtp__state *st, enum sk_event_type type, uint64_t tx);
 void sk_smtp__tx_close(struct sk_smtp__state *st, uint64_t tx, enum sk_tx_end why);
 
@@ -121,6 +123,10 @@ void sk_smtp__msg_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *
 void sk_smtp__msg_end(struct sk_smtp__state *st, bool is_orig, bool complete);
 /* One piece of a line in DATA mode. */
 void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p);
+/* DATA mode at a line start: takes the run of whole lines at the head of buf that need no
+ * line-by-line handling and hands it on as one smtp.data chunk and one body call. Returns the
+ * bytes used; 0 when the first line needs sk_smtp__data_piece(). */
+size_t sk_smtp__data_run(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);
 /* Raw BDAT chunk bytes; returns how many it used (at most bdat_left). */
 size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A message of about 3 MB (tests/pcaps/smtp-large.pcap, postfix) arrives whole: the
 # smtp_data events add up to the message bytes tshark reassembles from the stream, the
-# smtp.data_chunks counter counts them all, rules on smtp.data match its first, a late and
+# smtp.data_chunks counter counts them all (with events.json off too, when they are counted
+# but not built), rules on smtp.data match its first, a late and
 # its last line, the transaction ends PARSE_DONE; and memory stays bounded: shrike's peak
 # RSS on it is within 2 MB of its peak on a one-message capture of 1 KB.
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +43,15 @@ fi
 [ "$got" -gt 3000000 ] && ok "more than 3,000,000 bytes" || fail "only $got bytes"
 chunks=$(sed -n 's/^smtp.data_chunks: //p' "$TMP/large/counters")
 [ "$chunks" = "$lines" ] && ok "smtp.data_chunks counter $chunks" || fail "smtp.data_chunks $chunks, events $lines"
+# Without events.json the smtp_data events are not built, only counted: the same count.
+mkdir -p "$TMP/noev"
+"$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/large.rules" --set outputs.events.enabled=no \
+    -l "$TMP/noev" -r "$pcap" >"$TMP/noev/counters" 2>"$TMP/noev.err" || fail "no events: shrike failed"
+quiet=$(sed -n 's/^smtp.data_chunks: //p' "$TMP/noev/counters")
+[ "$quiet" = "$lines" ] && ok "smtp.data_chunks $quiet without events.json" ||
+    fail "smtp.data_chunks $quiet without events.json, $lines with it"
+cmp -s "$TMP/large/fast.log" "$TMP/noev/fast.log" && ok "same alerts without events.json" ||
+    fail "alerts differ without events.json"
 for sid in 9100001 9100002 9100003; do
     grep -q "\[1:$sid:1\]" "$TMP/large/fast.log" && ok "sid $sid matched smtp.data" || fail "sid $sid did not match"
 done

@@ -560,6 +560,51 @@ static void test_outputs_eve_flags_off_write_only_alerts(void **state)
     free(buf);
 }
 
+/* The flow members written once per flow and copied into each record follow the flow: the
+ * same struct reused for another flow (as the flow table reuses nodes), flows interleaved, and
+ * both directions of an EVE record get their own uid, ids and endpoints. */
+static void test_outputs_flow_members_follow_the_flow(void **state)
+{
+    struct fixture *fx = *state;
+    const struct sk_output_ops *ops[2] = {sk_output_lookup("events"), sk_output_lookup("eve")};
+    struct sk_output_set *set;
+    assert_int_equal(sk_output_set_open(&set, ops, 2, &fx->cfg), 0);
+    struct sk_flow reused = fx->flow;
+    struct sk_event ev = {.type = SK_EV_SMTP_REQUEST, .is_orig = true, .tx_id = SK_TX_NONE};
+    ev.u.request.command = S("NOOP");
+    struct sk_event an = {.type = SK_EV_ANOMALY, .is_orig = false, .tx_id = SK_TX_NONE};
+    an.u.anomaly.id = SK_ANOMALY_BARE_LF;
+    sk_output_set_event(set, NULL, &reused, TS0, &ev);
+    sk_output_set_event(set, NULL, &fx->flow6, TS0, &ev);
+    sk_output_set_event(set, NULL, &reused, TS0, &an);
+    reused.flow_id = 77;
+    snprintf(reused.uid, sizeof(reused.uid), "Cother");
+    reused.orig_h.bytes[3] = 9;
+    sk_output_set_event(set, NULL, &reused, TS0 + 1, &ev);
+    sk_output_set_event(set, NULL, &reused, TS0 + 1, &an);
+    sk_output_set_close(set);
+
+    char *buf = slurp(fx, "events.json", NULL);
+    char *lines[8];
+    assert_int_equal(split_lines(buf, lines, 8), 3);
+    assert_contains(lines[0], "\"uid\":\"CabcDEF123\",\"flow_id\":1234567890123,");
+    assert_contains(lines[0], "\"orig_h\":\"10.10.1.4\"");
+    assert_contains(lines[1], "\"uid\":\"C6\",\"flow_id\":42,");
+    assert_contains(lines[1], "\"orig_h\":\"2001:db8::1\"");
+    assert_contains(lines[2], "\"ts\":\"2026-11-26T17:29:09.123457+0000\"");
+    assert_contains(lines[2], "\"uid\":\"Cother\",\"flow_id\":77,");
+    assert_contains(lines[2], "\"orig_h\":\"10.10.1.9\"");
+    free(buf);
+    buf = slurp(fx, "eve.json", NULL);
+    assert_int_equal(split_lines(buf, lines, 8), 2);
+    assert_contains(lines[0], "\"flow_id\":1234567890123,\"uid\":\"CabcDEF123\"");
+    assert_contains(lines[0], "\"src_ip\":\"74.53.140.153\",\"src_port\":25,"
+                              "\"dest_ip\":\"10.10.1.4\",\"dest_port\":1470");
+    assert_contains(lines[1], "\"flow_id\":77,\"uid\":\"Cother\"");
+    assert_contains(lines[1], "\"dest_ip\":\"10.10.1.9\"");
+    free(buf);
+}
+
 static void test_outputs_set_routes_a_session(void **state)
 {
     struct fixture *fx = *state;
@@ -723,6 +768,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outputs_open_fails_on_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_eve_flags_off_write_only_alerts, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_outputs_flow_members_follow_the_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outputs_set_routes_a_session, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_outputs_set_batch_logs_files_and_alerts_after_the_packet, setup, teardown),

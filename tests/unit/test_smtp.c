@@ -503,6 +503,18 @@ static void test_smtp_config_defaults_and_invalid(void **state)
     sk_smtp_parser.state_free(NULL);
 }
 
+/* Runs steps without joining smtp_data events and smtp.data chunks, and checks the smtp_data
+ * events and fields from the first client smtp_data on. */
+static void check_data_trace(const struct step *steps, size_t n, const char *expected)
+{
+    char *out =
+        run_script(NULL, steps, n, SK_EV_BIT(SK_EV_SMTP_DATA) | W_FIELD, false, 0, 0, false, NULL);
+    const char *data = strstr(out, "DATA c");
+    assert_non_null(data);
+    assert_string_equal(data, expected);
+    free(out);
+}
+
 /* Non-coalesced: one smtp_data per line, the leading dot of a stuffed line removed. */
 struct anom_count {
     int memcap;
@@ -578,17 +590,13 @@ static void test_smtp_dot_unstuffing(void **state)
         {S, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
         {C, "..leading dot\r\n.\r\n", 0},
     };
-    char *out =
-        run_script(NULL, steps, 4, SK_EV_BIT(SK_EV_SMTP_DATA) | W_FIELD, false, 0, 0, false, NULL);
-    const char *data = strstr(out, "DATA c");
-    assert_non_null(data);
-    assert_string_equal(data, "DATA c 0 \".leading dot\"\n"
-                              "F c 0 smtp.data \".leading dot\\r\\n\" B\n"
-                              "F c 0 smtp.data \"\" E\n"
-                              "F c 0 smtp.command \".\"\n"
-                              "F c 0 smtp.arg \"\"\n"
-                              "F c 0 smtp.command_line \".\"\n");
-    free(out);
+    check_data_trace(steps, 4,
+                     "DATA c 0 \".leading dot\"\n"
+                     "F c 0 smtp.data \".leading dot\\r\\n\" B\n"
+                     "F c 0 smtp.data \"\" E\n"
+                     "F c 0 smtp.command \".\"\n"
+                     "F c 0 smtp.arg \"\"\n"
+                     "F c 0 smtp.command_line \".\"\n");
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_DATA) | SK_EV_BIT(SK_EV_SMTP_REQUEST),
           "REQ c 0 \"HELO\" \"x\"\n"
           "REQ c 0 \"MAIL\" \"FROM:<a@b>\"\n"
@@ -1929,6 +1937,93 @@ static void test_smtp_want_mask(void **state)
     CHECK(steps, 0, "");
 }
 
+/* Message lines that need nothing line by line (no leading dot, no smuggling marker, none
+ * longer than a piece) go on as one smtp.data chunk per run, while smtp_data stays one event
+ * per line: the stuffed line splits the feed into two runs around it. */
+static void test_smtp_data_runs_one_chunk(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "one\r\ntwo\n..three\r\nfour\r\nfive\r\n.\r\n", 0},
+    };
+    check_data_trace(steps, 4,
+                     "DATA c 0 \"one\"\n"
+                     "DATA c 0 \"two\"\n"
+                     "F c 0 smtp.data \"one\\r\\ntwo\\n\" B\n"
+                     "DATA c 0 \".three\"\n"
+                     "F c 0 smtp.data \".three\\r\\n\"\n"
+                     "DATA c 0 \"four\"\n"
+                     "DATA c 0 \"five\"\n"
+                     "F c 0 smtp.data \"four\\r\\nfive\\r\\n\"\n"
+                     "F c 0 smtp.data \"\" E\n"
+                     "F c 0 smtp.command \".\"\n"
+                     "F c 0 smtp.arg \"\"\n"
+                     "F c 0 smtp.command_line \".\"\n");
+}
+
+struct skip_count {
+    size_t built, skipped;
+};
+
+static void skip_emit(void *ctx, const struct sk_event *ev)
+{
+    struct skip_count *c = ctx;
+    if (ev->type == SK_EV_SMTP_DATA)
+        c->built++;
+}
+
+static void skip_note(void *ctx, enum sk_event_type type, uint64_t n)
+{
+    struct skip_count *c = ctx;
+    assert_int_equal(type, SK_EV_SMTP_DATA);
+    c->skipped += n;
+}
+
+/* Feeds a message cut in two at split (0: whole) and returns the smtp_data count. */
+static struct skip_count skip_run(const struct sk_smtp_config *cfg, uint32_t want, const char *msg,
+                                  size_t len, size_t split)
+{
+    struct skip_count c = {0};
+    struct sk_sink sink = {.emit = skip_emit, .ctx = &c, .want = want, .skipped = skip_note};
+    void *st = NULL;
+    assert_int_equal(sk_smtp_parser.state_new(&st, cfg, &sink), 0);
+    sk_smtp_parser.feed(st, false, (const uint8_t *)greeting, strlen(greeting));
+    sk_smtp_parser.feed(st, true, (const uint8_t *)to_data, strlen(to_data));
+    sk_smtp_parser.feed(st, false, (const uint8_t *)to_data_ok, strlen(to_data_ok));
+    if (split > 0)
+        sk_smtp_parser.feed(st, true, (const uint8_t *)msg, split);
+    sk_smtp_parser.feed(st, true, (const uint8_t *)msg + split, len - split);
+    sk_smtp_parser.close(st);
+    sk_smtp_parser.state_free(st);
+    return c;
+}
+
+/* smtp_data events nobody wants are not built but counted through sink.skipped: as many as
+ * would have been built, however the bytes are split, with long lines in pieces, stuffed
+ * dots, a smuggling marker and a gap-free CR at a piece boundary among them. */
+static void test_smtp_data_skipped_counted(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_data_chunk = 16;
+    static const char msg[] = "Subject: x\r\n\r\na line longer than sixteen bytes\r\n..dot\r\n"
+                              "fifteen bytes\r\r\nb\r.\rc\r\n\n\r\nlast\r\n.\r\n";
+    size_t len = sizeof(msg) - 1;
+    struct skip_count all = skip_run(&cfg, W_ALL, msg, len, 0);
+    assert_int_equal(all.skipped, 0);
+    assert_true(all.built > 8);
+    for (size_t k = 0; k < len; k++) {
+        struct skip_count some = skip_run(&cfg, W_ALL & ~SK_EV_BIT(SK_EV_SMTP_DATA), msg, len, k);
+        assert_int_equal(some.built, 0);
+        assert_int_equal(some.skipped, all.built);
+        assert_int_equal(skip_run(&cfg, W_ALL, msg, len, k).built, all.built);
+    }
+}
+
 /* Regression: a partial line held in DATA mode (data limit above the command limit) outlives a
  * refused DATA and comes out as one command piece longer than the command limit; upper-casing
  * its unknown verb overflowed a buffer sized by the command limit (found by ASan). */
@@ -2412,6 +2507,8 @@ int main(void)
         cmocka_unit_test(test_smtp_pipelined_rset_after_data),
         cmocka_unit_test(test_smtp_body_hook),
         cmocka_unit_test(test_smtp_want_mask),
+        cmocka_unit_test(test_smtp_data_runs_one_chunk),
+        cmocka_unit_test(test_smtp_data_skipped_counted),
         cmocka_unit_test(test_smtp_partial_line_across_mode_change),
         cmocka_unit_test(test_smtp_free_ends_body),
         cmocka_unit_test(test_smtp_no_greeting_from_start),

@@ -243,6 +243,60 @@ static void test_txrec_limits_cut_values_and_lists(void **state)
     closed_free(&c);
 }
 
+/* subject_md5 with the digest the caller fetched once, as the worker passes it: the same hex as
+ * with OpenSSL's own lookup. */
+static void test_txrec_subject_md5_with_fetched_digest(void **state)
+{
+    (void)state;
+    struct sk_txrec_limits lim;
+    sk_txrec_limits_defaults(&lim);
+    assert_int_equal(lim.max_value_len, 4096);
+    assert_int_equal(lim.max_records, 4);
+    EVP_MD *md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    assert_non_null(md5);
+    lim.md5 = md5;
+    struct sk_txrec *r;
+    struct closed c = {0};
+    assert_int_equal(sk_txrec_new(&r, &lim, "C1"), 0);
+    field(r, &c, 0, SK_FIELD_EMAIL_SUBJECT, "hello", 0);
+    tx_close(r, &c, 0, SK_TX_END_DATA);
+    assert_string_equal(c.subject_md5[0], "5d41402abc4b2a76b9719d911017c592");
+    sk_txrec_free(r);
+    closed_free(&c);
+    EVP_MD_free(md5);
+}
+
+/* last_reply is rewritten in place by every reply: a shorter one after a longer one, a longer
+ * one after that, each cut to max_value_len with NULs dropped, as the other values are. */
+static void test_txrec_last_reply_rewritten(void **state)
+{
+    (void)state;
+    struct sk_txrec_limits lim = {.max_value_len = 96, .max_items = 3, .max_records = 2};
+    struct sk_txrec *r;
+    struct closed c = {0};
+    assert_int_equal(sk_txrec_new(&r, &lim, "C1"), 0);
+    reply(r, &c, 0, 250, "2.1.0 Ok, a reply long enough to need more than the first buffer");
+    assert_string_equal(sk_txrec_get(r, 0)->last_reply,
+                        "250 2.1.0 Ok, a reply long enough to need more than the first buffer");
+    reply(r, &c, 0, 354, "go");
+    assert_string_equal(sk_txrec_get(r, 0)->last_reply, "354 go");
+    char longer[200];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    reply(r, &c, 0, 421, longer);
+    const char *lr = sk_txrec_get(r, 0)->last_reply;
+    assert_int_equal(strlen(lr), 96);
+    assert_memory_equal(lr, "421 xxxx", 8);
+    struct sk_event ev = {.type = SK_EV_SMTP_REPLY, .tx_id = 0};
+    ev.u.reply.code = 550;
+    ev.u.reply.msg = (struct sk_str){(const uint8_t *)"n\0o", 3};
+    sk_txrec_event(r, &ev, 1, on_close, &c);
+    tx_close(r, &c, 0, SK_TX_END_RSET);
+    assert_string_equal(c.last_reply[0], "550 no");
+    sk_txrec_free(r);
+    closed_free(&c);
+}
+
 static void test_txrec_header_scan_across_chunks(void **state)
 {
     (void)state;
@@ -369,6 +423,8 @@ int main(void)
         cmocka_unit_test(test_txrec_record_readable_after_close_until_pushed_out),
         cmocka_unit_test(test_txrec_open_record_evicted_is_handed_over),
         cmocka_unit_test(test_txrec_limits_cut_values_and_lists),
+        cmocka_unit_test(test_txrec_subject_md5_with_fetched_digest),
+        cmocka_unit_test(test_txrec_last_reply_rewritten),
         cmocka_unit_test(test_txrec_header_scan_across_chunks),
         cmocka_unit_test(test_txrec_header_scan_cut_header_keeps_last_line),
         cmocka_unit_test(test_txrec_starttls_anomalies_and_parse_error),
