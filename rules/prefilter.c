@@ -415,6 +415,20 @@ int sk_pf_stream_scan(struct sk_pf_stream *st, struct sk_pf_scratch *s, const ui
     return 0;
 }
 
+int sk_pf_stream_reset(struct sk_pf_stream *st, struct sk_pf_scratch *s, sk_pf_hit_fn hit,
+                       void *ctx)
+{
+    struct hit_ctx h = {hit, ctx};
+    hs_error_t e = hs_reset_stream(st->st, 0, s != NULL && hit != NULL ? s->s : NULL,
+                                   s != NULL && hit != NULL ? on_match : NULL, &h);
+    return e == HS_SUCCESS ? 0 : SK_E_HS;
+}
+
+const struct sk_pf_db *sk_pf_stream_db(const struct sk_pf_stream *st)
+{
+    return st->db;
+}
+
 void sk_pf_stream_close(struct sk_pf_stream *st, struct sk_pf_scratch *s, sk_pf_hit_fn hit,
                         void *ctx)
 {
