@@ -5,6 +5,8 @@
  * applies flowbits, thresholds and the once-per-transaction rule before alerting. */
 #include "rules/detect.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +45,16 @@ struct u32vec {
 
 struct crule {
     const struct sk_rule *r;
-    bool disabled;    /* a pcre that does not compile, a buffer out of range */
-    bool has_fp;      /* a pattern in some prefilter database */
-    bool stream_mono; /* one group, on a stream buffer, of at most 32 positive contents */
-    bool shift_inv;   /* stream_mono without offset, depth or startswith */
-    uint8_t cls;      /* enum rule_class */
-    uint64_t bufmask; /* buffers used by its groups */
-    void ***pcre;     /* per group, per match: compiled pcre or NULL */
-    int *b64_data;    /* per group: the base64_data group its base64_decode feeds, or -1 */
+    bool disabled;          /* a pcre that does not compile, a buffer out of range */
+    bool has_fp;            /* a pattern in some prefilter database */
+    bool stream_mono;       /* one group, on a stream buffer, of at most 32 positive contents */
+    bool shift_inv;         /* stream_mono without offset, depth or startswith */
+    uint8_t cls;            /* enum rule_class */
+    uint64_t bufmask;       /* buffers used by its groups */
+    void ***pcre;           /* per group, per match: compiled pcre or NULL; NULL: no pcre at all */
+    atomic_bool pcre_ready; /* pcre compiled (with JIT), on the rule's first confirmation */
+    int *b64_data; /* per group: the base64_data group its base64_decode feeds, or -1; NULL:
+                    * -1 for every group */
 };
 
 /* A prefilter list: the fast patterns of the rules whose fast pattern group inspects
@@ -88,6 +92,7 @@ struct sk_detect {
     size_t n_flowbits;
     double build_seconds;
     bool from_cache;
+    pthread_mutex_t *pcre_lock; /* serialises the lazy pcre compiles of the workers */
 };
 
 /* One value of a single or multi buffer: bytes off..off+len of the flow's value arena. */
@@ -274,6 +279,9 @@ void sk_detect_free(struct sk_detect *d)
     u32_release(&d->every_stream);
     u32_release(&d->anomaly_rules);
     u32_release(&d->starttls_rules);
+    if (d->pcre_lock != NULL)
+        pthread_mutex_destroy(d->pcre_lock);
+    free(d->pcre_lock);
     free(d);
 }
 
@@ -315,32 +323,62 @@ static int crule_init(struct crule *cr, const struct sk_rule *r, bool reference)
         if (c->offset != SK_MOD_UNSET || c->depth != SK_MOD_UNSET || c->startswith)
             cr->shift_inv = false;
     }
-    cr->pcre = calloc(r->n_groups, sizeof(*cr->pcre));
-    cr->b64_data = calloc(r->n_groups, sizeof(*cr->b64_data));
-    if (cr->pcre == NULL || cr->b64_data == NULL)
-        return SK_E_NOMEM;
     for (size_t g = 0; g < r->n_groups; g++) {
         const struct sk_buffer_group *data = sk_reference_data_group(r, g);
-        cr->b64_data[g] = data ? (int)(data - r->groups) : -1;
+        if (data == NULL)
+            continue;
+        if (cr->b64_data == NULL) {
+            if ((cr->b64_data = malloc(r->n_groups * sizeof(*cr->b64_data))) == NULL)
+                return SK_E_NOMEM;
+            for (size_t k = 0; k < r->n_groups; k++)
+                cr->b64_data[k] = -1;
+        }
+        cr->b64_data[g] = (int)(data - r->groups);
     }
+    /* pcres are compiled and JITed on the rule's first confirmation (pcre_prepare), so a
+     * cached rule set starts without compiling the thousands it holds; the parser has
+     * already checked that each compiles */
     for (size_t g = 0; g < r->n_groups; g++) {
         const struct sk_buffer_group *grp = &r->groups[g];
-        if (grp->n_matches == 0)
-            continue;
-        cr->pcre[g] = calloc(grp->n_matches, sizeof(*cr->pcre[g]));
-        if (cr->pcre[g] == NULL)
-            return SK_E_NOMEM;
         for (size_t m = 0; m < grp->n_matches; m++) {
             if (grp->matches[m].kind != SK_MATCH_PCRE)
                 continue;
-            if (sk_match_pcre_compile(&grp->matches[m].u.pcre, &cr->pcre[g][m], err, sizeof(err)) !=
-                0) {
+            if (cr->pcre == NULL && (cr->pcre = calloc(r->n_groups, sizeof(*cr->pcre))) == NULL)
+                return SK_E_NOMEM;
+            if (cr->pcre[g] == NULL &&
+                (cr->pcre[g] = calloc(grp->n_matches, sizeof(*cr->pcre[g]))) == NULL)
+                return SK_E_NOMEM;
+            if (grp->matches[m].u.pcre.code != NULL)
+                continue;
+            void *code = NULL;
+            if (sk_match_pcre_compile(&grp->matches[m].u.pcre, &code, err, sizeof(err)) != 0) {
                 sk_warn("sid %u: %s, rule disabled", r->sid, err);
                 cr->disabled = true;
             }
+            sk_match_pcre_free(code);
         }
     }
     return 0;
+}
+
+/* Compiles the pcres of rule id once, whichever worker confirms it first. A pcre that
+ * fails to compile here (out of memory) stays NULL and never matches. */
+static void pcre_prepare(const struct sk_detect *d, uint32_t id)
+{
+    struct crule *cr = &d->rules[id];
+    char err[256];
+    pthread_mutex_lock(d->pcre_lock);
+    if (!atomic_load_explicit(&cr->pcre_ready, memory_order_relaxed)) {
+        const struct sk_rule *r = cr->r;
+        for (size_t g = 0; g < r->n_groups; g++)
+            for (size_t m = 0; cr->pcre[g] != NULL && m < r->groups[g].n_matches; m++)
+                if (r->groups[g].matches[m].kind == SK_MATCH_PCRE &&
+                    sk_match_pcre_compile(&r->groups[g].matches[m].u.pcre, &cr->pcre[g][m], err,
+                                          sizeof(err)) != 0)
+                    sk_warn("sid %u: %s", r->sid, err);
+        atomic_store_explicit(&cr->pcre_ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(d->pcre_lock);
 }
 
 /* The directions of the data r can match on: its flow:to_server / to_client. */
@@ -522,8 +560,12 @@ int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
         }
     }
     d->rules = calloc(d->n_rules ? d->n_rules : 1, sizeof(*d->rules));
-    if (d->rules == NULL)
+    d->pcre_lock = malloc(sizeof(*d->pcre_lock));
+    if (d->rules == NULL || d->pcre_lock == NULL || pthread_mutex_init(d->pcre_lock, NULL) != 0) {
+        free(d->pcre_lock);
+        d->pcre_lock = NULL;
         goto out_free;
+    }
     for (size_t i = 0; i < d->n_rules; i++) {
         if ((rc = crule_init(&d->rules[i], sk_ruleset_rule(rs, i), d->cfg.reference)) != 0)
             goto out_free;
@@ -864,12 +906,16 @@ static bool instance_matches(struct sk_detect_thread *t, const struct crule *cr,
                              const uint8_t *p, size_t len)
 {
     const struct sk_buffer_group *g = &cr->r->groups[gi];
-    int dg = cr->b64_data[gi];
+    int dg = cr->b64_data != NULL ? cr->b64_data[gi] : -1;
     const struct sk_buffer_group *data = dg >= 0 ? &cr->r->groups[dg] : NULL;
     if (t->d->cfg.reference) {
         bool res = false;
         return sk_reference_group_b64(g, data, p, len, &res) == 0 && res;
     }
+    if (cr->pcre == NULL)
+        return sk_match_group_full(t->mc, g, NULL, data, NULL, p, len);
+    if (!atomic_load_explicit(&cr->pcre_ready, memory_order_acquire))
+        pcre_prepare(t->d, (uint32_t)(cr - t->d->rules));
     return sk_match_group_full(t->mc, g, cr->pcre[gi], data, dg >= 0 ? cr->pcre[dg] : NULL, p, len);
 }
 
