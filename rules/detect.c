@@ -493,7 +493,9 @@ static int classify(struct sk_detect *d, uint32_t i)
         if (((cr->bufmask >> b) & 1u) == 0)
             continue;
         d->dirs[b] |= b == SK_BUF_STREAM ? rule_dirs(r) : DIR_BOTH;
-        d->shared[b] = d->shared[b] || (own & ~(1ull << b)) != 0;
+        /* an anomaly or STARTTLS can confirm the rule after the instance ended */
+        d->shared[b] =
+            d->shared[b] || (own & ~(1ull << b)) != 0 || r->n_app_events > 0 || r->needs_starttls;
     }
     if (!triggers)
         for (int b = 0; b < SK_BUF_COUNT; b++)

@@ -929,6 +929,23 @@ static void test_detect_stream_reset_between_instances(void **state)
     env_free(e);
 }
 
+/* A part's window outlives the part while a rule could still be confirmed against it:
+ * here by an anomaly raised after the part ended (an anchored pcre: no fast pattern). */
+static void test_detect_window_kept_for_later_trigger(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = rb_rule_new(1);
+    rb_pcre(rb_group(r, SK_FIELD_FILE_DATA), "^the payload", 0);
+    rb_app_event(r, SK_ANOMALY_INVALID_REPLY);
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    field_n(e, 0, SK_FIELD_FILE_DATA, "the payload", 11, SK_FIELD_F_BEGIN | SK_FIELD_F_END);
+    assert_int_equal(count_sid(e, 1), 0);
+    anomaly(e, 0, SK_ANOMALY_INVALID_REPLY);
+    assert_int_equal(count_sid(e, 1), 1);
+    env_free(e);
+}
+
 /* ---- one compiled set, several workers ---- */
 
 struct worker {
@@ -1266,6 +1283,7 @@ int main(void)
         cmocka_unit_test(test_detect_direction_without_rules_scans_nothing),
         cmocka_unit_test(test_detect_depth_cuts_scan),
         cmocka_unit_test(test_detect_stream_reset_between_instances),
+        cmocka_unit_test(test_detect_window_kept_for_later_trigger),
         cmocka_unit_test(test_detect_shared_by_threads),
         cmocka_unit_test(test_detect_differential),
     };
