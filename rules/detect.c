@@ -1326,8 +1326,10 @@ static void sinst_begin(struct sk_detect_thread *t, struct sinst *s, int b, uint
 }
 
 /* The flow's Hyperscan stream for s on db: opened on the first byte s ever scans, then
- * reset and reused by the flow's later instances. This and sk_detect_flow_new() are where
- * detection allocates per-flow state. */
+ * reset and reused by the flow's later instances. Detection allocates per-flow state in
+ * sk_detect_flow_new(), here (Hyperscan stream state), fieldbuf_get() and store_value()
+ * (the transaction's values) and window_append() (stream windows); each adds what it
+ * takes to df->mem or to what sk_detect_flow_memuse() sums. */
 static struct sk_pf_stream *flow_stream(struct sk_detect_flow *df, struct sinst *s,
                                         const struct sk_pf_db *db)
 {
