@@ -827,6 +827,11 @@ static void add(struct counter_list *l, const char *name, uint64_t value)
     l->n++;
 }
 
+static void add_counter(void *ctx, const char *name, uint64_t value)
+{
+    add(ctx, name, value);
+}
+
 /* Anomaly counters appear when they are not zero: a clean run prints a short list. */
 static void add_decode_counter(void *ctx, const char *name, uint64_t value)
 {
@@ -862,13 +867,8 @@ int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t 
         if (w->st.anomalies[i])
             add(&l, app_anomaly_counter_names[i], w->st.anomalies[i]);
     add(&l, "files", w->st.files);
-    if (w->det) {
-        struct sk_detect_stats dst;
-        sk_detect_thread_stats(w->det, &dst);
-        add(&l, "detect.inspections", dst.inspections);
-        add(&l, "detect.candidates", dst.candidates);
-        add(&l, "detect.suppressed", dst.suppressed);
-    }
+    if (w->det)
+        sk_detect_thread_counters(w->det, add_counter, &l);
     add(&l, "detect.alerts", w->st.alerts);
     *c = l.v;
     *n = l.n;

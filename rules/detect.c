@@ -5,6 +5,8 @@
  * applies flowbits, thresholds and the once-per-transaction rule before alerting. */
 #include "rules/detect.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,13 @@
 #define TX_MAX_INSTANCES      1024u      /* instances kept per buffer per tx */
 #define PENDING_MAX           65536u     /* candidates waiting in one tx */
 #define STREAM_SLOTS          4u         /* stream fields of fields.h kept per flow */
+#define ARENA_KEEP            16384u     /* value arena bytes a flow keeps between txs */
+
+/* Directions of the data a rule can match on (flow:to_server / to_client). */
+#define DIR_TO_SERVER 0x1u
+#define DIR_TO_CLIENT 0x2u
+#define DIR_BOTH      (DIR_TO_SERVER | DIR_TO_CLIENT)
+#define WPOOL_MAX     64u /* stream window buffers a thread keeps for reuse */
 
 /* Rules evaluated on application events (per transaction) or on the reassembled stream
  * (per flow). */
@@ -36,14 +45,16 @@ struct u32vec {
 
 struct crule {
     const struct sk_rule *r;
-    bool disabled;    /* a pcre that does not compile, a buffer out of range */
-    bool has_fp;      /* a pattern in some prefilter database */
-    bool stream_mono; /* one group, on a stream buffer, of at most 32 positive contents */
-    bool shift_inv;   /* stream_mono without offset, depth or startswith */
-    uint8_t cls;      /* enum rule_class */
-    uint64_t bufmask; /* buffers used by its groups */
-    void ***pcre;     /* per group, per match: compiled pcre or NULL */
-    int *b64_data;    /* per group: the base64_data group its base64_decode feeds, or -1 */
+    bool disabled;          /* a pcre that does not compile, a buffer out of range */
+    bool has_fp;            /* a pattern in some prefilter database */
+    bool stream_mono;       /* one group, on a stream buffer, of at most 32 positive contents */
+    bool shift_inv;         /* stream_mono without offset, depth or startswith */
+    uint8_t cls;            /* enum rule_class */
+    uint64_t bufmask;       /* buffers used by its groups */
+    void ***pcre;           /* per group, per match: compiled pcre or NULL; NULL: no pcre at all */
+    atomic_bool pcre_ready; /* pcre compiled (with JIT), on the rule's first confirmation */
+    int *b64_data; /* per group: the base64_data group its base64_decode feeds, or -1; NULL:
+                    * -1 for every group */
 };
 
 /* A prefilter list: the fast patterns of the rules whose fast pattern group inspects
@@ -53,6 +64,9 @@ struct plist {
     size_t n_transforms;
     const enum sk_transform *transforms; /* borrowed from the first rule's group */
     bool stream;
+    uint8_t dirs; /* SK_BUF_STREAM: DIR_TO_SERVER or DIR_TO_CLIENT (one database each);
+                   * other buffers: both */
+    size_t reach; /* no pattern can end past this byte of an instance (SIZE_MAX: no bound) */
     size_t n_pats, cap_pats;
     struct sk_pf_pattern *pats;
     struct sk_pf_db *db;
@@ -65,7 +79,12 @@ struct sk_detect {
     struct crule *rules;
     size_t n_lists;
     struct plist *lists;
-    int stream_list[SK_BUF_COUNT]; /* streaming list of a stream buffer, or -1 */
+    int stream_list[SK_BUF_COUNT][2]; /* streaming list of a stream buffer per direction
+                                       * ([0] to server, [1] to client), or -1 */
+    uint8_t dirs[SK_BUF_COUNT];    /* DIR_* in which some rule inspects the buffer (SK_BUF_STREAM)
+                                    * or uses it at all (other buffers: both or none) */
+    bool shared[SK_BUF_COUNT];     /* some rule uses the buffer and another one: a closed stream
+                                    * instance's window may still be confirmed against */
     int stream_slot[SK_BUF_COUNT]; /* a stream field's instance in the flow, or -1 */
     struct u32vec block_lists[SK_BUF_COUNT];
     struct u32vec nofp[SK_BUF_COUNT]; /* rules using the buffer without a fast pattern */
@@ -73,12 +92,12 @@ struct sk_detect {
     size_t n_flowbits;
     double build_seconds;
     bool from_cache;
+    pthread_mutex_t *pcre_lock; /* serialises the lazy pcre compiles of the workers */
 };
 
-/* One value of a single or multi buffer. */
+/* One value of a single or multi buffer: bytes off..off+len of the flow's value arena. */
 struct inst {
-    uint8_t *p;
-    size_t len;
+    size_t off, len;
 };
 
 struct fieldbuf {
@@ -89,10 +108,13 @@ struct fieldbuf {
     bool flag;
 };
 
-/* One instance of a stream buffer: its Hyperscan stream and the last window bytes. */
+/* One instance of a stream buffer: its Hyperscan stream and the last window bytes. The
+ * Hyperscan stream is opened on the instance's first byte and kept for the flow's next
+ * instances (reset, not reopened); the window buffer comes from the thread's pool. */
 struct sinst {
     int buffer;
     bool open;
+    bool hs_live;    /* hs has seen bytes of the current instance */
     uint32_t serial; /* which instance of the flow */
     struct sk_pf_stream *hs;
     uint8_t *buf;
@@ -120,6 +142,7 @@ struct dctx {
 
 struct sk_detect_flow {
     const struct sk_detect *d;
+    struct sk_detect_thread *t; /* the worker's: window buffers go back to its pool */
     struct dctx app, strm;
     struct fieldbuf *f[SK_BUF_COUNT]; /* allocated on first use */
     struct sinst s[STREAM_SLOTS];     /* stream fields (smtp.data, file.data) */
@@ -128,7 +151,8 @@ struct sk_detect_flow {
     uint8_t anomalies[(SK_ANOMALY_COUNT + 7) / 8];
     bool starttls, smtp_seen, passed;
     uint32_t next_serial;
-    size_t tx_bytes;
+    uint8_t *arena; /* the transaction's values (and the session's HELO, first) */
+    size_t arena_len, arena_cap;
     size_t mem;
 };
 
@@ -147,6 +171,9 @@ struct sk_detect_thread {
     struct u32vec cands;
     uint8_t *line;
     size_t line_cap;
+    uint8_t *wpool[WPOOL_MAX]; /* free window buffers, kept mapped for the next instance */
+    size_t wpool_cap[WPOOL_MAX];
+    size_t n_wpool;
     struct sk_detect_stats st;
     /* the inspection in progress, for the prefilter callback */
     struct sk_detect_flow *cur;
@@ -252,6 +279,9 @@ void sk_detect_free(struct sk_detect *d)
     u32_release(&d->every_stream);
     u32_release(&d->anomaly_rules);
     u32_release(&d->starttls_rules);
+    if (d->pcre_lock != NULL)
+        pthread_mutex_destroy(d->pcre_lock);
+    free(d->pcre_lock);
     free(d);
 }
 
@@ -293,46 +323,104 @@ static int crule_init(struct crule *cr, const struct sk_rule *r, bool reference)
         if (c->offset != SK_MOD_UNSET || c->depth != SK_MOD_UNSET || c->startswith)
             cr->shift_inv = false;
     }
-    cr->pcre = calloc(r->n_groups, sizeof(*cr->pcre));
-    cr->b64_data = calloc(r->n_groups, sizeof(*cr->b64_data));
-    if (cr->pcre == NULL || cr->b64_data == NULL)
-        return SK_E_NOMEM;
     for (size_t g = 0; g < r->n_groups; g++) {
         const struct sk_buffer_group *data = sk_reference_data_group(r, g);
-        cr->b64_data[g] = data ? (int)(data - r->groups) : -1;
+        if (data == NULL)
+            continue;
+        if (cr->b64_data == NULL) {
+            if ((cr->b64_data = malloc(r->n_groups * sizeof(*cr->b64_data))) == NULL)
+                return SK_E_NOMEM;
+            for (size_t k = 0; k < r->n_groups; k++)
+                cr->b64_data[k] = -1;
+        }
+        cr->b64_data[g] = (int)(data - r->groups);
     }
+    /* pcres are compiled and JITed on the rule's first confirmation (pcre_prepare), so a
+     * cached rule set starts without compiling the thousands it holds; the parser has
+     * already checked that each compiles */
     for (size_t g = 0; g < r->n_groups; g++) {
         const struct sk_buffer_group *grp = &r->groups[g];
-        if (grp->n_matches == 0)
-            continue;
-        cr->pcre[g] = calloc(grp->n_matches, sizeof(*cr->pcre[g]));
-        if (cr->pcre[g] == NULL)
-            return SK_E_NOMEM;
         for (size_t m = 0; m < grp->n_matches; m++) {
             if (grp->matches[m].kind != SK_MATCH_PCRE)
                 continue;
-            if (sk_match_pcre_compile(&grp->matches[m].u.pcre, &cr->pcre[g][m], err, sizeof(err)) !=
-                0) {
+            if (cr->pcre == NULL && (cr->pcre = calloc(r->n_groups, sizeof(*cr->pcre))) == NULL)
+                return SK_E_NOMEM;
+            if (cr->pcre[g] == NULL &&
+                (cr->pcre[g] = calloc(grp->n_matches, sizeof(*cr->pcre[g]))) == NULL)
+                return SK_E_NOMEM;
+            if (grp->matches[m].u.pcre.code != NULL)
+                continue;
+            void *code = NULL;
+            if (sk_match_pcre_compile(&grp->matches[m].u.pcre, &code, err, sizeof(err)) != 0) {
                 sk_warn("sid %u: %s, rule disabled", r->sid, err);
                 cr->disabled = true;
             }
+            sk_match_pcre_free(code);
         }
     }
     return 0;
 }
 
-static bool same_chain(const struct plist *l, const struct sk_buffer_group *g)
+/* Compiles the pcres of rule id once, whichever worker confirms it first. A pcre that
+ * fails to compile here (out of memory) stays NULL and never matches. */
+static void pcre_prepare(const struct sk_detect *d, uint32_t id)
 {
-    return l->buffer == g->buffer && l->n_transforms == g->n_transforms &&
+    struct crule *cr = &d->rules[id];
+    char err[256];
+    pthread_mutex_lock(d->pcre_lock);
+    if (!atomic_load_explicit(&cr->pcre_ready, memory_order_relaxed)) {
+        const struct sk_rule *r = cr->r;
+        for (size_t g = 0; g < r->n_groups; g++)
+            for (size_t m = 0; cr->pcre[g] != NULL && m < r->groups[g].n_matches; m++)
+                if (r->groups[g].matches[m].kind == SK_MATCH_PCRE &&
+                    sk_match_pcre_compile(&r->groups[g].matches[m].u.pcre, &cr->pcre[g][m], err,
+                                          sizeof(err)) != 0)
+                    sk_warn("sid %u: %s", r->sid, err);
+        atomic_store_explicit(&cr->pcre_ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(d->pcre_lock);
+}
+
+/* The directions of the data r can match on: its flow:to_server / to_client. */
+static uint8_t rule_dirs(const struct sk_rule *r)
+{
+    unsigned f = r->flow_flags & (SK_FLOW_TO_SERVER | SK_FLOW_TO_CLIENT);
+    if (f == SK_FLOW_TO_SERVER)
+        return DIR_TO_SERVER;
+    if (f == SK_FLOW_TO_CLIENT)
+        return DIR_TO_CLIENT;
+    return DIR_BOTH;
+}
+
+/* How far into an instance the fast pattern can end: a content anchored by startswith or
+ * by an absolute depth (from its offset) cannot be found past it. SIZE_MAX: anywhere. */
+static size_t fp_reach(const struct sk_rule *r, const struct sk_fast_pattern *fp)
+{
+    if (fp->regex != NULL)
+        return SIZE_MAX;
+    const struct sk_content *c = &r->groups[fp->group].matches[fp->match].u.content;
+    if (c->distance != SK_MOD_UNSET || c->within != SK_MOD_UNSET)
+        return SIZE_MAX;
+    if (c->startswith)
+        return c->len;
+    if (c->depth == SK_MOD_UNSET || c->depth < 0)
+        return SIZE_MAX;
+    size_t off = c->offset != SK_MOD_UNSET && c->offset > 0 ? (size_t)c->offset : 0;
+    return off + (size_t)c->depth;
+}
+
+static bool same_chain(const struct plist *l, const struct sk_buffer_group *g, uint8_t dirs)
+{
+    return l->buffer == g->buffer && l->dirs == dirs && l->n_transforms == g->n_transforms &&
            memcmp(l->transforms, g->transforms, g->n_transforms * sizeof(*g->transforms)) == 0;
 }
 
 static int add_pattern(struct sk_detect *d, const struct sk_buffer_group *g,
-                       const struct sk_fast_pattern *fp, uint32_t id)
+                       const struct sk_fast_pattern *fp, uint32_t id, uint8_t dirs, size_t reach)
 {
     struct plist *l = NULL;
     for (size_t i = 0; i < d->n_lists && l == NULL; i++)
-        if (same_chain(&d->lists[i], g))
+        if (same_chain(&d->lists[i], g, dirs))
             l = &d->lists[i];
     if (l == NULL) {
         struct plist *p = realloc(d->lists, (d->n_lists + 1) * sizeof(*p));
@@ -345,7 +433,11 @@ static int add_pattern(struct sk_detect *d, const struct sk_buffer_group *g,
         l->n_transforms = g->n_transforms;
         l->transforms = g->transforms;
         l->stream = buffer_kind(g->buffer) == SK_FIELD_STREAM;
+        l->dirs = dirs;
+        l->reach = 0;
     }
+    if (reach > l->reach)
+        l->reach = reach;
     if (l->n_pats == l->cap_pats) {
         size_t cap = l->cap_pats ? l->cap_pats * 2 : 16;
         struct sk_pf_pattern *p = realloc(l->pats, cap * sizeof(*p));
@@ -394,6 +486,21 @@ static int classify(struct sk_detect *d, uint32_t i)
     cr->cls = ((cr->bufmask >> SK_BUF_STREAM) & 1u) || (!triggers && r->proto != SK_PROTO_SMTP)
                   ? RC_STREAM
                   : RC_APP;
+    /* a group on another buffer can be confirmed by an event of either direction; only the
+     * stream keeps one instance per direction */
+    uint64_t own = cr->bufmask & ~(1ull << SK_BUF_BASE64_DATA);
+    for (int b = 0; b < SK_BUF_COUNT; b++) {
+        if (((cr->bufmask >> b) & 1u) == 0)
+            continue;
+        d->dirs[b] |= b == SK_BUF_STREAM ? rule_dirs(r) : DIR_BOTH;
+        /* an anomaly or STARTTLS can confirm the rule after the instance ended */
+        d->shared[b] =
+            d->shared[b] || (own & ~(1ull << b)) != 0 || r->n_app_events > 0 || r->needs_starttls;
+    }
+    if (!triggers)
+        for (int b = 0; b < SK_BUF_COUNT; b++)
+            if ((b == SK_BUF_STREAM) == (cr->cls == RC_STREAM))
+                d->dirs[b] |= b == SK_BUF_STREAM ? rule_dirs(r) : DIR_BOTH;
     if (r->n_app_events > 0 && u32_push(&d->anomaly_rules, i) != 0)
         return SK_E_NOMEM;
     if (r->needs_starttls && u32_push(&d->starttls_rules, i) != 0)
@@ -409,7 +516,16 @@ static int classify(struct sk_detect *d, uint32_t i)
                       (k == SK_FIELD_STREAM && g->n_transforms == 0);
         if (usable) {
             cr->has_fp = true;
-            return add_pattern(d, g, &fp, i);
+            size_t reach = fp_reach(r, &fp);
+            if (g->buffer != SK_BUF_STREAM)
+                return add_pattern(d, g, &fp, i, DIR_BOTH, reach);
+            int rc = 0;
+            uint8_t dirs = rule_dirs(r);
+            if (dirs & DIR_TO_SERVER)
+                rc = add_pattern(d, g, &fp, i, DIR_TO_SERVER, reach);
+            if (rc == 0 && (dirs & DIR_TO_CLIENT))
+                rc = add_pattern(d, g, &fp, i, DIR_TO_CLIENT, reach);
+            return rc;
         }
     }
     return add_nofp(d, i);
@@ -436,7 +552,7 @@ int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
     d->n_rules = sk_ruleset_count(rs);
     unsigned slots = 0;
     for (int b = 0; b < SK_BUF_COUNT; b++) {
-        d->stream_list[b] = -1;
+        d->stream_list[b][0] = d->stream_list[b][1] = -1;
         d->stream_slot[b] = -1;
         if (b < SK_FIELD_COUNT && buffer_kind(b) == SK_FIELD_STREAM) {
             if (slots < STREAM_SLOTS)
@@ -446,8 +562,12 @@ int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
         }
     }
     d->rules = calloc(d->n_rules ? d->n_rules : 1, sizeof(*d->rules));
-    if (d->rules == NULL)
+    d->pcre_lock = malloc(sizeof(*d->pcre_lock));
+    if (d->rules == NULL || d->pcre_lock == NULL || pthread_mutex_init(d->pcre_lock, NULL) != 0) {
+        free(d->pcre_lock);
+        d->pcre_lock = NULL;
         goto out_free;
+    }
     for (size_t i = 0; i < d->n_rules; i++) {
         if ((rc = crule_init(&d->rules[i], sk_ruleset_rule(rs, i), d->cfg.reference)) != 0)
             goto out_free;
@@ -470,8 +590,10 @@ int sk_detect_build(struct sk_detect **out, const struct sk_ruleset *rs,
         d->from_cache = d->from_cache && cached;
         if (l->db == NULL)
             continue;
-        if (l->stream)
-            d->stream_list[l->buffer] = (int)i;
+        if (l->stream && l->buffer == SK_BUF_STREAM)
+            d->stream_list[l->buffer][l->dirs == DIR_TO_SERVER ? 0 : 1] = (int)i;
+        else if (l->stream)
+            d->stream_list[l->buffer][0] = d->stream_list[l->buffer][1] = (int)i;
         else if ((rc = u32_push(&d->block_lists[l->buffer], (uint32_t)i)) != 0)
             goto out_free;
     }
@@ -536,12 +658,38 @@ void sk_detect_thread_free(struct sk_detect_thread *t)
     free(t->emark);
     u32_release(&t->cands);
     free(t->line);
+    for (size_t i = 0; i < t->n_wpool; i++)
+        free(t->wpool[i]);
     free(t);
 }
 
 void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out)
 {
     *out = t->st;
+}
+
+static const char *const scanned_names[SK_BUF_COUNT] = {
+#define SK__SCANNED_NAME(id, name, kind, doc) [SK_FIELD_##id] = "detect.bytes_scanned." name,
+    SK_FIELDS(SK__SCANNED_NAME)
+#undef SK__SCANNED_NAME
+        [SK_BUF_STREAM] = "detect.bytes_scanned.stream",
+    [SK_BUF_SMTP_LINE] = "detect.bytes_scanned.smtp_line",
+    [SK_BUF_BASE64_DATA] = "detect.bytes_scanned.base64_data",
+};
+
+void sk_detect_thread_counters(const struct sk_detect_thread *t, sk_detect_counter_fn fn, void *ctx)
+{
+    bool has_db[SK_BUF_COUNT] = {false};
+    for (size_t i = 0; i < t->d->n_lists; i++)
+        if (t->d->lists[i].db != NULL)
+            has_db[t->d->lists[i].buffer] = true;
+    fn(ctx, "detect.inspections", t->st.inspections);
+    fn(ctx, "detect.candidates", t->st.candidates);
+    fn(ctx, "detect.suppressed", t->st.suppressed);
+    fn(ctx, "detect.bytes_scanned", t->st.bytes_scanned);
+    for (int b = 0; b < SK_BUF_COUNT; b++)
+        if (has_db[b] && scanned_names[b] != NULL)
+            fn(ctx, scanned_names[b], t->st.buf_scanned[b]);
 }
 
 /* ---- per-flow state ---- */
@@ -553,6 +701,7 @@ int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,
     if (df == NULL)
         return SK_E_NOMEM;
     df->d = t->d;
+    df->t = t;
     df->app.tx_id = SK_TX_NONE;
     df->dir[0].buffer = df->dir[1].buffer = SK_BUF_STREAM;
     df->strm.tx_id = SK_TX_NONE;
@@ -568,23 +717,42 @@ int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,
     return 0;
 }
 
-static void sinst_close(struct sk_detect_flow *df, struct sinst *s, struct sk_pf_scratch *scratch,
-                        sk_pf_hit_fn hit, void *ctx)
+/* Ends the instance: its end-of-data matches go to hit, and its Hyperscan stream is reset
+ * for the flow's next instance. The window stays for confirmations until the next
+ * instance or transaction. */
+static void sinst_close(struct sinst *s, struct sk_pf_scratch *scratch, sk_pf_hit_fn hit, void *ctx)
 {
-    int buffer = s->buffer;
-    if (s->hs != NULL) {
-        sk_pf_stream_close(s->hs, scratch, hit, ctx);
-        s->hs = NULL;
-        df->mem -= sk_pf_db_stream_size(df->d->lists[df->d->stream_list[buffer]].db);
-    }
+    if (s->hs_live)
+        (void)sk_pf_stream_reset(s->hs, scratch, hit, ctx);
+    s->hs_live = false;
     s->open = false;
+}
+
+/* Gives the window buffer back to the thread's pool (or frees it). */
+static void window_drop(struct sk_detect_flow *df, struct sinst *s)
+{
+    struct sk_detect_thread *t = df->t;
+    if (s->buf == NULL)
+        return;
+    df->mem -= s->cap;
+    if (t->n_wpool < WPOOL_MAX) {
+        t->wpool[t->n_wpool] = s->buf;
+        t->wpool_cap[t->n_wpool++] = s->cap;
+    } else {
+        free(s->buf);
+    }
+    s->buf = NULL;
+    s->len = s->cap = 0;
 }
 
 static void sinst_release(struct sk_detect_flow *df, struct sinst *s)
 {
-    sinst_close(df, s, NULL, NULL, NULL);
-    df->mem -= s->cap;
-    free(s->buf);
+    sinst_close(s, NULL, NULL, NULL);
+    if (s->hs != NULL) {
+        df->mem -= sk_pf_db_stream_size(sk_pf_stream_db(s->hs));
+        sk_pf_stream_close(s->hs, NULL, NULL, NULL);
+    }
+    window_drop(df, s);
     memset(s, 0, sizeof(*s));
 }
 
@@ -609,15 +777,13 @@ static struct sinst *stream_of(struct sk_detect_flow *df, int b, bool is_orig)
     return slot >= 0 ? &df->s[slot] : NULL;
 }
 
-static void fieldbuf_clear(struct sk_detect_flow *df, struct fieldbuf *fb)
+/* Empties fb, keeping its arrays for the next transaction. */
+static void fieldbuf_clear(struct fieldbuf *fb)
 {
     if (fb == NULL)
         return;
-    for (size_t i = 0; i < fb->n; i++)
-        free(fb->v[i].p);
-    free(fb->v);
-    free(fb->num);
-    memset(fb, 0, sizeof(*fb));
+    fb->n = fb->nn = 0;
+    fb->flag = false;
 }
 
 static void ctx_reset(struct dctx *c, uint64_t tx_id)
@@ -634,9 +800,13 @@ void sk_detect_flow_free(struct sk_detect_flow *df)
     if (df == NULL)
         return;
     for (int b = 0; b < SK_BUF_COUNT; b++) {
-        fieldbuf_clear(df, df->f[b]);
+        if (df->f[b] != NULL) {
+            free(df->f[b]->v);
+            free(df->f[b]->num);
+        }
         free(df->f[b]);
     }
+    free(df->arena);
     for (size_t i = 0; i < STREAM_SLOTS; i++)
         sinst_release(df, &df->s[i]);
     sinst_release(df, &df->dir[0]);
@@ -655,7 +825,11 @@ size_t sk_detect_flow_memuse(const struct sk_detect_flow *df)
 {
     size_t lists =
         df->app.pending.cap + df->app.done.cap + df->strm.pending.cap + df->strm.done.cap;
-    return df->mem + lists * sizeof(uint32_t) +
+    size_t insts = 0;
+    for (int b = 0; b < SK_BUF_COUNT; b++)
+        if (df->f[b] != NULL)
+            insts += df->f[b]->cap * sizeof(struct inst) + df->f[b]->ncap * sizeof(uint64_t);
+    return df->mem + df->arena_cap + insts + lists * sizeof(uint32_t) +
            (df->app.cap_memo + df->strm.cap_memo) * sizeof(struct memo);
 }
 
@@ -734,12 +908,16 @@ static bool instance_matches(struct sk_detect_thread *t, const struct crule *cr,
                              const uint8_t *p, size_t len)
 {
     const struct sk_buffer_group *g = &cr->r->groups[gi];
-    int dg = cr->b64_data[gi];
+    int dg = cr->b64_data != NULL ? cr->b64_data[gi] : -1;
     const struct sk_buffer_group *data = dg >= 0 ? &cr->r->groups[dg] : NULL;
     if (t->d->cfg.reference) {
         bool res = false;
         return sk_reference_group_b64(g, data, p, len, &res) == 0 && res;
     }
+    if (cr->pcre == NULL)
+        return sk_match_group_full(t->mc, g, NULL, data, NULL, p, len);
+    if (!atomic_load_explicit(&cr->pcre_ready, memory_order_acquire))
+        pcre_prepare(t->d, (uint32_t)(cr - t->d->rules));
     return sk_match_group_full(t->mc, g, cr->pcre[gi], data, dg >= 0 ? cr->pcre[dg] : NULL, p, len);
 }
 
@@ -764,7 +942,7 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
     case SK_FIELD_SINGLE:
     case SK_FIELD_MULTI:
         for (size_t i = 0; fb != NULL && i < fb->n; i++)
-            if (instance_matches(t, cr, gi, fb->v[i].p, fb->v[i].len))
+            if (instance_matches(t, cr, gi, df->arena + fb->v[i].off, fb->v[i].len))
                 return true;
         return false;
     case SK_FIELD_NUMBER:
@@ -970,43 +1148,59 @@ static void inspect_buffer(struct sk_detect_thread *t, struct sk_detect_flow *df
 
 /* ---- transaction data ---- */
 
+static void count_scanned(struct sk_detect_thread *t, int b, size_t n)
+{
+    t->st.bytes_scanned += n;
+    t->st.buf_scanned[b] += n;
+}
+
 /* A new transaction: its buffers start empty, except the session's HELO/EHLO argument,
  * which every transaction of the session inspects (as Suricata's smtp.helo). */
 static void tx_switch(struct sk_detect_thread *t, struct sk_detect_flow *df, uint64_t tx_id)
 {
-    size_t kept = 0;
-    const struct fieldbuf *helo = df->f[SK_FIELD_SMTP_HELO];
-    for (size_t i = 0; helo != NULL && i < helo->n; i++)
-        kept += helo->v[i].len;
     for (size_t i = 0; i < STREAM_SLOTS; i++) {
         if (df->s[i].open)
-            sinst_close(df, &df->s[i], t->scratch, on_hit, t);
-        df->s[i].len = 0;
+            sinst_close(&df->s[i], t->scratch, on_hit, t);
         df->s[i].total = 0;
+        window_drop(df, &df->s[i]);
+    }
+    size_t kept = 0;
+    struct fieldbuf *helo = df->f[SK_FIELD_SMTP_HELO];
+    for (size_t i = 0; helo != NULL && i < helo->n; i++) {
+        memmove(df->arena + kept, df->arena + helo->v[i].off, helo->v[i].len);
+        helo->v[i].off = kept;
+        kept += helo->v[i].len;
     }
     for (int b = 0; b < SK_BUF_COUNT; b++)
         if (b != SK_FIELD_SMTP_HELO)
-            fieldbuf_clear(df, df->f[b]);
-    df->mem -= df->tx_bytes - kept;
-    df->tx_bytes = kept;
+            fieldbuf_clear(df->f[b]);
+    df->arena_len = kept;
+    if (df->arena_cap > ARENA_KEEP && kept <= ARENA_KEEP) {
+        /* a large transaction gives its memory back; a usual one keeps the arena */
+        uint8_t *a = realloc(df->arena, ARENA_KEEP);
+        if (a != NULL) {
+            df->arena = a;
+            df->arena_cap = ARENA_KEEP;
+        }
+    }
     ctx_reset(&df->app, tx_id);
 }
 
-/* Keeps one value of a single or multi buffer. Returns false when the transaction's
- * limits are reached (the value is then not inspected). */
+/* Keeps one value of a single or multi buffer in the flow's arena (no allocation per
+ * value once the arena has grown). Returns false when the transaction's limits are
+ * reached (the value is then not inspected). */
 static bool store_value(struct sk_detect_flow *df, int b, const uint8_t *p, size_t len)
 {
     struct fieldbuf *fb = fieldbuf_get(df, b, true);
     if (fb == NULL)
         return false;
-    bool single = buffer_kind(b) == SK_FIELD_SINGLE;
-    if (single && fb->n > 0) {
-        df->tx_bytes -= fb->v[0].len;
-        df->mem -= fb->v[0].len;
-        free(fb->v[0].p);
+    if (buffer_kind(b) == SK_FIELD_SINGLE && fb->n > 0) {
+        /* the old value's bytes are reused when they are the arena's last */
+        if (fb->v[0].off + fb->v[0].len == df->arena_len)
+            df->arena_len = fb->v[0].off;
         fb->n = 0;
     }
-    if (fb->n >= TX_MAX_INSTANCES || df->tx_bytes + len > TX_MAX_BYTES)
+    if (fb->n >= TX_MAX_INSTANCES || df->arena_len + len > TX_MAX_BYTES)
         return false;
     if (fb->n == fb->cap) {
         size_t cap = fb->cap ? fb->cap * 2 : 4;
@@ -1016,14 +1210,20 @@ static bool store_value(struct sk_detect_flow *df, int b, const uint8_t *p, size
         fb->v = v;
         fb->cap = cap;
     }
-    uint8_t *copy = malloc(len ? len : 1);
-    if (copy == NULL)
-        return false;
+    if (df->arena_len + len > df->arena_cap) {
+        size_t cap = df->arena_cap ? df->arena_cap : 512;
+        while (cap < df->arena_len + len)
+            cap *= 2;
+        uint8_t *a = realloc(df->arena, cap);
+        if (a == NULL)
+            return false;
+        df->arena = a;
+        df->arena_cap = cap;
+    }
     if (len > 0)
-        memcpy(copy, p, len);
-    fb->v[fb->n++] = (struct inst){copy, len};
-    df->tx_bytes += len;
-    df->mem += len;
+        memcpy(df->arena + df->arena_len, p, len);
+    fb->v[fb->n++] = (struct inst){df->arena_len, len};
+    df->arena_len += len;
     return true;
 }
 
@@ -1047,7 +1247,8 @@ static bool store_number(struct sk_detect_flow *df, int b, uint64_t v)
 }
 
 /* A new value of a single or multi buffer: prefilter it (each transform chain of the
- * buffer has its own database), then inspect. */
+ * buffer has its own database; a database whose patterns are all anchored scans only the
+ * bytes they can reach), then inspect. */
 static void on_value(struct sk_detect_thread *t, struct sk_detect_flow *df, int b, const uint8_t *p,
                      size_t len, const struct trig *tr)
 {
@@ -1062,16 +1263,23 @@ static void on_value(struct sk_detect_thread *t, struct sk_detect_flow *df, int 
         if (l->n_transforms > 0 &&
             sk_xform_apply(&t->xf, l->transforms, l->n_transforms, p, len, &x, &xlen) != 0)
             continue;
-        if (xlen > 0)
+        if (xlen > l->reach)
+            xlen = l->reach;
+        if (xlen > 0) {
             (void)sk_pf_scan(l->db, t->scratch, x, xlen, on_hit, t);
+            count_scanned(t, b, xlen);
+        }
     }
     inspect_buffer(t, df, b, tr);
 }
 
-/* Appends to the window of s, keeping at least its last stream_window bytes. */
+/* Appends to the window of s, keeping at least its last stream_window bytes. The buffer
+ * holds up to twice the window, so the kept bytes move once per window's worth of input;
+ * it comes from the thread's pool, whose pages are already mapped. */
 static void window_append(struct sk_detect_flow *df, struct sinst *s, size_t w, const uint8_t *p,
                           size_t len)
 {
+    struct sk_detect_thread *t = df->t;
     if (len == 0)
         return;
     if (len >= w) {
@@ -1082,6 +1290,12 @@ static void window_append(struct sk_detect_flow *df, struct sinst *s, size_t w, 
         size_t keep = w - len < s->len ? w - len : s->len;
         memmove(s->buf, s->buf + s->len - keep, keep);
         s->len = keep;
+    }
+    if (s->buf == NULL && t->n_wpool > 0) {
+        t->n_wpool--;
+        s->buf = t->wpool[t->n_wpool];
+        s->cap = t->wpool_cap[t->n_wpool];
+        df->mem += s->cap;
     }
     if (s->len + len > s->cap) {
         size_t cap = s->cap ? s->cap : 4096;
@@ -1100,19 +1314,34 @@ static void window_append(struct sk_detect_flow *df, struct sinst *s, size_t w, 
     s->len += len;
 }
 
-static void sinst_begin(struct sk_detect_thread *t, struct sk_detect_flow *df, struct sinst *s,
-                        int b)
+static void sinst_begin(struct sk_detect_thread *t, struct sinst *s, int b, uint32_t serial)
 {
     if (s->open)
-        sinst_close(df, s, t->scratch, on_hit, t);
+        sinst_close(s, t->scratch, on_hit, t);
     s->len = 0;
     s->total = 0;
     s->open = true;
     s->buffer = b;
-    s->serial = ++df->next_serial;
-    int li = t->d->stream_list[b];
-    if (li >= 0 && sk_pf_stream_open(t->d->lists[li].db, &s->hs) == 0)
-        df->mem += sk_pf_db_stream_size(t->d->lists[li].db);
+    s->serial = serial;
+}
+
+/* The flow's Hyperscan stream for s on db: opened on the first byte s ever scans, then
+ * reset and reused by the flow's later instances. Detection allocates per-flow state in
+ * sk_detect_flow_new(), here (Hyperscan stream state), fieldbuf_get() and store_value()
+ * (the transaction's values) and window_append() (stream windows); each adds what it
+ * takes to df->mem or to what sk_detect_flow_memuse() sums. */
+static struct sk_pf_stream *flow_stream(struct sk_detect_flow *df, struct sinst *s,
+                                        const struct sk_pf_db *db)
+{
+    if (s->hs != NULL && sk_pf_stream_db(s->hs) != db) {
+        df->mem -= sk_pf_db_stream_size(sk_pf_stream_db(s->hs));
+        sk_pf_stream_close(s->hs, NULL, NULL, NULL);
+        s->hs = NULL;
+        s->hs_live = false;
+    }
+    if (s->hs == NULL && sk_pf_stream_open(db, &s->hs) == 0)
+        df->mem += sk_pf_db_stream_size(db);
+    return s->hs;
 }
 
 /* A chunk of a stream instance: streaming prefilter, window, inspection. */
@@ -1120,8 +1349,13 @@ static void on_chunk(struct sk_detect_thread *t, struct sk_detect_flow *df, stru
                      const uint8_t *p, size_t len, const struct trig *tr)
 {
     begin(t, df);
-    if (s->hs != NULL)
-        (void)sk_pf_stream_scan(s->hs, t->scratch, p, len, on_hit, t);
+    int li = t->d->stream_list[b][tr->is_orig ? 0 : 1];
+    struct sk_pf_stream *hs = li >= 0 && len > 0 ? flow_stream(df, s, t->d->lists[li].db) : NULL;
+    if (hs != NULL) {
+        (void)sk_pf_stream_scan(hs, t->scratch, p, len, on_hit, t);
+        s->hs_live = true;
+        count_scanned(t, b, len);
+    }
     window_append(df, s, t->d->cfg.stream_window, p, len);
     s->total += len;
     inspect_buffer(t, df, b, tr);
@@ -1133,6 +1367,10 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
     int b = (int)ev->u.field.id;
     if (b < 0 || b >= SK_FIELD_COUNT)
         return;
+    if (b == SK_FIELD_SMTP_STARTTLS)
+        df->starttls = true;
+    if (t->d->dirs[b] == 0)
+        return; /* no rule uses the buffer: nothing to keep, scan or inspect */
     const struct sk_str *v = &ev->u.field.value;
     switch (buffer_kind(b)) {
     case SK_FIELD_SINGLE:
@@ -1148,8 +1386,6 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
     case SK_FIELD_FLAG:
         if (fieldbuf_get(df, b, true) != NULL)
             df->f[b]->flag = true;
-        if (b == SK_FIELD_SMTP_STARTTLS)
-            df->starttls = true;
         begin(t, df);
         inspect_buffer(t, df, b, tr);
         break;
@@ -1158,10 +1394,13 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
         if (s == NULL)
             break;
         if ((ev->u.field.flags & SK_FIELD_F_BEGIN) || !s->open)
-            sinst_begin(t, df, s, b);
+            sinst_begin(t, s, b, ++df->next_serial);
         on_chunk(t, df, s, b, v->ptr, v->len, tr);
-        if (ev->u.field.flags & SK_FIELD_F_END)
-            sinst_close(df, s, t->scratch, on_hit, t);
+        if (ev->u.field.flags & SK_FIELD_F_END) {
+            sinst_close(s, t->scratch, on_hit, t);
+            if (!t->d->shared[b])
+                window_drop(df, s); /* only rules of this buffer alone read it: done */
+        }
         break;
     }
     }
@@ -1175,6 +1414,8 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
     const struct sk_str *a, *b;
     struct sk_str c;
     const char *sep;
+    if (t->d->dirs[SK_BUF_SMTP_LINE] == 0)
+        return;
     if (ev->type == SK_EV_SMTP_REQUEST) {
         a = &ev->u.request.command;
         b = &ev->u.request.arg;
@@ -1229,13 +1470,23 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
     if (df->passed)
         return;
     df->smtp_seen = true;
-    /* closing a stream may report hits: they belong to this flow */
-    t->cur = df;
-    begin(t, df);
+    switch (ev->type) {
+    case SK_EV_SMTP_DATA:       /* the message bytes arrive as smtp.data field events */
+    case SK_EV_SMTP_UNEXPECTED: /* and these as smtp.unexpected */
+    case SK_EV_TX_OPEN:
+    case SK_EV_FILE:
+    case SK_EV_TYPE_COUNT:
+        return;
+    default:
+        break;
+    }
     uint64_t tx = ev->tx_id;
     if ((tx != SK_TX_NONE && tx != df->app.tx_id) ||
-        (tx == SK_TX_NONE && df->app.closed && df->app.tx_id != SK_TX_NONE))
+        (tx == SK_TX_NONE && df->app.closed && df->app.tx_id != SK_TX_NONE)) {
+        /* closing a stream may report hits: they belong to this flow */
+        begin(t, df);
         tx_switch(t, df, tx);
+    }
     struct trig tr = {.f = f, .is_orig = ev->is_orig, .ts_us = ts_us, .anomaly = -1};
     switch (ev->type) {
     case SK_EV_SMTP_REQUEST:
@@ -1259,16 +1510,13 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
         on_anomaly(t, df, (int)ev->u.anomaly.id, &tr);
         break;
     case SK_EV_TX_CLOSE:
+        begin(t, df);
         for (size_t i = 0; i < STREAM_SLOTS; i++)
             if (df->s[i].open)
-                sinst_close(df, &df->s[i], t->scratch, on_hit, t);
+                sinst_close(&df->s[i], t->scratch, on_hit, t);
         df->app.closed = true;
         break;
-    case SK_EV_SMTP_DATA:       /* the message bytes arrive as smtp.data field events */
-    case SK_EV_SMTP_UNEXPECTED: /* and these as smtp.unexpected */
-    case SK_EV_TX_OPEN:
-    case SK_EV_FILE:
-    case SK_EV_TYPE_COUNT:
+    default: /* returned above */
         break;
     }
     t->cur = NULL;
@@ -1278,11 +1526,12 @@ void sk_detect_stream(struct sk_detect_thread *t, struct sk_detect_flow *df,
                       const struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,
                       uint64_t ts_us)
 {
-    if (df->passed || len == 0)
-        return;
+    if (df->passed || len == 0 ||
+        (t->d->dirs[SK_BUF_STREAM] & (is_orig ? DIR_TO_SERVER : DIR_TO_CLIENT)) == 0)
+        return; /* no rule inspects the stream in this direction */
     struct sinst *s = &df->dir[is_orig ? 0 : 1];
     if (!s->open)
-        sinst_begin(t, df, s, SK_BUF_STREAM);
+        sinst_begin(t, s, SK_BUF_STREAM, ++df->next_serial);
     struct trig tr = {.f = f, .is_orig = is_orig, .ts_us = ts_us, .anomaly = -1};
     on_chunk(t, df, s, SK_BUF_STREAM, buf, len, &tr);
     t->cur = NULL;
@@ -1295,9 +1544,9 @@ void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,
     begin(t, df);
     for (size_t i = 0; i < STREAM_SLOTS; i++)
         if (df->s[i].open)
-            sinst_close(df, &df->s[i], t->scratch, on_hit, t);
+            sinst_close(&df->s[i], t->scratch, on_hit, t);
     for (int i = 0; i < 2; i++)
         if (df->dir[i].open)
-            sinst_close(df, &df->dir[i], t->scratch, on_hit, t);
+            sinst_close(&df->dir[i], t->scratch, on_hit, t);
     t->cur = NULL;
 }

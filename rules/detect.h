@@ -37,6 +37,8 @@ struct sk_detect_config {
 
 struct sk_detect_stats {
     uint64_t inspections, candidates, alerts, suppressed; /* suppressed by thresholds */
+    uint64_t bytes_scanned;             /* bytes fed to prefilter databases, all buffers */
+    uint64_t buf_scanned[SK_BUF_COUNT]; /* the same per buffer (enum sk_rule_buffer) */
     double build_seconds;
     bool from_cache;
 };
@@ -80,5 +82,12 @@ void sk_detect_flow_free(struct sk_detect_flow *df);
 size_t sk_detect_flow_memuse(const struct sk_detect_flow *df);
 
 void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out);
+
+typedef void (*sk_detect_counter_fn)(void *ctx, const char *name, uint64_t value);
+/* Reports t's counters to fn, names static: detect.inspections, detect.candidates,
+ * detect.suppressed, detect.bytes_scanned (bytes fed to Hyperscan databases, once per
+ * database) and detect.bytes_scanned.<buffer> for each buffer that has a database. */
+void sk_detect_thread_counters(const struct sk_detect_thread *t, sk_detect_counter_fn fn,
+                               void *ctx);
 
 #endif

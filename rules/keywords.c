@@ -611,7 +611,7 @@ int sk_keyword__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len
 
     const struct kw_def *kw = NULL;
     for (size_t i = 0; i < N_KEYWORDS; i++) {
-        if (strcmp(keywords[i].name, nm) == 0) {
+        if (keywords[i].name[0] == nm[0] && strcmp(keywords[i].name, nm) == 0) {
             kw = &keywords[i];
             break;
         }

@@ -207,7 +207,7 @@ static int split_options(struct sk_rule_ctx *ctx, size_t open, size_t close, str
 {
     const char *t = ctx->text;
     struct opt *v = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     size_t i = open + 1;
     for (;;) {
         while (i < close && isspace((unsigned char)t[i]))
@@ -247,12 +247,15 @@ static int split_options(struct sk_rule_ctx *ctx, size_t open, size_t close, str
                                  (int)o.name_len, t + o.name_off);
         }
         i++; /* ';' */
-        struct opt *nv = realloc(v, (n + 1) * sizeof(*nv));
-        if (!nv) {
-            free(v);
-            return SK_E_NOMEM;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct opt *nv = realloc(v, cap * sizeof(*nv));
+            if (!nv) {
+                free(v);
+                return SK_E_NOMEM;
+            }
+            v = nv;
         }
-        v = nv;
         v[n++] = o;
     }
     *out = v;

@@ -6,11 +6,15 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "rules/prefilter.h"
 
+#include <fcntl.h>
 #include <hs/hs.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 #include "engine/log.h"
@@ -168,27 +172,25 @@ static uint64_t cache_key(const struct sk_pf_pattern *pats, size_t n, bool strea
     return h;
 }
 
+/* Maps the file rather than reading it: Hyperscan copies the bytes into its database
+ * anyway, so a read buffer would be one more copy of megabytes at start-up. */
 static hs_database_t *cache_read(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
     hs_database_t *db = NULL;
-    char *buf = NULL;
-    if (fseek(fp, 0, SEEK_END) != 0)
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0)
         goto out_close;
-    long sz = ftell(fp);
-    if (sz <= 0 || fseek(fp, 0, SEEK_SET) != 0)
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED)
         goto out_close;
-    buf = malloc((size_t)sz);
-    if (buf == NULL || fread(buf, 1, (size_t)sz, fp) != (size_t)sz)
-        goto out_free;
-    if (hs_deserialize_database(buf, (size_t)sz, &db) != HS_SUCCESS)
+    if (hs_deserialize_database(p, (size_t)st.st_size, &db) != HS_SUCCESS)
         db = NULL;
-out_free:
-    free(buf);
+    munmap(p, (size_t)st.st_size);
 out_close:
-    fclose(fp);
+    close(fd);
     return db;
 }
 
@@ -413,6 +415,20 @@ int sk_pf_stream_scan(struct sk_pf_stream *st, struct sk_pf_scratch *s, const ui
         len -= n;
     }
     return 0;
+}
+
+int sk_pf_stream_reset(struct sk_pf_stream *st, struct sk_pf_scratch *s, sk_pf_hit_fn hit,
+                       void *ctx)
+{
+    struct hit_ctx h = {hit, ctx};
+    hs_error_t e = hs_reset_stream(st->st, 0, s != NULL && hit != NULL ? s->s : NULL,
+                                   s != NULL && hit != NULL ? on_match : NULL, &h);
+    return e == HS_SUCCESS ? 0 : SK_E_HS;
+}
+
+const struct sk_pf_db *sk_pf_stream_db(const struct sk_pf_stream *st)
+{
+    return st->db;
 }
 
 void sk_pf_stream_close(struct sk_pf_stream *st, struct sk_pf_scratch *s, sk_pf_hit_fn hit,

@@ -79,6 +79,13 @@ int sk_pf_scan(const struct sk_pf_db *db, struct sk_pf_scratch *s, const uint8_t
 int sk_pf_stream_open(const struct sk_pf_db *db, struct sk_pf_stream **out);
 int sk_pf_stream_scan(struct sk_pf_stream *st, struct sk_pf_scratch *s, const uint8_t *buf,
                       size_t len, sk_pf_hit_fn hit, void *ctx);
+/* Ends the stream's current instance as sk_pf_stream_close() does (end-of-data matches go
+ * to hit when scratch and hit are not NULL) but keeps its memory: the stream starts over
+ * empty, ready for the next instance without a new allocation. Returns 0 or SK_E_HS. */
+int sk_pf_stream_reset(struct sk_pf_stream *st, struct sk_pf_scratch *s, sk_pf_hit_fn hit,
+                       void *ctx);
+/* The database st was opened on (borrowed). */
+const struct sk_pf_db *sk_pf_stream_db(const struct sk_pf_stream *st);
 void sk_pf_stream_close(struct sk_pf_stream *st, struct sk_pf_scratch *s, sk_pf_hit_fn hit,
                         void *ctx);
 

@@ -830,6 +830,122 @@ static void test_detect_memuse_follows_transactions(void **state)
     env_free(e);
 }
 
+/* ---- bytes scanned ---- */
+
+/* Each byte of a stream instance is scanned once by its database and counted, per buffer
+ * and in total; a buffer no rule uses is neither scanned nor kept. */
+static void test_detect_bytes_scanned_counts_each_byte_once(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    rb_fake_ruleset_add(rs, content_rule(1, SK_FIELD_SMTP_DATA, "needle"));
+    rb_fake_ruleset_add(rs, content_rule(2, SK_FIELD_SMTP_MAIL_FROM, "evil"));
+    struct env *e = env_new(rs, 0);
+    field_n(e, 0, SK_FIELD_SMTP_DATA, "Subject: hi\r\n\r\nnee", 18, SK_FIELD_F_BEGIN);
+    field_n(e, 0, SK_FIELD_SMTP_DATA, "dle\r\n", 5, SK_FIELD_F_END);
+    field(e, 0, SK_FIELD_SMTP_MAIL_FROM, "<a@b.example>");
+    size_t before = sk_detect_flow_memuse(e->df);
+    for (int i = 0; i < 20; i++)
+        field(e, 0, SK_FIELD_EMAIL_SUBJECT, "nobody matches on the subject");
+    assert_int_equal(sk_detect_flow_memuse(e->df), before);
+    struct sk_detect_stats st;
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(st.buf_scanned[SK_FIELD_SMTP_DATA], 23);
+    assert_int_equal(st.buf_scanned[SK_FIELD_SMTP_MAIL_FROM], 13);
+    assert_int_equal(st.buf_scanned[SK_FIELD_EMAIL_SUBJECT], 0);
+    assert_int_equal(st.bytes_scanned, 23 + 13);
+    assert_int_equal(count_sid(e, 1), 1);
+    env_free(e);
+}
+
+/* The stream of a direction no rule inspects is not scanned (nor windowed). */
+static void test_detect_direction_without_rules_scans_nothing(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = content_rule(1, SK_BUF_STREAM, "EHLO evil");
+    r->proto = SK_PROTO_TCP;
+    r->flow_flags = SK_FLOW_TO_SERVER;
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    sk_detect_stream(e->t, e->df, &e->f, false, (const uint8_t *)"220 EHLO evil\r\n", 15, e->ts);
+    size_t after_reply = sk_detect_flow_memuse(e->df);
+    struct sk_detect_stats st;
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(st.buf_scanned[SK_BUF_STREAM], 0);
+    assert_int_equal(count_sid(e, 1), 0);
+    sk_detect_stream(e->t, e->df, &e->f, true, (const uint8_t *)"EHLO ev", 7, e->ts);
+    sk_detect_stream(e->t, e->df, &e->f, true, (const uint8_t *)"il\r\n", 4, e->ts);
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(st.buf_scanned[SK_BUF_STREAM], 11);
+    assert_int_equal(st.bytes_scanned, 11);
+    assert_int_equal(count_sid(e, 1), 1);
+    assert_true(sk_detect_flow_memuse(e->df) > after_reply);
+    env_free(e);
+}
+
+/* A database whose patterns are all anchored by depth scans only the bytes they can
+ * reach, and still finds a match within them. */
+static void test_detect_depth_cuts_scan(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = rb_rule_new(1);
+    rb_content(rb_group(r, SK_FIELD_SMTP_RCPT_TO), "evil")->depth = 10;
+    rb_fake_ruleset_add(rs, r);
+    r = rb_rule_new(2);
+    struct sk_content *c = rb_content(rb_group(r, SK_FIELD_SMTP_RCPT_TO), "bad");
+    c->offset = 2;
+    c->depth = 6;
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    char v[200];
+    memset(v, 'x', sizeof(v));
+    memcpy(v + 100, "evil", 4);
+    field_n(e, 0, SK_FIELD_SMTP_RCPT_TO, v, sizeof(v), 0); /* past the depth: no match */
+    memcpy(v + 5, "evil", 4);
+    field_n(e, 0, SK_FIELD_SMTP_RCPT_TO, v, sizeof(v), 0);
+    struct sk_detect_stats st;
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(count_sid(e, 1), 1);
+    assert_int_equal(count_sid(e, 2), 0);
+    assert_int_equal(st.buf_scanned[SK_FIELD_SMTP_RCPT_TO], 2 * 10);
+    env_free(e);
+}
+
+/* Each message gets a fresh prefilter stream state: a pattern split across the end of one
+ * message and the start of the next is not a match, one split inside a message is. */
+static void test_detect_stream_reset_between_instances(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    rb_fake_ruleset_add(rs, content_rule(1, SK_FIELD_SMTP_DATA, "needle"));
+    struct env *e = env_new(rs, 0);
+    field_n(e, 0, SK_FIELD_SMTP_DATA, "a nee", 5, SK_FIELD_F_BEGIN | SK_FIELD_F_END);
+    field_n(e, 1, SK_FIELD_SMTP_DATA, "dle b", 5, SK_FIELD_F_BEGIN | SK_FIELD_F_END);
+    assert_int_equal(count_sid(e, 1), 0);
+    size_t mem = sk_detect_flow_memuse(e->df);
+    field_n(e, 2, SK_FIELD_SMTP_DATA, "no match", 8, SK_FIELD_F_BEGIN | SK_FIELD_F_END);
+    assert_int_equal(sk_detect_flow_memuse(e->df), mem); /* the stream state is reused */
+    field_n(e, 3, SK_FIELD_SMTP_DATA, "a nee", 5, SK_FIELD_F_BEGIN);
+    field_n(e, 3, SK_FIELD_SMTP_DATA, "dle b", 5, SK_FIELD_F_END);
+    assert_int_equal(count_sid(e, 1), 1);
+    env_free(e);
+}
+
+/* A part's window outlives the part while a rule could still be confirmed against it:
+ * here by an anomaly raised after the part ended (an anchored pcre: no fast pattern). */
+static void test_detect_window_kept_for_later_trigger(void **state)
+{
+    struct sk_ruleset *rs = rb_fake_ruleset_new(0);
+    struct sk_rule *r = rb_rule_new(1);
+    rb_pcre(rb_group(r, SK_FIELD_FILE_DATA), "^the payload", 0);
+    rb_app_event(r, SK_ANOMALY_INVALID_REPLY);
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    field_n(e, 0, SK_FIELD_FILE_DATA, "the payload", 11, SK_FIELD_F_BEGIN | SK_FIELD_F_END);
+    assert_int_equal(count_sid(e, 1), 0);
+    anomaly(e, 0, SK_ANOMALY_INVALID_REPLY);
+    assert_int_equal(count_sid(e, 1), 1);
+    env_free(e);
+}
+
 /* ---- one compiled set, several workers ---- */
 
 struct worker {
@@ -1163,6 +1279,11 @@ int main(void)
         cmocka_unit_test(test_detect_pcre_only_prefilter),
         cmocka_unit_test(test_detect_transforms_in_detection),
         cmocka_unit_test(test_detect_memuse_follows_transactions),
+        cmocka_unit_test(test_detect_bytes_scanned_counts_each_byte_once),
+        cmocka_unit_test(test_detect_direction_without_rules_scans_nothing),
+        cmocka_unit_test(test_detect_depth_cuts_scan),
+        cmocka_unit_test(test_detect_stream_reset_between_instances),
+        cmocka_unit_test(test_detect_window_kept_for_later_trigger),
         cmocka_unit_test(test_detect_shared_by_threads),
         cmocka_unit_test(test_detect_differential),
     };
