@@ -557,10 +557,16 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    if (sk_config_check(cfg, err, sizeof(err)) < 0) {
+        sk_error("%s", err);
+        goto out;
+    }
 
     double t_rules = mono_seconds();
-    if ((rc = load_rules(&o, cfg, &lr)) < 0)
+    if ((rc = load_rules(&o, cfg, &lr)) == SK_E_NOMEM)
         goto out_nomem;
+    if (rc < 0) /* reported by the rule loader, with the file and the reason */
+        goto out;
     const struct sk_ruleset_stats *rst = sk_ruleset_stats(lr.rs);
     if (o.test_only || o.verbose || rst->failed)
         print_rule_summary(lr.rs);
@@ -599,8 +605,10 @@ int main(int argc, char **argv)
             sk_error("%s", err);
             goto out;
         }
-        if (worker_count(&o, cfg, &n_check) < 0)
+        if (worker_count(&o, cfg, &n_check) < 0) {
+            status = o.workers ? EXIT_USAGE : EXIT_FAILURE_RUN; /* as in a run */
             goto out;
+        }
         bool ok = rst->failed == 0 && lr.files_failed == 0;
         printf("configuration and %zu rules: %s\n", sk_ruleset_count(lr.rs),
                ok ? "ok" : "errors found");
@@ -616,7 +624,8 @@ int main(int argc, char **argv)
     size_t n_workers;
     uint64_t queue_batches, hash_seed;
     if (worker_count(&o, cfg, &n_workers) < 0) {
-        status = EXIT_USAGE;
+        /* --workers is the command line (2), the workers key the configuration (1) */
+        status = o.workers ? EXIT_USAGE : EXIT_FAILURE_RUN;
         goto out;
     }
     if (sk_config_u64(cfg, "workers-queue", &queue_batches, err, sizeof(err)) < 0 ||
@@ -632,7 +641,8 @@ int main(int argc, char **argv)
         goto out_nomem;
     for (size_t i = 0; i < n_workers; i++) {
         if ((rc = sk_outputs_open(&outs[i], cfg, log_dir, files, err, sizeof(err))) < 0) {
-            sk_error("%s", err);
+            if (rc != SK_E_IO) /* a file that cannot be opened was reported, with its reason */
+                sk_error("%s", err);
             goto out;
         }
         n_outs++;

@@ -694,6 +694,7 @@ int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t 
         add(&l, "detect.inspections", dst.inspections);
         add(&l, "detect.candidates", dst.candidates);
         add(&l, "detect.suppressed", dst.suppressed);
+        add(&l, "detect.pcre_limit_hits", dst.pcre_limit_hits);
     }
     add(&l, "detect.alerts", w->st.alerts);
     *c = l.v;

@@ -542,6 +542,7 @@ void sk_detect_thread_free(struct sk_detect_thread *t)
 void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out)
 {
     *out = t->st;
+    out->pcre_limit_hits = sk_match_ctx_pcre_limit_hits(t->mc);
 }
 
 /* ---- per-flow state ---- */

@@ -37,6 +37,7 @@ struct sk_detect_config {
 
 struct sk_detect_stats {
     uint64_t inspections, candidates, alerts, suppressed; /* suppressed by thresholds */
+    uint64_t pcre_limit_hits; /* pcre searches cut off by detect.pcre-match-limit */
     double build_seconds;
     bool from_cache;
 };
