@@ -715,6 +715,7 @@ int main(int argc, char **argv)
     struct sk_counter extra[] = {
         {"source.files", sst.files},
         {"source.files_failed", sst.files_failed},
+        {"source.packets_cut", sst.packets_cut},
         {"source.kernel_drops", sst.kernel_drops},
         {"workers", n_workers},
         {"workers.queue_drops", pst.dropped_packets},

@@ -128,4 +128,31 @@ else
     fi
     umount "$TMP/ro" 2>/dev/null
 fi
+
+# Captures that decode to nothing are never silent: an unknown link type is an error naming
+# it (in a folder: reported and counted, the other files read); a snapshot length shorter
+# than the headers is a warning with the count of cut packets.
+rewrite=$TOP_SRCDIR/tests/tools/pcap-rewrite.py
+python3 "$rewrite" "$sample" "$TMP/usr0.pcap" linktype 147
+run linktype -r "$TMP/usr0.pcap"
+check_error linktype "usr0.pcap' has link type 147"
+mkdir -p "$TMP/lt-dir"
+cp "$TMP/usr0.pcap" "$TMP/lt-dir/a.pcap"
+cp "$sample" "$TMP/lt-dir/b.pcap"
+run linktype-dir -r "$TMP/lt-dir"
+if [ "$rc" -eq 1 ] && grep -q "a.pcap' has link type 147" "$TMP/linktype-dir.err" &&
+    grep -q '^source.files_failed: 1' "$TMP/linktype-dir.out" &&
+    [ "$(sed -n 's/^packets: //p' "$TMP/linktype-dir.out")" -gt 0 ]; then
+    ok "unknown link type in a folder: reported, counted, the other file read"
+else
+    fail "unknown link type in a folder: exit $rc, $(cat "$TMP/linktype-dir.err")"
+fi
+python3 "$rewrite" "$sample" "$TMP/snap40.pcap" snaplen 40
+run snaplen -r "$TMP/snap40.pcap"
+n=$(sed -n 's/^source.packets_cut: //p' "$TMP/snaplen.out")
+if [ "${n:-0}" -gt 0 ] && [ "$(grep -c "snap40.pcap': $n packets cut short by the capture's snapshot length (40 bytes)" "$TMP/snaplen.err")" -eq 1 ]; then
+    ok "snaplen 40: one warning with the count ($n packets cut)"
+else
+    fail "snaplen 40: source.packets_cut '${n:-}', $(cat "$TMP/snaplen.err")"
+fi
 finish
