@@ -23,6 +23,8 @@ struct key_def {
 };
 
 static const struct key_def key_defs[] = {
+    {"strict", KT_BOOL, "yes", "an unknown configuration key is an error (no: a warning)"},
+    {"config.strict", KT_BOOL, NULL, "as strict, for --set config.strict=no"},
     {"vars.address-groups.*", KT_STR, NULL, "an address variable for rules ($NAME)"},
     {"vars.port-groups.*", KT_STR, NULL, "a port variable for rules ($NAME)"},
     {"default-rule-path", KT_STR, NULL, "folder that relative rule-files are read from"},
@@ -261,12 +263,6 @@ static void where_of(char *buf, size_t len, const char *file, const yaml_mark_t 
     snprintf(buf, len, "%s:%zu:%zu", file, m->line + 1, m->column + 1);
 }
 
-static void warn_unknown(const char *key, const char *where)
-{
-    if (!find_def(key))
-        sk_warn("%s: unknown configuration key '%s' (ignored)", where, key);
-}
-
 static int walk_event(struct yaml_walk *w, yaml_event_t *ev, char *errbuf, size_t errlen)
 {
     char where[512];
@@ -302,7 +298,6 @@ static int walk_event(struct yaml_walk *w, yaml_event_t *ev, char *errbuf, size_
             char *key = join_path(w, w->pending_key);
             if (!key)
                 return SK_E_NOMEM;
-            warn_unknown(key, where);
             w->list = put_entry(w->cfg, key, where);
             free(key);
             if (!w->list)
@@ -330,7 +325,6 @@ static int walk_event(struct yaml_walk *w, yaml_event_t *ev, char *errbuf, size_
         char *key = join_path(w, w->pending_key);
         if (!key)
             return SK_E_NOMEM;
-        warn_unknown(key, where);
         struct entry *e = put_entry(w->cfg, key, where);
         free(key);
         if (!e || !(e->value = strdup(text)))
@@ -401,7 +395,6 @@ int sk_config_set(struct sk_config *cfg, const char *assignment)
     char *key = strndup(assignment, (size_t)(eq - assignment));
     if (!key)
         return SK_E_NOMEM;
-    warn_unknown(key, "--set");
     const struct key_def *def = find_def(key);
     struct entry *e = put_entry(cfg, key, "--set");
     int rc = 0;
@@ -420,6 +413,67 @@ int sk_config_set(struct sk_config *cfg, const char *assignment)
         rc = SK_E_NOMEM;
     }
     free(key);
+    return rc;
+}
+
+static const char *const type_names[] = {"a boolean", "a number", "a size",
+                                         "a string",  "a list",   "a mapping"};
+
+/* The known key that key is a child of (rule-files for rule-files.a), or NULL. */
+static const struct key_def *parent_def(const char *key)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", key);
+    for (char *dot = strrchr(buf, '.'); dot; dot = strrchr(buf, '.')) {
+        *dot = '\0';
+        const struct key_def *d = find_def(buf);
+        if (d)
+            return d;
+    }
+    return NULL;
+}
+
+int sk_config_check(const struct sk_config *cfg, char *errbuf, size_t errlen)
+{
+    bool strict = true;
+    const struct entry *se = find_entry(cfg, "config.strict");
+    if (!se)
+        se = find_entry(cfg, "strict");
+    if (se && se->value &&
+        (strcasecmp(se->value, "no") == 0 || strcasecmp(se->value, "false") == 0 ||
+         strcmp(se->value, "0") == 0))
+        strict = false;
+    int rc = 0;
+    errbuf[0] = '\0';
+    for (size_t i = 0; i < cfg->n; i++) {
+        const struct entry *e = &cfg->v[i];
+        const struct key_def *d = find_def(e->key);
+        const char *msg = NULL;
+        char why[256];
+        if (d && d->type != KT_LIST && !e->value) {
+            snprintf(why, sizeof(why), "'%s' must be %s, not a list", e->key, type_names[d->type]);
+            msg = why;
+        } else if (!d && (d = parent_def(e->key)) != NULL) {
+            snprintf(why, sizeof(why), "'%s' must be %s, not a mapping", d->name,
+                     type_names[d->type]);
+            msg = why;
+        } else if (!d && strict) {
+            snprintf(why, sizeof(why),
+                     "unknown configuration key '%s' (strict: no makes it a warning)", e->key);
+            msg = why;
+        } else if (!d) {
+            sk_warn("%s: unknown configuration key '%s' (ignored)", e->where, e->key);
+            continue;
+        }
+        if (!msg)
+            continue;
+        /* each is reported; the first is the caller's message */
+        if (rc == 0)
+            snprintf(errbuf, errlen, "%s: %s", e->where, msg);
+        else
+            sk_error("%s: %s", e->where, msg);
+        rc = SK_E_INVAL;
+    }
     return rc;
 }
 

@@ -19,11 +19,17 @@ struct sk_config;
 int sk_config_new(struct sk_config **out);
 
 /* Loads a YAML file on top of what cfg holds. Returns 0, or SK_E_IO / SK_E_PARSE with a
- * message "FILE:LINE:COL: reason" in errbuf. Unknown keys are warnings (logged). */
+ * message "FILE:LINE:COL: reason" in errbuf. Keys are checked by sk_config_check(). */
 int sk_config_load_file(struct sk_config *cfg, const char *path, char *errbuf, size_t errlen);
 
 /* Sets one scalar: "key=value". Returns SK_E_INVAL for text without '='. */
 int sk_config_set(struct sk_config *cfg, const char *assignment);
+
+/* Checks every key set (by files and --set) once all are loaded: a list or mapping where a
+ * known key wants another type is an error, and so is an unknown key unless `strict` (or
+ * `config.strict`) is no, when it is a warning (logged). Returns 0, or SK_E_INVAL with the
+ * first error "WHERE: reason" in errbuf (the others are logged). */
+int sk_config_check(const struct sk_config *cfg, char *errbuf, size_t errlen);
 
 /* Raw access: the scalar at key, or NULL. Borrowed. */
 const char *sk_config_get(const struct sk_config *cfg, const char *key);

@@ -3,6 +3,7 @@
  * and the counters printed at exit. The only place that may exit(). */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,9 @@
 #include "rules/detect.h"
 #include "rules/ruleset.h"
 
-enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
+/* docs/cli.md lists them: 3 is a run that went to its end but could not write every record
+ * (a full disk, a closed pipe). */
+enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2, EXIT_OUTPUT_LOST = 3 };
 
 struct options {
     const char *read_path;
@@ -478,6 +481,25 @@ static int sum_counters(struct sk_counter **sum, size_t *n_sum, const struct sk_
     return 0;
 }
 
+struct counter_vec {
+    struct sk_counter *v;
+    size_t n;
+    bool failed;
+};
+
+/* sk_outfile_pool_foreach(): the log files' error counters, after the others. */
+static void add_output_counter(void *ctx, const char *name, uint64_t value)
+{
+    struct counter_vec *cv = ctx;
+    struct sk_counter *v = realloc(cv->v, (cv->n + 1) * sizeof(*v));
+    if (!v) {
+        cv->failed = true;
+        return;
+    }
+    v[cv->n++] = (struct sk_counter){name, value};
+    cv->v = v;
+}
+
 static void print_counters(const struct sk_counter *c, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -525,6 +547,15 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    /* From here a signal ends the run cleanly: one that comes while the rules load stops it
+     * before the first packet, with whole (empty) logs. */
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    /* a log on a pipe whose reader went away is a write error (EPIPE), not the end */
+    signal(SIGPIPE, SIG_IGN);
+
     if (sk_config_new(&cfg) < 0)
         goto out_nomem;
     if (o.config_path && (rc = sk_config_load_file(cfg, o.config_path, err, sizeof(err))) < 0) {
@@ -538,10 +569,16 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    if (sk_config_check(cfg, err, sizeof(err)) < 0) {
+        sk_error("%s", err);
+        goto out;
+    }
 
     double t_rules = mono_seconds();
-    if ((rc = load_rules(&o, cfg, &lr)) < 0)
+    if ((rc = load_rules(&o, cfg, &lr)) == SK_E_NOMEM)
         goto out_nomem;
+    if (rc < 0) /* reported by the rule loader, with the file and the reason */
+        goto out;
     const struct sk_ruleset_stats *rst = sk_ruleset_stats(lr.rs);
     if (o.test_only || o.verbose || rst->failed)
         print_rule_summary(lr.rs);
@@ -580,8 +617,10 @@ int main(int argc, char **argv)
             sk_error("%s", err);
             goto out;
         }
-        if (worker_count(&o, cfg, &n_check) < 0)
+        if (worker_count(&o, cfg, &n_check) < 0) {
+            status = o.workers ? EXIT_USAGE : EXIT_FAILURE_RUN; /* as in a run */
             goto out;
+        }
         bool ok = rst->failed == 0 && lr.files_failed == 0;
         printf("configuration and %zu rules: %s\n", sk_ruleset_count(lr.rs),
                ok ? "ok" : "errors found");
@@ -597,7 +636,8 @@ int main(int argc, char **argv)
     size_t n_workers;
     uint64_t queue_batches, hash_seed;
     if (worker_count(&o, cfg, &n_workers) < 0) {
-        status = EXIT_USAGE;
+        /* --workers is the command line (2), the workers key the configuration (1) */
+        status = o.workers ? EXIT_USAGE : EXIT_FAILURE_RUN;
         goto out;
     }
     if (sk_config_u64(cfg, "workers-queue", &queue_batches, err, sizeof(err)) < 0 ||
@@ -609,13 +649,14 @@ int main(int argc, char **argv)
         hash_seed = (uint64_t)now_us();
     if (!(outs = calloc(n_workers, sizeof(*outs))) || !(ws = calloc(n_workers, sizeof(*ws))))
         goto out_nomem;
-    if (n_workers > 1 && sk_outfile_pool_new(&files) < 0)
+    if (sk_outfile_pool_new(&files) < 0)
         goto out_nomem;
     /* Capture files are read by every worker, each keeping its own flows (pipeline.h). */
     bool rereadable = o.read_path && can_read_again(o.read_path);
     for (size_t i = 0; i < n_workers; i++) {
         if ((rc = sk_outputs_open(&outs[i], cfg, log_dir, files, err, sizeof(err))) < 0) {
-            sk_error("%s", err);
+            if (rc != SK_E_IO) /* a file that cannot be opened was reported, with its reason */
+                sk_error("%s", err);
             goto out;
         }
         n_outs++;
@@ -633,6 +674,12 @@ int main(int argc, char **argv)
     }
     rc = o.read_path ? sk_source_open_offline(&src, o.read_path, o.bpf, err, sizeof(err))
                      : sk_source_open_live(&src, o.iface, o.bpf, err, sizeof(err));
+    if (rc < 0 && stop_requested) {
+        /* the signal cut the capture's first read: nothing was read, nothing is lost */
+        sk_warn("stopped by a signal before the first packet");
+        status = EXIT_OK;
+        goto out;
+    }
     if (rc < 0) {
         sk_error("%s", err);
         goto out;
@@ -650,11 +697,7 @@ int main(int argc, char **argv)
         }
     }
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
     running_source = src;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
 
     double t0 = mono_seconds();
     int errors;
@@ -704,6 +747,7 @@ int main(int argc, char **argv)
     struct sk_counter extra[] = {
         {"source.files", sst.files},
         {"source.files_failed", sst.files_failed},
+        {"source.packets_cut", sst.packets_cut},
         {"source.kernel_drops", sst.kernel_drops},
         {"workers", n_workers},
         {"workers.queue_drops", pst.dropped_packets},
@@ -718,6 +762,16 @@ int main(int argc, char **argv)
     }
     memcpy(all + n_counters, extra, sizeof(extra));
     n_counters += n_extra;
+    /* what is buffered goes out now, so that its errors are counted */
+    sk_outfile_pool_flush(files);
+    struct counter_vec cv = {all, n_counters, false};
+    sk_outfile_pool_foreach(files, add_output_counter, &cv);
+    all = cv.v;
+    n_counters = cv.n;
+    if (cv.failed) {
+        free(all);
+        goto out_nomem;
+    }
     if (n_outs)
         sk_output_set_stats(outs[0], last_ts, all, n_counters);
     if (!o.quiet)
@@ -738,6 +792,11 @@ out:
         sk_worker_free(ws[i]);
     for (size_t i = 0; i < n_outs; i++)
         sk_output_set_close(outs[i]);
+    if (status == EXIT_OK && sk_outfile_pool_lost(files) > 0) {
+        sk_error("%" PRIu64 " log records could not be written (exit status %d)",
+                 sk_outfile_pool_lost(files), EXIT_OUTPUT_LOST);
+        status = EXIT_OUTPUT_LOST;
+    }
     sk_outfile_pool_free(files);
     free(ws);
     free(outs);

@@ -2,29 +2,62 @@
 /* Log files and address formatting for the outputs (outfile.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 #include "engine/log.h"
 #include "engine/outfile.h"
 
 #define POOL_MAX 16
+#define BUF_SIZE (64 * 1024)
 
-struct pool_entry {
+struct sk_outfile {
+    pthread_mutex_t mu;
+    int fd;
+    bool seekable; /* a regular file: a cut record is truncated away */
+    bool failing;  /* the last write failed; reported, not yet resumed */
     char *path;
-    FILE *fp;
-    unsigned users;
+    char *buf;
+    size_t len;
+    off_t off;      /* bytes in the file, all whole records (regular files) */
+    uint64_t lost;  /* records dropped */
+    unsigned users; /* pool users */
 };
 
 struct sk_outfile_pool {
     pthread_mutex_t mu;
-    struct pool_entry v[POOL_MAX];
+    struct sk_outfile *v[POOL_MAX];
+    uint64_t lost_closed[POOL_MAX]; /* what a closed file lost */
     size_t n;
 };
+
+/* The counter of a log file's lost records, by the output it belongs to. */
+static const struct {
+    const char *file, *counter;
+} file_counters[] = {
+    {"eve.json", "output.eve.errors"},
+    {"fast.log", "output.fast.errors"},
+    {"events.json", "output.events.errors"},
+    {"smtp.log", "output.smtplog.errors"},
+};
+
+static const char *counter_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (size_t i = 0; i < sizeof(file_counters) / sizeof(file_counters[0]); i++)
+        if (strcmp(base, file_counters[i].file) == 0)
+            return file_counters[i].counter;
+    return "output.errors";
+}
 
 int sk_outfile_pool_new(struct sk_outfile_pool **out)
 {
@@ -39,31 +72,87 @@ int sk_outfile_pool_new(struct sk_outfile_pool **out)
     return 0;
 }
 
+static void file_free(struct sk_outfile *f);
+
+/* The records held in the buffer (a cut record's rest counts as one). */
+static uint64_t pending(const struct sk_outfile *f)
+{
+    uint64_t n = 0;
+    for (const char *p = f->buf, *end = f->buf + f->len; p < end; n++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    return n;
+}
+static int flush_locked(struct sk_outfile *f);
+
 void sk_outfile_pool_free(struct sk_outfile_pool *pool)
 {
     if (!pool)
         return;
+    for (size_t i = 0; i < pool->n; i++)
+        if (pool->v[i]->users)
+            file_free(pool->v[i]);
     for (size_t i = 0; i < pool->n; i++) {
-        if (pool->v[i].fp)
-            fclose(pool->v[i].fp);
-        free(pool->v[i].path);
+        free(pool->v[i]->path);
+        free(pool->v[i]);
     }
     pthread_mutex_destroy(&pool->mu);
     free(pool);
 }
 
-static struct pool_entry *pool_find_fp(struct sk_outfile_pool *pool, FILE *fp)
+void sk_outfile_pool_flush(struct sk_outfile_pool *pool)
 {
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mu);
     for (size_t i = 0; i < pool->n; i++)
-        if (pool->v[i].fp == fp)
-            return &pool->v[i];
-    return NULL;
+        if (pool->v[i]->users)
+            sk_outfile_flush(pool->v[i]);
+    pthread_mutex_unlock(&pool->mu);
 }
 
-static int open_file(FILE **out, const char *path);
+static uint64_t file_lost(struct sk_outfile_pool *pool, size_t i)
+{
+    struct sk_outfile *f = pool->v[i];
+    if (!f->users)
+        return pool->lost_closed[i];
+    pthread_mutex_lock(&f->mu);
+    /* records stuck behind a failing write are counted as lost already */
+    uint64_t n = f->lost + (f->failing ? pending(f) : 0);
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
 
-int sk_outfile_open(FILE **out, struct sk_outfile_pool *pool, const char *dir, const char *name,
-                    bool *first)
+void sk_outfile_pool_foreach(const struct sk_outfile_pool *cpool,
+                             void (*fn)(void *ctx, const char *name, uint64_t errors), void *ctx)
+{
+    struct sk_outfile_pool *pool = (struct sk_outfile_pool *)cpool; /* the lock only */
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    for (size_t i = 0; i < pool->n; i++)
+        fn(ctx, counter_name(pool->v[i]->path), file_lost(pool, i));
+    pthread_mutex_unlock(&pool->mu);
+}
+
+uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *cpool)
+{
+    struct sk_outfile_pool *pool = (struct sk_outfile_pool *)cpool; /* the lock only */
+    uint64_t n = 0;
+    if (!pool)
+        return 0;
+    pthread_mutex_lock(&pool->mu);
+    for (size_t i = 0; i < pool->n; i++)
+        n += file_lost(pool, i);
+    pthread_mutex_unlock(&pool->mu);
+    return n;
+}
+
+static int file_open(struct sk_outfile **out, const char *path);
+
+int sk_outfile_open(struct sk_outfile **out, struct sk_outfile_pool *pool, const char *dir,
+                    const char *name, bool *first)
 {
     if (!dir || !name)
         return SK_E_INVAL;
@@ -76,14 +165,14 @@ int sk_outfile_open(FILE **out, struct sk_outfile_pool *pool, const char *dir, c
     if (first)
         *first = true;
     if (!pool)
-        return open_file(out, path);
+        return file_open(out, path);
 
     int rc = 0;
     pthread_mutex_lock(&pool->mu);
     for (size_t i = 0; i < pool->n; i++) {
-        if (pool->v[i].fp && strcmp(pool->v[i].path, path) == 0) {
-            pool->v[i].users++;
-            *out = pool->v[i].fp;
+        if (pool->v[i]->users && strcmp(pool->v[i]->path, path) == 0) {
+            pool->v[i]->users++;
+            *out = pool->v[i];
             if (first)
                 *first = false;
             goto out_unlock;
@@ -93,79 +182,187 @@ int sk_outfile_open(FILE **out, struct sk_outfile_pool *pool, const char *dir, c
         rc = SK_E_NOMEM;
         goto out_unlock;
     }
-    struct pool_entry *e = &pool->v[pool->n];
-    if (!(e->path = strdup(path))) {
-        rc = SK_E_NOMEM;
+    if ((rc = file_open(&pool->v[pool->n], path)) < 0)
         goto out_unlock;
-    }
-    if ((rc = open_file(&e->fp, path)) < 0) {
-        free(e->path);
-        e->path = NULL;
-        goto out_unlock;
-    }
-    e->users = 1;
-    pool->n++;
-    *out = e->fp;
+    pool->v[pool->n]->users = 1;
+    *out = pool->v[pool->n++];
 out_unlock:
     pthread_mutex_unlock(&pool->mu);
     return rc;
 }
 
-bool sk_outfile_is_last(FILE *fp, struct sk_outfile_pool *pool)
+bool sk_outfile_is_last(struct sk_outfile *f, struct sk_outfile_pool *pool)
 {
     if (!pool)
         return true;
     pthread_mutex_lock(&pool->mu);
-    struct pool_entry *e = pool_find_fp(pool, fp);
-    bool last = !e || e->users <= 1;
+    bool last = f->users <= 1;
     pthread_mutex_unlock(&pool->mu);
     return last;
 }
 
-void sk_outfile_close(FILE *fp, struct sk_outfile_pool *pool)
+/* Flushes and closes the descriptor and frees the buffer; the struct stays (its path and
+ * counters). Reports what the close lost. */
+static void file_free(struct sk_outfile *f)
 {
-    if (!fp)
+    flush_locked(f);
+    f->lost += pending(f);
+    f->len = 0;
+    if (f->fd >= 0 && close(f->fd) < 0 && !f->failing)
+        sk_error("cannot write '%s': %s", f->path, strerror(errno));
+    f->fd = -1;
+    free(f->buf);
+    f->buf = NULL;
+    pthread_mutex_destroy(&f->mu);
+}
+
+void sk_outfile_close(struct sk_outfile *f, struct sk_outfile_pool *pool)
+{
+    if (!f)
         return;
     if (!pool) {
-        fclose(fp);
+        file_free(f);
+        free(f->path);
+        free(f);
         return;
     }
     pthread_mutex_lock(&pool->mu);
-    struct pool_entry *e = pool_find_fp(pool, fp);
-    if (!e) {
-        fclose(fp);
-    } else if (--e->users == 0) {
-        fclose(fp);
-        e->fp = NULL; /* the slot stays used; its path is freed with the pool */
+    if (--f->users == 0) {
+        file_free(f);
+        for (size_t i = 0; i < pool->n; i++)
+            if (pool->v[i] == f)
+                pool->lost_closed[i] = f->lost;
     } else {
-        fflush(fp);
+        sk_outfile_flush(f);
     }
     pthread_mutex_unlock(&pool->mu);
 }
 
-static int open_file(FILE **out, const char *path)
+static int file_open(struct sk_outfile **out, const char *path)
 {
-    FILE *fp = fopen(path, "w");
-    if (!fp) {
+    int rc = SK_E_NOMEM;
+    struct sk_outfile *f = calloc(1, sizeof(*f));
+    if (!f)
+        return SK_E_NOMEM;
+    f->fd = -1;
+    if (!(f->path = strdup(path)) || !(f->buf = malloc(BUF_SIZE)))
+        goto out_free;
+    f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
         sk_error("cannot open '%s': %s", path, strerror(errno));
+        rc = SK_E_IO;
+        goto out_free;
+    }
+    struct stat st;
+    f->seekable = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (pthread_mutex_init(&f->mu, NULL) != 0)
+        goto out_close;
+    *out = f;
+    return 0;
+out_close:
+    close(f->fd);
+out_free:
+    free(f->buf);
+    free(f->path);
+    free(f);
+    return rc;
+}
+
+/* Writes data[0..n) and returns how many bytes of it are in the file for good. On a failure
+ * (errno set) the file is left ending with a whole record: a regular file is truncated back
+ * to the last '\n' written; for a pipe the cut record's rest is the caller's to retry. */
+static size_t write_out(struct sk_outfile *f, const char *data, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(f->fd, data + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (done == n || !f->seekable) {
+        f->off += (off_t)done;
+        return done;
+    }
+    int e = errno;
+    size_t whole = done;
+    while (whole > 0 && data[whole - 1] != '\n')
+        whole--;
+    if (whole < done && (ftruncate(f->fd, f->off + (off_t)whole) < 0 ||
+                         lseek(f->fd, f->off + (off_t)whole, SEEK_SET) < 0))
+        whole = done; /* cannot undo: the rest of the record is retried */
+    f->off += (off_t)whole;
+    errno = e;
+    return whole;
+}
+
+static int flush_locked(struct sk_outfile *f)
+{
+    if (!f->len || f->fd < 0)
+        return 0;
+    size_t n = write_out(f, f->buf, f->len);
+    int e = errno;
+    memmove(f->buf, f->buf + n, f->len - n);
+    f->len -= n;
+    if (f->len) {
+        if (!f->failing)
+            sk_error("cannot write '%s': %s (records are dropped until it can be written)", f->path,
+                     strerror(e));
+        f->failing = true;
         return SK_E_IO;
     }
-    if (setvbuf(fp, NULL, _IOFBF, 64 * 1024) != 0) {
-        fclose(fp);
-        sk_error("cannot set a buffer on '%s'", path);
-        return SK_E_IO;
-    }
-    *out = fp;
+    if (f->failing)
+        sk_warn("writing '%s' again (%" PRIu64 " records lost so far)", f->path, f->lost);
+    f->failing = false;
     return 0;
 }
 
-int sk_outfile_write(FILE *fp, const char *buf, size_t len)
+int sk_outfile_flush(struct sk_outfile *f)
 {
-    if (len && fwrite(buf, 1, len, fp) != len) {
-        sk_error("log write failed: %s", strerror(errno));
-        return SK_E_IO;
+    pthread_mutex_lock(&f->mu);
+    int rc = flush_locked(f);
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+int sk_outfile_write(struct sk_outfile *f, const char *buf, size_t len)
+{
+    int rc = 0;
+    if (!len)
+        return 0;
+    pthread_mutex_lock(&f->mu);
+    if (len > BUF_SIZE - f->len)
+        flush_locked(f);
+    if (len <= BUF_SIZE - f->len) {
+        memcpy(f->buf + f->len, buf, len);
+        f->len += len;
+    } else if (f->len == 0) {
+        /* a record larger than the buffer goes out directly, whole or not at all */
+        size_t n = write_out(f, buf, len);
+        if (n < len && !f->seekable && n > 0) {
+            /* a pipe took part of it: the rest waits in the buffer */
+            size_t rest = len - n < BUF_SIZE ? len - n : BUF_SIZE;
+            memcpy(f->buf, buf + n, rest);
+            f->len = rest;
+        } else if (n < len) {
+            if (!f->failing)
+                sk_error("cannot write '%s': %s (records are dropped until it can be written)",
+                         f->path, strerror(errno));
+            f->failing = true;
+            f->lost++;
+            rc = SK_E_IO;
+        }
+    } else {
+        f->lost++;
+        rc = SK_E_IO;
     }
-    return 0;
+    pthread_mutex_unlock(&f->mu);
+    return rc;
 }
 
 void sk_addr_format(const struct sk_addr *a, bool expanded, char *out, size_t n)

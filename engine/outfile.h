@@ -7,14 +7,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "engine/decode.h"
 
+/* A log file, written in whole records (lines). Records are buffered (64 KiB) and written
+ * with write(2); every write is checked. When the file cannot take them (a full disk, a
+ * closed pipe, an I/O error) the error is reported once with the path and the system's
+ * reason, the bytes already written stay whole records (a regular file is truncated back to
+ * the last whole line; for a pipe the rest of a record stays buffered and is retried), the
+ * records that do not fit in the buffer are dropped and counted, and the next write tries
+ * again: writing resumes when space returns. Thread safe: a record written with one
+ * sk_outfile_write() call never interleaves with another writer's. */
+struct sk_outfile;
+
 /* The log files shared by the output sets of several workers: each file is opened once,
- * counted, and closed by its last user. Writers share the FILE; a record written with one
- * sk_outfile_write() call never interleaves with another writer's (stdio locks the FILE for
- * the call, as POSIX requires), so every output writes each record in one call. Thread safe. */
+ * counted, and closed by its last user; the pool also sums what each file lost. Thread
+ * safe. */
 struct sk_outfile_pool;
 
 /* Caller frees with sk_outfile_pool_free() after every file taken from it is closed. Returns
@@ -22,24 +30,42 @@ struct sk_outfile_pool;
 int sk_outfile_pool_new(struct sk_outfile_pool **out);
 void sk_outfile_pool_free(struct sk_outfile_pool *pool);
 
-/* Opens (truncates) dir/name for writing with a 64 KiB stdio buffer. With a pool (may be
- * NULL: a private file), a file the pool already holds is shared instead and *first (may be
- * NULL) is false, so a header is written once. Returns 0 or SK_E_IO (SK_E_INVAL for a NULL
- * dir or name, SK_E_NOMEM); the error is logged with the path. The caller closes *out with
+/* Flushes every open file of the pool (errors are reported and counted as for a write). */
+void sk_outfile_pool_flush(struct sk_outfile_pool *pool);
+
+/* Calls fn once per file the pool opened (open or closed) with its counter's name
+ * ("output.eve.errors", "output.fast.errors", "output.events.errors",
+ * "output.smtplog.errors"; a static string) and the number of records that could not be
+ * written. */
+void sk_outfile_pool_foreach(const struct sk_outfile_pool *pool,
+                             void (*fn)(void *ctx, const char *counter, uint64_t errors),
+                             void *ctx);
+
+/* Total records lost by the pool's files so far (including at close). */
+uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *pool);
+
+/* Opens (truncates) dir/name for writing. With a pool (may be NULL: a private file), a file
+ * the pool already holds is shared instead and *first (may be NULL) is false, so a header is
+ * written once. Returns 0 or SK_E_IO (SK_E_INVAL for a NULL dir or name, SK_E_NOMEM); an
+ * error is logged once with the path and strerror. The caller closes *out with
  * sk_outfile_close() and the same pool. */
-int sk_outfile_open(FILE **out, struct sk_outfile_pool *pool, const char *dir, const char *name,
-                    bool *first);
+int sk_outfile_open(struct sk_outfile **out, struct sk_outfile_pool *pool, const char *dir,
+                    const char *name, bool *first);
 
-/* Gives up one user of fp; the last one closes it. A trailer is written once by the caller
- * that sk_outfile_is_last() names just before. */
-void sk_outfile_close(FILE *fp, struct sk_outfile_pool *pool);
+/* Gives up one user of f; the last one flushes and closes it. A trailer is written once by
+ * the caller that sk_outfile_is_last() names just before. */
+void sk_outfile_close(struct sk_outfile *f, struct sk_outfile_pool *pool);
 
-/* True when the caller is the only user of fp left (always for a private file). */
-bool sk_outfile_is_last(FILE *fp, struct sk_outfile_pool *pool);
+/* True when the caller is the only user of f left (always for a private file). */
+bool sk_outfile_is_last(struct sk_outfile *f, struct sk_outfile_pool *pool);
 
-/* Writes len bytes (one whole record) in one call; returns 0 or SK_E_IO (logged once per
- * call). */
-int sk_outfile_write(FILE *fp, const char *buf, size_t len);
+/* Appends len bytes (one or more whole records, each ending in '\n'). Returns 0, or SK_E_IO
+ * when the record was dropped because the file cannot take it (reported once per failure,
+ * counted). */
+int sk_outfile_write(struct sk_outfile *f, const char *buf, size_t len);
+
+/* Writes what is buffered; returns 0 or SK_E_IO (what could not be written stays buffered). */
+int sk_outfile_flush(struct sk_outfile *f);
 
 #define SK_ADDR_STRLEN 48
 

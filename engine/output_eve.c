@@ -31,7 +31,7 @@ struct flow_head {
 };
 
 struct eve_state {
-    FILE *fp;
+    struct sk_outfile *fp;
     struct sk_outfile_pool *files;
     struct sk_buf line;
     struct sk_output_config cfg;
@@ -615,7 +615,7 @@ static void eve_stats(void *state, uint64_t ts_us, const struct sk_counter *c, s
 static void eve_flush(void *state)
 {
     struct eve_state *s = state;
-    fflush(s->fp);
+    sk_outfile_flush(s->fp);
 }
 
 static void eve_close(void *state)

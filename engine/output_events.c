@@ -12,7 +12,7 @@
 #include "engine/output.h"
 
 struct events_state {
-    FILE *fp;
+    struct sk_outfile *fp;
     struct sk_outfile_pool *files;
     struct sk_buf line;
     size_t data_log_limit;
@@ -156,7 +156,7 @@ static void events_event(void *state, const struct sk_flow *f, uint64_t ts_us,
 static void events_flush(void *state)
 {
     struct events_state *s = state;
-    fflush(s->fp);
+    sk_outfile_flush(s->fp);
 }
 
 static void events_close(void *state)

@@ -13,7 +13,7 @@
 #include "rules/rule.h"
 
 struct fast_state {
-    FILE *fp;
+    struct sk_outfile *fp;
     struct sk_outfile_pool *files;
     struct sk_buf line;
 };
@@ -69,7 +69,7 @@ static void fast_alert(void *state, const struct sk_alert *a, const struct sk_tx
 static void fast_flush(void *state)
 {
     struct fast_state *s = state;
-    fflush(s->fp);
+    sk_outfile_flush(s->fp);
 }
 
 static void fast_close(void *state)

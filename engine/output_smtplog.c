@@ -17,7 +17,7 @@
 #include "engine/output.h"
 
 struct smtplog_state {
-    FILE *fp;
+    struct sk_outfile *fp;
     struct sk_outfile_pool *files;
     struct sk_buf line;
     struct sk_buf tmp;
@@ -59,12 +59,13 @@ static int smtplog_open(void **state, const struct sk_output_config *cfg)
     if (first) { /* a file shared by several workers gets one header */
         char open_line[64];
         zeek_time(open_line, sizeof(open_line), "#open");
-        fputs("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
-              "#path\tsmtp\n",
-              s->fp);
-        fputs(open_line, s->fp);
-        fputs(fields_line, s->fp);
-        fputs(types_line, s->fp);
+        static const char head[] =
+            "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+            "#path\tsmtp\n";
+        sk_outfile_write(s->fp, head, sizeof(head) - 1);
+        sk_outfile_write(s->fp, open_line, strlen(open_line));
+        sk_outfile_write(s->fp, fields_line, strlen(fields_line));
+        sk_outfile_write(s->fp, types_line, strlen(types_line));
     }
     *state = s;
     return 0;
@@ -329,7 +330,7 @@ static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_u
 static void smtplog_flush(void *state)
 {
     struct smtplog_state *s = state;
-    fflush(s->fp);
+    sk_outfile_flush(s->fp);
 }
 
 static void smtplog_close(void *state)
@@ -340,7 +341,7 @@ static void smtplog_close(void *state)
     if (sk_outfile_is_last(s->fp, s->files)) {
         char close_line[64];
         zeek_time(close_line, sizeof(close_line), "#close");
-        fputs(close_line, s->fp);
+        sk_outfile_write(s->fp, close_line, strlen(close_line));
     }
     sk_outfile_close(s->fp, s->files);
     sk_buf_release(&s->line);

@@ -4,6 +4,8 @@
  * skipped so one bad capture never hides the others. */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ struct sk_source {
     bool quiet;       /* sk_source_read() logs no error */
     _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
+    uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
     char err[PCAP_ERRBUF_SIZE + 512];
 };
 
@@ -70,6 +73,17 @@ static int apply_filter(pcap_t *p, const char *bpf, const char *what, char *err,
 
 /* Opens one capture file: SK_E_NOTFOUND or SK_E_IO when it cannot be read, SK_E_FORMAT when
  * it is not a pcap or pcapng file, SK_E_INVAL when the filter does not compile for it. */
+/* The link types engine/decode.c decodes (12, 14, 101: raw IP; 108: OpenBSD loopback). */
+static bool linktype_known(int dlt)
+{
+    static const int known[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, 108, 12,
+                                14,         101,           DLT_IPV4,       DLT_IPV6};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (known[i] == dlt)
+            return true;
+    return false;
+}
+
 static int open_file(const char *file, const char *bpf, pcap_t **out, char *err, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
@@ -86,6 +100,13 @@ static int open_file(const char *file, const char *bpf, pcap_t **out, char *err,
         set_err(err, errlen, "'%s' is not a pcap or pcapng file: %s", file, pcap_err);
         rc = SK_E_FORMAT;
         goto out_close_fp;
+    }
+    if (!linktype_known(pcap_datalink(p))) {
+        const char *name = pcap_datalink_val_to_name(pcap_datalink(p));
+        set_err(err, errlen, "'%s' has link type %d (%s), which shrike does not decode", file,
+                pcap_datalink(p), name ? name : "unknown");
+        pcap_close(p);
+        return SK_E_FORMAT;
     }
     rc = apply_filter(p, bpf, file, err, errlen);
     if (rc < 0) {
@@ -321,12 +342,22 @@ static void fill_packet(struct sk_source *src, const struct pcap_pkthdr *h, cons
     pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
     pkt->linktype = pcap_datalink(src->pcap);
     src->stats.packets++;
+    if (h->caplen < h->len) {
+        src->stats.packets_cut++;
+        src->cut_in_file++;
+    }
     pkt->pcap_cnt = src->stats.packets;
     src->stats.bytes += h->caplen;
 }
 
 static void close_current(struct sk_source *src)
 {
+    if (src->cut_in_file && src->pcap)
+        sk_warn("'%s': %" PRIu64 " packets cut short by the capture's snapshot length (%d "
+                "bytes): what they lack is not decoded or inspected",
+                src->cur_file ? src->cur_file : src->path, src->cut_in_file,
+                pcap_snapshot(src->pcap));
+    src->cut_in_file = 0;
     if (src->pcap)
         pcap_close(src->pcap);
     src->pcap = NULL;
@@ -441,6 +472,7 @@ void sk_source_stats_foreach(const struct sk_source_stats *s, sk_source_counter_
     fn(ctx, "source.files_failed", s->files_failed);
     fn(ctx, "source.packets", s->packets);
     fn(ctx, "source.bytes", s->bytes);
+    fn(ctx, "source.packets_cut", s->packets_cut);
     fn(ctx, "source.kernel_drops", s->kernel_drops);
 }
 

@@ -24,6 +24,7 @@ struct sk_source_stats {
     uint64_t files_failed; /* captures that could not be opened or were cut short */
     uint64_t packets;      /* packets handed out */
     uint64_t bytes;        /* captured bytes handed out */
+    uint64_t packets_cut;  /* packets captured shorter than on the wire (snapshot length) */
     uint64_t kernel_drops; /* live only: pcap_stats ps_drop + ps_ifdrop */
 };
 

@@ -666,6 +666,7 @@ void sk_detect_thread_free(struct sk_detect_thread *t)
 void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out)
 {
     *out = t->st;
+    out->pcre_limit_hits = sk_match_ctx_pcre_limit_hits(t->mc);
 }
 
 static const char *const scanned_names[SK_BUF_COUNT] = {
@@ -686,6 +687,7 @@ void sk_detect_thread_counters(const struct sk_detect_thread *t, sk_detect_count
     fn(ctx, "detect.inspections", t->st.inspections);
     fn(ctx, "detect.candidates", t->st.candidates);
     fn(ctx, "detect.suppressed", t->st.suppressed);
+    fn(ctx, "detect.pcre_limit_hits", sk_match_ctx_pcre_limit_hits(t->mc));
     fn(ctx, "detect.bytes_scanned", t->st.bytes_scanned);
     for (int b = 0; b < SK_BUF_COUNT; b++)
         if (has_db[b] && scanned_names[b] != NULL)

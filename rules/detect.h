@@ -39,6 +39,7 @@ struct sk_detect_stats {
     uint64_t inspections, candidates, alerts, suppressed; /* suppressed by thresholds */
     uint64_t bytes_scanned;             /* bytes fed to prefilter databases, all buffers */
     uint64_t buf_scanned[SK_BUF_COUNT]; /* the same per buffer (enum sk_rule_buffer) */
+    uint64_t pcre_limit_hits;           /* pcre searches cut off by detect.pcre-match-limit */
     double build_seconds;
     bool from_cache;
 };

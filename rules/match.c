@@ -19,6 +19,7 @@ struct sk_match_ctx {
     uint8_t *b64; /* base64_decode output */
     size_t b64_cap;
     uint64_t aborts;
+    uint64_t pcre_limit_hits;
 };
 
 /* The search of one group on one instance. */
@@ -46,6 +47,8 @@ int sk_match_ctx_new(struct sk_match_ctx **out, uint32_t match_limit)
     if (mc->mctx == NULL)
         goto out_free_md;
     pcre2_set_match_limit(mc->mctx, match_limit ? match_limit : 3500);
+    /* the backtracking depth is bounded by the same number: no pattern can stall a worker */
+    pcre2_set_depth_limit(mc->mctx, match_limit ? match_limit : 3500);
     sk_xform_init(&mc->xf);
     *out = mc;
     return 0;
@@ -71,6 +74,22 @@ void sk_match_ctx_free(struct sk_match_ctx *mc)
 uint64_t sk_match_ctx_aborts(const struct sk_match_ctx *mc)
 {
     return mc->aborts;
+}
+
+uint64_t sk_match_ctx_pcre_limit_hits(const struct sk_match_ctx *mc)
+{
+    return mc->pcre_limit_hits;
+}
+
+/* A pcre2_match() result that is neither a match nor a no-match: a limit cut the search
+ * off. The search is abandoned (no alert, even for a negated pcre) and counted. */
+static bool pcre_cut_off(struct search *s, int rc)
+{
+    if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT && rc != PCRE2_ERROR_HEAPLIMIT)
+        return false;
+    s->mc->pcre_limit_hits++;
+    s->aborted = true;
+    return true;
 }
 
 int sk_match_pcre_compile(const struct sk_pcre *p, void **out, char *err, size_t errlen)
@@ -276,14 +295,16 @@ static bool step_pcre(struct search *s, size_t i, size_t prev_end)
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->mc->md);
     if (p->negated) {
         int rc = pcre2_match(code, subj, slen, 0, 0, s->mc->md, s->mc->mctx);
-        if (rc >= 0)
+        if (rc >= 0 || pcre_cut_off(s, rc))
             return false;
         return search_from(s, i + 1, prev_end);
     }
     for (size_t start = 0; start <= slen;) {
         int rc = pcre2_match(code, subj, slen, start, 0, s->mc->md, s->mc->mctx);
-        if (rc < 0)
+        if (rc < 0) {
+            pcre_cut_off(s, rc);
             return false;
+        }
         size_t ms = ov[0], me = ov[1];
         if (search_from(s, i + 1, base + me))
             return true;

@@ -28,6 +28,10 @@ void sk_match_ctx_free(struct sk_match_ctx *mc);
 /* Steps abandoned because a group hit SK_MATCH_MAX_STEPS, since the context was made. */
 uint64_t sk_match_ctx_aborts(const struct sk_match_ctx *mc);
 
+/* pcre2_match() calls cut off by the match or depth limit (detect.pcre-match-limit), since
+ * the context was made: the rule did not match (a negated pcre neither). */
+uint64_t sk_match_ctx_pcre_limit_hits(const struct sk_match_ctx *mc);
+
 /* Compiles p's pattern with its options and JIT (when available). The caller frees *out
  * with sk_match_pcre_free(). Returns 0, or SK_E_PCRE with a message in err. */
 int sk_match_pcre_compile(const struct sk_pcre *p, void **out, char *err, size_t errlen);

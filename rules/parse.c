@@ -200,6 +200,19 @@ struct opt {
     bool has_value;
 };
 
+/* True when the quoted value of o ends with a '"' of its own (not escaped, not the opening
+ * one). */
+static bool closing_quote(const char *t, const struct opt *o)
+{
+    size_t end = o->value_off + o->value_len;
+    if (o->value_len < 2 || t[end - 1] != '"')
+        return false;
+    size_t bs = 0;
+    while (end - 1 - bs > o->value_off && t[end - 2 - bs] == '\\')
+        bs++;
+    return bs % 2 == 0;
+}
+
 /* Splits text[open+1 .. close) into options. A value runs to the first ';' not escaped
  * by a backslash, as in Suricata. Returns 0 or SK_E_PARSE (ctx failed). */
 static int split_options(struct sk_rule_ctx *ctx, size_t open, size_t close, struct opt **out,
@@ -240,6 +253,12 @@ static int split_options(struct sk_rule_ctx *ctx, size_t open, size_t close, str
             while (ve > o.value_off && isspace((unsigned char)t[ve - 1]))
                 ve--;
             o.value_len = ve - o.value_off;
+            if (o.value_len && t[o.value_off] == '"' && !closing_quote(t, &o)) {
+                free(v);
+                return sk_rule__fail(ctx, o.value_off, "unterminated quote",
+                                     "unterminated quote in the value of '%.*s'", (int)o.name_len,
+                                     t + o.name_off);
+            }
         }
         if (i >= close) {
             free(v);

@@ -4,6 +4,7 @@
  * rejects duplicate gid:sid, interns flowbit names, and keeps the load statistics and
  * diagnostics (the default printer shows each reason five times, then only counts it). */
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,7 +226,8 @@ int sk_ruleset_new(struct sk_ruleset **out, const struct sk_ruleset_config *cfg)
         int rc = sk_classification_load(&rs->cls, files[i], class_report, rs);
         if (rc) {
             char msg[512];
-            snprintf(msg, sizeof(msg), "cannot read '%s': %s", files[i], sk_strerror(rc));
+            snprintf(msg, sizeof(msg), "cannot read '%s': %s", files[i],
+                     rc == SK_E_IO ? strerror(errno) : sk_strerror(rc));
             struct sk_rule_diag d = {.file = files[i], .reason = "cannot read file", .msg = msg};
             emit(rs, &d);
             sk_ruleset_free(rs);
@@ -432,6 +434,63 @@ out_free:
     return rc;
 }
 
+/* The length of the valid UTF-8 sequence at p (end excluded), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = p[0] < 0x80             ? 1
+               : (p[0] & 0xe0) == 0xc0 ? 2
+               : (p[0] & 0xf0) == 0xe0 ? 3
+               : (p[0] & 0xf8) == 0xf0 ? 4
+                                       : 0;
+    if (n == 0 || (size_t)(end - p) < n || (n == 2 && p[0] < 0xc2))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* A line of a rule file (not a comment) holding a NUL, a control byte or invalid UTF-8
+ * fails with a diagnostic at its byte and is blanked, so the other rules still load (a
+ * rule continued onto it fails on its own). */
+static void drop_bad_lines(struct sk_ruleset *rs, const char *path, char *buf, size_t len)
+{
+    unsigned line = 1;
+    for (size_t start = 0; start < len; line++) {
+        char *nl = memchr(buf + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+        size_t i = start;
+        while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+            i++;
+        bool comment = i < end && buf[i] == '#';
+        for (const unsigned char *p = (unsigned char *)buf + start, *e = (unsigned char *)buf + end;
+             !comment && p < e;) {
+            size_t n = utf8_len(p, e);
+            bool ctl = n == 1 && ((*p < 0x20 && *p != '\t' && *p != '\r') || *p == 0x7f);
+            if (n && !ctl) {
+                p += n;
+                continue;
+            }
+            char msg[128];
+            snprintf(msg, sizeof(msg), "%s byte 0x%02x in a rule",
+                     *p == 0 ? "NUL"
+                     : ctl   ? "control"
+                             : "invalid UTF-8",
+                     *p);
+            struct sk_rule_diag d = {.file = path,
+                                     .line = line,
+                                     .col = (unsigned)((char *)p - (buf + start)) + 1,
+                                     .reason = "invalid byte",
+                                     .msg = msg};
+            sk_ruleset__report(rs, &d);
+            memset(buf + start, ' ', end - start);
+            buf[start] = '#';
+            break;
+        }
+        start = end + 1;
+    }
+}
+
 int sk_ruleset_load_file(struct sk_ruleset *rs, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -463,17 +522,14 @@ int sk_ruleset_load_file(struct sk_ruleset *rs, const char *path)
         goto out_close;
     }
     buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        rc = SK_E_FORMAT;
-        goto out_close;
-    }
+    drop_bad_lines(rs, path, buf, len);
     rc = sk_ruleset_load_string(rs, path, buf);
 out_close:
     fclose(f);
 out_report:
-    if (rc == SK_E_IO || rc == SK_E_FORMAT) {
+    if (rc == SK_E_IO) {
         char msg[512];
-        snprintf(msg, sizeof(msg), "cannot read rule file '%s': %s", path, sk_strerror(rc));
+        snprintf(msg, sizeof(msg), "cannot read rule file '%s': %s", path, strerror(errno));
         struct sk_rule_diag d = {.file = path, .reason = "cannot read file", .msg = msg};
         emit(rs, &d);
     }

@@ -90,4 +90,92 @@ head -c 20000 /dev/urandom >>"$TMP/garbage.pcap"
 run garbage -r "$TMP/garbage.pcap"
 if [ "$rc" -lt 128 ]; then ok "garbage records: exit $rc, no crash"; else fail "garbage: signal $rc"; fi
 
+
+# Files Shrike opens are reported with the system's reason, once, and nothing else.
+run norules -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/missing.rules" -r "$sample"
+if grep -q "cannot read rule file '$TMP/missing.rules': No such file or directory" "$TMP/norules.err" &&
+    [ "$(grep -c . "$TMP/norules.err")" -eq 1 ]; then
+    ok "missing rule file: one message with strerror"
+else
+    fail "missing rule file: $(cat "$TMP/norules.err")"
+fi
+run noclass -c "$TOP_SRCDIR/shrike.yaml" --set classification-file="$TMP/missing.config" -r "$sample"
+if [ "$rc" -eq 1 ] && grep -q "cannot read '$TMP/missing.config': No such file or directory" "$TMP/noclass.err" &&
+    ! grep -q "out of memory" "$TMP/noclass.err"; then
+    ok "missing classification file: exit 1, strerror, no 'out of memory'"
+else
+    fail "missing classification file: exit $rc, $(cat "$TMP/noclass.err")"
+fi
+
+# The configuration: workers out of range is exit 1 in a run and under -T; types and
+# unknown keys are errors (strict: no keeps unknown keys warnings).
+printf 'workers: 1000\n' >"$TMP/w.yaml"
+run workers-run -c "$TMP/w.yaml" -r "$sample"
+rc_run=$rc
+run workers-T -c "$TMP/w.yaml" -T
+if [ "$rc_run" -eq 1 ] && [ "$rc" -eq 1 ]; then ok "workers: 1000 exits 1 in a run and under -T"
+else fail "workers: 1000 exits $rc_run in a run, $rc under -T"; fi
+printf 'workers: [1, 2]\n' >"$TMP/wl.yaml"
+run workers-list -c "$TMP/wl.yaml" -T
+check_error workers-list "'workers' must be a string, not a list"
+printf 'rule-files: {a: b}\n' >"$TMP/rf.yaml"
+run rulefiles-map -c "$TMP/rf.yaml" -T
+check_error rulefiles-map "'rule-files' must be a list, not a mapping"
+printf 'flow:\n  tmeout:\n    new: 3\n' >"$TMP/typo.yaml"
+run typo -c "$TMP/typo.yaml" -T
+check_error typo "typo.yaml:3:10: unknown configuration key 'flow.tmeout.new'"
+run typo-lax -c "$TMP/typo.yaml" --set config.strict=no -T
+if [ "$rc" -eq 0 ] && grep -q "warning: .*unknown configuration key 'flow.tmeout.new'" "$TMP/typo-lax.err"; then
+    ok "config.strict=no: an unknown key is a warning"
+else
+    fail "config.strict=no: exit $rc, $(cat "$TMP/typo-lax.err")"
+fi
+run shipped -c "$TOP_SRCDIR/shrike.yaml" -T
+if [ "$rc" -eq 0 ]; then ok "shrike.yaml loads strictly"; else fail "shrike.yaml: $(cat "$TMP/shipped.err")"; fi
+
+# An unwritable log folder: one message, no empty logs left behind.
+mkdir -p "$TMP/ro"
+chmod 555 "$TMP/ro"
+if [ "$(id -u)" -eq 0 ]; then mount -t tmpfs -o size=64k,ro tmpfs "$TMP/ro" 2>/dev/null || true; fi
+if touch "$TMP/ro/x" 2>/dev/null; then
+    rm -f "$TMP/ro/x"
+    echo "the log folder cannot be made read-only here: that case is skipped"
+else
+    "$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -l "$TMP/ro" -r "$sample" >"$TMP/ro.out" 2>"$TMP/ro.err"
+    rc=$?
+    if [ "$rc" -eq 1 ] && [ "$(grep -c . "$TMP/ro.err")" -eq 1 ] &&
+        grep -q "cannot open '$TMP/ro/[a-z.]*': Read-only file system\|Permission denied" "$TMP/ro.err"; then
+        ok "read-only log folder: exit 1, one message: $(cat "$TMP/ro.err")"
+    else
+        fail "read-only log folder: exit $rc, $(cat "$TMP/ro.err")"
+    fi
+    umount "$TMP/ro" 2>/dev/null
+fi
+
+# Captures that decode to nothing are never silent: an unknown link type is an error naming
+# it (in a folder: reported and counted, the other files read); a snapshot length shorter
+# than the headers is a warning with the count of cut packets.
+rewrite=$TOP_SRCDIR/tests/tools/pcap-rewrite.py
+python3 "$rewrite" "$sample" "$TMP/usr0.pcap" linktype 147
+run linktype -r "$TMP/usr0.pcap"
+check_error linktype "usr0.pcap' has link type 147"
+mkdir -p "$TMP/lt-dir"
+cp "$TMP/usr0.pcap" "$TMP/lt-dir/a.pcap"
+cp "$sample" "$TMP/lt-dir/b.pcap"
+run linktype-dir -r "$TMP/lt-dir"
+if [ "$rc" -eq 1 ] && grep -q "a.pcap' has link type 147" "$TMP/linktype-dir.err" &&
+    grep -q '^source.files_failed: 1' "$TMP/linktype-dir.out" &&
+    [ "$(sed -n 's/^packets: //p' "$TMP/linktype-dir.out")" -gt 0 ]; then
+    ok "unknown link type in a folder: reported, counted, the other file read"
+else
+    fail "unknown link type in a folder: exit $rc, $(cat "$TMP/linktype-dir.err")"
+fi
+python3 "$rewrite" "$sample" "$TMP/snap40.pcap" snaplen 40
+run snaplen -r "$TMP/snap40.pcap"
+n=$(sed -n 's/^source.packets_cut: //p' "$TMP/snaplen.out")
+if [ "${n:-0}" -gt 0 ] && [ "$(grep -c "snap40.pcap': $n packets cut short by the capture's snapshot length (40 bytes)" "$TMP/snaplen.err")" -eq 1 ]; then
+    ok "snaplen 40: one warning with the count ($n packets cut)"
+else
+    fail "snaplen 40: source.packets_cut '${n:-}', $(cat "$TMP/snaplen.err")"
+fi
 finish

@@ -41,4 +41,42 @@ for run in TERM:1 INT:1 TERM:2; do
         fail "SIG$sig, $workers worker(s): exit $rc, $got_tx/$want_tx transactions, $got_ev/$want_ev events; $(cat "$d/err")"
     fi
 done
+
+# SIGTERM at random points of a capture read at once (bounded: 6 runs). Whatever shrike had
+# processed is logged: each file ends with a whole line, every alert in eve.json is in
+# fast.log and the other way round, and the exit status is 0.
+big=$PCAPS/sample.pcap
+[ -f "$big" ] || { finish; }
+for i in 1 2 3 4 5 6; do
+    d=$TMP/rand-$i
+    mkdir -p "$d"
+    mkfifo "$d/in.pcap"
+    # the capture comes in pieces, so that the signal lands while packets are being processed
+    size=$(stat -c %s "$big")
+    cut=$(( (RANDOM * 32768 + RANDOM) % size ))
+    (head -c "$cut" "$big"; sleep 20) >"$d/in.pcap" &
+    writer=$!
+    "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$d/logs" --workers $((i % 2 + 1)) \
+        -r "$d/in.pcap" >/dev/null 2>"$d/err" &
+    pid=$!
+    sleep "0.$((RANDOM % 9 + 1))"
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    kill "$writer" 2>/dev/null
+    wait "$writer" 2>/dev/null
+    bad=""
+    for f in eve.json events.json fast.log smtp.log; do
+        [ ! -s "$d/logs/$f" ] || [ "$(tail -c 1 "$d/logs/$f" | od -An -c | tr -d ' ')" = '\n' ] ||
+            bad="$bad $f"
+    done
+    jq -c . "$d/logs/eve.json" >/dev/null 2>&1 || bad="$bad eve.json(json)"
+    eve_alerts=$(jq -c 'select(.event_type=="alert")' "$d/logs/eve.json" 2>/dev/null | wc -l)
+    fast_alerts=$(grep -c . "$d/logs/fast.log")
+    if [ "$rc" -eq 0 ] && [ -z "$bad" ] && [ "$eve_alerts" -eq "$fast_alerts" ]; then
+        ok "SIGTERM after $cut bytes: exit 0, logs whole, $eve_alerts alerts in eve.json and fast.log"
+    else
+        fail "SIGTERM after $cut bytes: exit $rc, bad:$bad, $eve_alerts/$fast_alerts alerts; $(cat "$d/err")"
+    fi
+done
 finish

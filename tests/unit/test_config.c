@@ -117,6 +117,49 @@ static void test_config_set_overrides_and_splits_lists(void **state)
     sk_config_free(c);
 }
 
+/* Loads text and runs sk_config_check(); returns its code, err holds the first error. */
+static int check_text(const char *text, const char *set, char *err, size_t errlen)
+{
+    char *path = write_temp(text);
+    struct sk_config *c;
+    assert_int_equal(sk_config_new(&c), 0);
+    assert_int_equal(sk_config_load_file(c, path, err, errlen), 0);
+    if (set)
+        assert_int_equal(sk_config_set(c, set), 0);
+    err[0] = '\0';
+    int rc = sk_config_check(c, err, errlen);
+    sk_config_free(c);
+    unlink(path);
+    free(path);
+    return rc;
+}
+
+static void test_config_check_unknown_and_types(void **state)
+{
+    (void)state;
+    char err[256];
+    /* a typo is an error by default, at its place */
+    assert_int_equal(check_text("flow:\n  tmeout:\n    new: 3\n", NULL, err, sizeof(err)),
+                     SK_E_INVAL);
+    assert_non_null(strstr(err, ":3:10: unknown configuration key 'flow.tmeout.new'"));
+    /* strict: no (in the file, or --set config.strict=no) keeps it a warning */
+    assert_int_equal(
+        check_text("strict: no\nflow:\n  tmeout:\n    new: 3\n", NULL, err, sizeof(err)), 0);
+    assert_int_equal(
+        check_text("flow:\n  tmeout:\n    new: 3\n", "config.strict=no", err, sizeof(err)), 0);
+    /* a list where a scalar is wanted, a mapping where a list is: errors with key and type,
+     * strict or not */
+    assert_int_equal(check_text("strict: no\nworkers: [1, 2]\n", NULL, err, sizeof(err)),
+                     SK_E_INVAL);
+    assert_non_null(strstr(err, "'workers' must be a string, not a list"));
+    assert_int_equal(check_text("strict: no\nrule-files: {a: b}\n", NULL, err, sizeof(err)),
+                     SK_E_INVAL);
+    assert_non_null(strstr(err, "'rule-files' must be a list, not a mapping"));
+    /* known keys pass */
+    assert_int_equal(
+        check_text("flow:\n  timeout:\n    new: 3\nrule-files: [a]\n", NULL, err, sizeof(err)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_config_bad_value_names_key_and_place),
         cmocka_unit_test(test_config_bad_yaml_gives_line_and_column),
         cmocka_unit_test(test_config_set_overrides_and_splits_lists),
+        cmocka_unit_test(test_config_check_unknown_and_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -335,6 +335,31 @@ static void test_match_step_bound(void **state)
     sk_match_ctx_free(mc);
 }
 
+/* A pattern that backtracks catastrophically, (a+)+$ on a long run of a's then a 'b', is cut
+ * off by the match limit and counted; it never matches, negated or not. */
+static void test_match_pcre_limit(void **state)
+{
+    char err[128];
+    uint8_t buf[4000];
+    memset(buf, 'a', sizeof(buf));
+    buf[sizeof(buf) - 1] = 'b';
+    for (int neg = 0; neg < 2; neg++) {
+        struct sk_match_ctx *mc;
+        assert_int_equal(sk_match_ctx_new(&mc, 0), 0);
+        struct sk_rule *r = rb_rule_new(1);
+        struct sk_buffer_group *g = rb_group(r, SK_FIELD_SMTP_MAIL_FROM);
+        struct sk_pcre *p = rb_pcre(g, "(a+)+$", 0);
+        p->negated = neg;
+        void *pcre[1] = {0};
+        assert_int_equal(sk_match_pcre_compile(p, &pcre[0], err, sizeof(err)), 0);
+        assert_false(sk_match_group(mc, g, pcre, buf, sizeof(buf)));
+        assert_true(sk_match_ctx_pcre_limit_hits(mc) >= 1);
+        sk_match_pcre_free(pcre[0]);
+        rb_rule_free(r);
+        sk_match_ctx_free(mc);
+    }
+}
+
 /* base64_decode / base64_data, table-driven: the outer group is `content:"<pre>";
  * base64_decode:...;` (pre empty: no content), base64_data holds one content. */
 struct b64row {
@@ -434,7 +459,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_table),        cmocka_unit_test(test_match_transforms),
         cmocka_unit_test(test_match_number),       cmocka_unit_test(test_match_step_bound),
-        cmocka_unit_test(test_match_base64_table), cmocka_unit_test(test_match_base64_relax),
+        cmocka_unit_test(test_match_pcre_limit),   cmocka_unit_test(test_match_base64_table),
+        cmocka_unit_test(test_match_base64_relax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

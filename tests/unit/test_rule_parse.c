@@ -203,7 +203,7 @@ static const struct rcase cases[] = {
     /* content */
     {R("content:\"abc\"; content:!\"|0d 0a|x\"; nocase;"), true, NULL, NULL, 0},
     {R("content:abc;"), false, "'content' value must be in double quotes", "abc", 0},
-    {R("content:\"abc;"), false, "'content' value must be in double quotes", "\"abc", 0},
+    {R("content:\"abc;"), false, "unterminated quote in the value of 'content'", "\"abc", 0},
     {"alert smtp any any -> any any (sid:1; content:\"abc\")", false,
      "missing ';' after option 'content'", "content", 0},
     {R("content:\"|41 4|\";"), false, "invalid hex in content at '4|'", "4|", 0},
