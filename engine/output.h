@@ -75,6 +75,9 @@ struct sk_output_config {
      * sets opened on the same pool (one per worker) and each record is appended whole. */
     struct sk_outfile_pool *files;
     size_t data_log_limit; /* events.json: bytes of an smtp_data chunk logged */
+    /* eve.json: items of each list (rcpt_to, to, cc, attachment, url, received) in a fileinfo
+     * record's smtp and email objects, which every file of a message repeats; 0: all */
+    size_t eve_file_list_max;
     bool eve_smtp, eve_anomaly, eve_fileinfo, eve_flow, eve_stats, eve_alert_payload;
 };
 
@@ -103,6 +106,9 @@ struct sk_output_ops {
     void (*stats)(void *state, uint64_t ts_us, const struct sk_counter *c, size_t n);
     void (*flush)(void *state);
     void (*close)(void *state); /* flushes and frees */
+    /* The output's own counters, each passed to fn with a static name. */
+    void (*counters)(void *state, void (*fn)(void *ctx, const char *name, uint64_t value),
+                     void *ctx);
 };
 
 extern const struct sk_output_ops sk_output_events;  /* events.json */

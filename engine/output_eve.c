@@ -38,6 +38,7 @@ struct eve_state {
     struct idset alerted;
     struct flow_head head;
     struct sk_json_clock clock;
+    uint64_t file_items_dropped; /* list items left out of fileinfo records */
 };
 
 static size_t idset_slot(const struct idset *s, uint64_t id)
@@ -214,12 +215,16 @@ static void eve_end(struct eve_state *s, struct sk_json *j)
         sk_outfile_write(s->fp, s->line.buf, s->line.len);
 }
 
-static void str_array(struct sk_json *j, const char *key, const struct sk_strlist *l)
+/* At most max items of l (0: all); *dropped counts those left out. */
+static void str_array(struct sk_json *j, const char *key, const struct sk_strlist *l, size_t max,
+                      uint64_t *dropped)
 {
     if (l->n == 0)
         return; /* the schema wants at least one item */
+    size_t n = max && l->n > max ? max : l->n;
+    *dropped += l->n - n;
     sk_json_array_open(j, key);
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < n; i++)
         sk_json_str(j, NULL, l->v[i]);
     sk_json_array_close(j);
 }
@@ -230,30 +235,32 @@ static void opt_str(struct sk_json *j, const char *key, const char *v)
         sk_json_str(j, key, v);
 }
 
-/* The smtp and email objects of a transaction, as Suricata's SMTP logger writes them. */
-static void smtp_email(struct sk_json *j, const struct sk_tx_record *tx)
+/* The smtp and email objects of a transaction, as Suricata's SMTP logger writes them, with at
+ * most max items a list (0: all); *dropped counts the items left out. */
+static void smtp_email(struct sk_json *j, const struct sk_tx_record *tx, size_t max,
+                       uint64_t *dropped)
 {
     sk_json_object_open(j, "smtp");
     opt_str(j, "helo", tx->helo);
     opt_str(j, "mail_from", tx->mail_from);
-    str_array(j, "rcpt_to", &tx->rcpt_to);
+    str_array(j, "rcpt_to", &tx->rcpt_to, max, dropped);
     sk_json_object_close(j);
     if (!tx->has_email)
         return;
     sk_json_object_open(j, "email");
     opt_str(j, "status", tx->email_status);
     opt_str(j, "from", tx->email_from);
-    str_array(j, "to", &tx->email_to);
-    str_array(j, "cc", &tx->email_cc);
-    str_array(j, "attachment", &tx->attachment);
-    str_array(j, "url", &tx->url);
+    str_array(j, "to", &tx->email_to, max, dropped);
+    str_array(j, "cc", &tx->email_cc, max, dropped);
+    str_array(j, "attachment", &tx->attachment, max, dropped);
+    str_array(j, "url", &tx->url, max, dropped);
     opt_str(j, "subject", tx->email_subject);
     opt_str(j, "subject_md5", tx->subject_md5);
     opt_str(j, "body_md5", tx->body_md5);
     opt_str(j, "date", tx->email_date);
     opt_str(j, "message_id", tx->email_message_id);
     opt_str(j, "x_mailer", tx->email_x_mailer);
-    str_array(j, "received", &tx->received);
+    str_array(j, "received", &tx->received, max, dropped);
     sk_json_object_close(j);
 }
 
@@ -400,7 +407,8 @@ static void eve_alert(void *state, const struct sk_alert *a, const struct sk_tx_
     alert_metadata(&j, r);
     sk_json_object_close(&j);
     if (tx) {
-        smtp_email(&j, tx);
+        uint64_t unused = 0; /* an alert carries its transaction whole */
+        smtp_email(&j, tx, 0, &unused);
         alert_files(&j, tx);
     }
     if (a->tx_id != SK_TX_NONE || tx)
@@ -430,7 +438,8 @@ static void eve_tx_close(void *state, const struct sk_flow *f, uint64_t ts_us,
     struct sk_json j;
     eve_head(s, &j, ts_us, f, "smtp", true);
     sk_json_u64(&j, "tx_id", tx->tx_id);
-    smtp_email(&j, tx);
+    uint64_t unused = 0; /* one smtp record a transaction: its lists whole (up to txrec's) */
+    smtp_email(&j, tx, 0, &unused);
     eve_end(s, &j);
 }
 
@@ -444,7 +453,9 @@ static void eve_file(void *state, const struct sk_flow *f, uint64_t ts_us,
     eve_head(s, &j, ts_us, f, "fileinfo", true);
     if (tx) {
         sk_json_u64(&j, "tx_id", tx->tx_id);
-        smtp_email(&j, tx);
+        /* every file of a message repeats these: bounded, or 100,000 parts would write
+         * 100,000 records of 256 names each */
+        smtp_email(&j, tx, s->cfg.eve_file_list_max, &s->file_items_dropped);
     }
     sk_json_str(&j, "app_proto", "smtp");
     sk_json_object_open(&j, "fileinfo");
@@ -632,6 +643,13 @@ static void eve_close(void *state)
     free(s);
 }
 
+static void eve_counters(void *state, void (*fn)(void *ctx, const char *name, uint64_t value),
+                         void *ctx)
+{
+    struct eve_state *s = state;
+    fn(ctx, "output.eve.fileinfo_items_dropped", s->file_items_dropped);
+}
+
 const struct sk_output_ops sk_output_eve = {
     .name = "eve",
     .open = eve_open,
@@ -643,4 +661,5 @@ const struct sk_output_ops sk_output_eve = {
     .stats = eve_stats,
     .flush = eve_flush,
     .close = eve_close,
+    .counters = eve_counters,
 };

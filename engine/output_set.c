@@ -192,6 +192,14 @@ void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const stru
     }
 }
 
+void sk_output_set_counters(const struct sk_output_set *s,
+                            void (*fn)(void *ctx, const char *name, uint64_t value), void *ctx)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->ops[i]->counters)
+            s->ops[i]->counters(s->state[i], fn, ctx);
+}
+
 bool sk_output_set_logs(const struct sk_output_set *s, enum sk_event_type type)
 {
     if (!s || type > SK_EV_SMTP_UNEXPECTED)

@@ -36,6 +36,11 @@ void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const stru
  * NULL: none does). A parser need not build the rest for the outputs. */
 bool sk_output_set_logs(const struct sk_output_set *s, enum sk_event_type type);
 
+/* Calls fn with each output's own counters (a static name and a value; see docs/cli.md).
+ * s may be NULL. */
+void sk_output_set_counters(const struct sk_output_set *s,
+                            void (*fn)(void *ctx, const char *name, uint64_t value), void *ctx);
+
 /* An alert; tx is its transaction's record (sk_txrec_get(r, a->tx_id)) or NULL. */
 void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,
                          const struct sk_tx_record *tx);

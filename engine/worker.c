@@ -44,7 +44,9 @@ struct app_flow {
     uint64_t ts_us; /* time of the packet being processed */
     uint32_t next_file_id;
     bool alerted;
-    bool dirty;     /* events since the last charge_sync() */
+    bool dirty;           /* events since the last charge_sync() */
+    uint64_t data_tx;     /* the message whose smtp_data bytes data_logged counts */
+    uint64_t data_logged; /* smtp_data bytes of that message passed to the event log */
     size_t charged; /* budget bytes for this struct, txrec and df (the parser charges its own) */
 };
 
@@ -61,7 +63,8 @@ struct app_stats {
     uint64_t transactions;
     uint64_t files;
     uint64_t alerts;
-    uint64_t app_refused; /* app state refused by the memory budget (APP_LAYER_MEMCAP) */
+    uint64_t app_refused;  /* app state refused by the memory budget (APP_LAYER_MEMCAP) */
+    uint64_t data_dropped; /* smtp_data events past outputs.events.message-limit */
 };
 
 struct sk_worker {
@@ -85,7 +88,8 @@ struct sk_worker {
     size_t n_smtp_ports;
     struct app_stats st;
     bool skip_input_counters;
-    uint32_t want; /* events the parser builds: smtp_data only when an output logs it */
+    uint32_t want;           /* events the parser builds: smtp_data only when an output logs it */
+    uint64_t msg_data_limit; /* outputs.events.message-limit (0: none) */
     uint64_t last_ts;
     uint64_t packets, bytes;
 };
@@ -99,7 +103,7 @@ int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, con
     const struct sk_output_ops *ops[4];
     size_t n = 0;
     bool events, eve, fast, smtplog;
-    uint64_t limit;
+    uint64_t limit, list_max;
     int rc;
 
     if ((rc = sk_config_bool(cfg, "outputs.events.enabled", &events, errbuf, errlen)) < 0 ||
@@ -110,10 +114,12 @@ int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, con
         (rc = sk_config_bool(cfg, "outputs.eve.smtp", &oc.eve_smtp, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(cfg, "outputs.eve.anomaly", &oc.eve_anomaly, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(cfg, "outputs.eve.fileinfo", &oc.eve_fileinfo, errbuf, errlen)) < 0 ||
+        (rc = sk_config_u64(cfg, "outputs.eve.fileinfo-list-max", &list_max, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(cfg, "outputs.eve.flow", &oc.eve_flow, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(cfg, "outputs.eve.stats", &oc.eve_stats, errbuf, errlen)) < 0)
         return rc;
     oc.data_log_limit = (size_t)limit;
+    oc.eve_file_list_max = (size_t)list_max;
     if (events)
         ops[n++] = &sk_output_events;
     if (eve)
@@ -129,6 +135,24 @@ int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, con
 }
 
 /* ---- parser events ---- */
+
+/* The event log keeps at most outputs.events.message-limit bytes of smtp_data a message (a
+ * 1 GB body would log more than 4 GB of events); the chunks past it are counted instead. */
+static bool data_logged(struct sk_worker *w, struct app_flow *af, const struct sk_event *ev)
+{
+    if (w->msg_data_limit == 0)
+        return true;
+    if (ev->tx_id != af->data_tx) {
+        af->data_tx = ev->tx_id;
+        af->data_logged = 0;
+    }
+    if (af->data_logged >= w->msg_data_limit) {
+        w->st.data_dropped++;
+        return false;
+    }
+    af->data_logged += ev->u.data.data.len;
+    return true;
+}
 
 static void emit(void *ctx, const struct sk_event *ev)
 {
@@ -147,7 +171,7 @@ static void emit(void *ctx, const struct sk_event *ev)
         w->st.transactions++;
     /* The transaction record takes the event first, so an alert the detector raises on it
      * is logged with a record that holds the field that matched. */
-    if (w->outputs)
+    if (w->outputs && (ev->type != SK_EV_SMTP_DATA || data_logged(w, af, ev)))
         sk_output_set_event(w->outputs, af->txrec, af->flow, af->ts_us, ev);
     else
         sk_txrec_event(af->txrec, ev, af->ts_us, NULL, NULL);
@@ -320,6 +344,7 @@ static void flow_open(void *ctx, struct sk_flow *f, uint64_t ts_us)
     af->flow = f;
     af->ts_us = ts_us;
     af->next_file_id = 1;
+    af->data_tx = SK_TX_NONE;
     af->charged = sk_mem_alloc_cost(sizeof(*af));
     if ((rc = sk_txrec_new(&af->txrec, &w->txrec_lim, f->uid)) < 0)
         goto out_free;
@@ -707,6 +732,9 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     w->want = ~0u;
     if (!sk_output_set_logs(w->outputs, SK_EV_SMTP_DATA))
         w->want &= ~SK_EV_BIT(SK_EV_SMTP_DATA);
+    if ((rc = sk_config_size(wc->cfg, "outputs.events.message-limit", &w->msg_data_limit, errbuf,
+                             errlen)) < 0)
+        goto out_free;
 
     if ((rc = read_decode_flow_config(wc->cfg, &dc, &fc, errbuf, errlen)) < 0 ||
         (rc = read_ports(w, errbuf, errlen)) < 0 ||
@@ -867,6 +895,10 @@ int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t 
         if (w->st.anomalies[i])
             add(&l, app_anomaly_counter_names[i], w->st.anomalies[i]);
     add(&l, "files", w->st.files);
+    if (w->outputs) {
+        add(&l, "output.events.data_dropped", w->st.data_dropped);
+        sk_output_set_counters(w->outputs, add_counter, &l);
+    }
     if (w->det)
         sk_detect_thread_counters(w->det, add_counter, &l);
     add(&l, "detect.alerts", w->st.alerts);

@@ -18,7 +18,8 @@ RULES
 rss() { # rss NAME PCAP: runs shrike, prints its peak RSS in KB (GNU time), counters in NAME/counters
     mkdir -p "$TMP/$1"
     /usr/bin/time -f '%M' -o "$TMP/$1.rss" "$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/large.rules" \
-        -l "$TMP/$1" -r "$2" >"$TMP/$1/counters" 2>"$TMP/$1.err" || fail "$1: shrike failed: $(head -c 300 "$TMP/$1.err")"
+        --set outputs.events.message-limit=0 -l "$TMP/$1" -r "$2" >"$TMP/$1/counters" 2>"$TMP/$1.err" ||
+        fail "$1: shrike failed: $(head -c 300 "$TMP/$1.err")"
     tail -1 "$TMP/$1.rss"
 }
 [ -x /usr/bin/time ] || skip_all "/usr/bin/time (GNU time) missing"
@@ -43,6 +44,20 @@ fi
 [ "$got" -gt 3000000 ] && ok "more than 3,000,000 bytes" || fail "only $got bytes"
 chunks=$(sed -n 's/^smtp.data_chunks: //p' "$TMP/large/counters")
 [ "$chunks" = "$lines" ] && ok "smtp.data_chunks counter $chunks" || fail "smtp.data_chunks $chunks, events $lines"
+# With the default outputs.events.message-limit (1 MiB) the message logs about 1 MiB of
+# smtp_data and counts the chunks past it: logged + dropped = every chunk.
+mkdir -p "$TMP/cap"
+"$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/large.rules" -l "$TMP/cap" -r "$pcap" \
+    >"$TMP/cap/counters" 2>"$TMP/cap.err" || fail "capped: shrike failed"
+capped=$(jq -s '[.[] | select(.event=="smtp_data") | .data_len] | add' "$TMP/cap/events.json")
+clines=$(jq -s '[.[] | select(.event=="smtp_data")] | length' "$TMP/cap/events.json")
+dropped=$(sed -n 's/^output.events.data_dropped: //p' "$TMP/cap/counters")
+[ "$capped" -ge 1048576 ] && [ "$capped" -le $((1048576 + 4096)) ] &&
+    ok "message-limit: $capped data bytes logged" || fail "message-limit: $capped data bytes logged"
+[ $((clines + dropped)) = "$lines" ] && ok "$clines chunks logged + $dropped counted = $lines" ||
+    fail "$clines chunks logged + ${dropped:-?} counted, $lines in all"
+cmp -s "$TMP/large/fast.log" "$TMP/cap/fast.log" && ok "same alerts with the message limit" ||
+    fail "alerts differ with the message limit"
 # Without events.json the smtp_data events are not built, only counted: the same count.
 mkdir -p "$TMP/noev"
 "$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TMP/large.rules" --set outputs.events.enabled=no \
