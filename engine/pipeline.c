@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "engine/error.h"
-#include "engine/flow.h"
+#include "engine/flow/flow.h"
 #include "engine/log.h"
 #include "engine/pipeline.h"
 

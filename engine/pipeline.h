@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/source.h"
+#include "engine/capture/source.h"
 #include "engine/worker.h"
 
 struct sk_pipeline_config {

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "engine/decode.h"
-#include "engine/dump.h"
+#include "engine/capture/decode.h"
+#include "engine/flow/dump.h"
 #include "engine/error.h"
-#include "engine/flow.h"
+#include "engine/flow/flow.h"
 #include "engine/log.h"
-#include "engine/output_set.h"
-#include "engine/txrec.h"
+#include "engine/output/output_set.h"
+#include "engine/output/txrec.h"
 #include "engine/worker.h"
 #include "parsers/mime/mime.h"
 #include "parsers/smtp/smtp.h"

@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 #include "engine/config.h"
-#include "engine/decode.h"
-#include "engine/outfile.h"
-#include "engine/output.h"
-#include "engine/output_set.h"
-#include "engine/source.h"
+#include "engine/capture/decode.h"
+#include "engine/output/outfile.h"
+#include "engine/output/output.h"
+#include "engine/output/output_set.h"
+#include "engine/capture/source.h"
 #include "rules/detect.h"
 
 /* The outputs of one worker (output_set.h): opens every output enabled in cfg into log_dir.

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/stream.h"
+#include "engine/flow/stream.h"
 #include "rules/rule.h"
 
 /* The rule's addresses and ports against data sent by the originator (is_orig) or the

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/stream.h"
+#include "engine/flow/stream.h"
 #include "parsers/parser.h"
 #include "rules/ruleset.h"
 

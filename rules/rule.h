@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/decode.h"
+#include "engine/capture/decode.h"
 #include "parsers/fields.h"
 
 enum sk_rule_action { SK_ACTION_ALERT = 0, SK_ACTION_PASS, SK_ACTION_DROP, SK_ACTION_REJECT };

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/decode.h"
+#include "engine/capture/decode.h"
 #include "rules/rule.h"
 
 struct sk_thresh_table;

@@ -17,7 +17,7 @@
 
 #include "engine/config.h"
 #include "engine/log.h"
-#include "engine/source.h"
+#include "engine/capture/source.h"
 #include "engine/worker.h"
 #include "rules/detect.h"
 #include "rules/ruleset.h"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "engine/decode.h"
-#include "engine/source.h"
+#include "engine/capture/decode.h"
+#include "engine/capture/source.h"
 #include "tests/fuzz/fuzz_common.h"
 
 static void count(void *ctx, const char *name, uint64_t value)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/flow.h"
-#include "engine/source.h"
+#include "engine/flow/flow.h"
+#include "engine/capture/source.h"
 
 #define SEED_MAX  (64 * 1024) /* libFuzzer's -max_len for these targets */
 #define TCP_FLOWS 4

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/flow.h"
+#include "engine/flow/flow.h"
 #include "tests/fuzz/fuzz_common.h"
 
 #define FLOWS 4

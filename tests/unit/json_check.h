@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/json.h"
+#include "engine/output/json.h"
 
 struct jc {
     const char *p, *e;

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "engine/decode.h"
-#include "engine/defrag.h"
+#include "engine/capture/decode.h"
+#include "engine/capture/defrag.h"
 #include "engine/error.h"
 
 #define LT_EN10MB 1

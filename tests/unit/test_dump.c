@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "engine/dump.h"
+#include "engine/flow/dump.h"
 #include "engine/error.h"
 
 static struct sk_flow mkflow(int family, int n)

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "engine/error.h"
-#include "engine/flow.h"
+#include "engine/flow/flow.h"
 
 #define MAX_SEEN 64
 #define SEC      1000000ULL

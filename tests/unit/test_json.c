@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "engine/json.h"
+#include "engine/output/json.h"
 #include "tests/unit/json_check.h"
 
 static void escape_one(struct sk_buf *b, const uint8_t *p, size_t n)

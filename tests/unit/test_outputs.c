@@ -16,9 +16,9 @@
 #include <cmocka.h>
 
 #include "engine/error.h"
-#include "engine/output.h"
-#include "engine/output_set.h"
-#include "engine/txrec.h"
+#include "engine/output/output.h"
+#include "engine/output/output_set.h"
+#include "engine/output/txrec.h"
 #include "rules/rule.h"
 #include "tests/unit/json_check.h"
 

@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "engine/error.h"
-#include "engine/flow.h"
-#include "engine/reassembly.h"
+#include "engine/flow/flow.h"
+#include "engine/flow/reassembly.h"
 
 /* What the consumer saw: each direction's bytes with '?' for every gap byte, and the
  * sequence of calls as text ("O d0:5 g1:3 C0"). */

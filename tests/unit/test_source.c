@@ -20,7 +20,7 @@
 #include <pcap/pcap.h>
 
 #include "engine/error.h"
-#include "engine/source.h"
+#include "engine/capture/source.h"
 
 #define FRAME_LEN 60
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "engine/txrec.h"
+#include "engine/output/txrec.h"
 
 struct closed {
     int n;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/decode.h"
+#include "engine/capture/decode.h"
 
 /* A log file, written in whole records (lines). Records are buffered (64 KiB) and written
  * with write(2); every write is checked. When the file cannot take them (a full disk, a

@@ -16,7 +16,7 @@
 
 #include "engine/error.h"
 #include "engine/log.h"
-#include "engine/source.h"
+#include "engine/capture/source.h"
 
 #define SK_SOURCE_SNAPLEN    65535
 #define SK_SOURCE_TIMEOUT_MS 100
@@ -73,7 +73,7 @@ static int apply_filter(pcap_t *p, const char *bpf, const char *what, char *err,
 
 /* Opens one capture file: SK_E_NOTFOUND or SK_E_IO when it cannot be read, SK_E_FORMAT when
  * it is not a pcap or pcapng file, SK_E_INVAL when the filter does not compile for it. */
-/* The link types engine/decode.c decodes (12, 14, 101: raw IP; 108: OpenBSD loopback). */
+/* The link types engine/capture/decode.c decodes (12, 14, 101: raw IP; 108: OpenBSD loopback). */
 static bool linktype_known(int dlt)
 {
     static const int known[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, 108, 12,

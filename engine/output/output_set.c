@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "engine/error.h"
-#include "engine/output_set.h"
+#include "engine/output/output_set.h"
 
 static const struct sk_output_ops *const all_outputs[] = {
     &sk_output_eve,

@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 
 #include "engine/error.h"
-#include "engine/json.h"
-#include "engine/txrec.h"
+#include "engine/output/json.h"
+#include "engine/output/txrec.h"
 
 struct slot {
     bool used, closed;

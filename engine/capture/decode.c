@@ -7,8 +7,8 @@
 
 #include <pcap/dlt.h>
 
-#include "engine/decode.h"
-#include "engine/defrag.h"
+#include "engine/capture/decode.h"
+#include "engine/capture/defrag.h"
 #include "engine/error.h"
 
 #define SK_DECODE_DEFAULT_FRAG_MEMCAP  ((size_t)16 << 20)

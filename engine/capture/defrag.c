@@ -7,7 +7,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "engine/defrag.h"
+#include "engine/capture/defrag.h"
 #include "engine/error.h"
 
 #define SK_DEFRAG_BUCKETS    16384u

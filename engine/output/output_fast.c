@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include "engine/error.h"
-#include "engine/json.h"
-#include "engine/outfile.h"
-#include "engine/output.h"
+#include "engine/output/json.h"
+#include "engine/output/outfile.h"
+#include "engine/output/output.h"
 #include "rules/rule.h"
 
 struct fast_state {

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/flow.h"
-#include "engine/stream.h"
+#include "engine/flow/flow.h"
+#include "engine/flow/stream.h"
 #include "parsers/parser.h"
 
 /* Held out-of-order segments per direction, whatever their bytes: bounds the cost of

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "engine/error.h"
-#include "engine/json.h"
-#include "engine/outfile.h"
-#include "engine/output.h"
+#include "engine/output/json.h"
+#include "engine/output/outfile.h"
+#include "engine/output/output.h"
 #include "rules/rule.h"
 
 /* Flow ids that alerted and have not ended yet, for flow.alerted: open addressing with

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/decode.h"
+#include "engine/capture/decode.h"
 
 enum sk_flow_end {
     SK_FLOW_END_FIN = 0,  /* both sides closed */

@@ -3,7 +3,7 @@
  * list of held out-of-order segments that never overlap each other, first-seen-wins on
  * overlaps, and gap notices when a hole is given up (hold limit, memory cap, end of flow).
  * Bytes are handed over on the packet that makes them contiguous, never waiting for ACKs. */
-#include "engine/reassembly.h"
+#include "engine/flow/reassembly.h"
 
 #include <stdlib.h>
 #include <string.h>

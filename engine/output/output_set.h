@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/output.h"
-#include "engine/txrec.h"
+#include "engine/output/output.h"
+#include "engine/output/txrec.h"
 
 struct sk_output_set;
 

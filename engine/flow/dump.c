@@ -2,7 +2,7 @@
 /* Stream dumping: one record per flow that has written bytes, found by uid through a
  * small chained hash table, and an LRU list of the records' open files so no more than
  * SK_DUMP_MAX_OPEN are open. A file closed for that bound is reopened in append mode. */
-#include "engine/dump.h"
+#include "engine/flow/dump.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/decode.h"
+#include "engine/capture/decode.h"
 
 /* Largest reassembled payload (bytes after the fixed IP header). */
 #define SK_DEFRAG_MAX_PAYLOAD 65535u

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "engine/error.h"
-#include "engine/json.h"
+#include "engine/output/json.h"
 
 void sk_buf_init(struct sk_buf *b)
 {

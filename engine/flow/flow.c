@@ -4,7 +4,7 @@
  * for flows picked up mid-stream, and three idle lists (new, established, closed) kept in
  * time order so expiry and LRU eviction touch only the flows they end. Flow ids and uids
  * come from a fixed-key hash, never from the seed: a capture always gives the same ids. */
-#include "engine/flow.h"
+#include "engine/flow/flow.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include <sys/random.h>
 
 #include "engine/error.h"
-#include "engine/reassembly.h"
+#include "engine/flow/reassembly.h"
 
 #define DEFAULT_MAX_FLOWS   65536
 #define DEFAULT_MEMCAP      ((size_t)512 << 20)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/stream.h"
+#include "engine/flow/stream.h"
 
 /* Files held open at once; the least recently written one is closed beyond this and
  * reopened for appending when more data comes. */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/output.h"
+#include "engine/output/output.h"
 #include <openssl/evp.h>
 
 #include "parsers/parser.h"

@@ -14,7 +14,7 @@
 
 #include "engine/error.h"
 #include "engine/log.h"
-#include "engine/outfile.h"
+#include "engine/output/outfile.h"
 
 #define POOL_MAX 16
 #define BUF_SIZE (64 * 1024)

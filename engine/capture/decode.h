@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/source.h"
+#include "engine/capture/source.h"
 
 /* Decode anomalies: one X-macro table; the name is what the counters and docs print. */
 #define SK_DECODE_ANOMALIES(X)                                                                     \

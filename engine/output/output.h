@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Seam 5 of DESIGN.md: outputs. An output gets const records (raw parser events, the
- * transaction summaries built by engine/txrec.c, alerts, finished files, flows, counters)
+ * transaction summaries built by engine/output/txrec.c, alerts, finished files, flows, counters)
  * and copies what it keeps. Adding an output never touches a parser or the detector.
  * Every output buffers its writes and flushes on sk_output flush and close, so nothing
  * produced is lost on exit or SIGTERM. */
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine/stream.h"
+#include "engine/flow/stream.h"
 #include "parsers/parser.h"
 #include "rules/detect.h"
 
@@ -35,7 +35,7 @@ struct sk_tx_file {
 };
 
 /* Everything known about one SMTP transaction, for EVE smtp/email objects, smtp.log and
- * alerts. Built from parser events by engine/txrec.c; strings are NUL-terminated and owned
+ * alerts. Built from parser events by engine/output/txrec.c; strings are NUL-terminated and owned
  * by the record (but email_status); NULL when absent. */
 struct sk_tx_record {
     uint64_t tx_id;

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/decode.h"
-#include "engine/stream.h"
+#include "engine/capture/decode.h"
+#include "engine/flow/stream.h"
 #include "parsers/parser.h"
 
 struct sk_flow_config {
