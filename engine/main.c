@@ -19,6 +19,7 @@
 #include "engine/output/outfile.h"
 #include "engine/pipeline.h"
 #include "engine/capture/source.h"
+#include "engine/stats.h"
 #include "engine/worker.h"
 #include "parsers/anomaly.h"
 #include "parsers/fields.h"
@@ -459,28 +460,6 @@ static int worker_count(const struct options *o, const struct sk_config *cfg, si
     return 0;
 }
 
-/* Adds c[0..n) to *sum by name: the first worker's list gives the order, a name only another
- * worker has is appended. Returns 0 or SK_E_NOMEM. */
-static int sum_counters(struct sk_counter **sum, size_t *n_sum, const struct sk_counter *c,
-                        size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        while (k < *n_sum && strcmp((*sum)[k].name, c[i].name) != 0)
-            k++;
-        if (k < *n_sum) {
-            (*sum)[k].value += c[i].value;
-            continue;
-        }
-        struct sk_counter *v = realloc(*sum, (*n_sum + 1) * sizeof(*v));
-        if (!v)
-            return SK_E_NOMEM;
-        v[(*n_sum)++] = c[i];
-        *sum = v;
-    }
-    return 0;
-}
-
 struct counter_vec {
     struct sk_counter *v;
     size_t n;
@@ -506,6 +485,100 @@ static void print_counters(const struct sk_counter *c, size_t n)
         printf("%s: %llu\n", c[i].name, (unsigned long long)c[i].value);
 }
 
+/* The statistics of a run (stats.h): the board the workers publish on, the stats thread with
+ * its own output set for the periodic EVE stats records, and the progress line. */
+struct run_stats {
+    struct sk_stats_board *board;
+    struct sk_stats_thread *thread;
+    struct sk_output_set *out;
+    uint64_t *sizes;
+    bool threads;
+};
+
+static int run_stats_start(struct run_stats *rs, const struct options *o,
+                           const struct sk_config *cfg, const char *log_dir,
+                           struct sk_outfile_pool *files, struct sk_worker **ws, size_t n)
+{
+    char err[512];
+    bool enabled;
+    uint64_t interval;
+    struct sk_stats_thread_config tc = {0};
+    int rc;
+
+    if ((rc = sk_config_bool(cfg, "stats.enabled", &enabled, err, sizeof(err))) < 0 ||
+        (rc = sk_config_u64(cfg, "stats.interval", &interval, err, sizeof(err))) < 0 ||
+        (rc = sk_config_bool(cfg, "stats.threads", &rs->threads, err, sizeof(err))) < 0) {
+        sk_error("%s", err);
+        return rc;
+    }
+    if ((rc = sk_stats_board_new(&rs->board, n)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        sk_worker_set_board(ws[i], rs->board, i);
+    tc.board = rs->board;
+    tc.threads = rs->threads;
+    tc.live = o->iface != NULL;
+    tc.interval_s = enabled ? (unsigned)(interval > 86400 ? 86400 : interval) : 0;
+    tc.progress = !tc.live && !o->quiet && isatty(STDERR_FILENO);
+    if (o->read_path &&
+        (rc = sk_stats_input_sizes(o->read_path, &rs->sizes, &tc.n_files, &tc.input_bytes)) < 0)
+        return rc;
+    tc.file_sizes = rs->sizes;
+    if (tc.interval_s) {
+        if ((rc = sk_outputs_open(&rs->out, cfg, log_dir, files, err, sizeof(err))) < 0) {
+            if (rc != SK_E_IO)
+                sk_error("%s", err);
+            return rc;
+        }
+        tc.outputs = rs->out;
+    }
+    if (!tc.interval_s && !tc.progress)
+        return 0;
+    return sk_stats_thread_start(&rs->thread, &tc);
+}
+
+/* The end of the run's summary, on a terminal only: what was seen, in one short block. */
+static void print_summary(const struct sk_counter *c, size_t n, double elapsed)
+{
+    uint64_t bytes = sk_counters_get(c, n, "bytes");
+    fprintf(stderr,
+            "shrike: %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64 " SMTP sessions, %" PRIu64
+            " transactions, %" PRIu64 " files\n",
+            sk_counters_get(c, n, "packets"), sk_counters_get(c, n, "flows"),
+            sk_counters_get(c, n, "smtp.flows"), sk_counters_get(c, n, "smtp.transactions"),
+            sk_counters_get(c, n, "files"));
+    fprintf(
+        stderr,
+        "shrike: %" PRIu64 " alerts (priority 1: %" PRIu64 ", 2: %" PRIu64 ", 3: %" PRIu64
+        ", 4 or more: %" PRIu64 "), %" PRIu64 " anomalies\n",
+        sk_counters_get(c, n, "detect.alerts"), sk_counters_get(c, n, "detect.alerts_priority_1"),
+        sk_counters_get(c, n, "detect.alerts_priority_2"),
+        sk_counters_get(c, n, "detect.alerts_priority_3"),
+        sk_counters_get(c, n, "detect.alerts_priority_4"), sk_counters_get(c, n, "smtp.anomalies"));
+    fprintf(stderr, "shrike: %.1f MB in %.2f s, %.1f MB/s\n", (double)bytes / 1e6, elapsed,
+            elapsed > 0 ? (double)bytes / 1e6 / elapsed : 0.0);
+}
+
+/* The EVE stats record at exit: the totals, the uptime and, with stats.threads, each
+ * worker's copy from the board. */
+static void final_stats_record(struct sk_output_set *out, const struct run_stats *rs, uint64_t ts,
+                               const struct sk_counter *all, size_t n, double elapsed)
+{
+    struct sk_counter *c = malloc((n + 1) * sizeof(*c));
+    struct sk_stats_names *names = NULL;
+    size_t nc = n;
+    if (!c)
+        return;
+    memcpy(c, all, n * sizeof(*c));
+    c[nc++] = (struct sk_counter){"uptime", (uint64_t)elapsed};
+    if (rs->board && rs->threads && sk_stats_board_threads(rs->board, &c, &nc, &names) < 0)
+        goto out_free;
+    sk_output_set_stats(out, ts, c, nc);
+out_free:
+    sk_stats_names_free(names);
+    free(c);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
@@ -515,6 +588,7 @@ int main(int argc, char **argv)
     struct sk_output_set **outs = NULL;
     struct sk_worker *w = NULL; /* -T only */
     struct sk_worker **ws = NULL;
+    struct run_stats rstats = {0};
     size_t n_outs = 0, n_ws = 0;
     struct sk_outfile_pool *files = NULL;
     struct sk_source *src = NULL;
@@ -697,6 +771,10 @@ int main(int argc, char **argv)
         }
     }
 
+    if ((rc = run_stats_start(&rstats, &o, cfg, log_dir, files, ws, n_workers)) == SK_E_NOMEM)
+        goto out_nomem;
+    if (rc < 0)
+        goto out;
     running_source = src;
 
     double t0 = mono_seconds();
@@ -719,6 +797,10 @@ int main(int argc, char **argv)
     }
     running_source = NULL;
     double elapsed = mono_seconds() - t0;
+    sk_stats_thread_stop(rstats.thread);
+    rstats.thread = NULL;
+    for (size_t i = 0; i < n_workers; i++)
+        sk_worker_publish(ws[i]);
     if (stop_requested)
         sk_warn("stopped by a signal: everything read so far was processed and logged");
 
@@ -727,7 +809,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_workers; i++) {
         n_one = 0;
         if (sk_worker_counters(ws[i], &one, &n_one) < 0 ||
-            sum_counters(&counters, &n_counters, one, n_one) < 0) {
+            sk_counters_add(&counters, &n_counters, one, n_one) < 0) {
             free(one);
             free(counters);
             goto out_nomem;
@@ -773,9 +855,11 @@ int main(int argc, char **argv)
         goto out_nomem;
     }
     if (n_outs)
-        sk_output_set_stats(outs[0], last_ts, all, n_counters);
+        final_stats_record(outs[0], &rstats, last_ts, all, n_counters, elapsed);
     if (!o.quiet)
         print_counters(all, n_counters);
+    if (!o.quiet && isatty(STDERR_FILENO))
+        print_summary(all, n_counters, elapsed);
     free(all);
 
     status = errors != 0 ? EXIT_FAILURE_RUN : EXIT_OK;
@@ -790,8 +874,12 @@ out:
     sk_worker_free(w);
     for (size_t i = 0; i < n_ws; i++)
         sk_worker_free(ws[i]);
+    sk_stats_thread_stop(rstats.thread);
     for (size_t i = 0; i < n_outs; i++)
         sk_output_set_close(outs[i]);
+    sk_output_set_close(rstats.out);
+    sk_stats_board_free(rstats.board);
+    free(rstats.sizes);
     if (status == EXIT_OK && sk_outfile_pool_lost(files) > 0) {
         sk_error("%" PRIu64 " log records could not be written (exit status %d)",
                  sk_outfile_pool_lost(files), EXIT_OUTPUT_LOST);

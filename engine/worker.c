@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
 
 #include "engine/capture/decode.h"
 #include "engine/flow/dump.h"
@@ -19,6 +20,7 @@
 #include "engine/output/output_set.h"
 #include "engine/output/txrec.h"
 #include "engine/worker.h"
+#include "engine/stats.h"
 #include "parsers/mime/mime.h"
 #include "parsers/smtp/smtp.h"
 
@@ -92,6 +94,14 @@ struct sk_worker {
     uint64_t msg_data_limit; /* outputs.events.message-limit (0: none) */
     uint64_t last_ts;
     uint64_t packets, bytes;
+    uint64_t alerts_prio[4]; /* alerts of priority 1, 2, 3, and 4 or more */
+    /* stats.h: copies of the counters on the board, about once a second */
+    struct sk_stats_board *board;
+    const _Atomic unsigned *board_gen;
+    size_t board_slot;
+    struct publish_clock {
+        unsigned seen; /* the board's generation last published at */
+    } pub_input, pub_rest;
 };
 
 /* ---- outputs ---- */
@@ -193,6 +203,9 @@ static void on_alert(void *ctx, const struct sk_alert *a)
     const struct sk_tx_record *tx = NULL;
 
     w->st.alerts++;
+    w->alerts_prio[a->rule->priority <= 1   ? 0
+                   : a->rule->priority >= 4 ? 3
+                                            : a->rule->priority - 1]++;
     if (af) {
         af->alerted = true;
         if (a->tx_id != SK_TX_NONE)
@@ -784,17 +797,53 @@ out_free:
     return rc;
 }
 
+static int counters_part(const struct sk_worker *w, bool input, bool rest, struct sk_counter **c,
+                         size_t *n);
+
+/* Publishes one part of w's counters when the stats thread asked for fresh copies (about
+ * once a second), or now when force. */
+static void maybe_publish(struct sk_worker *w, struct publish_clock *pc, bool input, bool force)
+{
+    struct sk_counter *c = NULL;
+    size_t n = 0;
+
+    if (!w->board || (input && w->skip_input_counters))
+        return;
+    unsigned gen = atomic_load_explicit(w->board_gen, memory_order_relaxed);
+    if (!force && gen == pc->seen)
+        return;
+    pc->seen = gen;
+    if (counters_part(w, input, !input, &c, &n) == 0)
+        sk_stats_board_publish(w->board, w->board_slot, input, c, n, w->last_ts);
+    free(c);
+}
+
+void sk_worker_set_board(struct sk_worker *w, struct sk_stats_board *board, size_t slot)
+{
+    w->board = board;
+    w->board_gen = sk_stats_board_generation(board);
+    w->board_slot = slot;
+}
+
+void sk_worker_publish(struct sk_worker *w)
+{
+    maybe_publish(w, &w->pub_input, true, true);
+    maybe_publish(w, &w->pub_rest, false, true);
+}
+
 int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt)
 {
     w->packets++;
     w->bytes += raw->caplen;
     if (raw->ts_us > w->last_ts)
         w->last_ts = raw->ts_us;
+    maybe_publish(w, &w->pub_input, true, false);
     return sk_decoder_decode(w->dec, raw, pkt);
 }
 
 int sk_worker_decoded(struct sk_worker *w, const struct sk_packet *pkt)
 {
+    maybe_publish(w, &w->pub_rest, false, false);
     return sk_flow_table_packet(w->flows, pkt);
 }
 
@@ -804,17 +853,19 @@ int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)
     int r = sk_worker_decode(w, raw, &pkt);
     if (r <= 0)
         return r;
-    return sk_flow_table_packet(w->flows, &pkt);
+    return sk_worker_decoded(w, &pkt);
 }
 
 void sk_worker_tick(struct sk_worker *w, uint64_t now_us)
 {
     sk_flow_table_expire(w->flows, now_us);
+    maybe_publish(w, &w->pub_rest, false, false);
 }
 
 void sk_worker_finish(struct sk_worker *w)
 {
     sk_flow_table_flush(w->flows);
+    maybe_publish(w, &w->pub_rest, false, true);
 }
 
 uint64_t sk_worker_last_ts(const struct sk_worker *w)
@@ -870,15 +921,24 @@ static void add_decode_counter(void *ctx, const char *name, uint64_t value)
 
 int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t *n)
 {
+    return counters_part(w, !w->skip_input_counters, true, c, n);
+}
+
+/* The input part: what the decode path counts; the rest: everything else. */
+static int counters_part(const struct sk_worker *w, bool input, bool rest, struct sk_counter **c,
+                         size_t *n)
+{
     struct counter_list l = {.v = *c, .n = *n, .cap = *n, .rc = 0};
     const struct sk_decode_stats *ds = sk_decoder_stats(w->dec);
     const struct sk_flow_stats *fs = sk_flow_table_stats(w->flows);
 
-    if (!w->skip_input_counters) {
+    if (input) {
         add(&l, "packets", w->packets);
         add(&l, "bytes", w->bytes);
         sk_decode_stats_foreach(ds, add_decode_counter, &l);
     }
+    if (!rest)
+        goto out;
 #define SK__FLOW_COUNTER(name, field) add(&l, name, fs->field);
     SK_FLOW_COUNTERS(SK__FLOW_COUNTER)
 #undef SK__FLOW_COUNTER
@@ -902,6 +962,11 @@ int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t 
     if (w->det)
         sk_detect_thread_counters(w->det, add_counter, &l);
     add(&l, "detect.alerts", w->st.alerts);
+    add(&l, "detect.alerts_priority_1", w->alerts_prio[0]);
+    add(&l, "detect.alerts_priority_2", w->alerts_prio[1]);
+    add(&l, "detect.alerts_priority_3", w->alerts_prio[2]);
+    add(&l, "detect.alerts_priority_4", w->alerts_prio[3]);
+out:
     *c = l.v;
     *n = l.n;
     return l.rc;

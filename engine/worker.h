@@ -74,4 +74,13 @@ uint64_t sk_worker_last_ts(const struct sk_worker *w);
 
 void sk_worker_free(struct sk_worker *w);
 
+struct sk_stats_board;
+
+/* From now on w publishes copies of its counters on board as worker slot (stats.h), about
+ * once a second, from the threads that run it. Call before the run starts. */
+void sk_worker_set_board(struct sk_worker *w, struct sk_stats_board *board, size_t slot);
+
+/* Publishes w's counters now (after the run, when no thread runs w any more). */
+void sk_worker_publish(struct sk_worker *w);
+
 #endif

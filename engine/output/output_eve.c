@@ -545,30 +545,144 @@ static void eve_flow_end(void *state, const struct sk_flow *f, enum sk_flow_end 
     eve_end(s, &j);
 }
 
+/* Counters with a name in Suricata's stats tree go there, so dashboards built for Suricata
+ * read them (docs/outputs.md); the others keep Shrike's names under the record's top-level
+ * "shrike" object, and each worker's copy (names "threads.W#NN.<name>") goes under
+ * shrike.threads.W#NN, mapped the same way. */
+static const struct {
+    const char *name, *suricata;
+} suricata_stats[] = {
+    {"packets", "decoder.pkts"},
+    {"bytes", "decoder.bytes"},
+    {"decode.ipv4", "decoder.ipv4"},
+    {"decode.ipv6", "decoder.ipv6"},
+    {"decode.tcp", "decoder.tcp"},
+    {"decode.udp", "decoder.udp"},
+    {"flows", "flow.total"},
+    {"flows", "flow.tcp"},
+    {"flows", "tcp.sessions"},
+    {"flows.active", "flow.active"},
+    {"memcap_hits", "flow.memcap"},
+    {"flow.memuse", "flow.memuse"},
+    {"tcp.midstream", "tcp.midstream_pickups"},
+    {"tcp.reassembly_gaps", "tcp.reassembly_gap"},
+    {"tcp.overlaps", "tcp.overlap"},
+    {"tcp.overlaps_diff", "tcp.overlap_diff_data"},
+    {"tcp.depth_reached", "tcp.stream_depth_reached"},
+    {"smtp.flows", "app_layer.flow.smtp"},
+    {"smtp.transactions", "app_layer.tx.smtp"},
+    {"detect.alerts", "detect.alert"},
+    {"capture.kernel_packets", "capture.kernel_packets"},
+    {"capture.kernel_drops", "capture.kernel_drops"},
+    {"source.kernel_drops", "capture.kernel_drops"},
+    {"uptime", "uptime"},
+    {"decoder.ipraw.invalid_ip_version", "decoder.event.ipraw.invalid_ip_version"},
+    {"decoder.ethernet.pkt_too_small", "decoder.event.ethernet.pkt_too_small"},
+    {"decoder.sll.pkt_too_small", "decoder.event.sll.pkt_too_small"},
+    {"decoder.sll2.pkt_too_small", "decoder.event.sll2.pkt_too_small"},
+    {"decoder.vlan.too_many_layers", "decoder.event.vlan.too_many_layers"},
+    {"decoder.ipv4.pkt_too_small", "decoder.event.ipv4.pkt_too_small"},
+    {"decoder.ipv4.hlen_too_small", "decoder.event.ipv4.hlen_too_small"},
+    {"decoder.ipv4.iplen_smaller_than_hlen", "decoder.event.ipv4.iplen_smaller_than_hlen"},
+    {"decoder.ipv4.trunc_pkt", "decoder.event.ipv4.trunc_pkt"},
+    {"decoder.ipv4.wrong_ip_version", "decoder.event.ipv4.wrong_ip_version"},
+    {"decoder.ipv4.opt_invalid", "decoder.event.ipv4.opt_invalid"},
+    {"decoder.ipv4.frag_overlap", "decoder.event.ipv4.frag_overlap"},
+    {"decoder.ipv4.frag_pkt_too_large", "decoder.event.ipv4.frag_pkt_too_large"},
+    {"decoder.ipv6.pkt_too_small", "decoder.event.ipv6.pkt_too_small"},
+    {"decoder.ipv6.trunc_pkt", "decoder.event.ipv6.trunc_pkt"},
+    {"decoder.ipv6.wrong_ip_version", "decoder.event.ipv6.wrong_ip_version"},
+    {"decoder.ipv6.trunc_exthdr", "decoder.event.ipv6.trunc_exthdr"},
+    {"decoder.ipv6.frag_overlap", "decoder.event.ipv6.frag_overlap"},
+    {"decoder.ipv6.frag_pkt_too_large", "decoder.event.ipv6.frag_pkt_too_large"},
+    {"decoder.tcp.pkt_too_small", "decoder.event.tcp.pkt_too_small"},
+    {"decoder.tcp.hlen_too_small", "decoder.event.tcp.hlen_too_small"},
+    {"decoder.tcp.opt_invalid_len", "decoder.event.tcp.opt_invalid_len"},
+    {"decoder.udp.pkt_too_small", "decoder.event.udp.pkt_too_small"},
+    {"decoder.udp.len_invalid", "decoder.event.udp.len_invalid"},
+};
+
 /* The stats tree: one node per dotted name segment, children in order of first use. */
 struct snode {
-    const char *seg;
-    size_t seglen;
+    char seg[64];
     uint64_t value;
+    bool has_value;
     size_t first_child, next; /* indexes + 1; 0 = none */
 };
 
+/* A node's own value when it also has children ("workers" and "workers.queue_drops") is
+ * written as its child "total". */
 static void emit_stats(struct sk_json *j, const struct snode *nodes, size_t idx)
 {
+    if (nodes[idx].has_value && nodes[idx].first_child)
+        sk_json_u64(j, "total", nodes[idx].value);
     for (size_t c = nodes[idx].first_child; c; c = nodes[c - 1].next) {
         const struct snode *n = &nodes[c - 1];
-        char key[128];
-        size_t kl = n->seglen < sizeof(key) - 1 ? n->seglen : sizeof(key) - 1;
-        memcpy(key, n->seg, kl);
-        key[kl] = '\0';
         if (n->first_child) {
-            sk_json_object_open(j, key);
+            sk_json_object_open(j, n->seg);
             emit_stats(j, nodes, c - 1);
             sk_json_object_close(j);
         } else {
-            sk_json_u64(j, key, n->value);
+            sk_json_u64(j, n->seg, n->value);
         }
     }
+}
+
+/* Puts value at prefix + path (dotted; prefix may be empty) below node root; a path given
+ * twice keeps the larger value. */
+static void stats_put(struct snode *nodes, size_t *used, size_t root, const char *prefix,
+                      size_t prefix_len, const char *path, uint64_t value)
+{
+    char full[256];
+    snprintf(full, sizeof(full), "%.*s%s%s", (int)prefix_len, prefix, prefix_len ? "." : "", path);
+    size_t cur = root;
+    for (const char *p = full;;) {
+        size_t l = strcspn(p, ".");
+        if (l >= sizeof(nodes[0].seg))
+            l = sizeof(nodes[0].seg) - 1;
+        size_t found = 0, last = 0;
+        for (size_t k = nodes[cur].first_child; k; k = nodes[k - 1].next) {
+            last = k;
+            if (strlen(nodes[k - 1].seg) == l && memcmp(nodes[k - 1].seg, p, l) == 0) {
+                found = k;
+                break;
+            }
+        }
+        if (!found) {
+            memset(&nodes[*used], 0, sizeof(nodes[0]));
+            memcpy(nodes[*used].seg, p, l);
+            found = ++*used;
+            if (last)
+                nodes[last - 1].next = found;
+            else
+                nodes[cur].first_child = found;
+        }
+        cur = found - 1;
+        p += l;
+        if (*p != '.')
+            break;
+        p++;
+    }
+    if (!nodes[cur].has_value || value > nodes[cur].value)
+        nodes[cur].value = value;
+    nodes[cur].has_value = true;
+}
+
+/* Puts one counter (name without its "threads.W#NN." prefix) into the Suricata tree at
+ * stats_root, or else under own_root with its own name. */
+static void stats_add(struct snode *nodes, size_t *used, size_t stats_root, size_t own_root,
+                      const char *prefix, size_t prefix_len, const char *name, uint64_t value)
+{
+    bool mapped = false;
+    for (size_t i = 0; i < sizeof(suricata_stats) / sizeof(suricata_stats[0]); i++) {
+        if (strcmp(suricata_stats[i].name, name) == 0) {
+            stats_put(nodes, used, stats_root, prefix, prefix_len, suricata_stats[i].suricata,
+                      value);
+            mapped = true;
+        }
+    }
+    if (!mapped)
+        stats_put(nodes, used, own_root, prefix, prefix_len, name, value);
 }
 
 static void eve_stats(void *state, uint64_t ts_us, const struct sk_counter *c, size_t n)
@@ -576,49 +690,40 @@ static void eve_stats(void *state, uint64_t ts_us, const struct sk_counter *c, s
     struct eve_state *s = state;
     if (!s->cfg.eve_stats)
         return;
-    size_t cap = 1;
+    size_t cap = 3;
     for (size_t i = 0; i < n; i++) {
-        cap++;
+        cap += 4; /* one name maps to at most three Suricata paths, or its own */
         for (const char *p = c[i].name; *p; p++)
-            cap += *p == '.';
+            cap += 3 * (*p == '.');
+        cap += 8; /* the longest Suricata path's segments */
     }
     struct snode *nodes = calloc(cap, sizeof(*nodes));
     if (!nodes)
         return;
-    size_t used = 1; /* nodes[0] is the root */
+    size_t used = 2; /* nodes[0]: the "stats" object, nodes[1]: the "shrike" object */
     for (size_t i = 0; i < n; i++) {
-        size_t cur = 0;
-        const char *p = c[i].name;
-        for (;;) {
-            size_t l = strcspn(p, ".");
-            size_t found = 0, last = 0;
-            for (size_t k = nodes[cur].first_child; k; k = nodes[k - 1].next) {
-                last = k;
-                if (nodes[k - 1].seglen == l && memcmp(nodes[k - 1].seg, p, l) == 0) {
-                    found = k;
-                    break;
-                }
-            }
-            if (!found) {
-                nodes[used] = (struct snode){.seg = p, .seglen = l};
-                found = ++used;
-                if (last)
-                    nodes[last - 1].next = found;
-                else
-                    nodes[cur].first_child = found;
-            }
-            cur = found - 1;
-            if (p[l] == '\0')
-                break;
-            p += l + 1;
+        const char *name = c[i].name;
+        if (strncmp(name, "threads.", 8) == 0) {
+            /* "threads.W#NN.<name>": the worker's node is shrike.threads.W#NN */
+            const char *rest = strchr(name + 8, '.');
+            if (!rest)
+                continue;
+            size_t pl = (size_t)(rest - name);
+            stats_add(nodes, &used, 1, 1, name, pl, rest + 1, c[i].value);
+            continue;
         }
-        nodes[cur].value = c[i].value;
+        stats_add(nodes, &used, 0, 1, "", 0, name, c[i].value);
     }
     struct sk_json j;
     eve_head(s, &j, ts_us, NULL, "stats", true);
     sk_json_object_open(&j, "stats");
     emit_stats(&j, nodes, 0);
     sk_json_object_close(&j);
+    if (nodes[1].first_child) {
+        sk_json_object_open(&j, "shrike");
+        emit_stats(&j, nodes, 1);
+        sk_json_object_close(&j);
+    }
     eve_end(s, &j);
     free(nodes);
 }

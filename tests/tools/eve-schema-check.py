@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Validates every line of one or more eve.json files against Suricata's EVE schema
 (../shared/corpus/suricata/eve-schema.json next to the repository, or --schema PATH, or
-$SK_EVE_SCHEMA). Shrike's one documented extension, the top-level "uid" string, is
-allowed unless --strict is given (docs/outputs.md). Exit status: 0 all lines valid,
+$SK_EVE_SCHEMA). Shrike's documented extensions, the top-level "uid" string and, in stats
+records only, the top-level "shrike" object of counters, are allowed unless --strict is
+given (docs/outputs.md). Exit status: 0 all lines valid,
 1 some line invalid (each reported as FILE:LINE: path: message), 2 usage or unreadable
 input, 77 skipped (schema or Debian's python3-jsonschema missing), as automake expects."""
 import argparse
@@ -53,6 +54,14 @@ def main():
     if not args.strict:
         schema.setdefault("properties", {})["uid"] = {
             "type": "string", "description": "Shrike: the flow's Zeek uid"}
+        # Shrike's own counters in a stats record (docs/outputs.md): a tree of counters
+        # beside the Suricata-named "stats" object, which the schema checks unchanged.
+        schema["$defs"]["shrike_counters"] = {
+            "type": "object",
+            "additionalProperties": {"anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"$ref": "#/$defs/shrike_counters"}]}}
+        schema["properties"]["shrike"] = {"$ref": "#/$defs/shrike_counters"}
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     validator = cls(schema)
 
@@ -77,6 +86,9 @@ def main():
                     continue
                 if isinstance(rec, dict) and rec.get("event_type") in args.skip_type:
                     continue
+                if isinstance(rec, dict) and "shrike" in rec and rec.get("event_type") != "stats":
+                    print(f"{name}:{no}: shrike: only stats records carry it")
+                    bad += 1
                 for err in sorted(validator.iter_errors(rec), key=lambda e: list(e.path)):
                     where = "/".join(str(p) for p in err.absolute_path) or "(record)"
                     print(f"{name}:{no}: {where}: {err.message}")

@@ -298,11 +298,17 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
 
     sk_output_eve.flow_end(c.eve, &fx->flow, SK_FLOW_END_SHUTDOWN, "smtp", NULL);
     sk_output_eve.flow_end(c.eve, &fx->flow6, SK_FLOW_END_EVICTED, "tls", "smtp");
-    const struct sk_counter ctr[] = {{"decoder.pkts", 60},
-                                     {"flow.tcp", 1},
-                                     {"decoder.bytes", 26866},
-                                     {"decoder.invalid", 0},
-                                     {"uptime", 9}};
+    const struct sk_counter ctr[] = {{"packets", 60},
+                                     {"flows", 1},
+                                     {"bytes", 26866},
+                                     {"smtp.requests", 6},
+                                     {"workers", 2},
+                                     {"workers.queue_drops", 0},
+                                     {"decoder.link.unsupported", 1},
+                                     {"decoder.ipv4.trunc_pkt", 2},
+                                     {"uptime", 9},
+                                     {"threads.W#01.packets", 60},
+                                     {"threads.W#01.smtp.requests", 4}};
     sk_output_eve.stats(c.eve, TS0 + 20, ctr, sizeof(ctr) / sizeof(ctr[0]));
     sk_output_eve.close(c.eve);
     sk_output_smtplog.close(c.smtplog);
@@ -364,10 +370,16 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     assert_contains(l[7], "\"reason\":\"forced\",\"alerted\":true}");
     /* a TLS client answered by an SMTP server: Suricata's app_proto / app_proto_tc */
     assert_contains(l[7], "\"app_proto\":\"tls\",\"app_proto_tc\":\"smtp\",\"flow\":{");
-    /* stats, nested from the dotted names, no flow members */
+    /* stats, no flow members: Suricata's names under "stats", nested from the dots, a
+     * decode anomaly Suricata knows under decoder.event; Shrike's own under "shrike", a name
+     * that is also a prefix as its child "total", each worker under shrike.threads */
     assert_contains(l[8], "{\"timestamp\":\"2026-11-26T17:29:09.123476+0000\",\"event_type\":"
                           "\"stats\",\"stats\":{\"decoder\":{\"pkts\":60,\"bytes\":26866,"
-                          "\"invalid\":0},\"flow\":{\"tcp\":1},\"uptime\":9}}");
+                          "\"event\":{\"ipv4\":{\"trunc_pkt\":2}}},\"flow\":{\"total\":1,"
+                          "\"tcp\":1},\"tcp\":{\"sessions\":1},\"uptime\":9},\"shrike\":{"
+                          "\"smtp\":{\"requests\":6},\"workers\":{\"total\":2,\"queue_drops\":0},"
+                          "\"decoder\":{\"link\":{\"unsupported\":1}},\"threads\":{\"W#01\":{"
+                          "\"decoder\":{\"pkts\":60},\"smtp\":{\"requests\":4}}}}}");
     free(buf);
 
     /* fast.log */
