@@ -336,6 +336,7 @@ static int load_rules(const struct options *o, const struct sk_config *cfg, stru
         .port_vars = (const char *const(*)[2])pvars,
         .classification_file = class_file,
         .reference_file = ref_file,
+        .lint = o->test_only,
     };
     if ((rc = sk_ruleset_new(&lr->rs, &rc_cfg)) < 0)
         goto out;

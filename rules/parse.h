@@ -80,6 +80,12 @@ int sk_rule__parse(struct sk_rule_ctx *ctx, struct sk_rule **out);
 /* Position of text offset off: line and column (1-based). */
 void sk_rule__pos(const struct sk_rule_ctx *ctx, size_t off, unsigned *line, unsigned *col);
 
+/* ---- from lint.c ---- */
+
+/* Reports, as warnings at the keyword's position, what makes the loaded rule r slow or
+ * unable to match (sk_ruleset_config.lint; docs/rules.md lists the checks). */
+void sk_rule__lint(struct sk_ruleset *rs, const struct sk_rule_ctx *ctx, const struct sk_rule *r);
+
 /* ---- from ruleset.c ---- */
 
 /* Interns a flowbit name; *id is stable for the set's lifetime. */

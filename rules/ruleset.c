@@ -339,6 +339,8 @@ static int add_rule(struct sk_ruleset *rs, struct sk_rule_ctx *ctx, struct sk_ru
     }
     rs->rules[rs->n_rules++] = r;
     rs->stats.loaded++;
+    if (rs->cfg.lint)
+        sk_rule__lint(rs, ctx, r);
     return 0;
 }
 

@@ -33,6 +33,8 @@ struct sk_ruleset_config {
      * that the same reason after the first 5 times is only counted. */
     void (*diag)(void *ctx, const struct sk_rule_diag *d);
     void *diag_ctx;
+    /* Warn about loaded rules that will be slow or never match (-T). */
+    bool lint;
 };
 
 struct sk_ruleset_stats {
