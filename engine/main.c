@@ -19,6 +19,7 @@
 #include "engine/output/outfile.h"
 #include "engine/pipeline.h"
 #include "engine/capture/source.h"
+#include "engine/rule_profile.h"
 #include "engine/stats.h"
 #include "engine/worker.h"
 #include "parsers/anomaly.h"
@@ -47,6 +48,7 @@ struct options {
     bool test_only;
     bool list_keywords, list_events, list_config, list_fields;
     bool detect_reference; /* --detect-reference */
+    bool rule_profile;     /* --rule-profile */
     bool quiet;
     int verbose;
 };
@@ -66,28 +68,30 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: shrike [options] (-r PATH | -i IFACE) [BPF expression]\n"
-                 "\n"
-                 "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
-                 "  -i IFACE             capture live from an interface\n"
-                 "  -F FILE              read the BPF filter from FILE\n"
-                 "  -l DIR               write logs to DIR (default: log-dir, else .)\n"
-                 "  -c FILE              configuration file (YAML)\n"
-                 "  -S FILE              load rules from FILE only (repeatable)\n"
-                 "  -s FILE              load rules from FILE as well as the configured ones\n"
-                 "  -T                   test the configuration and rules, then exit\n"
-                 "  --set KEY=VALUE      override a configuration key (repeatable)\n"
-                 "  --dump-streams DIR   write each flow's reassembled bytes to DIR\n"
-                 "  --workers N|auto     worker threads (default: workers, else 1; auto: cores)\n"
-                 "  --list-keywords      print the rule keywords\n"
-                 "  --list-events        print the anomaly table\n"
-                 "  --list-fields        print the rule buffers (fields)\n"
-                 "  --detect-reference   detect with the reference matcher, no prefilter\n"
-                 "  --list-config        print the configuration keys\n"
-                 "  -q                   do not print the counters at exit\n"
-                 "  -v                   more log output (repeat for debug)\n"
-                 "  -V, --version        print the version\n"
-                 "  -h, --help           this help\n");
+    fprintf(out,
+            "usage: shrike [options] (-r PATH | -i IFACE) [BPF expression]\n"
+            "\n"
+            "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
+            "  -i IFACE             capture live from an interface\n"
+            "  -F FILE              read the BPF filter from FILE\n"
+            "  -l DIR               write logs to DIR (default: log-dir, else .)\n"
+            "  -c FILE              configuration file (YAML)\n"
+            "  -S FILE              load rules from FILE only (repeatable)\n"
+            "  -s FILE              load rules from FILE as well as the configured ones\n"
+            "  -T                   test the configuration and rules, then exit\n"
+            "  --set KEY=VALUE      override a configuration key (repeatable)\n"
+            "  --dump-streams DIR   write each flow's reassembled bytes to DIR\n"
+            "  --workers N|auto     worker threads (default: workers, else 1; auto: cores)\n"
+            "  --list-keywords      print the rule keywords\n"
+            "  --list-events        print the anomaly table\n"
+            "  --list-fields        print the rule buffers (fields)\n"
+            "  --detect-reference   detect with the reference matcher, no prefilter\n"
+            "  --rule-profile       time every rule check; worst rules at exit, rule_perf.json\n"
+            "  --list-config        print the configuration keys\n"
+            "  -q                   do not print the counters at exit\n"
+            "  -v                   more log output (repeat for debug)\n"
+            "  -V, --version        print the version\n"
+            "  -h, --help           this help\n");
 }
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -155,6 +159,7 @@ enum long_only {
     OPT_LIST_CONFIG,
     OPT_LIST_FIELDS,
     OPT_DETECT_REFERENCE,
+    OPT_RULE_PROFILE,
     OPT_WORKERS,
 };
 
@@ -169,6 +174,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"list-config", no_argument, NULL, OPT_LIST_CONFIG},
         {"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
         {"detect-reference", no_argument, NULL, OPT_DETECT_REFERENCE},
+        {"rule-profile", no_argument, NULL, OPT_RULE_PROFILE},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -225,6 +231,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_LIST_CONFIG:
             o->list_config = true;
+            break;
+        case OPT_RULE_PROFILE:
+            o->rule_profile = true;
             break;
         case OPT_DETECT_REFERENCE:
             o->detect_reference = true;
@@ -560,6 +569,22 @@ static void print_summary(const struct sk_counter *c, size_t n, double elapsed)
             elapsed > 0 ? (double)bytes / 1e6 / elapsed : 0.0);
 }
 
+/* --rule-profile: the workers' profiles summed, the worst 20 on stdout, all in
+ * rule_perf.json. */
+static int write_rule_profile(const struct sk_detect *det, struct sk_worker **ws, size_t n,
+                              const char *log_dir, uint64_t ts, bool quiet)
+{
+    const struct sk_rule_prof **prof = calloc(n, sizeof(*prof));
+    size_t n_rules = 0;
+    if (!prof)
+        return SK_E_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        prof[i] = sk_worker_rule_profile(ws[i], &n_rules);
+    int rc = sk_rule_profile_write(det, prof, n, n_rules, log_dir, ts, quiet ? NULL : stdout, 20);
+    free(prof);
+    return rc;
+}
+
 /* The EVE stats record at exit: the totals, the uptime and, with stats.threads, each
  * worker's copy from the board. */
 static void final_stats_record(struct sk_output_set *out, const struct run_stats *rs, uint64_t ts,
@@ -740,7 +765,8 @@ int main(int argc, char **argv)
                                       .detect = det,
                                       .outputs = outs[i],
                                       .dump_dir = o.dump_dir,
-                                      .skip_input_counters = i > 0 && rereadable};
+                                      .skip_input_counters = i > 0 && rereadable,
+                                      .rule_profile = o.rule_profile};
         if ((rc = sk_worker_new(&ws[i], &wc, err, sizeof(err))) < 0) {
             sk_error("%s", err);
             goto out;
@@ -861,9 +887,11 @@ int main(int argc, char **argv)
         print_counters(all, n_counters);
     if (!o.quiet && isatty(STDERR_FILENO))
         print_summary(all, n_counters, elapsed);
+    bool prof_lost = o.rule_profile && det &&
+                     write_rule_profile(det, ws, n_workers, log_dir, last_ts, o.quiet) < 0;
     free(all);
 
-    status = errors != 0 ? EXIT_FAILURE_RUN : EXIT_OK;
+    status = errors != 0 ? EXIT_FAILURE_RUN : prof_lost ? EXIT_OUTPUT_LOST : EXIT_OK;
     if (errors < 0)
         sk_error("reading stopped: %s", sk_strerror(errors));
     goto out;

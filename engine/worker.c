@@ -771,6 +771,8 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         goto out_free;
     if (wc->detect && (rc = sk_detect_thread_new(&w->det, wc->detect, on_alert, w)) < 0)
         goto out_free;
+    if (w->det && wc->rule_profile && (rc = sk_detect_thread_profile(w->det)) < 0)
+        goto out_free;
     if (wc->dump_dir && (rc = sk_dump_new(&w->dump, wc->dump_dir)) < 0) {
         snprintf(errbuf, errlen, "cannot write streams to '%s': %s", wc->dump_dir, sk_strerror(rc));
         goto out_free;
@@ -823,6 +825,12 @@ void sk_worker_set_board(struct sk_worker *w, struct sk_stats_board *board, size
     w->board = board;
     w->board_gen = sk_stats_board_generation(board);
     w->board_slot = slot;
+}
+
+const struct sk_rule_prof *sk_worker_rule_profile(const struct sk_worker *w, size_t *n)
+{
+    *n = 0;
+    return w->det ? sk_detect_thread_profile_get(w->det, n) : NULL;
 }
 
 void sk_worker_publish(struct sk_worker *w)

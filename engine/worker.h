@@ -34,6 +34,7 @@ struct sk_worker_config {
     /* Another worker decodes the same packets and counts them: "packets", "bytes" and the
      * decoder's counters are left out of sk_worker_counters(). */
     bool skip_input_counters;
+    bool rule_profile; /* --rule-profile: time every rule check (rules/detect.h) */
 };
 
 struct sk_worker;
@@ -79,6 +80,9 @@ struct sk_stats_board;
 /* From now on w publishes copies of its counters on board as worker slot (stats.h), about
  * once a second, from the threads that run it. Call before the run starts. */
 void sk_worker_set_board(struct sk_worker *w, struct sk_stats_board *board, size_t slot);
+
+/* w's per-rule profile (--rule-profile), one entry per rule (*n), or NULL. */
+const struct sk_rule_prof *sk_worker_rule_profile(const struct sk_worker *w, size_t *n);
 
 /* Publishes w's counters now (after the run, when no thread runs w any more). */
 void sk_worker_publish(struct sk_worker *w);

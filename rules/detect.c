@@ -177,6 +177,7 @@ struct sk_detect_thread {
     struct sk_detect_stats st;
     /* the inspection in progress, for the prefilter callback */
     struct sk_detect_flow *cur;
+    struct sk_rule_prof *prof; /* per rule, with --rule-profile; NULL: not profiling */
 };
 
 /* What triggered an inspection. */
@@ -660,6 +661,7 @@ void sk_detect_thread_free(struct sk_detect_thread *t)
     free(t->line);
     for (size_t i = 0; i < t->n_wpool; i++)
         free(t->wpool[i]);
+    free(t->prof);
     free(t);
 }
 
@@ -1118,6 +1120,56 @@ static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint3
     t->on_alert(t->ctx, &a);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One check of rule id, timed and counted (--rule-profile). */
+static void profiled_check(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                           const struct trig *tr)
+{
+    struct sk_rule_prof *p = &t->prof[id];
+    uint64_t t0 = mono_ns();
+    bool m = rule_matches(t, df, id, tr);
+    if (m)
+        matched(t, df, id, tr);
+    uint64_t ns = mono_ns() - t0;
+    p->checks++;
+    p->ns_total += ns;
+    if (ns > p->ns_max)
+        p->ns_max = ns;
+    if (m) {
+        p->matches++;
+        p->ns_match += ns;
+    }
+}
+
+int sk_detect_thread_profile(struct sk_detect_thread *t)
+{
+    if (!t->prof && !(t->prof = calloc(t->d->n_rules ? t->d->n_rules : 1, sizeof(*t->prof))))
+        return SK_E_NOMEM;
+    return 0;
+}
+
+const struct sk_rule_prof *sk_detect_thread_profile_get(const struct sk_detect_thread *t, size_t *n)
+{
+    *n = t->prof ? t->d->n_rules : 0;
+    return t->prof;
+}
+
+bool sk_detect_rule_has_fp(const struct sk_detect *d, size_t i)
+{
+    return i < d->n_rules && d->rules[i].has_fp;
+}
+
+const struct sk_rule *sk_detect_rule(const struct sk_detect *d, size_t i)
+{
+    return i < d->n_rules ? d->rules[i].r : NULL;
+}
+
 /* Evaluates the gathered candidates in rule order. */
 static void run_candidates(struct sk_detect_thread *t, struct sk_detect_flow *df,
                            const struct trig *tr)
@@ -1127,6 +1179,10 @@ static void run_candidates(struct sk_detect_thread *t, struct sk_detect_flow *df
     for (size_t i = 0; i < t->cands.n && !df->passed; i++) {
         uint32_t id = t->cands.v[i];
         t->st.inspections++;
+        if (t->prof) {
+            profiled_check(t, df, id, tr);
+            continue;
+        }
         if (rule_matches(t, df, id, tr))
             matched(t, df, id, tr);
     }

@@ -84,6 +84,27 @@ size_t sk_detect_flow_memuse(const struct sk_detect_flow *df);
 
 void sk_detect_thread_stats(const struct sk_detect_thread *t, struct sk_detect_stats *out);
 
+/* --rule-profile: what one thread spent on one rule. A check is one full evaluation of the
+ * rule (a prefilter candidate, or a rule without fast pattern on new data of its buffers). */
+struct sk_rule_prof {
+    uint64_t checks, matches;
+    uint64_t ns_total, ns_max, ns_match; /* CLOCK_MONOTONIC nanoseconds; ns_match: of checks
+                                          * that matched */
+};
+
+/* Starts profiling every rule check of t (a clock read before and after each). Returns 0 or
+ * SK_E_NOMEM. */
+int sk_detect_thread_profile(struct sk_detect_thread *t);
+
+/* t's profile, one entry per rule in rule-set order (*n), or NULL when not profiling. */
+const struct sk_rule_prof *sk_detect_thread_profile_get(const struct sk_detect_thread *t,
+                                                        size_t *n);
+
+/* Rule i of the compiled set (rule-set order), and whether it has a fast pattern (every
+ * check of it was then a prefilter candidate). */
+const struct sk_rule *sk_detect_rule(const struct sk_detect *d, size_t i);
+bool sk_detect_rule_has_fp(const struct sk_detect *d, size_t i);
+
 typedef void (*sk_detect_counter_fn)(void *ctx, const char *name, uint64_t value);
 /* Reports t's counters to fn, names static: detect.inspections, detect.candidates,
  * detect.suppressed, detect.bytes_scanned (bytes fed to Hyperscan databases, once per
