@@ -22,6 +22,7 @@
 #include "engine/rule_profile.h"
 #include "engine/stats.h"
 #include "engine/worker.h"
+#include "engine/workbench.h"
 #include "parsers/anomaly.h"
 #include "parsers/fields.h"
 #include "rules/detect.h"
@@ -47,8 +48,10 @@ struct options {
     size_t n_sets;
     bool test_only;
     bool list_keywords, list_events, list_config, list_fields;
-    bool detect_reference; /* --detect-reference */
-    bool rule_profile;     /* --rule-profile */
+    bool detect_reference;     /* --detect-reference */
+    bool rule_profile;         /* --rule-profile */
+    bool explain;              /* shrike explain */
+    unsigned long explain_sid; /* --sid */
     bool quiet;
     int verbose;
 };
@@ -70,6 +73,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: shrike [options] (-r PATH | -i IFACE) [BPF expression]\n"
+            "       shrike explain --sid N -r PATH [-S FILE] [options]\n"
             "\n"
             "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
             "  -i IFACE             capture live from an interface\n"
@@ -88,6 +92,7 @@ static void usage(FILE *out)
             "  --detect-reference   detect with the reference matcher, no prefilter\n"
             "  --rule-profile       time every rule check; worst rules at exit, rule_perf.json\n"
             "  --list-config        print the configuration keys\n"
+            "  --sid N              (explain) the rule to explain, by its sid\n"
             "  -q                   do not print the counters at exit\n"
             "  -v                   more log output (repeat for debug)\n"
             "  -V, --version        print the version\n"
@@ -160,6 +165,7 @@ enum long_only {
     OPT_LIST_FIELDS,
     OPT_DETECT_REFERENCE,
     OPT_RULE_PROFILE,
+    OPT_SID,
     OPT_WORKERS,
 };
 
@@ -175,6 +181,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
         {"detect-reference", no_argument, NULL, OPT_DETECT_REFERENCE},
         {"rule-profile", no_argument, NULL, OPT_RULE_PROFILE},
+        {"sid", required_argument, NULL, OPT_SID},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -235,6 +242,16 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_RULE_PROFILE:
             o->rule_profile = true;
             break;
+        case OPT_SID: {
+            char *end;
+            errno = 0;
+            o->explain_sid = strtoul(optarg, &end, 10);
+            if (errno || *end || !*optarg || o->explain_sid == 0 || o->explain_sid > UINT32_MAX) {
+                sk_error("--sid: expected a signature id, got '%s'", optarg);
+                return SK_E_INVAL;
+            }
+            break;
+        }
         case OPT_DETECT_REFERENCE:
             o->detect_reference = true;
             break;
@@ -569,6 +586,32 @@ static void print_summary(const struct sk_counter *c, size_t n, double elapsed)
             elapsed > 0 ? (double)bytes / 1e6 / elapsed : 0.0);
 }
 
+/* shrike explain runs the capture with one worker and no log files, and prints what the
+ * workbench collected instead of the counters. */
+static int explain_settings(struct options *o)
+{
+    static const char *const sets[] = {"outputs.events.enabled=no", "outputs.eve.enabled=no",
+                                       "outputs.fast.enabled=no", "outputs.smtp-log.enabled=no",
+                                       "stats.enabled=no"};
+    for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+        if (push(&o->sets, &o->n_sets, sets[i]) < 0)
+            return SK_E_NOMEM;
+    o->workers = "1";
+    o->quiet = true;
+    return 0;
+}
+
+static void explain_print(const struct sk_workbench *wb, const struct sk_ruleset *rs, uint32_t sid)
+{
+    for (size_t i = 0; i < sk_ruleset_count(rs); i++) {
+        const struct sk_rule *r = sk_ruleset_rule(rs, i);
+        if (r->sid == sid && r->gid == 1) {
+            sk_workbench_print(wb, r, stdout);
+            return;
+        }
+    }
+}
+
 /* --rule-profile: the workers' profiles summed, the worst 20 on stdout, all in
  * rule_perf.json. */
 static int write_rule_profile(const struct sk_detect *det, struct sk_worker **ws, size_t n,
@@ -615,6 +658,7 @@ int main(int argc, char **argv)
     struct sk_worker *w = NULL; /* -T only */
     struct sk_worker **ws = NULL;
     struct run_stats rstats = {0};
+    struct sk_workbench *wb = NULL; /* shrike explain */
     size_t n_outs = 0, n_ws = 0;
     struct sk_outfile_pool *files = NULL;
     struct sk_source *src = NULL;
@@ -624,10 +668,24 @@ int main(int argc, char **argv)
     int status = EXIT_FAILURE_RUN;
     int rc;
 
+    if (argc > 1 && strcmp(argv[1], "explain") == 0) {
+        /* shrike explain: the rest is a run's command line, with --sid */
+        o.explain = true;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (parse_args(argc, argv, &o) < 0) {
         status = EXIT_USAGE;
         goto out;
     }
+    if (o.explain != (o.explain_sid != 0)) {
+        sk_error(o.explain ? "explain needs --sid N" : "--sid is for shrike explain");
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (o.explain && explain_settings(&o) < 0)
+        goto out_nomem;
     sk_log_set_level(o.verbose >= 2 ? SK_LOG_DEBUG : o.verbose == 1 ? SK_LOG_INFO : SK_LOG_WARN);
     if (o.list_keywords || o.list_events || o.list_config || o.list_fields) {
         if (o.list_keywords)
@@ -751,6 +809,14 @@ int main(int argc, char **argv)
         goto out_nomem;
     if (sk_outfile_pool_new(&files) < 0)
         goto out_nomem;
+    if (o.explain) {
+        if (!det) {
+            sk_error("explain: no rule loaded (give the rule file with -S)");
+            goto out;
+        }
+        if (sk_workbench_new(&wb) < 0)
+            goto out_nomem;
+    }
     /* Capture files are read by every worker, each keeping its own flows (pipeline.h). */
     bool rereadable = o.read_path && can_read_again(o.read_path);
     for (size_t i = 0; i < n_workers; i++) {
@@ -766,7 +832,10 @@ int main(int argc, char **argv)
                                       .outputs = outs[i],
                                       .dump_dir = o.dump_dir,
                                       .skip_input_counters = i > 0 && rereadable,
-                                      .rule_profile = o.rule_profile};
+                                      .rule_profile = o.rule_profile,
+                                      .explain_sid = (uint32_t)o.explain_sid,
+                                      .explain_fn = wb ? sk_workbench_on_explain : NULL,
+                                      .explain_ctx = wb};
         if ((rc = sk_worker_new(&ws[i], &wc, err, sizeof(err))) < 0) {
             sk_error("%s", err);
             goto out;
@@ -887,6 +956,8 @@ int main(int argc, char **argv)
         print_counters(all, n_counters);
     if (!o.quiet && isatty(STDERR_FILENO))
         print_summary(all, n_counters, elapsed);
+    if (wb)
+        explain_print(wb, lr.rs, (uint32_t)o.explain_sid);
     bool prof_lost = o.rule_profile && det &&
                      write_rule_profile(det, ws, n_workers, log_dir, last_ts, o.quiet) < 0;
     free(all);
@@ -908,6 +979,7 @@ out:
         sk_output_set_close(outs[i]);
     sk_output_set_close(rstats.out);
     sk_stats_board_free(rstats.board);
+    sk_workbench_free(wb);
     free(rstats.sizes);
     if (status == EXIT_OK && sk_outfile_pool_lost(files) > 0) {
         sk_error("%" PRIu64 " log records could not be written (exit status %d)",

@@ -773,6 +773,13 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         goto out_free;
     if (w->det && wc->rule_profile && (rc = sk_detect_thread_profile(w->det)) < 0)
         goto out_free;
+    if (w->det && wc->explain_fn &&
+        (rc = sk_detect_thread_explain(w->det, wc->explain_sid, wc->explain_fn, wc->explain_ctx)) <
+            0) {
+        snprintf(errbuf, errlen, "explain: no rule with sid %u among the loaded rules",
+                 (unsigned)wc->explain_sid);
+        goto out_free;
+    }
     if (wc->dump_dir && (rc = sk_dump_new(&w->dump, wc->dump_dir)) < 0) {
         snprintf(errbuf, errlen, "cannot write streams to '%s': %s", wc->dump_dir, sk_strerror(rc));
         goto out_free;

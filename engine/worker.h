@@ -35,6 +35,10 @@ struct sk_worker_config {
      * decoder's counters are left out of sk_worker_counters(). */
     bool skip_input_counters;
     bool rule_profile; /* --rule-profile: time every rule check (rules/detect.h) */
+    /* shrike explain: the rule (gid 1) explained to explain_fn at every inspection */
+    uint32_t explain_sid;
+    sk_explain_fn explain_fn;
+    void *explain_ctx;
 };
 
 struct sk_worker;

@@ -17,6 +17,7 @@
 #include "rules/conditions.h"
 #include "rules/match.h"
 #include "rules/prefilter.h"
+#include "rules/explain.h"
 #include "rules/reference.h"
 #include "rules/threshold.h"
 #include "rules/transform.h"
@@ -178,6 +179,9 @@ struct sk_detect_thread {
     /* the inspection in progress, for the prefilter callback */
     struct sk_detect_flow *cur;
     struct sk_rule_prof *prof; /* per rule, with --rule-profile; NULL: not profiling */
+    sk_explain_fn explain_fn;  /* shrike explain: the rule explained at each inspection */
+    void *explain_ctx;
+    uint32_t explain_id;
 };
 
 /* What triggered an inspection. */
@@ -1188,6 +1192,131 @@ static void run_candidates(struct sk_detect_thread *t, struct sk_detect_flow *df
     }
 }
 
+static bool u32_has(const struct u32vec *v, uint32_t x)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->v[i] == x)
+            return true;
+    return false;
+}
+
+/* shrike explain: the explained rule's conditions on what this inspection of buffer b sees,
+ * judged by rules/explain.c, handed to the thread's explain callback. */
+static void explain_here(struct sk_detect_thread *t, struct sk_detect_flow *df, int b,
+                         const struct trig *tr)
+{
+    uint32_t id = t->explain_id;
+    const struct crule *cr = &t->d->rules[id];
+    const struct sk_rule *r = cr->r;
+    const struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
+    struct sk_explain_conds ec = {
+        .candidate = t->emark[id] == t->egen,
+        .has_fp = cr->has_fp,
+        .smtp_seen = df->smtp_seen,
+        .header = sk_cond_header(r, tr->f, tr->is_orig),
+        .flow = sk_cond_flow(r, tr->f, tr->is_orig),
+        .app_events = true,
+        .starttls = !r->needs_starttls || df->starttls,
+        .flowbits = sk_cond_flowbits(r, df->flowbits, t->d->n_flowbits),
+    };
+    for (size_t i = 0; i < r->n_app_events; i++) {
+        int a = r->app_events[i];
+        ec.app_events =
+            ec.app_events && a >= 0 && a < SK_ANOMALY_COUNT && sk_bit_get(df->anomalies, (size_t)a);
+    }
+    struct sk_explain_group *groups = calloc(r->n_groups ? r->n_groups : 1, sizeof(*groups));
+    const uint8_t **ps = NULL;
+    size_t *lens = NULL, n_all = 0;
+    for (size_t gi = 0; gi < r->n_groups; gi++) {
+        const struct fieldbuf *fb = df->f[r->groups[gi].buffer];
+        n_all += fb ? fb->n : 0;
+    }
+    ps = calloc(n_all + r->n_groups + 1, sizeof(*ps));
+    lens = calloc(n_all + r->n_groups + 1, sizeof(*lens));
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *out = open_memstream(&text, &text_len);
+    if (!groups || !ps || !lens || !out)
+        goto out_free;
+    size_t used = 0;
+    for (size_t gi = 0; gi < r->n_groups; gi++) {
+        int gb = r->groups[gi].buffer;
+        const struct fieldbuf *fb = gb < SK_BUF_COUNT ? df->f[gb] : NULL;
+        struct sk_explain_group *eg = &groups[gi];
+        eg->p = ps + used;
+        eg->len = lens + used;
+        switch (buffer_kind(gb)) {
+        case SK_FIELD_STREAM: {
+            const struct sinst *si = stream_of(df, gb, tr->is_orig);
+            eg->is_stream = true;
+            if (si != NULL && (si->total > 0 || si->open)) {
+                window(t->d, si, &ps[used], &lens[used]);
+                used++;
+                eg->n = 1;
+            }
+            break;
+        }
+        case SK_FIELD_SINGLE:
+        case SK_FIELD_MULTI:
+            for (size_t i = 0; fb != NULL && i < fb->n; i++) {
+                ps[used] = df->arena + fb->v[i].off;
+                lens[used++] = fb->v[i].len;
+                eg->n++;
+            }
+            break;
+        case SK_FIELD_NUMBER:
+            eg->p = NULL;
+            eg->len = NULL;
+            eg->num = fb != NULL ? fb->num : (const uint64_t *)"";
+            eg->n = fb != NULL ? fb->nn : 0;
+            break;
+        case SK_FIELD_FLAG:
+            eg->p = NULL;
+            eg->len = NULL;
+            eg->flag = fb != NULL && fb->flag;
+            break;
+        }
+    }
+    bool holds = false;
+    if (u32_has(&c->done, id))
+        fputs("  already matched in this transaction or stream: not checked again\n", out);
+    if (sk_explain_rule(r, &ec, groups, out, &holds) < 0)
+        goto out_free;
+    fclose(out);
+    out = NULL;
+    struct sk_explain_report rep = {
+        .flow = tr->f,
+        .tx_id = cr->cls == RC_APP ? df->app.tx_id : SK_TX_NONE,
+        .to_server = tr->is_orig,
+        .buffer = b,
+        .ts_us = tr->ts_us,
+        .candidate = ec.candidate,
+        .holds = holds,
+        .text = text,
+    };
+    t->explain_fn(t->explain_ctx, &rep);
+out_free:
+    if (out)
+        fclose(out);
+    free(text);
+    free(lens);
+    free(ps);
+    free(groups);
+}
+
+int sk_detect_thread_explain(struct sk_detect_thread *t, uint32_t sid, sk_explain_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < t->d->n_rules; i++) {
+        if (t->d->rules[i].r->sid == sid && t->d->rules[i].r->gid == 1) {
+            t->explain_id = (uint32_t)i;
+            t->explain_fn = fn;
+            t->explain_ctx = ctx;
+            return 0;
+        }
+    }
+    return SK_E_INVAL;
+}
+
 /* Candidates after new data in buffer b: pending rules of the context that use b, rules
  * of b without fast pattern, and (every) the rules without any trigger. */
 static void inspect_buffer(struct sk_detect_thread *t, struct sk_detect_flow *df, int b,
@@ -1201,6 +1330,8 @@ static void inspect_buffer(struct sk_detect_thread *t, struct sk_detect_flow *df
             cand_add(t, c->pending.v[i]);
     cands_from_list(t, &t->d->nofp[b], cls);
     cands_from_list(t, cls == RC_APP ? &t->d->every_app : &t->d->every_stream, cls);
+    if (t->explain_fn && ((t->d->rules[t->explain_id].bufmask >> b) & 1u))
+        explain_here(t, df, b, tr);
     run_candidates(t, df, tr);
 }
 

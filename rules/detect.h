@@ -105,6 +105,24 @@ const struct sk_rule_prof *sk_detect_thread_profile_get(const struct sk_detect_t
 const struct sk_rule *sk_detect_rule(const struct sk_detect *d, size_t i);
 bool sk_detect_rule_has_fp(const struct sk_detect *d, size_t i);
 
+/* shrike explain: one inspection of a buffer the explained rule uses. */
+struct sk_explain_report {
+    const struct sk_flow *flow;
+    uint64_t tx_id; /* SK_TX_NONE for a stream rule */
+    bool to_server; /* the direction of the data inspected */
+    int buffer;     /* the buffer that got data */
+    uint64_t ts_us;
+    bool candidate;   /* a prefilter candidate (or a rule without fast pattern) */
+    bool holds;       /* every condition held */
+    const char *text; /* each condition in order, one per line (rules/explain.h); borrowed */
+};
+typedef void (*sk_explain_fn)(void *ctx, const struct sk_explain_report *rep);
+
+/* From now on every inspection of a buffer that rule gid 1 sid uses calls fn with the
+ * rule's conditions judged on what the inspection sees. Slow: for one rule, on a test
+ * capture. Returns 0 or SK_E_INVAL (no such rule). */
+int sk_detect_thread_explain(struct sk_detect_thread *t, uint32_t sid, sk_explain_fn fn, void *ctx);
+
 typedef void (*sk_detect_counter_fn)(void *ctx, const char *name, uint64_t value);
 /* Reports t's counters to fn, names static: detect.inspections, detect.candidates,
  * detect.suppressed, detect.bytes_scanned (bytes fed to Hyperscan databases, once per
