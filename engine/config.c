@@ -34,6 +34,8 @@ static const struct key_def key_defs[] = {
     {"log-dir", KT_STR, ".", "folder for the log files (-l overrides)"},
     {"workers", KT_STR, "1", "worker threads: a number, or auto for one per core (--workers)"},
     {"workers-queue", KT_U64, "8", "one reader (live, pipe): 256 KiB batches queued per worker"},
+    {"workers-balance", KT_STR, "claim",
+     "reading files, a flow goes to the first worker to reach it (claim) or by hash (hash)"},
     {"outputs.events.enabled", KT_BOOL, "yes", "write events.json (raw SMTP events)"},
     {"outputs.events.data-limit", KT_SIZE, "4096", "bytes of an smtp_data chunk logged"},
     {"outputs.events.message-limit", KT_SIZE, "1mb",

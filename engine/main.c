@@ -803,6 +803,11 @@ int main(int argc, char **argv)
         sk_error("%s", err);
         goto out;
     }
+    const char *balance = sk_config_str(cfg, "workers-balance");
+    if (!balance || (strcmp(balance, "claim") != 0 && strcmp(balance, "hash") != 0)) {
+        sk_error("workers-balance: expected 'claim' or 'hash', got '%s'", balance ? balance : "");
+        goto out;
+    }
     if (n_workers > 1 && hash_seed == 0 && getrandom(&hash_seed, sizeof(hash_seed), 0) < 0)
         hash_seed = (uint64_t)now_us();
     if (!(outs = calloc(n_workers, sizeof(*outs))) || !(ws = calloc(n_workers, sizeof(*ws))))
@@ -882,6 +887,7 @@ int main(int argc, char **argv)
         .live = o.iface != NULL,
         .queue_batches = (size_t)queue_batches,
         .hash_seed = hash_seed,
+        .claim = strcmp(balance, "claim") == 0,
     };
     if (n_workers == 1) {
         errors = packet_loop(src, ws[0], o.iface != NULL);

@@ -362,8 +362,37 @@ out_stop:
 
 /* ---- files: every worker reads the capture ---- */
 
+/* The flows' owners when workers claim flows (cfg->claim): an open-addressing table of one
+ * atomic word a flow, the flow hash's upper bits with the owner's index in the low 6 bits
+ * (MAX 64 workers). A word is written once, by compare-and-swap from 0, so an owner is never
+ * changed and every worker that looks a flow up sees the same one. */
+#define CLAIM_SLOTS  (1u << 20)
+#define CLAIM_PROBES 32
+
+struct claims {
+    _Atomic uint64_t *slot;
+};
+
+static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
+{
+    uint64_t tag = (h | 64u) & ~(uint64_t)63;
+    size_t i = (size_t)(h >> 11) & (CLAIM_SLOTS - 1);
+    for (size_t probe = 0; probe < CLAIM_PROBES; probe++, i = (i + 1) & (CLAIM_SLOTS - 1)) {
+        uint64_t v = atomic_load_explicit(&c->slot[i], memory_order_acquire);
+        if (v == 0 && atomic_compare_exchange_strong_explicit(
+                          &c->slot[i], &v, tag | me, memory_order_acq_rel, memory_order_acquire))
+            return me;
+        if ((v & ~(uint64_t)63) == tag)
+            return (size_t)(v & 63);
+    }
+    /* Slots are only ever filled: every worker that gets here for h finds the same full run
+     * of slots and falls back to the same choice. */
+    return h % n;
+}
+
 struct fthread {
     const struct sk_pipeline_config *cfg;
+    struct claims *claims; /* NULL: the hash decides */
     size_t idx;
     struct sk_source *src;
     const _Atomic int *stop;
@@ -394,7 +423,8 @@ static int read_own(struct fthread *t)
             continue;
         if (pkt.ts_us > clock)
             clock = pkt.ts_us;
-        if (sk_flow_hash(&pkt, t->cfg->hash_seed) % n != t->idx)
+        uint64_t h = sk_flow_hash(&pkt, t->cfg->hash_seed);
+        if ((t->claims ? claim_owner(t->claims, h, t->idx, n) : h % n) != t->idx)
             continue;
         /* Idle flows end at the time one worker would end them: the table's clock is the
          * latest packet read by anyone, not this flow's packet. */
@@ -412,11 +442,16 @@ static int read_own(struct fthread *t)
 static void *file_worker_main(void *arg)
 {
     struct fthread *t = arg;
+    struct timespec cpu;
     t->rc = read_own(t);
     if (t->rc < 0)
         atomic_store(t->failed, 1);
     /* Whatever ended the reading (the end, a stop signal, an error), every flow is logged. */
     sk_worker_finish(t->cfg->workers[t->idx]);
+    /* how evenly the flows spread: each worker's own CPU time (-v) */
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        sk_info("worker %zu: %.3f s of CPU", t->idx,
+                (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
     return NULL;
 }
 
@@ -428,13 +463,24 @@ int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source
     int rc = 0;
 
     atomic_init(&failed, 0);
-    struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
-    if (!ft)
+    struct claims claims = {NULL};
+    /* calloc: the table's pages are the kernel's zero pages until a flow lands on them */
+    if (cfg->claim && cfg->n_workers > 1 && cfg->n_workers <= 64 &&
+        !(claims.slot = calloc(CLAIM_SLOTS, sizeof(*claims.slot))))
         return SK_E_NOMEM;
+    struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
+    if (!ft) {
+        free(claims.slot);
+        return SK_E_NOMEM;
+    }
     for (; started < cfg->n_workers; started++) {
         struct fthread *t = &ft[started];
-        *t = (struct fthread){
-            .cfg = cfg, .idx = started, .src = srcs[started], .stop = stop, .failed = &failed};
+        *t = (struct fthread){.cfg = cfg,
+                              .claims = claims.slot ? &claims : NULL,
+                              .idx = started,
+                              .src = srcs[started],
+                              .stop = stop,
+                              .failed = &failed};
         /* The same damage is met by every reader: the first one reports it. */
         sk_source_set_quiet(t->src, started > 0);
         if (pthread_create(&t->tid, NULL, file_worker_main, t) != 0) {
@@ -460,5 +506,6 @@ int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source
         if (ft[i].rc > rc)
             rc = ft[i].rc;
     free(ft);
+    free(claims.slot);
     return rc;
 }

@@ -25,6 +25,9 @@ struct sk_pipeline_config {
     size_t queue_batches;       /* one reader: batches queued per worker (0: 8) */
     size_t batch_bytes;         /* one reader: bytes per batch (0: 256 KiB; at least 128 KiB) */
     uint64_t hash_seed;         /* seed of the worker-choosing hash */
+    /* Files: a flow belongs to the first worker that reads its first packet (true, the
+     * workers-balance key's "claim") instead of the hash's choice ("hash"). */
+    bool claim;
 };
 
 struct sk_pipeline_stats {
@@ -45,7 +48,10 @@ int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
  * filter, a file or folder that can be read more than once) is read whole by workers[i] in its own
  * thread until its end or until *stop is set; then each worker finishes its flows. Damage to a
  * capture is logged by the first source only (the others are made quiet, sk_source_set_quiet()),
- * and every worker goes on past it as one worker would. The workers' packet, byte and decoder
+ * and every worker goes on past it as one worker would. With cfg->claim, each flow is
+ * taken by the worker that reaches its first packet first: the one ahead in the capture, which
+ * has less work, so the work evens out; every worker agrees through one shared table of
+ * claims, which is never emptied (past its 2^20 entries, the hash decides). The workers' packet, byte and decoder
  * counters count every packet of the capture: sum them from one worker only
  * (sk_worker_config.skip_input_counters). Returns the number of damaged files, or a negative SK_E_*
  * code on an error that ended the run (the other workers stop early, and all are joined). */

@@ -114,6 +114,16 @@ if [ $rc -eq 0 ] && grep -q '^packets: ' "$TMP/term/counters" \
 else
     fail "SIGTERM with 2 workers: exit $rc, $(head -c 300 "$TMP/term/err")"
 fi
+# workers-balance: claiming (the default, above) and the plain hash split log the same lines;
+# with the hash, each worker's share is the same every run; a bad value is refused
+byhash=$(run "$TMP/corpus.pcap" 2 h2 --set workers-balance=hash) || fail "hash split: $byhash"
+[ "$byhash" = "$(run "$TMP/corpus.pcap" 1 h1)" ] && ok "workers-balance=hash logs the same lines" \
+    || fail "workers-balance=hash differs from 1 worker"
+"$SHRIKE" -q -r "$PCAPS/smtp-basic.pcap" -l "$TMP/bad" --workers 2 --set workers-balance=bogus \
+    >/dev/null 2>"$TMP/bad.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "workers-balance: expected 'claim' or 'hash'" "$TMP/bad.err" \
+    && ok "workers-balance=bogus: exit 1 and why" || fail "workers-balance=bogus: exit $rc"
 # smtp.log shared by several workers keeps one header and one #close line
 h=$(grep -c '^#fields' "$TMP/b$i-2/smtp.log"); c=$(grep -c '^#close' "$TMP/b$i-2/smtp.log")
 [ "$h$c" = 11 ] && ok "shared smtp.log has one header and one #close" || fail "smtp.log: $h headers, $c #close"
