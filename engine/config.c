@@ -91,7 +91,7 @@ static const struct key_def key_defs[] = {
     {"mime.file-hashes", KT_LIST, "md5,sha1,sha256", "digests of each file: md5, sha1, sha256"},
     {"mime.body-files", KT_BOOL, "yes", "text and HTML body parts are files too, as in Zeek"},
     {"mime.message-files", KT_BOOL, "yes", "an attached message/rfc822 is a file too"},
-    {"mime.file-magic", KT_BOOL, "yes", "describe each file with libmagic (fileinfo.magic)"},
+    {"mime.file-magic", KT_BOOL, "no", "describe each file with libmagic (fileinfo.magic)"},
     {"filestore.enabled", KT_BOOL, "no", "write attachments to filestore.dir"},
     {"filestore.dir", KT_STR, "filestore", "folder for stored files, named by SHA-256"},
     {"filestore.max-size", KT_SIZE, "64mb", "largest file stored; 0 = any size"},

@@ -13,7 +13,9 @@ shopt -s nullglob
 n=0
 for p in "$PCAPS"/*.pcap; do
     name=$(basename "$p" .pcap)
-    "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$TMP/$name" -r "$p" 2>/dev/null
+    # fileinfo.magic is in Suricata's schema: write it (mime.file-magic is off by default)
+    "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$TMP/$name" -r "$p" --set mime.file-magic=yes \
+        2>/dev/null
     n=$((n + 1))
 done
 files=("$TMP"/*/eve.json)
@@ -30,4 +32,7 @@ case "$types" in
 *alert*anomaly*fileinfo*flow*smtp*) ok "record types checked: $types" ;;
 *) fail "expected alert, anomaly, fileinfo, flow and smtp records, got: $types" ;;
 esac
+magic=$(cat "${files[@]}" | jq -r 'select(.event_type == "fileinfo" and .fileinfo.magic) | 1' | wc -l)
+[ "$magic" -gt 0 ] && ok "$magic fileinfo records with magic checked" ||
+    fail "no fileinfo record carries magic"
 finish

@@ -18,7 +18,7 @@ for pcap in smtp-attach.pcap smtp-demo.pcap; do
     logs=$TMP/$pcap
     store=$logs/filestore
     mkdir -p "$store"
-    if ! "$SHRIKE" -q -l "$logs" -r "$PCAPS/$pcap" --set rule-files= \
+    if ! "$SHRIKE" -q -l "$logs" -r "$PCAPS/$pcap" --set rule-files= --set mime.file-magic=yes \
         --set filestore.enabled=yes --set "filestore.dir=$store" 2>"$TMP/err"; then
         fail "$pcap: shrike failed: $(cat "$TMP/err")"
         continue

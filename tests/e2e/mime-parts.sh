@@ -16,7 +16,8 @@ pcap=$PCAPS/mime-parts.pcap
 expected=$PCAPS/mime-expected.json
 
 logs=$TMP/on
-if ! "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$logs" -r "$pcap" --set rule-files= 2>"$TMP/err"; then
+if ! "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$logs" -r "$pcap" --set rule-files= \
+    --set mime.file-magic=yes 2>"$TMP/err"; then
     fail "shrike failed: $(cat "$TMP/err")"
     finish
 fi

@@ -1166,6 +1166,47 @@ static void test_mime_mangled_messages_are_split_invariant(void **state)
     }
 }
 
+/* URLs of quoted-printable and base64 text and HTML bodies in a message whose lines end in a
+ * bare LF (BDAT, or a server that takes them): a soft line break inside a URL joins it,
+ * `=0A` ends one, and they come in the order they appear, across parts, whatever the cuts. */
+static void test_mime_urls_bare_lf_bodies(void **state)
+{
+    (void)state;
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    static const char msg[] =
+        "Content-Type: multipart/alternative; boundary=b\n"
+        "\n"
+        "--b\n"
+        "Content-Type: text/plain\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "see http://qp.exa=\n"
+        "mple/0=0Anext mailto:a@qp.example=0A\n"
+        "--b\n"
+        "Content-Type: text/html\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "PGEgaHJlZj0iaHR0cDovL2I2NC5leGFtcGxlLzEiPng8L2E+CjxhIGhyZWY9Imh0dHBzOi8vYjY0\n"
+        "LmV4YW1wbGUvMiI+eTwvYT4Kd3d3LmI2NC5leGFtcGxlLzMK\n"
+        "--b--\n";
+    char *log = run_cfg(&cfg, msg, strlen(msg), 0, false, true);
+    const char *u0 = strstr(log, "email.url qp.example/0\n");
+    const char *u1 = strstr(log, "email.url a@qp.example\n");
+    const char *u2 = strstr(log, "email.url b64.example/1\n");
+    const char *u3 = strstr(log, "email.url b64.example/2\n");
+    const char *u4 = strstr(log, "email.url www.b64.example/3\n");
+    assert_true(u0 && u1 && u2 && u3 && u4);
+    assert_true(u0 < u1 && u1 < u2 && u2 < u3 && u3 < u4);
+    /* both bodies are files, the QP one with its =0A bytes */
+    assert_line(log, "file.data B E see http://qp.example/0\\nnext mailto:a@qp.example\\n");
+    assert_true(strstr(log, "file 1  size=49 ") != NULL);
+    assert_true(strstr(log, "file 2  size=93 ") != NULL);
+    assert_no(log, "anomaly");
+    free(log);
+    assert_split_invariant_cfg(&cfg, msg);
+}
+
 static void test_mime_small_cases(void **state)
 {
     (void)state;
@@ -1347,6 +1388,7 @@ int main(void)
         cmocka_unit_test(test_mime_truncated_message),
         cmocka_unit_test(test_mime_rfc822_inner_headers_are_not_email_fields),
         cmocka_unit_test(test_mime_body_and_message_files),
+        cmocka_unit_test(test_mime_urls_bare_lf_bodies),
         cmocka_unit_test(test_mime_encoded_subjects),
         cmocka_unit_test(test_mime_malformed_base64),
         cmocka_unit_test(test_mime_missing_final_boundary),
