@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The streaming MIME decoder: the SMTP parser hands it the unstuffed bytes of one message
  * (one transaction) in chunks of any size, and it raises the email.* and file.* fields,
- * MIME_* anomalies and one SK_EV_FILE per file (attachment, body part, attached message). Memory is
- * bounded by the configuration whatever the message size: lines are handled in pieces of at
- * most max_line bytes and part contents are decoded and emitted in chunks. docs/mime.md
- * lists every field, config key and anomaly. */
+ * MIME_* anomalies and one SK_EV_FILE per file (attachment, body part, attached message).
+ * Memory is bounded by the configuration whatever the message size: lines are handled in
+ * pieces of at most max_line bytes and part contents are decoded and emitted in chunks.
+ * docs/mime.md lists every field, config key and anomaly. */
 #ifndef SK_MIME_H
 #define SK_MIME_H
 
