@@ -822,6 +822,13 @@ static void test_mime_body_and_message_files(void **state)
     assert_no(log, "file 4");
     assert_no(log, "magic=");
     free(log);
+    /* a message cut inside the forwarded message: its file and its open part are TRUNCATED,
+     * the message file holding what was sent of it */
+    const char *cut = strstr(MSG_RFC822, "inner attachment data");
+    log = run_cfg(&cfg, MSG_RFC822, (size_t)(cut - MSG_RFC822) + 5, 0, false, false);
+    assert_non_null(strstr(log, "file 3 inner.txt size=5 state=1 "));
+    assert_non_null(strstr(log, "file 2  size=187 state=1 "));
+    free(log);
     /* an empty body part is no file; libmagic describes the others */
     struct sk_mime_magic *mg = NULL;
     char err[256];
