@@ -22,6 +22,7 @@
 #include "engine/worker.h"
 #include "engine/stats.h"
 #include "parsers/mime/mime.h"
+#include "parsers/mime/mime_magic.h"
 #include "parsers/smtp/smtp.h"
 
 /* Bytes of a direction kept while deciding whether a flow off the SMTP ports is SMTP. */
@@ -85,6 +86,7 @@ struct sk_worker {
     struct sk_mem_budget *budget;     /* the flow table's */
     struct sk_txrec_limits txrec_lim; /* defaults, with the MD5 fetched once */
     EVP_MD *md5, *sha1, *sha256;      /* fetched once, not per message and file */
+    struct sk_mime_magic *magic;      /* libmagic handle of this worker (mime.file-magic) */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
@@ -661,6 +663,23 @@ static int file_hashes_from(const struct sk_config *c, unsigned *out, char *errb
     return 0;
 }
 
+/* mime.body-files, mime.message-files, mime.file-magic (docs/mime.md, Files). */
+static int mime_files_from(struct sk_worker *w, char *errbuf, size_t errlen)
+{
+    struct sk_mime_config *mc = &w->mime_cfg;
+    bool magic;
+    int rc;
+    if ((rc = sk_config_bool(w->cfg, "mime.body-files", &mc->body_files, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(w->cfg, "mime.message-files", &mc->message_files, errbuf, errlen)) <
+            0 ||
+        (rc = sk_config_bool(w->cfg, "mime.file-magic", &magic, errbuf, errlen)) < 0)
+        return rc;
+    if (magic && w->mime_on && (rc = sk_mime_magic_new(&w->magic, errbuf, errlen)) < 0)
+        return rc;
+    mc->magic = w->magic;
+    return 0;
+}
+
 static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, char *errbuf,
                             size_t errlen)
 {
@@ -716,6 +735,8 @@ static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, ch
     mc->md5 = w->md5;
     mc->sha1 = w->sha1;
     mc->sha256 = w->sha256;
+    if ((rc = mime_files_from(w, errbuf, errlen)) < 0)
+        return rc;
     /* sk_mime_new() validates the rest (limits, schemes) per message; try it once here so a
      * bad value is reported at start-up rather than silently skipping every message. */
     struct sk_sink sink = {.emit = ignore_event};
@@ -1001,6 +1022,7 @@ void sk_worker_free(struct sk_worker *w)
     free(w->refused);
     free(w->allowed);
     EVP_MD_free(w->md5);
+    sk_mime_magic_free(w->magic);
     EVP_MD_free(w->sha1);
     EVP_MD_free(w->sha256);
     free(w);

@@ -67,6 +67,7 @@ struct sk_file_info {
     bool gaps;
     bool stored; /* written by filestore */
     struct sk_str stored_path;
+    struct sk_str magic; /* libmagic's description of its first bytes; empty when off */
 };
 
 #define SK_TX_NONE UINT64_MAX

@@ -460,6 +460,8 @@ static void eve_file(void *state, const struct sk_flow *f, uint64_t ts_us,
     sk_json_str(&j, "app_proto", "smtp");
     sk_json_object_open(&j, "fileinfo");
     sk_json_strn(&j, "filename", fi->name.ptr, fi->name.len);
+    if (fi->magic.len > 0)
+        sk_json_strn(&j, "magic", fi->magic.ptr, fi->magic.len);
     sk_json_bool(&j, "gaps", fi->gaps);
     sk_json_str(&j, "state", file_state_name(fi->state));
     hex_digests(&j, fi->digests, fi->md5, fi->sha1, fi->sha256);

@@ -23,7 +23,7 @@ struct pending {
     struct sk_alert alert;
     const struct sk_flow *f;
     uint64_t ts_us, tx_id;
-    struct sk_file_info fi; /* name and stored_path point into names */
+    struct sk_file_info fi; /* name, stored_path and magic point into names */
     char *names;
 };
 
@@ -116,7 +116,7 @@ static bool hold_file(struct sk_output_set *s, const struct sk_flow *f, uint64_t
     const struct sk_file_info *fi = &ev->u.file;
     if (!p)
         return false;
-    p->names = malloc(fi->name.len + fi->stored_path.len + 2);
+    p->names = malloc(fi->name.len + fi->stored_path.len + fi->magic.len + 3);
     if (!p->names)
         return false;
     p->f = f;
@@ -129,8 +129,13 @@ static bool hold_file(struct sk_output_set *s, const struct sk_flow *f, uint64_t
     if (fi->stored_path.len)
         memcpy(p->names + fi->name.len + 1, fi->stored_path.ptr, fi->stored_path.len);
     p->names[fi->name.len + 1 + fi->stored_path.len] = '\0';
+    char *magic = p->names + fi->name.len + 1 + fi->stored_path.len + 1;
+    if (fi->magic.len)
+        memcpy(magic, fi->magic.ptr, fi->magic.len);
+    magic[fi->magic.len] = '\0';
     p->fi.name.ptr = (const uint8_t *)p->names;
     p->fi.stored_path.ptr = (const uint8_t *)p->names + fi->name.len + 1;
+    p->fi.magic.ptr = (const uint8_t *)magic;
     s->npend++;
     return true;
 }

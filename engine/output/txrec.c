@@ -174,6 +174,28 @@ static void set_reply(struct slot *s, unsigned code, const struct sk_str *msg, s
     *o = '\0';
 }
 
+/* The file number of a fuid "F<uid>.<n>". */
+static unsigned long fuid_number(const char *fuid)
+{
+    const char *dot = strrchr(fuid, '.');
+    return dot ? strtoul(dot + 1, NULL, 10) : 0;
+}
+
+/* Moves the fuid just appended before those with higher numbers: files are numbered when
+ * they start, and Zeek lists fuids in that order (a message/rfc822 file ends after the
+ * files of its own parts but started before them). */
+static void fuid_in_order(struct sk_strlist *l)
+{
+    size_t i = l->n - 1;
+    unsigned long n = fuid_number(l->v[i]);
+    while (i > 0 && fuid_number(l->v[i - 1]) > n) {
+        char *t = l->v[i - 1];
+        l->v[i - 1] = l->v[i];
+        l->v[i] = t;
+        i--;
+    }
+}
+
 /* Keeps what an alert's `files` array shows of a file that ended. */
 static void add_file(struct sk_tx_record *t, const struct sk_file_info *fi, size_t max_len,
                      size_t max_items)
@@ -634,8 +656,9 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
             char fuid[48];
             int fn = snprintf(fuid, sizeof(fuid), "F%s.%u", r->uid[0] ? r->uid + 1 : "",
                               (unsigned)ev->u.file.file_id);
-            sk_strlist_add(&s->rec.fuids, (const uint8_t *)fuid, (size_t)fn, sizeof(fuid),
-                           r->lim.max_items);
+            if (sk_strlist_add(&s->rec.fuids, (const uint8_t *)fuid, (size_t)fn, sizeof(fuid),
+                               r->lim.max_items) == 0)
+                fuid_in_order(&s->rec.fuids);
             add_file(&s->rec, &ev->u.file, r->lim.max_value_len, r->lim.max_items);
         }
         break;

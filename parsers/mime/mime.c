@@ -43,6 +43,9 @@ void sk_mime_config_defaults(struct sk_mime_config *cfg)
     cfg->file_hashes = SK_FILE_ALL;
     cfg->filestore_dir = NULL;
     cfg->filestore_max = 64ull * 1024 * 1024;
+    cfg->body_files = true;
+    cfg->message_files = true;
+    cfg->magic = NULL;
 }
 
 enum cte { CTE_IDENTITY = 0, CTE_BASE64, CTE_QP, CTE_UU };
@@ -50,12 +53,28 @@ enum cte { CTE_IDENTITY = 0, CTE_BASE64, CTE_QP, CTE_UU };
  * first line says whether it is a message or encoded content. */
 enum state { ST_HEADERS = 0, ST_BODY, ST_PREAMBLE, ST_EPILOGUE, ST_MSG_PROBE, ST_DONE };
 
+/* At most this many message/rfc822 files are open at once (nested inside each other);
+ * a message deeper than that is parsed but is not a file itself. */
+#define MSG_FILES_MAX 4
+
+/* A message/rfc822 that is a file (mime.message-files): its bytes as sent, line breaks
+ * included but the one before the boundary that ends it. Allocated on first use and kept
+ * with the decoder. */
+struct msg_file {
+    struct sk_mime__file file;
+    struct sk_mime__buf name;
+    uint32_t file_id;
+    uint8_t eol[2];
+    size_t eol_len;
+};
+
 /* A container on the stack: a multipart (with its "--boundary") or a message/rfc822. */
 struct level {
     bool multipart;
     bool digest;    /* multipart/digest: parts are message/rfc822 unless they say otherwise */
     uint8_t *delim; /* "--" + boundary, room for max_boundary + 2 */
     size_t delim_len;
+    struct msg_file *mf; /* the message's file while it is open, else NULL */
 };
 
 /* What the header block being read says about its entity. */
@@ -73,6 +92,7 @@ struct entity {
 /* The leaf part being decoded. */
 struct part {
     bool active, text, is_file, uu_probe, uu_in;
+    bool body_file; /* a file because mime.body-files says so, not an attachment */
     enum cte cte;
     uint32_t file_id;
     struct sk_mime__b64 b64;
@@ -105,6 +125,8 @@ struct sk_mime {
     size_t chunk_len;
     struct sk_mime__url url;
     struct sk_mime__file file;
+    struct msg_file *msg_files[MSG_FILES_MAX]; /* allocated on first use */
+    size_t msg_files_open;
     EVP_MD_CTX *body_md5;
     bool body_md5_ok;
     struct sk_mime__iconv iconv;
@@ -161,7 +183,7 @@ static void flush_chunk(struct sk_mime *m, bool final)
     m->chunk_len = 0;
     if (pt->is_file)
         sk_mime__file_write(&m->file, m->chunk, n);
-    if (pt->text && !pt->is_file && m->cfg.extract_urls) {
+    if (pt->text && (!pt->is_file || pt->body_file) && m->cfg.extract_urls) {
         sk_mime__url_feed(&m->url, m->chunk, n);
         if (final)
             sk_mime__url_flush(&m->url);
@@ -180,10 +202,17 @@ static void flush_chunk(struct sk_mime *m, bool final)
     pt->data_begun = true;
 }
 
+static void start_file(struct sk_mime *m);
+
 static void out(struct sk_mime *m, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return;
+    if (!m->part.any_content && !m->part.is_file && m->cfg.body_files) {
+        /* A body part is a file from its first byte, as in Zeek (an empty part is none). */
+        start_file(m);
+        m->part.body_file = true;
+    }
     m->part.any_content = true;
     while (n > 0) {
         size_t take = CHUNK_SIZE - m->chunk_len;
@@ -281,6 +310,96 @@ static void end_part(struct sk_mime *m, bool truncated)
         sk_mime__file_close(&m->file, &fi);
     }
     pt->active = false;
+}
+
+/* ---- message/rfc822 files ---- */
+
+/* The next free message file (a stack: messages nest), allocated on first use; NULL when
+ * MSG_FILES_MAX are open or memory is short (the message is then parsed but is no file). */
+static struct msg_file *msg_file_get(struct sk_mime *m)
+{
+    if (m->msg_files_open >= MSG_FILES_MAX)
+        return NULL;
+    struct msg_file **slot = &m->msg_files[m->msg_files_open];
+    if (*slot == NULL) {
+        struct msg_file *mf = calloc(1, sizeof(*mf));
+        if (mf == NULL)
+            return NULL;
+        if (sk_mime__file_init(&mf->file, &m->cfg) != 0) {
+            free(mf);
+            return NULL;
+        }
+        sk_mime__buf_init(&mf->name, m->cfg.max_filename);
+        *slot = mf;
+    }
+    m->msg_files_open++;
+    return *slot;
+}
+
+/* Level l (just pushed) is a message/rfc822 part whose entity is still m->ent: it becomes a
+ * file named by that entity, numbered before the files of its own parts. */
+static void open_msg_file(struct sk_mime *m, struct level *l)
+{
+    l->mf = NULL;
+    if (!m->cfg.message_files)
+        return;
+    struct msg_file *mf = msg_file_get(m);
+    if (mf == NULL)
+        return;
+    mf->file_id = (*m->next_file_id)++;
+    mf->eol_len = 0;
+    sk_mime__buf_reset(&mf->name);
+    if (m->ent.name.len > 0) {
+        if (sk_mime__buf_add(&mf->name, m->ent.name.p, m->ent.name.len) != 0)
+            fail(m);
+        emit_field(m, SK_FIELD_FILE_NAME, m->ent.name.p, m->ent.name.len, 0);
+    }
+    sk_mime__file_open(&mf->file, m->tx_id, mf->file_id);
+    l->mf = mf;
+}
+
+static void close_msg_file(struct sk_mime *m, struct level *l, bool truncated)
+{
+    struct msg_file *mf = l->mf;
+    if (mf == NULL)
+        return;
+    l->mf = NULL;
+    m->msg_files_open--;
+    struct sk_event ev = {.type = SK_EV_FILE, .is_orig = true, .tx_id = m->tx_id};
+    struct sk_file_info *fi = &ev.u.file;
+    fi->file_id = mf->file_id;
+    fi->name = (struct sk_str){mf->name.p, mf->name.len};
+    sk_mime__file_close(&mf->file, fi);
+    fi->state = truncated ? SK_FILE_TRUNCATED : SK_FILE_CLOSED;
+    if (sk_sink_wants(&m->sink, SK_EV_FILE))
+        m->sink.emit(m->sink.ctx, &ev);
+}
+
+/* Closes the message files of levels [from, nlevels), innermost first. */
+static void close_msg_files(struct sk_mime *m, size_t from, bool truncated)
+{
+    for (size_t j = m->nlevels; j-- > from;)
+        close_msg_file(m, &m->levels[j], truncated);
+}
+
+/* A line (or piece of one) inside every open message file of levels [from, upto): the line
+ * break before it goes in first, its own waits, since the one before a boundary is not the
+ * message's. */
+static void msg_files_line(struct sk_mime *m, size_t from, size_t upto, const uint8_t *p, size_t n,
+                           const uint8_t *eol, size_t eol_len, bool last)
+{
+    if (m->msg_files_open == 0)
+        return;
+    for (size_t j = from; j < upto; j++) {
+        struct msg_file *mf = m->levels[j].mf;
+        if (mf == NULL)
+            continue;
+        sk_mime__file_write(&mf->file, mf->eol, mf->eol_len);
+        sk_mime__file_write(&mf->file, p, n);
+        mf->eol_len = last ? eol_len : 0;
+        if (mf->eol_len > 0)
+            memcpy(mf->eol, eol, eol_len);
+    }
 }
 
 /* "begin 644 name": returns the name or NULL. */
@@ -558,6 +677,7 @@ static bool push_level(struct sk_mime *m, bool multipart)
         return false;
     }
     struct level *l = &m->levels[m->nlevels++];
+    l->mf = NULL;
     l->multipart = multipart;
     l->digest = multipart && strcmp(m->ent.type, "multipart/digest") == 0;
     l->delim_len = 0;
@@ -593,6 +713,7 @@ static void headers_done(struct sk_mime *m)
             return;
         }
         if (push_level(m, false)) {
+            open_msg_file(m, &m->levels[m->nlevels - 1]);
             reset_entity(m, false);
             m->state = ST_HEADERS;
             return;
@@ -691,6 +812,8 @@ static void msg_probe(struct sk_mime *m, const uint8_t *p, size_t n, const uint8
                       size_t eol_len, bool first, bool last)
 {
     if (first && last && header_name_len(p, n) > 0 && push_level(m, false)) {
+        open_msg_file(m, &m->levels[m->nlevels - 1]);
+        msg_files_line(m, m->nlevels - 1, m->nlevels, p, n, eol, eol_len, last);
         reset_entity(m, false);
         m->state = ST_HEADERS;
         header_line(m, p, n, eol, eol_len, first, last);
@@ -750,6 +873,7 @@ static void on_boundary(struct sk_mime *m, size_t k, bool close)
     for (size_t j = m->nlevels; j-- > k + 1;)
         if (m->levels[j].multipart)
             emit_anomaly(m, SK_ANOMALY_MIME_MISSING_FINAL_BOUNDARY);
+    close_msg_files(m, k + 1, false);
     m->nlevels = close ? k : k + 1;
     if (close) {
         m->state = ST_EPILOGUE;
@@ -768,9 +892,13 @@ static void process_line(struct sk_mime *m, const uint8_t *p, size_t n, const ui
     bool close;
     if (first && last && n >= 2 && p[0] == '-' && p[1] == '-' && m->nlevels > 0 &&
         match_boundary(m, p, n, &k, &close)) {
+        /* a boundary of a multipart inside a message is that message's content */
+        msg_files_line(m, 0, k, p, n, eol, eol_len, last);
         on_boundary(m, k, close);
         return;
     }
+    /* the levels open before the line: a message level this line opens gets it there */
+    msg_files_line(m, 0, m->nlevels, p, n, eol, eol_len, last);
     switch (m->state) {
     case ST_HEADERS:
         header_line(m, p, n, eol, eol_len, first, last);
@@ -838,6 +966,17 @@ out_free:
     return SK_E_NOMEM;
 }
 
+/* Drops the message files still open (the message was not ended) without reporting them. */
+static void abort_msg_files(struct sk_mime *m)
+{
+    for (size_t j = 0; j < m->nlevels; j++)
+        m->levels[j].mf = NULL;
+    for (size_t i = 0; i < MSG_FILES_MAX; i++)
+        if (m->msg_files[i] != NULL)
+            sk_mime__file_abort(&m->msg_files[i]->file);
+    m->msg_files_open = 0;
+}
+
 void sk_mime_reset(struct sk_mime *m, const struct sk_sink *sink, uint64_t tx_id,
                    uint32_t *next_file_id)
 {
@@ -846,6 +985,7 @@ void sk_mime_reset(struct sk_mime *m, const struct sk_sink *sink, uint64_t tx_id
     m->next_file_id = next_file_id;
     m->line_len = 0;
     m->cont = false;
+    abort_msg_files(m);
     m->nlevels = 0;
     m->top_body = m->ended = m->failed = m->complete = false;
     sk_mime__buf_reset(&m->hname);
@@ -895,7 +1035,13 @@ size_t sk_mime_memuse(const struct sk_mime_config *cfg)
     size_t depth = cfg->max_depth;
     /* An OpenSSL digest context with its MD5/SHA state, four of them (body, file). */
     size_t digests = 4 * 512;
-    return sizeof(struct sk_mime) + 2 * line + 16 + CHUNK_SIZE +
+    /* each file's first bytes for libmagic, and the message/rfc822 files */
+    size_t head = cfg->magic ? SK_MIME_MAGIC_BYTES + SK_MEM_ALLOC_OVERHEAD : 0;
+    size_t msg = cfg->message_files
+                     ? MSG_FILES_MAX * (sizeof(struct msg_file) + 3 * 512 + cfg->max_filename +
+                                        head + 5 * SK_MEM_ALLOC_OVERHEAD)
+                     : 0;
+    return head + msg + sizeof(struct sk_mime) + 2 * line + 16 + CHUNK_SIZE +
            (depth + 1) * sizeof(struct level) + depth * (cfg->max_boundary + 2) +
            cfg->max_header_name + 1 + cfg->max_header_value * 5 + 16 + cfg->max_filename +
            cfg->max_boundary + cfg->max_line + (cfg->max_urls ? cfg->max_urls : 1) * 8 +
@@ -988,6 +1134,7 @@ void sk_mime_end(struct sk_mime *m, bool complete)
                 emit_anomaly(m, SK_ANOMALY_MIME_MISSING_FINAL_BOUNDARY);
                 break;
             }
+        close_msg_files(m, 0, !complete);
         m->nlevels = 0;
     }
     m->ended = true;
@@ -1025,6 +1172,12 @@ void sk_mime_free(struct sk_mime *m)
     sk_mime__buf_release(&m->ent.boundary);
     sk_mime__url_release(&m->url);
     sk_mime__file_release(&m->file);
+    for (size_t i = 0; i < MSG_FILES_MAX; i++)
+        if (m->msg_files[i] != NULL) {
+            sk_mime__file_release(&m->msg_files[i]->file);
+            sk_mime__buf_release(&m->msg_files[i]->name);
+            free(m->msg_files[i]);
+        }
     sk_mime__iconv_release(&m->iconv);
     free(m);
 }
@@ -1076,6 +1229,7 @@ void sk_mime_put(struct sk_mime *m)
     /* Nothing of the message may outlive it in an idle decoder: a file left open (no
      * sk_mime_end) loses its temporary file now. */
     sk_mime__file_abort(&m->file);
+    abort_msg_files(m);
     p->idle[p->nidle++] = m;
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The streaming MIME decoder: the SMTP parser hands it the unstuffed bytes of one message
  * (one transaction) in chunks of any size, and it raises the email.* and file.* fields,
- * MIME_* anomalies and one SK_EV_FILE per attachment through the parser's sink. Memory is
- * bounded by the configuration whatever the message size: lines are handled in pieces of at
- * most max_line bytes and part contents are decoded and emitted in chunks. docs/mime.md
- * lists every field, config key and anomaly. */
+ * MIME_* anomalies and one SK_EV_FILE per file (attachment, body part, attached message).
+ * Memory is bounded by the configuration whatever the message size: lines are handled in
+ * pieces of at most max_line bytes and part contents are decoded and emitted in chunks.
+ * docs/mime.md lists every field, config key and anomaly. */
 #ifndef SK_MIME_H
 #define SK_MIME_H
 
@@ -47,9 +47,19 @@ struct sk_mime_config {
     const struct evp_md_st *md5, *sha1, *sha256;
     const char *filestore_dir; /* filestore.dir: where files are written; NULL = off */
     uint64_t filestore_max;    /* filestore.max-size: larger files are not kept, 0 = any */
+    /* mime.body-files: every leaf part with content is a file, text and HTML bodies
+     * included, as in Zeek (true); false: only attachments, as in Suricata. */
+    bool body_files;
+    /* mime.message-files: an attached message/rfc822 (or message/global) is a file too, its
+     * bytes as sent, besides the files of its own parts (true). */
+    bool message_files;
+    /* mime.file-magic: libmagic handle for each file's `magic` (borrowed, used by one thread
+     * at a time, so one per worker); NULL = no magic. */
+    struct sk_mime_magic *magic;
 };
 
-/* Fills cfg with the defaults (filestore off, schemes http https ftp mailto www). */
+/* Fills cfg with the defaults (filestore off, schemes http https ftp mailto www, body and
+ * message files on, no magic handle). */
 void sk_mime_config_defaults(struct sk_mime_config *cfg);
 
 struct sk_mime;

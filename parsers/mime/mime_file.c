@@ -35,6 +35,8 @@ int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg
     f->sha256 = EVP_MD_CTX_new();
     if (f->md5 == NULL || f->sha1 == NULL || f->sha256 == NULL)
         goto out_free;
+    if (cfg->magic != NULL && (f->head = malloc(SK_MIME_MAGIC_BYTES)) == NULL)
+        goto out_free;
     if (cfg->filestore_dir != NULL) {
         size_t n = strlen(cfg->filestore_dir) + 128;
         f->tmp_path = malloc(n);
@@ -67,6 +69,7 @@ void sk_mime__file_release(struct sk_mime__file *f)
     EVP_MD_CTX_free(f->sha256);
     free(f->tmp_path);
     free(f->path);
+    free(f->head);
     memset(f, 0, sizeof(*f));
     f->fd = -1;
 }
@@ -76,6 +79,9 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     drop_tmp(f);
     f->open = true;
     f->size = 0;
+    f->head_len = 0;
+    f->described = false;
+    f->magic[0] = '\0';
     /* Only the digests asked for; the filestore names files by SHA-256, so it needs that. */
     unsigned want = f->cfg->hash_files ? f->cfg->file_hashes : 0;
     if (f->cfg->filestore_dir != NULL)
@@ -105,6 +111,12 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     f->storing = true;
 }
 
+static void describe(struct sk_mime__file *f)
+{
+    f->described = true;
+    sk_mime_magic_describe(f->cfg->magic, f->head, f->head_len, f->magic);
+}
+
 void sk_mime__file_abort(struct sk_mime__file *f)
 {
     drop_tmp(f);
@@ -116,6 +128,17 @@ void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
     if (!f->open || n == 0)
         return;
     f->size += n;
+    if (f->head != NULL && !f->described) {
+        /* Described once, from the first bytes: libmagic reads no further than that of a
+         * file either (its default bytes_max), and a large part costs one call. */
+        size_t take = SK_MIME_MAGIC_BYTES - f->head_len;
+        if (take > n)
+            take = n;
+        memcpy(f->head + f->head_len, p, take);
+        f->head_len += take;
+        if (f->head_len == SK_MIME_MAGIC_BYTES)
+            describe(f);
+    }
     if (f->digests & SK_FILE_MD5)
         EVP_DigestUpdate(f->md5, p, n);
     if (f->digests & SK_FILE_SHA1)
@@ -149,6 +172,10 @@ void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
     info->digests = 0;
     info->stored = false;
     info->stored_path = (struct sk_str){NULL, 0};
+    if (f->head != NULL && !f->described)
+        describe(f);
+    info->magic =
+        (struct sk_str){(const uint8_t *)f->magic, f->head != NULL ? strlen(f->magic) : 0};
     if ((f->digests & SK_FILE_MD5) && EVP_DigestFinal_ex(f->md5, info->md5, &len) == 1)
         info->digests |= SK_FILE_MD5;
     if ((f->digests & SK_FILE_SHA1) && EVP_DigestFinal_ex(f->sha1, info->sha1, &len) == 1)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "parsers/mime/mime.h"
+#include "parsers/mime/mime_magic.h"
 
 struct evp_md_ctx_st;
 
@@ -23,6 +24,10 @@ struct sk_mime__file {
     uint64_t size;
     char *tmp_path; /* filestore_dir + temporary name */
     char *path;     /* filestore_dir + sha256 hex, after close */
+    uint8_t *head;  /* the first SK_MIME_MAGIC_BYTES of the file, when cfg->magic */
+    size_t head_len;
+    bool described; /* magic is set (once per file) */
+    char magic[SK_MIME_MAGIC_MAX];
 };
 
 /* Returns 0 or SK_E_NOMEM. */
@@ -36,8 +41,8 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
 void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n);
 /* Drops an open file (its temporary file is removed) without reporting it. */
 void sk_mime__file_abort(struct sk_mime__file *f);
-/* Ends the file and fills size, digests, md5/sha1/sha256, stored and stored_path of info
- * (stored_path points into f, valid until the next open or release). */
+/* Ends the file and fills size, digests, md5/sha1/sha256, magic, stored and stored_path of
+ * info (magic and stored_path point into f, valid until the next open or release). */
 void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info);
 
 /* Writes the lower-case hex of n bytes to out (room for 2n + 1). */

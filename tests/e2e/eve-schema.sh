@@ -14,7 +14,8 @@ shopt -s nullglob
 n=0
 for p in "$PCAPS"/*.pcap; do
     name=$(basename "$p" .pcap)
-    "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$TMP/$name" -r "$p" \
+    # fileinfo.magic is in Suricata's schema: write it (mime.file-magic is off by default)
+    "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$TMP/$name" -r "$p" --set mime.file-magic=yes \
         --set stats.threads=yes 2>/dev/null
     n=$((n + 1))
 done
@@ -32,4 +33,7 @@ case "$types" in
 *alert*anomaly*fileinfo*flow*smtp*stats*) ok "record types checked: $types" ;;
 *) fail "expected alert, anomaly, fileinfo, flow, smtp and stats records, got: $types" ;;
 esac
+magic=$(cat "${files[@]}" | jq -r 'select(.event_type == "fileinfo" and .fileinfo.magic) | 1' | wc -l)
+[ "$magic" -gt 0 ] && ok "$magic fileinfo records with magic checked" ||
+    fail "no fileinfo record carries magic"
 finish

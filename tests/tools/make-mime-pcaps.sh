@@ -3,7 +3,8 @@
 # Regenerate the MIME captures tests/pcaps/mime-*.pcap and tests/pcaps/mime-expected.json:
 # messages built by Python's email package (mime-messages.py: subjects in ISO-8859-1,
 # UTF-8, GB2312 and windows-1252, each B and Q encoded; nested multiparts; a forwarded
-# message/rfc822; HTML with links; malformed base64; an RFC 2231 file name) and one by swaks
+# message/rfc822; HTML with links; malformed base64; an RFC 2231 file name; text, HTML and
+# message/rfc822 parts with bare-LF lines, for files of every part) and one by swaks
 # (--attach), each sent with swaks to a private Postfix (postfix-instance.sh) over
 # 127.0.0.1 and captured with tcpdump on lo (pcap-lib.sh, shared with make-pcaps.sh).
 #
@@ -21,7 +22,7 @@ data=$here/data
 PY=/usr/bin/python3
 LO4=127.0.0.1
 LO6=::1
-P_CHARSETS=12540 P_STRUCT=12541 P_SWAKS=12542
+P_CHARSETS=12540 P_STRUCT=12541 P_SWAKS=12542 P_PARTS=12543
 
 . "$here/pcap-lib.sh"
 pcap_init swaks postfix openssl
@@ -33,7 +34,7 @@ $PY "$here/mime-messages.py" "$msgs" "$out/mime-expected.json" >>"$log" 2>&1 ||
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=mx.shrike.test \
     -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
 "$here/postfix-instance.sh" start "$work/postfix" "$work/cert.pem" "$work/key.pem" \
-    "$LO4:$P_CHARSETS:-" "$LO4:$P_STRUCT:-" "$LO4:$P_SWAKS:-" >>"$log" 2>&1 ||
+    "$LO4:$P_CHARSETS:-" "$LO4:$P_STRUCT:-" "$LO4:$P_SWAKS:-" "$LO4:$P_PARTS:-" >>"$log" 2>&1 ||
     die "postfix did not start "
 
 # send PORT NAME...: each message NAME.eml in its own session, in order.
@@ -54,6 +55,7 @@ s_charsets() {
     send $P_CHARSETS "${names[@]}"
 }
 s_struct() { send $P_STRUCT nested forward html-links bad-base64; }
+s_parts() { send $P_PARTS parts-alt parts-lf; }
 s_swaks() {
     swaks_run mime-swaks $P_SWAKS --to bob@shrike.test \
         --header "Subject: =?UTF-8?Q?Swaks:_Gr=C3=BC=C3=9Fe?= SHRIKE-MARKER-SWAKS" \
@@ -64,6 +66,7 @@ s_swaks() {
 capture mime-charsets.pcap "tcp port $P_CHARSETS" s_charsets
 capture mime-structure.pcap "tcp port $P_STRUCT" s_struct
 capture mime-swaks.pcap "tcp port $P_SWAKS" s_swaks
+capture mime-parts.pcap "tcp port $P_PARTS" s_parts
 
 # ---- README section -------------------------------------------------------------
 longname=$(cat "$msgs/rfc2231-name.txt")
@@ -84,6 +87,7 @@ email buffer.
 | mime-charsets.pcap | ${flows[mime-charsets.pcap]} | eight messages whose Subject and From display name are RFC 2047 encoded words in ISO-8859-1, UTF-8, GB2312 and windows-1252, each once B and once Q; multipart/alternative text and HTML parts (base64, UTF-8) with one link each | mime-messages.py, swaks --data → postfix :$P_CHARSETS |
 | mime-structure.pcap | ${flows[mime-structure.pcap]} | (1) \`nested\`: multipart/mixed > related > alternative, links in the text and HTML parts, an inline \`logo.gif\`, an attachment whose name needs RFC 2231 continuations (\`$longname\`), Cc and X-Mailer; (2) \`forward\`: two Received headers, a message/rfc822 whose inner From/To/Subject/Message-ID must not become the mail's, with \`inner-invoice.pdf\` and a link inside; (3) \`html-links\`: text/html only with http, https, ftp, mailto and bare www links; (4) \`bad-base64\`: an attachment \`broken.txt\` whose base64 holds junk (\`!!**\`, \`#%\`): MIME_INVALID_BASE64, the rest decoded | mime-messages.py, swaks --data → postfix :$P_STRUCT |
 | mime-swaks.pcap | ${flows[mime-swaks.pcap]} | swaks' own message: a Q-encoded UTF-8 Subject, a body with a link, \`--attach\` of shrike-note.txt | swaks --attach → postfix :$P_SWAKS |
+| mime-parts.pcap | ${flows[mime-parts.pcap]} | (1) \`parts-alt\`: multipart/mixed > alternative (quoted-printable UTF-8 text with a soft break inside a URL, base64 HTML) and an attached message/rfc822 \`forwarded.eml\` holding its own text and \`inner.pdf\`: five files; (2) \`parts-lf\`: a base64 HTML part and a quoted-printable text part (\`=0A\` line breaks) whose decoded lines end in a bare LF, with URLs on each side of the breaks. \`parts\` in mime-expected.json lists each file's bytes in start order | mime-messages.py, swaks --data → postfix :$P_PARTS |
 
 Markers: \`SHRIKE-MARKER-NESTED\`, \`-HTML-LINKS\`, \`-BADB64\` (inside the broken base64:
 only a decoder sees it), \`-SWAKS\`; \`SHRIKE-INNER\` is the forwarded message's subject.

@@ -24,6 +24,7 @@ import re
 import sys
 from email.header import Header
 from email.message import EmailMessage
+import email.mime.message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -211,6 +212,111 @@ save("mime-structure.pcap", "bad-base64", m, {
     "from": "Broken <%s>" % SENDER, "to": ["bob@shrike.test"], "url": [],
     # The decoder skips the junk and decodes the rest.
     "attachment": [file_entry("broken.txt", good)], "anomalies": ["MIME_INVALID_BASE64"],
+})
+
+# ---- mime-parts.pcap: every part a file (mime.body-files, mime.message-files) ----
+# Each expected file lists its bytes (data_b64) in the order Zeek numbers files, the order
+# the parts start; a part's content is what its encoding carries, without the line break
+# that belongs to the boundary after it (docs/mime.md). The e2e test (mime-parts.sh) hashes
+# these bytes with md5sum/sha1sum/sha256sum and asks `file -b` for their magic.
+
+
+def part_entry(kind, data, name=""):
+    e = file_entry(name, data)
+    e["kind"] = kind
+    e["data_b64"] = base64.b64encode(data).decode()
+    return e
+
+
+def crlf(text):
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
+# 1. multipart/mixed > alternative (QP text, base64 HTML) + a forwarded message/rfc822
+#    (its own text and PDF attachment): five files, numbered as the parts start, the
+#    message before its parts; URLs in the order they appear.
+fw_text = "Forwarded text: https://parts.shrike.test/inner-d\n"
+fw_pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + payload(21, 700)
+fw = MIMEMultipart()
+fw["From"] = "Mallory <mallory@inner.shrike.test>"
+fw["To"] = "victim@inner.shrike.test"
+fw["Subject"] = "Inner parts SHRIKE-PARTS-INNER"
+fw["Date"] = DATE
+fw["Message-ID"] = "<parts-inner@inner.shrike.test>"
+fw.attach(MIMEText(fw_text, "plain", "us-ascii"))
+pdf = MIMEApplication(fw_pdf, "pdf")
+pdf.add_header("Content-Disposition", "attachment", filename="inner.pdf")
+fw.attach(pdf)
+fix_boundaries(fw, "parts-inner")
+alt_text = "Grüße — first link http://parts.shrike.test/a then www.parts.shrike.test/b\n" \
+    "second line, no link\n"
+alt_html = ("<html><body>\n<p><a href=\"https://parts.shrike.test/c?x=1\">c</a></p>\n"
+            "<p><a href=\"http://parts.shrike.test/d\">d</a></p>\n</body></html>\n").encode()
+m = MIMEMultipart("mixed")
+m["From"] = "Parts <%s>" % SENDER
+m["To"] = "bob@shrike.test"
+m["Subject"] = "Every part a file SHRIKE-PARTS"
+m["Date"] = DATE
+m["Message-ID"] = "<parts-alt@client.shrike.test>"
+alt = MIMEMultipart("alternative")
+qp = email.charset.Charset("utf-8")
+qp.body_encoding = email.charset.QP
+alt.attach(MIMEText(alt_text, "plain", qp))
+html_part = MIMEText("", "html", "utf-8")
+html_part.set_payload(base64.encodebytes(alt_html).decode())
+alt.attach(html_part)
+m.attach(alt)
+att = email.mime.message.MIMEMessage(fw)
+att.add_header("Content-Disposition", "attachment", filename="forwarded.eml")
+m.attach(att)
+fix_boundaries(m, "parts-alt")
+wire = as_bytes(m)
+# the forwarded message as sent: after the blank line of its part's headers, up to the line
+# break before the closing boundary of the outer multipart
+head_end = wire.index(b"filename=\"forwarded.eml\"\r\n\r\n") + len(b"filename=\"forwarded.eml\"\r\n\r\n")
+fw_wire = wire[head_end:wire.index(b"\r\n--=_shrike_parts-alt_0_=--", head_end)]
+save("mime-parts.pcap", "parts-alt", m, {
+    "message_id": "<parts-alt@client.shrike.test>", "subject": "Every part a file SHRIKE-PARTS",
+    "from": "Parts <%s>" % SENDER, "to": ["bob@shrike.test"],
+    "url": [url_value(u) for u in ("http://parts.shrike.test/a", "www.parts.shrike.test/b",
+                                   "https://parts.shrike.test/c?x=1", "http://parts.shrike.test/d",
+                                   "https://parts.shrike.test/inner-d")],
+    "attachment": [file_entry("forwarded.eml", fw_wire), file_entry("inner.pdf", fw_pdf)],
+    "parts": [part_entry("body", crlf(alt_text)), part_entry("body", alt_html),
+              part_entry("message", fw_wire, "forwarded.eml"),
+              part_entry("body", crlf(fw_text)), part_entry("attachment", fw_pdf, "inner.pdf")],
+})
+
+# 2. Bare-LF lines inside encoded bodies: a base64 HTML part whose text ends its lines with
+#    LF only, and a quoted-printable text part whose line breaks are =0A (no CR): URLs on
+#    either side of each LF, in order.
+lf_html = ("<html>\n<body>\n<a href=\"http://lf.shrike.test/1\">one</a>\n"
+           "<a href=\"https://lf.shrike.test/2\">two</a>\nwww.lf.shrike.test/3\n"
+           "</body>\n</html>\n").encode()
+lf_text = b"plain http://lf.shrike.test/4\nnext line mailto:lf@shrike.test\nend\n"
+m = MIMEMultipart("mixed")
+m["From"] = "Bare LF <%s>" % SENDER
+m["To"] = "bob@shrike.test"
+m["Subject"] = "Bare LF bodies SHRIKE-PARTS-LF"
+m["Date"] = DATE
+m["Message-ID"] = "<parts-lf@client.shrike.test>"
+h = MIMEText("", "html", "utf-8")
+h.set_payload(base64.encodebytes(lf_html).decode())
+m.attach(h)
+t = MIMEText("", "plain", "us-ascii")
+del t["Content-Transfer-Encoding"]
+t["Content-Transfer-Encoding"] = "quoted-printable"
+t.set_payload(lf_text.decode().replace("\n", "=0A=\n"))
+m.attach(t)
+fix_boundaries(m, "parts-lf")
+save("mime-parts.pcap", "parts-lf", m, {
+    "message_id": "<parts-lf@client.shrike.test>", "subject": "Bare LF bodies SHRIKE-PARTS-LF",
+    "from": "Bare LF <%s>" % SENDER, "to": ["bob@shrike.test"],
+    "url": [url_value(u) for u in ("http://lf.shrike.test/1", "https://lf.shrike.test/2",
+                                   "www.lf.shrike.test/3", "http://lf.shrike.test/4",
+                                   "mailto:lf@shrike.test")],
+    "attachment": [],
+    "parts": [part_entry("body", lf_html), part_entry("body", lf_text)],
 })
 
 # ---- mime-swaks.pcap: swaks builds the message (make-mime-pcaps.sh gives the options) ----

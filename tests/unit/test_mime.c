@@ -19,6 +19,7 @@
 #include "parsers/mime/mime_decode.h"
 #include "parsers/mime/mime_file.h"
 #include "parsers/mime/mime_header.h"
+#include "parsers/mime/mime_magic.h"
 #include "parsers/mime/mime_url.h"
 
 /* ---- recording sink: every event as one text line ---- */
@@ -107,12 +108,25 @@ static void rec_emit(void *ctx, const struct sk_event *ev)
             rec_add(r, " stored=", 8);
             rec_bytes(r, f->stored_path.ptr, f->stored_path.len);
         }
+        if (f->magic.len > 0) {
+            rec_add(r, " magic=", 7);
+            rec_bytes(r, f->magic.ptr, f->magic.len);
+        }
         rec_add(r, "\n", 1);
         break;
     }
     default:
         fail_msg("unexpected event type %d", (int)ev->type);
     }
+}
+
+/* The defaults with only attachments as files (Suricata's choice): most tests here check
+ * the transcript of attachments; test_mime_body_and_message_files covers the rest. */
+static void attachment_defaults(struct sk_mime_config *cfg)
+{
+    sk_mime_config_defaults(cfg);
+    cfg->body_files = false;
+    cfg->message_files = false;
 }
 
 /* Feeds msg in pieces: cut at offset split (0: one piece), or byte by byte when bytewise. */
@@ -141,7 +155,7 @@ static char *run_cfg(const struct sk_mime_config *cfg, const char *msg, size_t l
 static char *run(const char *msg)
 {
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     return run_cfg(&cfg, msg, strlen(msg), 0, false, true);
 }
 
@@ -187,7 +201,7 @@ static void assert_split_invariant_cfg(const struct sk_mime_config *cfg, const c
 static void assert_split_invariant(const char *msg)
 {
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     assert_split_invariant_cfg(&cfg, msg);
 }
 
@@ -419,7 +433,7 @@ static void test_mime_url_split_invariant(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     cfg.max_line = 80;
     cfg.log_url_scheme = true;
     static const char *const schemes[] = {"http", "https", "ftp", "mailto", "www", "x_y"};
@@ -480,7 +494,7 @@ static void test_mime_file_hashes_chosen(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     cfg.file_hashes = SK_FILE_SHA1;
     const char *msg = "Content-Type: application/octet-stream; name=\"a.bin\"\r\n\r\nabc";
     char *log = run_cfg(&cfg, msg, strlen(msg), 0, false, true);
@@ -510,7 +524,7 @@ static void test_mime_pool_reuse(void **state)
         "base64\r\n\r\nJVBERi0=\r\n",
     };
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     struct sk_mime_pool *pool = NULL;
     assert_int_equal(sk_mime_pool_new(&pool, &cfg, 1), 0);
     for (size_t round = 0; round < 2; round++) {
@@ -542,7 +556,7 @@ static void test_mime_url_extraction(void **state)
     struct sk_mime_config cfg;
     struct sk_mime__url u;
     struct urls got = {0};
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     cfg.max_urls = 4;
     assert_int_equal(sk_mime__url_init(&u, &cfg, url_cb, &got), 0);
     const char *text = "see http://Example.com/a?b=1. and <a href=\"https://x.org/p\">x</a>\n"
@@ -735,7 +749,7 @@ static void test_mime_truncated_message(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     const char *cut = strstr(MSG_MULTI, "SGVsbG8sIHdv") + 12;
     char *log = run_cfg(&cfg, MSG_MULTI, (size_t)(cut - MSG_MULTI), 0, false, false);
     assert_line(log, "file.data B E Hello, wo");
@@ -786,6 +800,53 @@ static void test_mime_rfc822_inner_headers_are_not_email_fields(void **state)
     assert_no(log, "anomaly");
     free(log);
     assert_split_invariant(MSG_RFC822);
+}
+
+/* With the real defaults, the text body and the forwarded message are files too, numbered
+ * as they start (the message before its own attachment) and reported as they end; the
+ * message file is its bytes as sent, without the line break before the closing boundary. */
+static void test_mime_body_and_message_files(void **state)
+{
+    (void)state;
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    char *log = run_cfg(&cfg, MSG_RFC822, strlen(MSG_RFC822), 0, false, true);
+    const char *f1 = strstr(log, "file 1  size=13 state=0 md5=392635edad4a2184df20d5815e6b3f2d ");
+    const char *f3 = strstr(log, "file 3 inner.txt size=23 ");
+    const char *f2 = strstr(log, "file 2  size=213 state=0 md5=bf39bb7e51463b4025455330975e4bc4 "
+                                 "sha1=044a9ad0d4ca0bfafa346295225fa5d55d87c018 ");
+    assert_non_null(f1);
+    assert_non_null(f2);
+    assert_non_null(f3);
+    assert_true(f1 < f3 && f3 < f2);
+    assert_no(log, "file 4");
+    assert_no(log, "magic=");
+    free(log);
+    /* a message cut inside the forwarded message: its file and its open part are TRUNCATED,
+     * the message file holding what was sent of it */
+    const char *cut = strstr(MSG_RFC822, "inner attachment data");
+    log = run_cfg(&cfg, MSG_RFC822, (size_t)(cut - MSG_RFC822) + 5, 0, false, false);
+    assert_non_null(strstr(log, "file 3 inner.txt size=5 state=1 "));
+    assert_non_null(strstr(log, "file 2  size=187 state=1 "));
+    free(log);
+    /* an empty body part is no file; libmagic describes the others */
+    struct sk_mime_magic *mg = NULL;
+    char err[256];
+    assert_int_equal(sk_mime_magic_new(&mg, err, sizeof(err)), 0);
+    cfg.magic = mg;
+    static const char msg[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+                              "--b\r\nContent-Type: text/plain\r\n\r\n\r\n"
+                              "--b\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n"
+                              "--b--\r\n";
+    log = run_cfg(&cfg, msg, strlen(msg), 0, false, true);
+    assert_no(log, "file 2");
+    assert_true(strstr(log, "file 1  size=8 ") != NULL);
+    assert_true(strstr(log, " magic=PDF document, version 1.4\n") != NULL);
+    free(log);
+    assert_split_invariant_cfg(&cfg, msg);
+    sk_mime_magic_free(mg);
+    cfg.magic = NULL;
+    assert_split_invariant_cfg(&cfg, MSG_RFC822);
 }
 
 static void test_mime_encoded_subjects(void **state)
@@ -877,7 +938,7 @@ static void test_mime_depth_limit(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     char *log = run_cfg(&cfg, MSG_DEEP, strlen(MSG_DEEP), 0, false, true);
     assert_line(log, "file.data B E deep");
     assert_no(log, "anomaly");
@@ -925,7 +986,7 @@ static void test_mime_limits(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     cfg.max_header_name = 20;
     cfg.max_header_value = 60;
     cfg.max_boundary = 10;
@@ -962,7 +1023,7 @@ static void test_mime_file_data_limit_and_chunks(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     /* 20,000 bytes of body: file.data in 8 KiB chunks, BEGIN on the first, END on the last. */
     size_t n = 20000;
     char *msg = malloc(n + 64);
@@ -991,7 +1052,7 @@ static void test_mime_filestore(void **state)
     char dir[] = "/tmp/shrike-mime-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     cfg.filestore_dir = dir;
     cfg.filestore_max = 100; /* keeps hello.txt, not the 1024-byte file */
     char *log = run_cfg(&cfg, MSG_MULTI, strlen(MSG_MULTI), 0, false, true);
@@ -1021,7 +1082,7 @@ static void test_mime_sink_wants_nothing(void **state)
     struct sk_mime_config cfg;
     struct sk_mime *m = NULL;
     uint32_t id = 1;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     assert_int_equal(sk_mime_new(&m, &cfg, &sink, 7, &id), 0);
     sk_mime_feed(m, (const uint8_t *)MSG_MULTI, strlen(MSG_MULTI));
     sk_mime_end(m, true);
@@ -1081,7 +1142,7 @@ static void test_mime_mangled_messages_are_split_invariant(void **state)
     static const char noise[] = "-=\r\n:;\"?_ \tB Q%*'<>.";
     struct sk_mime_config cfg;
     uint32_t rnd = 12345;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     cfg.max_line = 80;
     cfg.max_depth = 3;
     for (int round = 0; round < 60; round++) {
@@ -1110,6 +1171,47 @@ static void test_mime_mangled_messages_are_split_invariant(void **state)
         free(whole);
         free(msg);
     }
+}
+
+/* URLs of quoted-printable and base64 text and HTML bodies in a message whose lines end in a
+ * bare LF (BDAT, or a server that takes them): a soft line break inside a URL joins it,
+ * `=0A` ends one, and they come in the order they appear, across parts, whatever the cuts. */
+static void test_mime_urls_bare_lf_bodies(void **state)
+{
+    (void)state;
+    struct sk_mime_config cfg;
+    sk_mime_config_defaults(&cfg);
+    static const char msg[] =
+        "Content-Type: multipart/alternative; boundary=b\n"
+        "\n"
+        "--b\n"
+        "Content-Type: text/plain\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "see http://qp.exa=\n"
+        "mple/0=0Anext mailto:a@qp.example=0A\n"
+        "--b\n"
+        "Content-Type: text/html\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "PGEgaHJlZj0iaHR0cDovL2I2NC5leGFtcGxlLzEiPng8L2E+CjxhIGhyZWY9Imh0dHBzOi8vYjY0\n"
+        "LmV4YW1wbGUvMiI+eTwvYT4Kd3d3LmI2NC5leGFtcGxlLzMK\n"
+        "--b--\n";
+    char *log = run_cfg(&cfg, msg, strlen(msg), 0, false, true);
+    const char *u0 = strstr(log, "email.url qp.example/0\n");
+    const char *u1 = strstr(log, "email.url a@qp.example\n");
+    const char *u2 = strstr(log, "email.url b64.example/1\n");
+    const char *u3 = strstr(log, "email.url b64.example/2\n");
+    const char *u4 = strstr(log, "email.url www.b64.example/3\n");
+    assert_true(u0 && u1 && u2 && u3 && u4);
+    assert_true(u0 < u1 && u1 < u2 && u2 < u3 && u3 < u4);
+    /* both bodies are files, the QP one with its =0A bytes */
+    assert_line(log, "file.data B E see http://qp.example/0\\nnext mailto:a@qp.example\\n");
+    assert_true(strstr(log, "file 1  size=49 ") != NULL);
+    assert_true(strstr(log, "file 2  size=93 ") != NULL);
+    assert_no(log, "anomaly");
+    free(log);
+    assert_split_invariant_cfg(&cfg, msg);
 }
 
 static void test_mime_small_cases(void **state)
@@ -1168,7 +1270,7 @@ static void test_mime_cut_in_headers(void **state)
 {
     (void)state;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     const char *msg = "Subject: cut\r\nFrom: a@b";
     char *log = run_cfg(&cfg, msg, strlen(msg), 0, false, false);
     assert_line(log, "email.subject cut");
@@ -1202,7 +1304,7 @@ static void check_corpus_message(const char *name, char **want, size_t nwant)
     char path[512];
     size_t len;
     struct sk_mime_config cfg;
-    sk_mime_config_defaults(&cfg);
+    attachment_defaults(&cfg);
     snprintf(path, sizeof(path), "%s/%s", SK_MIME_CORPUS, name);
     char *msg = read_file(path, &len);
     char *log = run_cfg(&cfg, msg, len, 0, false, true);
@@ -1292,6 +1394,8 @@ int main(void)
         cmocka_unit_test(test_mime_multipart_attachments),
         cmocka_unit_test(test_mime_truncated_message),
         cmocka_unit_test(test_mime_rfc822_inner_headers_are_not_email_fields),
+        cmocka_unit_test(test_mime_body_and_message_files),
+        cmocka_unit_test(test_mime_urls_bare_lf_bodies),
         cmocka_unit_test(test_mime_encoded_subjects),
         cmocka_unit_test(test_mime_malformed_base64),
         cmocka_unit_test(test_mime_missing_final_boundary),
