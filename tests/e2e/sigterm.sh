@@ -14,6 +14,13 @@ sample=$PCAPS/smtp-demo.pcap
 want_tx=$(jq -c 'select(.event_type=="smtp")' "$TMP/ref/eve.json" | wc -l)
 want_ev=$(wc -l <"$TMP/ref/events.json")
 
+# Shrike installs its signal handlers before it opens the logs, so once eve.json exists a
+# signal is shrike's to handle (before that, a loaded machine may not have run main yet).
+wait_started() { # FILE: up to 10 s
+    for _ in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done
+    return 1
+}
+
 for run in TERM:1 INT:1 TERM:2; do
     sig=${run%:*} workers=${run#*:}
     d=$TMP/$sig-$workers
@@ -26,6 +33,7 @@ for run in TERM:1 INT:1 TERM:2; do
     pid=$!
     # The logs are buffered, so there is nothing to watch: give shrike time to read the
     # capture (94 packets), then signal it while it waits for more.
+    wait_started "$d/logs/eve.json"
     sleep 1.5
     kill -"$sig" "$pid"
     wait "$pid"
@@ -59,6 +67,7 @@ for i in 1 2 3 4 5 6; do
     "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$d/logs" --workers $((i % 2 + 1)) \
         -r "$d/in.pcap" >/dev/null 2>"$d/err" &
     pid=$!
+    wait_started "$d/logs/eve.json"
     sleep "0.$((RANDOM % 9 + 1))"
     kill -TERM "$pid"
     wait "$pid"
