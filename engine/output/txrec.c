@@ -35,6 +35,7 @@ struct sk_txrec {
     char *helo; /* the session's HELO/EHLO argument */
     bool tls;
     uint64_t seq;
+    uint64_t messages; /* transactions ended by their message's end: Zeek's messages_transferred */
     struct slot *slots;
 };
 
@@ -493,7 +494,9 @@ static struct slot *find_or_create(struct sk_txrec *r, uint64_t tx_id, uint64_t 
     sk_buf_init(&victim->hdr);
     victim->rec.tx_id = tx_id;
     victim->rec.ts_us = ts_us;
-    victim->rec.trans_depth = (unsigned)(tx_id + 1);
+    /* Zeek's trans_depth: messages transferred before this transaction, plus one, so a
+     * transaction that sent no message shares its depth with the next */
+    victim->rec.trans_depth = (unsigned)(r->messages + 1);
     victim->rec.tls = r->tls;
     if (r->helo)
         victim->rec.helo = strdup(r->helo);
@@ -640,8 +643,11 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         }
         break;
     case SK_EV_TX_CLOSE:
-        if (s && !s->closed)
+        if (s && !s->closed) {
+            if (ev->u.tx_close.why == SK_TX_END_DATA)
+                r->messages++; /* Zeek counts the reply to '.' whatever its code */
             close_slot(s, ev->u.tx_close.why, on_close, ctx, r);
+        }
         break;
     default:
         break;
