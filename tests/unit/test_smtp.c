@@ -236,7 +236,7 @@ static void record(void *ctx, const struct sk_event *ev)
 
 /* ---- scripts ---- */
 
-enum step_kind { C, S, GAP_C, GAP_S, DONE };
+enum step_kind { C, S, GAP_C, GAP_S, DONE, START };
 
 struct step {
     enum step_kind kind;
@@ -296,6 +296,9 @@ static char *run_script(const struct sk_smtp_config *cfg, const struct step *ste
         case DONE:
             sk_smtp_parser.close(st);
             closed = true;
+            break;
+        case START: /* the flow was seen from its handshake */
+            sk_smtp_parser.session_start(st);
             break;
         }
     }
@@ -2141,6 +2144,103 @@ static void count_emit(void *ctx, const struct sk_event *ev)
         c->anomalies[ev->u.anomaly.id]++;
 }
 
+/* A client that sends its whole session before the greeting (flow seen from its handshake):
+ * the greeting stays first in the queue, as in Zeek's analyzer, so every reply pairs with its
+ * own command and the 220 answers the connection. */
+static void test_smtp_pregreeting_pipelined(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {START, NULL, 0},
+        {C,
+         "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: "
+         "x\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+         0},
+        {S, "220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REPLY) | W_ANOM,
+          "ANOM s - NO_SERVER_WELCOME_MESSAGE\n"
+          "ANOM c 0 INVALID_PIPELINED_SEQUENCE\n"
+          "REP s - 220 \">\" \"mx\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "REP s 0 250 \".\" \"queued\"\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n");
+}
+
+/* Every MAIL FROM after an envelope begins a transaction (Zeek's smtp.log row): a RCPT
+ * without MAIL, a refused MAIL FROM and an envelope whose DATA was refused are transactions
+ * of their own, and a refused MAIL FROM never becomes the next transaction's mail_from. */
+static void test_smtp_tx_per_envelope(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\n", 0},
+        {S, "250 mx\r\n", 0},
+        {C, "RCPT TO:<b@y>\r\n", 0},
+        {S, "503 need MAIL\r\n", 0},
+        {C, "MAIL FROM:<m@x> BODY=X\r\n", 0},
+        {S, "555 bad option\r\n", 0},
+        {C, "MAIL FROM:<a@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "554 no valid recipients\r\n", 0},
+        {C, "MAIL FROM:<c@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 bye\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST),
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "CLOSE 0 mail\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<m@x> BODY=X\"\n"
+          "CLOSE 1 mail\n"
+          "OPEN 2\n"
+          "REQ c 2 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 2 \"DATA\" \"\"\n"
+          "ANOM s 2 DATA_COMMAND_REJECTED\n"
+          "ANOM c 2 NESTED_MAIL\n"
+          "ANOM c 2 DUPLICATE_FIELDS\n"
+          "CLOSE 2 mail\n"
+          "OPEN 3\n"
+          "REQ c 3 \"MAIL\" \"FROM:<c@x>\"\n"
+          "REQ c 3 \"QUIT\" \"\"\n"
+          "CLOSE 3 session\n");
+}
+
+/* A DATA line cut at the line limit begins no message; the server's 354 to it does. */
+static void test_smtp_354_begins_body(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_command_line = 20;
+    static const struct step steps[] = {
+        {S, greeting, 0},         {C, mail_hdr, 0},
+        {S, mail_ok, 0},          {C, "DATA 0123456789abcdefghij\r\n", 0},
+        {S, "354 go\r\n", 0},     {C, "Subject: x\r\n\r\nhi\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_DATA),
+              "OPEN 0\n"
+              "REQ c 0 \"EHLO\" \"c\"\n"
+              "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+              "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+              "ANOM c 0 MAX_COMMAND_LINE_LEN_EXCEEDED\n"
+              "ANOM c 0 TRUNCATED_LINE\n"
+              "REQ c 0 \"DATA\" \"0123456789abcde\"\n"
+              "DATA c 0 \"Subject: xhi\"\n"
+              "REQ c 0 \".\" \".\"\n"
+              "CLOSE 0 data\n");
+}
+
 /* A flow seen from its handshake whose server never greets: NO_SERVER_WELCOME_MESSAGE when
  * the client speaks first, and pairing stays right. Without session_start (a capture that
  * may have begun late) the same bytes raise nothing. */
@@ -2521,6 +2621,9 @@ int main(void)
         cmocka_unit_test(test_smtp_partial_line_across_mode_change),
         cmocka_unit_test(test_smtp_free_ends_body),
         cmocka_unit_test(test_smtp_no_greeting_from_start),
+        cmocka_unit_test(test_smtp_pregreeting_pipelined),
+        cmocka_unit_test(test_smtp_tx_per_envelope),
+        cmocka_unit_test(test_smtp_354_begins_body),
         cmocka_unit_test(test_smtp_implicit_tls_direction),
         cmocka_unit_test(test_smtp_fake_tls_opening_parsed),
         cmocka_unit_test(test_smtp_long_line_bounded),
