@@ -7,7 +7,7 @@ Suricata's code it comes from).
     txn-check.py EXPECTED LOGDIR
 
 Sessions are named by their order in the capture (the first event of each flow), not by
-port. For each session: the smtp.log rows (trans_depth, helo, mailfrom, rcptto, last_reply)
+port. For each session: the smtp.log rows (ts, trans_depth, helo, mailfrom, rcptto, last_reply)
 in order, the EVE smtp records (tx_id, mail_from, rcpt_to, whether an email object is there)
 in tx_id order, and a list of events that must appear in this order among the flow's
 smtp_request/smtp_reply/smtp_unexpected events (others may come between). Prints one line
@@ -66,7 +66,8 @@ def main():
         return 1
     for port, want in zip(order, sessions):
         diffs = []
-        got_rows = [{k: r[k] for k in ("trans_depth", "helo", "mailfrom", "rcptto", "last_reply")}
+        got_rows = [{k: r[k] for k in ("ts", "trans_depth", "helo", "mailfrom", "rcptto",
+                                                "last_reply")}
                     for r in rows.get(port, [])]
         want_rows = [{k: v for k, v in r.items() if k != "why"} for r in want["smtp_log"]]
         if got_rows != want_rows:
