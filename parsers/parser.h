@@ -48,6 +48,7 @@ enum sk_tx_end {
     SK_TX_END_RSET,     /* RSET */
     SK_TX_END_SESSION,  /* the session ended with the transaction open */
     SK_TX_END_STARTTLS, /* the session switched to TLS */
+    SK_TX_END_MAIL,     /* a MAIL FROM began another envelope (Zeek's new smtp.log row) */
 };
 
 /* Digests of a file (sk_file_info.digests, mime.file-hashes). */

@@ -732,8 +732,10 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
 void sk_flow_table_flush(struct sk_flow_table *t)
 {
     struct flow_node *n;
+    /* Oldest last packet first, each flow ending at its own last packet, not at the capture's
+     * end: what it still delivers and logs carries that time (issue 10). */
     while ((n = oldest(t, false, 0, NULL)) != NULL)
-        end_flow(t, n, SK_FLOW_END_SHUTDOWN, t->now);
+        end_flow(t, n, SK_FLOW_END_SHUTDOWN, n->f.ts_last_us);
     sync_mem(t);
 }
 

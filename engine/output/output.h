@@ -39,7 +39,7 @@ struct sk_tx_file {
  * by the record (but email_status); NULL when absent. */
 struct sk_tx_record {
     uint64_t tx_id;
-    uint64_t ts_us;       /* first event of the transaction */
+    uint64_t ts_us;       /* when Zeek begins its smtp.log row (docs/outputs.md, smtp.log ts) */
     unsigned trans_depth; /* Zeek's trans_depth: tx_id + 1 */
     char *helo;
     char *mail_from;

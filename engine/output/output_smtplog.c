@@ -3,8 +3,8 @@
  * client activity, under the #separator/#fields/#types header and closed by #close, so
  * zeek-cut and Zeek log readers take it as it is. Values are escaped as Zeek's writer
  * does with UTF-8 pass-through: separators, backslash, control bytes and invalid UTF-8
- * as \xHH; "-" and "(empty)" are reserved for unset and empty. After Zeek's columns comes
- * one of Shrike's, flow_id, to join with eve.json and events.json. */
+ * as \xHH; "-" and "(empty)" are reserved for unset and empty. After Zeek's columns come
+ * two of Shrike's, flow_id and tx_id, to join with eve.json and events.json. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -28,11 +28,11 @@ struct smtplog_state {
 static const char fields_line[] =
     "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\thelo\tmailfrom"
     "\trcptto\tdate\tfrom\tto\tcc\treply_to\tmsg_id\tin_reply_to\tsubject\tx_originating_ip"
-    "\tfirst_received\tsecond_received\tlast_reply\tpath\tuser_agent\ttls\tfuids\tflow_id\n";
+    "\tfirst_received\tsecond_received\tlast_reply\tpath\tuser_agent\ttls\tfuids\tflow_id\ttx_id\n";
 static const char types_line[] =
     "#types\ttime\tstring\taddr\tport\taddr\tport\tcount\tstring\tstring\tset[string]\tstring"
     "\tstring\tset[string]\tset[string]\tstring\tstring\tstring\tstring\taddr\tstring\tstring"
-    "\tstring\tvector[addr]\tstring\tbool\tvector[string]\tcount\n";
+    "\tstring\tvector[addr]\tstring\tbool\tvector[string]\tcount\tcount\n";
 
 static void zeek_time(char *out, size_t n, const char *prefix)
 {
@@ -319,9 +319,12 @@ static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_u
     col_str(b, tx->email_user_agent ? tx->email_user_agent : tx->email_x_mailer);
     sk_buf_addstr(b, tx->tls ? "\tT" : "\tF");
     col_list(b, tx->fuids.v, tx->fuids.n, false, true);
-    /* Shrike's one added column, last so positional readers of Zeek's columns still work */
+    /* Shrike's added columns, last so positional readers of Zeek's columns still work: the
+     * flow and the transaction (trans_depth counts messages, as Zeek's, not transactions) */
     sk_buf_addch(b, '\t');
     sk_buf_add_u64(b, f->flow_id, 0);
+    sk_buf_addch(b, '\t');
+    sk_buf_add_u64(b, tx->tx_id, 0);
     sk_buf_addch(b, '\n');
     if (!sk_buf_failed(b))
         sk_outfile_write(s->fp, b->buf, b->len);

@@ -35,6 +35,10 @@ struct sk_txrec {
     char *helo; /* the session's HELO/EHLO argument */
     bool tls;
     uint64_t seq;
+    uint64_t messages; /* transactions ended by their message's end: Zeek's messages_transferred */
+    uint64_t row_ts;   /* when Zeek begins the next row (new_smtp_log), or 0: the next record's */
+    bool smtp_seen;    /* an SMTP request or reply of the flow was seen */
+    uint64_t next_tx;  /* one above the highest tx_id with a record so far */
     struct slot *slots;
 };
 
@@ -514,8 +518,15 @@ static struct slot *find_or_create(struct sk_txrec *r, uint64_t tx_id, uint64_t 
     victim->seq = r->seq++;
     sk_buf_init(&victim->hdr);
     victim->rec.tx_id = tx_id;
-    victim->rec.ts_us = ts_us;
-    victim->rec.trans_depth = (unsigned)(tx_id + 1);
+    /* smtp.log ts as Zeek's: when the row was begun, which is the session's first SMTP event
+     * for the first, the reply to '.' after a message, the MAIL FROM that split an envelope */
+    victim->rec.ts_us = r->row_ts && r->row_ts <= ts_us ? r->row_ts : ts_us;
+    r->row_ts = 0;
+    if (tx_id >= r->next_tx)
+        r->next_tx = tx_id + 1;
+    /* Zeek's trans_depth: messages transferred before this transaction, plus one, so a
+     * transaction that sent no message shares its depth with the next */
+    victim->rec.trans_depth = (unsigned)(r->messages + 1);
     victim->rec.tls = r->tls;
     if (r->helo)
         victim->rec.helo = strdup(r->helo);
@@ -609,6 +620,11 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
                     sk_txrec_close_fn on_close, void *ctx)
 {
     struct slot *s = NULL;
+    if (!r->smtp_seen && (ev->type == SK_EV_SMTP_REQUEST || ev->type == SK_EV_SMTP_REPLY ||
+                          ev->type == SK_EV_TX_OPEN)) {
+        r->smtp_seen = true;
+        r->row_ts = ts_us; /* Zeek's first row begins at the session's first SMTP event */
+    }
     if (ev->tx_id != SK_TX_NONE)
         s = find_or_create(r, ev->tx_id, ts_us, on_close, ctx);
 
@@ -663,8 +679,19 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         }
         break;
     case SK_EV_TX_CLOSE:
-        if (s && !s->closed)
+        if (s && !s->closed) {
+            if (ev->u.tx_close.why == SK_TX_END_DATA)
+                r->messages++; /* Zeek counts the reply to '.' whatever its code */
+            /* Zeek begins its next row there (after '.', at the MAIL FROM); after RSET, which
+             * Zeek ignores, at the next MAIL FROM: the next transaction's first command */
+            bool newest = ev->tx_id + 1 >= r->next_tx; /* no later one began meanwhile */
+            if (newest)
+                r->row_ts =
+                    ev->u.tx_close.why == SK_TX_END_DATA || ev->u.tx_close.why == SK_TX_END_MAIL
+                        ? ts_us
+                        : 0;
             close_slot(s, ev->u.tx_close.why, on_close, ctx, r);
+        }
         break;
     default:
         break;

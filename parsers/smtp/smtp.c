@@ -23,6 +23,7 @@ void sk_smtp_config_defaults(struct sk_smtp_config *cfg)
     cfg->max_data_chunk = 4096;
     cfg->max_pending_commands = 128;
     cfg->max_recipients = 100;
+    cfg->log_credentials = true; /* Zeek's arguments as they are */
 }
 
 static bool is_client(const struct sk_smtp__state *st, bool is_orig)
@@ -104,6 +105,7 @@ void sk_smtp__push(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cmd cmd
     e->why = (uint8_t)why;
     e->lost = false;
     e->resets = false;
+    e->cut = false;
     st->q_len++;
 }
 
@@ -220,10 +222,11 @@ static void auth_answer(struct sk_smtp__state *st, bool is_orig, const struct sk
     uint64_t tx = st->cur_tx;
     if (p->len > st->cfg.max_auth_line)
         sk_smtp__anomaly(st, is_orig, tx, SK_ANOMALY_AUTH_LINE_LEN_EXCEEDED);
+    /* Zeek: command "**" (its "***" cut to two bytes), the whole line as the argument */
     const uint8_t *arg = st->cfg.log_credentials ? p->ptr : stars;
     size_t alen = st->cfg.log_credentials ? n : 3;
-    sk_smtp__request(st, is_orig, tx, "***", 3, arg, alen);
-    sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND, stars, 3, 0);
+    sk_smtp__request(st, is_orig, tx, "**", 2, arg, alen);
+    sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND, stars, 2, 0);
     sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_ARG, arg, alen, 0);
     sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND_LINE, arg, alen, 0);
     sk_smtp__push(st, is_orig, SK_SMTP_CMD_AUTH_ANSWER, tx, false, SK_TX_END_DATA);
@@ -327,6 +330,12 @@ static void cmd_effects(struct sk_smtp__state *st, bool is_orig, enum sk_smtp_cm
     sk_smtp__push(st, is_orig, cmd, tx, false, SK_TX_END_DATA);
 }
 
+static bool is_mail_verb(enum sk_smtp_cmd cmd)
+{
+    return cmd == SK_SMTP_CMD_MAIL || cmd == SK_SMTP_CMD_SEND || cmd == SK_SMTP_CMD_SOML ||
+           cmd == SK_SMTP_CMD_SAML;
+}
+
 /* True when a client line starts with a known verb. */
 static bool starts_with_verb(const struct sk_smtp__state *st, const struct sk_smtp_piece *p)
 {
@@ -363,9 +372,12 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
          * was seen from its handshake, the server never greeted. */
         if (!st->seen_server_line && st->q_len == 1 &&
             st->q[st->q_head].cmd == SK_SMTP_CMD_GREETING) {
-            pop(st, &(struct sk_smtp__pending){0});
+            /* Seen from its handshake, the greeting is still to come (a client that sends its
+             * session before it, as Zeek's queue expects): it stays first in the queue. */
             if (st->from_start)
                 sk_smtp__anomaly(st, !is_orig, SK_TX_NONE, SK_ANOMALY_NO_SERVER_WELCOME_MESSAGE);
+            else
+                pop(st, &(struct sk_smtp__pending){0});
         }
     }
     if (st->starttls_pending && !st->injection_raised) {
@@ -387,10 +399,17 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
         return;
     }
 
-    const uint8_t *sp = memchr(line, ' ', n);
-    size_t vlen = sp ? (size_t)(sp - line) : n;
-    const uint8_t *arg = sp ? sp + 1 : line + n;
-    size_t alen = sp ? n - vlen - 1 : 0;
+    /* Zeek's get_word and skip_whitespace: the verb ends at a blank, the argument starts
+     * after every blank that follows it */
+    size_t vlen = 0;
+    while (vlen < n && line[vlen] != ' ' && line[vlen] != '\t')
+        vlen++;
+    const uint8_t *sp = vlen < n ? line + vlen : NULL;
+    size_t askip = vlen;
+    while (askip < n && (line[askip] == ' ' || line[askip] == '\t'))
+        askip++;
+    const uint8_t *arg = line + askip;
+    size_t alen = n - askip;
     enum sk_smtp_cmd cmd = sk_smtp_cmd_lookup(line, vlen);
     bool known =
         cmd != SK_SMTP_CMD_OTHER || sk_smtp_cmd_in_list(st->cfg.allowed_commands, line, vlen);
@@ -402,6 +421,19 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     bool after_bdat = st->bdat_check_next;
     st->bdat_check_next = false;
 
+    /* A MAIL FROM after an envelope was begun (MAIL or RCPT sent, refused or not) and no
+     * message started ends that transaction and begins another, as Zeek's smtp.log starts a
+     * row at every MAIL: a refused or abandoned envelope is a transaction of its own, and its
+     * MAIL FROM never becomes the next one's. */
+    if (is_mail_verb(cmd) && st->cur_tx != SK_TX_NONE && !st->msg_active &&
+        (st->tx_envelope || st->tx_rcpts > 0)) {
+        if (st->tx_mail) {
+            sk_smtp__anomaly(st, is_orig, st->cur_tx, SK_ANOMALY_NESTED_MAIL);
+            sk_smtp__anomaly(st, is_orig, st->cur_tx, SK_ANOMALY_DUPLICATE_FIELDS);
+        }
+        sk_smtp__tx_close(st, st->cur_tx, SK_TX_END_MAIL);
+        st->cur_tx = SK_TX_NONE;
+    }
     /* RSET and QUIT outside a transaction open none, except as the session's first command
      * (Suricata counts a transaction there). */
     bool opens = !((cmd == SK_SMTP_CMD_RSET || cmd == SK_SMTP_CMD_QUIT) &&
@@ -464,8 +496,11 @@ static void command_line(struct sk_smtp__state *st, bool is_orig, const struct s
     sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_ARG, shown_arg, shown_len, 0);
     sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND_LINE, shown_line, shown_line_len, 0);
     if (truncated && (cmd == SK_SMTP_CMD_BDAT || cmd == SK_SMTP_CMD_DATA)) {
-        /* A cut BDAT/DATA line cannot be trusted to start a message. */
+        /* A cut BDAT/DATA line cannot be trusted to start a message; a 354 to it can. */
+        size_t before = st->q_len;
         sk_smtp__push(st, is_orig, cmd, tx, false, SK_TX_END_DATA);
+        if (st->q_len > before)
+            sk_smtp__queued(st, st->q_len - 1)->cut = cmd == SK_SMTP_CMD_DATA;
         return;
     }
     cmd_effects(st, is_orig, cmd, tx, arg, alen);
@@ -546,7 +581,11 @@ static void reply_effects(struct sk_smtp__state *st, bool is_orig, const struct 
         break;
     case SK_SMTP_CMD_DATA:
         st->data_wait_354 = false;
-        if (code != 354) {
+        if (code == 354 && e->cut && !st->data_mode && !st->msg_active) {
+            /* The server reads a message now, whatever this parser made of the DATA line
+             * (cut at the line limit): the client's next bytes are its body. */
+            data_from_reply(st);
+        } else if (code != 354) {
             sk_smtp__anomaly(st, is_orig, e->tx_id, SK_ANOMALY_DATA_COMMAND_REJECTED);
             if (st->data_mode && st->msg_tx == e->tx_id)
                 sk_smtp__msg_end(st, st->client_is_orig, false);
@@ -666,6 +705,12 @@ static void reply_line(struct sk_smtp__state *st, bool is_orig, const struct sk_
     }
     bool msg_follows = !st->cont_code && !new_reply(st, is_orig) && !cont && code == 354 &&
                        st->client_resync && !st->data_mode;
+    if (first && !st->cont_code && st->cur_reply.cmd == SK_SMTP_CMD_GREETING && st->from_start &&
+        st->seen_client_line && code != 220 && code != 421 && code != 554 && st->q_len > 0) {
+        /* The client spoke first and this is no greeting: the server never greeted, the reply
+         * answers the client's first command. */
+        pop(st, &st->cur_reply);
+    }
     tx = st->cur_reply.tx_id;
     /* The message, as Zeek takes it: after "-" on a continuation line, else after the code,
      * without leading blanks. */

@@ -38,7 +38,7 @@ struct sk_smtp_config {
     size_t max_data_chunk;       /* smtp.max-data-chunk: longest smtp_data piece, 4096 */
     size_t max_pending_commands; /* smtp.max-pending-commands: TOO_MANY_PENDING_COMMANDS, 128 */
     size_t max_recipients;       /* smtp.max-recipients: TOO_MANY_RECIPIENTS, 100 */
-    bool log_credentials;        /* smtp.log-credentials: AUTH data in clear, false */
+    bool log_credentials;        /* smtp.log-credentials: AUTH data in clear (Zeek), true */
     const char *const *refused_commands; /* smtp.refused-commands: ILLEGAL_COMMAND, NULL */
     const char *const *allowed_commands; /* smtp.allowed-commands: extra known verbs, NULL */
     const struct sk_smtp_body_ops *body; /* MIME hook, NULL: none */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The SMTP command table: every verb the parser knows, from one X-macro, with the pseudo
- * commands Zeek names in smtp_reply's cmd (">" for the greeting, "." for end of data, "***"
- * for an AUTH answer), plus the small argument parsers (MAIL/RCPT paths, BDAT sizes). */
+ * commands Zeek names in smtp_reply's cmd (">" for the greeting, "." for end of data,
+ * "AUTH_ANSWER" for an AUTH answer), plus the small argument parsers (MAIL/RCPT paths, BDAT sizes).
+ */
 #ifndef SK_SMTP_CMD_H
 #define SK_SMTP_CMD_H
 
@@ -52,7 +53,7 @@
     /* pseudo commands: never parsed from a line */                                                \
     X(GREETING, ">")                                                                               \
     X(END_OF_DATA, ".")                                                                            \
-    X(AUTH_ANSWER, "***")                                                                          \
+    X(AUTH_ANSWER, "AUTH_ANSWER")                                                                  \
     X(OTHER, "(UNKNOWN)")
 
 enum sk_smtp_cmd {

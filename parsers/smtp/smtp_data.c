@@ -162,9 +162,10 @@ void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct s
         st->prev_crlf) {
         uint64_t tx = st->msg_tx;
         sk_smtp__msg_end(st, is_orig, true);
-        sk_smtp__request(st, is_orig, tx, ".", 1, NULL, 0);
+        /* Zeek: smtp_request(".", "."), the line itself as the argument */
+        sk_smtp__request(st, is_orig, tx, ".", 1, p->ptr, 1);
         sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND, p->ptr, 1, 0);
-        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_ARG, NULL, 0, 0);
+        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_ARG, p->ptr, 1, 0);
         sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND_LINE, p->ptr, 1, 0);
         sk_smtp__push(st, is_orig, SK_SMTP_CMD_END_OF_DATA, tx, true, SK_TX_END_DATA);
         if (st->cur_tx == tx)

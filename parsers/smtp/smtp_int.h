@@ -22,6 +22,7 @@ struct sk_smtp__pending {
     uint8_t why;    /* enum sk_tx_end when ends_tx */
     bool lost;      /* stands for the commands lost in a gap */
     bool resets;    /* HELO/EHLO sent inside an envelope: accepted, it ends the transaction */
+    bool cut;       /* DATA line cut at the line limit: no message begun; a 354 begins it */
 };
 
 struct sk_smtp__state {

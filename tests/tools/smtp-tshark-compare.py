@@ -16,9 +16,11 @@ What tshark (4.0) cannot show, and how it is handled:
     Response whose lines all carry its code). The last line of a segment whose reply goes
     on in the next segment has no mark in tshark: its mark is not compared.
   - AUTH: tshark shows the answers to 334 as smtp.auth.username/password (base64), not as
-    command lines; Shrike masks them as ("***", "***") and AUTH PLAIN's initial response
-    as "PLAIN ***" (smtp.log-credentials off). The comparison applies the same masking.
-  - The end of DATA is a "C: ." item (smtp.eom) in tshark and smtp_request(".") in Shrike.
+    command lines; Shrike raises them as Zeek does, smtp_request("**", line) (with
+    smtp.log-credentials, the default; off, Shrike masks them as ("**", "***") and AUTH
+    PLAIN's initial response as "PLAIN ***", and so does this comparison with --masked).
+  - The end of DATA is a "C: ." item (smtp.eom) in tshark and smtp_request(".", ".") in
+    Shrike (Zeek's arguments).
     tshark's reassembled DATA length excludes the CRLF before the dot and counts the
     stuffed dots; Shrike's smtp_data lines are unstuffed and without CRLF, so Shrike's
     length is sum(len + 2) - 2 + (lines starting with ".").
@@ -51,14 +53,19 @@ def server_ports(pcap):
 
 
 def split_command(line):
-    """Zeek's split: the verb upper-cased, the rest after one space."""
+    """Zeek's split: the verb (up to a blank) upper-cased, the rest after the blanks."""
     line = line[:-2] if line.endswith("\r\n") else line.rstrip("\n")
-    verb, sep, arg = line.partition(" ")
-    return verb.upper(), arg
+    i = 0
+    while i < len(line) and line[i] not in " \t":
+        i += 1
+    return line[:i].upper(), line[i:].lstrip(" \t")
+
+
+MASKED = "--masked" in sys.argv
 
 
 def mask(verb, arg):
-    if verb == "AUTH":
+    if MASKED and verb == "AUTH":
         mech, sep, rest = arg.partition(" ")
         if sep:
             return verb, mech + " ***"
@@ -93,10 +100,10 @@ def from_tshark(pcap):
             if "smtp.command_line" not in L:  # else it is AUTH PLAIN's initial response
                 for key in ("smtp.auth.username", "smtp.auth.password",
                             "smtp.auth.username_password"):
-                    for _ in L.get(key, []):
-                        fl["req"].append(("***", "***"))
+                    for v in L.get(key, []):
+                        fl["req"].append(("**", "***" if MASKED else v))
             if "smtp.eom" in L:
-                fl["req"].append((".", ""))
+                fl["req"].append((".", "."))
                 for n in L.get("smtp.data.reassembled.length", []):
                     fl["msgs"].append(int(n))
         else:

@@ -415,7 +415,7 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
             break;
         *t = '\0';
     }
-    assert_int_equal(nc, 27);
+    assert_int_equal(nc, 28);
     assert_string_equal(col[0], "1795714149.123456");
     assert_string_equal(col[1], "CabcDEF123");
     assert_string_equal(col[2], "10.10.1.4");
@@ -443,6 +443,7 @@ static void test_outputs_eve_smtplog_fast_one_session(void **state)
     assert_string_equal(col[24], "F");
     assert_string_equal(col[25], "FabcDEF123.1");
     assert_string_equal(col[26], "1234567890123");
+    assert_string_equal(col[27], "0"); /* tx_id */
     free(buf);
 
     /* and against Suricata's schema, when it is at hand */
@@ -526,7 +527,7 @@ static void test_outputs_random_values_keep_lines_whole(void **state)
         size_t tabs = 0;
         for (const char *p = l[i]; *p; p++)
             tabs += *p == '\t';
-        assert_int_equal(tabs, 26);
+        assert_int_equal(tabs, 27);
     }
     free(buf);
     buf = slurp(fx, "events.json", NULL);

@@ -151,7 +151,7 @@ static bool take_run(struct rec *r, const struct sk_event *ev)
     return true;
 }
 
-static const char *const why_names[] = {"data", "rset", "session", "starttls"};
+static const char *const why_names[] = {"data", "rset", "session", "starttls", "mail"};
 
 static void record(void *ctx, const struct sk_event *ev)
 {
@@ -236,7 +236,7 @@ static void record(void *ctx, const struct sk_event *ev)
 
 /* ---- scripts ---- */
 
-enum step_kind { C, S, GAP_C, GAP_S, DONE };
+enum step_kind { C, S, GAP_C, GAP_S, DONE, START };
 
 struct step {
     enum step_kind kind;
@@ -296,6 +296,9 @@ static char *run_script(const struct sk_smtp_config *cfg, const struct step *ste
         case DONE:
             sk_smtp_parser.close(st);
             closed = true;
+            break;
+        case START: /* the flow was seen from its handshake */
+            sk_smtp_parser.session_start(st);
             break;
         }
     }
@@ -433,9 +436,9 @@ static void test_smtp_basic_session(void **state)
           "DATA c 0 \"Subject: hibody\"\n"
           "F c 0 smtp.data \"Subject: hi\\r\\n\\r\\nbody\\r\\n\" B\n"
           "F c 0 smtp.data \"\" E\n"
-          "REQ c 0 \".\" \"\"\n"
+          "REQ c 0 \".\" \".\"\n"
           "F c 0 smtp.command \".\"\n"
-          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.arg \".\"\n"
           "F c 0 smtp.command_line \".\"\n"
           "REP s 0 250 \".\" \"2.0.0 Ok: queued\"\n"
           "F s 0 smtp.reply_code =250\n"
@@ -487,7 +490,7 @@ static void test_smtp_config_defaults_and_invalid(void **state)
     assert_int_equal(cfg.max_command_line, 4096);
     assert_int_equal(cfg.max_pending_commands, 128);
     assert_int_equal(cfg.max_recipients, 100);
-    assert_false(cfg.log_credentials);
+    assert_true(cfg.log_credentials); /* Zeek's arguments, unmasked, by default */
     assert_null(cfg.body);
     struct rec r = {0};
     struct sk_sink sink = {.emit = record, .ctx = &r, .want = W_ALL};
@@ -595,7 +598,7 @@ static void test_smtp_dot_unstuffing(void **state)
                      "F c 0 smtp.data \".leading dot\\r\\n\" B\n"
                      "F c 0 smtp.data \"\" E\n"
                      "F c 0 smtp.command \".\"\n"
-                     "F c 0 smtp.arg \"\"\n"
+                     "F c 0 smtp.arg \".\"\n"
                      "F c 0 smtp.command_line \".\"\n");
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_DATA) | SK_EV_BIT(SK_EV_SMTP_REQUEST),
           "REQ c 0 \"HELO\" \"x\"\n"
@@ -603,7 +606,7 @@ static void test_smtp_dot_unstuffing(void **state)
           "REQ c 0 \"RCPT\" \"TO:<c@d>\"\n"
           "REQ c 0 \"DATA\" \"\"\n"
           "DATA c 0 \".leading dot\"\n"
-          "REQ c 0 \".\" \"\"\n");
+          "REQ c 0 \".\" \".\"\n");
 }
 
 static void test_smtp_rcpt_to_pipelined(void **state)
@@ -635,7 +638,7 @@ static void test_smtp_rcpt_to_pipelined(void **state)
           "REP s 0 550 \"RCPT\" \"no such user\"\n"
           "REP s 0 250 \"RCPT\" \"ok\"\n"
           "REP s 0 354 \"DATA\" \"go\"\n"
-          "REQ c 0 \".\" \"\"\n"
+          "REQ c 0 \".\" \".\"\n"
           "OPEN 1\n"
           "REQ c 1 \"MAIL\" \"FROM:<e@x>\"\n"
           "REP s 0 250 \".\" \"queued\"\n"
@@ -704,59 +707,62 @@ static void test_smtp_auth_login_masked(void **state)
         {C, "NOOP\r\n", 0},
         {S, "250 ok\r\n", 0},
     };
-    CHECK(steps, W_EV | W_ANOM,
-          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-          "REQ c 0 \"EHLO\" \"c.example\"\n"
-          "REP s 0 250 \"EHLO\" \"mx\" cont\n"
-          "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
-          "REQ c 0 \"AUTH\" \"LOGIN\"\n"
-          "REP s 0 334 \"AUTH\" \"VXNlcm5hbWU6\"\n"
-          "REQ c 0 \"***\" \"***\"\n"
-          "REP s 0 334 \"***\" \"UGFzc3dvcmQ6\"\n"
-          "REQ c 0 \"***\" \"***\"\n"
-          "REP s 0 235 \"***\" \"2.7.0 Authentication successful\"\n"
-          "REQ c 0 \"AUTH\" \"PLAIN ***\"\n"
-          "REP s 0 503 \"AUTH\" \"already authenticated\"\n"
-          "REQ c 0 \"NOOP\" \"\"\n"
-          "REP s 0 250 \"NOOP\" \"ok\"\n");
-    CHECK(steps, W_FIELD,
-          "F s - smtp.reply_code =220\n"
-          "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
-          "F c 0 smtp.command \"EHLO\"\n"
-          "F c 0 smtp.arg \"c.example\"\n"
-          "F c 0 smtp.command_line \"EHLO c.example\"\n"
-          "F c 0 smtp.helo \"c.example\"\n"
-          "F s 0 smtp.reply_code =250\n"
-          "F s 0 smtp.reply_msg \"mx\"\n"
-          "F s 0 smtp.reply_code =250\n"
-          "F s 0 smtp.reply_msg \"PIPELINING\"\n"
-          "F c 0 smtp.command \"AUTH\"\n"
-          "F c 0 smtp.arg \"LOGIN\"\n"
-          "F c 0 smtp.command_line \"AUTH LOGIN\"\n"
-          "F c 0 smtp.auth_mechanism \"LOGIN\"\n"
-          "F s 0 smtp.reply_code =334\n"
-          "F s 0 smtp.reply_msg \"VXNlcm5hbWU6\"\n"
-          "F c 0 smtp.command \"***\"\n"
-          "F c 0 smtp.arg \"***\"\n"
-          "F c 0 smtp.command_line \"***\"\n"
-          "F s 0 smtp.reply_code =334\n"
-          "F s 0 smtp.reply_msg \"UGFzc3dvcmQ6\"\n"
-          "F c 0 smtp.command \"***\"\n"
-          "F c 0 smtp.arg \"***\"\n"
-          "F c 0 smtp.command_line \"***\"\n"
-          "F s 0 smtp.reply_code =235\n"
-          "F s 0 smtp.reply_msg \"2.7.0 Authentication successful\"\n"
-          "F c 0 smtp.command \"AUTH\"\n"
-          "F c 0 smtp.arg \"PLAIN ***\"\n"
-          "F c 0 smtp.command_line \"AUTH PLAIN ***\"\n"
-          "F c 0 smtp.auth_mechanism \"PLAIN\"\n"
-          "F s 0 smtp.reply_code =503\n"
-          "F s 0 smtp.reply_msg \"already authenticated\"\n"
-          "F c 0 smtp.command \"NOOP\"\n"
-          "F c 0 smtp.arg \"\"\n"
-          "F c 0 smtp.command_line \"NOOP\"\n"
-          "F s 0 smtp.reply_code =250\n"
-          "F s 0 smtp.reply_msg \"ok\"\n");
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.log_credentials = false; /* masking is a choice: smtp.log-credentials: no */
+    CHECK_CFG(&cfg, steps, W_EV | W_ANOM,
+              "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+              "REQ c 0 \"EHLO\" \"c.example\"\n"
+              "REP s 0 250 \"EHLO\" \"mx\" cont\n"
+              "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
+              "REQ c 0 \"AUTH\" \"LOGIN\"\n"
+              "REP s 0 334 \"AUTH\" \"VXNlcm5hbWU6\"\n"
+              "REQ c 0 \"**\" \"***\"\n"
+              "REP s 0 334 \"AUTH_ANSWER\" \"UGFzc3dvcmQ6\"\n"
+              "REQ c 0 \"**\" \"***\"\n"
+              "REP s 0 235 \"AUTH_ANSWER\" \"2.7.0 Authentication successful\"\n"
+              "REQ c 0 \"AUTH\" \"PLAIN ***\"\n"
+              "REP s 0 503 \"AUTH\" \"already authenticated\"\n"
+              "REQ c 0 \"NOOP\" \"\"\n"
+              "REP s 0 250 \"NOOP\" \"ok\"\n");
+    CHECK_CFG(&cfg, steps, W_FIELD,
+              "F s - smtp.reply_code =220\n"
+              "F s - smtp.reply_msg \"mx.example.org ESMTP\"\n"
+              "F c 0 smtp.command \"EHLO\"\n"
+              "F c 0 smtp.arg \"c.example\"\n"
+              "F c 0 smtp.command_line \"EHLO c.example\"\n"
+              "F c 0 smtp.helo \"c.example\"\n"
+              "F s 0 smtp.reply_code =250\n"
+              "F s 0 smtp.reply_msg \"mx\"\n"
+              "F s 0 smtp.reply_code =250\n"
+              "F s 0 smtp.reply_msg \"PIPELINING\"\n"
+              "F c 0 smtp.command \"AUTH\"\n"
+              "F c 0 smtp.arg \"LOGIN\"\n"
+              "F c 0 smtp.command_line \"AUTH LOGIN\"\n"
+              "F c 0 smtp.auth_mechanism \"LOGIN\"\n"
+              "F s 0 smtp.reply_code =334\n"
+              "F s 0 smtp.reply_msg \"VXNlcm5hbWU6\"\n"
+              "F c 0 smtp.command \"**\"\n"
+              "F c 0 smtp.arg \"***\"\n"
+              "F c 0 smtp.command_line \"***\"\n"
+              "F s 0 smtp.reply_code =334\n"
+              "F s 0 smtp.reply_msg \"UGFzc3dvcmQ6\"\n"
+              "F c 0 smtp.command \"**\"\n"
+              "F c 0 smtp.arg \"***\"\n"
+              "F c 0 smtp.command_line \"***\"\n"
+              "F s 0 smtp.reply_code =235\n"
+              "F s 0 smtp.reply_msg \"2.7.0 Authentication successful\"\n"
+              "F c 0 smtp.command \"AUTH\"\n"
+              "F c 0 smtp.arg \"PLAIN ***\"\n"
+              "F c 0 smtp.command_line \"AUTH PLAIN ***\"\n"
+              "F c 0 smtp.auth_mechanism \"PLAIN\"\n"
+              "F s 0 smtp.reply_code =503\n"
+              "F s 0 smtp.reply_msg \"already authenticated\"\n"
+              "F c 0 smtp.command \"NOOP\"\n"
+              "F c 0 smtp.arg \"\"\n"
+              "F c 0 smtp.command_line \"NOOP\"\n"
+              "F s 0 smtp.reply_code =250\n"
+              "F s 0 smtp.reply_msg \"ok\"\n");
 }
 
 static void test_smtp_auth_plain_logged(void **state)
@@ -781,8 +787,8 @@ static void test_smtp_auth_plain_logged(void **state)
               "REP s 0 250 \"EHLO\" \"PIPELINING\"\n"
               "REQ c 0 \"AUTH\" \"PLAIN\"\n"
               "REP s 0 334 \"AUTH\" \"\"\n"
-              "REQ c 0 \"***\" \"AHVzZXIAc2VjcmV0\"\n"
-              "REP s 0 535 \"***\" \"5.7.8 bad\"\n");
+              "REQ c 0 \"**\" \"AHVzZXIAc2VjcmV0\"\n"
+              "REP s 0 535 \"AUTH_ANSWER\" \"5.7.8 bad\"\n");
 }
 
 static const char mail_hdr[] = "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n";
@@ -1119,7 +1125,7 @@ static const char to_data_ok[] = "250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n";
     "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"                                                              \
     "REQ c 0 \"DATA\" \"\"\n"
 #define SMUGGLED                                                                                   \
-    SMUGGLE_HEAD "ANOM c 0 SMUGGLING_END_OF_DATA\nREQ c 0 \".\" \"\"\nCLOSE 0 session\n"
+    SMUGGLE_HEAD "ANOM c 0 SMUGGLING_END_OF_DATA\nREQ c 0 \".\" \".\"\nCLOSE 0 session\n"
 
 /* Each marker below ends the message on some lenient server; only CRLF.CRLF ends it here. */
 SMUGGLE_TEST(test_smtp_smuggling_lf_dot_lf, "a\r\nb\n.\nMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
@@ -1129,7 +1135,7 @@ SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_lf, "a\r\n.\nMAIL FROM:<evil@x>\r\n.\r
 SMUGGLE_TEST(test_smtp_smuggling_crlf_dot_cr, "a\r\n.\rMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
 SMUGGLE_TEST(test_smtp_smuggling_cr_dot_lf, "a\r\nb\r.\nMAIL FROM:<evil@x>\r\n.\r\n", SMUGGLED)
 SMUGGLE_TEST(test_smtp_smuggling_none_for_stuffed_dots, "a\r\n..\r\n.b\r\n\r\n.\r\n",
-             SMUGGLE_HEAD "REQ c 0 \".\" \"\"\nCLOSE 0 session\n")
+             SMUGGLE_HEAD "REQ c 0 \".\" \".\"\nCLOSE 0 session\n")
 
 /* A lenient server answers at a marker this parser did not accept: the message ends there (as
  * far as the server is concerned), the reply is unmatched, and the client is read as commands
@@ -1211,7 +1217,7 @@ static void test_smtp_smuggling_lenient_server_354(void **state)
           "REP s - 354 \"(UNKNOWN)\" \"go\"\n"
           "OPEN 1\n"
           "DATA c 1 \"Subject: spoofhi\"\n"
-          "REQ c 1 \".\" \"\"\n"
+          "REQ c 1 \".\" \".\"\n"
           "REP s 1 250 \".\" \"queued as 2\"\n"
           "CLOSE 1 data\n");
 }
@@ -1296,9 +1302,9 @@ static void test_smtp_gap_in_data(void **state)
           "DATA c 0 \"wolast\"\n"
           "F c 0 smtp.data \"wo\\r\\nlast\\r\\n\"\n"
           "F c 0 smtp.data \"\" E\n"
-          "REQ c 0 \".\" \"\"\n"
+          "REQ c 0 \".\" \".\"\n"
           "F c 0 smtp.command \".\"\n"
-          "F c 0 smtp.arg \"\"\n"
+          "F c 0 smtp.arg \".\"\n"
           "F c 0 smtp.command_line \".\"\n"
           "REP s 0 250 \".\" \"ok\"\n"
           "F s 0 smtp.reply_code =250\n"
@@ -1535,13 +1541,19 @@ static void test_smtp_nested_mail(void **state)
         {C, "MAIL FROM:<c@x>\r\n", 0},
     };
     CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_AT,
+          /* every MAIL after an envelope begins a transaction (Zeek's smtp.log row); the
+           * refused one (a) is a transaction of its own, b in an open one is nested */
           "OPEN 0\n"
           "REQ c 0 \"EHLO\" \"c\"\n"
           "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-          "REQ c 0 \"MAIL\" \"FROM:<b@x>\"\n"
-          "REQ c 0 \"MAIL\" \"FROM:<c@x>\"\n"
-          "ANOM c 0 NESTED_MAIL\n"
-          "ANOM c 0 DUPLICATE_FIELDS\n");
+          "CLOSE 0 mail\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
+          "ANOM c 1 NESTED_MAIL\n"
+          "ANOM c 1 DUPLICATE_FIELDS\n"
+          "CLOSE 1 mail\n"
+          "OPEN 2\n"
+          "REQ c 2 \"MAIL\" \"FROM:<c@x>\"\n");
 }
 
 static void test_smtp_too_many_pending_commands(void **state)
@@ -1691,7 +1703,7 @@ static void test_smtp_invalid_pipelined_sequence(void **state)
           "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
           "REQ c 0 \"DATA\" \"\"\n"
           "ANOM c 0 INVALID_PIPELINED_SEQUENCE\n"
-          "REQ c 0 \".\" \"\"\n"
+          "REQ c 0 \".\" \".\"\n"
           "CLOSE 0 data\n");
 }
 
@@ -1960,7 +1972,7 @@ static void test_smtp_data_runs_one_chunk(void **state)
                      "F c 0 smtp.data \"four\\r\\nfive\\r\\n\"\n"
                      "F c 0 smtp.data \"\" E\n"
                      "F c 0 smtp.command \".\"\n"
-                     "F c 0 smtp.arg \"\"\n"
+                     "F c 0 smtp.arg \".\"\n"
                      "F c 0 smtp.command_line \".\"\n");
 }
 
@@ -2130,6 +2142,103 @@ static void count_emit(void *ctx, const struct sk_event *ev)
     c->events[ev->type]++;
     if (ev->type == SK_EV_ANOMALY)
         c->anomalies[ev->u.anomaly.id]++;
+}
+
+/* A client that sends its whole session before the greeting (flow seen from its handshake):
+ * the greeting stays first in the queue, as in Zeek's analyzer, so every reply pairs with its
+ * own command and the 220 answers the connection. */
+static void test_smtp_pregreeting_pipelined(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {START, NULL, 0},
+        {C,
+         "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: "
+         "x\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+         0},
+        {S, "220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n", 0},
+    };
+    CHECK(steps, SK_EV_BIT(SK_EV_SMTP_REPLY) | W_ANOM,
+          "ANOM s - NO_SERVER_WELCOME_MESSAGE\n"
+          "ANOM c 0 INVALID_PIPELINED_SEQUENCE\n"
+          "REP s - 220 \">\" \"mx\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "REP s 0 250 \".\" \"queued\"\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n");
+}
+
+/* Every MAIL FROM after an envelope begins a transaction (Zeek's smtp.log row): a RCPT
+ * without MAIL, a refused MAIL FROM and an envelope whose DATA was refused are transactions
+ * of their own, and a refused MAIL FROM never becomes the next transaction's mail_from. */
+static void test_smtp_tx_per_envelope(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\n", 0},
+        {S, "250 mx\r\n", 0},
+        {C, "RCPT TO:<b@y>\r\n", 0},
+        {S, "503 need MAIL\r\n", 0},
+        {C, "MAIL FROM:<m@x> BODY=X\r\n", 0},
+        {S, "555 bad option\r\n", 0},
+        {C, "MAIL FROM:<a@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "554 no valid recipients\r\n", 0},
+        {C, "MAIL FROM:<c@x>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 bye\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST),
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "CLOSE 0 mail\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<m@x> BODY=X\"\n"
+          "CLOSE 1 mail\n"
+          "OPEN 2\n"
+          "REQ c 2 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 2 \"DATA\" \"\"\n"
+          "ANOM s 2 DATA_COMMAND_REJECTED\n"
+          "ANOM c 2 NESTED_MAIL\n"
+          "ANOM c 2 DUPLICATE_FIELDS\n"
+          "CLOSE 2 mail\n"
+          "OPEN 3\n"
+          "REQ c 3 \"MAIL\" \"FROM:<c@x>\"\n"
+          "REQ c 3 \"QUIT\" \"\"\n"
+          "CLOSE 3 session\n");
+}
+
+/* A DATA line cut at the line limit begins no message; the server's 354 to it does. */
+static void test_smtp_354_begins_body(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_command_line = 20;
+    static const struct step steps[] = {
+        {S, greeting, 0},         {C, mail_hdr, 0},
+        {S, mail_ok, 0},          {C, "DATA 0123456789abcdefghij\r\n", 0},
+        {S, "354 go\r\n", 0},     {C, "Subject: x\r\n\r\nhi\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+    };
+    CHECK_CFG(&cfg, steps, W_AT | SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_DATA),
+              "OPEN 0\n"
+              "REQ c 0 \"EHLO\" \"c\"\n"
+              "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+              "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+              "ANOM c 0 MAX_COMMAND_LINE_LEN_EXCEEDED\n"
+              "ANOM c 0 TRUNCATED_LINE\n"
+              "REQ c 0 \"DATA\" \"0123456789abcde\"\n"
+              "DATA c 0 \"Subject: xhi\"\n"
+              "REQ c 0 \".\" \".\"\n"
+              "CLOSE 0 data\n");
 }
 
 /* A flow seen from its handshake whose server never greets: NO_SERVER_WELCOME_MESSAGE when
@@ -2308,10 +2417,10 @@ static void test_smtp_auth_line_len_exceeded(void **state)
     CHECK_CFG(&cfg, steps, SK_EV_BIT(SK_EV_SMTP_REQUEST) | W_ANOM,
               "REQ c 0 \"EHLO\" \"c\"\n"
               "ANOM c 0 AUTH_LINE_LEN_EXCEEDED\n"
-              "REQ c 0 \"AUTH\" \"PLAIN ***\"\n"
+              "REQ c 0 \"AUTH\" \"PLAIN AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"\n"
               "REQ c 0 \"AUTH\" \"LOGIN\"\n"
               "ANOM c 0 AUTH_LINE_LEN_EXCEEDED\n"
-              "REQ c 0 \"***\" \"***\"\n");
+              "REQ c 0 \"**\" \"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\"\n");
 }
 
 /* ---- random sessions: replays agree however the bytes are cut ---- */
@@ -2512,6 +2621,9 @@ int main(void)
         cmocka_unit_test(test_smtp_partial_line_across_mode_change),
         cmocka_unit_test(test_smtp_free_ends_body),
         cmocka_unit_test(test_smtp_no_greeting_from_start),
+        cmocka_unit_test(test_smtp_pregreeting_pipelined),
+        cmocka_unit_test(test_smtp_tx_per_envelope),
+        cmocka_unit_test(test_smtp_354_begins_body),
         cmocka_unit_test(test_smtp_implicit_tls_direction),
         cmocka_unit_test(test_smtp_fake_tls_opening_parsed),
         cmocka_unit_test(test_smtp_long_line_bounded),

@@ -100,6 +100,55 @@ static void anomaly(struct sk_txrec *r, struct closed *c, uint64_t tx, enum sk_a
     sk_txrec_event(r, &ev, 3000, on_close, c);
 }
 
+static void at(struct sk_txrec *r, struct closed *c, enum sk_event_type t, uint64_t tx,
+               enum sk_tx_end why, uint64_t ts)
+{
+    struct sk_event ev = {.type = t, .tx_id = tx};
+    if (t == SK_EV_TX_CLOSE)
+        ev.u.tx_close.why = why;
+    if (t == SK_EV_SMTP_REPLY) {
+        ev.u.reply.code = 220;
+        ev.u.reply.cmd = S(">");
+        ev.u.reply.msg = S("mx");
+    }
+    sk_txrec_event(r, &ev, ts, on_close, c);
+}
+
+/* Zeek's smtp.log trans_depth (messages transferred before the row, plus one) and ts (when
+ * Zeek begins the row: the session's first SMTP event, the reply to '.', the MAIL FROM that
+ * split an envelope; after RSET, the next transaction's first command). */
+static void test_txrec_zeek_depth_and_ts(void **state)
+{
+    (void)state;
+    struct sk_txrec *r;
+    struct closed c = {0};
+    assert_int_equal(sk_txrec_new(&r, NULL, "CabcDEF123"), 0);
+    static const struct {
+        uint64_t open_ts, close_ts;
+        enum sk_tx_end why;
+        uint64_t ts;
+        unsigned depth;
+    } want[] = {
+        {200, 300, SK_TX_END_MAIL, 100, 1}, /* after the greeting at 100; split at a MAIL */
+        {300, 400, SK_TX_END_DATA, 300, 1}, /* begun at that MAIL; a message */
+        {500, 600, SK_TX_END_RSET, 400, 2}, /* begun at the reply to '.' */
+        {700, 800, SK_TX_END_DATA, 700, 2}, /* after RSET: its first command */
+        {900, 950, SK_TX_END_SESSION, 800, 3},
+    };
+    at(r, &c, SK_EV_SMTP_REPLY, SK_TX_NONE, SK_TX_END_DATA, 100);
+    for (uint64_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        at(r, &c, SK_EV_TX_OPEN, i, SK_TX_END_DATA, want[i].open_ts);
+        const struct sk_tx_record *t = sk_txrec_get(r, i);
+        assert_non_null(t);
+        assert_int_equal(t->ts_us, want[i].ts);
+        assert_int_equal(t->trans_depth, want[i].depth);
+        at(r, &c, SK_EV_TX_CLOSE, i, want[i].why, want[i].close_ts);
+    }
+    assert_int_equal(c.n, 5);
+    closed_free(&c);
+    sk_txrec_free(r);
+}
+
 static void test_txrec_full_transaction(void **state)
 {
     (void)state;
@@ -419,6 +468,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_txrec_full_transaction),
+        cmocka_unit_test(test_txrec_zeek_depth_and_ts),
         cmocka_unit_test(test_txrec_helo_carried_into_later_transactions),
         cmocka_unit_test(test_txrec_record_readable_after_close_until_pushed_out),
         cmocka_unit_test(test_txrec_open_record_evicted_is_handed_over),
