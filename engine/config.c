@@ -29,6 +29,7 @@ static const struct key_def key_defs[] = {
     {"vars.port-groups.*", KT_STR, NULL, "a port variable for rules ($NAME)"},
     {"default-rule-path", KT_STR, NULL, "folder that relative rule-files are read from"},
     {"rule-files", KT_LIST, NULL, "rule files loaded when no -S is given"},
+    {"rule-dialect", KT_STR, "auto", "rule syntax: auto (per file), suricata or snort3"},
     {"classification-file", KT_STR, NULL, "classification.config for classtype"},
     {"reference-config-file", KT_STR, NULL, "reference.config for reference"},
     {"log-dir", KT_STR, ".", "folder for the log files (-l overrides)"},

@@ -347,6 +347,14 @@ struct loaded_rules {
     size_t files_failed;
 };
 
+/* -T (and -v) say which dialect each rule file was read as. */
+static void say_dialect(const struct options *o, const struct sk_ruleset *rs, const char *path)
+{
+    if (o->test_only || o->verbose)
+        fprintf(stderr, "%s: read as %s rules\n", path,
+                sk_ruleset_last_dialect(rs) == SK_DIALECT_SNORT3 ? "snort3" : "suricata");
+}
+
 static int load_rules(const struct options *o, const struct sk_config *cfg, struct loaded_rules *lr)
 {
     const char *(*avars)[2] = collect_vars(cfg, "vars.address-groups");
@@ -357,7 +365,20 @@ static int load_rules(const struct options *o, const struct sk_config *cfg, stru
 
     if (!avars || !pvars)
         goto out;
+    const char *dialect = sk_config_str(cfg, "rule-dialect");
+    int dia = SK_DIALECT_AUTO;
+    if (dialect != NULL && strcmp(dialect, "suricata") == 0)
+        dia = SK_DIALECT_SURICATA;
+    else if (dialect != NULL && strcmp(dialect, "snort3") == 0)
+        dia = SK_DIALECT_SNORT3;
+    else if (dialect != NULL && strcmp(dialect, "auto") != 0) {
+        fprintf(stderr, "shrike: rule-dialect must be auto, suricata or snort3, not '%s'\n",
+                dialect);
+        rc = SK_E_INVAL;
+        goto out;
+    }
     struct sk_ruleset_config rc_cfg = {
+        .dialect = dia,
         .address_vars = (const char *const(*)[2])avars,
         .port_vars = (const char *const(*)[2])pvars,
         .classification_file = class_file,
@@ -378,12 +399,17 @@ static int load_rules(const struct options *o, const struct sk_config *cfg, stru
             }
             if (sk_ruleset_load_file(lr->rs, p) < 0)
                 lr->files_failed++;
+            else
+                say_dialect(o, lr->rs, p);
             free(p);
         }
     }
-    for (size_t i = 0; i < o->n_rule_files; i++)
+    for (size_t i = 0; i < o->n_rule_files; i++) {
         if (sk_ruleset_load_file(lr->rs, o->rule_files[i]) < 0)
             lr->files_failed++;
+        else
+            say_dialect(o, lr->rs, o->rule_files[i]);
+    }
     rc = 0;
 out:
     /* The rule set copies what it keeps of the variables and file names. */

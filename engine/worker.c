@@ -880,7 +880,13 @@ int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struc
 int sk_worker_decoded(struct sk_worker *w, const struct sk_packet *pkt)
 {
     maybe_publish(w, &w->pub_rest, false, false);
-    return sk_flow_table_packet(w->flows, pkt);
+    if (w->det == NULL)
+        return sk_flow_table_packet(w->flows, pkt);
+    /* dsize and flags are judged on the packet whose bytes are being inspected */
+    sk_detect_thread_packet(w->det, pkt->ip_proto == 6, pkt->tcp_flags, pkt->payload_len);
+    int rc = sk_flow_table_packet(w->flows, pkt);
+    sk_detect_thread_packet(w->det, false, 0, 0);
+    return rc;
 }
 
 int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)

@@ -3,6 +3,8 @@
  * header in either direction, flow: flags and flowbits. */
 #include "rules/conditions.h"
 
+#include "rules/match.h"
+
 #include <string.h>
 
 static bool addr_in_range(const struct sk_addr_range *r, const struct sk_addr *a)
@@ -123,5 +125,40 @@ void sk_cond_flowbits_apply(const struct sk_rule *r, uint8_t *bits, size_t n_bit
             else if (fb->cmd == SK_FLOWBIT_TOGGLE)
                 sk_bit_put(bits, id, !sk_bit_get(bits, id));
         }
+    }
+}
+
+bool sk_cond_packet(const struct sk_rule *r, uint8_t tcp_flags, size_t dsize)
+{
+    if (r->has_dsize && !sk_numcmp_eval(&r->dsize, dsize))
+        return false;
+    if (!r->flags.set)
+        return true;
+    uint8_t f = (uint8_t)(tcp_flags & ~r->flags.mask), want = r->flags.bits;
+    switch (r->flags.mod) {
+    case '+':
+        return (f & want) == want;
+    case '*':
+        return (f & want) != 0;
+    case '!':
+        return (f & want) == 0;
+    default:
+        return f == want;
+    }
+}
+
+bool sk_cond_stream_size(const struct sk_rule *r, uint64_t client, uint64_t server)
+{
+    const struct sk_stream_size *s = &r->stream_size;
+    bool c = sk_numcmp_eval(&s->cmp, client), v = sk_numcmp_eval(&s->cmp, server);
+    switch (s->side) {
+    case SK_SS_SERVER:
+        return v;
+    case SK_SS_CLIENT:
+        return c;
+    case SK_SS_BOTH:
+        return c && v;
+    default:
+        return c || v;
     }
 }

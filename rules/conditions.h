@@ -27,6 +27,12 @@ bool sk_cond_flowbits(const struct sk_rule *r, const uint8_t *bits, size_t n_bit
 /* Applies the rule's flowbits set/unset/toggle to bits. */
 void sk_cond_flowbits_apply(const struct sk_rule *r, uint8_t *bits, size_t n_bits);
 
+/* dsize and flags: against the packet's TCP flags and payload length. */
+bool sk_cond_packet(const struct sk_rule *r, uint8_t tcp_flags, size_t dsize);
+
+/* stream_size: against the bytes the client and the server sent so far. */
+bool sk_cond_stream_size(const struct sk_rule *r, uint64_t client, uint64_t server);
+
 /* Bit i of a byte array. */
 bool sk_bit_get(const uint8_t *bits, size_t i);
 void sk_bit_put(uint8_t *bits, size_t i, bool v);

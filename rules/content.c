@@ -192,8 +192,33 @@ int sk_content__setup_modifier(struct sk_rule_ctx *ctx, const struct sk_kw_arg *
         min = 1;
         break;
     }
-    if (*slot != SK_MOD_UNSET)
+    uint8_t *vslot = a->data == SK_CMOD_DEPTH      ? &c->var_depth
+                     : a->data == SK_CMOD_OFFSET   ? &c->var_offset
+                     : a->data == SK_CMOD_DISTANCE ? &c->var_distance
+                                                   : &c->var_within;
+    if (*slot != SK_MOD_UNSET || *vslot)
         return sk_rule__fail(ctx, a->name_off, "modifier given twice", "'%s' given twice", a->name);
+    if (isalpha((unsigned char)a->value[0])) {
+        /* a byte_extract/byte_math variable of the content's buffer */
+        int v = sk_bytes__var(ctx, ctx->last_group, a->value, strlen(a->value));
+        if (v < 0)
+            return sk_rule__fail(ctx, a->value_off, "unknown byte variable",
+                                 "'%.31s' is not a byte_extract/byte_math variable of this buffer",
+                                 a->value);
+        if ((rel && (c->depth != SK_MOD_UNSET || c->offset != SK_MOD_UNSET || c->var_depth ||
+                     c->var_offset)) ||
+            (abs && (c->distance != SK_MOD_UNSET || c->within != SK_MOD_UNSET)))
+            return sk_rule__fail(ctx, a->name_off, "conflicting modifiers",
+                                 "'%s' cannot be mixed with %s", a->name,
+                                 rel ? "depth or offset" : "distance or within");
+        *vslot = (uint8_t)(v + 1);
+        /* keeps the content relative for the matchers; the value comes from the variable */
+        if (a->data == SK_CMOD_DISTANCE)
+            c->distance = 0;
+        else if (a->data == SK_CMOD_WITHIN)
+            c->within = 65535 * 16;
+        return 0;
+    }
     if (c->startswith)
         return sk_rule__fail(ctx, a->name_off, "conflicting modifiers",
                              "'%s' cannot be mixed with startswith", a->name);
@@ -432,7 +457,7 @@ static bool on_sticky_buffer(const struct sk_rule_ctx *ctx)
     if (ctx->cur_group < 0)
         return false;
     int b = ctx->rule->groups[ctx->cur_group].buffer;
-    return b < SK_FIELD_COUNT || b == SK_BUF_BASE64_DATA;
+    return b < SK_FIELD_COUNT || b == SK_BUF_BASE64_DATA || b == SK_BUF_SMTP_RESPONSE_LINE;
 }
 
 int sk_content__setup_bsize(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)

@@ -152,7 +152,8 @@ struct sk_detect_flow {
     uint8_t anomalies[(SK_ANOMALY_COUNT + 7) / 8];
     bool starttls, smtp_seen, passed;
     uint32_t next_serial;
-    uint8_t *arena; /* the transaction's values (and the session's HELO, first) */
+    uint64_t sent[2]; /* stream bytes from the client [0] and the server [1] (stream_size) */
+    uint8_t *arena;   /* the transaction's values (and the session's HELO, first) */
     size_t arena_len, arena_cap;
     size_t mem;
 };
@@ -182,6 +183,10 @@ struct sk_detect_thread {
     sk_explain_fn explain_fn;  /* shrike explain: the rule explained at each inspection */
     void *explain_ctx;
     uint32_t explain_id;
+    /* the packet being processed (dsize, flags): sk_detect_thread_packet() */
+    bool pkt_valid;
+    uint8_t pkt_flags;
+    size_t pkt_dsize;
 };
 
 /* What triggered an inspection. */
@@ -1068,6 +1073,11 @@ static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, 
         return false;
     if (!sk_cond_flowbits(r, df->flowbits, t->d->n_flowbits))
         return false;
+    if ((r->has_dsize || r->flags.set) &&
+        (!t->pkt_valid || !sk_cond_packet(r, t->pkt_flags, t->pkt_dsize)))
+        return false;
+    if (r->stream_size.set && !sk_cond_stream_size(r, df->sent[0], df->sent[1]))
+        return false;
     if (cr->stream_mono)
         return mono_group_matches(t, df, id, tr->is_orig);
     for (size_t g = 0; g < r->n_groups; g++)
@@ -1603,7 +1613,8 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
     const struct sk_str *a, *b;
     struct sk_str c;
     const char *sep;
-    if (t->d->dirs[SK_BUF_SMTP_LINE] == 0)
+    bool resp = ev->type == SK_EV_SMTP_REPLY && t->d->dirs[SK_BUF_SMTP_RESPONSE_LINE] != 0;
+    if (t->d->dirs[SK_BUF_SMTP_LINE] == 0 && !resp)
         return;
     if (ev->type == SK_EV_SMTP_REQUEST) {
         a = &ev->u.request.command;
@@ -1637,7 +1648,10 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
     if (b->len)
         memcpy(t->line + n, b->ptr, b->len);
     n += b->len;
-    on_value(t, df, SK_BUF_SMTP_LINE, t->line, n, tr);
+    if (t->d->dirs[SK_BUF_SMTP_LINE] != 0)
+        on_value(t, df, SK_BUF_SMTP_LINE, t->line, n, tr);
+    if (resp) /* frame:smtp.response_line: the same bytes, replies only */
+        on_value(t, df, SK_BUF_SMTP_RESPONSE_LINE, t->line, n, tr);
 }
 
 static void on_anomaly(struct sk_detect_thread *t, struct sk_detect_flow *df, int a,
@@ -1715,6 +1729,7 @@ void sk_detect_stream(struct sk_detect_thread *t, struct sk_detect_flow *df,
                       const struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,
                       uint64_t ts_us)
 {
+    df->sent[is_orig ? 0 : 1] += len;
     if (df->passed || len == 0 ||
         (t->d->dirs[SK_BUF_STREAM] & (is_orig ? DIR_TO_SERVER : DIR_TO_CLIENT)) == 0)
         return; /* no rule inspects the stream in this direction */
@@ -1724,6 +1739,14 @@ void sk_detect_stream(struct sk_detect_thread *t, struct sk_detect_flow *df,
     struct trig tr = {.f = f, .is_orig = is_orig, .ts_us = ts_us, .anomaly = -1};
     on_chunk(t, df, s, SK_BUF_STREAM, buf, len, &tr);
     t->cur = NULL;
+}
+
+void sk_detect_thread_packet(struct sk_detect_thread *t, bool valid, uint8_t tcp_flags,
+                             size_t payload_len)
+{
+    t->pkt_valid = valid;
+    t->pkt_flags = tcp_flags;
+    t->pkt_dsize = payload_len;
 }
 
 void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,

@@ -73,6 +73,10 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
 void sk_detect_stream(struct sk_detect_thread *t, struct sk_detect_flow *df,
                       const struct sk_flow *f, bool is_orig, const uint8_t *buf, size_t len,
                       uint64_t ts_us);
+/* The packet the worker is processing, for dsize and flags (valid false: none, e.g. data
+ * flushed at a timeout, where rules with dsize or flags do not match). */
+void sk_detect_thread_packet(struct sk_detect_thread *t, bool valid, uint8_t tcp_flags,
+                             size_t payload_len);
 /* The flow ends: finish open stream matches. */
 void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,
                         const struct sk_flow *f, uint64_t ts_us);

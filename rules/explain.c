@@ -25,6 +25,8 @@ static const char *buffer_name(int b)
         return "smtp line";
     if (b == SK_BUF_BASE64_DATA)
         return "base64_data";
+    if (b == SK_BUF_SMTP_RESPONSE_LINE)
+        return "smtp response line";
     const struct sk_field_def *def = sk_field_def((enum sk_field_id)b);
     return def ? def->name : "?";
 }
@@ -110,6 +112,16 @@ static void describe(FILE *out, const struct sk_match *m)
         fprintf(out, "base64_decode:bytes %u,offset %u%s", (unsigned)m->u.b64.bytes,
                 (unsigned)m->u.b64.offset, m->u.b64.relative ? ",relative" : "");
         break;
+    case SK_MATCH_BYTE_TEST:
+    case SK_MATCH_BYTE_JUMP:
+    case SK_MATCH_BYTE_EXTRACT:
+    case SK_MATCH_BYTE_MATH: {
+        static const char *const names[] = {"byte_test", "byte_jump", "byte_extract", "byte_math"};
+        fprintf(out, "%s:%u bytes at offset %lld%s", names[m->kind - SK_MATCH_BYTE_TEST],
+                (unsigned)m->u.bytes.nbytes, (long long)m->u.bytes.offset.n,
+                m->u.bytes.relative ? ",relative" : "");
+        break;
+    }
     default:
         fprintf(out, "match of kind %d", (int)m->kind);
         break;

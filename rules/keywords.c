@@ -486,6 +486,7 @@ static int kw_frame(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
         int buffer;
     } frames[] = {
         {"smtp.command_line", SK_FIELD_SMTP_COMMAND_LINE},
+        {"smtp.response_line", SK_BUF_SMTP_RESPONSE_LINE},
         {"smtp.data", SK_FIELD_SMTP_DATA},
         {"smtp.stream", SK_BUF_STREAM},
     };
@@ -535,6 +536,27 @@ static int kw_requires(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     return 0;
 }
 
+/* service: (Snort 3; Suricata 8 too): the rule applies to SMTP flows only. Other services
+ * are protocols shrike does not parse. */
+static int kw_service(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", a->value);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        t = sk_classification_trim(t);
+        if (strcmp(t, "smtp") == 0) {
+            if (ctx->rule->proto == SK_PROTO_TCP || ctx->rule->proto == SK_PROTO_ANY ||
+                ctx->rule->proto == SK_PROTO_IP)
+                ctx->rule->proto = SK_PROTO_SMTP;
+            return 0;
+        }
+    }
+    char reason[96];
+    snprintf(reason, sizeof(reason), "unsupported service '%.40s'", a->value);
+    return sk_rule__fail(ctx, a->value_off, reason, "%s", reason);
+}
+
 static int kw_starttls(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
 {
     ctx->rule->needs_starttls = true;
@@ -569,6 +591,14 @@ static const struct kw_def keywords[] = {
     {"bsize", sk_content__setup_bsize, KW_VALUE, 0, "bsize:N|<N|>N|A<>B", "size of the sticky buffer"},
     {"pcre", sk_content__setup_pcre, KW_VALUE, 0, "pcre:[!]\"/re/ismxAEGRU\"", "PCRE2 regular expression"},
     {"base64_decode", sk_content__setup_base64_decode, KW_OPTVALUE, 0, "base64_decode[:bytes N, offset N, relative]", "decode base64 for base64_data"},
+    {"byte_test", sk_bytes__setup, KW_VALUE, SK_MATCH_BYTE_TEST, "byte_test:N,[!]op,value,offset[,relative][,big|little][,string][,hex|dec|oct][,bitmask M]", "compare a number read from the buffer (value/offset may be variables)"},
+    {"byte_jump", sk_bytes__setup, KW_VALUE, SK_MATCH_BYTE_JUMP, "byte_jump:N,offset[,relative][,multiplier M][,big|little][,string][,hex|dec|oct][,align][,from_beginning|from_end][,post_offset P][,bitmask M]", "move the position by a number read from the buffer"},
+    {"byte_extract", sk_bytes__setup, KW_VALUE, SK_MATCH_BYTE_EXTRACT, "byte_extract:N,offset,name[,relative][,multiplier M][,big|little][,string][,hex|dec|oct][,align 2|4]", "read a number into a variable for later byte_* and content modifiers"},
+    {"byte_math", sk_bytes__setup, KW_VALUE, SK_MATCH_BYTE_MATH, "byte_math:bytes N,offset O,oper +|-|*|/|<<|>>,rvalue V,result name[,relative][,endian big|little][,string hex|dec|oct][,bitmask M]", "arithmetic on a number read from the buffer, into a variable"},
+    {"dsize", sk_bytes__setup_dsize, KW_VALUE, 0, "dsize:N|<N|>N|A<>B|!N", "payload bytes of the packet (tcp stream rules)"},
+    {"flags", sk_bytes__setup_flags, KW_VALUE, 0, "flags:[+*!]FSRPAUCE0[,mask]", "TCP flags of the packet"},
+    {"stream_size", sk_bytes__setup_stream_size, KW_VALUE, 0, "stream_size:server|client|both|either,op,N", "bytes the flow's sides sent so far"},
+    {"service", kw_service, KW_VALUE, 0, "service:smtp", "the rule applies to SMTP flows (Snort 3, Suricata 8)"},
     {"base64_data", sk_content__setup_base64_data, KW_NOVALUE, 0, "base64_data", "inspect what base64_decode decoded"},
     /* transforms */
     {"to_lowercase", sk_content__setup_transform, KW_NOVALUE, SK_XFORM_TO_LOWERCASE, "to_lowercase", "transform: lower-case the buffer"},
@@ -581,7 +611,7 @@ static const struct kw_def keywords[] = {
     /* buffers besides the field table */
     {"file_data", kw_buffer, KW_NOVALUE, SK_FIELD_FILE_DATA, "file_data", "legacy name of file.data"},
     {"pkt_data", kw_buffer, KW_NOVALUE, -1, "pkt_data", "back to the rule's default buffer"},
-    {"frame", kw_frame, KW_VALUE, 0, "frame:smtp.command_line|smtp.data|smtp.stream", "Suricata frames mapped to buffers"},
+    {"frame", kw_frame, KW_VALUE, 0, "frame:smtp.command_line|smtp.response_line|smtp.data|smtp.stream", "Suricata frames mapped to buffers"},
     {"smtp.starttls", kw_starttls, KW_NOVALUE, 0, "smtp.starttls", "flag: the server accepted STARTTLS"},
     {"smtp.reply_code", sk_content__setup_reply_code, KW_VALUE, 0, "smtp.reply_code:250|>=500|400<>500", "numeric compare on each reply code"},
     {"app-layer-event", kw_app_layer_event, KW_VALUE, 0, "app-layer-event:smtp.NAME", "an SMTP/MIME anomaly was raised (see docs/anomalies.md)"},

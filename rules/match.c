@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "rules/bytes.h"
 
 struct sk_match_ctx {
     pcre2_match_data *md;
@@ -33,6 +34,7 @@ struct search {
     size_t len;
     uint32_t steps;
     bool aborted;
+    uint64_t vars[SK_BYTE_MAX_VARS]; /* byte_extract/byte_math values on the current path */
 };
 
 int sk_match_ctx_new(struct sk_match_ctx **out, uint32_t match_limit)
@@ -233,6 +235,12 @@ static bool is_relative(const struct sk_match *m)
         return m->u.pcre.relative;
     case SK_MATCH_ISDATAAT:
         return m->u.isdataat.relative;
+    case SK_MATCH_BYTE_TEST:
+    case SK_MATCH_BYTE_JUMP:
+    case SK_MATCH_BYTE_EXTRACT:
+    case SK_MATCH_BYTE_MATH:
+        /* a variable may feed a later match: retry earlier matches as for a relative one */
+        return m->u.bytes.relative || m->kind != SK_MATCH_BYTE_TEST;
     case SK_MATCH_BASE64_DECODE:
         return m->u.b64.relative;
     case SK_MATCH_BSIZE:
@@ -262,6 +270,11 @@ static bool rest_depends(const struct sk_buffer_group *g, size_t i)
 static bool step_content(struct search *s, size_t i, size_t prev_end)
 {
     const struct sk_content *c = &s->g->matches[i].u.content;
+    struct sk_content resolved;
+    if (c->var_offset || c->var_depth || c->var_distance || c->var_within) {
+        sk_bytes_resolve_content(c, s->vars, &resolved);
+        c = &resolved;
+    }
     size_t lo, last;
     bool window = content_window(c, s->len, prev_end, &lo, &last);
     if (c->negated) {
@@ -424,6 +437,15 @@ static bool search_from(struct search *s, size_t i, size_t prev_end)
         return false; /* a numeric compare on a byte buffer never holds */
     case SK_MATCH_BASE64_DECODE:
         return step_b64(s, i, prev_end);
+    case SK_MATCH_BYTE_TEST:
+    case SK_MATCH_BYTE_JUMP:
+    case SK_MATCH_BYTE_EXTRACT:
+    case SK_MATCH_BYTE_MATH: {
+        size_t pos;
+        if (!sk_bytes_eval(m, s->buf, s->len, prev_end, s->vars, &pos))
+            return false;
+        return search_from(s, i + 1, pos);
+    }
     }
     return false;
 }

@@ -213,6 +213,18 @@ static bool closing_quote(const char *t, const struct opt *o)
     return bs % 2 == 0;
 }
 
+/* Snort 3: the quoted part may be followed by ",modifier...": is there a closing '"'? */
+static bool quote_closed(const char *t, const struct opt *o)
+{
+    for (size_t i = o->value_off + 1; i < o->value_off + o->value_len; i++) {
+        if (t[i] == '\\')
+            i++;
+        else if (t[i] == '"')
+            return true;
+    }
+    return false;
+}
+
 /* Splits text[open+1 .. close) into options. A value runs to the first ';' not escaped
  * by a backslash, as in Suricata. Returns 0 or SK_E_PARSE (ctx failed). */
 static int split_options(struct sk_rule_ctx *ctx, size_t open, size_t close, struct opt **out,
@@ -253,7 +265,8 @@ static int split_options(struct sk_rule_ctx *ctx, size_t open, size_t close, str
             while (ve > o.value_off && isspace((unsigned char)t[ve - 1]))
                 ve--;
             o.value_len = ve - o.value_off;
-            if (o.value_len && t[o.value_off] == '"' && !closing_quote(t, &o)) {
+            if (o.value_len && t[o.value_off] == '"' &&
+                !(ctx->snort3 ? quote_closed(t, &o) : closing_quote(t, &o))) {
                 free(v);
                 return sk_rule__fail(ctx, o.value_off, "unterminated quote",
                                      "unterminated quote in the value of '%.*s'", (int)o.name_len,
@@ -333,7 +346,18 @@ static int parse_header(struct sk_rule_ctx *ctx, size_t open)
     struct sk_rule *r = ctx->rule;
     struct tok tk[7];
     size_t i = 0;
+    /* Snort 3's header-less form: `alert smtp (...)`, any addresses and ports */
+    size_t pi = 0;
+    struct tok probe;
+    int n_tok = 0;
+    while (n_tok < 3 && next_token(t, open, &pi, &probe))
+        n_tok++;
+    bool headerless = ctx->snort3 && n_tok == 2;
     for (int k = 0; k < 7; k++) {
+        if (headerless && k >= 2) {
+            tk[k] = tk[1]; /* implied `any any -> any any`, judged below */
+            continue;
+        }
         if (!next_token(t, open, &i, &tk[k]))
             return sk_rule__fail(ctx, open, "incomplete rule header",
                                  "incomplete rule header: missing %s", names[k]);
@@ -384,7 +408,9 @@ static int parse_header(struct sk_rule_ctx *ctx, size_t open)
      * way); SK_BUF_SMTP_LINE stays for the command/reply lines (smtp.command_line) */
     ctx->default_buffer = SK_BUF_STREAM;
 
-    if (tok_is(t, &tk[4], "->"))
+    if (headerless)
+        r->bidirectional = false;
+    else if (tok_is(t, &tk[4], "->"))
         r->bidirectional = false;
     else if (tok_is(t, &tk[4], "<>"))
         r->bidirectional = true;
@@ -392,6 +418,10 @@ static int parse_header(struct sk_rule_ctx *ctx, size_t open)
         return sk_rule__fail(ctx, tk[4].off, "invalid direction", "invalid direction '%.*s'",
                              (int)(tk[4].len > 40 ? 40 : tk[4].len), t + tk[4].off);
 
+    if (headerless) {
+        r->src.any = r->dst.any = r->sport.any = r->dport.any = true;
+        return 0;
+    }
     int rc = sk_address_parse(ctx, t + tk[2].off, tk[2].len, tk[2].off, &r->src);
     if (!rc)
         rc = sk_address_parse_ports(ctx, t + tk[3].off, tk[3].len, tk[3].off, &r->sport);
@@ -482,7 +512,10 @@ int sk_rule__parse(struct sk_rule_ctx *ctx, struct sk_rule **out)
                 goto out_free_rule;
             }
         }
-        rc = sk_keyword__apply(ctx, t + o->name_off, o->name_len, value, o->name_off, o->value_off);
+        rc = ctx->snort3 ? sk_snort3__apply(ctx, t + o->name_off, o->name_len, value,
+                                            o->name_off, o->value_off)
+                         : sk_keyword__apply(ctx, t + o->name_off, o->name_len, value,
+                                             o->name_off, o->value_off);
         free(value);
         if (rc || ctx->failed) {
             if (!rc)

@@ -35,6 +35,12 @@ struct sk_rule_ctx {
     long last_group;    /* group and match index of the last content/pcre, -1: none */
     long last_match;
     bool fast_pattern_seen;
+    bool snort3; /* the file is read in the Snort 3 dialect (rules/snort3.c) */
+
+    /* byte_extract/byte_math variables: name and the group that defined it */
+    size_t n_vars;
+    char var_names[SK_BYTE_MAX_VARS][32];
+    long var_group[SK_BYTE_MAX_VARS];
 
     /* the first error; parsing stops at it */
     bool failed;
@@ -144,6 +150,28 @@ enum sk_content_mod {
 /* Parses a numeric comparison: N, <N, <=N, >N, >=N, !N, !=N, A<>B, A-B. */
 int sk_content__parse_numcmp(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a,
                              struct sk_numcmp *out);
+
+/* ---- from bytes.c ---- */
+
+int sk_bytes__setup(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a); /* data: match kind */
+
+/* The index of variable name (len bytes) defined in group, or -1. */
+int sk_bytes__var(const struct sk_rule_ctx *ctx, long group, const char *name, size_t len);
+
+/* ---- also from bytes.c: dsize, flags, stream_size ---- */
+
+int sk_bytes__setup_dsize(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a);
+int sk_bytes__setup_flags(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a);
+int sk_bytes__setup_stream_size(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a);
+
+/* ---- from snort3.c ---- */
+
+/* Is text (a whole rule file) written in the Snort 3 dialect? */
+bool sk_snort3__detect(const char *text);
+
+/* Applies one Snort 3 option (name, value with its comma-separated modifiers). */
+int sk_snort3__apply(struct sk_rule_ctx *ctx, const char *name, size_t name_len, const char *value,
+                     size_t name_off, size_t value_off);
 
 /* ---- from keywords.c ---- */
 

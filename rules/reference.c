@@ -11,6 +11,7 @@
 
 #include "engine/error.h"
 #include "parsers/fields.h"
+#include "rules/bytes.h"
 #include "rules/transform.h"
 
 static bool byte_eq(uint8_t a, uint8_t b, bool nocase)
@@ -162,14 +163,19 @@ static int eval(const struct sk_buffer_group *g, const struct sk_buffer_group *d
     bool b64_hit = false;
     int rc = SK_E_NOMEM;
     bool *reach = calloc(len + 1, 1), *next = calloc(len + 1, 1), *ends = calloc(len + 1, 1);
+    /* byte_extract/byte_math variables: one assignment per reachable position (the first
+     * path that reached it) */
+    typedef uint64_t varset[SK_BYTE_MAX_VARS];
+    varset *rv = calloc(len + 1, sizeof(varset)), *nv = calloc(len + 1, sizeof(varset));
     pcre2_match_data *md = pcre2_match_data_create(16, NULL);
     pcre2_code *code = NULL;
-    if (reach == NULL || next == NULL || ends == NULL || md == NULL)
+    if (reach == NULL || next == NULL || ends == NULL || md == NULL || rv == NULL || nv == NULL)
         goto out;
     reach[0] = true;
     for (size_t m = 0; m < g->n_matches; m++) {
         const struct sk_match *mt = &g->matches[m];
         memset(next, 0, len + 1);
+        memset(nv, 0, (len + 1) * sizeof(varset));
         if (mt->kind == SK_MATCH_PCRE) {
             int ec;
             PCRE2_SIZE eo;
@@ -185,17 +191,36 @@ static int eval(const struct sk_buffer_group *g, const struct sk_buffer_group *d
                 continue;
             switch (mt->kind) {
             case SK_MATCH_CONTENT: {
-                const struct sk_content *c = &mt->u.content;
+                struct sk_content rc_;
+                sk_bytes_resolve_content(&mt->u.content, rv[prev], &rc_);
+                const struct sk_content *c = &rc_;
                 bool found = false;
                 for (size_t at = 0; at + c->len <= len; at++) {
                     if (allowed(c, len, (long)prev, (long)at) && occurs_at(c, p, len, at)) {
                         found = true;
-                        if (!c->negated)
+                        if (!c->negated && !next[at + c->len]) {
                             next[at + c->len] = true;
+                            memcpy(nv[at + c->len], rv[prev], sizeof(varset));
+                        }
                     }
                 }
-                if (c->negated && !found)
+                if (c->negated && !found && !next[prev]) {
                     next[prev] = true;
+                    memcpy(nv[prev], rv[prev], sizeof(varset));
+                }
+                break;
+            }
+            case SK_MATCH_BYTE_TEST:
+            case SK_MATCH_BYTE_JUMP:
+            case SK_MATCH_BYTE_EXTRACT:
+            case SK_MATCH_BYTE_MATH: {
+                varset vs;
+                size_t to;
+                memcpy(vs, rv[prev], sizeof(varset));
+                if (sk_bytes_eval(mt, p, len, prev, vs, &to) && !next[to]) {
+                    next[to] = true;
+                    memcpy(nv[to], vs, sizeof(varset));
+                }
                 break;
             }
             case SK_MATCH_PCRE: {
@@ -239,9 +264,17 @@ static int eval(const struct sk_buffer_group *g, const struct sk_buffer_group *d
         }
         pcre2_code_free(code);
         code = NULL;
+        /* the other kinds keep the variables of the position they came from */
+        for (size_t k = 0; k <= len; k++)
+            if (next[k] && mt->kind != SK_MATCH_CONTENT && mt->kind < SK_MATCH_BYTE_TEST &&
+                reach[k])
+                memcpy(nv[k], rv[k], sizeof(varset));
         bool *tmp = reach;
         reach = next;
         next = tmp;
+        varset *vt = rv;
+        rv = nv;
+        nv = vt;
     }
     *result = b64_hit;
     for (size_t i = 0; i <= len; i++)
@@ -253,6 +286,8 @@ out:
     free(reach);
     free(next);
     free(ends);
+    free(rv);
+    free(nv);
     return rc;
 }
 

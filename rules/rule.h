@@ -48,6 +48,8 @@ enum sk_rule_buffer {
                                      * line and reply line */
     SK_BUF_BASE64_DATA,             /* base64_data: the bytes decoded by the last
                                      * base64_decode match of the previous group */
+    SK_BUF_SMTP_RESPONSE_LINE,      /* frame:smtp.response_line: each reply line, "CODE msg"
+                                     * ("CODE-msg" on a continuation), without CRLF */
     SK_BUF_COUNT
 };
 
@@ -77,6 +79,51 @@ struct sk_content {
     bool fast_pattern;                   /* fast_pattern given */
     bool fast_pattern_only;              /* fast_pattern:only */
     int32_t fp_chop_offset, fp_chop_len; /* fast_pattern:o,l; SK_MOD_UNSET when absent */
+    /* offset/depth/distance/within given as a byte_extract/byte_math variable: its index
+     * + 1 (0: the number above). The number is then SK_MOD_UNSET for offset and depth, and
+     * 0 (distance) or SK_MOD_UNSET (within) so that the content still counts as relative. */
+    uint8_t var_offset, var_depth, var_distance, var_within;
+};
+
+/* byte_test, byte_jump, byte_extract, byte_math (rules/bytes.c). A value is a number or
+ * (var > 0) the variable var - 1 set by an earlier byte_extract/byte_math of the group. */
+#define SK_BYTE_MAX_VARS 8
+struct sk_byte_value {
+    int64_t n;
+    uint8_t var;
+};
+enum sk_byte_op {
+    SK_BYTEOP_LT = 0,
+    SK_BYTEOP_GT,
+    SK_BYTEOP_EQ,
+    SK_BYTEOP_LE,
+    SK_BYTEOP_GE,
+    SK_BYTEOP_AND,
+    SK_BYTEOP_XOR,
+    /* byte_math */
+    SK_BYTEOP_ADD,
+    SK_BYTEOP_SUB,
+    SK_BYTEOP_MUL,
+    SK_BYTEOP_DIV,
+    SK_BYTEOP_SHL,
+    SK_BYTEOP_SHR,
+};
+struct sk_bytes {
+    uint8_t nbytes;         /* bytes read */
+    uint8_t base;           /* 0: binary; 8, 10, 16: an ASCII number (string) */
+    bool little;            /* endian little (binary only) */
+    bool relative;          /* offset counts from the end of the previous match */
+    bool negated;           /* byte_test: ! */
+    uint8_t op;             /* enum sk_byte_op: byte_test compare, byte_math operator */
+    struct sk_byte_value offset;
+    struct sk_byte_value value;  /* byte_test value, byte_math rvalue */
+    uint64_t bitmask;            /* 0: none */
+    uint32_t multiplier;         /* byte_jump/byte_extract: 0 = 1 */
+    bool align;                  /* byte_jump: round up to 4 */
+    uint8_t align_to;            /* byte_extract: 0, 2 or 4 */
+    bool from_beginning, from_end; /* byte_jump */
+    int32_t post_offset;           /* byte_jump */
+    uint8_t result;                /* byte_extract/byte_math: variable index */
 };
 
 struct sk_pcre {
@@ -120,6 +167,10 @@ enum sk_match_kind {
     SK_MATCH_BSIZE,         /* size of the buffer instance: u.num */
     SK_MATCH_NUMBER,        /* numeric fields (smtp.reply_code): u.num */
     SK_MATCH_BASE64_DECODE, /* base64_decode: u.b64; always true, feeds SK_BUF_BASE64_DATA */
+    SK_MATCH_BYTE_TEST,     /* u.bytes; does not move the position */
+    SK_MATCH_BYTE_JUMP,     /* u.bytes; moves the position to where it jumps */
+    SK_MATCH_BYTE_EXTRACT,  /* u.bytes; sets a variable, moves past the bytes read */
+    SK_MATCH_BYTE_MATH,     /* u.bytes; sets a variable, moves past the bytes read */
 };
 
 struct sk_match {
@@ -130,6 +181,7 @@ struct sk_match {
         struct sk_isdataat isdataat;
         struct sk_numcmp num;
         struct sk_base64_decode b64;
+        struct sk_bytes bytes;
     } u;
 };
 
@@ -190,6 +242,32 @@ struct sk_threshold {
     uint32_t seconds;
 };
 
+/* flags: (TCP flags of the packet, rules/conditions.c) */
+struct sk_tcpflags {
+    bool set;
+    char mod;     /* 0: exactly these; '+': at least these; '*': any of these; '!': none */
+    uint8_t bits; /* the TCP header flag bits: FIN 0x01 ... URG 0x20, ECE 0x40, CWR 0x80 */
+    uint8_t mask; /* bits ignored */
+};
+
+/* stream_size: */
+enum sk_stream_side { SK_SS_SERVER = 0, SK_SS_CLIENT, SK_SS_BOTH, SK_SS_EITHER };
+struct sk_stream_size {
+    bool set;
+    enum sk_stream_side side;
+    struct sk_numcmp cmp;
+};
+
+/* filemd5 / filesha1 / filesha256: a sorted list of digests loaded from a file. */
+enum sk_hash_kind { SK_HASH_MD5 = 0, SK_HASH_SHA1, SK_HASH_SHA256 };
+struct sk_hashlist {
+    enum sk_hash_kind kind;
+    size_t len; /* digest bytes: 16, 20, 32 */
+    size_t n;
+    uint8_t *v; /* n * len bytes, sorted */
+    bool negated;
+};
+
 struct sk_reference {
     char *system; /* "url", "cve", ... */
     char *id;
@@ -229,6 +307,13 @@ struct sk_rule {
     size_t n_app_events;
     int *app_events;     /* enum sk_anomaly_id: app-layer-event:smtp.NAME (all must be raised) */
     bool needs_starttls; /* smtp.starttls flag keyword */
+
+    bool has_dsize;
+    struct sk_numcmp dsize; /* payload bytes of the packet (tcp rules on the stream) */
+    struct sk_tcpflags flags;
+    struct sk_stream_size stream_size;
+    size_t n_filehash;
+    struct sk_hashlist *filehash; /* all must hold on a file when it closes */
 
     size_t n_groups;
     struct sk_buffer_group *groups;

@@ -37,6 +37,7 @@ struct sk_ruleset {
     struct sk_ruleset_stats stats; /* reasons[] mirrors failures[] (strings borrowed) */
     size_t n_failures;
     struct reason_count *failures;
+    enum sk_rule_dialect last_dialect;
     size_t n_seen; /* every reason printed so far, failures and warnings */
     struct reason_count *seen;
 };
@@ -347,7 +348,12 @@ static int add_rule(struct sk_ruleset *rs, struct sk_rule_ctx *ctx, struct sk_ru
 static int load_one(struct sk_ruleset *rs, const char *name, const char *text,
                     const struct sk_rule_seg *segs, size_t n_segs)
 {
-    struct sk_rule_ctx ctx = {.rs = rs, .file = name, .text = text, .segs = segs, .n_segs = n_segs};
+    struct sk_rule_ctx ctx = {.rs = rs,
+                              .file = name,
+                              .text = text,
+                              .segs = segs,
+                              .n_segs = n_segs,
+                              .snort3 = rs->last_dialect == SK_DIALECT_SNORT3};
     struct sk_rule *r = NULL;
     int rc = sk_rule__parse(&ctx, &r);
     if (rc == SK_E_NOMEM)
@@ -378,6 +384,9 @@ int sk_ruleset_load_string(struct sk_ruleset *rs, const char *name, const char *
         rc = SK_E_NOMEM;
         goto out_free;
     }
+    rs->last_dialect = rs->cfg.dialect != SK_DIALECT_AUTO ? (enum sk_rule_dialect)rs->cfg.dialect
+                       : sk_snort3__detect(text)         ? SK_DIALECT_SNORT3
+                                                         : SK_DIALECT_SURICATA;
     bool cont = false;
     unsigned lineno = 0;
     const char *p = text, *end = text + tlen;
@@ -554,6 +563,11 @@ const struct sk_rule *sk_ruleset_rule(const struct sk_ruleset *rs, size_t i)
 size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs)
 {
     return rs->n_flowbits;
+}
+
+enum sk_rule_dialect sk_ruleset_last_dialect(const struct sk_ruleset *rs)
+{
+    return rs->last_dialect;
 }
 
 const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs)

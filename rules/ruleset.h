@@ -35,7 +35,12 @@ struct sk_ruleset_config {
     void *diag_ctx;
     /* Warn about loaded rules that will be slow or never match (-T). */
     bool lint;
+    /* rule-dialect: SK_DIALECT_AUTO decides per file (docs/rules.md, "Snort 3 dialect") */
+    int dialect;
 };
+
+enum sk_rule_dialect { SK_DIALECT_AUTO = 0, SK_DIALECT_SURICATA, SK_DIALECT_SNORT3 };
+
 
 struct sk_ruleset_stats {
     size_t loaded, failed, warnings, duplicates;
@@ -74,6 +79,9 @@ const struct sk_rule *sk_ruleset_rule(const struct sk_ruleset *rs, size_t i);
 size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs);
 
 const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs);
+
+/* The dialect the last sk_ruleset_load_file/load_string read its file as. */
+enum sk_rule_dialect sk_ruleset_last_dialect(const struct sk_ruleset *rs);
 
 /* Prints the load summary: one line "rules: N loaded, M failed, W warnings, D duplicates",
  * then one line per failure reason with its count, most frequent first. */
