@@ -512,10 +512,10 @@ int sk_rule__parse(struct sk_rule_ctx *ctx, struct sk_rule **out)
                 goto out_free_rule;
             }
         }
-        rc = ctx->snort3 ? sk_snort3__apply(ctx, t + o->name_off, o->name_len, value,
-                                            o->name_off, o->value_off)
-                         : sk_keyword__apply(ctx, t + o->name_off, o->name_len, value,
-                                             o->name_off, o->value_off);
+        rc = ctx->snort3 ? sk_snort3__apply(ctx, t + o->name_off, o->name_len, value, o->name_off,
+                                            o->value_off)
+                         : sk_keyword__apply(ctx, t + o->name_off, o->name_len, value, o->name_off,
+                                             o->value_off);
         free(value);
         if (rc || ctx->failed) {
             if (!rc)

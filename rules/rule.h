@@ -109,18 +109,18 @@ enum sk_byte_op {
     SK_BYTEOP_SHR,
 };
 struct sk_bytes {
-    uint8_t nbytes;         /* bytes read */
-    uint8_t base;           /* 0: binary; 8, 10, 16: an ASCII number (string) */
-    bool little;            /* endian little (binary only) */
-    bool relative;          /* offset counts from the end of the previous match */
-    bool negated;           /* byte_test: ! */
-    uint8_t op;             /* enum sk_byte_op: byte_test compare, byte_math operator */
+    uint8_t nbytes; /* bytes read */
+    uint8_t base;   /* 0: binary; 8, 10, 16: an ASCII number (string) */
+    bool little;    /* endian little (binary only) */
+    bool relative;  /* offset counts from the end of the previous match */
+    bool negated;   /* byte_test: ! */
+    uint8_t op;     /* enum sk_byte_op: byte_test compare, byte_math operator */
     struct sk_byte_value offset;
-    struct sk_byte_value value;  /* byte_test value, byte_math rvalue */
-    uint64_t bitmask;            /* 0: none */
-    uint32_t multiplier;         /* byte_jump/byte_extract: 0 = 1 */
-    bool align;                  /* byte_jump: round up to 4 */
-    uint8_t align_to;            /* byte_extract: 0, 2 or 4 */
+    struct sk_byte_value value;    /* byte_test value, byte_math rvalue */
+    uint64_t bitmask;              /* 0: none */
+    uint32_t multiplier;           /* byte_jump/byte_extract: 0 = 1 */
+    bool align;                    /* byte_jump: round up to 4 */
+    uint8_t align_to;              /* byte_extract: 0, 2 or 4 */
     bool from_beginning, from_end; /* byte_jump */
     int32_t post_offset;           /* byte_jump */
     uint8_t result;                /* byte_extract/byte_math: variable index */

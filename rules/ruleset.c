@@ -385,8 +385,8 @@ int sk_ruleset_load_string(struct sk_ruleset *rs, const char *name, const char *
         goto out_free;
     }
     rs->last_dialect = rs->cfg.dialect != SK_DIALECT_AUTO ? (enum sk_rule_dialect)rs->cfg.dialect
-                       : sk_snort3__detect(text)         ? SK_DIALECT_SNORT3
-                                                         : SK_DIALECT_SURICATA;
+                       : sk_snort3__detect(text)          ? SK_DIALECT_SNORT3
+                                                          : SK_DIALECT_SURICATA;
     bool cont = false;
     unsigned lineno = 0;
     const char *p = text, *end = text + tlen;

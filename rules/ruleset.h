@@ -41,7 +41,6 @@ struct sk_ruleset_config {
 
 enum sk_rule_dialect { SK_DIALECT_AUTO = 0, SK_DIALECT_SURICATA, SK_DIALECT_SNORT3 };
 
-
 struct sk_ruleset_stats {
     size_t loaded, failed, warnings, duplicates;
     /* failures grouped by reason: n_reasons entries, most frequent first */

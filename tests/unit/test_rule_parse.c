@@ -19,6 +19,7 @@
 #include "parsers/anomaly.h"
 #include "parsers/fields.h"
 #include "rules/address.h"
+#include "rules/conditions.h"
 #include "rules/match.h"
 #include "rules/reference.h"
 #include "rules/ruleset.h"
@@ -199,7 +200,54 @@ static const struct rcase cases[] = {
     {R("noalert:1;"), false, "'noalert' takes no value", "1; sid", 0},
     {R("pkt_data:1;"), false, "'pkt_data' takes no value", "1; sid", 0},
     {R("nosuchkeyword;"), false, "unsupported keyword 'nosuchkeyword'", "nosuchkeyword", 0},
-    {R("byte_test:1,=,1,0;"), false, "unsupported keyword 'byte_test'", "byte_test", 0},
+    {R("asn1:oversize_length 10;"), false, "unsupported keyword 'asn1'", "asn1", 0},
+    /* byte_*, dsize, flags, stream_size, service */
+    {R("content:\"a\"; byte_test:2,>,10,0,relative,string,dec;"), true, NULL, NULL, 0},
+    {R("byte_test:4,!&,0x10,2,little,bitmask 0xff00;"), true, NULL, NULL, 0},
+    {R("byte_test:1,~,1,0;"), false, "invalid operator in 'byte_test'", "~", 0},
+    {R("byte_test:4,=,1,0,dce;"), false,
+     "'dce' in 'byte_test' is for DCE/RPC, which shrike does not parse", "dce", 0},
+    {R("byte_test:4,=,nosuch,0;"), false,
+     "'nosuch' is not a byte_extract/byte_math variable of this buffer", "nosuch", 0},
+    {R("byte_jump:4,0,relative,little,align,multiplier 2,post_offset -2;"), true, NULL, NULL, 0},
+    {R("byte_jump:4,0,from_beginning,from_end;"), false,
+     "from_beginning and from_end together in 'byte_jump'", "4,0,from", 0},
+    {R("byte_jump:4;"), false, "too few arguments in 'byte_jump'", "4;", 0},
+    {R("byte_extract:2,0,len; content:\"x\"; distance:len; byte_test:1,>,len,0;"), true, NULL, NULL,
+     0},
+    {R("byte_extract:2,0,len,string,hex,align 4; content:\"x\"; offset:len;"), true, NULL, NULL, 0},
+    {R("content:\"x\"; distance:nolen;"), false,
+     "'nolen' is not a byte_extract/byte_math variable of this buffer", "nolen", 0},
+    {R("byte_extract:9,0,v;"), false, "more than 8 bytes without 'string' in 'byte_extract'", "9,0",
+     0},
+    {R("byte_extract:2,0,v; smtp.helo; content:\"x\"; within:v;"), false,
+     "'v' is not a byte_extract/byte_math variable of this buffer", "v;", 0},
+    {R("byte_math:bytes 2, offset 0, oper +, rvalue 10, result r; byte_test:2,=,r,0;"), true, NULL,
+     NULL, 0},
+    {R("byte_math:bytes 2, offset 0, oper %, rvalue 1, result r;"), false,
+     "oper must be + - * / << >> in 'byte_math'", "oper %", 0},
+    {R("byte_math:bytes 2, offset 0, oper +;"), false,
+     "needs bytes, offset, oper, rvalue and result in 'byte_math'", "bytes 2", 0},
+    {R("dsize:>10;"), true, NULL, NULL, 0},
+    {R("dsize:abc;"), false, "invalid value 'abc' for 'dsize'", "abc", 0},
+    {R("flags:AP+,12;"), true, NULL, NULL, 0},
+    {R("flags:SX;"), false, "unknown flag in 'flags'", "X;", 0},
+    {R("stream_size:server,>,100;"), true, NULL, NULL, 0},
+    {R("stream_size:server,>>,1;"), false, "invalid operator in 'stream_size'", ">>,1", 0},
+    {R("stream_size:middle,>,1;"), false,
+     "side must be server, client, both or either in 'stream_size'", "middle", 0},
+    {R("service:smtp;"), true, NULL, NULL, 0},
+    {R("service:http;"), false, "unsupported service 'http'", "http;", 0},
+    /* the Snort 3 dialect (detected from the text) */
+    {"alert tcp any any -> any 25 (content:\"abc\",nocase,depth 10,fast_pattern; service:smtp; "
+     "sid:1;)",
+     true, NULL, NULL, 0},
+    {"alert smtp (content:\"abc\", nocase; content:\"d\",distance 0,within 4; sid:1;)", true, NULL,
+     NULL, 0},
+    {"alert tcp any any -> any 25 (content:\"abc\",nocase,bogus 3; sid:1;)", false,
+     "unsupported keyword 'bogus'", "bogus", 0},
+    {"alert tcp any any -> any 25 (content:\"abc\",depth -4; service:smtp; sid:1;)", false,
+     "invalid value '-4' for 'depth'", "-4", 0},
     /* content */
     {R("content:\"abc\"; content:!\"|0d 0a|x\"; nocase;"), true, NULL, NULL, 0},
     {R("content:abc;"), false, "'content' value must be in double quotes", "abc", 0},
@@ -221,7 +269,8 @@ static const struct rcase cases[] = {
     {R("content:\"a\"; nocase:1;"), false, "'nocase' takes no value", "1; sid", 0},
     {R("content:\"abc\"; depth:2;"), false, "depth 2 is shorter than the content (3 bytes)",
      "2; sid", 0},
-    {R("content:\"abc\"; depth:x;"), false, "invalid value 'x' for 'depth'", "x;", 0},
+    {R("content:\"abc\"; depth:x;"), false,
+     "'x' is not a byte_extract/byte_math variable of this buffer", "x;", 0},
     {R("content:\"abc\"; offset:-1;"), false, "invalid value '-1' for 'offset'", "-1", 0},
     {R("content:\"abc\"; within:2;"), false, "within 2 is shorter than the content (3 bytes)",
      "2; sid", 0},
@@ -293,7 +342,8 @@ static const struct rcase cases[] = {
     {R("file_data:1;"), false, "'file_data' takes no value", "1; sid", 0},
     {R("flowint;"), false, "'flowint' needs a value", "flowint", 0},
     {R("endswith;"), false, "'endswith' needs a preceding content", "endswith", 0},
-    {R("content:\"a\"; distance:x;"), false, "invalid value 'x' for 'distance'", "x;", 0},
+    {R("content:\"a\"; distance:x;"), false,
+     "'x' is not a byte_extract/byte_math variable of this buffer", "x;", 0},
     {R("content:\"a\"; within:0;"), false, "invalid value '0' for 'within'", "0;", 0},
     {R("smtp.helo; smtp.mail_from; content:\"x\";"), false,
      "sticky buffer 'smtp.helo' has no matches", "smtp.helo", 0},
@@ -308,8 +358,8 @@ static const struct rcase cases[] = {
      "to_lowercase", 0},
     {R("smtp.helo; content:\"a\"; to_lowercase;"), false,
      "transform 'to_lowercase' must come before the buffer's matches", "to_lowercase", 0},
-    {R("frame:smtp.response_line;"), false, "unsupported frame 'smtp.response_line'",
-     "smtp.response_line", 0},
+    {R("frame:smtp.response_line; content:\"250\";"), true, NULL, NULL, 0},
+    {R("frame:smtp.nope;"), false, "unsupported frame 'smtp.nope'", "smtp.nope", 0},
     {R("content:\"a\"; base64_decode:bytes 10, offset 2, relative; base64_data; content:\"b\";"),
      true, NULL, NULL, 0},
     {R("base64_decode:bytes -1;"), false, "invalid option 'bytes -1' for 'base64_decode'",
@@ -1081,6 +1131,133 @@ static void test_rule_parse_et_cve_2023_23397(void **state)
     sk_ruleset_free(rs);
 }
 
+/* byte_test, byte_jump, byte_extract, byte_math on both matchers: match and no-match. */
+static void test_rule_parse_byte_keywords_match(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *opts;
+        const char *buf;
+        size_t len;
+        bool want;
+    } mcases[] = {
+        {"byte_test:2,=,258,0;", "\x01\x02", 2, true},
+        {"byte_test:2,=,258,0;", "\x01\x03", 2, false},
+        {"byte_test:2,=,258,0,little;", "\x02\x01", 2, true},
+        {"byte_test:3,>,99,0,string,dec;", "100abc", 6, true},
+        {"byte_test:3,>,99,0,string,dec;", "099", 3, false},
+        {"byte_test:3,>,99,0,string,dec;", "abc", 3, false}, /* no digits */
+        {"byte_test:1,&,0x80,0;", "\x81", 1, true},
+        {"byte_test:1,&,0x80,0;", "\x01", 1, false},
+        {"byte_test:1,!=,5,0;", "\x05", 1, false},
+        {"byte_test:1,!=,5,0;", "\x06", 1, true},
+        {"byte_test:2,=,0x0f,0,bitmask 0x0ff0;", "\x00\xf0", 2, true},
+        {"content:\"LEN\"; byte_test:1,=,3,0,relative;", "xxLEN\x03", 6, true},
+        {"content:\"LEN\"; byte_test:1,=,3,0,relative;", "xxLEN", 5, false}, /* past the end */
+        {"byte_test:4,=,1,0;", "\x00\x01", 2, false}, /* fewer bytes than asked */
+        {"byte_jump:1,0; content:\"B\"; within:1;", "\x02xxB", 4, true},
+        {"byte_jump:1,0; content:\"B\"; within:1;", "\x01xxB", 4, false},
+        {"byte_jump:1,0;",
+         "\x09"
+         "ab",
+         3, false}, /* beyond the buffer */
+        {"byte_jump:1,0;",
+         "\x02"
+         "ab",
+         3, true}, /* exactly to its end */
+        {"byte_jump:1,0,from_beginning,post_offset 1; content:\"Z\"; within:1;", "\x02xxZ", 4,
+         true},
+        {"byte_jump:1,0,multiplier 2; content:\"Q\"; within:1;", "\x02xxxxQ", 6, true},
+        {"byte_jump:1,0,multiplier 2; content:\"Q\"; within:1;", "\x02xxxQ", 5, false},
+        {"byte_extract:1,0,off; content:\"X\"; offset:off; depth:1;",
+         "\x03"
+         "abX",
+         4, true},
+        {"byte_extract:1,0,off; content:\"X\"; offset:off; depth:1;",
+         "\x02"
+         "abX",
+         4, false},
+        {"byte_extract:1,0,n; content:\"A\"; distance:n; within:1;", "\x01xA", 3, true},
+        {"byte_extract:1,0,n; content:\"A\"; distance:n; within:1;",
+         "\x01"
+         "Ax",
+         3, false},
+        {"byte_extract:2,0,v,string,hex; byte_test:1,=,v,2;", "1f\x1f", 3, true},
+        {"byte_extract:2,0,v,string,hex; byte_test:1,=,v,2;", "1f\x1e", 3, false},
+        {"byte_math:bytes 1, offset 0, oper *, rvalue 2, result r; byte_test:1,=,r,1;", "\x03\x06",
+         2, true},
+        {"byte_math:bytes 1, offset 0, oper *, rvalue 2, result r; byte_test:1,=,r,1;", "\x03\x05",
+         2, false},
+        {"byte_math:bytes 1, offset 0, oper /, rvalue 0, result r;", "\x03", 1, false},
+    };
+    struct sk_match_ctx *mc;
+    assert_int_equal(sk_match_ctx_new(&mc, 0), 0);
+    for (size_t i = 0; i < sizeof(mcases) / sizeof(mcases[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "alert tcp any any -> any any (%s sid:1;)", mcases[i].opts);
+        struct sk_ruleset *rs;
+        struct diags ds = {0};
+        const struct sk_rule *r = load_one(&rs, &ds, text);
+        if (r == NULL)
+            fail_msg("case %zu does not load: %s", i, text);
+        const uint8_t *b = (const uint8_t *)mcases[i].buf;
+        bool got = sk_match_group(mc, &r->groups[0], NULL, b, mcases[i].len);
+        bool ref = !mcases[i].want;
+        assert_int_equal(sk_reference_group(&r->groups[0], b, mcases[i].len, &ref), 0);
+        if (got != mcases[i].want || ref != mcases[i].want)
+            fail_msg("case %zu (%s): matcher %d reference %d, want %d", i, mcases[i].opts, got, ref,
+                     mcases[i].want);
+        sk_ruleset_free(rs);
+    }
+    sk_match_ctx_free(mc);
+}
+
+/* dsize, flags and stream_size against packets and stream sizes. */
+static void test_rule_parse_packet_conditions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *opts;
+        uint8_t flags;
+        size_t dsize;
+        uint64_t client, server;
+        bool want;
+    } pc[] = {
+        {"flags:S;", 0x02, 0, 0, 0, true},
+        {"flags:S;", 0x12, 0, 0, 0, false},
+        {"flags:S+;", 0x12, 0, 0, 0, true},
+        {"flags:SA*;", 0x10, 0, 0, 0, true},
+        {"flags:!R;", 0x04, 0, 0, 0, false},
+        {"flags:!R;", 0x18, 0, 0, 0, true},
+        {"flags:S,CE;", 0xc2, 0, 0, 0, true}, /* CWR and ECE ignored */
+        {"flags:0;", 0x00, 0, 0, 0, true},
+        {"flags:AP;", 0x18, 10, 0, 0, true},
+        {"dsize:<5;", 0x18, 4, 0, 0, true},
+        {"dsize:<5;", 0x18, 5, 0, 0, false},
+        {"dsize:10<>20; flags:A+;", 0x18, 15, 0, 0, true},
+        {"dsize:10<>20; flags:A+;", 0x18, 20, 0, 0, false},
+        {"stream_size:client,>,10;", 0, 0, 11, 0, true},
+        {"stream_size:client,>,10;", 0, 0, 5, 100, false},
+        {"stream_size:either,>,10;", 0, 0, 5, 100, true},
+        {"stream_size:both,>,10;", 0, 0, 5, 100, false},
+        {"stream_size:server,<=,100;", 0, 0, 500, 100, true},
+    };
+    for (size_t i = 0; i < sizeof(pc) / sizeof(pc[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "alert tcp any any -> any any (%s sid:1;)", pc[i].opts);
+        struct sk_ruleset *rs;
+        struct diags ds = {0};
+        const struct sk_rule *r = load_one(&rs, &ds, text);
+        assert_non_null(r);
+        bool got = sk_cond_packet(r, pc[i].flags, pc[i].dsize);
+        if (r->stream_size.set)
+            got = sk_cond_stream_size(r, pc[i].client, pc[i].server);
+        if (got != pc[i].want)
+            fail_msg("case %zu (%s): got %d", i, pc[i].opts, got);
+        sk_ruleset_free(rs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1100,6 +1277,8 @@ int main(void)
         cmocka_unit_test(test_rule_parse_missing_file_and_keywords_list),
         cmocka_unit_test(test_rule_parse_default_diag_limits_each_reason),
         cmocka_unit_test(test_rule_parse_et_cve_2023_23397),
+        cmocka_unit_test(test_rule_parse_byte_keywords_match),
+        cmocka_unit_test(test_rule_parse_packet_conditions),
     };
     return cmocka_run_group_tests(tests, write_configs, remove_configs);
 }
