@@ -325,8 +325,9 @@ static int crule_init(struct crule *cr, const struct sk_rule *r, bool reference)
             mt->u.content.len == 0)
             cr->stream_mono = false;
     }
-    if (reference)
-        cr->stream_mono = false; /* the memo searches with sk_match_find: not in reference */
+    if (reference || r->has_dsize)
+        cr->stream_mono = false; /* the memo searches with sk_match_find: not in reference;
+                                  * a dsize rule sees only the packet's bytes */
     cr->shift_inv = cr->stream_mono;
     for (size_t m = 0; m < g0->n_matches && cr->shift_inv; m++) {
         const struct sk_content *c = &g0->matches[m].u.content;
@@ -951,6 +952,11 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
         const uint8_t *p;
         size_t len;
         window(t->d, s, &p, &len);
+        if (cr->r->has_dsize && b == SK_BUF_STREAM && t->pkt_dsize < len) {
+            /* as Suricata, a dsize rule inspects the packet: the bytes it just released */
+            p += len - t->pkt_dsize;
+            len = t->pkt_dsize;
+        }
         return instance_matches(t, cr, gi, p, len);
     case SK_FIELD_SINGLE:
     case SK_FIELD_MULTI:
