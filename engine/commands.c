@@ -33,8 +33,7 @@ static int reopen_logs(void *ctx, struct sk_json *j)
     struct sk_run_ctl *rc = ctx;
     size_t failed = sk_outfile_pool_reopen(rc->files);
     if (failed)
-        sk_error("%zu log files could not be reopened (they are written where they were)",
-                 failed);
+        sk_error("%zu log files could not be reopened (they are written where they were)", failed);
     else
         sk_info("log files reopened");
     sk_json_str(j, "message", failed ? "some log files could not be reopened" : "done");

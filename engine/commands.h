@@ -19,9 +19,9 @@ struct sk_run_ctl {
     struct sk_reloader *reloader;
     struct sk_outfile_pool *files;
     struct sk_stats_board *board;
-    struct sk_source *src;        /* the capture, for iface-stat */
-    const char *iface;            /* its name (-i), or NULL when reading files */
-    _Atomic int *stop;            /* set by shutdown */
+    struct sk_source *src;           /* the capture, for iface-stat */
+    const char *iface;               /* its name (-i), or NULL when reading files */
+    _Atomic int *stop;               /* set by shutdown */
     void (*stop_fn)(void *stop_ctx); /* then called, to cut a blocking read short */
     void *stop_ctx;
     double t_start; /* CLOCK_MONOTONIC seconds at the start of the run */

@@ -17,7 +17,7 @@
 #include "engine/error.h"
 #include "engine/log.h"
 
-#define REQ_MAX (64 * 1024) /* a command larger than this is refused */
+#define REQ_MAX        (64 * 1024) /* a command larger than this is refused */
 #define CLIENT_IDLE_MS 10000
 
 struct sk_control {
@@ -179,16 +179,16 @@ static void answer(struct sk_control *c, const char *obj, size_t n, struct sk_bu
             sk_json_str(&j, "message", "expected {\"command\": NAME}");
         goto out;
     }
-    int (*fn)(void *, struct sk_json *) =
-        strcmp(name, "reload-rules") == 0    ? ops->reload_rules
-        : strcmp(name, "ruleset-reload-nonblocking") == 0 ? ops->reload_rules
-        : strcmp(name, "reopen-logs") == 0     ? ops->reopen_logs
-        : strcmp(name, "reopen-log-files") == 0 ? ops->reopen_logs
-        : strcmp(name, "dump-counters") == 0   ? ops->dump_counters
-        : strcmp(name, "iface-stat") == 0      ? ops->iface_stat
-        : strcmp(name, "shutdown") == 0        ? ops->shutdown
-        : strcmp(name, "command-list") == 0    ? command_list
-                                               : NULL;
+    int (*fn)(void *, struct sk_json *) = strcmp(name, "reload-rules") == 0 ? ops->reload_rules
+                                          : strcmp(name, "ruleset-reload-nonblocking") == 0
+                                              ? ops->reload_rules
+                                          : strcmp(name, "reopen-logs") == 0      ? ops->reopen_logs
+                                          : strcmp(name, "reopen-log-files") == 0 ? ops->reopen_logs
+                                          : strcmp(name, "dump-counters") == 0 ? ops->dump_counters
+                                          : strcmp(name, "iface-stat") == 0    ? ops->iface_stat
+                                          : strcmp(name, "shutdown") == 0      ? ops->shutdown
+                                          : strcmp(name, "command-list") == 0  ? command_list
+                                                                               : NULL;
     if (!fn) {
         sk_json_str(&j, "return", "NOK");
         sk_json_str(&j, "message", "unknown command");

@@ -99,7 +99,6 @@ static void stop_run(void *ctx)
     on_signal(SIGTERM);
 }
 
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -532,8 +531,8 @@ static int control_start(struct sk_control **out, const struct sk_config *cfg,
         sk_error("%s", err);
         return rc;
     }
-    struct sk_control_config cc = {.socket_path = on ? sk_config_str(cfg, "unix-command.filename")
-                                                     : NULL,
+    struct sk_control_config cc = {.socket_path =
+                                       on ? sk_config_str(cfg, "unix-command.filename") : NULL,
                                    .ops = &sk_run_ctl_ops,
                                    .ctx = ctl,
                                    .requests = &control_requests};

@@ -1783,9 +1783,8 @@ int sk_detect_remap_new(struct sk_detect_remap **out, const struct sk_detect *fr
     qsort(idx, to->n_rules, sizeof(*idx), cmp_keyed);
     for (size_t i = 0; i < from->n_rules; i++) {
         struct keyed k = {rule_key(from->rules[i].r), 0};
-        const struct keyed *hit = to->n_rules ? bsearch(&k, idx, to->n_rules, sizeof(*idx),
-                                                        cmp_keyed)
-                                              : NULL;
+        const struct keyed *hit =
+            to->n_rules ? bsearch(&k, idx, to->n_rules, sizeof(*idx), cmp_keyed) : NULL;
         m->rule[i] = hit ? hit->i : UINT32_MAX;
         m->kept += hit != NULL;
     }
