@@ -16,7 +16,7 @@ DEST=$TMP/dest
 make -s -C "$BUILD" install DESTDIR="$DEST" >"$TMP/install.out" 2>&1 ||
     { fail "make install: $(tail -5 "$TMP/install.out")"; finish; }
 # the installation's folders, as make expands them
-paths=$(make -s -C "$BUILD" -f - print <<MK 2>/dev/null
+paths=$(make -s --no-print-directory -C "$BUILD" -f - print <<MK 2>/dev/null | tail -1
 include Makefile
 print:
 	@echo "\$(bindir) \$(sysconfdir) \$(pkgdatadir) \$(mandir) \$(localstatedir) \$(datadir)"
