@@ -15,14 +15,13 @@ prefix=$(var prefix)
 DEST=$TMP/dest
 make -s -C "$BUILD" install DESTDIR="$DEST" >"$TMP/install.out" 2>&1 ||
     { fail "make install: $(tail -5 "$TMP/install.out")"; finish; }
-# the installation's folders, as make expands them
-paths=$(make -s --no-print-directory -C "$BUILD" -f - print <<MK 2>/dev/null | tail -1
-include Makefile
-print:
-	@echo "\$(bindir) \$(sysconfdir) \$(pkgdatadir) \$(mandir) \$(localstatedir) \$(datadir)"
-MK
-)
-read -r bindir sysconfdir pkgdatadir mandir localstatedir datadir <<<"$paths"
+# the installation's folders, expanded as make does (configure writes them in terms of each
+# other: ${prefix}/etc, $(datarootdir)/man)
+var() { sed -n "s|^$1 = ||p" "$BUILD/Makefile" | head -1 | sed 's/\$(\([a-z_]*\))/${\1}/g'; }
+for v in exec_prefix bindir sysconfdir datarootdir datadir mandir localstatedir; do
+    eval "$v=\"$(var $v)\""
+done
+pkgdatadir=$datadir/shrike
 [ -n "$datadir" ] || { fail "cannot read the installation folders"; finish; }
 
 for f in "$bindir/shrike" "$bindir/shrikectl" "$sysconfdir/shrike/shrike.yaml" \
