@@ -53,6 +53,7 @@ fi
 mnt="mount --bind '$DEST$sysconfdir' '$sysconfdir' && mount --bind '$DEST$datadir' '$datadir'"
 run() { unshare -m sh -c "$mnt && exec \"\$@\"" sh "$@" 2>/dev/null ||
     unshare -rm sh -c "$mnt && exec \"\$@\"" sh "$@"; }
+[ "$failed" -eq 0 ] || finish # what failed above is not hidden by a skip below
 [ -d "$sysconfdir" ] && [ -d "$datadir" ] || skip_all "$sysconfdir or $datadir does not exist here"
 out=$(run "$DEST$bindir/shrike" -T 2>&1)
 printf '%s' "$out" | grep -q "configuration and [1-9][0-9]* rules: ok" &&
