@@ -570,6 +570,11 @@ enum sk_rule_dialect sk_ruleset_last_dialect(const struct sk_ruleset *rs)
     return rs->last_dialect;
 }
 
+const char *sk_ruleset_flowbit_name(const struct sk_ruleset *rs, size_t id)
+{
+    return id < rs->n_flowbits ? rs->flowbits[id] : NULL;
+}
+
 const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs)
 {
     return &rs->stats;
