@@ -16,11 +16,44 @@
 enum key_type { KT_BOOL, KT_U64, KT_SIZE, KT_STR, KT_LIST, KT_MAP };
 
 struct key_def {
-    const char *name; /* a trailing ".*" matches any one child name */
+    /* a "*" segment matches any one segment; a trailing ".**" one or more */
+    const char *name;
     enum key_type type;
     const char *def; /* default as text, NULL for none */
     const char *doc;
 };
+
+
+/* The keys of one EVE sink (docs/configuration.md, EVE sinks), below outputs.eve and below
+ * each outputs.eve.sinks.NAME. */
+#define SINK_KEYS(P)                                                                               \
+    {P ".filetype", KT_STR, "regular",                                                            \
+     "where EVE goes: regular, syslog, unix_dgram, unix_stream, redis, kafka"},                   \
+        {P ".filename", KT_STR, NULL,                                                              \
+         "regular: file in log-dir (eve.json); unix_*: socket path; syslog: /dev/log"},           \
+        {P ".facility", KT_STR, "local5", "syslog facility"},                                      \
+        {P ".level", KT_STR, "info", "syslog level (severity) of every record"},                   \
+        {P ".identity", KT_STR, "shrike", "syslog tag"},                                           \
+        {P ".server", KT_STR, "127.0.0.1", "redis: host, or a Unix socket path (/...)"},          \
+        {P ".port", KT_U64, "6379", "redis: TCP port"},                                            \
+        {P ".mode", KT_STR, "list",                                                                \
+         "redis: list (lpush), rpush, channel (publish) or stream (xadd)"},                        \
+        {P ".key", KT_STR, "shrike", "redis: list, channel or stream name"},                       \
+        {P ".stream-maxlen", KT_U64, "0", "redis stream: XADD MAXLEN ~ (0: no trimming)"},         \
+        {P ".brokers", KT_STR, "127.0.0.1:9092", "kafka: bootstrap servers"},                      \
+        {P ".topic", KT_STR, "shrike",                                                             \
+         "kafka: topic; %{event_type} in it is the record's event type"},                          \
+        {P ".mock-cluster", KT_BOOL, "no", "kafka: librdkafka's in-process mock cluster (tests)"}, \
+        {P ".mock-linger", KT_U64, "0",                                                            \
+         "kafka mock cluster: seconds it stays up after the run, or until SIGTERM"},               \
+        {P ".librdkafka.**", KT_STR, NULL, "kafka: a librdkafka producer property, as is"},        \
+        {P ".batch-size", KT_U64, "64", "network sinks: records sent at once (pipelined)"},        \
+        {P ".queue-max-records", KT_U64, "100000", "network sinks: records queued at most"},       \
+        {P ".queue-max-bytes", KT_SIZE, "64mb", "network sinks: bytes queued at most"},            \
+        {P ".queue-wait-ms", KT_U64, "100", "network sinks: a full queue holds a worker this long"}, \
+        {P ".flush-timeout", KT_U64, "5", "network sinks: seconds to drain the queue at exit"},    \
+        {P ".reconnect-max-ms", KT_U64, "5000", "network sinks: longest wait between reconnects"}, \
+        {P ".timeout-ms", KT_U64, "2000", "network sinks: connect and send timeout"}
 
 static const struct key_def key_defs[] = {
     {"strict", KT_BOOL, "yes", "an unknown configuration key is an error (no: a warning)"},
@@ -48,6 +81,9 @@ static const struct key_def key_defs[] = {
      "items of each smtp/email list in a fileinfo record (0: all)"},
     {"outputs.eve.flow", KT_BOOL, "yes", "EVE flow records"},
     {"outputs.eve.stats", KT_BOOL, "yes", "EVE stats records (every stats.interval and at exit)"},
+    SINK_KEYS("outputs.eve"),
+    SINK_KEYS("outputs.eve.sinks.*"),
+    {"sensor-name", KT_STR, NULL, "this sensor's name, as EVE's host member (none: left out)"},
     {"stats.enabled", KT_BOOL, "yes", "EVE stats records every stats.interval while running"},
     {"stats.interval", KT_U64, "8", "seconds between two stats records while running"},
     {"stats.threads", KT_BOOL, "no", "each worker's counters in the stats records, too"},
@@ -160,18 +196,29 @@ int sk_config_new(struct sk_config **out)
     return 0;
 }
 
+/* Matches key against a table name segment by segment ("*": one segment, a final "**":
+ * the rest, one segment or more). */
+static bool name_matches(const char *n, const char *key)
+{
+    for (;;) {
+        const char *ne = strchr(n, '.'), *ke = strchr(key, '.');
+        size_t nl = ne ? (size_t)(ne - n) : strlen(n), kl = ke ? (size_t)(ke - key) : strlen(key);
+        if (nl == 2 && strncmp(n, "**", 2) == 0 && !ne)
+            return kl > 0;
+        if (kl == 0 || !((nl == 1 && *n == '*') || (nl == kl && strncmp(n, key, nl) == 0)))
+            return false;
+        if (!ne || !ke)
+            return !ne && !ke;
+        n = ne + 1;
+        key = ke + 1;
+    }
+}
+
 static const struct key_def *find_def(const char *key)
 {
-    for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
-        const char *n = key_defs[i].name;
-        size_t len = strlen(n);
-        if (len > 2 && strcmp(n + len - 2, ".*") == 0) {
-            if (strncmp(key, n, len - 1) == 0 && key[len - 1] && !strchr(key + len - 1, '.'))
-                return &key_defs[i];
-        } else if (strcmp(n, key) == 0) {
+    for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++)
+        if (name_matches(key_defs[i].name, key))
             return &key_defs[i];
-        }
-    }
     return NULL;
 }
 
@@ -530,6 +577,45 @@ size_t sk_config_children(const struct sk_config *cfg, const char *prefix,
     }
     *names = c->children;
     return c->n_children;
+}
+
+void sk_config_below(const struct sk_config *cfg, const char *prefix,
+                     void (*fn)(void *ctx, const char *rest, const char *value), void *ctx)
+{
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; i < cfg->n; i++) {
+        const char *k = cfg->v[i].key;
+        if (strncmp(k, prefix, plen) == 0 && k[plen] == '.' && k[plen + 1] && cfg->v[i].value)
+            fn(ctx, k + plen + 1, cfg->v[i].value);
+    }
+}
+
+size_t sk_config_groups(const struct sk_config *cfg, const char *prefix, char ***names)
+{
+    size_t plen = strlen(prefix), n = 0;
+    char **v = NULL;
+    *names = NULL;
+    for (size_t i = 0; i < cfg->n; i++) {
+        const char *k = cfg->v[i].key;
+        if (strncmp(k, prefix, plen) != 0 || k[plen] != '.' || !k[plen + 1])
+            continue;
+        const char *seg = k + plen + 1, *dot = strchr(seg, '.');
+        size_t sl = dot ? (size_t)(dot - seg) : strlen(seg);
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = strlen(v[j]) == sl && strncmp(v[j], seg, sl) == 0;
+        if (seen)
+            continue;
+        char **nv = realloc(v, (n + 1) * sizeof(*nv));
+        if (!nv || !(nv[n] = strndup(seg, sl))) {
+            v = nv ? nv : v;
+            break;
+        }
+        v = nv;
+        n++;
+    }
+    *names = v;
+    return n;
 }
 
 static const char *value_or_default(const struct sk_config *cfg, const char *key,

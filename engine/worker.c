@@ -111,7 +111,7 @@ struct sk_worker {
 int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
                     struct sk_outfile_pool *files, char *errbuf, size_t errlen)
 {
-    struct sk_output_config oc = {.log_dir = log_dir, .files = files};
+    struct sk_output_config oc = {.config = cfg, .log_dir = log_dir, .files = files};
     const struct sk_output_ops *ops[4];
     size_t n = 0;
     bool events, eve, fast, smtplog;

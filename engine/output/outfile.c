@@ -15,6 +15,7 @@
 #include "engine/error.h"
 #include "engine/log.h"
 #include "engine/output/outfile.h"
+#include "engine/output/sink.h"
 
 #define POOL_MAX 16
 #define BUF_SIZE (64 * 1024)
@@ -37,6 +38,7 @@ struct sk_outfile_pool {
     struct sk_outfile *v[POOL_MAX];
     uint64_t lost_closed[POOL_MAX]; /* what a closed file lost */
     size_t n;
+    struct sk_sink_pool *sinks; /* the EVE sinks shared the same way (sink.h) */
 };
 
 /* The counter of a log file's lost records, by the output it belongs to. */
@@ -64,7 +66,12 @@ int sk_outfile_pool_new(struct sk_outfile_pool **out)
     struct sk_outfile_pool *p = calloc(1, sizeof(*p));
     if (!p)
         return SK_E_NOMEM;
+    if (sk_sink_pool_new(&p->sinks) < 0) {
+        free(p);
+        return SK_E_NOMEM;
+    }
     if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        sk_sink_pool_free(p->sinks);
         free(p);
         return SK_E_NOMEM;
     }
@@ -90,6 +97,8 @@ void sk_outfile_pool_free(struct sk_outfile_pool *pool)
 {
     if (!pool)
         return;
+    /* a sink still open may write to a file of the pool as it closes */
+    sk_sink_pool_free(pool->sinks);
     for (size_t i = 0; i < pool->n; i++)
         if (pool->v[i]->users)
             file_free(pool->v[i]);
@@ -105,11 +114,29 @@ void sk_outfile_pool_flush(struct sk_outfile_pool *pool)
 {
     if (!pool)
         return;
+    sk_sink_pool_flush(pool->sinks);
     pthread_mutex_lock(&pool->mu);
     for (size_t i = 0; i < pool->n; i++)
         if (pool->v[i]->users)
             sk_outfile_flush(pool->v[i]);
     pthread_mutex_unlock(&pool->mu);
+}
+
+struct sk_sink_pool *sk_outfile_pool_sinks(struct sk_outfile_pool *pool)
+{
+    return pool ? pool->sinks : NULL;
+}
+
+void sk_outfile_pool_reopen(struct sk_outfile_pool *pool)
+{
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    for (size_t i = 0; i < pool->n; i++)
+        if (pool->v[i]->users)
+            sk_outfile_reopen(pool->v[i]);
+    pthread_mutex_unlock(&pool->mu);
+    sk_sink_pool_reopen(pool->sinks);
 }
 
 static uint64_t file_lost(struct sk_outfile_pool *pool, size_t i)
@@ -134,6 +161,7 @@ void sk_outfile_pool_foreach(const struct sk_outfile_pool *cpool,
     for (size_t i = 0; i < pool->n; i++)
         fn(ctx, counter_name(pool->v[i]->path), file_lost(pool, i));
     pthread_mutex_unlock(&pool->mu);
+    sk_sink_pool_counters(pool->sinks, fn, ctx);
 }
 
 uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *cpool)
@@ -146,7 +174,7 @@ uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *cpool)
     for (size_t i = 0; i < pool->n; i++)
         n += file_lost(pool, i);
     pthread_mutex_unlock(&pool->mu);
-    return n;
+    return n + sk_sink_pool_lost(pool->sinks);
 }
 
 static int file_open(struct sk_outfile **out, const char *path);
@@ -320,6 +348,26 @@ static int flush_locked(struct sk_outfile *f)
         sk_warn("writing '%s' again (%" PRIu64 " records lost so far)", f->path, f->lost);
     f->failing = false;
     return 0;
+}
+
+void sk_outfile_reopen(struct sk_outfile *f)
+{
+    pthread_mutex_lock(&f->mu);
+    flush_locked(f);
+    /* appended to, not truncated: the file may be one a rotation has not moved yet */
+    int fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        sk_error("cannot reopen '%s': %s (writing on to the file open before)", f->path,
+                 strerror(errno));
+    } else {
+        if (f->fd >= 0)
+            close(f->fd);
+        f->fd = fd;
+        struct stat st;
+        f->seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        f->off = f->seekable ? st.st_size : 0;
+    }
+    pthread_mutex_unlock(&f->mu);
 }
 
 int sk_outfile_flush(struct sk_outfile *f)
