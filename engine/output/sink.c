@@ -596,6 +596,8 @@ static void net_close(void *state, sk_counter_fn fn, void *ctx)
                 st.written);
     if (n->connected)
         n->tops->disconnect(n->t);
+    if (n->tops->linger)
+        n->tops->linger(n->t);
     if (fn)
         net_counters(n, fn, ctx);
     net_free(n);

@@ -41,8 +41,9 @@ struct sk_transport_ops {
     /* Optional, at close: waits for in-flight records until deadline_us, then counts what
      * is left as dropped (sk_sinkq_count). */
     void (*drain)(void *t, uint64_t deadline_us);
+    /* Optional: after the close's summary, before free (Kafka's mock-linger). */
+    void (*linger)(void *t);
     void (*free)(void *t);
-    size_t batch; /* records per send (a transport may read batch-size instead) */
 };
 
 extern const struct sk_transport_ops sk_transport_unix_dgram;

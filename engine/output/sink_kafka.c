@@ -244,6 +244,11 @@ static void kafka_drain(void *tp, uint64_t deadline_us)
         for (int i = 0; i < 100 && rd_kafka_outq_len(t->rk) > 0; i++)
             rd_kafka_poll(t->rk, 10);
     }
+}
+
+static void kafka_linger(void *tp)
+{
+    struct kafka_t *t = tp;
     if (t->mock && t->linger_s)
         mock_linger(t);
 }
@@ -257,5 +262,6 @@ const struct sk_transport_ops sk_transport_kafka = {
     .idle = kafka_idle,
     .inflight = kafka_inflight,
     .drain = kafka_drain,
+    .linger = kafka_linger,
     .free = kafka_free,
 };
