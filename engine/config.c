@@ -23,37 +23,36 @@ struct key_def {
     const char *doc;
 };
 
-
-/* The keys of one EVE sink (docs/configuration.md, EVE sinks), below outputs.eve and below
- * each outputs.eve.sinks.NAME. */
-#define SINK_KEYS(P)                                                                               \
-    {P ".filetype", KT_STR, "regular",                                                            \
-     "where EVE goes: regular, syslog, unix_dgram, unix_stream, redis, kafka"},                   \
-        {P ".filename", KT_STR, NULL,                                                              \
-         "regular: file in log-dir (eve.json); unix_*: socket path; syslog: /dev/log"},           \
-        {P ".facility", KT_STR, "local5", "syslog facility"},                                      \
-        {P ".level", KT_STR, "info", "syslog level (severity) of every record"},                   \
-        {P ".identity", KT_STR, "shrike", "syslog tag"},                                           \
-        {P ".server", KT_STR, "127.0.0.1", "redis: host, or a Unix socket path (/...)"},          \
-        {P ".port", KT_U64, "6379", "redis: TCP port"},                                            \
-        {P ".mode", KT_STR, "list",                                                                \
-         "redis: list (lpush), rpush, channel (publish) or stream (xadd)"},                        \
-        {P ".key", KT_STR, "shrike", "redis: list, channel or stream name"},                       \
-        {P ".stream-maxlen", KT_U64, "0", "redis stream: XADD MAXLEN ~ (0: no trimming)"},         \
-        {P ".brokers", KT_STR, "127.0.0.1:9092", "kafka: bootstrap servers"},                      \
-        {P ".topic", KT_STR, "shrike",                                                             \
-         "kafka: topic; %{event_type} in it is the record's event type"},                          \
-        {P ".mock-cluster", KT_BOOL, "no", "kafka: librdkafka's in-process mock cluster (tests)"}, \
-        {P ".mock-linger", KT_U64, "0",                                                            \
-         "kafka mock cluster: seconds it stays up after the run, or until SIGTERM"},               \
-        {P ".librdkafka.**", KT_STR, NULL, "kafka: a librdkafka producer property, as is"},        \
-        {P ".batch-size", KT_U64, "64", "network sinks: records sent at once (pipelined)"},        \
-        {P ".queue-max-records", KT_U64, "100000", "network sinks: records queued at most"},       \
-        {P ".queue-max-bytes", KT_SIZE, "64mb", "network sinks: bytes queued at most"},            \
-        {P ".queue-wait-ms", KT_U64, "100", "network sinks: a full queue holds a worker this long"}, \
-        {P ".flush-timeout", KT_U64, "5", "network sinks: seconds to drain the queue at exit"},    \
-        {P ".reconnect-max-ms", KT_U64, "5000", "network sinks: longest wait between reconnects"}, \
-        {P ".timeout-ms", KT_U64, "2000", "network sinks: connect and send timeout"}
+/* The keys of one EVE sink (docs/configuration.md, EVE sinks), each below every one of
+ * sink_prefixes: outputs.eve's own sink and each outputs.eve.sinks.NAME. */
+static const char *const sink_prefixes[] = {"outputs.eve", "outputs.eve.sinks.*"};
+static const struct key_def sink_key_defs[] = {
+    {"filetype", KT_STR, "regular",
+     "where EVE goes: regular, syslog, unix_dgram, unix_stream, redis, kafka"},
+    {"filename", KT_STR, NULL,
+     "regular: file in log-dir (eve.json); unix_*: socket path; syslog: /dev/log"},
+    {"facility", KT_STR, "local5", "syslog facility"},
+    {"level", KT_STR, "info", "syslog level (severity) of every record"},
+    {"identity", KT_STR, "shrike", "syslog tag"},
+    {"server", KT_STR, "127.0.0.1", "redis: host, or a Unix socket path (/...)"},
+    {"port", KT_U64, "6379", "redis: TCP port"},
+    {"mode", KT_STR, "list", "redis: list (lpush), rpush, channel (publish) or stream (xadd)"},
+    {"key", KT_STR, "shrike", "redis: list, channel or stream name"},
+    {"stream-maxlen", KT_U64, "0", "redis stream: XADD MAXLEN ~ (0: no trimming)"},
+    {"brokers", KT_STR, "127.0.0.1:9092", "kafka: bootstrap servers"},
+    {"topic", KT_STR, "shrike", "kafka: topic; %{event_type} in it is the record's event type"},
+    {"mock-cluster", KT_BOOL, "no", "kafka: librdkafka's in-process mock cluster (tests)"},
+    {"mock-linger", KT_U64, "0",
+     "kafka mock cluster: seconds it stays up after the run, or until SIGTERM"},
+    {"librdkafka.**", KT_STR, NULL, "kafka: a librdkafka producer property, as is"},
+    {"batch-size", KT_U64, "64", "network sinks: records sent at once (pipelined)"},
+    {"queue-max-records", KT_U64, "100000", "network sinks: records queued at most"},
+    {"queue-max-bytes", KT_SIZE, "64mb", "network sinks: bytes queued at most"},
+    {"queue-wait-ms", KT_U64, "100", "network sinks: a full queue holds a worker this long"},
+    {"flush-timeout", KT_U64, "5", "network sinks: seconds to drain the queue at exit"},
+    {"reconnect-max-ms", KT_U64, "5000", "network sinks: longest wait between reconnects"},
+    {"timeout-ms", KT_U64, "2000", "network sinks: connect and send timeout"},
+};
 
 static const struct key_def key_defs[] = {
     {"strict", KT_BOOL, "yes", "an unknown configuration key is an error (no: a warning)"},
@@ -81,8 +80,6 @@ static const struct key_def key_defs[] = {
      "items of each smtp/email list in a fileinfo record (0: all)"},
     {"outputs.eve.flow", KT_BOOL, "yes", "EVE flow records"},
     {"outputs.eve.stats", KT_BOOL, "yes", "EVE stats records (every stats.interval and at exit)"},
-    SINK_KEYS("outputs.eve"),
-    SINK_KEYS("outputs.eve.sinks.*"),
     {"sensor-name", KT_STR, NULL, "this sensor's name, as EVE's host member (none: left out)"},
     {"stats.enabled", KT_BOOL, "yes", "EVE stats records every stats.interval while running"},
     {"stats.interval", KT_U64, "8", "seconds between two stats records while running"},
@@ -214,11 +211,41 @@ static bool name_matches(const char *n, const char *key)
     }
 }
 
+/* The rest of key after prefix (whose "*" segments match any one segment) and a dot, or
+ * NULL. */
+static const char *after_prefix(const char *prefix, const char *key)
+{
+    char head[256];
+    const char *k = key;
+    /* the key's head has as many segments as the prefix */
+    size_t psegs = 1;
+    for (const char *p = prefix; *p; p++)
+        psegs += *p == '.';
+    for (size_t i = 0; i < psegs; i++) {
+        k = strchr(k, '.');
+        if (!k)
+            return NULL;
+        k++;
+    }
+    size_t hl = (size_t)(k - key) - 1;
+    if (hl >= sizeof(head))
+        return NULL;
+    memcpy(head, key, hl);
+    head[hl] = '\0';
+    return name_matches(prefix, head) ? k : NULL;
+}
+
 static const struct key_def *find_def(const char *key)
 {
     for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++)
         if (name_matches(key_defs[i].name, key))
             return &key_defs[i];
+    for (size_t p = 0; p < sizeof(sink_prefixes) / sizeof(sink_prefixes[0]); p++) {
+        const char *rest = after_prefix(sink_prefixes[p], key);
+        for (size_t i = 0; rest && i < sizeof(sink_key_defs) / sizeof(sink_key_defs[0]); i++)
+            if (name_matches(sink_key_defs[i].name, rest))
+                return &sink_key_defs[i];
+    }
     return NULL;
 }
 
@@ -730,6 +757,15 @@ void sk_config_print_keys(FILE *out)
     for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++)
         fprintf(out, "%-28s %-7s %-22s %s\n", key_defs[i].name, types[key_defs[i].type],
                 key_defs[i].def ? key_defs[i].def : "-", key_defs[i].doc);
+    for (size_t p = 0; p < sizeof(sink_prefixes) / sizeof(sink_prefixes[0]); p++) {
+        for (size_t i = 0; i < sizeof(sink_key_defs) / sizeof(sink_key_defs[0]); i++) {
+            const struct key_def *d = &sink_key_defs[i];
+            char name[128];
+            snprintf(name, sizeof(name), "%s.%s", sink_prefixes[p], d->name);
+            fprintf(out, "%-28s %-7s %-22s %s\n", name, types[d->type], d->def ? d->def : "-",
+                    d->doc);
+        }
+    }
 }
 
 void sk_config_free(struct sk_config *cfg)

@@ -141,7 +141,9 @@ int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, con
     if (smtplog)
         ops[n++] = &sk_output_smtplog;
     rc = sk_output_set_open(out, ops, n, &oc);
-    if (rc < 0)
+    if (rc == SK_E_INVAL) /* a bad EVE sink setting, reported with its key */
+        snprintf(errbuf, errlen, "the outputs cannot be opened as configured");
+    else if (rc < 0)
         snprintf(errbuf, errlen, "cannot open the logs in '%s': %s", log_dir, sk_strerror(rc));
     return rc;
 }

@@ -35,7 +35,7 @@ const char *sk_sink_str(const struct sk_sink_params *p, const char *key)
 }
 
 #define SINK_GETTER(fn, type, getter)                                                              \
-    int fn(const struct sk_sink_params *p, const char *key, type *out)                            \
+    int fn(const struct sk_sink_params *p, const char *key, type *out)                             \
     {                                                                                              \
         char k[256], err[512];                                                                     \
         key_of(p, key, k, sizeof(k));                                                              \
@@ -375,8 +375,8 @@ struct net {
     struct sk_sinkq *q;
     pthread_t thread;
     bool thread_started;
-    atomic_bool stop;      /* closing: drain until empty or the deadline, then end */
-    atomic_bool reopen;    /* reconnect now */
+    atomic_bool stop;   /* closing: drain until empty or the deadline, then end */
+    atomic_bool reopen; /* reconnect now */
     atomic_uint_fast64_t deadline_us;
     atomic_uint_fast64_t drain_deadline_us; /* set by the first flush that waits */
     atomic_uint_fast64_t reconnects;
@@ -431,8 +431,8 @@ static void *net_thread(void *arg)
                             n->name, n->filetype, err);
                 n->down_reported = true;
                 nap(n, n->backoff_ms);
-                n->backoff_ms = n->backoff_ms * 2 > n->backoff_max_ms ? n->backoff_max_ms
-                                                                      : n->backoff_ms * 2;
+                n->backoff_ms =
+                    n->backoff_ms * 2 > n->backoff_max_ms ? n->backoff_max_ms : n->backoff_ms * 2;
                 continue;
             }
             if (n->down_reported)
@@ -501,8 +501,8 @@ static int net_open(void **state, const struct sk_sink_params *p)
             goto out_free;
         snprintf(n->counter_names[i], len, "output.%s.%s", p->name, suffix[i]);
     }
-    if (max_rec == 0 || max_rec > 100000000u || max_bytes == 0 || wait_ms > 60000 ||
-        batch == 0 || batch > 100000) {
+    if (max_rec == 0 || max_rec > 100000000u || max_bytes == 0 || wait_ms > 60000 || batch == 0 ||
+        batch > 100000) {
         sk_error("%s: queue-max-records (1 to 10^8), queue-max-bytes (not 0), queue-wait-ms "
                  "(at most 60000) or batch-size (1 to 100000) out of range",
                  p->prefix);
@@ -513,7 +513,9 @@ static int net_open(void **state, const struct sk_sink_params *p)
         goto out_free;
     n->flush_timeout_us = flush_s * 1000000u;
     n->backoff_ms = 50;
-    n->backoff_max_ms = backoff_max < 50 ? 50 : backoff_max > 600000 ? 600000 : (unsigned)backoff_max;
+    n->backoff_max_ms = backoff_max < 50       ? 50
+                        : backoff_max > 600000 ? 600000
+                                               : (unsigned)backoff_max;
     n->batch = (size_t)batch;
     if ((rc = n->tops->init(&n->t, p, n->q, err, sizeof(err))) < 0) {
         if (err[0])

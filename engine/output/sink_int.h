@@ -32,8 +32,8 @@ struct sk_transport_ops {
      * later (Kafka's delivery reports, with sk_sinkq_count()). Returns 0, or a negative code
      * with the reason in err when the connection broke (what was not consumed is sent
      * again on the next connection). */
-    int (*send)(void *t, const struct sk_sinkq_rec *r, size_t n, size_t *consumed,
-                size_t *written, size_t *dropped, char *err, size_t errlen);
+    int (*send)(void *t, const struct sk_sinkq_rec *r, size_t n, size_t *consumed, size_t *written,
+                size_t *dropped, char *err, size_t errlen);
     /* Optional: called between batches (Kafka serves its delivery reports). */
     void (*idle)(void *t);
     /* Optional: records handed on but not yet confirmed (Kafka's own queue). */

@@ -34,27 +34,30 @@ static int redis_init(void **out, const struct sk_sink_params *p, struct sk_sink
     static const struct {
         const char *name;
         enum redis_mode mode;
-    } modes[] = {{"list", M_LPUSH},    {"lpush", M_LPUSH}, {"rpush", M_RPUSH},
+    } modes[] = {{"list", M_LPUSH},      {"lpush", M_LPUSH},     {"rpush", M_RPUSH},
                  {"channel", M_PUBLISH}, {"publish", M_PUBLISH}, {"stream", M_XADD},
                  {"xadd", M_XADD}};
     uint64_t port, timeout, maxlen;
     int rc;
     (void)q;
-    if ((rc = sk_sink_u64(p, "port", &port)) < 0 || (rc = sk_sink_u64(p, "timeout-ms", &timeout)) < 0 ||
+    if ((rc = sk_sink_u64(p, "port", &port)) < 0 ||
+        (rc = sk_sink_u64(p, "timeout-ms", &timeout)) < 0 ||
         (rc = sk_sink_u64(p, "stream-maxlen", &maxlen)) < 0)
         return rc;
     const char *mode = sk_sink_str(p, "mode");
     struct redis_t *t = calloc(1, sizeof(*t));
     if (!t)
         return SK_E_NOMEM;
-    t->mode = (enum redis_mode)-1;
+    t->mode = (enum redis_mode) - 1;
     for (size_t i = 0; mode && i < sizeof(modes) / sizeof(modes[0]); i++)
         if (strcmp(mode, modes[i].name) == 0)
             t->mode = modes[i].mode;
     if ((int)t->mode < 0 || port == 0 || port > 65535) {
         if ((int)t->mode < 0)
-            snprintf(err, errlen, "mode: '%s' is not list, lpush, rpush, channel, publish, "
-                     "stream or xadd", mode ? mode : "");
+            snprintf(err, errlen,
+                     "mode: '%s' is not list, lpush, rpush, channel, publish, "
+                     "stream or xadd",
+                     mode ? mode : "");
         else
             snprintf(err, errlen, "port: %llu is not a TCP port", (unsigned long long)port);
         free(t);
@@ -146,8 +149,8 @@ static int redis_send(void *tp, const struct sk_sinkq_rec *r, size_t n, size_t *
         } else {
             (*dropped)++;
             if (!t->refusal_reported)
-                sk_warn("redis %s: a record was refused: %s (refused records are dropped)",
-                        t->key, reply->str);
+                sk_warn("redis %s: a record was refused: %s (refused records are dropped)", t->key,
+                        reply->str);
             t->refusal_reported = true;
         }
         freeReplyObject(reply);

@@ -36,13 +36,13 @@ struct unix_t {
 static const struct {
     const char *name;
     int code;
-} facilities[] = {{"kern", 0},    {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
-                  {"syslog", 5},  {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
-                  {"authpriv", 10}, {"ftp", 11},  {"local0", 16}, {"local1", 17}, {"local2", 18},
-                  {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23}},
-  levels[] = {{"emerg", 0},  {"emergency", 0}, {"alert", 1}, {"crit", 2},   {"critical", 2},
-              {"err", 3},    {"error", 3},     {"warning", 4}, {"warn", 4}, {"notice", 5},
-              {"info", 6},   {"debug", 7}};
+} facilities[] = {{"kern", 0},      {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
+                  {"syslog", 5},    {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
+                  {"authpriv", 10}, {"ftp", 11},    {"local0", 16}, {"local1", 17}, {"local2", 18},
+                  {"local3", 19},   {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23}},
+  levels[] = {{"emerg", 0},    {"emergency", 0}, {"alert", 1}, {"crit", 2},
+              {"critical", 2}, {"err", 3},       {"error", 3}, {"warning", 4},
+              {"warn", 4},     {"notice", 5},    {"info", 6},  {"debug", 7}};
 
 /* Suricata writes LOG_INFO and friends; both spellings are taken. */
 static int lookup(const char *v, const void *table, size_t n)
@@ -167,8 +167,8 @@ static int send_dgram(struct unix_t *t, const struct sk_sinkq_rec *r, size_t n, 
             char ts[32];
             localtime_r(&now, &tm);
             strftime(ts, sizeof(ts), "%b %e %H:%M:%S", &tm);
-            int hl = snprintf(head, sizeof(head), "<%d>%s %s[%d]: ", t->pri, ts, t->ident,
-                              (int)t->pid);
+            int hl =
+                snprintf(head, sizeof(head), "<%d>%s %s[%d]: ", t->pri, ts, t->ident, (int)t->pid);
             iov[niov++] = (struct iovec){head, (size_t)hl};
             if (len && r[i].buf[len - 1] == '\n')
                 len--;
@@ -196,8 +196,8 @@ static int send_dgram(struct unix_t *t, const struct sk_sinkq_rec *r, size_t n, 
 
 /* A stream: the records one after another. A record cut by a broken connection is sent
  * whole again on the next one (the reader sees the cut line end where the connection did). */
-static int send_stream(struct unix_t *t, const struct sk_sinkq_rec *r, size_t n,
-                       size_t *consumed, size_t *written, char *err, size_t errlen)
+static int send_stream(struct unix_t *t, const struct sk_sinkq_rec *r, size_t n, size_t *consumed,
+                       size_t *written, char *err, size_t errlen)
 {
     struct iovec iov[64];
     size_t i = 0;
@@ -213,8 +213,7 @@ static int send_stream(struct unix_t *t, const struct sk_sinkq_rec *r, size_t n,
             w = sendmsg(t->fd, &mh, MSG_NOSIGNAL);
         while (w < 0 && errno == EINTR);
         if (w <= 0) {
-            snprintf(err, errlen, "%s: %s", t->addr.sun_path,
-                     w == 0 ? "closed" : strerror(errno));
+            snprintf(err, errlen, "%s: %s", t->addr.sun_path, w == 0 ? "closed" : strerror(errno));
             t->sent = 0;
             return SK_E_IO;
         }
@@ -251,7 +250,7 @@ static void unix_free(void *tp)
     free(tp);
 }
 
-#define UNIX_TRANSPORT(var, ft, initfn)                                                              \
+#define UNIX_TRANSPORT(var, ft, initfn)                                                            \
     const struct sk_transport_ops var = {                                                          \
         .filetype = ft,                                                                            \
         .init = initfn,                                                                            \
