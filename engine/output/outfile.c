@@ -92,6 +92,7 @@ static uint64_t pending(const struct sk_outfile *f)
     return n;
 }
 static int flush_locked(struct sk_outfile *f);
+static int reopen_locked(struct sk_outfile *f);
 
 void sk_outfile_pool_free(struct sk_outfile_pool *pool)
 {
@@ -127,18 +128,6 @@ struct sk_sink_pool *sk_outfile_pool_sinks(struct sk_outfile_pool *pool)
     return pool ? pool->sinks : NULL;
 }
 
-void sk_outfile_pool_reopen(struct sk_outfile_pool *pool)
-{
-    if (!pool)
-        return;
-    pthread_mutex_lock(&pool->mu);
-    for (size_t i = 0; i < pool->n; i++)
-        if (pool->v[i]->users)
-            sk_outfile_reopen(pool->v[i]);
-    pthread_mutex_unlock(&pool->mu);
-    sk_sink_pool_reopen(pool->sinks);
-}
-
 static uint64_t file_lost(struct sk_outfile_pool *pool, size_t i)
 {
     struct sk_outfile *f = pool->v[i];
@@ -162,6 +151,43 @@ void sk_outfile_pool_foreach(const struct sk_outfile_pool *cpool,
         fn(ctx, counter_name(pool->v[i]->path), file_lost(pool, i));
     pthread_mutex_unlock(&pool->mu);
     sk_sink_pool_counters(pool->sinks, fn, ctx);
+}
+
+static int reopen_locked(struct sk_outfile *f)
+{
+    flush_locked(f);
+    int fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        sk_error("cannot reopen '%s': %s", f->path, strerror(errno));
+        return SK_E_IO;
+    }
+    struct stat st;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = fd;
+    f->seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    f->off = f->seekable ? st.st_size : 0;
+    return 0;
+}
+
+size_t sk_outfile_pool_reopen(struct sk_outfile_pool *pool)
+{
+    size_t failed = 0;
+    if (!pool)
+        return 0;
+    pthread_mutex_lock(&pool->mu);
+    for (size_t i = 0; i < pool->n; i++) {
+        struct sk_outfile *f = pool->v[i];
+        if (!f->users)
+            continue;
+        pthread_mutex_lock(&f->mu);
+        failed += reopen_locked(f) < 0;
+        pthread_mutex_unlock(&f->mu);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    /* the EVE sinks too: sockets and connections are made again (sink.h) */
+    sk_sink_pool_reopen(pool->sinks);
+    return failed;
 }
 
 uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *cpool)
@@ -353,20 +379,7 @@ static int flush_locked(struct sk_outfile *f)
 void sk_outfile_reopen(struct sk_outfile *f)
 {
     pthread_mutex_lock(&f->mu);
-    flush_locked(f);
-    /* appended to, not truncated: the file may be one a rotation has not moved yet */
-    int fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        sk_error("cannot reopen '%s': %s (writing on to the file open before)", f->path,
-                 strerror(errno));
-    } else {
-        if (f->fd >= 0)
-            close(f->fd);
-        f->fd = fd;
-        struct stat st;
-        f->seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-        f->off = f->seekable ? st.st_size : 0;
-    }
+    reopen_locked(f);
     pthread_mutex_unlock(&f->mu);
 }
 

@@ -41,10 +41,13 @@ void sk_outfile_pool_foreach(const struct sk_outfile_pool *pool,
                              void (*fn)(void *ctx, const char *counter, uint64_t errors),
                              void *ctx);
 
-/* Closes every open file of the pool and opens it again at its path, appending (after a
- * log rotation moved it), and makes every EVE sink of the pool reopen (sink.h: sockets and
- * connections are made again). For SIGHUP. */
-void sk_outfile_pool_reopen(struct sk_outfile_pool *pool);
+/* Reopens every open file of the pool at its path (SIGHUP, reopen-logs: logrotate moved
+ * them away): what is buffered goes to the old file, the new one is created (or appended to
+ * when it exists). A file that cannot be reopened keeps writing to the old one, and the
+ * error is logged. Thread safe: writers wait for their file's turn. Returns the number of
+ * files that could not be reopened. Every EVE sink of the pool reopens too (sink.h: a
+ * network sink makes its connection again, keeping what is queued). */
+size_t sk_outfile_pool_reopen(struct sk_outfile_pool *pool);
 
 /* The EVE sinks shared through the pool (sink.h); NULL for a NULL pool. */
 struct sk_sink_pool *sk_outfile_pool_sinks(struct sk_outfile_pool *pool);

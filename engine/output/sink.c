@@ -341,7 +341,8 @@ static void regular_flush(void *state, uint64_t wait_us)
 static void regular_reopen(void *state)
 {
     struct regular *r = state;
-    sk_outfile_reopen(r->f);
+    if (!r->files) /* a pool's file is reopened by sk_outfile_pool_reopen() itself */
+        sk_outfile_reopen(r->f);
 }
 
 static void regular_close(void *state, sk_counter_fn fn, void *ctx)
@@ -447,6 +448,10 @@ static void *net_thread(void *arg)
             n->tops->idle(n->t);
         if (!k)
             continue;
+        if (atomic_load(&n->reopen)) {
+            /* asked to reconnect while waiting: these go on the new connection */
+            continue;
+        }
         size_t consumed = 0, written = 0, dropped = 0;
         err[0] = '\0';
         int rc = n->tops->send(n->t, recs, k, &consumed, &written, &dropped, err, sizeof(err));
