@@ -32,7 +32,8 @@ feeder=$!
     --set outputs.eve.sinks.r.queue-wait-ms=20 --set outputs.eve.sinks.r.reconnect-max-ms=200 \
     2>"$TMP/err" &
 spid=$!
-sleep 1.2
+for _ in $(seq 100); do [ "$(rc_ llen shrike 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+sleep 0.3
 kill -KILL "$rpid" # under load: records keep coming while it is gone
 wait "$rpid" 2>/dev/null
 sleep 1.2

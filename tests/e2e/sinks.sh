@@ -85,8 +85,9 @@ feeder=$!
 "$SHRIKE" -q -v -r "$d/in.pcap" -l "$d" --set outputs.eve.sinks.st.filetype=unix_stream \
     --set "outputs.eve.sinks.st.filename=$d/s.sock" 2>"$d/err" &
 spid=$!
-sleep 1.5
-stop_pid "$l1" # the reader goes away mid-run ...
+wait_grep '"event_type"' "$d/one.out" # records are flowing: then ...
+sleep 0.3
+stop_pid "$l1" # ... the reader goes away mid-run ...
 sleep 0.5
 python3 "$listen" stream "$d/s.sock" "$d/two.out" 60 & # ... and comes back
 l2=$!
