@@ -40,8 +40,8 @@ enum exit_code {
 
 struct options {
     const char *read_path;
-    const char *iface;    /* live: the first -i, or --af-packet's interface */
-    const char **ifaces;  /* every -i */
+    const char *iface;   /* live: the first -i, or --af-packet's interface */
+    const char **ifaces; /* every -i */
     size_t n_ifaces;
     const char *afpacket; /* --af-packet IFACE */
     char **owned_sets;    /* --snaplen and the like, as --set KEY=VALUE strings */

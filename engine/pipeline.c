@@ -398,7 +398,7 @@ static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
 
 struct fthread {
     const struct sk_pipeline_config *cfg;
-    bool queue; /* live fan-out: reads queue idx of src, every packet its own */
+    bool queue;            /* live fan-out: reads queue idx of src, every packet its own */
     struct claims *claims; /* NULL: the hash decides */
     size_t idx;
     struct sk_source *src;
@@ -424,8 +424,7 @@ static int read_own(struct fthread *t)
     uint64_t last_tick = 0;
 
     while (!atomic_load_explicit(t->failed, memory_order_relaxed) &&
-           (r = sk_source_read_queue(t->src, t->queue ? t->idx : 0, &raw, t->stop, &damaged)) >
-               0) {
+           (r = sk_source_read_queue(t->src, t->queue ? t->idx : 0, &raw, t->stop, &damaged)) > 0) {
         if (t->queue) {
             /* the kernel gave this socket whole flows: the clock is wall time, so idle flows
              * expire on a silent link too */

@@ -30,7 +30,7 @@
 #define BLOCK_TIMEOUT_MS 10
 /* TPACKET_V3 packets take the room they need in a block; the frame size only sets how many
  * frame slots the kernel accounts for. */
-#define FRAME_SIZE 2048
+#define FRAME_SIZE       2048
 
 struct sk_afp {
     int fd;
@@ -38,10 +38,10 @@ struct sk_afp {
     size_t map_len;
     size_t block_size;
     unsigned n_blocks;
-    unsigned cur;                 /* the block being read */
-    struct tpacket3_hdr *next;    /* the next packet in the current block, when held */
-    uint32_t left;                /* packets of the current block not yet handed out */
-    bool held;                    /* the current block is ours until we move on */
+    unsigned cur;              /* the block being read */
+    struct tpacket3_hdr *next; /* the next packet in the current block, when held */
+    uint32_t left;             /* packets of the current block not yet handed out */
+    bool held;                 /* the current block is ours until we move on */
     int linktype;
     unsigned snaplen;
     uint16_t group; /* the fan-out group id */

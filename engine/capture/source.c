@@ -31,9 +31,9 @@
 /* One live interface (libpcap) or one AF_PACKET socket: counted by its reading thread only;
  * pub is the copy other threads read, under the source's lock. */
 struct live_part {
-    pcap_t *pcap;        /* libpcap, else NULL */
-    struct sk_afp *afp;  /* AF_PACKET, else NULL */
-    const char *name;    /* borrowed: the source's path or ifnames */
+    pcap_t *pcap;       /* libpcap, else NULL */
+    struct sk_afp *afp; /* AF_PACKET, else NULL */
+    const char *name;   /* borrowed: the source's path or ifnames */
     struct sk_iface_stats own, pub;
     uint64_t next_publish; /* wall time, microseconds */
 };
@@ -53,7 +53,7 @@ struct sk_source {
     /* live: libpcap's interfaces (one queue read as a set) or AF_PACKET's sockets (a queue each) */
     struct live_part *parts;
     size_t n_parts;
-    size_t rr;          /* libpcap: the interface to try first */
+    size_t rr; /* libpcap: the interface to try first */
     bool afpacket;
     char **ifnames;     /* libpcap: the interface names */
     pthread_mutex_t mu; /* guards every part's pub */
@@ -396,8 +396,8 @@ out_close:
     return rc;
 }
 
-int sk_source_open_pcap_live(struct sk_source **out, const struct sk_live_config *lc,
-                             char *errbuf, size_t errlen)
+int sk_source_open_pcap_live(struct sk_source **out, const struct sk_live_config *lc, char *errbuf,
+                             size_t errlen)
 {
     int rc;
 
@@ -642,8 +642,8 @@ static int next_pcap_live(struct sk_source *src, struct sk_raw_packet *pkt)
         }
         size_t nf = n < 64 ? n : 64;
         for (size_t i = 0; i < nf; i++)
-            fds[i] = (struct pollfd){.fd = pcap_get_selectable_fd(src->parts[i].pcap),
-                                     .events = POLLIN};
+            fds[i] =
+                (struct pollfd){.fd = pcap_get_selectable_fd(src->parts[i].pcap), .events = POLLIN};
         if (poll(fds, nf, SK_SOURCE_TIMEOUT_MS) == 0)
             return idle(src, 0, n);
     }

@@ -48,11 +48,11 @@ struct sk_iface_stats {
 struct sk_live_config {
     const char *const *ifaces; /* libpcap: every interface; AF_PACKET: ifaces[0] only */
     size_t n_ifaces;
-    const char *bpf;            /* NULL: no filter */
-    unsigned snaplen;           /* bytes kept of each packet (0: 65535) */
-    size_t pcap_buffer_size;    /* libpcap's kernel buffer per interface (0: libpcap's) */
-    size_t afp_ring_size;       /* AF_PACKET: ring bytes per socket (0: 16 MiB) */
-    size_t afp_block_size;      /* AF_PACKET: bytes per ring block (0: 1 MiB) */
+    const char *bpf;         /* NULL: no filter */
+    unsigned snaplen;        /* bytes kept of each packet (0: 65535) */
+    size_t pcap_buffer_size; /* libpcap's kernel buffer per interface (0: libpcap's) */
+    size_t afp_ring_size;    /* AF_PACKET: ring bytes per socket (0: 16 MiB) */
+    size_t afp_block_size;   /* AF_PACKET: bytes per ring block (0: 1 MiB) */
 };
 
 struct sk_config;
@@ -78,8 +78,8 @@ int sk_source_open_live(struct sk_source **out, const char *iface, const char *b
  * one thread: packets of all of them come out of one queue, each with its interface's link
  * type. On failure nothing stays open, errbuf names the interface, and the code is
  * SK_E_NOTFOUND (no such interface), SK_E_INVAL (bad filter) or SK_E_PCAP. */
-int sk_source_open_pcap_live(struct sk_source **out, const struct sk_live_config *lc,
-                             char *errbuf, size_t errlen);
+int sk_source_open_pcap_live(struct sk_source **out, const struct sk_live_config *lc, char *errbuf,
+                             size_t errlen);
 
 /* Opens lc->ifaces[0] with n_queues AF_PACKET sockets (Linux), one fan-out group (hash mode,
  * defrag), a TPACKET_V3 ring each, and lc->bpf compiled with libpcap and attached to each.
