@@ -10,10 +10,11 @@
 . "$(dirname "$0")/netns.sh"
 
 start_server "$NS_S" "$ADDR_S" 25 || skip_all "aiosmtpd did not start"
-CLIENTS=8
+CLIENTS=12
 for n in 1 2 3; do
     out=$TMP/w$n
-    if ! start_shrike "$out" --af-packet "$IF_C" --workers "$n" --set stats.interval=1; then
+    if ! start_shrike "$out" --af-packet "$IF_C" --workers "$n" --set stats.interval=1 \
+        --set stats.threads=yes; then
         fail "workers $n: shrike did not start: $(cat "$out/stderr")"
         continue
     fi
@@ -54,6 +55,21 @@ for line in open(sys.argv[1]):
 print(last["stats"]["capture"]["kernel_packets"] if last else -1)' "$out/eve.json")
     [ "${kp:-0}" -gt 0 ] 2>/dev/null && ok "workers $n: capture.kernel_packets $kp in EVE stats" ||
         fail "workers $n: no capture.kernel_packets in the EVE stats record ($kp)"
+    # the fan-out spreads flows: with 3 workers and 12 flows, all on one has odds of 1 in 177,000
+    busy=$($PY -c '
+import json, sys
+last = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("event_type") == "stats":
+        last = r
+th = last["shrike"]["threads"] if last else {}
+print(sum(1 for w in th.values() if w.get("app_layer", {}).get("flow", {}).get("smtp", 0) > 0))' "$out/eve.json" 2>/dev/null)
+    echo "  workers $n: $busy worker(s) had SMTP flows"
+    if [ "$n" -eq 3 ]; then
+        [ "${busy:-0}" -ge 2 ] && ok "workers 3: the kernel spread the flows over $busy workers" ||
+            fail "workers 3: flows on ${busy:-0} worker(s) only"
+    fi
     grep -q '^capture.kernel_drops: ' "$out/stdout" && ok "workers $n: capture.kernel_drops counted" ||
         fail "workers $n: no capture.kernel_drops counter"
 done
