@@ -185,11 +185,12 @@ int sk_afp_open(struct sk_afp **out, const struct sk_afp_config *cfg, int linkty
         goto out_errno;
     /* Hash mode: the kernel's symmetric flow hash, so both directions of a flow reach the same
      * socket; defrag: fragments are reassembled before hashing (they lack the ports). */
-    int mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+    uint32_t mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
     /* The first socket asks the kernel for a group id no other socket uses. */
     if (cfg->fanout_id == 0)
         mode |= PACKET_FANOUT_FLAG_UNIQUEID;
-    int fanout = cfg->fanout_id | (mode << 16);
+    /* the option is an int: the id in the low 16 bits, mode and flags above (unsigned shift) */
+    uint32_t fanout = cfg->fanout_id | (mode << 16);
     socklen_t flen = sizeof(fanout);
     step = "join the fan-out group";
     if (setsockopt(a->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) < 0 ||
