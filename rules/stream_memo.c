@@ -52,6 +52,9 @@ static struct sk_smemo_entry *entry(struct sk_smemo *m, uint32_t id)
     }
     struct sk_smemo_entry *e = &m->v[m->n++];
     e->id = id;
+    e->serial = 0;
+    e->full = false;
+    e->n = 0;
     e->searched = UINT64_MAX; /* set up by update() */
     return e;
 }
