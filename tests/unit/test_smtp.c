@@ -1049,7 +1049,7 @@ static void test_smtp_starttls_failed_protocol_change(void **state)
         {S, greeting, 0},
         {C, "EHLO c\r\nSTARTTLS\r\n", 0},
         {S, "250 mx\r\n220 go ahead\r\n", 0},
-        {C, "MAIL FROM:<plain@x>\r\n", 0},
+        {C, "\x01\x02 not tls\r\nMAIL FROM:<plain@x>\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
           "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
@@ -1061,6 +1061,36 @@ static void test_smtp_starttls_failed_protocol_change(void **state)
           "STARTTLS 0\n"
           "CLOSE 0 starttls\n"
           "ANOM c - FAILED_PROTOCOL_CHANGE\n");
+}
+
+/* Plain SMTP after an accepted STARTTLS (a decrypted capture, a TLS-terminating proxy): the
+ * session goes on, in new transactions; a TLS record would have stopped the parser. */
+static void test_smtp_starttls_plaintext_continues(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nSTARTTLS\r\n", 0},
+        {S, "250 mx\r\n220 go ahead\r\n", 0},
+        {C, "EHLO c\r\nMAIL FROM:<plain@x>\r\n", 0},
+        {S, "250 mx\r\n250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"STARTTLS\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 220 \"STARTTLS\" \"go ahead\"\n"
+        "STARTTLS 0\n"
+        "CLOSE 0 starttls\n"
+        "OPEN 1\n"
+        "REQ c 1 \"EHLO\" \"c\"\n"
+        "REQ c 1 \"MAIL\" \"FROM:<plain@x>\"\n"
+        "REP s 1 250 \"EHLO\" \"mx\"\n"
+        "REP s 1 250 \"MAIL\" \"ok\"\n"
+        "CLOSE 1 session\n");
 }
 
 static void test_smtp_starttls_injection(void **state)
@@ -1154,26 +1184,28 @@ static void test_smtp_smuggling_lenient_server_resync(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-          "OPEN 0\n"
-          "REQ c 0 \"EHLO\" \"c\"\n"
-          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-          "REQ c 0 \"DATA\" \"\"\n"
-          "REP s 0 250 \"EHLO\" \"mx\"\n"
-          "REP s 0 250 \"MAIL\" \"ok\"\n"
-          "REP s 0 250 \"RCPT\" \"ok\"\n"
-          "REP s 0 354 \"DATA\" \"go\"\n"
-          "DATA c 0 \"a\"\n"
-          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-          "DATA c 0 \".\"\n"
-          "CLOSE 0 data\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
-          "OPEN 1\n"
-          "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
-          "REP s 1 250 \"MAIL\" \"ok\"\n"
-          "CLOSE 1 session\n");
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 354 \"DATA\" \"go\"\n"
+        "DATA c 0 \"a\"\n"
+        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+        "ANOM c 0 SMUGGLING_ACCEPTED\n"
+        "REQ c 0 \".\" \".\"\n"
+        "REP s 0 250 \".\" \"queued as 1\"\n"
+        "CLOSE 0 data\n"
+        "OPEN 1\n"
+        "ANOM c 1 UNKNOWN_COMMAND\n"
+        "UNEXP c 1 \"unknown command\" \"junk\"\n"
+        "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
+        "REP s 1 250 \"(UNKNOWN)\" \"ok\"\n"
+        "CLOSE 1 session\n");
 }
 
 /* The smuggled envelope came inside the first message; the lenient server answers it and
@@ -1193,33 +1225,33 @@ static void test_smtp_smuggling_lenient_server_354(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-          "OPEN 0\n"
-          "REQ c 0 \"EHLO\" \"c\"\n"
-          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-          "REQ c 0 \"DATA\" \"\"\n"
-          "REP s 0 250 \"EHLO\" \"mx\"\n"
-          "REP s 0 250 \"MAIL\" \"ok\"\n"
-          "REP s 0 250 \"RCPT\" \"ok\"\n"
-          "REP s 0 354 \"DATA\" \"go\"\n"
-          "DATA c 0 \"a\"\n"
-          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-          "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATA\"\n"
-          "CLOSE 0 data\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 354 \"(UNKNOWN)\" \"go\"\n"
-          "OPEN 1\n"
-          "DATA c 1 \"Subject: spoofhi\"\n"
-          "REQ c 1 \".\" \".\"\n"
-          "REP s 1 250 \".\" \"queued as 2\"\n"
-          "CLOSE 1 data\n");
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 354 \"DATA\" \"go\"\n"
+        "DATA c 0 \"a\"\n"
+        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+        "ANOM c 0 SMUGGLING_ACCEPTED\n"
+        "REQ c 0 \".\" \".\"\n"
+        "OPEN 1\n"
+        "REQ c 1 \"MAIL\" \"FROM:<x@y>\"\n"
+        "REQ c 1 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 1 \"DATA\" \"\"\n"
+        "REP s 0 250 \".\" \"queued as 1\"\n"
+        "CLOSE 0 data\n"
+        "REP s 1 250 \"MAIL\" \"ok\"\n"
+        "REP s 1 250 \"RCPT\" \"ok\"\n"
+        "REP s 1 354 \"DATA\" \"go\"\n"
+        "DATA c 1 \"Subject: spoofhi\"\n"
+        "REQ c 1 \".\" \".\"\n"
+        "REP s 1 250 \".\" \"queued as 2\"\n"
+        "CLOSE 1 data\n");
 }
 
 static void test_smtp_gap_in_commands_resync(void **state)
@@ -2579,6 +2611,7 @@ int main(void)
         cmocka_unit_test(test_smtp_bdat_chunk_len_exceeded),
         cmocka_unit_test(test_smtp_starttls_accepted),
         cmocka_unit_test(test_smtp_starttls_failed_protocol_change),
+        cmocka_unit_test(test_smtp_starttls_plaintext_continues),
         cmocka_unit_test(test_smtp_starttls_injection),
         cmocka_unit_test(test_smtp_starttls_rejected),
         cmocka_unit_test(test_smtp_smuggling_lf_dot_lf),
