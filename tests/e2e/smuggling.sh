@@ -56,4 +56,16 @@ if run small "$PCAPS/smtp-smuggling.pcap" --set smtp.smuggling-hold=64; then
 else
     fail "shrike failed with smtp.smuggling-hold=64: $(head -c 300 "$TMP/small.err")"
 fi
+# Plain SMTP after an accepted STARTTLS: the session goes on, its message is a transaction.
+if run plain "$PCAPS/smtp-starttls-plain.pcap"; then
+    if grep -q 'alice@client.shrike.test.*SHRIKE-STARTTLS-PLAIN after STARTTLS' "$TMP/plain/smtp.log" &&
+        grep -q '"event":"smtp_starttls"' "$TMP/plain/events.json" &&
+        ! grep -q FAILED_PROTOCOL_CHANGE "$TMP/plain/eve.json"; then
+        ok "plain SMTP after STARTTLS: parsed as the session's continuation"
+    else
+        fail "plain SMTP after STARTTLS: $(grep -v '^#' "$TMP/plain/smtp.log" | head -c 600)"
+    fi
+else
+    fail "shrike failed on smtp-starttls-plain.pcap: $(head -c 300 "$TMP/plain.err")"
+fi
 finish

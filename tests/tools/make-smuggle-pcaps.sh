@@ -5,9 +5,10 @@
 # smtpd_forbid_bare_newline = no (it ends a message at <LF>.<LF>, <CR><LF>.<LF> and
 # <LF>.<CR><LF>) and once with it yes (and no exclusions: mynetworks would cover loopback),
 # pipelined and stepwise, captured with tcpdump on lo. tests/e2e/smuggling.sh reads it with
-# tests/pcaps/smtp-smuggling.expected beside it.
+# tests/pcaps/smtp-smuggling.expected beside it. Also smtp-starttls-plain.pcap: plain SMTP after
+# an accepted STARTTLS (starttls-plain.py), as a decrypted capture shows it.
 #
-#   sudo tests/tools/make-smuggle-pcaps.sh [OUTDIR]   (default: tests/pcaps)
+#   sudo [ONLY=plain] tests/tools/make-smuggle-pcaps.sh [OUTDIR]   (default: tests/pcaps)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,4 +39,18 @@ sessions() {
         done
     done
 }
-capture smtp-smuggling.pcap "tcp port $LENIENT or tcp port $STRICT" sessions
+[ "${ONLY:-}" = plain ] || capture smtp-smuggling.pcap "tcp port $LENIENT or tcp port $STRICT" sessions
+
+# Plain SMTP after an accepted STARTTLS, as a decrypted capture shows it.
+PLAIN=12662
+plain_session() {
+    $PY "$here/starttls-plain.py" server $PLAIN >>"$log" 2>&1 &
+    local spid=$! i=0
+    until grep -q listening "$log"; do
+        i=$((i + 1)); [ $i -le 50 ] || die "starttls-plain server did not start"
+        sleep 0.1
+    done
+    $PY "$here/starttls-plain.py" client $PLAIN >>"$log" 2>&1 || die "starttls-plain client failed"
+    wait "$spid" || die "starttls-plain server failed"
+}
+capture smtp-starttls-plain.pcap "tcp port $PLAIN" plain_session
