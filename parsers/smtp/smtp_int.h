@@ -39,7 +39,7 @@ struct sk_smtp__reading {
     bool prev_crlf;               /* the line before ended with CRLF */
     uint8_t pre[6];               /* the current line's first bytes */
     uint8_t pre_len;
-    uint8_t last;   /* the last byte */
+    uint8_t last; /* the last byte */
     size_t line_len;
 };
 
@@ -120,8 +120,8 @@ struct sk_smtp__state {
     uint8_t hist[3];   /* last raw data bytes, hist[2] newest, for smuggling markers */
     bool smuggle_raised;
     struct sk_smtp__hold hold; /* smtp_smuggle.c */
-    uint64_t bdat_left; /* bytes of the current BDAT chunk still to come */
-    bool bdat_last;     /* the current chunk is the LAST one */
+    uint64_t bdat_left;        /* bytes of the current BDAT chunk still to come */
+    bool bdat_last;            /* the current chunk is the LAST one */
 
     /* Server side. */
     bool seen_server_line;

@@ -1077,20 +1077,20 @@ static void test_smtp_starttls_plaintext_continues(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"STARTTLS\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 220 \"STARTTLS\" \"go ahead\"\n"
-        "STARTTLS 0\n"
-        "CLOSE 0 starttls\n"
-        "OPEN 1\n"
-        "REQ c 1 \"EHLO\" \"c\"\n"
-        "REQ c 1 \"MAIL\" \"FROM:<plain@x>\"\n"
-        "REP s 1 250 \"EHLO\" \"mx\"\n"
-        "REP s 1 250 \"MAIL\" \"ok\"\n"
-        "CLOSE 1 session\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"STARTTLS\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 220 \"STARTTLS\" \"go ahead\"\n"
+          "STARTTLS 0\n"
+          "CLOSE 0 starttls\n"
+          "OPEN 1\n"
+          "REQ c 1 \"EHLO\" \"c\"\n"
+          "REQ c 1 \"MAIL\" \"FROM:<plain@x>\"\n"
+          "REP s 1 250 \"EHLO\" \"mx\"\n"
+          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "CLOSE 1 session\n");
 }
 
 static void test_smtp_starttls_injection(void **state)
@@ -1184,28 +1184,28 @@ static void test_smtp_smuggling_lenient_server_resync(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 354 \"DATA\" \"go\"\n"
-        "DATA c 0 \"a\"\n"
-        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-        "ANOM c 0 SMUGGLING_ACCEPTED\n"
-        "REQ c 0 \".\" \".\"\n"
-        "REP s 0 250 \".\" \"queued as 1\"\n"
-        "CLOSE 0 data\n"
-        "OPEN 1\n"
-        "ANOM c 1 UNKNOWN_COMMAND\n"
-        "UNEXP c 1 \"unknown command\" \"junk\"\n"
-        "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
-        "REP s 1 250 \"(UNKNOWN)\" \"ok\"\n"
-        "CLOSE 1 session\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"a\"\n"
+          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+          "ANOM c 0 SMUGGLING_ACCEPTED\n"
+          "REQ c 0 \".\" \".\"\n"
+          "REP s 0 250 \".\" \"queued as 1\"\n"
+          "CLOSE 0 data\n"
+          "OPEN 1\n"
+          "ANOM c 1 UNKNOWN_COMMAND\n"
+          "UNEXP c 1 \"unknown command\" \"junk\"\n"
+          "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
+          "REP s 1 250 \"(UNKNOWN)\" \"ok\"\n"
+          "CLOSE 1 session\n");
 }
 
 /* The smuggled envelope came inside the first message; the lenient server answers it and
@@ -1225,33 +1225,33 @@ static void test_smtp_smuggling_lenient_server_354(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 354 \"DATA\" \"go\"\n"
-        "DATA c 0 \"a\"\n"
-        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-        "ANOM c 0 SMUGGLING_ACCEPTED\n"
-        "REQ c 0 \".\" \".\"\n"
-        "OPEN 1\n"
-        "REQ c 1 \"MAIL\" \"FROM:<x@y>\"\n"
-        "REQ c 1 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 1 \"DATA\" \"\"\n"
-        "REP s 0 250 \".\" \"queued as 1\"\n"
-        "CLOSE 0 data\n"
-        "REP s 1 250 \"MAIL\" \"ok\"\n"
-        "REP s 1 250 \"RCPT\" \"ok\"\n"
-        "REP s 1 354 \"DATA\" \"go\"\n"
-        "DATA c 1 \"Subject: spoofhi\"\n"
-        "REQ c 1 \".\" \".\"\n"
-        "REP s 1 250 \".\" \"queued as 2\"\n"
-        "CLOSE 1 data\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"a\"\n"
+          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+          "ANOM c 0 SMUGGLING_ACCEPTED\n"
+          "REQ c 0 \".\" \".\"\n"
+          "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<x@y>\"\n"
+          "REQ c 1 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 1 \"DATA\" \"\"\n"
+          "REP s 0 250 \".\" \"queued as 1\"\n"
+          "CLOSE 0 data\n"
+          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "REP s 1 250 \"RCPT\" \"ok\"\n"
+          "REP s 1 354 \"DATA\" \"go\"\n"
+          "DATA c 1 \"Subject: spoofhi\"\n"
+          "REQ c 1 \".\" \".\"\n"
+          "REP s 1 250 \".\" \"queued as 2\"\n"
+          "CLOSE 1 data\n");
 }
 
 /* A strict server (Postfix with smtpd_forbid_bare_newline) answers once, at the canonical end,
@@ -1268,24 +1268,24 @@ static void test_smtp_smuggling_strict_server_body(void **state)
         {DONE, NULL, 0},
     };
     CHECK(steps, W_EV | W_AT,
-        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
-        "OPEN 0\n"
-        "REQ c 0 \"EHLO\" \"c\"\n"
-        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
-        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
-        "REQ c 0 \"DATA\" \"\"\n"
-        "REP s 0 250 \"EHLO\" \"mx\"\n"
-        "REP s 0 250 \"MAIL\" \"ok\"\n"
-        "REP s 0 250 \"RCPT\" \"ok\"\n"
-        "REP s 0 354 \"DATA\" \"go\"\n"
-        "DATA c 0 \"a\"\n"
-        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-        "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATAhi\"\n"
-        "REQ c 0 \".\" \".\"\n"
-        "REQ c - \"QUIT\" \"\"\n"
-        "REP s 0 250 \".\" \"queued as 1\"\n"
-        "CLOSE 0 data\n"
-        "REP s - 221 \"QUIT\" \"bye\"\n");
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"a\"\n"
+          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+          "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATAhi\"\n"
+          "REQ c 0 \".\" \".\"\n"
+          "REQ c - \"QUIT\" \"\"\n"
+          "REP s 0 250 \".\" \"queued as 1\"\n"
+          "CLOSE 0 data\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n");
 }
 
 /* The hold is bounded: past smtp.smuggling-hold the bytes are the message's. */
@@ -1304,7 +1304,8 @@ static void test_smtp_smuggling_hold_exceeded(void **state)
     struct sk_smtp_config cfg;
     sk_smtp_config_defaults(&cfg);
     cfg.smuggling_hold = 64;
-    CHECK_CFG(&cfg, steps, W_EV | W_AT,
+    CHECK_CFG(
+        &cfg, steps, W_EV | W_AT,
         "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
         "OPEN 0\n"
         "REQ c 0 \"EHLO\" \"c\"\n"
