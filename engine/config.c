@@ -48,6 +48,8 @@ static const struct key_def key_defs[] = {
      "items of each smtp/email list in a fileinfo record (0: all)"},
     {"outputs.eve.flow", KT_BOOL, "yes", "EVE flow records"},
     {"outputs.eve.stats", KT_BOOL, "yes", "EVE stats records (every stats.interval and at exit)"},
+    {"unix-command.enabled", KT_BOOL, "no", "serve the control socket (shrikectl)"},
+    {"unix-command.filename", KT_STR, SK_DEFAULT_SOCKET, "path of the control socket"},
     {"stats.enabled", KT_BOOL, "yes", "EVE stats records every stats.interval while running"},
     {"stats.interval", KT_U64, "8", "seconds between two stats records while running"},
     {"stats.threads", KT_BOOL, "no", "each worker's counters in the stats records, too"},
