@@ -43,6 +43,11 @@ const _Atomic unsigned *sk_stats_board_generation(const struct sk_stats_board *b
 int sk_stats_board_publish(struct sk_stats_board *b, size_t worker, bool input,
                            const struct sk_counter *c, size_t n, uint64_t last_ts_us);
 
+/* The sum of every slot's latest copy appended to *c (names borrowed: static strings), and
+ * the latest packet time of all. Thread safe. Returns 0 or SK_E_NOMEM. */
+int sk_stats_board_total(struct sk_stats_board *b, struct sk_counter **c, size_t *n,
+                         uint64_t *last_ts);
+
 struct sk_stats_thread_config {
     struct sk_stats_board *board;
     struct sk_output_set *outputs; /* EVE stats records go here (the thread's own set), or NULL */

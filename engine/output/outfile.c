@@ -136,6 +136,41 @@ void sk_outfile_pool_foreach(const struct sk_outfile_pool *cpool,
     pthread_mutex_unlock(&pool->mu);
 }
 
+static int reopen_locked(struct sk_outfile *f)
+{
+    flush_locked(f);
+    int fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        sk_error("cannot reopen '%s': %s", f->path, strerror(errno));
+        return SK_E_IO;
+    }
+    struct stat st;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = fd;
+    f->seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    f->off = f->seekable ? st.st_size : 0;
+    return 0;
+}
+
+size_t sk_outfile_pool_reopen(struct sk_outfile_pool *pool)
+{
+    size_t failed = 0;
+    if (!pool)
+        return 0;
+    pthread_mutex_lock(&pool->mu);
+    for (size_t i = 0; i < pool->n; i++) {
+        struct sk_outfile *f = pool->v[i];
+        if (!f->users)
+            continue;
+        pthread_mutex_lock(&f->mu);
+        failed += reopen_locked(f) < 0;
+        pthread_mutex_unlock(&f->mu);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return failed;
+}
+
 uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *cpool)
 {
     struct sk_outfile_pool *pool = (struct sk_outfile_pool *)cpool; /* the lock only */

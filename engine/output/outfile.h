@@ -41,6 +41,13 @@ void sk_outfile_pool_foreach(const struct sk_outfile_pool *pool,
                              void (*fn)(void *ctx, const char *counter, uint64_t errors),
                              void *ctx);
 
+/* Reopens every open file of the pool at its path (SIGHUP, reopen-logs: logrotate moved
+ * them away): what is buffered goes to the old file, the new one is created (or appended to
+ * when it exists). A file that cannot be reopened keeps writing to the old one, and the
+ * error is logged. Thread safe: writers wait for their file's turn. Returns the number of
+ * files that could not be reopened. */
+size_t sk_outfile_pool_reopen(struct sk_outfile_pool *pool);
+
 /* Total records lost by the pool's files so far (including at close). */
 uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *pool);
 
