@@ -83,6 +83,8 @@ static const struct key_def key_defs[] = {
     {"smtp.max-recipients", KT_U64, "100", "RCPT TO per transaction before an anomaly"},
     {"smtp.refused-commands", KT_LIST, NULL, "command verbs that raise ILLEGAL_COMMAND"},
     {"smtp.allowed-commands", KT_LIST, NULL, "extra verbs that are not UNKNOWN_COMMAND"},
+    {"smtp.smuggling-hold", KT_SIZE, "64kb",
+     "bytes held after a non-canonical end of data until the server's reply decides (0: none)"},
     {"smtp.log-credentials", KT_BOOL, "yes", "put AUTH credentials in events in clear"},
     {"mime.enabled", KT_BOOL, "yes", "decode messages (email.* and file.* fields)"},
     {"mime.max-depth", KT_U64, "16", "nested multipart/message levels"},
