@@ -13,11 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/commands.h"
 #include "engine/config.h"
+#include "engine/control.h"
+#include "engine/daemon.h"
 #include "engine/error.h"
 #include "engine/log.h"
 #include "engine/output/outfile.h"
 #include "engine/pipeline.h"
+#include "engine/reload.h"
 #include "engine/capture/source.h"
 #include "engine/rule_profile.h"
 #include "engine/stats.h"
@@ -29,12 +33,25 @@
 #include "rules/ruleset.h"
 
 /* docs/cli.md lists them: 3 is a run that went to its end but could not write every record
- * (a full disk, a closed pipe). */
-enum exit_code { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2, EXIT_OUTPUT_LOST = 3 };
+ * (a full disk, a closed pipe); 4 a capture interface that cannot be opened; 5 a start
+ * refused because another instance holds the pid file. */
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_FAILURE_RUN = 1,
+    EXIT_USAGE = 2,
+    EXIT_OUTPUT_LOST = 3,
+    EXIT_NO_CAPTURE = 4, /* a capture interface could not be opened */
+    EXIT_REFUSED = 5
+};
 
 struct options {
     const char *read_path;
-    const char *iface;
+    const char *iface;   /* live: the first -i, or --af-packet's interface */
+    const char **ifaces; /* every -i */
+    size_t n_ifaces;
+    const char *afpacket; /* --af-packet IFACE */
+    char **owned_sets;    /* --snaplen and the like, as --set KEY=VALUE strings */
+    size_t n_owned_sets;
     const char *bpf_file;
     char *bpf;
     const char *log_dir;
@@ -54,11 +71,15 @@ struct options {
     unsigned long explain_sid; /* --sid */
     bool quiet;
     int verbose;
+    const char *user, *group, *pidfile; /* --user, --group, --pidfile */
 };
 
 /* Lock-free atomics: the handler may run on any thread while the readers look at them. */
 static _Atomic(struct sk_source *) running_source;
 static _Atomic int stop_requested;
+/* SIGHUP and SIGUSR2 set a request bit and wake the control thread (control.h) */
+static _Atomic unsigned control_requests;
+static _Atomic int control_wake_fd = -1;
 
 static void on_signal(int sig)
 {
@@ -69,6 +90,21 @@ static void on_signal(int sig)
         sk_source_break(src);
 }
 
+static void on_request(int sig)
+{
+    atomic_fetch_or(&control_requests, sig == SIGHUP ? SK_CONTROL_REOPEN : SK_CONTROL_RELOAD);
+    int fd = control_wake_fd;
+    if (fd >= 0)
+        (void)!write(fd, "x", 1);
+}
+
+/* shutdown on the control socket: as SIGTERM */
+static void stop_run(void *ctx)
+{
+    (void)ctx;
+    on_signal(SIGTERM);
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -76,7 +112,12 @@ static void usage(FILE *out)
             "       shrike explain --sid N -r PATH [-S FILE] [options]\n"
             "\n"
             "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
-            "  -i IFACE             capture live from an interface\n"
+            "  -i IFACE             capture live from an interface (repeatable)\n"
+            "  --af-packet IFACE    capture with AF_PACKET, one fan-out socket per worker\n"
+            "  --snaplen N          live: bytes kept of each packet (default 65535)\n"
+            "  --pcap-buffer-size SIZE  -i: libpcap's kernel buffer per interface\n"
+            "  --af-packet-ring-size SIZE   ring per worker socket (default 16mb)\n"
+            "  --af-packet-block-size SIZE  bytes per ring block (default 1mb)\n"
             "  -F FILE              read the BPF filter from FILE\n"
             "  -l DIR               write logs to DIR (default: log-dir, else .)\n"
             "  -c FILE              configuration file (YAML)\n"
@@ -92,6 +133,9 @@ static void usage(FILE *out)
             "  --detect-reference   detect with the reference matcher, no prefilter\n"
             "  --rule-profile       time every rule check; worst rules at exit, rule_perf.json\n"
             "  --list-config        print the configuration keys\n"
+            "  --user USER          run as USER once the capture and the logs are open\n"
+            "  --group GROUP        run as GROUP (default: USER's group)\n"
+            "  --pidfile FILE       write the pid to FILE, locked; refuse a second instance\n"
             "  --sid N              (explain) the rule to explain, by its sid\n"
             "  -q                   do not print the counters at exit\n"
             "  -v                   more log output (repeat for debug)\n"
@@ -167,7 +211,39 @@ enum long_only {
     OPT_RULE_PROFILE,
     OPT_SID,
     OPT_WORKERS,
+    OPT_USER,
+    OPT_GROUP,
+    OPT_PIDFILE,
+    OPT_AFPACKET,
+    OPT_SNAPLEN,
+    OPT_PCAP_BUFFER,
+    OPT_RING_SIZE,
+    OPT_BLOCK_SIZE,
 };
+
+/* --snaplen and the other capture options are their configuration keys set from the command
+ * line, as --set would (docs/capture.md). */
+static int push_capture_set(struct options *o, int opt, const char *value)
+{
+    static const char *const keys[] = {
+        [OPT_SNAPLEN - OPT_SNAPLEN] = "capture.snaplen",
+        [OPT_PCAP_BUFFER - OPT_SNAPLEN] = "capture.pcap.buffer-size",
+        [OPT_RING_SIZE - OPT_SNAPLEN] = "capture.af-packet.ring-size",
+        [OPT_BLOCK_SIZE - OPT_SNAPLEN] = "capture.af-packet.block-size",
+    };
+    size_t len = strlen(keys[opt - OPT_SNAPLEN]) + strlen(value) + 2;
+    char *set = malloc(len);
+    char **v = realloc(o->owned_sets, (o->n_owned_sets + 1) * sizeof(*v));
+    if (v)
+        o->owned_sets = v;
+    if (!set || !v) {
+        free(set);
+        return SK_E_NOMEM;
+    }
+    snprintf(set, len, "%s=%s", keys[opt - OPT_SNAPLEN], value);
+    o->owned_sets[o->n_owned_sets++] = set;
+    return push(&o->sets, &o->n_sets, set);
+}
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -175,6 +251,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"set", required_argument, NULL, OPT_SET},
         {"dump-streams", required_argument, NULL, OPT_DUMP},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"af-packet", required_argument, NULL, OPT_AFPACKET},
+        {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+        {"pcap-buffer-size", required_argument, NULL, OPT_PCAP_BUFFER},
+        {"af-packet-ring-size", required_argument, NULL, OPT_RING_SIZE},
+        {"af-packet-block-size", required_argument, NULL, OPT_BLOCK_SIZE},
         {"list-keywords", no_argument, NULL, OPT_LIST_KEYWORDS},
         {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
         {"list-config", no_argument, NULL, OPT_LIST_CONFIG},
@@ -182,6 +263,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"detect-reference", no_argument, NULL, OPT_DETECT_REFERENCE},
         {"rule-profile", no_argument, NULL, OPT_RULE_PROFILE},
         {"sid", required_argument, NULL, OPT_SID},
+        {"user", required_argument, NULL, OPT_USER},
+        {"group", required_argument, NULL, OPT_GROUP},
+        {"pidfile", required_argument, NULL, OPT_PIDFILE},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -193,7 +277,20 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->read_path = optarg;
             break;
         case 'i':
-            o->iface = optarg;
+            if (!o->iface)
+                o->iface = optarg;
+            if (push(&o->ifaces, &o->n_ifaces, optarg) < 0)
+                return SK_E_NOMEM;
+            break;
+        case OPT_AFPACKET:
+            o->afpacket = o->iface = optarg;
+            break;
+        case OPT_SNAPLEN:
+        case OPT_PCAP_BUFFER:
+        case OPT_RING_SIZE:
+        case OPT_BLOCK_SIZE:
+            if (push_capture_set(o, c, optarg) < 0)
+                return SK_E_NOMEM;
             break;
         case 'F':
             o->bpf_file = optarg;
@@ -229,6 +326,15 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_WORKERS:
             o->workers = optarg;
+            break;
+        case OPT_USER:
+            o->user = optarg;
+            break;
+        case OPT_GROUP:
+            o->group = optarg;
+            break;
+        case OPT_PIDFILE:
+            o->pidfile = optarg;
             break;
         case OPT_LIST_KEYWORDS:
             o->list_keywords = true;
@@ -301,99 +407,6 @@ static void print_fields(void)
     }
 }
 
-/* The configuration's variable pairs for the rule loader (which adds Suricata's defaults
- * for the ones it lacks). Returns a NULL-terminated array the caller frees (strings are
- * borrowed). */
-static const char *(*collect_vars(const struct sk_config *cfg, const char *prefix))[2]
-{
-    const char *const *names;
-    size_t n = sk_config_children(cfg, prefix, &names);
-    const char *(*v)[2] = calloc(n + 1, sizeof(*v));
-    char key[256];
-    if (!v)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), "%s.%s", prefix, names[i]);
-        v[i][0] = names[i];
-        v[i][1] = sk_config_get(cfg, key);
-    }
-    return v;
-}
-
-/* A path from the configuration, relative to the configuration file's folder. */
-static char *config_relative(const struct sk_config *cfg, const char *base, const char *path)
-{
-    char *out;
-    if (!path)
-        return NULL;
-    if (path[0] == '/' || (!base && !sk_config_path(cfg)))
-        return strdup(path);
-    if (base && base[0] == '/') {
-        if (asprintf(&out, "%s/%s", base, path) < 0)
-            return NULL;
-        return out;
-    }
-    const char *cp = sk_config_path(cfg);
-    const char *slash = cp ? strrchr(cp, '/') : NULL;
-    int dlen = slash ? (int)(slash - cp) : 1;
-    const char *dir = slash ? cp : ".";
-    if (asprintf(&out, "%.*s/%s%s%s", dlen, dir, base ? base : "", base ? "/" : "", path) < 0)
-        return NULL;
-    return out;
-}
-
-struct loaded_rules {
-    struct sk_ruleset *rs;
-    size_t files_failed;
-};
-
-static int load_rules(const struct options *o, const struct sk_config *cfg, struct loaded_rules *lr)
-{
-    const char *(*avars)[2] = collect_vars(cfg, "vars.address-groups");
-    const char *(*pvars)[2] = collect_vars(cfg, "vars.port-groups");
-    char *class_file = config_relative(cfg, NULL, sk_config_str(cfg, "classification-file"));
-    char *ref_file = config_relative(cfg, NULL, sk_config_str(cfg, "reference-config-file"));
-    int rc = SK_E_NOMEM;
-
-    if (!avars || !pvars)
-        goto out;
-    struct sk_ruleset_config rc_cfg = {
-        .address_vars = (const char *const(*)[2])avars,
-        .port_vars = (const char *const(*)[2])pvars,
-        .classification_file = class_file,
-        .reference_file = ref_file,
-        .lint = o->test_only,
-    };
-    if ((rc = sk_ruleset_new(&lr->rs, &rc_cfg)) < 0)
-        goto out;
-    if (!o->rules_exclusive) {
-        const char *const *files;
-        size_t n = sk_config_list(cfg, "rule-files", &files);
-        const char *base = sk_config_str(cfg, "default-rule-path");
-        for (size_t i = 0; i < n; i++) {
-            char *p = config_relative(cfg, base, files[i]);
-            if (!p) {
-                rc = SK_E_NOMEM;
-                goto out;
-            }
-            if (sk_ruleset_load_file(lr->rs, p) < 0)
-                lr->files_failed++;
-            free(p);
-        }
-    }
-    for (size_t i = 0; i < o->n_rule_files; i++)
-        if (sk_ruleset_load_file(lr->rs, o->rule_files[i]) < 0)
-            lr->files_failed++;
-    rc = 0;
-out:
-    /* The rule set copies what it keeps of the variables and file names. */
-    free(avars);
-    free(pvars);
-    free(class_file);
-    free(ref_file);
-    return rc;
-}
-
 static void print_rule_summary(const struct sk_ruleset *rs)
 {
     const struct sk_ruleset_stats *st = sk_ruleset_stats(rs);
@@ -435,6 +448,12 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
     int r;
 
     while ((r = sk_source_read(src, &pkt, &stop_requested, &errors)) > 0) {
+        if (r == SK_SOURCE_IDLE) {
+            /* no packet: the flow clock runs on wall time, so idle flows expire */
+            sk_worker_tick(w, now_us());
+            last_tick = now_us();
+            continue;
+        }
         if ((r = sk_worker_packet(w, &pkt)) < 0) {
             sk_error("packet processing failed: %s", sk_strerror(r));
             return r;
@@ -524,7 +543,8 @@ struct run_stats {
 
 static int run_stats_start(struct run_stats *rs, const struct options *o,
                            const struct sk_config *cfg, const char *log_dir,
-                           struct sk_outfile_pool *files, struct sk_worker **ws, size_t n)
+                           struct sk_outfile_pool *files, struct sk_worker **ws, size_t n,
+                           const struct sk_source *src)
 {
     char err[512];
     bool enabled;
@@ -545,6 +565,7 @@ static int run_stats_start(struct run_stats *rs, const struct options *o,
     tc.board = rs->board;
     tc.threads = rs->threads;
     tc.live = o->iface != NULL;
+    tc.source = tc.live ? src : NULL;
     tc.interval_s = enabled ? (unsigned)(interval > 86400 ? 86400 : interval) : 0;
     tc.progress = !tc.live && !o->quiet && isatty(STDERR_FILENO);
     if (o->read_path &&
@@ -559,9 +580,34 @@ static int run_stats_start(struct run_stats *rs, const struct options *o,
         }
         tc.outputs = rs->out;
     }
-    if (!tc.interval_s && !tc.progress)
+    /* live, the thread also asks the workers for fresh copies (dump-counters) */
+    if (!tc.interval_s && !tc.progress && !tc.live)
         return 0;
     return sk_stats_thread_start(&rs->thread, &tc);
+}
+
+/* The control thread, and the unix-command socket when the configuration enables it. */
+static int control_start(struct sk_control **out, const struct sk_config *cfg,
+                         struct sk_run_ctl *ctl)
+{
+    char err[512];
+    bool on;
+    int rc;
+    if ((rc = sk_config_bool(cfg, "unix-command.enabled", &on, err, sizeof(err))) < 0) {
+        sk_error("%s", err);
+        return rc;
+    }
+    struct sk_control_config cc = {.socket_path =
+                                       on ? sk_config_str(cfg, "unix-command.filename") : NULL,
+                                   .ops = &sk_run_ctl_ops,
+                                   .ctx = ctl,
+                                   .requests = &control_requests};
+    if ((rc = sk_control_start(out, &cc, err, sizeof(err))) < 0) {
+        sk_error("%s", err);
+        return rc;
+    }
+    control_wake_fd = sk_control_wake_fd(*out);
+    return 0;
 }
 
 /* The end of the run's summary, on a terminal only: what was seen, in one short block. */
@@ -648,12 +694,37 @@ out_free:
     free(c);
 }
 
+/* Live capture: every -i through libpcap, or --af-packet with one socket per worker. The
+ * filter is the command line's, else capture.bpf-filter. */
+static int open_capture(const struct options *o, const struct sk_config *cfg, size_t n_workers,
+                        struct sk_source **src, char *err, size_t errlen)
+{
+    struct sk_live_config lc = {0};
+    int rc = sk_source_live_config(cfg, &lc, err, errlen);
+    if (rc < 0)
+        return SK_E_NOMEM == rc ? rc : SK_E_INVAL;
+    lc.bpf = o->bpf ? o->bpf : sk_config_str(cfg, "capture.bpf-filter");
+    if (lc.bpf && !*lc.bpf)
+        lc.bpf = NULL;
+    if (o->afpacket) {
+        lc.ifaces = &o->afpacket;
+        lc.n_ifaces = 1;
+        return sk_source_open_afpacket(src, &lc, n_workers, err, errlen);
+    }
+    lc.ifaces = o->ifaces;
+    lc.n_ifaces = o->n_ifaces;
+    return sk_source_open_pcap_live(src, &lc, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
     struct sk_config *cfg = NULL;
-    struct loaded_rules lr = {0};
-    struct sk_detect *det = NULL;
+    struct sk_rules lr = {0};
+    struct sk_reloader *reloader = NULL;
+    const struct sk_detect *det = NULL;
+    struct sk_pidfile *pidfile = NULL;
+    struct sk_control *control = NULL;
     struct sk_output_set **outs = NULL;
     struct sk_worker *w = NULL; /* -T only */
     struct sk_worker **ws = NULL;
@@ -699,8 +770,8 @@ int main(int argc, char **argv)
         status = EXIT_OK;
         goto out;
     }
-    if (!o.test_only && !o.read_path == !o.iface) {
-        sk_error("give exactly one of -r PATH or -i IFACE (see shrike --help)");
+    if (!o.test_only && (!o.read_path == !o.iface || (o.afpacket && o.n_ifaces))) {
+        sk_error("give exactly one of -r PATH, -i IFACE or --af-packet IFACE (see shrike --help)");
         status = EXIT_USAGE;
         goto out;
     }
@@ -711,11 +782,19 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* SIGHUP reopens the logs, SIGUSR2 reloads the rules: both on the control thread */
+    struct sigaction sr = {.sa_handler = on_request, .sa_flags = SA_RESTART};
+    sigemptyset(&sr.sa_mask);
+    sigaction(SIGHUP, &sr, NULL);
+    sigaction(SIGUSR2, &sr, NULL);
     /* a log on a pipe whose reader went away is a write error (EPIPE), not the end */
     signal(SIGPIPE, SIG_IGN);
 
     if (sk_config_new(&cfg) < 0)
         goto out_nomem;
+    /* the installed configuration, when none is given (docs/operations.md) */
+    if (!o.config_path && access(SK_DEFAULT_CONFIG, R_OK) == 0)
+        o.config_path = SK_DEFAULT_CONFIG;
     if (o.config_path && (rc = sk_config_load_file(cfg, o.config_path, err, sizeof(err))) < 0) {
         sk_error("%s", err);
         goto out;
@@ -732,37 +811,37 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    double t_rules = mono_seconds();
-    if ((rc = load_rules(&o, cfg, &lr)) == SK_E_NOMEM)
-        goto out_nomem;
-    if (rc < 0) /* reported by the rule loader, with the file and the reason */
+    /* before anything is built or opened: a second instance stops here */
+    if (o.pidfile && !o.test_only &&
+        (rc = sk_pidfile_take(&pidfile, o.pidfile, err, sizeof(err))) < 0) {
+        sk_error("%s", err);
+        status = rc == SK_E_EXISTS ? EXIT_REFUSED : EXIT_FAILURE_RUN;
         goto out;
-    const struct sk_ruleset_stats *rst = sk_ruleset_stats(lr.rs);
-    if (o.test_only || o.verbose || rst->failed)
+    }
+
+    double t_rules = mono_seconds();
+    struct sk_rules_source rsrc = {.cfg = cfg,
+                                   .rule_files = o.rule_files,
+                                   .n_rule_files = o.n_rule_files,
+                                   .exclusive = o.rules_exclusive,
+                                   .lint = o.test_only,
+                                   .reference = o.detect_reference};
+    rc = sk_rules_load(&lr, &rsrc, err, sizeof(err));
+    if (lr.rs && (o.test_only || o.verbose || sk_ruleset_stats(lr.rs)->failed))
         print_rule_summary(lr.rs);
-    if (sk_ruleset_count(lr.rs) > 0) {
-        struct sk_detect_config dcfg = {0};
-        uint64_t win, lim;
-        if (sk_config_size(cfg, "detect.stream-window", &win, err, sizeof(err)) < 0 ||
-            sk_config_u64(cfg, "detect.pcre-match-limit", &lim, err, sizeof(err)) < 0) {
-            sk_error("%s", err);
-            goto out;
-        }
-        dcfg.stream_window = (size_t)win;
-        dcfg.pcre_match_limit = (uint32_t)lim;
-        dcfg.cache_dir = sk_config_str(cfg, "detect.cache-dir");
-        dcfg.reference = o.detect_reference;
-        /* The cache folder is made on first use; without it the rules still build, uncached. */
-        if (dcfg.cache_dir && *dcfg.cache_dir && make_dir(dcfg.cache_dir) < 0)
-            dcfg.cache_dir = NULL;
-        if (dcfg.cache_dir && !*dcfg.cache_dir)
-            dcfg.cache_dir = NULL;
-        if ((rc = sk_detect_build(&det, lr.rs, &dcfg, err, sizeof(err))) < 0) {
-            sk_error("cannot build the rule set: %s", err);
-            goto out;
-        }
+    if (rc == SK_E_NOMEM)
+        goto out_nomem;
+    if (rc < 0) { /* rule errors were reported by the rule loader, with the file and reason */
+        sk_error("%s", err);
+        goto out;
     }
     sk_info("rule set ready in %.3f s", mono_seconds() - t_rules);
+    size_t files_failed = lr.files_failed;
+    if (sk_reloader_new(&reloader, &rsrc, &lr) < 0)
+        goto out_nomem;
+    const struct sk_ruleset *rules = sk_reloader_current(reloader)->rs;
+    const struct sk_ruleset_stats *rst = sk_ruleset_stats(rules);
+    det = sk_reloader_current(reloader)->det;
 
     if (o.test_only) {
         /* A worker reads and checks every setting it uses; the run's own keys are checked
@@ -779,8 +858,8 @@ int main(int argc, char **argv)
             status = o.workers ? EXIT_USAGE : EXIT_FAILURE_RUN; /* as in a run */
             goto out;
         }
-        bool ok = rst->failed == 0 && lr.files_failed == 0;
-        printf("configuration and %zu rules: %s\n", sk_ruleset_count(lr.rs),
+        bool ok = rst->failed == 0 && files_failed == 0;
+        printf("configuration and %zu rules: %s\n", sk_ruleset_count(rules),
                ok ? "ok" : "errors found");
         status = ok ? EXIT_OK : EXIT_FAILURE_RUN;
         goto out;
@@ -834,6 +913,7 @@ int main(int argc, char **argv)
         /* Reading files, every worker decodes every packet: the first counts them. */
         struct sk_worker_config wc = {.cfg = cfg,
                                       .detect = det,
+                                      .gen = sk_reloader_first(reloader),
                                       .outputs = outs[i],
                                       .dump_dir = o.dump_dir,
                                       .skip_input_counters = i > 0 && rereadable,
@@ -848,7 +928,7 @@ int main(int argc, char **argv)
         n_ws++;
     }
     rc = o.read_path ? sk_source_open_offline(&src, o.read_path, o.bpf, err, sizeof(err))
-                     : sk_source_open_live(&src, o.iface, o.bpf, err, sizeof(err));
+                     : open_capture(&o, cfg, n_workers, &src, err, sizeof(err));
     if (rc < 0 && stop_requested) {
         /* the signal cut the capture's first read: nothing was read, nothing is lost */
         sk_warn("stopped by a signal before the first packet");
@@ -857,6 +937,9 @@ int main(int argc, char **argv)
     }
     if (rc < 0) {
         sk_error("%s", err);
+        /* an interface that cannot be opened has its own status (a bad filter is usage) */
+        if (o.iface && rc != SK_E_NOMEM)
+            status = rc == SK_E_INVAL ? EXIT_USAGE : EXIT_NO_CAPTURE;
         goto out;
     }
     if (rereadable && n_workers > 1) {
@@ -872,10 +955,28 @@ int main(int argc, char **argv)
         }
     }
 
-    if ((rc = run_stats_start(&rstats, &o, cfg, log_dir, files, ws, n_workers)) == SK_E_NOMEM)
+    if ((rc = run_stats_start(&rstats, &o, cfg, log_dir, files, ws, n_workers, src)) == SK_E_NOMEM)
         goto out_nomem;
     if (rc < 0)
         goto out;
+    struct sk_run_ctl ctl = {.reloader = reloader,
+                             .files = files,
+                             .board = rstats.board,
+                             .src = src,
+                             .iface = o.iface,
+                             .stop = &stop_requested,
+                             .stop_fn = stop_run,
+                             .t_start = mono_seconds()};
+    sk_reloader_set_workers(reloader, ws, n_workers);
+    if ((rc = control_start(&control, cfg, &ctl)) == SK_E_NOMEM)
+        goto out_nomem;
+    if (rc < 0)
+        goto out;
+    /* the capture, the logs and the socket are open: root is no longer needed */
+    if ((o.user || o.group) && sk_drop_privileges(o.user, o.group, err, sizeof(err)) < 0) {
+        sk_error("%s", err);
+        goto out;
+    }
     running_source = src;
 
     double t0 = mono_seconds();
@@ -894,11 +995,22 @@ int main(int argc, char **argv)
         sk_worker_finish(ws[0]);
     } else if (more_srcs) {
         errors = sk_pipeline_run_files(&pc, more_srcs, &stop_requested);
+    } else if (sk_source_queues(src) > 1) {
+        errors = sk_pipeline_run_queues(&pc, src, &stop_requested);
     } else {
         errors = sk_pipeline_run(&pc, src, &stop_requested, &pst);
     }
     running_source = NULL;
     double elapsed = mono_seconds() - t0;
+    control_wake_fd = -1;
+    sk_control_stop(control);
+    control = NULL;
+    /* a worker that saw no packet since the last reload moves now, so that every worker's
+     * profile and counters are of the newest rules */
+    for (size_t i = 0; i < n_workers; i++)
+        sk_worker_rules_catch_up(ws[i]);
+    det = sk_reloader_current(reloader)->det;
+    rules = sk_reloader_current(reloader)->rs;
     sk_stats_thread_stop(rstats.thread);
     rstats.thread = NULL;
     for (size_t i = 0; i < n_workers; i++)
@@ -932,7 +1044,10 @@ int main(int argc, char **argv)
         {"source.files", sst.files},
         {"source.files_failed", sst.files_failed},
         {"source.packets_cut", sst.packets_cut},
-        {"source.kernel_drops", sst.kernel_drops},
+        {"capture.kernel_packets", sst.kernel_packets},
+        {"capture.kernel_drops", sst.kernel_drops},
+        {"capture.kernel_ifdrops", sst.kernel_ifdrops},
+        {"capture.kernel_freezes", sst.kernel_freezes},
         {"workers", n_workers},
         {"workers.queue_drops", pst.dropped_packets},
         {"elapsed_ms", (uint64_t)(elapsed * 1000.0)},
@@ -963,7 +1078,7 @@ int main(int argc, char **argv)
     if (!o.quiet && isatty(STDERR_FILENO))
         print_summary(all, n_counters, elapsed);
     if (wb)
-        explain_print(wb, lr.rs, (uint32_t)o.explain_sid);
+        explain_print(wb, rules, (uint32_t)o.explain_sid);
     bool prof_lost = o.rule_profile && det &&
                      write_rule_profile(det, ws, n_workers, log_dir, last_ts, o.quiet) < 0;
     free(all);
@@ -977,6 +1092,8 @@ out_nomem:
     sk_error("out of memory");
 out:
     /* Outputs last: the workers' flows are closed (and logged) before the files close. */
+    control_wake_fd = -1;
+    sk_control_stop(control);
     sk_worker_free(w);
     for (size_t i = 0; i < n_ws; i++)
         sk_worker_free(ws[i]);
@@ -999,11 +1116,16 @@ out:
         sk_source_free(more_srcs[i]);
     free(more_srcs);
     sk_source_free(src);
-    sk_detect_free(det);
-    sk_ruleset_free(lr.rs);
+    sk_reloader_free(reloader);
+    sk_rules_release(&lr);
+    sk_pidfile_release(pidfile);
     sk_config_free(cfg);
     free(o.rule_files);
     free(o.sets);
+    free(o.ifaces);
+    for (size_t i = 0; i < o.n_owned_sets; i++)
+        free(o.owned_sets[i]);
+    free(o.owned_sets);
     free(o.bpf);
     fflush(stdout);
     return status;

@@ -121,8 +121,8 @@ out_unlock:
 }
 
 /* The sum of every slot's copy, and the latest packet time of all. */
-static int board_total(struct sk_stats_board *b, struct sk_counter **c, size_t *n,
-                       uint64_t *last_ts)
+int sk_stats_board_total(struct sk_stats_board *b, struct sk_counter **c, size_t *n,
+                         uint64_t *last_ts)
 {
     int rc = 0;
     *last_ts = 0;
@@ -227,16 +227,24 @@ static void write_record(struct sk_stats_thread *t)
     struct sk_stats_names *names = NULL;
     size_t n = 0;
     uint64_t last_ts;
-    if (board_total(t->cfg.board, &c, &n, &last_ts) < 0)
+    if (sk_stats_board_total(t->cfg.board, &c, &n, &last_ts) < 0)
         goto out_free;
     /* reading a capture, records carry packet time: none before the first packet */
     if (!t->cfg.live && !last_ts)
         goto out_free;
-    struct sk_counter *v = realloc(c, (n + 1) * sizeof(*v));
+    struct sk_counter *v = realloc(c, (n + 5) * sizeof(*v));
     if (!v)
         goto out_free;
     c = v;
     c[n++] = (struct sk_counter){"uptime", (uint64_t)since(&t->start)};
+    if (t->cfg.source) {
+        struct sk_source_stats ss;
+        sk_source_get_stats(t->cfg.source, &ss);
+        c[n++] = (struct sk_counter){"capture.kernel_packets", ss.kernel_packets};
+        c[n++] = (struct sk_counter){"capture.kernel_drops", ss.kernel_drops};
+        c[n++] = (struct sk_counter){"capture.kernel_ifdrops", ss.kernel_ifdrops};
+        c[n++] = (struct sk_counter){"capture.kernel_freezes", ss.kernel_freezes};
+    }
     if (t->cfg.threads && sk_stats_board_threads(t->cfg.board, &c, &n, &names) < 0)
         goto out_free;
     sk_output_set_stats(t->cfg.outputs, t->cfg.live ? wall_us() : last_ts, c, n);
@@ -253,7 +261,7 @@ static uint64_t bytes_done(struct sk_stats_board *b)
     struct sk_counter *c = NULL;
     size_t n = 0;
     uint64_t last_ts, done = 0;
-    if (board_total(b, &c, &n, &last_ts) == 0)
+    if (sk_stats_board_total(b, &c, &n, &last_ts) == 0)
         done = sk_counters_get(c, n, "bytes") + 16 * sk_counters_get(c, n, "packets");
     free(c);
     return done;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/capture/source.h"
 #include "engine/output/output.h"
 #include "engine/output/output_set.h"
 
@@ -43,6 +44,11 @@ const _Atomic unsigned *sk_stats_board_generation(const struct sk_stats_board *b
 int sk_stats_board_publish(struct sk_stats_board *b, size_t worker, bool input,
                            const struct sk_counter *c, size_t n, uint64_t last_ts_us);
 
+/* The sum of every slot's latest copy appended to *c (names borrowed: static strings), and
+ * the latest packet time of all. Thread safe. Returns 0 or SK_E_NOMEM. */
+int sk_stats_board_total(struct sk_stats_board *b, struct sk_counter **c, size_t *n,
+                         uint64_t *last_ts);
+
 struct sk_stats_thread_config {
     struct sk_stats_board *board;
     struct sk_output_set *outputs; /* EVE stats records go here (the thread's own set), or NULL */
@@ -53,6 +59,9 @@ struct sk_stats_thread_config {
     uint64_t input_bytes;          /* size of the capture files, for the progress line */
     const uint64_t *file_sizes;    /* each capture file's size, in reading order (borrowed) */
     size_t n_files;
+    /* live: the capture's kernel counters (capture.kernel_packets, _drops, _ifdrops,
+     * _freezes) go into each record, read with the thread-safe sk_source_get_stats(); or NULL */
+    const struct sk_source *source;
 };
 
 struct sk_stats_thread;

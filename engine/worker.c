@@ -76,6 +76,11 @@ struct sk_worker {
     struct sk_decoder *dec;
     struct sk_flow_table *flows;
     struct sk_detect_thread *det;
+    _Atomic(struct sk_rules_gen *) gen; /* written by w's thread, read by the control thread */
+    bool rule_profile;                  /* settings a new rule set gets too */
+    uint32_t explain_sid;
+    sk_explain_fn explain_fn;
+    void *explain_ctx;
     struct sk_dump *dump;
     struct sk_smtp_config smtp_cfg;
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
@@ -590,7 +595,7 @@ static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
 {
     const struct sk_config *c = w->cfg;
     struct sk_smtp_config *sc = &w->smtp_cfg;
-    uint64_t v[7];
+    uint64_t v[8];
     int rc;
 
     sk_smtp_config_defaults(sc);
@@ -601,6 +606,7 @@ static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
         (rc = sk_config_size(c, "smtp.max-data-chunk", &v[4], errbuf, errlen)) < 0 ||
         (rc = sk_config_u64(c, "smtp.max-pending-commands", &v[5], errbuf, errlen)) < 0 ||
         (rc = sk_config_u64(c, "smtp.max-recipients", &v[6], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "smtp.smuggling-hold", &v[7], errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "smtp.log-credentials", &sc->log_credentials, errbuf, errlen)) < 0)
         return rc;
     sc->max_command_line = (size_t)v[0];
@@ -610,6 +616,7 @@ static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
     sc->max_data_chunk = (size_t)v[4];
     sc->max_pending_commands = (size_t)v[5];
     sc->max_recipients = (size_t)v[6];
+    sc->smuggling_hold = (size_t)v[7];
     if ((rc = list_copy(c, "smtp.refused-commands", &w->refused)) < 0 ||
         (rc = list_copy(c, "smtp.allowed-commands", &w->allowed)) < 0)
         return rc;
@@ -792,6 +799,11 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     }
     if ((rc = sk_decoder_new(&w->dec, &dc)) < 0)
         goto out_free;
+    w->rule_profile = wc->rule_profile;
+    w->explain_sid = wc->explain_sid;
+    w->explain_fn = wc->explain_fn;
+    w->explain_ctx = wc->explain_ctx;
+    atomic_store_explicit(&w->gen, wc->gen, memory_order_relaxed);
     if (wc->detect && (rc = sk_detect_thread_new(&w->det, wc->detect, on_alert, w)) < 0)
         goto out_free;
     if (w->det && wc->rule_profile && (rc = sk_detect_thread_profile(w->det)) < 0)
@@ -879,8 +891,87 @@ int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struc
     return sk_decoder_decode(w->dec, raw, pkt);
 }
 
+/* ---- rule reloads ---- */
+
+struct move_ctx {
+    struct sk_worker *w;
+    struct sk_detect_thread *t;
+    const struct sk_detect_remap *m;
+};
+
+static void move_flow(void *ctx, struct sk_flow *f)
+{
+    struct move_ctx *mc = ctx;
+    struct app_flow *af = f->app;
+    if (!af)
+        return;
+    af->dirty = true; /* its charge is brought up to date at its next packet */
+    if (af->df && mc->m && sk_detect_flow_move(af->df, mc->t, mc->m) == 0)
+        return;
+    /* no earlier state to carry (no rules before) or no memory for it: detection of the
+     * flow starts afresh */
+    sk_detect_flow_free(af->df);
+    af->df = NULL;
+    (void)sk_detect_flow_new(&af->df, mc->t, f);
+}
+
+/* A detection thread for d with the worker's settings (profile, explain). */
+static int detect_thread_for(struct sk_worker *w, const struct sk_detect *d,
+                             struct sk_detect_thread **out)
+{
+    int rc = sk_detect_thread_new(out, d, on_alert, w);
+    if (rc < 0)
+        return rc;
+    if (w->rule_profile && (rc = sk_detect_thread_profile(*out)) < 0) {
+        sk_detect_thread_free(*out);
+        return rc;
+    }
+    if (w->explain_fn)
+        (void)sk_detect_thread_explain(*out, w->explain_sid, w->explain_fn, w->explain_ctx);
+    return 0;
+}
+
+/* Moves w along the generations to the newest, between two packets. */
+static void move_rules(struct sk_worker *w)
+{
+    struct sk_rules_gen *g = atomic_load_explicit(&w->gen, memory_order_relaxed);
+    struct sk_rules_gen *next;
+    while (g && (next = atomic_load_explicit(&g->next, memory_order_acquire)) != NULL) {
+        struct sk_detect_thread *t = NULL;
+        int rc = w->det && next->remap ? sk_detect_thread_move(&t, w->det, next->remap)
+                                       : detect_thread_for(w, next->detect, &t);
+        if (rc < 0) /* tried again at the next packet; the old rules go on meanwhile */
+            return;
+        struct move_ctx mc = {w, t, w->det ? next->remap : NULL};
+        sk_flow_table_foreach(w->flows, move_flow, &mc);
+        sk_detect_thread_free(w->det);
+        w->det = t;
+        atomic_store_explicit(&w->gen, next, memory_order_release);
+        g = next;
+    }
+}
+
+static inline void maybe_move_rules(struct sk_worker *w)
+{
+    struct sk_rules_gen *g = atomic_load_explicit(&w->gen, memory_order_relaxed);
+    if (g && atomic_load_explicit(&g->next, memory_order_relaxed))
+        move_rules(w);
+}
+
+unsigned long sk_worker_rules_gen(const struct sk_worker *w)
+{
+    struct sk_rules_gen *g = atomic_load_explicit(&w->gen, memory_order_acquire);
+    return g ? g->id : 0;
+}
+
+void sk_worker_rules_catch_up(struct sk_worker *w)
+{
+    move_rules(w);
+}
+
 int sk_worker_decoded(struct sk_worker *w, const struct sk_packet *pkt)
 {
+    maybe_move_rules(w);
     maybe_publish(w, &w->pub_rest, false, false);
     return sk_flow_table_packet(w->flows, pkt);
 }
@@ -896,6 +987,7 @@ int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw)
 
 void sk_worker_tick(struct sk_worker *w, uint64_t now_us)
 {
+    maybe_move_rules(w);
     sk_flow_table_expire(w->flows, now_us);
     maybe_publish(w, &w->pub_rest, false, false);
 }

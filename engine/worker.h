@@ -26,9 +26,19 @@
 int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
                     struct sk_outfile_pool *files, char *errbuf, size_t errlen);
 
+/* One generation of the rule set (reload.h): the list only grows at its newest end, and a
+ * worker moves along it between two packets. */
+struct sk_rules_gen {
+    const struct sk_detect *detect;      /* NULL: no rules */
+    const struct sk_detect_remap *remap; /* from the previous generation's set, or NULL */
+    unsigned long id;                    /* 0 for the first, then one more each */
+    _Atomic(struct sk_rules_gen *) next; /* set once, when a newer one is ready */
+};
+
 struct sk_worker_config {
     const struct sk_config *cfg;
     const struct sk_detect *detect; /* NULL: no rules */
+    struct sk_rules_gen *gen;       /* detect's generation, to follow reloads; NULL: none */
     struct sk_output_set *outputs;  /* NULL: no outputs */
     const char *dump_dir;           /* --dump-streams, or NULL */
     /* Another worker decodes the same packets and counts them: "packets", "bytes" and the
@@ -87,6 +97,13 @@ void sk_worker_set_board(struct sk_worker *w, struct sk_stats_board *board, size
 
 /* w's per-rule profile (--rule-profile), one entry per rule (*n), or NULL. */
 const struct sk_rule_prof *sk_worker_rule_profile(const struct sk_worker *w, size_t *n);
+
+/* The id of the rule generation w runs (any thread). */
+unsigned long sk_worker_rules_gen(const struct sk_worker *w);
+
+/* Moves w to the newest rule generation now (it does so by itself between packets; this is
+ * for after the run, when no thread runs w). */
+void sk_worker_rules_catch_up(struct sk_worker *w);
 
 /* Publishes w's counters now (after the run, when no thread runs w any more). */
 void sk_worker_publish(struct sk_worker *w);

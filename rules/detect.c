@@ -19,6 +19,7 @@
 #include "rules/prefilter.h"
 #include "rules/explain.h"
 #include "rules/reference.h"
+#include "rules/stream_memo.h"
 #include "rules/threshold.h"
 #include "rules/transform.h"
 
@@ -50,6 +51,7 @@ struct crule {
     bool has_fp;            /* a pattern in some prefilter database */
     bool stream_mono;       /* one group, on a stream buffer, of at most 32 positive contents */
     bool shift_inv;         /* stream_mono without offset, depth or startswith */
+    bool occ_memo;          /* one group on a stream buffer confirmed through stream_memo.h */
     uint8_t cls;            /* enum rule_class */
     uint64_t bufmask;       /* buffers used by its groups */
     void ***pcre;           /* per group, per match: compiled pcre or NULL; NULL: no pcre at all */
@@ -139,6 +141,7 @@ struct dctx {
     struct u32vec done;    /* matched: never evaluated again in this context */
     struct memo *memo;
     size_t n_memo, cap_memo;
+    struct sk_smemo smemo;
 };
 
 struct sk_detect_flow {
@@ -323,6 +326,9 @@ static int crule_init(struct crule *cr, const struct sk_rule *r, bool reference)
     if (reference)
         cr->stream_mono = false; /* the memo searches with sk_match_find: not in reference */
     cr->shift_inv = cr->stream_mono;
+    /* stream_mono's memo skips the window altogether; this one still confirms */
+    cr->occ_memo = !reference && !cr->stream_mono && r->n_groups == 1 &&
+                   buffer_kind(g0->buffer) == SK_FIELD_STREAM && sk_smemo_eligible(g0);
     for (size_t m = 0; m < g0->n_matches && cr->shift_inv; m++) {
         const struct sk_content *c = &g0->matches[m].u.content;
         if (c->offset != SK_MOD_UNSET || c->depth != SK_MOD_UNSET || c->startswith)
@@ -801,6 +807,7 @@ static void ctx_reset(struct dctx *c, uint64_t tx_id)
     c->pending.n = 0;
     c->done.n = 0;
     c->n_memo = 0;
+    sk_smemo_reset(&c->smemo);
 }
 
 void sk_detect_flow_free(struct sk_detect_flow *df)
@@ -825,6 +832,8 @@ void sk_detect_flow_free(struct sk_detect_flow *df)
     u32_release(&df->strm.done);
     free(df->app.memo);
     free(df->strm.memo);
+    sk_smemo_release(&df->app.smemo);
+    sk_smemo_release(&df->strm.smemo);
     free(df->flowbits);
     free(df);
 }
@@ -838,7 +847,8 @@ size_t sk_detect_flow_memuse(const struct sk_detect_flow *df)
         if (df->f[b] != NULL)
             insts += df->f[b]->cap * sizeof(struct inst) + df->f[b]->ncap * sizeof(uint64_t);
     return df->mem + df->arena_cap + insts + lists * sizeof(uint32_t) +
-           (df->app.cap_memo + df->strm.cap_memo) * sizeof(struct memo);
+           (df->app.cap_memo + df->strm.cap_memo) * sizeof(struct memo) +
+           sk_smemo_memuse(&df->app.smemo) + sk_smemo_memuse(&df->strm.smemo);
 }
 
 /* ---- prefilter hits and candidates ---- */
@@ -1045,6 +1055,25 @@ static bool mono_group_matches(struct sk_detect_thread *t, struct sk_detect_flow
     return ok;
 }
 
+/* An occ_memo rule: its first content searched only in the window's new bytes. */
+static bool occ_group_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                              bool is_orig)
+{
+    const struct crule *cr = &t->d->rules[id];
+    const struct sk_buffer_group *g = &cr->r->groups[0];
+    const struct sinst *s = stream_of(df, g->buffer, is_orig);
+    struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
+    const uint8_t *w;
+    size_t wlen;
+    if (s == NULL || (s->total == 0 && !s->open))
+        return false;
+    window(t->d, s, &w, &wlen);
+    if (cr->pcre != NULL && !atomic_load_explicit(&cr->pcre_ready, memory_order_acquire))
+        pcre_prepare(t->d, id);
+    return sk_smemo_match(&c->smemo, id, s->serial, s->total - wlen, t->mc, g,
+                          cr->pcre != NULL ? cr->pcre[0] : NULL, w, wlen);
+}
+
 static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
                          const struct trig *tr)
 {
@@ -1070,6 +1099,8 @@ static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, 
         return false;
     if (cr->stream_mono)
         return mono_group_matches(t, df, id, tr->is_orig);
+    if (cr->occ_memo)
+        return occ_group_matches(t, df, id, tr->is_orig);
     for (size_t g = 0; g < r->n_groups; g++)
         if (!group_matches(t, df, cr, g, tr->is_orig))
             return false;
@@ -1738,4 +1769,190 @@ void sk_detect_flow_end(struct sk_detect_thread *t, struct sk_detect_flow *df,
         if (df->dir[i].open)
             sinst_close(&df->dir[i], t->scratch, on_hit, t);
     t->cur = NULL;
+}
+
+/* ---- moving to a new rule set ---- */
+
+struct sk_detect_remap {
+    const struct sk_detect *from, *to;
+    uint32_t *rule;    /* old rule index -> new index, or UINT32_MAX */
+    uint32_t *flowbit; /* old flowbit id -> new id, or UINT32_MAX */
+    size_t kept;
+};
+
+struct keyed {
+    uint64_t key; /* gid << 32 | sid */
+    uint32_t i;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static uint64_t rule_key(const struct sk_rule *r)
+{
+    return (uint64_t)r->gid << 32 | r->sid;
+}
+
+int sk_detect_remap_new(struct sk_detect_remap **out, const struct sk_detect *from,
+                        const struct sk_detect *to)
+{
+    struct sk_detect_remap *m = calloc(1, sizeof(*m));
+    struct keyed *idx = calloc(to->n_rules ? to->n_rules : 1, sizeof(*idx));
+    if (m == NULL || idx == NULL)
+        goto out_nomem;
+    m->from = from;
+    m->to = to;
+    m->rule = calloc(from->n_rules ? from->n_rules : 1, sizeof(*m->rule));
+    m->flowbit = calloc(from->n_flowbits ? from->n_flowbits : 1, sizeof(*m->flowbit));
+    if (m->rule == NULL || m->flowbit == NULL)
+        goto out_nomem;
+    for (size_t i = 0; i < to->n_rules; i++)
+        idx[i] = (struct keyed){rule_key(to->rules[i].r), (uint32_t)i};
+    qsort(idx, to->n_rules, sizeof(*idx), cmp_keyed);
+    for (size_t i = 0; i < from->n_rules; i++) {
+        struct keyed k = {rule_key(from->rules[i].r), 0};
+        const struct keyed *hit =
+            to->n_rules ? bsearch(&k, idx, to->n_rules, sizeof(*idx), cmp_keyed) : NULL;
+        m->rule[i] = hit ? hit->i : UINT32_MAX;
+        m->kept += hit != NULL;
+    }
+    /* flowbit names are few (tens to a few thousand): a plain search is enough */
+    for (size_t i = 0; i < from->n_flowbits; i++) {
+        const char *name = sk_ruleset_flowbit_name(from->rs, i);
+        m->flowbit[i] = UINT32_MAX;
+        for (size_t j = 0; name && j < to->n_flowbits; j++) {
+            const char *nn = sk_ruleset_flowbit_name(to->rs, j);
+            if (nn && strcmp(nn, name) == 0) {
+                m->flowbit[i] = (uint32_t)j;
+                break;
+            }
+        }
+    }
+    free(idx);
+    *out = m;
+    return 0;
+out_nomem:
+    free(idx);
+    sk_detect_remap_free(m);
+    return SK_E_NOMEM;
+}
+
+void sk_detect_remap_free(struct sk_detect_remap *m)
+{
+    if (m == NULL)
+        return;
+    free(m->rule);
+    free(m->flowbit);
+    free(m);
+}
+
+size_t sk_detect_remap_kept(const struct sk_detect_remap *m)
+{
+    return m->kept;
+}
+
+int sk_detect_thread_move(struct sk_detect_thread **out, struct sk_detect_thread *old,
+                          const struct sk_detect_remap *m)
+{
+    struct sk_detect_thread *t;
+    int rc = sk_detect_thread_new(&t, m->to, old->on_alert, old->ctx);
+    if (rc != 0)
+        return rc;
+    if (old->prof != NULL) {
+        if ((rc = sk_detect_thread_profile(t)) != 0) {
+            sk_detect_thread_free(t);
+            return rc;
+        }
+        for (size_t i = 0; i < m->from->n_rules; i++)
+            if (m->rule[i] != UINT32_MAX)
+                t->prof[m->rule[i]] = old->prof[i];
+    }
+    if (old->explain_fn != NULL)
+        (void)sk_detect_thread_explain(t, m->from->rules[old->explain_id].r->sid, old->explain_fn,
+                                       old->explain_ctx);
+    /* rule-independent state changes hands: swap, so that freeing old frees t's fresh ones */
+    struct sk_thresh_table *th = t->thresh;
+    t->thresh = old->thresh;
+    old->thresh = th;
+    struct sk_match_ctx *mc = t->mc;
+    t->mc = old->mc;
+    old->mc = mc;
+    t->st = old->st;
+    t->st.build_seconds = m->to->build_seconds;
+    t->st.from_cache = m->to->from_cache;
+    *out = t;
+    return 0;
+}
+
+/* Closes s's Hyperscan stream (its state belongs to the old databases) without hits. */
+static void sinst_unstream(struct sk_detect_flow *df, struct sinst *s)
+{
+    if (s->hs != NULL) {
+        df->mem -= sk_pf_db_stream_size(sk_pf_stream_db(s->hs));
+        sk_pf_stream_close(s->hs, NULL, NULL, NULL);
+    }
+    s->hs = NULL;
+    s->hs_live = false;
+}
+
+static bool sinst_used(const struct sinst *s)
+{
+    return s->open || s->buf != NULL || s->hs != NULL;
+}
+
+/* Keeps the rules of v the new set has, renumbered. */
+static void ids_move(struct u32vec *v, const struct sk_detect_remap *m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (m->rule[v->v[i]] != UINT32_MAX)
+            v->v[k++] = m->rule[v->v[i]];
+    v->n = k;
+}
+
+int sk_detect_flow_move(struct sk_detect_flow *df, struct sk_detect_thread *t,
+                        const struct sk_detect_remap *m)
+{
+    const struct sk_detect *to = m->to;
+    uint8_t *bits = NULL;
+    if (to->n_flowbits > 0 && (bits = calloc((to->n_flowbits + 7) / 8, 1)) == NULL)
+        return SK_E_NOMEM;
+    for (size_t i = 0; i < m->from->n_flowbits; i++)
+        if (m->flowbit[i] != UINT32_MAX && (df->flowbits[i / 8] >> (i % 8) & 1))
+            bits[m->flowbit[i] / 8] |= (uint8_t)(1u << (m->flowbit[i] % 8));
+    df->mem -= (m->from->n_flowbits + 7) / 8;
+    df->mem += (to->n_flowbits + 7) / 8;
+    free(df->flowbits);
+    df->flowbits = bits;
+
+    struct dctx *ctxs[] = {&df->app, &df->strm};
+    for (size_t i = 0; i < 2; i++) {
+        ids_move(&ctxs[i]->pending, m);
+        ids_move(&ctxs[i]->done, m);
+        ctxs[i]->n_memo = 0; /* memos name old rules */
+    }
+
+    /* stream field instances go to the slot the new set gives their buffer */
+    struct sinst moved[STREAM_SLOTS];
+    memset(moved, 0, sizeof(moved));
+    for (size_t i = 0; i < STREAM_SLOTS; i++) {
+        struct sinst *s = &df->s[i];
+        if (!sinst_used(s))
+            continue;
+        sinst_unstream(df, s);
+        int slot = to->stream_slot[s->buffer];
+        if (slot >= 0 && !sinst_used(&moved[slot]))
+            moved[slot] = *s;
+        else
+            window_drop(df, s);
+    }
+    memcpy(df->s, moved, sizeof(moved));
+    sinst_unstream(df, &df->dir[0]);
+    sinst_unstream(df, &df->dir[1]);
+    df->d = to;
+    df->t = t;
+    return 0;
 }

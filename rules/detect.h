@@ -123,6 +123,37 @@ typedef void (*sk_explain_fn)(void *ctx, const struct sk_explain_report *rep);
  * capture. Returns 0 or SK_E_INVAL (no such rule). */
 int sk_detect_thread_explain(struct sk_detect_thread *t, uint32_t sid, sk_explain_fn fn, void *ctx);
 
+/* ---- moving to a new rule set (a reload) ----
+ * A worker moves between two packets: sk_detect_thread_move() makes its thread for the new
+ * set, sk_detect_flow_move() moves each open flow's state to it, then the old thread is
+ * freed; the old set is freed once every worker has moved. */
+struct sk_detect_remap;
+
+/* What carries over from one compiled set to the next: rules by gid:sid, flowbits by name.
+ * Both sets must outlive the result. Read-only once made: shared by the workers. Returns 0
+ * or SK_E_NOMEM. Caller frees with sk_detect_remap_free(). */
+int sk_detect_remap_new(struct sk_detect_remap **out, const struct sk_detect *from,
+                        const struct sk_detect *to);
+void sk_detect_remap_free(struct sk_detect_remap *m);
+/* Rules of the old set that the new one has too (same gid:sid). */
+size_t sk_detect_remap_kept(const struct sk_detect_remap *m);
+
+/* A thread for m's new set that takes over old's threshold state, counters, match context,
+ * window pool, rule profile (by gid:sid) and explained rule (by sid; when the new set lacks
+ * it, explain stops). old stays valid, for its flows to move, and is freed by the caller
+ * after them. Returns 0 or SK_E_NOMEM (old is then unchanged). */
+int sk_detect_thread_move(struct sk_detect_thread **out, struct sk_detect_thread *old,
+                          const struct sk_detect_remap *m);
+
+/* Moves df to t (made by sk_detect_thread_move() with m): flowbits by name, the rules
+ * pending or done in the open transaction and stream by gid:sid (a rule that alerted does not
+ * alert again), the transaction's values and stream windows kept; a stream slot the new set
+ * does not use is dropped, and Hyperscan stream states (of the old databases) are closed, so
+ * a fast pattern split across the move is not a candidate until the window confirms it.
+ * Returns 0 or SK_E_NOMEM: df is then unchanged, still on the old set: free it. */
+int sk_detect_flow_move(struct sk_detect_flow *df, struct sk_detect_thread *t,
+                        const struct sk_detect_remap *m);
+
 typedef void (*sk_detect_counter_fn)(void *ctx, const char *name, uint64_t value);
 /* Reports t's counters to fn, names static: detect.inspections, detect.candidates,
  * detect.suppressed, detect.bytes_scanned (bytes fed to Hyperscan databases, once per

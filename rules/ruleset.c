@@ -556,6 +556,11 @@ size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs)
     return rs->n_flowbits;
 }
 
+const char *sk_ruleset_flowbit_name(const struct sk_ruleset *rs, size_t id)
+{
+    return id < rs->n_flowbits ? rs->flowbits[id] : NULL;
+}
+
 const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs)
 {
     return &rs->stats;

@@ -72,6 +72,8 @@ const struct sk_rule *sk_ruleset_rule(const struct sk_ruleset *rs, size_t i);
 
 /* Number of distinct flowbit names (ids are 0..n-1). */
 size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs);
+/* The name of flowbit id (borrowed, until sk_ruleset_free()), or NULL when out of range. */
+const char *sk_ruleset_flowbit_name(const struct sk_ruleset *rs, size_t id);
 
 const struct sk_ruleset_stats *sk_ruleset_stats(const struct sk_ruleset *rs);
 

@@ -739,6 +739,14 @@ void sk_flow_table_flush(struct sk_flow_table *t)
     sync_mem(t);
 }
 
+void sk_flow_table_foreach(struct sk_flow_table *t, void (*fn)(void *ctx, struct sk_flow *f),
+                           void *ctx)
+{
+    for (int l = 0; l < LIST_COUNT; l++)
+        for (struct flow_node *n = t->lists[l].head; n; n = n->next)
+            fn(ctx, &n->f);
+}
+
 struct sk_mem_budget *sk_flow_table_budget(struct sk_flow_table *t)
 {
     return &t->budget;

@@ -92,6 +92,11 @@ void sk_flow_table_expire(struct sk_flow_table *t, uint64_t now_us);
 /* Delivers everything held and closes every flow with SK_FLOW_END_SHUTDOWN. */
 void sk_flow_table_flush(struct sk_flow_table *t);
 
+/* Calls fn once for every open flow (its app state may be changed, the flow not ended): a
+ * rule reload moves each flow's detection state to the new rule set. */
+void sk_flow_table_foreach(struct sk_flow_table *t, void (*fn)(void *ctx, struct sk_flow *f),
+                           void *ctx);
+
 const struct sk_flow_stats *sk_flow_table_stats(const struct sk_flow_table *t);
 
 /* The table's memory budget (parser.h), capped at cfg->memcap: the flow nodes and held

@@ -634,7 +634,7 @@ static const struct {
     {"detect.alerts", "detect.alert"},
     {"capture.kernel_packets", "capture.kernel_packets"},
     {"capture.kernel_drops", "capture.kernel_drops"},
-    {"source.kernel_drops", "capture.kernel_drops"},
+    {"capture.kernel_ifdrops", "capture.kernel_ifdrops"},
     {"uptime", "uptime"},
     {"decoder.ipraw.invalid_ip_version", "decoder.event.ipraw.invalid_ip_version"},
     {"decoder.ethernet.pkt_too_small", "decoder.event.ethernet.pkt_too_small"},

@@ -187,6 +187,7 @@ struct sk_ruleset {
     size_t n, cap;
     struct sk_rule **rules;
     size_t n_flowbits;
+    const char *const *flowbit_names; /* NULL: "fb0", "fb1", ... */
 };
 
 struct sk_ruleset *rb_fake_ruleset_new(size_t n_flowbits)
@@ -228,4 +229,19 @@ const struct sk_rule *sk_ruleset_rule(const struct sk_ruleset *rs, size_t i)
 size_t sk_ruleset_flowbit_count(const struct sk_ruleset *rs)
 {
     return rs->n_flowbits;
+}
+
+void rb_fake_ruleset_flowbit_names(struct sk_ruleset *rs, const char *const *names)
+{
+    rs->flowbit_names = names;
+}
+
+const char *sk_ruleset_flowbit_name(const struct sk_ruleset *rs, size_t id)
+{
+    static const char *const dflt[] = {"fb0", "fb1", "fb2", "fb3", "fb4", "fb5", "fb6", "fb7"};
+    if (id >= rs->n_flowbits)
+        return NULL;
+    if (rs->flowbit_names)
+        return rs->flowbit_names[id];
+    return id < sizeof(dflt) / sizeof(dflt[0]) ? dflt[id] : NULL;
 }

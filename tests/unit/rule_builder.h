@@ -44,5 +44,7 @@ struct sk_ruleset *rb_fake_ruleset_new(size_t n_flowbits);
 /* Takes ownership of r. */
 void rb_fake_ruleset_add(struct sk_ruleset *rs, struct sk_rule *r);
 void rb_fake_ruleset_free(struct sk_ruleset *rs);
+/* The flowbit names (borrowed; n_flowbits of them) a reload maps ids by. */
+void rb_fake_ruleset_flowbit_names(struct sk_ruleset *rs, const char *const *names);
 
 #endif

@@ -303,6 +303,66 @@ static void test_detect_flowbits(void **state)
     env_free(e);
 }
 
+/* A reload in the middle of a transaction: the flow moves to a new set whose rules and
+ * flowbits are numbered differently; the flowbit set before stays set, a rule that alerted in
+ * the open transaction does not alert again, a rule only the new set has alerts. */
+static void test_detect_move_to_new_set(void **state)
+{
+    static const char *const old_names[] = {"authed", "other"};
+    static const char *const new_names[] = {"unused", "authed"};
+    struct sk_ruleset *rs = rb_fake_ruleset_new(2);
+    rb_fake_ruleset_flowbit_names(rs, old_names);
+    rb_fake_ruleset_add(rs, content_rule(1, SK_FIELD_SMTP_MAIL_FROM, "evil"));
+    struct sk_rule *r = content_rule(10, SK_FIELD_SMTP_AUTH_MECH, "LOGIN");
+    rb_flowbit(r, SK_FLOWBIT_SET, 0);
+    rb_flowbit(r, SK_FLOWBIT_NOALERT, 0);
+    rb_fake_ruleset_add(rs, r);
+    r = content_rule(2, SK_FIELD_SMTP_RCPT_TO, "victim");
+    rb_flowbit(r, SK_FLOWBIT_ISSET, 0);
+    rb_fake_ruleset_add(rs, r);
+    struct env *e = env_new(rs, 0);
+    field(e, 0, SK_FIELD_SMTP_MAIL_FROM, "<evil@x>");
+    field(e, 0, SK_FIELD_SMTP_AUTH_MECH, "LOGIN");
+    assert_int_equal(count_sid(e, 1), 1);
+
+    struct sk_ruleset *nrs = rb_fake_ruleset_new(2);
+    rb_fake_ruleset_flowbit_names(nrs, new_names);
+    rb_fake_ruleset_add(nrs, content_rule(3, SK_FIELD_SMTP_RCPT_TO, "victim"));
+    r = content_rule(2, SK_FIELD_SMTP_RCPT_TO, "victim");
+    rb_flowbit(r, SK_FLOWBIT_ISSET, 1);
+    rb_fake_ruleset_add(nrs, r);
+    rb_fake_ruleset_add(nrs, content_rule(1, SK_FIELD_SMTP_MAIL_FROM, "evil"));
+    struct sk_detect *nd;
+    struct sk_detect_remap *m;
+    struct sk_detect_thread *nt;
+    char err[256];
+    struct sk_detect_config cfg = {0};
+    assert_int_equal(sk_detect_build(&nd, nrs, &cfg, err, sizeof(err)), 0);
+    assert_int_equal(sk_detect_remap_new(&m, e->d, nd), 0);
+    assert_int_equal(sk_detect_remap_kept(m), 2); /* sids 1 and 2; 10 is gone */
+    assert_int_equal(sk_detect_thread_move(&nt, e->t, m), 0);
+    assert_int_equal(sk_detect_flow_move(e->df, nt, m), 0);
+    sk_detect_thread_free(e->t);
+    sk_detect_remap_free(m);
+    sk_detect_free(e->d);
+    rb_fake_ruleset_free(e->rs);
+    e->t = nt;
+    e->d = nd;
+    e->rs = nrs;
+
+    field(e, 0, SK_FIELD_SMTP_MAIL_FROM, "<evil@y>");
+    field(e, 0, SK_FIELD_SMTP_RCPT_TO, "<victim@x>");
+    assert_int_equal(count_sid(e, 1), 1); /* matched before the move: not again */
+    assert_int_equal(count_sid(e, 2), 1); /* the flowbit, now id 1, is still set */
+    assert_int_equal(count_sid(e, 3), 1); /* the new rule */
+    field(e, 1, SK_FIELD_SMTP_MAIL_FROM, "<evil@z>");
+    assert_int_equal(count_sid(e, 1), 2);
+    struct sk_detect_stats st;
+    sk_detect_thread_stats(e->t, &st);
+    assert_int_equal(st.alerts, 4); /* the counters carried over */
+    env_free(e);
+}
+
 /* Five matching transactions in a row, one second apart; alerts per threshold type. */
 static size_t run_threshold(enum sk_thresh_type type, bool filter, uint32_t count, uint32_t seconds,
                             size_t n_tx, uint64_t step_us, char *pattern)
@@ -1261,6 +1321,7 @@ int main(void)
         cmocka_unit_test(test_detect_stream_window_bounds_confirmation),
         cmocka_unit_test(test_detect_multi_buffer_one_instance),
         cmocka_unit_test(test_detect_flowbits),
+        cmocka_unit_test(test_detect_move_to_new_set),
         cmocka_unit_test(test_detect_thresholds),
         cmocka_unit_test(test_detect_threshold_by_dst_across_flows),
         cmocka_unit_test(test_detect_app_layer_event),
