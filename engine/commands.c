@@ -72,7 +72,7 @@ static int iface_stat(void *ctx, struct sk_json *j)
         sk_json_str(j, "message", "not capturing from an interface");
         return SK_E_INVAL;
     }
-    /* the reader thread updates these; a reading a packet late is good enough here */
+    /* thread safe: the readers publish copies about once a second (source.h) */
     sk_source_get_stats(rc->src, &st);
     sk_json_object_open(j, "message");
     sk_json_str(j, "iface", rc->iface);
@@ -80,6 +80,26 @@ static int iface_stat(void *ctx, struct sk_json *j)
     sk_json_u64(j, "bytes", st.bytes);
     sk_json_u64(j, "drop", st.kernel_drops);
     sk_json_u64(j, "packets_cut", st.packets_cut);
+    sk_json_u64(j, "kernel_packets", st.kernel_packets);
+    sk_json_u64(j, "ifdrop", st.kernel_ifdrops);
+    sk_json_u64(j, "freeze", st.kernel_freezes);
+    /* several -i: each interface on its own (source.h: thread safe, about a second old) */
+    sk_json_array_open(j, "interfaces");
+    for (size_t i = 0; i < sk_source_iface_count(rc->src); i++) {
+        struct sk_iface_stats is;
+        if (sk_source_iface_stats(rc->src, i, &is) < 0)
+            continue;
+        sk_json_object_open(j, NULL);
+        sk_json_str(j, "iface", is.name);
+        sk_json_u64(j, "pkts", is.packets);
+        sk_json_u64(j, "bytes", is.bytes);
+        sk_json_u64(j, "kernel_packets", is.kernel_packets);
+        sk_json_u64(j, "drop", is.kernel_drops);
+        sk_json_u64(j, "ifdrop", is.kernel_ifdrops);
+        sk_json_u64(j, "freeze", is.kernel_freezes);
+        sk_json_object_close(j);
+    }
+    sk_json_array_close(j);
     sk_json_object_close(j);
     return 0;
 }

@@ -16,10 +16,42 @@
 enum key_type { KT_BOOL, KT_U64, KT_SIZE, KT_STR, KT_LIST, KT_MAP };
 
 struct key_def {
-    const char *name; /* a trailing ".*" matches any one child name */
+    /* a "*" segment matches any one segment; a trailing ".**" one or more */
+    const char *name;
     enum key_type type;
     const char *def; /* default as text, NULL for none */
     const char *doc;
+};
+
+/* The keys of one EVE sink (docs/configuration.md, EVE sinks), each below every one of
+ * sink_prefixes: outputs.eve's own sink and each outputs.eve.sinks.NAME. */
+static const char *const sink_prefixes[] = {"outputs.eve", "outputs.eve.sinks.*"};
+static const struct key_def sink_key_defs[] = {
+    {"filetype", KT_STR, "regular",
+     "where EVE goes: regular, syslog, unix_dgram, unix_stream, redis, kafka"},
+    {"filename", KT_STR, NULL,
+     "regular: file in log-dir (eve.json); unix_*: socket path; syslog: /dev/log"},
+    {"facility", KT_STR, "local5", "syslog facility"},
+    {"level", KT_STR, "info", "syslog level (severity) of every record"},
+    {"identity", KT_STR, "shrike", "syslog tag"},
+    {"server", KT_STR, "127.0.0.1", "redis: host, or a Unix socket path (/...)"},
+    {"port", KT_U64, "6379", "redis: TCP port"},
+    {"mode", KT_STR, "list", "redis: list (lpush), rpush, channel (publish) or stream (xadd)"},
+    {"key", KT_STR, "shrike", "redis: list, channel or stream name"},
+    {"stream-maxlen", KT_U64, "0", "redis stream: XADD MAXLEN ~ (0: no trimming)"},
+    {"brokers", KT_STR, "127.0.0.1:9092", "kafka: bootstrap servers"},
+    {"topic", KT_STR, "shrike", "kafka: topic; %{event_type} in it is the record's event type"},
+    {"mock-cluster", KT_BOOL, "no", "kafka: librdkafka's in-process mock cluster (tests)"},
+    {"mock-linger", KT_U64, "0",
+     "kafka mock cluster: seconds it stays up after the run, or until SIGTERM"},
+    {"librdkafka.**", KT_STR, NULL, "kafka: a librdkafka producer property, as is"},
+    {"batch-size", KT_U64, "64", "network sinks: records sent at once (pipelined)"},
+    {"queue-max-records", KT_U64, "100000", "network sinks: records queued at most"},
+    {"queue-max-bytes", KT_SIZE, "64mb", "network sinks: bytes queued at most"},
+    {"queue-wait-ms", KT_U64, "100", "network sinks: a full queue holds a worker this long"},
+    {"flush-timeout", KT_U64, "5", "network sinks: seconds to drain the queue at exit"},
+    {"reconnect-max-ms", KT_U64, "5000", "network sinks: longest wait between reconnects"},
+    {"timeout-ms", KT_U64, "2000", "network sinks: connect and send timeout"},
 };
 
 static const struct key_def key_defs[] = {
@@ -37,6 +69,14 @@ static const struct key_def key_defs[] = {
     {"workers-queue", KT_U64, "8", "one reader (live, pipe): 256 KiB batches queued per worker"},
     {"workers-balance", KT_STR, "claim",
      "reading files, a flow goes to the first worker to reach it (claim) or by hash (hash)"},
+    {"capture.bpf-filter", KT_STR, NULL, "BPF filter when none is given on the command line"},
+    {"capture.snaplen", KT_U64, "65535", "live: bytes kept of each packet (--snaplen)"},
+    {"capture.pcap.buffer-size", KT_SIZE, "0",
+     "-i: libpcap's kernel buffer per interface; 0 keeps libpcap's (--pcap-buffer-size)"},
+    {"capture.af-packet.ring-size", KT_SIZE, "16mb",
+     "--af-packet: ring bytes per worker socket (--af-packet-ring-size)"},
+    {"capture.af-packet.block-size", KT_SIZE, "1mb",
+     "--af-packet: bytes per ring block, a power of two (--af-packet-block-size)"},
     {"outputs.events.enabled", KT_BOOL, "yes", "write events.json (raw SMTP events)"},
     {"outputs.events.data-limit", KT_SIZE, "4096", "bytes of an smtp_data chunk logged"},
     {"outputs.events.message-limit", KT_SIZE, "1mb",
@@ -49,6 +89,7 @@ static const struct key_def key_defs[] = {
      "items of each smtp/email list in a fileinfo record (0: all)"},
     {"outputs.eve.flow", KT_BOOL, "yes", "EVE flow records"},
     {"outputs.eve.stats", KT_BOOL, "yes", "EVE stats records (every stats.interval and at exit)"},
+    {"sensor-name", KT_STR, NULL, "this sensor's name, as EVE's host member (none: left out)"},
     {"unix-command.enabled", KT_BOOL, "no", "serve the control socket (shrikectl)"},
     {"unix-command.filename", KT_STR, SK_DEFAULT_SOCKET, "path of the control socket"},
     {"stats.enabled", KT_BOOL, "yes", "EVE stats records every stats.interval while running"},
@@ -76,6 +117,8 @@ static const struct key_def key_defs[] = {
     {"smtp.max-recipients", KT_U64, "100", "RCPT TO per transaction before an anomaly"},
     {"smtp.refused-commands", KT_LIST, NULL, "command verbs that raise ILLEGAL_COMMAND"},
     {"smtp.allowed-commands", KT_LIST, NULL, "extra verbs that are not UNKNOWN_COMMAND"},
+    {"smtp.smuggling-hold", KT_SIZE, "64kb",
+     "bytes held after a non-canonical end of data until the server's reply decides (0: none)"},
     {"smtp.log-credentials", KT_BOOL, "yes", "put AUTH credentials in events in clear"},
     {"mime.enabled", KT_BOOL, "yes", "decode messages (email.* and file.* fields)"},
     {"mime.max-depth", KT_U64, "16", "nested multipart/message levels"},
@@ -163,17 +206,58 @@ int sk_config_new(struct sk_config **out)
     return 0;
 }
 
+/* Matches key against a table name segment by segment ("*": one segment, a final "**":
+ * the rest, one segment or more). */
+static bool name_matches(const char *n, const char *key)
+{
+    for (;;) {
+        const char *ne = strchr(n, '.'), *ke = strchr(key, '.');
+        size_t nl = ne ? (size_t)(ne - n) : strlen(n), kl = ke ? (size_t)(ke - key) : strlen(key);
+        if (nl == 2 && strncmp(n, "**", 2) == 0 && !ne)
+            return kl > 0;
+        if (kl == 0 || !((nl == 1 && *n == '*') || (nl == kl && strncmp(n, key, nl) == 0)))
+            return false;
+        if (!ne || !ke)
+            return !ne && !ke;
+        n = ne + 1;
+        key = ke + 1;
+    }
+}
+
+/* The rest of key after prefix (whose "*" segments match any one segment) and a dot, or
+ * NULL. */
+static const char *after_prefix(const char *prefix, const char *key)
+{
+    char head[256];
+    const char *k = key;
+    /* the key's head has as many segments as the prefix */
+    size_t psegs = 1;
+    for (const char *p = prefix; *p; p++)
+        psegs += *p == '.';
+    for (size_t i = 0; i < psegs; i++) {
+        k = strchr(k, '.');
+        if (!k)
+            return NULL;
+        k++;
+    }
+    size_t hl = (size_t)(k - key) - 1;
+    if (hl >= sizeof(head))
+        return NULL;
+    memcpy(head, key, hl);
+    head[hl] = '\0';
+    return name_matches(prefix, head) ? k : NULL;
+}
+
 static const struct key_def *find_def(const char *key)
 {
-    for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
-        const char *n = key_defs[i].name;
-        size_t len = strlen(n);
-        if (len > 2 && strcmp(n + len - 2, ".*") == 0) {
-            if (strncmp(key, n, len - 1) == 0 && key[len - 1] && !strchr(key + len - 1, '.'))
-                return &key_defs[i];
-        } else if (strcmp(n, key) == 0) {
+    for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++)
+        if (name_matches(key_defs[i].name, key))
             return &key_defs[i];
-        }
+    for (size_t p = 0; p < sizeof(sink_prefixes) / sizeof(sink_prefixes[0]); p++) {
+        const char *rest = after_prefix(sink_prefixes[p], key);
+        for (size_t i = 0; rest && i < sizeof(sink_key_defs) / sizeof(sink_key_defs[0]); i++)
+            if (name_matches(sink_key_defs[i].name, rest))
+                return &sink_key_defs[i];
     }
     return NULL;
 }
@@ -535,6 +619,45 @@ size_t sk_config_children(const struct sk_config *cfg, const char *prefix,
     return c->n_children;
 }
 
+void sk_config_below(const struct sk_config *cfg, const char *prefix,
+                     void (*fn)(void *ctx, const char *rest, const char *value), void *ctx)
+{
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; i < cfg->n; i++) {
+        const char *k = cfg->v[i].key;
+        if (strncmp(k, prefix, plen) == 0 && k[plen] == '.' && k[plen + 1] && cfg->v[i].value)
+            fn(ctx, k + plen + 1, cfg->v[i].value);
+    }
+}
+
+size_t sk_config_groups(const struct sk_config *cfg, const char *prefix, char ***names)
+{
+    size_t plen = strlen(prefix), n = 0;
+    char **v = NULL;
+    *names = NULL;
+    for (size_t i = 0; i < cfg->n; i++) {
+        const char *k = cfg->v[i].key;
+        if (strncmp(k, prefix, plen) != 0 || k[plen] != '.' || !k[plen + 1])
+            continue;
+        const char *seg = k + plen + 1, *dot = strchr(seg, '.');
+        size_t sl = dot ? (size_t)(dot - seg) : strlen(seg);
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = strlen(v[j]) == sl && strncmp(v[j], seg, sl) == 0;
+        if (seen)
+            continue;
+        char **nv = realloc(v, (n + 1) * sizeof(*nv));
+        if (!nv || !(nv[n] = strndup(seg, sl))) {
+            v = nv ? nv : v;
+            break;
+        }
+        v = nv;
+        n++;
+    }
+    *names = v;
+    return n;
+}
+
 static const char *value_or_default(const struct sk_config *cfg, const char *key,
                                     const char **where)
 {
@@ -647,6 +770,15 @@ void sk_config_print_keys(FILE *out)
     for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++)
         fprintf(out, "%-28s %-7s %-22s %s\n", key_defs[i].name, types[key_defs[i].type],
                 key_defs[i].def ? key_defs[i].def : "-", key_defs[i].doc);
+    for (size_t p = 0; p < sizeof(sink_prefixes) / sizeof(sink_prefixes[0]); p++) {
+        for (size_t i = 0; i < sizeof(sink_key_defs) / sizeof(sink_key_defs[0]); i++) {
+            const struct key_def *d = &sink_key_defs[i];
+            char name[128];
+            snprintf(name, sizeof(name), "%s.%s", sink_prefixes[p], d->name);
+            fprintf(out, "%-28s %-7s %-22s %s\n", name, types[d->type], d->def ? d->def : "-",
+                    d->doc);
+        }
+    }
 }
 
 void sk_config_free(struct sk_config *cfg)

@@ -43,6 +43,16 @@ size_t sk_config_list(const struct sk_config *cfg, const char *key, const char *
 size_t sk_config_children(const struct sk_config *cfg, const char *prefix,
                           const char *const **names);
 
+/* The distinct names one level below prefix, whatever lies below them: for
+ * "outputs.eve.sinks" the NAME of every outputs.eve.sinks.NAME.KEY, in file order. The caller
+ * frees each name and the array. Returns the count (0 when out of memory). */
+size_t sk_config_groups(const struct sk_config *cfg, const char *prefix, char ***names);
+
+/* Calls fn with every scalar below prefix: the key's rest after "prefix." and its value
+ * (a later setting of the same key comes later). */
+void sk_config_below(const struct sk_config *cfg, const char *prefix,
+                     void (*fn)(void *ctx, const char *rest, const char *value), void *ctx);
+
 /* Typed getters: the value at key, or the documented default when absent. A value that does
  * not parse is reported (errbuf, naming the key and where it was set) and returns
  * SK_E_INVAL. Sizes accept suffixes kb, mb, gb (powers of 1024); durations are seconds. */

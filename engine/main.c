@@ -33,19 +33,25 @@
 #include "rules/ruleset.h"
 
 /* docs/cli.md lists them: 3 is a run that went to its end but could not write every record
- * (a full disk, a closed pipe); 5 a start refused because another instance holds the pid
- * file. */
+ * (a full disk, a closed pipe); 4 a capture interface that cannot be opened; 5 a start
+ * refused because another instance holds the pid file. */
 enum exit_code {
     EXIT_OK = 0,
     EXIT_FAILURE_RUN = 1,
     EXIT_USAGE = 2,
     EXIT_OUTPUT_LOST = 3,
+    EXIT_NO_CAPTURE = 4, /* a capture interface could not be opened */
     EXIT_REFUSED = 5
 };
 
 struct options {
     const char *read_path;
-    const char *iface;
+    const char *iface;   /* live: the first -i, or --af-packet's interface */
+    const char **ifaces; /* every -i */
+    size_t n_ifaces;
+    const char *afpacket; /* --af-packet IFACE */
+    char **owned_sets;    /* --snaplen and the like, as --set KEY=VALUE strings */
+    size_t n_owned_sets;
     const char *bpf_file;
     char *bpf;
     const char *log_dir;
@@ -106,7 +112,12 @@ static void usage(FILE *out)
             "       shrike explain --sid N -r PATH [-S FILE] [options]\n"
             "\n"
             "  -r PATH              read a pcap/pcapng file, or every capture in a folder\n"
-            "  -i IFACE             capture live from an interface\n"
+            "  -i IFACE             capture live from an interface (repeatable)\n"
+            "  --af-packet IFACE    capture with AF_PACKET, one fan-out socket per worker\n"
+            "  --snaplen N          live: bytes kept of each packet (default 65535)\n"
+            "  --pcap-buffer-size SIZE  -i: libpcap's kernel buffer per interface\n"
+            "  --af-packet-ring-size SIZE   ring per worker socket (default 16mb)\n"
+            "  --af-packet-block-size SIZE  bytes per ring block (default 1mb)\n"
             "  -F FILE              read the BPF filter from FILE\n"
             "  -l DIR               write logs to DIR (default: log-dir, else .)\n"
             "  -c FILE              configuration file (YAML)\n"
@@ -203,7 +214,36 @@ enum long_only {
     OPT_USER,
     OPT_GROUP,
     OPT_PIDFILE,
+    OPT_AFPACKET,
+    OPT_SNAPLEN,
+    OPT_PCAP_BUFFER,
+    OPT_RING_SIZE,
+    OPT_BLOCK_SIZE,
 };
+
+/* --snaplen and the other capture options are their configuration keys set from the command
+ * line, as --set would (docs/capture.md). */
+static int push_capture_set(struct options *o, int opt, const char *value)
+{
+    static const char *const keys[] = {
+        [OPT_SNAPLEN - OPT_SNAPLEN] = "capture.snaplen",
+        [OPT_PCAP_BUFFER - OPT_SNAPLEN] = "capture.pcap.buffer-size",
+        [OPT_RING_SIZE - OPT_SNAPLEN] = "capture.af-packet.ring-size",
+        [OPT_BLOCK_SIZE - OPT_SNAPLEN] = "capture.af-packet.block-size",
+    };
+    size_t len = strlen(keys[opt - OPT_SNAPLEN]) + strlen(value) + 2;
+    char *set = malloc(len);
+    char **v = realloc(o->owned_sets, (o->n_owned_sets + 1) * sizeof(*v));
+    if (v)
+        o->owned_sets = v;
+    if (!set || !v) {
+        free(set);
+        return SK_E_NOMEM;
+    }
+    snprintf(set, len, "%s=%s", keys[opt - OPT_SNAPLEN], value);
+    o->owned_sets[o->n_owned_sets++] = set;
+    return push(&o->sets, &o->n_sets, set);
+}
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -211,6 +251,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"set", required_argument, NULL, OPT_SET},
         {"dump-streams", required_argument, NULL, OPT_DUMP},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"af-packet", required_argument, NULL, OPT_AFPACKET},
+        {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+        {"pcap-buffer-size", required_argument, NULL, OPT_PCAP_BUFFER},
+        {"af-packet-ring-size", required_argument, NULL, OPT_RING_SIZE},
+        {"af-packet-block-size", required_argument, NULL, OPT_BLOCK_SIZE},
         {"list-keywords", no_argument, NULL, OPT_LIST_KEYWORDS},
         {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
         {"list-config", no_argument, NULL, OPT_LIST_CONFIG},
@@ -232,7 +277,20 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->read_path = optarg;
             break;
         case 'i':
-            o->iface = optarg;
+            if (!o->iface)
+                o->iface = optarg;
+            if (push(&o->ifaces, &o->n_ifaces, optarg) < 0)
+                return SK_E_NOMEM;
+            break;
+        case OPT_AFPACKET:
+            o->afpacket = o->iface = optarg;
+            break;
+        case OPT_SNAPLEN:
+        case OPT_PCAP_BUFFER:
+        case OPT_RING_SIZE:
+        case OPT_BLOCK_SIZE:
+            if (push_capture_set(o, c, optarg) < 0)
+                return SK_E_NOMEM;
             break;
         case 'F':
             o->bpf_file = optarg;
@@ -390,6 +448,12 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
     int r;
 
     while ((r = sk_source_read(src, &pkt, &stop_requested, &errors)) > 0) {
+        if (r == SK_SOURCE_IDLE) {
+            /* no packet: the flow clock runs on wall time, so idle flows expire */
+            sk_worker_tick(w, now_us());
+            last_tick = now_us();
+            continue;
+        }
         if ((r = sk_worker_packet(w, &pkt)) < 0) {
             sk_error("packet processing failed: %s", sk_strerror(r));
             return r;
@@ -479,7 +543,8 @@ struct run_stats {
 
 static int run_stats_start(struct run_stats *rs, const struct options *o,
                            const struct sk_config *cfg, const char *log_dir,
-                           struct sk_outfile_pool *files, struct sk_worker **ws, size_t n)
+                           struct sk_outfile_pool *files, struct sk_worker **ws, size_t n,
+                           const struct sk_source *src)
 {
     char err[512];
     bool enabled;
@@ -500,6 +565,7 @@ static int run_stats_start(struct run_stats *rs, const struct options *o,
     tc.board = rs->board;
     tc.threads = rs->threads;
     tc.live = o->iface != NULL;
+    tc.source = tc.live ? src : NULL;
     tc.interval_s = enabled ? (unsigned)(interval > 86400 ? 86400 : interval) : 0;
     tc.progress = !tc.live && !o->quiet && isatty(STDERR_FILENO);
     if (o->read_path &&
@@ -628,6 +694,28 @@ out_free:
     free(c);
 }
 
+/* Live capture: every -i through libpcap, or --af-packet with one socket per worker. The
+ * filter is the command line's, else capture.bpf-filter. */
+static int open_capture(const struct options *o, const struct sk_config *cfg, size_t n_workers,
+                        struct sk_source **src, char *err, size_t errlen)
+{
+    struct sk_live_config lc = {0};
+    int rc = sk_source_live_config(cfg, &lc, err, errlen);
+    if (rc < 0)
+        return SK_E_NOMEM == rc ? rc : SK_E_INVAL;
+    lc.bpf = o->bpf ? o->bpf : sk_config_str(cfg, "capture.bpf-filter");
+    if (lc.bpf && !*lc.bpf)
+        lc.bpf = NULL;
+    if (o->afpacket) {
+        lc.ifaces = &o->afpacket;
+        lc.n_ifaces = 1;
+        return sk_source_open_afpacket(src, &lc, n_workers, err, errlen);
+    }
+    lc.ifaces = o->ifaces;
+    lc.n_ifaces = o->n_ifaces;
+    return sk_source_open_pcap_live(src, &lc, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
@@ -682,8 +770,8 @@ int main(int argc, char **argv)
         status = EXIT_OK;
         goto out;
     }
-    if (!o.test_only && !o.read_path == !o.iface) {
-        sk_error("give exactly one of -r PATH or -i IFACE (see shrike --help)");
+    if (!o.test_only && (!o.read_path == !o.iface || (o.afpacket && o.n_ifaces))) {
+        sk_error("give exactly one of -r PATH, -i IFACE or --af-packet IFACE (see shrike --help)");
         status = EXIT_USAGE;
         goto out;
     }
@@ -841,7 +929,7 @@ int main(int argc, char **argv)
         n_ws++;
     }
     rc = o.read_path ? sk_source_open_offline(&src, o.read_path, o.bpf, err, sizeof(err))
-                     : sk_source_open_live(&src, o.iface, o.bpf, err, sizeof(err));
+                     : open_capture(&o, cfg, n_workers, &src, err, sizeof(err));
     if (rc < 0 && stop_requested) {
         /* the signal cut the capture's first read: nothing was read, nothing is lost */
         sk_warn("stopped by a signal before the first packet");
@@ -850,6 +938,9 @@ int main(int argc, char **argv)
     }
     if (rc < 0) {
         sk_error("%s", err);
+        /* an interface that cannot be opened has its own status (a bad filter is usage) */
+        if (o.iface && rc != SK_E_NOMEM)
+            status = rc == SK_E_INVAL ? EXIT_USAGE : EXIT_NO_CAPTURE;
         goto out;
     }
     if (rereadable && n_workers > 1) {
@@ -865,7 +956,7 @@ int main(int argc, char **argv)
         }
     }
 
-    if ((rc = run_stats_start(&rstats, &o, cfg, log_dir, files, ws, n_workers)) == SK_E_NOMEM)
+    if ((rc = run_stats_start(&rstats, &o, cfg, log_dir, files, ws, n_workers, src)) == SK_E_NOMEM)
         goto out_nomem;
     if (rc < 0)
         goto out;
@@ -905,6 +996,8 @@ int main(int argc, char **argv)
         sk_worker_finish(ws[0]);
     } else if (more_srcs) {
         errors = sk_pipeline_run_files(&pc, more_srcs, &stop_requested);
+    } else if (sk_source_queues(src) > 1) {
+        errors = sk_pipeline_run_queues(&pc, src, &stop_requested);
     } else {
         errors = sk_pipeline_run(&pc, src, &stop_requested, &pst);
     }
@@ -952,7 +1045,10 @@ int main(int argc, char **argv)
         {"source.files", sst.files},
         {"source.files_failed", sst.files_failed},
         {"source.packets_cut", sst.packets_cut},
-        {"source.kernel_drops", sst.kernel_drops},
+        {"capture.kernel_packets", sst.kernel_packets},
+        {"capture.kernel_drops", sst.kernel_drops},
+        {"capture.kernel_ifdrops", sst.kernel_ifdrops},
+        {"capture.kernel_freezes", sst.kernel_freezes},
         {"workers", n_workers},
         {"workers.queue_drops", pst.dropped_packets},
         {"elapsed_ms", (uint64_t)(elapsed * 1000.0)},
@@ -1027,6 +1123,10 @@ out:
     sk_config_free(cfg);
     free(o.rule_files);
     free(o.sets);
+    free(o.ifaces);
+    for (size_t i = 0; i < o.n_owned_sets; i++)
+        free(o.owned_sets[i]);
+    free(o.owned_sets);
     free(o.bpf);
     fflush(stdout);
     return status;

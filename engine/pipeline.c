@@ -284,6 +284,12 @@ static int read_loop(struct pipeline *p, struct sk_source *src, _Atomic int *sto
     int r;
 
     while ((r = sk_source_read(src, &raw, stop, &errors)) > 0) {
+        if (r == SK_SOURCE_IDLE) {
+            /* a quiet link: what waits in a half-filled batch goes to its worker now */
+            for (size_t i = 0; i < p->cfg->n_workers; i++)
+                push(p, &p->wt[i], true);
+            continue;
+        }
         if ((r = sk_worker_decode(dec, &raw, &pkt)) < 0)
             return r;
         /* the flow table takes only TCP: other packets are counted by the decoder and end here */
@@ -392,6 +398,7 @@ static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
 
 struct fthread {
     const struct sk_pipeline_config *cfg;
+    bool queue;            /* live fan-out: reads queue idx of src, every packet its own */
     struct claims *claims; /* NULL: the hash decides */
     size_t idx;
     struct sk_source *src;
@@ -414,8 +421,24 @@ static int read_own(struct fthread *t)
     int damaged = 0;
     int r = 0;
 
+    uint64_t last_tick = 0;
+
     while (!atomic_load_explicit(t->failed, memory_order_relaxed) &&
-           (r = sk_source_read(t->src, &raw, t->stop, &damaged)) > 0) {
+           (r = sk_source_read_queue(t->src, t->queue ? t->idx : 0, &raw, t->stop, &damaged)) > 0) {
+        if (t->queue) {
+            /* the kernel gave this socket whole flows: the clock is wall time, so idle flows
+             * expire on a silent link too */
+            uint64_t now = wall_us();
+            if (r == SK_SOURCE_IDLE || now - last_tick > 1000000u) {
+                sk_worker_tick(w, now);
+                last_tick = now;
+            }
+            if (r == SK_SOURCE_IDLE)
+                continue;
+            if ((r = sk_worker_packet(w, &raw)) < 0)
+                return r;
+            continue;
+        }
         if ((r = sk_worker_decode(w, &raw, &pkt)) < 0)
             return r;
         /* the flow table takes only TCP: other packets are counted by the decoder and end here */
@@ -435,7 +458,8 @@ static int read_own(struct fthread *t)
     }
     if (r < 0)
         return r;
-    sk_worker_tick(w, clock);
+    if (!t->queue)
+        sk_worker_tick(w, clock);
     return damaged;
 }
 
@@ -455,8 +479,25 @@ static void *file_worker_main(void *arg)
     return NULL;
 }
 
+static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+                       struct sk_source *queues, _Atomic int *stop);
+
 int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
                           _Atomic int *stop)
+{
+    return run_readers(cfg, srcs, NULL, stop);
+}
+
+int sk_pipeline_run_queues(const struct sk_pipeline_config *cfg, struct sk_source *src,
+                           _Atomic int *stop)
+{
+    if (sk_source_queues(src) != cfg->n_workers)
+        return SK_E_INVAL;
+    return run_readers(cfg, NULL, src, stop);
+}
+
+static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+                       struct sk_source *queues, _Atomic int *stop)
 {
     _Atomic int failed;
     size_t started = 0;
@@ -465,7 +506,7 @@ int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source
     atomic_init(&failed, 0);
     struct claims claims = {NULL};
     /* calloc: the table's pages are the kernel's zero pages until a flow lands on them */
-    if (cfg->claim && cfg->n_workers > 1 && cfg->n_workers <= 64 &&
+    if (!queues && cfg->claim && cfg->n_workers > 1 && cfg->n_workers <= 64 &&
         !(claims.slot = calloc(CLAIM_SLOTS, sizeof(*claims.slot))))
         return SK_E_NOMEM;
     struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
@@ -476,13 +517,15 @@ int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source
     for (; started < cfg->n_workers; started++) {
         struct fthread *t = &ft[started];
         *t = (struct fthread){.cfg = cfg,
+                              .queue = queues != NULL,
                               .claims = claims.slot ? &claims : NULL,
                               .idx = started,
-                              .src = srcs[started],
+                              .src = queues ? queues : srcs[started],
                               .stop = stop,
                               .failed = &failed};
         /* The same damage is met by every reader: the first one reports it. */
-        sk_source_set_quiet(t->src, started > 0);
+        if (!queues)
+            sk_source_set_quiet(t->src, started > 0);
         if (pthread_create(&t->tid, NULL, file_worker_main, t) != 0) {
             sk_error("cannot start worker thread %zu", started);
             atomic_store(&failed, 1);

@@ -58,4 +58,13 @@ int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
 int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
                           _Atomic int *stop);
 
+/* Live fan-out (AF_PACKET): workers[i] reads queue i of src (sk_source_queues(src) must be
+ * cfg->n_workers) in its own thread, with no reader thread between: the kernel already gave
+ * each queue whole flows, so every packet a worker reads is its own. Its flow clock is wall
+ * time, ticked once a second and whenever its queue is idle, so flows expire on a silent link.
+ * When *stop is set or a queue fails, each worker finishes its flows. Returns 0, or a negative
+ * SK_E_* code on an error that ended the run (the other workers stop too, all are joined). */
+int sk_pipeline_run_queues(const struct sk_pipeline_config *cfg, struct sk_source *src,
+                           _Atomic int *stop);
+
 #endif

@@ -232,11 +232,19 @@ static void write_record(struct sk_stats_thread *t)
     /* reading a capture, records carry packet time: none before the first packet */
     if (!t->cfg.live && !last_ts)
         goto out_free;
-    struct sk_counter *v = realloc(c, (n + 1) * sizeof(*v));
+    struct sk_counter *v = realloc(c, (n + 5) * sizeof(*v));
     if (!v)
         goto out_free;
     c = v;
     c[n++] = (struct sk_counter){"uptime", (uint64_t)since(&t->start)};
+    if (t->cfg.source) {
+        struct sk_source_stats ss;
+        sk_source_get_stats(t->cfg.source, &ss);
+        c[n++] = (struct sk_counter){"capture.kernel_packets", ss.kernel_packets};
+        c[n++] = (struct sk_counter){"capture.kernel_drops", ss.kernel_drops};
+        c[n++] = (struct sk_counter){"capture.kernel_ifdrops", ss.kernel_ifdrops};
+        c[n++] = (struct sk_counter){"capture.kernel_freezes", ss.kernel_freezes};
+    }
     if (t->cfg.threads && sk_stats_board_threads(t->cfg.board, &c, &n, &names) < 0)
         goto out_free;
     sk_output_set_stats(t->cfg.outputs, t->cfg.live ? wall_us() : last_ts, c, n);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/capture/source.h"
 #include "engine/output/output.h"
 #include "engine/output/output_set.h"
 
@@ -58,6 +59,9 @@ struct sk_stats_thread_config {
     uint64_t input_bytes;          /* size of the capture files, for the progress line */
     const uint64_t *file_sizes;    /* each capture file's size, in reading order (borrowed) */
     size_t n_files;
+    /* live: the capture's kernel counters (capture.kernel_packets, _drops, _ifdrops,
+     * _freezes) go into each record, read with the thread-safe sk_source_get_stats(); or NULL */
+    const struct sk_source *source;
 };
 
 struct sk_stats_thread;

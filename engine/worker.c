@@ -116,7 +116,7 @@ struct sk_worker {
 int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, const char *log_dir,
                     struct sk_outfile_pool *files, char *errbuf, size_t errlen)
 {
-    struct sk_output_config oc = {.log_dir = log_dir, .files = files};
+    struct sk_output_config oc = {.config = cfg, .log_dir = log_dir, .files = files};
     const struct sk_output_ops *ops[4];
     size_t n = 0;
     bool events, eve, fast, smtplog;
@@ -146,7 +146,9 @@ int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, con
     if (smtplog)
         ops[n++] = &sk_output_smtplog;
     rc = sk_output_set_open(out, ops, n, &oc);
-    if (rc < 0)
+    if (rc == SK_E_INVAL) /* a bad EVE sink setting, reported with its key */
+        snprintf(errbuf, errlen, "the outputs cannot be opened as configured");
+    else if (rc < 0)
         snprintf(errbuf, errlen, "cannot open the logs in '%s': %s", log_dir, sk_strerror(rc));
     return rc;
 }
@@ -593,7 +595,7 @@ static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
 {
     const struct sk_config *c = w->cfg;
     struct sk_smtp_config *sc = &w->smtp_cfg;
-    uint64_t v[7];
+    uint64_t v[8];
     int rc;
 
     sk_smtp_config_defaults(sc);
@@ -604,6 +606,7 @@ static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
         (rc = sk_config_size(c, "smtp.max-data-chunk", &v[4], errbuf, errlen)) < 0 ||
         (rc = sk_config_u64(c, "smtp.max-pending-commands", &v[5], errbuf, errlen)) < 0 ||
         (rc = sk_config_u64(c, "smtp.max-recipients", &v[6], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(c, "smtp.smuggling-hold", &v[7], errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(c, "smtp.log-credentials", &sc->log_credentials, errbuf, errlen)) < 0)
         return rc;
     sc->max_command_line = (size_t)v[0];
@@ -613,6 +616,7 @@ static int smtp_config_from(struct sk_worker *w, char *errbuf, size_t errlen)
     sc->max_data_chunk = (size_t)v[4];
     sc->max_pending_commands = (size_t)v[5];
     sc->max_recipients = (size_t)v[6];
+    sc->smuggling_hold = (size_t)v[7];
     if ((rc = list_copy(c, "smtp.refused-commands", &w->refused)) < 0 ||
         (rc = list_copy(c, "smtp.allowed-commands", &w->allowed)) < 0)
         return rc;

@@ -72,7 +72,11 @@
       "a multi-line reply whose lines carry different codes")                                      \
     X(CONTENT_GAP, "CONTENT_GAP", "bytes of the session were lost")                                \
     X(APP_LAYER_MEMCAP, "APP_LAYER_MEMCAP",                                                        \
-      "the flow memory cap refused the flow's app-layer state: parsing stopped")
+      "the flow memory cap refused the flow's app-layer state: parsing stopped")                   \
+    X(SMUGGLING_ACCEPTED, "SMUGGLING_ACCEPTED",                                                    \
+      "the server took a non-canonical end-of-data marker as the end of the message")              \
+    X(SMUGGLING_HOLD_EXCEEDED, "SMUGGLING_HOLD_EXCEEDED",                                          \
+      "the bytes held after a non-canonical end of data passed smtp.smuggling-hold")
 
 enum sk_anomaly_id {
 #define SK__ANOM_ENUM(id, name, doc) SK_ANOMALY_##id,

@@ -19,6 +19,7 @@
 #include "rules/prefilter.h"
 #include "rules/explain.h"
 #include "rules/reference.h"
+#include "rules/stream_memo.h"
 #include "rules/threshold.h"
 #include "rules/transform.h"
 
@@ -50,6 +51,7 @@ struct crule {
     bool has_fp;            /* a pattern in some prefilter database */
     bool stream_mono;       /* one group, on a stream buffer, of at most 32 positive contents */
     bool shift_inv;         /* stream_mono without offset, depth or startswith */
+    bool occ_memo;          /* one group on a stream buffer confirmed through stream_memo.h */
     uint8_t cls;            /* enum rule_class */
     uint64_t bufmask;       /* buffers used by its groups */
     void ***pcre;           /* per group, per match: compiled pcre or NULL; NULL: no pcre at all */
@@ -139,6 +141,7 @@ struct dctx {
     struct u32vec done;    /* matched: never evaluated again in this context */
     struct memo *memo;
     size_t n_memo, cap_memo;
+    struct sk_smemo smemo;
 };
 
 struct sk_detect_flow {
@@ -329,6 +332,9 @@ static int crule_init(struct crule *cr, const struct sk_rule *r, bool reference)
         cr->stream_mono = false; /* the memo searches with sk_match_find: not in reference;
                                   * a dsize rule sees only the packet's bytes */
     cr->shift_inv = cr->stream_mono;
+    /* stream_mono's memo skips the window altogether; this one still confirms */
+    cr->occ_memo = !reference && !cr->stream_mono && r->n_groups == 1 &&
+                   buffer_kind(g0->buffer) == SK_FIELD_STREAM && sk_smemo_eligible(g0);
     for (size_t m = 0; m < g0->n_matches && cr->shift_inv; m++) {
         const struct sk_content *c = &g0->matches[m].u.content;
         if (c->offset != SK_MOD_UNSET || c->depth != SK_MOD_UNSET || c->startswith)
@@ -807,6 +813,7 @@ static void ctx_reset(struct dctx *c, uint64_t tx_id)
     c->pending.n = 0;
     c->done.n = 0;
     c->n_memo = 0;
+    sk_smemo_reset(&c->smemo);
 }
 
 void sk_detect_flow_free(struct sk_detect_flow *df)
@@ -831,6 +838,8 @@ void sk_detect_flow_free(struct sk_detect_flow *df)
     u32_release(&df->strm.done);
     free(df->app.memo);
     free(df->strm.memo);
+    sk_smemo_release(&df->app.smemo);
+    sk_smemo_release(&df->strm.smemo);
     free(df->flowbits);
     free(df);
 }
@@ -844,7 +853,8 @@ size_t sk_detect_flow_memuse(const struct sk_detect_flow *df)
         if (df->f[b] != NULL)
             insts += df->f[b]->cap * sizeof(struct inst) + df->f[b]->ncap * sizeof(uint64_t);
     return df->mem + df->arena_cap + insts + lists * sizeof(uint32_t) +
-           (df->app.cap_memo + df->strm.cap_memo) * sizeof(struct memo);
+           (df->app.cap_memo + df->strm.cap_memo) * sizeof(struct memo) +
+           sk_smemo_memuse(&df->app.smemo) + sk_smemo_memuse(&df->strm.smemo);
 }
 
 /* ---- prefilter hits and candidates ---- */
@@ -1056,6 +1066,25 @@ static bool mono_group_matches(struct sk_detect_thread *t, struct sk_detect_flow
     return ok;
 }
 
+/* An occ_memo rule: its first content searched only in the window's new bytes. */
+static bool occ_group_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
+                              bool is_orig)
+{
+    const struct crule *cr = &t->d->rules[id];
+    const struct sk_buffer_group *g = &cr->r->groups[0];
+    const struct sinst *s = stream_of(df, g->buffer, is_orig);
+    struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
+    const uint8_t *w;
+    size_t wlen;
+    if (s == NULL || (s->total == 0 && !s->open))
+        return false;
+    window(t->d, s, &w, &wlen);
+    if (cr->pcre != NULL && !atomic_load_explicit(&cr->pcre_ready, memory_order_acquire))
+        pcre_prepare(t->d, id);
+    return sk_smemo_match(&c->smemo, id, s->serial, s->total - wlen, t->mc, g,
+                          cr->pcre != NULL ? cr->pcre[0] : NULL, w, wlen);
+}
+
 static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, uint32_t id,
                          const struct trig *tr)
 {
@@ -1086,6 +1115,8 @@ static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, 
         return false;
     if (cr->stream_mono)
         return mono_group_matches(t, df, id, tr->is_orig);
+    if (cr->occ_memo)
+        return occ_group_matches(t, df, id, tr->is_orig);
     for (size_t g = 0; g < r->n_groups; g++)
         if (!group_matches(t, df, cr, g, tr->is_orig))
             return false;

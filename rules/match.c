@@ -475,6 +475,28 @@ bool sk_match_group_b64(struct sk_match_ctx *mc, const struct sk_buffer_group *g
     return r;
 }
 
+bool sk_match_group_occ(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                        const uint8_t *buf, size_t len, const size_t *occ, size_t n)
+{
+    struct search s = {.mc = mc, .g = g, .pcre = pcre, .buf = buf, .len = len, .steps = 1};
+    size_t clen = g->matches[0].u.content.len;
+    bool r = false;
+    if (buf == NULL)
+        s.buf = (const uint8_t *)"";
+    /* step_content's loop over the occurrences, which are given */
+    for (size_t i = 0; i < n && occ[i] + clen <= len; i++) {
+        if (search_from(&s, 1, occ[i] + clen)) {
+            r = true;
+            break;
+        }
+        if (s.aborted || !rest_depends(g, 0))
+            break;
+    }
+    if (s.aborted)
+        mc->aborts++;
+    return r;
+}
+
 bool sk_match_group(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
                     const uint8_t *buf, size_t len)
 {

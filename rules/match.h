@@ -67,6 +67,13 @@ size_t sk_match_base64_relax(const uint8_t *in, size_t len, uint8_t *out);
 bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
                         const uint8_t *buf, size_t len);
 
+/* As sk_match_group_raw for a group whose first match is a positive content with no
+ * absolute or relative modifier (sk_smemo_eligible), given every position where that
+ * content occurs in buf, ascending (occ[0..n)): the content is not searched for. Same
+ * result, same steps, as sk_match_group_raw. */
+bool sk_match_group_occ(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
+                        const uint8_t *buf, size_t len, const size_t *occ, size_t n);
+
 /* A group on a numeric buffer (smtp.reply_code): true when v satisfies every
  * SK_MATCH_NUMBER of g. */
 bool sk_match_number(const struct sk_buffer_group *g, uint64_t v);

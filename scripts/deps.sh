@@ -20,10 +20,10 @@ sk_install() {
 
 SK_BUILD_PKGS=(build-essential autoconf automake pkg-config
                libpcap-dev libpcre2-dev libhyperscan-dev libcmocka-dev libssl-dev libyaml-dev
-               libmagic-dev)
+               libmagic-dev libhiredis-dev librdkafka-dev)
 # clang and its libFuzzer runtime build the fuzz targets (check.sh's fuzz smoke step).
 SK_TEST_PKGS=(tshark jq python3 python3-yaml python3-jsonschema clang-format time file
-              clang libclang-rt-14-dev)
+              clang libclang-rt-14-dev redis-server redis-tools)
 
 # Configures and builds in $1 (a build folder below the source tree) with extra configure
 # arguments after it.

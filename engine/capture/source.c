@@ -10,16 +10,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
+#include "engine/capture/afpacket.h"
+#include "engine/capture/source.h"
+#include "engine/config.h"
 #include "engine/error.h"
 #include "engine/log.h"
-#include "engine/capture/source.h"
 
 #define SK_SOURCE_SNAPLEN    65535
 #define SK_SOURCE_TIMEOUT_MS 100
+#define PUBLISH_US           1000000u /* readers publish their counters this often */
+
+/* One live interface (libpcap) or one AF_PACKET socket: counted by its reading thread only;
+ * pub is the copy other threads read, under the source's lock. */
+struct live_part {
+    pcap_t *pcap;       /* libpcap, else NULL */
+    struct sk_afp *afp; /* AF_PACKET, else NULL */
+    const char *name;   /* borrowed: the source's path or ifnames */
+    struct sk_iface_stats own, pub;
+    uint64_t next_publish; /* wall time, microseconds */
+};
 
 struct sk_source {
     pcap_t *pcap;             /* the handle being read, NULL between files */
@@ -33,6 +50,14 @@ struct sk_source {
     _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
+    /* live: libpcap's interfaces (one queue read as a set) or AF_PACKET's sockets (a queue each) */
+    struct live_part *parts;
+    size_t n_parts;
+    size_t rr; /* libpcap: the interface to try first */
+    bool afpacket;
+    char **ifnames;     /* libpcap: the interface names */
+    pthread_mutex_t mu; /* guards every part's pub */
+    bool mu_init;
     char err[PCAP_ERRBUF_SIZE + 512];
 };
 
@@ -282,55 +307,207 @@ out_free_src:
     return rc;
 }
 
-int sk_source_open_live(struct sk_source **out, const char *iface, const char *bpf, char *errbuf,
-                        size_t errlen)
+static uint64_t wall_us(void)
 {
-    char pcap_err[PCAP_ERRBUF_SIZE] = "";
-    int rc;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
-    if (!out || !iface) {
-        set_err(errbuf, errlen, "no interface given");
+int sk_source_live_config(const struct sk_config *cfg, struct sk_live_config *lc, char *errbuf,
+                          size_t errlen)
+{
+    uint64_t v[4];
+    int rc;
+    if ((rc = sk_config_u64(cfg, "capture.snaplen", &v[0], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(cfg, "capture.pcap.buffer-size", &v[1], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(cfg, "capture.af-packet.ring-size", &v[2], errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(cfg, "capture.af-packet.block-size", &v[3], errbuf, errlen)) < 0)
+        return rc;
+    if (v[0] < 64 || v[0] > 262144 || v[1] > (1u << 30)) {
+        snprintf(errbuf, errlen,
+                 "capture.snaplen must be 64 to 262144 and capture.pcap.buffer-size at most 1gb");
         return SK_E_INVAL;
     }
-    *out = NULL;
-    if (errbuf && errlen)
-        errbuf[0] = '\0';
-    struct sk_source *src = source_alloc(iface, bpf);
+    lc->snaplen = (unsigned)v[0];
+    lc->pcap_buffer_size = (size_t)v[1];
+    lc->afp_ring_size = (size_t)v[2];
+    lc->afp_block_size = (size_t)v[3];
+    return 0;
+}
+
+static struct sk_source *live_alloc(const struct sk_live_config *lc, size_t n_parts)
+{
+    struct sk_source *src = source_alloc(lc->ifaces[0], lc->bpf);
     if (!src)
-        return SK_E_NOMEM;
+        return NULL;
     src->live = true;
+    src->cur_file = src->path;
+    if (!(src->parts = calloc(n_parts, sizeof(*src->parts))) ||
+        pthread_mutex_init(&src->mu, NULL) != 0) {
+        sk_source_free(src);
+        return NULL;
+    }
+    src->mu_init = true;
+    src->n_parts = n_parts;
+    return src;
+}
+
+/* One libpcap handle on iface, activated and filtered. */
+static int open_pcap_iface(const char *iface, const struct sk_live_config *lc, pcap_t **out,
+                           char *errbuf, size_t errlen)
+{
+    char pcap_err[PCAP_ERRBUF_SIZE] = "";
+    int rc = SK_E_PCAP;
 
     pcap_t *p = pcap_create(iface, pcap_err);
     if (!p) {
         set_err(errbuf, errlen, "cannot open interface '%s': %s", iface, pcap_err);
-        rc = SK_E_PCAP;
-        goto out_free_src;
+        return SK_E_PCAP;
     }
-    src->pcap = p;
-    if (pcap_set_promisc(p, 1) != 0 || pcap_set_snaplen(p, SK_SOURCE_SNAPLEN) != 0 ||
+    if (pcap_set_promisc(p, 1) != 0 ||
+        pcap_set_snaplen(p, lc->snaplen ? (int)lc->snaplen : SK_SOURCE_SNAPLEN) != 0 ||
         pcap_set_timeout(p, SK_SOURCE_TIMEOUT_MS) != 0 || pcap_set_immediate_mode(p, 1) != 0 ||
+        (lc->pcap_buffer_size && pcap_set_buffer_size(p, (int)lc->pcap_buffer_size) != 0) ||
         pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO) != 0) {
         set_err(errbuf, errlen, "cannot configure interface '%s': %s", iface, pcap_geterr(p));
-        rc = SK_E_PCAP;
-        goto out_free_src;
+        goto out_close;
     }
     int act = pcap_activate(p);
     if (act < 0) {
         const char *msg = act == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(act);
-        set_err(errbuf, errlen, "cannot activate interface '%s': %s", iface, msg);
+        set_err(errbuf, errlen, "cannot open interface '%s': %s", iface, msg);
         rc = act == PCAP_ERROR_NO_SUCH_DEVICE ? SK_E_NOTFOUND : SK_E_PCAP;
+        goto out_close;
+    }
+    if ((rc = apply_filter(p, lc->bpf, iface, errbuf, errlen)) < 0)
+        goto out_close;
+    /* one thread reads every interface: none may block while another has packets */
+    if (pcap_setnonblock(p, 1, pcap_err) != 0 || pcap_get_selectable_fd(p) < 0) {
+        set_err(errbuf, errlen, "cannot poll interface '%s': %s", iface, pcap_err);
+        rc = SK_E_PCAP;
+        goto out_close;
+    }
+    *out = p;
+    return 0;
+
+out_close:
+    pcap_close(p);
+    return rc;
+}
+
+int sk_source_open_pcap_live(struct sk_source **out, const struct sk_live_config *lc, char *errbuf,
+                             size_t errlen)
+{
+    int rc;
+
+    *out = NULL;
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    if (!lc->n_ifaces) {
+        set_err(errbuf, errlen, "no interface given");
+        return SK_E_INVAL;
+    }
+    struct sk_source *src = live_alloc(lc, lc->n_ifaces);
+    if (!src)
+        return SK_E_NOMEM;
+    if (!(src->ifnames = calloc(lc->n_ifaces, sizeof(*src->ifnames)))) {
+        rc = SK_E_NOMEM;
         goto out_free_src;
     }
-    rc = apply_filter(p, bpf, iface, errbuf, errlen);
-    if (rc < 0)
-        goto out_free_src;
-    src->cur_file = src->path;
+    for (size_t i = 0; i < lc->n_ifaces; i++) {
+        if (!(src->ifnames[i] = strdup(lc->ifaces[i]))) {
+            rc = SK_E_NOMEM;
+            goto out_free_src;
+        }
+        src->parts[i].name = src->parts[i].own.name = src->parts[i].pub.name = src->ifnames[i];
+        if ((rc = open_pcap_iface(lc->ifaces[i], lc, &src->parts[i].pcap, errbuf, errlen)) < 0)
+            goto out_free_src;
+    }
     *out = src;
     return 0;
 
 out_free_src:
     sk_source_free(src);
     return rc;
+}
+
+int sk_source_open_live(struct sk_source **out, const char *iface, const char *bpf, char *errbuf,
+                        size_t errlen)
+{
+    if (!out || !iface) {
+        set_err(errbuf, errlen, "no interface given");
+        return SK_E_INVAL;
+    }
+    const char *ifaces[1] = {iface};
+    struct sk_live_config lc = {.ifaces = ifaces, .n_ifaces = 1, .bpf = bpf};
+    return sk_source_open_pcap_live(out, &lc, errbuf, errlen);
+}
+
+int sk_source_open_afpacket(struct sk_source **out, const struct sk_live_config *lc,
+                            size_t n_queues, char *errbuf, size_t errlen)
+{
+    struct bpf_program prog;
+    bool have_prog = false;
+    int rc;
+
+    *out = NULL;
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    if (!lc->n_ifaces || n_queues == 0) {
+        set_err(errbuf, errlen, "no interface given");
+        return SK_E_INVAL;
+    }
+    const char *iface = lc->ifaces[0];
+    int dlt = sk_afp_linktype(iface, errbuf, errlen);
+    if (dlt < 0)
+        return dlt;
+    if (lc->bpf) {
+        /* the kernel runs the classic BPF program libpcap compiles for the link type */
+        pcap_t *dead = pcap_open_dead(dlt, lc->snaplen ? (int)lc->snaplen : SK_SOURCE_SNAPLEN);
+        if (!dead)
+            return SK_E_NOMEM;
+        if (pcap_compile(dead, &prog, lc->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            set_err(errbuf, errlen, "bad filter '%s' for '%s': %s", lc->bpf, iface,
+                    pcap_geterr(dead));
+            pcap_close(dead);
+            return SK_E_INVAL;
+        }
+        pcap_close(dead);
+        have_prog = true;
+    }
+    struct sk_source *src = live_alloc(lc, n_queues);
+    if (!src) {
+        rc = SK_E_NOMEM;
+        goto out_free_prog;
+    }
+    src->afpacket = true;
+    struct sk_afp_config ac = {
+        .iface = iface,
+        .ring_size = lc->afp_ring_size ? lc->afp_ring_size : 16u << 20,
+        .block_size = lc->afp_block_size ? lc->afp_block_size : 1u << 20,
+        .bpf_prog = have_prog ? &prog : NULL,
+        .snaplen = lc->snaplen,
+    };
+    for (size_t i = 0; i < n_queues; i++) {
+        src->parts[i].name = src->parts[i].own.name = src->parts[i].pub.name = src->path;
+        if ((rc = sk_afp_open(&src->parts[i].afp, &ac, dlt, errbuf, errlen)) < 0) {
+            sk_source_free(src);
+            goto out_free_prog;
+        }
+        ac.fanout_id = sk_afp_group(src->parts[i].afp); /* the others join the first's group */
+    }
+    *out = src;
+    rc = 0;
+out_free_prog:
+    if (have_prog)
+        pcap_freecode(&prog);
+    return rc;
+}
+
+size_t sk_source_queues(const struct sk_source *src)
+{
+    return src && src->afpacket ? src->n_parts : 1;
 }
 
 static void fill_packet(struct sk_source *src, const struct pcap_pkthdr *h, const uint8_t *data,
@@ -364,27 +541,122 @@ static void close_current(struct sk_source *src)
     src->cur_file = NULL;
 }
 
-static int next_live(struct sk_source *src, struct sk_raw_packet *pkt)
+/* Publishes part's counters for other threads (sk_source_get_stats()), reading the kernel's
+ * first. Only part's reading thread calls this. */
+static void publish(struct sk_source *src, struct live_part *part, uint64_t now)
+{
+    struct pcap_stat ps;
+    part->next_publish = now + PUBLISH_US;
+    if (part->afp)
+        sk_afp_kernel_stats(part->afp, &part->own.kernel_packets, &part->own.kernel_drops,
+                            &part->own.kernel_freezes);
+    if (part->pcap && pcap_stats(part->pcap, &ps) == 0) {
+        part->own.kernel_packets = ps.ps_recv;
+        part->own.kernel_drops = ps.ps_drop;
+        part->own.kernel_ifdrops = ps.ps_ifdrop;
+    }
+    pthread_mutex_lock(&src->mu);
+    part->pub = part->own;
+    pthread_mutex_unlock(&src->mu);
+}
+
+static void count_live(struct sk_source *src, struct live_part *part, struct sk_raw_packet *pkt)
+{
+    part->own.packets++;
+    part->own.bytes += pkt->caplen;
+    if (pkt->caplen < pkt->wirelen)
+        part->own.packets_cut++;
+    pkt->pcap_cnt = part->own.packets;
+    if ((part->own.packets & 255) == 0) {
+        uint64_t now = wall_us();
+        if (now >= part->next_publish)
+            publish(src, part, now);
+    }
+}
+
+/* The end of a live queue: its last counters are published, so they are exact after it. */
+static int live_end(struct sk_source *src, size_t first, size_t n, int rc)
+{
+    for (size_t i = first; i < first + n; i++)
+        publish(src, &src->parts[i], wall_us());
+    return rc;
+}
+
+static int idle(struct sk_source *src, size_t first, size_t n)
+{
+    uint64_t now = wall_us();
+    for (size_t i = first; i < first + n; i++)
+        if (now >= src->parts[i].next_publish)
+            publish(src, &src->parts[i], now);
+    return SK_SOURCE_IDLE;
+}
+
+static int next_afpacket(struct sk_source *src, size_t q, struct sk_raw_packet *pkt)
+{
+    struct live_part *part = &src->parts[q];
+    if (src->stop)
+        return live_end(src, q, 1, 0);
+    int rc = sk_afp_next(part->afp, pkt, SK_SOURCE_TIMEOUT_MS, src->err, sizeof(src->err));
+    if (rc == 1) {
+        count_live(src, part, pkt);
+        return 1;
+    }
+    if (rc == 0)
+        return idle(src, q, 1);
+    src->stop = 1;
+    return live_end(src, q, 1, rc);
+}
+
+/* libpcap: every interface, non-blocking, the one after the last that gave a packet first;
+ * when none has one, poll them all for up to the read timeout. */
+static int next_pcap_live(struct sk_source *src, struct sk_raw_packet *pkt)
 {
     struct pcap_pkthdr *h;
     const u_char *data;
+    struct pollfd fds[64];
+    size_t n = src->n_parts;
 
     while (!src->stop) {
-        int rc = pcap_next_ex(src->pcap, &h, &data);
-        if (rc == 1) {
-            fill_packet(src, h, data, pkt);
-            return 1;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (src->rr + k) % n;
+            struct live_part *part = &src->parts[i];
+            int rc = pcap_next_ex(part->pcap, &h, &data);
+            if (rc == 1) {
+                src->rr = (i + 1) % n;
+                pkt->data = data;
+                pkt->caplen = h->caplen;
+                pkt->wirelen = h->len;
+                pkt->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+                pkt->linktype = pcap_datalink(part->pcap);
+                count_live(src, part, pkt);
+                return 1;
+            }
+            if (rc == 0)
+                continue;
+            if (rc == PCAP_ERROR_BREAK)
+                return live_end(src, 0, n, 0);
+            snprintf(src->err, sizeof(src->err), "capture on '%s' failed: %s", part->name,
+                     pcap_geterr(part->pcap));
+            src->stop = 1;
+            return live_end(src, 0, n, SK_E_PCAP);
         }
-        if (rc == 0)
-            continue; /* read timeout: look at the stop flag again */
-        if (rc == PCAP_ERROR_BREAK)
-            return 0;
-        snprintf(src->err, sizeof(src->err), "capture on '%s' failed: %s", src->path,
-                 pcap_geterr(src->pcap));
-        src->stop = 1;
-        return SK_E_PCAP;
+        size_t nf = n < 64 ? n : 64;
+        for (size_t i = 0; i < nf; i++)
+            fds[i] =
+                (struct pollfd){.fd = pcap_get_selectable_fd(src->parts[i].pcap), .events = POLLIN};
+        if (poll(fds, nf, SK_SOURCE_TIMEOUT_MS) == 0)
+            return idle(src, 0, n);
     }
-    return 0;
+    return live_end(src, 0, n, 0);
+}
+
+int sk_source_next_queue(struct sk_source *src, size_t q, struct sk_raw_packet *pkt)
+{
+    if (!src || !pkt || q >= sk_source_queues(src))
+        return SK_E_INVAL;
+    if (src->afpacket)
+        return next_afpacket(src, q, pkt);
+    return sk_source_next(src, pkt);
 }
 
 int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt)
@@ -394,8 +666,10 @@ int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt)
 
     if (!src || !pkt)
         return SK_E_INVAL;
+    if (src->afpacket)
+        return next_afpacket(src, 0, pkt);
     if (src->live)
-        return next_live(src, pkt);
+        return next_pcap_live(src, pkt);
     for (;;) {
         if (src->stop)
             return 0;
@@ -444,26 +718,67 @@ void sk_source_set_quiet(struct sk_source *src, bool quiet)
 void sk_source_break(struct sk_source *src)
 {
     /* Only a lock-free atomic store and pcap_breakloop (a flag plus, on Linux, an eventfd
-     * write): both async-signal-safe. */
+     * write): both async-signal-safe. Readers look at the flag at least every read timeout. */
     if (!src)
         return;
     src->stop = 1;
-    if (src->live && src->pcap)
-        pcap_breakloop(src->pcap);
+    for (size_t i = 0; i < src->n_parts; i++)
+        if (src->parts[i].pcap)
+            pcap_breakloop(src->parts[i].pcap);
+}
+
+size_t sk_source_iface_count(const struct sk_source *src)
+{
+    return !src || !src->live ? 0 : src->afpacket ? 1 : src->n_parts;
+}
+
+static void iface_add(struct sk_iface_stats *o, const struct sk_iface_stats *p)
+{
+    o->packets += p->packets;
+    o->bytes += p->bytes;
+    o->packets_cut += p->packets_cut;
+    o->kernel_packets += p->kernel_packets;
+    o->kernel_drops += p->kernel_drops;
+    o->kernel_ifdrops += p->kernel_ifdrops;
+    o->kernel_freezes += p->kernel_freezes;
+}
+
+int sk_source_iface_stats(const struct sk_source *src, size_t i, struct sk_iface_stats *out)
+{
+    if (!out || i >= sk_source_iface_count(src))
+        return SK_E_INVAL;
+    struct sk_source *s = (struct sk_source *)src; /* the lock is not the value */
+    memset(out, 0, sizeof(*out));
+    out->name = src->parts[i].name;
+    pthread_mutex_lock(&s->mu);
+    for (size_t k = src->afpacket ? 0 : i; k < (src->afpacket ? src->n_parts : i + 1); k++)
+        iface_add(out, &src->parts[k].pub);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
 }
 
 void sk_source_get_stats(const struct sk_source *src, struct sk_source_stats *out)
 {
-    struct pcap_stat ps;
-
     if (!out)
         return;
     memset(out, 0, sizeof(*out));
     if (!src)
         return;
-    *out = src->stats;
-    if (src->live && src->pcap && pcap_stats(src->pcap, &ps) == 0)
-        out->kernel_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+    if (!src->live) {
+        *out = src->stats;
+        return;
+    }
+    for (size_t i = 0; i < sk_source_iface_count(src); i++) {
+        struct sk_iface_stats is;
+        sk_source_iface_stats(src, i, &is);
+        out->packets += is.packets;
+        out->bytes += is.bytes;
+        out->packets_cut += is.packets_cut;
+        out->kernel_packets += is.kernel_packets;
+        out->kernel_drops += is.kernel_drops;
+        out->kernel_ifdrops += is.kernel_ifdrops;
+        out->kernel_freezes += is.kernel_freezes;
+    }
 }
 
 void sk_source_stats_foreach(const struct sk_source_stats *s, sk_source_counter_fn fn, void *ctx)
@@ -473,14 +788,29 @@ void sk_source_stats_foreach(const struct sk_source_stats *s, sk_source_counter_
     fn(ctx, "source.packets", s->packets);
     fn(ctx, "source.bytes", s->bytes);
     fn(ctx, "source.packets_cut", s->packets_cut);
-    fn(ctx, "source.kernel_drops", s->kernel_drops);
+    fn(ctx, "capture.kernel_packets", s->kernel_packets);
+    fn(ctx, "capture.kernel_drops", s->kernel_drops);
+    fn(ctx, "capture.kernel_ifdrops", s->kernel_ifdrops);
+    fn(ctx, "capture.kernel_freezes", s->kernel_freezes);
 }
 
 void sk_source_free(struct sk_source *src)
 {
     if (!src)
         return;
-    close_current(src);
+    if (!src->live)
+        close_current(src);
+    for (size_t i = 0; i < src->n_parts; i++) {
+        if (src->parts[i].pcap)
+            pcap_close(src->parts[i].pcap);
+        sk_afp_free(src->parts[i].afp);
+    }
+    free(src->parts);
+    for (size_t i = 0; src->ifnames && i < src->n_parts; i++)
+        free(src->ifnames[i]);
+    free(src->ifnames);
+    if (src->mu_init)
+        pthread_mutex_destroy(&src->mu);
     for (size_t i = 0; i < src->nfiles; i++)
         free(src->files[i]);
     free(src->files);
@@ -489,11 +819,11 @@ void sk_source_free(struct sk_source *src)
     free(src);
 }
 
-int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt, const _Atomic int *stop,
-                   int *damaged)
+int sk_source_read_queue(struct sk_source *src, size_t q, struct sk_raw_packet *pkt,
+                         const _Atomic int *stop, int *damaged)
 {
     while (!*stop) {
-        int r = sk_source_next(src, pkt);
+        int r = sk_source_next_queue(src, q, pkt);
         if (r >= 0)
             return r;
         if (*stop)
@@ -504,5 +834,13 @@ int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt, const _Atom
             return r;
         (*damaged)++;
     }
+    if (src->live) /* the last counters of this queue, for the counters at exit */
+        return live_end(src, src->afpacket ? q : 0, src->afpacket ? 1 : src->n_parts, 0);
     return 0;
+}
+
+int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt, const _Atomic int *stop,
+                   int *damaged)
+{
+    return sk_source_read_queue(src, 0, pkt, stop, damaged);
 }

@@ -15,6 +15,7 @@
 #include "engine/error.h"
 #include "engine/log.h"
 #include "engine/output/outfile.h"
+#include "engine/output/sink.h"
 
 #define POOL_MAX 16
 #define BUF_SIZE (64 * 1024)
@@ -37,6 +38,7 @@ struct sk_outfile_pool {
     struct sk_outfile *v[POOL_MAX];
     uint64_t lost_closed[POOL_MAX]; /* what a closed file lost */
     size_t n;
+    struct sk_sink_pool *sinks; /* the EVE sinks shared the same way (sink.h) */
 };
 
 /* The counter of a log file's lost records, by the output it belongs to. */
@@ -64,7 +66,12 @@ int sk_outfile_pool_new(struct sk_outfile_pool **out)
     struct sk_outfile_pool *p = calloc(1, sizeof(*p));
     if (!p)
         return SK_E_NOMEM;
+    if (sk_sink_pool_new(&p->sinks) < 0) {
+        free(p);
+        return SK_E_NOMEM;
+    }
     if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        sk_sink_pool_free(p->sinks);
         free(p);
         return SK_E_NOMEM;
     }
@@ -85,11 +92,14 @@ static uint64_t pending(const struct sk_outfile *f)
     return n;
 }
 static int flush_locked(struct sk_outfile *f);
+static int reopen_locked(struct sk_outfile *f);
 
 void sk_outfile_pool_free(struct sk_outfile_pool *pool)
 {
     if (!pool)
         return;
+    /* a sink still open may write to a file of the pool as it closes */
+    sk_sink_pool_free(pool->sinks);
     for (size_t i = 0; i < pool->n; i++)
         if (pool->v[i]->users)
             file_free(pool->v[i]);
@@ -105,11 +115,17 @@ void sk_outfile_pool_flush(struct sk_outfile_pool *pool)
 {
     if (!pool)
         return;
+    sk_sink_pool_flush(pool->sinks);
     pthread_mutex_lock(&pool->mu);
     for (size_t i = 0; i < pool->n; i++)
         if (pool->v[i]->users)
             sk_outfile_flush(pool->v[i]);
     pthread_mutex_unlock(&pool->mu);
+}
+
+struct sk_sink_pool *sk_outfile_pool_sinks(struct sk_outfile_pool *pool)
+{
+    return pool ? pool->sinks : NULL;
 }
 
 static uint64_t file_lost(struct sk_outfile_pool *pool, size_t i)
@@ -134,6 +150,7 @@ void sk_outfile_pool_foreach(const struct sk_outfile_pool *cpool,
     for (size_t i = 0; i < pool->n; i++)
         fn(ctx, counter_name(pool->v[i]->path), file_lost(pool, i));
     pthread_mutex_unlock(&pool->mu);
+    sk_sink_pool_counters(pool->sinks, fn, ctx);
 }
 
 static int reopen_locked(struct sk_outfile *f)
@@ -168,6 +185,8 @@ size_t sk_outfile_pool_reopen(struct sk_outfile_pool *pool)
         pthread_mutex_unlock(&f->mu);
     }
     pthread_mutex_unlock(&pool->mu);
+    /* the EVE sinks too: sockets and connections are made again (sink.h) */
+    sk_sink_pool_reopen(pool->sinks);
     return failed;
 }
 
@@ -181,7 +200,7 @@ uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *cpool)
     for (size_t i = 0; i < pool->n; i++)
         n += file_lost(pool, i);
     pthread_mutex_unlock(&pool->mu);
-    return n;
+    return n + sk_sink_pool_lost(pool->sinks);
 }
 
 static int file_open(struct sk_outfile **out, const char *path);
@@ -355,6 +374,13 @@ static int flush_locked(struct sk_outfile *f)
         sk_warn("writing '%s' again (%" PRIu64 " records lost so far)", f->path, f->lost);
     f->failing = false;
     return 0;
+}
+
+void sk_outfile_reopen(struct sk_outfile *f)
+{
+    pthread_mutex_lock(&f->mu);
+    reopen_locked(f);
+    pthread_mutex_unlock(&f->mu);
 }
 
 int sk_outfile_flush(struct sk_outfile *f)

@@ -36,7 +36,7 @@ void sk_outfile_pool_flush(struct sk_outfile_pool *pool);
 /* Calls fn once per file the pool opened (open or closed) with its counter's name
  * ("output.eve.errors", "output.fast.errors", "output.events.errors",
  * "output.smtplog.errors"; a static string) and the number of records that could not be
- * written. */
+ * written; then with every counter of the pool's EVE sinks (sink.h). */
 void sk_outfile_pool_foreach(const struct sk_outfile_pool *pool,
                              void (*fn)(void *ctx, const char *counter, uint64_t errors),
                              void *ctx);
@@ -45,10 +45,15 @@ void sk_outfile_pool_foreach(const struct sk_outfile_pool *pool,
  * them away): what is buffered goes to the old file, the new one is created (or appended to
  * when it exists). A file that cannot be reopened keeps writing to the old one, and the
  * error is logged. Thread safe: writers wait for their file's turn. Returns the number of
- * files that could not be reopened. */
+ * files that could not be reopened. Every EVE sink of the pool reopens too (sink.h: a
+ * network sink makes its connection again, keeping what is queued). */
 size_t sk_outfile_pool_reopen(struct sk_outfile_pool *pool);
 
-/* Total records lost by the pool's files so far (including at close). */
+/* The EVE sinks shared through the pool (sink.h); NULL for a NULL pool. */
+struct sk_sink_pool *sk_outfile_pool_sinks(struct sk_outfile_pool *pool);
+
+/* Total records lost by the pool's files and dropped by its EVE sinks so far (including at
+ * close). */
 uint64_t sk_outfile_pool_lost(const struct sk_outfile_pool *pool);
 
 /* Opens (truncates) dir/name for writing. With a pool (may be NULL: a private file), a file
@@ -70,6 +75,10 @@ bool sk_outfile_is_last(struct sk_outfile *f, struct sk_outfile_pool *pool);
  * when the record was dropped because the file cannot take it (reported once per failure,
  * counted). */
 int sk_outfile_write(struct sk_outfile *f, const char *buf, size_t len);
+
+/* Flushes f, then closes it and opens its path again for appending (see
+ * sk_outfile_pool_reopen). A failure is reported and f keeps its old descriptor. */
+void sk_outfile_reopen(struct sk_outfile *f);
 
 /* Writes what is buffered; returns 0 or SK_E_IO (what could not be written stays buffered). */
 int sk_outfile_flush(struct sk_outfile *f);

@@ -68,8 +68,11 @@ struct sk_counter {
 };
 
 struct sk_outfile_pool;
+struct sk_config;
 
 struct sk_output_config {
+    /* the configuration, for outputs with keys of their own (EVE's sinks); may be NULL */
+    const struct sk_config *config;
     const char *log_dir; /* folder for the log files (exists) */
     /* NULL: each output opens its own files. Else the files are shared with the other output
      * sets opened on the same pool (one per worker) and each record is appended whole. */

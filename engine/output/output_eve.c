@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/config.h"
 #include "engine/error.h"
+#include "engine/log.h"
 #include "engine/output/json.h"
 #include "engine/output/outfile.h"
 #include "engine/output/output.h"
+#include "engine/output/sink.h"
 #include "rules/rule.h"
 
 /* Flow ids that alerted and have not ended yet, for flow.alerted: open addressing with
@@ -30,8 +33,14 @@ struct flow_head {
     struct sk_buf ends[2]; /* [1]: the originator is src */
 };
 
+#define EVE_SINKS_MAX 8
+
 struct eve_state {
-    struct sk_outfile *fp;
+    /* where each record goes: outputs.eve's own sink ("eve") and outputs.eve.sinks.* */
+    struct sk_sink *sinks[EVE_SINKS_MAX];
+    size_t nsinks;
+    struct sk_sink_meta meta; /* of the record being built */
+    char *host;               /* sensor-name, or NULL */
     struct sk_outfile_pool *files;
     struct sk_buf line;
     struct sk_output_config cfg;
@@ -112,23 +121,65 @@ static void idset_remove(struct idset *s, uint64_t id)
     s->n--;
 }
 
+static void eve_close(void *state);
+
+/* The sinks of outputs.eve: its own (filetype and the keys beside it), then one per
+ * outputs.eve.sinks.NAME, in the configuration's order. */
+static int eve_open_sinks(struct eve_state *s, const struct sk_output_config *cfg)
+{
+    struct sk_sink_params p = {.name = "eve",
+                               .prefix = "outputs.eve",
+                               .cfg = cfg->config,
+                               .log_dir = cfg->log_dir,
+                               .files = cfg->files};
+    char **names = NULL;
+    size_t n = cfg->config ? sk_config_groups(cfg->config, "outputs.eve.sinks", &names) : 0;
+    int rc;
+    if ((rc = sk_sink_open(&s->sinks[s->nsinks], &p)) < 0)
+        goto out;
+    s->nsinks++;
+    for (size_t i = 0; i < n; i++) {
+        char prefix[256];
+        if (s->nsinks == EVE_SINKS_MAX) {
+            sk_error("outputs.eve.sinks: at most %d sinks", EVE_SINKS_MAX - 1);
+            rc = SK_E_INVAL;
+            goto out;
+        }
+        snprintf(prefix, sizeof(prefix), "outputs.eve.sinks.%s", names[i]);
+        p.name = names[i];
+        p.prefix = prefix;
+        if ((rc = sk_sink_open(&s->sinks[s->nsinks], &p)) < 0)
+            goto out;
+        s->nsinks++;
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
 static int eve_open(void **state, const struct sk_output_config *cfg)
 {
     struct eve_state *s = calloc(1, sizeof(*s));
     if (!s)
         return SK_E_NOMEM;
-    int rc = sk_outfile_open(&s->fp, cfg->files, cfg->log_dir, "eve.json", NULL);
-    if (rc < 0)
-        goto out_free_s;
     s->files = cfg->files;
     sk_buf_init(&s->line);
     s->cfg = *cfg;
     s->cfg.log_dir = NULL; /* borrowed; not needed after open */
+    const char *host = cfg->config ? sk_config_str(cfg->config, "sensor-name") : NULL;
+    if (host && !(s->host = strdup(host))) {
+        eve_close(s);
+        return SK_E_NOMEM;
+    }
+    int rc = eve_open_sinks(s, cfg);
+    if (rc < 0) {
+        eve_close(s);
+        return rc;
+    }
     *state = s;
     return 0;
-out_free_s:
-    free(s);
-    return rc;
 }
 
 static void ids_members(struct sk_json *j, const void *arg)
@@ -197,6 +248,8 @@ static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
             sk_json_u64(j, "pcap_cnt", f->pcap_cnt);
     }
     sk_json_str(j, "event_type", event_type);
+    s->meta.event_type = event_type;
+    s->meta.flow_id = f ? f->flow_id : 0;
     if (!f)
         return;
     const struct sk_buf *e = &s->head.ends[src_is_orig ? 1 : 0];
@@ -209,10 +262,15 @@ static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
 
 static void eve_end(struct eve_state *s, struct sk_json *j)
 {
+    /* Suricata's sensor-name, last as Suricata writes it: which sensor of a fleet saw it */
+    if (s->host)
+        sk_json_str(j, "host", s->host);
     sk_json_object_close(j);
     sk_buf_addch(&s->line, '\n');
-    if (!sk_buf_failed(&s->line))
-        sk_outfile_write(s->fp, s->line.buf, s->line.len);
+    if (sk_buf_failed(&s->line))
+        return;
+    for (size_t i = 0; i < s->nsinks; i++)
+        sk_sink_write(s->sinks[i], s->line.buf, s->line.len, &s->meta);
 }
 
 /* At most max items of l (0: all); *dropped counts those left out. */
@@ -576,7 +634,7 @@ static const struct {
     {"detect.alerts", "detect.alert"},
     {"capture.kernel_packets", "capture.kernel_packets"},
     {"capture.kernel_drops", "capture.kernel_drops"},
-    {"source.kernel_drops", "capture.kernel_drops"},
+    {"capture.kernel_ifdrops", "capture.kernel_ifdrops"},
     {"uptime", "uptime"},
     {"decoder.ipraw.invalid_ip_version", "decoder.event.ipraw.invalid_ip_version"},
     {"decoder.ethernet.pkt_too_small", "decoder.event.ethernet.pkt_too_small"},
@@ -687,11 +745,51 @@ static void stats_add(struct snode *nodes, size_t *used, size_t stats_root, size
         stats_put(nodes, used, own_root, prefix, prefix_len, name, value);
 }
 
-static void eve_stats(void *state, uint64_t ts_us, const struct sk_counter *c, size_t n)
+struct counter_list {
+    struct sk_counter *v;
+    size_t n, cap;
+};
+
+/* The sinks' counters that the record's list lacks (the periodic records come from the
+ * workers' board, which does not hold them; the final one has them already). */
+static void add_sink_counter(void *ctx, const char *name, uint64_t value)
+{
+    struct counter_list *l = ctx;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, name) == 0)
+            return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap * 2 + 8;
+        struct sk_counter *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (struct sk_counter){name, value};
+}
+
+static void eve_stats_record(struct eve_state *s, uint64_t ts_us, const struct sk_counter *c,
+                             size_t n);
+
+static void eve_stats(void *state, uint64_t ts_us, const struct sk_counter *call, size_t nall)
 {
     struct eve_state *s = state;
     if (!s->cfg.eve_stats)
         return;
+    struct counter_list l = {malloc((nall + 8) * sizeof(*l.v)), nall, nall + 8};
+    if (!l.v)
+        return;
+    memcpy(l.v, call, nall * sizeof(*l.v));
+    for (size_t i = 0; i < s->nsinks; i++)
+        sk_sink_counters(s->sinks[i], add_sink_counter, &l);
+    eve_stats_record(s, ts_us, l.v, l.n);
+    free(l.v);
+}
+
+static void eve_stats_record(struct eve_state *s, uint64_t ts_us, const struct sk_counter *c,
+                             size_t n)
+{
     size_t cap = 3;
     for (size_t i = 0; i < n; i++) {
         cap += 4; /* one name maps to at most three Suricata paths, or its own */
@@ -733,7 +831,8 @@ static void eve_stats(void *state, uint64_t ts_us, const struct sk_counter *c, s
 static void eve_flush(void *state)
 {
     struct eve_state *s = state;
-    sk_outfile_flush(s->fp);
+    for (size_t i = 0; i < s->nsinks; i++)
+        sk_sink_flush(s->sinks[i]);
 }
 
 static void eve_close(void *state)
@@ -741,7 +840,9 @@ static void eve_close(void *state)
     struct eve_state *s = state;
     if (!s)
         return;
-    sk_outfile_close(s->fp, s->files);
+    for (size_t i = 0; i < s->nsinks; i++)
+        sk_sink_close(s->sinks[i], s->files);
+    free(s->host);
     sk_buf_release(&s->line);
     sk_buf_release(&s->head.ids);
     sk_buf_release(&s->head.ends[0]);

@@ -24,6 +24,7 @@ void sk_smtp_config_defaults(struct sk_smtp_config *cfg)
     cfg->max_pending_commands = 128;
     cfg->max_recipients = 100;
     cfg->log_credentials = true; /* Zeek's arguments as they are */
+    cfg->smuggling_hold = 65536;
 }
 
 static bool is_client(const struct sk_smtp__state *st, bool is_orig)
@@ -517,7 +518,8 @@ static void starttls_accepted(struct sk_smtp__state *st, bool is_orig, uint64_t 
     if (st->next_tx > 0)
         sk_smtp__tx_close(st, st->next_tx - 1, SK_TX_END_STARTTLS);
     st->cur_tx = SK_TX_NONE;
-    st->done = true;
+    st->helo_len = 0; /* RFC 3207 4.2: the client greets again; not a duplicate HELO */
+    st->tls_wait = true;
 }
 
 /* The first line of a reply: pairs it with the oldest command waiting. False when no
@@ -820,6 +822,7 @@ static void state_free(void *state)
     sk_mem_uncharge(st->cfg.budget,
                     sk_mem_alloc_cost(sizeof(*st)) + sk_mem_alloc_cost(st->q_cap * sizeof(*st->q)) +
                         sk_mem_alloc_cost(st->helo_alloc) + sk_mem_alloc_cost(st->scratch_alloc));
+    sk_smtp__hold_release(st);
     free(st->scratch);
     free(st->helo);
     free(st->q);
@@ -838,9 +841,23 @@ static void check_tls(struct sk_smtp__state *st, bool is_orig, const uint8_t *bu
         sk_smtp__anomaly(st, is_orig, SK_TX_NONE, SK_ANOMALY_FAILED_PROTOCOL_CHANGE);
 }
 
+/* After an accepted STARTTLS: plain SMTP from the client (a capture decrypted, or taken behind
+ * a TLS-terminating proxy) when its first byte begins a verb (a letter); a TLS record begins
+ * with its type (20-23). One byte decides, so how the bytes were split never matters. */
+static bool plain_smtp(const uint8_t *buf, size_t len)
+{
+    return len > 0 && (buf[0] | 0x20) >= 'a' && (buf[0] | 0x20) <= 'z';
+}
+
 static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
 {
     struct sk_smtp__state *st = state;
+    st->hold.nested = 0;
+    sk_smtp__feed_bytes(st, is_orig, buf, len);
+}
+
+void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len)
+{
     struct sk_smtp_piece p;
     if (!st->fed[is_orig] && len > 0) {
         /* A direction that opens with a TLS handshake record is implicit TLS (SMTPS on 465,
@@ -857,9 +874,20 @@ static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
     if (st->tls_dir[is_orig] && !is_client(st, is_orig))
         return; /* a TLS server: nothing to parse (a TLS client: see command_line) */
     while (len > 0 && !st->mem_refused) {
+        if (st->tls_wait) {
+            st->tls_wait = false;
+            if (!is_client(st, is_orig) || !plain_smtp(buf, len))
+                st->done = true;
+        }
         if (st->done) {
             check_tls(st, is_orig, buf, len);
             return;
+        }
+        if (st->hold.on) {
+            size_t used = sk_smtp__hold_bytes(st, is_orig, buf, len);
+            buf += used;
+            len -= used;
+            continue;
         }
         bool client = is_client(st, is_orig);
         if (client && st->msg_active && st->bdat_left > 0) {
@@ -905,6 +933,10 @@ static void gap(void *state, bool is_orig, uint64_t len)
 {
     struct sk_smtp__state *st = state;
     if (st->done || len == 0)
+        return;
+    st->hold.nested = 0;
+    sk_smtp__hold_abandon(st); /* undecided: the RFC's reading */
+    if (st->done || st->mem_refused)
         return;
     bool client = is_client(st, is_orig);
     uint64_t tx = client ? st->cur_tx : SK_TX_NONE;
@@ -955,6 +987,8 @@ static void gap(void *state, bool is_orig, uint64_t len)
 static void session_close(void *state)
 {
     struct sk_smtp__state *st = state;
+    st->hold.nested = 0;
+    sk_smtp__hold_abandon(st);
     if (!st->done) {
         for (int d = 0; d < 2; d++) {
             bool is_orig = d == 1;

@@ -39,6 +39,7 @@ struct sk_smtp_config {
     size_t max_pending_commands; /* smtp.max-pending-commands: TOO_MANY_PENDING_COMMANDS, 128 */
     size_t max_recipients;       /* smtp.max-recipients: TOO_MANY_RECIPIENTS, 100 */
     bool log_credentials;        /* smtp.log-credentials: AUTH data in clear (Zeek), true */
+    size_t smuggling_hold;       /* smtp.smuggling-hold: bytes held at a smuggling marker, 64 KiB */
     const char *const *refused_commands; /* smtp.refused-commands: ILLEGAL_COMMAND, NULL */
     const char *const *allowed_commands; /* smtp.allowed-commands: extra known verbs, NULL */
     const struct sk_smtp_body_ops *body; /* MIME hook, NULL: none */

@@ -125,16 +125,25 @@ static void hist_push(uint8_t *h, const uint8_t *p, size_t n)
     memcpy(h, nh, 3);
 }
 
-static void scan_smuggling(struct sk_smtp__state *st, bool is_orig, const uint8_t *p, size_t n)
+/* Finds the first smuggling marker of a message in p[0..n) and raises its anomaly: true with
+ * the index of its dot (negative: in bytes before p) and of the first byte after it. */
+static bool scan_smuggling(struct sk_smtp__state *st, bool is_orig, const uint8_t *p, size_t n,
+                           ptrdiff_t *dot, size_t *after)
 {
     if (st->smuggle_raised || n == 0)
-        return;
-    bool hit = smuggle_find(st->hist, p, n) < n;
-    hist_push(st->hist, p, n);
-    if (hit) {
-        st->smuggle_raised = true;
-        sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_SMUGGLING_END_OF_DATA);
+        return false;
+    size_t i = smuggle_find(st->hist, p, n);
+    if (i < n) {
+        bool lf_form = byte_at(st->hist, p, (ptrdiff_t)i - 1) == '.'; /* x "." LF */
+        *dot = (ptrdiff_t)i - (lf_form ? 1 : 2);
+        *after = lf_form || p[i] == '\n' ? i + 1 : i;
     }
+    hist_push(st->hist, p, n);
+    if (i == n)
+        return false;
+    st->smuggle_raised = true;
+    sk_smtp__anomaly(st, is_orig, st->msg_tx, SK_ANOMALY_SMUGGLING_END_OF_DATA);
+    return true;
 }
 
 /* RFC 2920: DATA ends a pipelined group; the client waits for 354. */
@@ -155,25 +164,23 @@ static size_t eol_len(const struct sk_smtp__state *st, const struct sk_smtp_piec
     return 1;
 }
 
-void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p)
+void sk_smtp__end_of_data(struct sk_smtp__state *st, bool is_orig, const uint8_t *dot)
 {
-    check_pipelined(st, is_orig);
-    if (p->starts_line && p->ends_line && p->len == 3 && memcmp(p->ptr, ".\r\n", 3) == 0 &&
-        st->prev_crlf) {
-        uint64_t tx = st->msg_tx;
-        sk_smtp__msg_end(st, is_orig, true);
-        /* Zeek: smtp_request(".", "."), the line itself as the argument */
-        sk_smtp__request(st, is_orig, tx, ".", 1, p->ptr, 1);
-        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND, p->ptr, 1, 0);
-        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_ARG, p->ptr, 1, 0);
-        sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND_LINE, p->ptr, 1, 0);
-        sk_smtp__push(st, is_orig, SK_SMTP_CMD_END_OF_DATA, tx, true, SK_TX_END_DATA);
-        if (st->cur_tx == tx)
-            st->cur_tx = SK_TX_NONE;
-        return;
-    }
-    scan_smuggling(st, is_orig, p->ptr, p->len);
+    uint64_t tx = st->msg_tx;
+    sk_smtp__msg_end(st, is_orig, true);
+    /* Zeek: smtp_request(".", "."), the line itself as the argument */
+    sk_smtp__request(st, is_orig, tx, ".", 1, dot, 1);
+    sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND, dot, 1, 0);
+    sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_ARG, dot, 1, 0);
+    sk_smtp__field(st, is_orig, tx, SK_FIELD_SMTP_COMMAND_LINE, dot, 1, 0);
+    sk_smtp__push(st, is_orig, SK_SMTP_CMD_END_OF_DATA, tx, true, SK_TX_END_DATA);
+    if (st->cur_tx == tx)
+        st->cur_tx = SK_TX_NONE;
+}
 
+/* A piece of a message line as message bytes: dot-unstuffed, smtp_data and the body hook. */
+static void message_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p)
+{
     const uint8_t *b = p->ptr;
     size_t n = p->len;
     size_t el = eol_len(st, p);
@@ -195,6 +202,33 @@ void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct s
     else
         st->prev_crlf = false;
     st->last_byte = p->ptr[p->len - 1];
+}
+
+void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct sk_smtp_piece *p)
+{
+    check_pipelined(st, is_orig);
+    if (p->starts_line && p->ends_line && p->len == 3 && memcmp(p->ptr, ".\r\n", 3) == 0 &&
+        st->prev_crlf) {
+        sk_smtp__end_of_data(st, is_orig, p->ptr);
+        return;
+    }
+    ptrdiff_t dot = 0;
+    size_t after = 0;
+    if (scan_smuggling(st, is_orig, p->ptr, p->len, &dot, &after)) {
+        /* Hold from the marker's dot until the server's replies tell whether it ended the
+         * message there (smtp_smuggle.c); the bytes before it are the message's either way. */
+        size_t from = dot > 0 ? (size_t)dot : 0;
+        if (sk_smtp__may_hold(st, p->len - from)) {
+            bool mid = from > 0 || !p->starts_line;
+            if (from > 0) {
+                struct sk_smtp_piece head = {p->ptr, from, p->starts_line, false};
+                message_piece(st, is_orig, &head);
+            }
+            sk_smtp__hold_begin(st, p->ptr + from, p->len - from, after - from, mid);
+            return;
+        }
+    }
+    message_piece(st, is_orig, p);
 }
 
 /* Length of the line end of the whole line p[0..n) (which ends with LF). */

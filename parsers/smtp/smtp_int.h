@@ -25,12 +25,51 @@ struct sk_smtp__pending {
     bool cut;       /* DATA line cut at the line limit: no message begun; a 354 begins it */
 };
 
+/* Replies one reading of held bytes can be checked against before the hold gives up. */
+#define SK_SMTP__SLOTS 32
+
+/* One reading of the client bytes held after a smuggling marker (smtp_smuggle.c): the
+ * replies it owes the server so far, each with the kind of command it answers. */
+struct sk_smtp__reading {
+    uint8_t slot[SK_SMTP__SLOTS]; /* kind of the command each owed reply answers */
+    size_t owed;                  /* replies owed for the bytes seen (may pass SK_SMTP__SLOTS) */
+    bool alive;                   /* every reply so far fits this reading */
+    bool in_body;                 /* inside a message */
+    bool mid;                     /* the current line did not begin at a line start */
+    bool prev_crlf;               /* the line before ended with CRLF */
+    uint8_t pre[6];               /* the current line's first bytes */
+    uint8_t pre_len;
+    uint8_t last; /* the last byte */
+    size_t line_len;
+};
+
+/* The hold: bytes of both directions, in arrival order, kept from a non-canonical end of data
+ * until the server's replies tell which reading it took. Records are a direction byte, a
+ * 32-bit length and the bytes. */
+struct sk_smtp__hold {
+    bool on;
+    uint8_t *buf;
+    size_t len, alloc;
+    size_t last_rec;   /* offset of the last record's header */
+    size_t marker_len; /* client bytes at the head of the hold that are the marker */
+    bool mid_line;     /* the hold began inside a message line */
+    size_t replies;    /* final replies held */
+    struct sk_smtp__reading body, cmds;
+    /* the server's line being held: its first bytes, for its reply code */
+    bool srv_mid;
+    uint8_t srv_pre[4];
+    uint8_t srv_pre_len;
+    bool replaying;  /* held bytes are being fed again */
+    unsigned nested; /* holds begun while a replay ran, since the last outside feed */
+};
+
 struct sk_smtp__state {
     struct sk_smtp_config cfg;
     struct sk_sink sink;
     struct sk_smtp_line_reader rd[2]; /* indexed by is_orig */
     bool client_is_orig;              /* flips on an accepted TURN */
     bool done;                        /* STARTTLS accepted: no more SMTP */
+    bool tls_wait; /* STARTTLS accepted: the next bytes tell TLS from decrypted plaintext */
     bool tls_checked[2];
     bool fed[2];      /* bytes of this direction were seen (index: is_orig) */
     bool tls_dir[2];  /* this direction opened with a TLS record: implicit TLS, not parsed */
@@ -80,8 +119,9 @@ struct sk_smtp__state {
     uint8_t last_byte; /* last raw data byte, for CR at a piece boundary */
     uint8_t hist[3];   /* last raw data bytes, hist[2] newest, for smuggling markers */
     bool smuggle_raised;
-    uint64_t bdat_left; /* bytes of the current BDAT chunk still to come */
-    bool bdat_last;     /* the current chunk is the LAST one */
+    struct sk_smtp__hold hold; /* smtp_smuggle.c */
+    uint64_t bdat_left;        /* bytes of the current BDAT chunk still to come */
+    bool bdat_last;            /* the current chunk is the LAST one */
 
     /* Server side. */
     bool seen_server_line;
@@ -131,6 +171,31 @@ size_t sk_smtp__data_run(struct sk_smtp__state *st, bool is_orig, const uint8_t 
 /* Raw BDAT chunk bytes; returns how many it used (at most bdat_left). */
 size_t sk_smtp__bdat_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);
 
+/* smtp_data.c: the end of a message at its marker: smtp_request(".", "."), the fields, the
+ * queued END_OF_DATA whose reply closes the transaction. dot points at a "." byte. */
+void sk_smtp__end_of_data(struct sk_smtp__state *st, bool is_orig, const uint8_t *dot);
+
+/* smtp_smuggle.c: SMTP smuggling decided by the server's replies (docs/smtp.md, Smuggling). */
+/* Whether n client bytes from a marker's dot may be held now: holding is on, the message was
+ * answered with 354 and no other command awaits a reply (so the server's next reply is about
+ * the message), and the hold has room. */
+bool sk_smtp__may_hold(const struct sk_smtp__state *st, size_t n);
+/* Begins a hold at a non-canonical marker: p[0..n) are the client's bytes from the marker's dot
+ * (the first marker_len of them are the marker), mid_line when the dot is inside a line.
+ * Call only when sk_smtp__may_hold() said yes. */
+void sk_smtp__hold_begin(struct sk_smtp__state *st, const uint8_t *p, size_t n, size_t marker_len,
+                         bool mid_line);
+/* Bytes of either direction while a hold is on: held, and the reading decided as soon as the
+ * server's replies tell it (the held bytes are then fed again as the server read them).
+ * Returns the bytes used: up to the deciding reply, or all. */
+size_t sk_smtp__hold_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *p, size_t n);
+/* Ends a hold undecided (gap, end of the flow): the held bytes were body. */
+void sk_smtp__hold_abandon(struct sk_smtp__state *st);
+/* Frees the hold's buffers and returns their charge. */
+void sk_smtp__hold_release(struct sk_smtp__state *st);
+
+/* smtp.c: the parser's feed, also used to feed held bytes again. */
+void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t *buf, size_t len);
 /* smtp.c: the pending command at position i of the queue (0 = oldest). */
 struct sk_smtp__pending *sk_smtp__queued(struct sk_smtp__state *st, size_t i);
 

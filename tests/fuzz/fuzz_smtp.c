@@ -144,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.max_data_chunk = 16;
         cfg.max_pending_commands = 4;
         cfg.max_recipients = 3;
+        cfg.smuggling_hold = 128;
         c->mime.max_line = 80;
         c->mime.max_depth = 3;
         c->mime.max_header_value = 40;

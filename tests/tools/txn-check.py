@@ -10,7 +10,8 @@ Sessions are named by their order in the capture (the first event of each flow),
 port. For each session: the smtp.log rows (ts, trans_depth, helo, mailfrom, rcptto, last_reply)
 in order, the EVE smtp records (tx_id, mail_from, rcpt_to, whether an email object is there)
 in tx_id order, and a list of events that must appear in this order among the flow's
-smtp_request/smtp_reply/smtp_unexpected events (others may come between). Prints one line
+smtp_request/smtp_reply/smtp_unexpected events (others may come between), and, where the
+session has "anomalies", the flow's EVE anomaly records exactly, in order. Prints one line
 per session and per difference; exits 1 on any difference.
 """
 import json
@@ -36,7 +37,7 @@ def zeek_rows(path):
 def main():
     expected = json.load(open(sys.argv[1]))
     logdir = sys.argv[2]
-    first, events = {}, defaultdict(list)
+    first, events, anomalies = {}, defaultdict(list), defaultdict(list)
     with open(logdir + "/events.json") as f:
         for line in f:
             e = json.loads(line)
@@ -54,6 +55,9 @@ def main():
     with open(logdir + "/eve.json") as f:
         for line in f:
             e = json.loads(line)
+            if e.get("event_type") == "anomaly" and "event" in e.get("anomaly", {}):
+                port = e["src_port"] if e["src_port"] in first else e["dest_port"]
+                anomalies[port].append(e["anomaly"]["event"])
             if e.get("event_type") == "smtp":
                 s = e.get("smtp", {})
                 eve[e["src_port"]].append({"tx_id": e["tx_id"], "mail_from": s.get("mail_from"),
@@ -82,6 +86,9 @@ def main():
                 i += 1
         if i < len(want["events"]):
             diffs.append("event not found in order: %s" % (want["events"][i]["event"],))
+        if "anomalies" in want and anomalies[port] != want["anomalies"]["names"]:
+            diffs.append("anomalies:\n  got  %s\n  want %s" % (anomalies[port],
+                                                              want["anomalies"]["names"]))
         if diffs:
             bad += 1
             print("FAIL %s (client port %d):" % (want["scenario"], port))

@@ -160,6 +160,50 @@ static void test_config_check_unknown_and_types(void **state)
         check_text("flow:\n  timeout:\n    new: 3\nrule-files: [a]\n", NULL, err, sizeof(err)), 0);
 }
 
+/* EVE sinks: keys below outputs.eve.sinks.NAME (a wildcard segment in the middle), the
+ * librdkafka pass-through (any depth), the sink names in file order, and their defaults. */
+static void test_config_sink_keys(void **state)
+{
+    (void)state;
+    char *path = write_temp("outputs:\n"
+                            "  eve:\n"
+                            "    filetype: regular\n"
+                            "    sinks:\n"
+                            "      siem:\n"
+                            "        filetype: kafka\n"
+                            "        librdkafka:\n"
+                            "          queue.buffering.max.ms: 5\n"
+                            "          acks: all\n"
+                            "      bus:\n"
+                            "        filetype: redis\n"
+                            "        port: 6380\n");
+    struct sk_config *c;
+    char err[256] = "";
+    assert_int_equal(sk_config_new(&c), 0);
+    assert_int_equal(sk_config_load_file(c, path, err, sizeof(err)), 0);
+    assert_int_equal(sk_config_check(c, err, sizeof(err)), 0);
+    char **names;
+    assert_int_equal(sk_config_groups(c, "outputs.eve.sinks", &names), 2);
+    assert_string_equal(names[0], "siem");
+    assert_string_equal(names[1], "bus");
+    free(names[0]);
+    free(names[1]);
+    free(names);
+    uint64_t port;
+    assert_int_equal(sk_config_u64(c, "outputs.eve.sinks.bus.port", &port, err, sizeof(err)), 0);
+    assert_int_equal(port, 6380);
+    assert_int_equal(sk_config_u64(c, "outputs.eve.sinks.siem.port", &port, err, sizeof(err)), 0);
+    assert_int_equal(port, 6379); /* the default below any sink name */
+    assert_string_equal(sk_config_str(c, "outputs.eve.sinks.siem.topic"), "shrike");
+    /* a key no sink has is unknown, however deep */
+    assert_int_equal(sk_config_set(c, "outputs.eve.sinks.bus.colour=red"), 0);
+    assert_int_equal(sk_config_check(c, err, sizeof(err)), SK_E_INVAL);
+    assert_non_null(strstr(err, "outputs.eve.sinks.bus.colour"));
+    sk_config_free(c);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_config_bad_yaml_gives_line_and_column),
         cmocka_unit_test(test_config_set_overrides_and_splits_lists),
         cmocka_unit_test(test_config_check_unknown_and_types),
+        cmocka_unit_test(test_config_sink_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

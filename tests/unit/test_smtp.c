@@ -1049,7 +1049,7 @@ static void test_smtp_starttls_failed_protocol_change(void **state)
         {S, greeting, 0},
         {C, "EHLO c\r\nSTARTTLS\r\n", 0},
         {S, "250 mx\r\n220 go ahead\r\n", 0},
-        {C, "MAIL FROM:<plain@x>\r\n", 0},
+        {C, "\x01\x02 not tls\r\nMAIL FROM:<plain@x>\r\n", 0},
     };
     CHECK(steps, W_EV | W_AT,
           "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
@@ -1061,6 +1061,36 @@ static void test_smtp_starttls_failed_protocol_change(void **state)
           "STARTTLS 0\n"
           "CLOSE 0 starttls\n"
           "ANOM c - FAILED_PROTOCOL_CHANGE\n");
+}
+
+/* Plain SMTP after an accepted STARTTLS (a decrypted capture, a TLS-terminating proxy): the
+ * session goes on, in new transactions; a TLS record would have stopped the parser. */
+static void test_smtp_starttls_plaintext_continues(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, "EHLO c\r\nSTARTTLS\r\n", 0},
+        {S, "250 mx\r\n220 go ahead\r\n", 0},
+        {C, "EHLO c\r\nMAIL FROM:<plain@x>\r\n", 0},
+        {S, "250 mx\r\n250 ok\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"STARTTLS\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 220 \"STARTTLS\" \"go ahead\"\n"
+          "STARTTLS 0\n"
+          "CLOSE 0 starttls\n"
+          "OPEN 1\n"
+          "REQ c 1 \"EHLO\" \"c\"\n"
+          "REQ c 1 \"MAIL\" \"FROM:<plain@x>\"\n"
+          "REP s 1 250 \"EHLO\" \"mx\"\n"
+          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "CLOSE 1 session\n");
 }
 
 static void test_smtp_starttls_injection(void **state)
@@ -1166,13 +1196,15 @@ static void test_smtp_smuggling_lenient_server_resync(void **state)
           "REP s 0 354 \"DATA\" \"go\"\n"
           "DATA c 0 \"a\"\n"
           "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-          "DATA c 0 \".\"\n"
+          "ANOM c 0 SMUGGLING_ACCEPTED\n"
+          "REQ c 0 \".\" \".\"\n"
+          "REP s 0 250 \".\" \"queued as 1\"\n"
           "CLOSE 0 data\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
           "OPEN 1\n"
+          "ANOM c 1 UNKNOWN_COMMAND\n"
+          "UNEXP c 1 \"unknown command\" \"junk\"\n"
           "REQ c 1 \"MAIL\" \"FROM:<b@x>\"\n"
-          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "REP s 1 250 \"(UNKNOWN)\" \"ok\"\n"
           "CLOSE 1 session\n");
 }
 
@@ -1205,21 +1237,92 @@ static void test_smtp_smuggling_lenient_server_354(void **state)
           "REP s 0 354 \"DATA\" \"go\"\n"
           "DATA c 0 \"a\"\n"
           "ANOM c 0 SMUGGLING_END_OF_DATA\n"
-          "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATA\"\n"
-          "CLOSE 0 data\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"queued as 1\"\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 250 \"(UNKNOWN)\" \"ok\"\n"
-          "ANOM s - UNABLE_TO_MATCH_REPLY_WITH_REQUEST\n"
-          "REP s - 354 \"(UNKNOWN)\" \"go\"\n"
+          "ANOM c 0 SMUGGLING_ACCEPTED\n"
+          "REQ c 0 \".\" \".\"\n"
           "OPEN 1\n"
+          "REQ c 1 \"MAIL\" \"FROM:<x@y>\"\n"
+          "REQ c 1 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 1 \"DATA\" \"\"\n"
+          "REP s 0 250 \".\" \"queued as 1\"\n"
+          "CLOSE 0 data\n"
+          "REP s 1 250 \"MAIL\" \"ok\"\n"
+          "REP s 1 250 \"RCPT\" \"ok\"\n"
+          "REP s 1 354 \"DATA\" \"go\"\n"
           "DATA c 1 \"Subject: spoofhi\"\n"
           "REQ c 1 \".\" \".\"\n"
           "REP s 1 250 \".\" \"queued as 2\"\n"
           "CLOSE 1 data\n");
+}
+
+/* A strict server (Postfix with smtpd_forbid_bare_newline) answers once, at the canonical end,
+ * and then QUIT: the reply 221 does not fit the smuggled MAIL, so the bytes were the message. */
+static void test_smtp_smuggling_strict_server_body(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "a\n.\nMAIL FROM:<x@y>\r\nRCPT TO:<b@y>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n", 0},
+        {S, "250 queued as 1\r\n221 bye\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    CHECK(steps, W_EV | W_AT,
+          "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+          "OPEN 0\n"
+          "REQ c 0 \"EHLO\" \"c\"\n"
+          "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+          "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+          "REQ c 0 \"DATA\" \"\"\n"
+          "REP s 0 250 \"EHLO\" \"mx\"\n"
+          "REP s 0 250 \"MAIL\" \"ok\"\n"
+          "REP s 0 250 \"RCPT\" \"ok\"\n"
+          "REP s 0 354 \"DATA\" \"go\"\n"
+          "DATA c 0 \"a\"\n"
+          "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+          "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATAhi\"\n"
+          "REQ c 0 \".\" \".\"\n"
+          "REQ c - \"QUIT\" \"\"\n"
+          "REP s 0 250 \".\" \"queued as 1\"\n"
+          "CLOSE 0 data\n"
+          "REP s - 221 \"QUIT\" \"bye\"\n");
+}
+
+/* The hold is bounded: past smtp.smuggling-hold the bytes are the message's. */
+static void test_smtp_smuggling_hold_exceeded(void **state)
+{
+    (void)state;
+    static const struct step steps[] = {
+        {S, greeting, 0},
+        {C, to_data, 0},
+        {S, to_data_ok, 0},
+        {C, "a\n.\nMAIL FROM:<x@y>\r\nRCPT TO:<b@y>\r\nDATA\r\n", 0},
+        {C, "0123456789012345678901234567890123456789\r\n.\r\n", 0},
+        {S, "250 queued as 1\r\n", 0},
+        {DONE, NULL, 0},
+    };
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.smuggling_hold = 64;
+    CHECK_CFG(
+        &cfg, steps, W_EV | W_AT,
+        "REP s - 220 \">\" \"mx.example.org ESMTP\"\n"
+        "OPEN 0\n"
+        "REQ c 0 \"EHLO\" \"c\"\n"
+        "REQ c 0 \"MAIL\" \"FROM:<a@x>\"\n"
+        "REQ c 0 \"RCPT\" \"TO:<b@y>\"\n"
+        "REQ c 0 \"DATA\" \"\"\n"
+        "REP s 0 250 \"EHLO\" \"mx\"\n"
+        "REP s 0 250 \"MAIL\" \"ok\"\n"
+        "REP s 0 250 \"RCPT\" \"ok\"\n"
+        "REP s 0 354 \"DATA\" \"go\"\n"
+        "DATA c 0 \"a\"\n"
+        "ANOM c 0 SMUGGLING_END_OF_DATA\n"
+        "ANOM c 0 SMUGGLING_HOLD_EXCEEDED\n"
+        "DATA c 0 \".MAIL FROM:<x@y>RCPT TO:<b@y>DATA0123456789012345678901234567890123456789\"\n"
+        "REQ c 0 \".\" \".\"\n"
+        "REP s 0 250 \".\" \"queued as 1\"\n"
+        "CLOSE 0 data\n");
 }
 
 static void test_smtp_gap_in_commands_resync(void **state)
@@ -2579,6 +2682,7 @@ int main(void)
         cmocka_unit_test(test_smtp_bdat_chunk_len_exceeded),
         cmocka_unit_test(test_smtp_starttls_accepted),
         cmocka_unit_test(test_smtp_starttls_failed_protocol_change),
+        cmocka_unit_test(test_smtp_starttls_plaintext_continues),
         cmocka_unit_test(test_smtp_starttls_injection),
         cmocka_unit_test(test_smtp_starttls_rejected),
         cmocka_unit_test(test_smtp_smuggling_lf_dot_lf),
@@ -2590,6 +2694,8 @@ int main(void)
         cmocka_unit_test(test_smtp_smuggling_none_for_stuffed_dots),
         cmocka_unit_test(test_smtp_smuggling_lenient_server_resync),
         cmocka_unit_test(test_smtp_smuggling_lenient_server_354),
+        cmocka_unit_test(test_smtp_smuggling_strict_server_body),
+        cmocka_unit_test(test_smtp_smuggling_hold_exceeded),
         cmocka_unit_test(test_smtp_gap_in_commands_resync),
         cmocka_unit_test(test_smtp_gap_in_data),
         cmocka_unit_test(test_smtp_gap_over_end_of_data),

@@ -167,7 +167,7 @@ static void test_source_reads_one_file(void **state)
     assert_int_equal(st.bytes, 3 * FRAME_LEN);
     uint64_t seen[2] = {0, 0};
     sk_source_stats_foreach(&st, count_cb, seen);
-    assert_int_equal(seen[0], 6); /* with source.packets_cut */
+    assert_int_equal(seen[0], 9); /* with source.packets_cut and the capture.* of live */
     assert_int_equal(seen[1], 3);
     sk_source_free(src);
     sk_source_free(NULL);
@@ -461,6 +461,11 @@ static void test_source_live_break_from_signal(void **state)
     assert_int_equal(sk_source_open_live(&live_src, "no-such-iface0", NULL, err, sizeof(err)) < 0,
                      1);
     assert_non_null(strstr(err, "no-such-iface0"));
+    const char *names[] = {"no-such-iface0"};
+    struct sk_live_config lc = {.ifaces = names, .n_ifaces = 1};
+    assert_int_equal(sk_source_open_afpacket(&live_src, &lc, 2, err, sizeof(err)), SK_E_NOTFOUND);
+    assert_non_null(strstr(err, "no-such-iface0"));
+    assert_null(live_src);
     int rc = sk_source_open_live(&live_src, "lo", "tcp port 1", err, sizeof(err));
     if (rc < 0) {
         print_message("live capture unavailable here: %s\n", err);
@@ -471,12 +476,21 @@ static void test_source_live_break_from_signal(void **state)
     assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
     struct itimerval it = {.it_value = {.tv_usec = 250000}};
     assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
-    /* Nothing matches the filter on lo: only the signal can end this call. */
-    assert_int_equal(sk_source_next(live_src, &p), 0);
+    /* Nothing matches the filter on lo: the source is idle until the signal ends it. */
+    int r = SK_SOURCE_IDLE, idles = 0;
+    for (int i = 0; i < 100 && r == SK_SOURCE_IDLE; i++, idles++)
+        r = sk_source_next(live_src, &p);
+    assert_int_equal(r, 0);
+    assert_true(idles >= 2); /* about 100 ms each, the signal at 250 ms */
     assert_int_equal(sk_source_next(live_src, &p), 0);
     struct sk_source_stats st;
     sk_source_get_stats(live_src, &st);
     assert_int_equal(st.packets, 0);
+    assert_int_equal(sk_source_iface_count(live_src), 1);
+    struct sk_iface_stats is;
+    assert_int_equal(sk_source_iface_stats(live_src, 0, &is), 0);
+    assert_string_equal(is.name, "lo");
+    assert_int_equal(sk_source_iface_stats(live_src, 1, &is), SK_E_INVAL);
     sk_source_free(live_src);
     live_src = NULL;
 }
