@@ -333,7 +333,7 @@ static int crule_init(struct crule *cr, const struct sk_rule *r, bool reference)
                                   * a dsize rule sees only the packet's bytes */
     cr->shift_inv = cr->stream_mono;
     /* stream_mono's memo skips the window altogether; this one still confirms */
-    cr->occ_memo = !reference && !cr->stream_mono && r->n_groups == 1 &&
+    cr->occ_memo = !reference && !cr->stream_mono && !r->has_dsize && r->n_groups == 1 &&
                    buffer_kind(g0->buffer) == SK_FIELD_STREAM && sk_smemo_eligible(g0);
     for (size_t m = 0; m < g0->n_matches && cr->shift_inv; m++) {
         const struct sk_content *c = &g0->matches[m].u.content;
