@@ -132,8 +132,8 @@ int sk_drop_privileges(const char *user, const char *group, char *errbuf, size_t
         return SK_E_IO;
     }
     /* setuid() changes all three ids only for root; check that nothing is left behind */
-    uid_t ru, eu, su;
-    gid_t rg, eg, sg;
+    uid_t ru = (uid_t)-1, eu = (uid_t)-1, su = (uid_t)-1;
+    gid_t rg = (gid_t)-1, eg = (gid_t)-1, sg = (gid_t)-1;
     if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || rg != g || eg != g ||
         sg != g || (user && (ru != uid || eu != uid || su != uid)) ||
         (user && uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))) {
