@@ -34,6 +34,7 @@ struct search {
     size_t len;
     uint32_t steps;
     bool aborted;
+    int pcre1_rc; /* what the first pcre2_match() of matches[1] returned (or 1: not run) */
     uint64_t vars[SK_BYTE_MAX_VARS]; /* byte_extract/byte_math values on the current path */
 };
 
@@ -106,8 +107,10 @@ int sk_match_pcre_compile(const struct sk_pcre *p, void **out, char *err, size_t
         snprintf(err, errlen, "pcre '%s' at %zu: %s", p->pattern, (size_t)eo, (char *)msg);
         return SK_E_PCRE;
     }
-    /* JIT is an optimisation: without it (unsupported platform) the interpreter runs */
-    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    /* JIT is an optimisation: without it (unsupported platform) the interpreter runs. The
+     * hard partial code is for sk_match_group_occ's check, which must count the match
+     * limit as the complete code does (both JIT, or both interpreted). */
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
     *out = code;
     return 0;
 }
@@ -314,6 +317,8 @@ static bool step_pcre(struct search *s, size_t i, size_t prev_end)
     }
     for (size_t start = 0; start <= slen;) {
         int rc = pcre2_match(code, subj, slen, start, 0, s->mc->md, s->mc->mctx);
+        if (i == 1 && start == 0)
+            s->pcre1_rc = rc;
         if (rc < 0) {
             pcre_cut_off(s, rc);
             return false;
@@ -475,19 +480,71 @@ bool sk_match_group_b64(struct sk_match_ctx *mc, const struct sk_buffer_group *g
     return r;
 }
 
+/* Is matches[1] of g a positive relative pcre, anchored where it starts, so that its
+ * first attempt from an occurrence of matches[0] sees only bytes from there on? */
+static bool pcre1_anchored(const struct sk_buffer_group *g, void *const *pcre)
+{
+    if (g->n_matches < 2 || g->matches[1].kind != SK_MATCH_PCRE || pcre == NULL || pcre[1] == NULL)
+        return false;
+    const struct sk_pcre *p = &g->matches[1].u.pcre;
+    uint32_t opts = 0;
+    return p->relative && !p->negated &&
+           pcre2_pattern_info(pcre[1], PCRE2_INFO_ALLOPTIONS, &opts) == 0 &&
+           (opts & PCRE2_ANCHORED) != 0;
+}
+
+/* The verdict on the occurrence whose content ended at base, after its search returned
+ * false with s->pcre1_rc. A no-match or a cut-off that never reached the end of the buffer
+ * is final: pcre2_match() follows the same steps on a longer subject up to the point where
+ * it reads past the old end, and PCRE2_PARTIAL_HARD stops right there with
+ * PCRE2_ERROR_PARTIAL. An empty subject is left live (the attempt inspected nothing). */
+static uint8_t occ_verdict(struct search *s, size_t base)
+{
+    int rc = s->pcre1_rc;
+    bool cut =
+        rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT;
+    if ((rc != PCRE2_ERROR_NOMATCH && !cut) || base >= s->len)
+        return SK_OCC_LIVE;
+    int again = pcre2_match(s->pcre[1], s->buf + base, s->len - base, 0, PCRE2_PARTIAL_HARD,
+                            s->mc->md, s->mc->mctx);
+    if (again != rc)
+        return SK_OCC_LIVE;
+    return cut ? SK_OCC_CUTOFF : SK_OCC_NOMATCH;
+}
+
 bool sk_match_group_occ(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
-                        const uint8_t *buf, size_t len, const size_t *occ, size_t n)
+                        const uint8_t *buf, size_t len, const size_t *occ, uint8_t *verdict,
+                        size_t n)
 {
     struct search s = {.mc = mc, .g = g, .pcre = pcre, .buf = buf, .len = len, .steps = 1};
     size_t clen = g->matches[0].u.content.len;
     bool r = false;
     if (buf == NULL)
         s.buf = (const uint8_t *)"";
+    if (verdict != NULL && !pcre1_anchored(g, pcre))
+        verdict = NULL;
     /* step_content's loop over the occurrences, which are given */
     for (size_t i = 0; i < n && occ[i] + clen <= len; i++) {
-        if (search_from(&s, 1, occ[i] + clen)) {
-            r = true;
-            break;
+        uint8_t v = verdict != NULL ? verdict[i] : SK_OCC_LIVE;
+        if (v != SK_OCC_LIVE) {
+            /* what search_from(&s, 1, ...) did the first time: one step, the pcre fails */
+            if (++s.steps > SK_MATCH_MAX_STEPS) {
+                s.aborted = true;
+                break;
+            }
+            if (v == SK_OCC_CUTOFF) {
+                mc->pcre_limit_hits++;
+                s.aborted = true;
+                break;
+            }
+        } else {
+            s.pcre1_rc = 1;
+            if (search_from(&s, 1, occ[i] + clen)) {
+                r = true;
+                break;
+            }
+            if (verdict != NULL)
+                verdict[i] = occ_verdict(&s, occ[i] + clen);
         }
         if (s.aborted || !rest_depends(g, 0))
             break;

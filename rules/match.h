@@ -67,12 +67,27 @@ size_t sk_match_base64_relax(const uint8_t *in, size_t len, uint8_t *out);
 bool sk_match_group_raw(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
                         const uint8_t *buf, size_t len);
 
+/* What the rest of a group does from one occurrence of its first content, when no bytes
+ * appended to the buffer can change it (see sk_match_group_occ). */
+enum sk_occ_verdict {
+    SK_OCC_LIVE = 0, /* evaluate again */
+    SK_OCC_NOMATCH,  /* the pcre right after the content fails */
+    SK_OCC_CUTOFF,   /* the pcre right after the content is cut off by a limit */
+};
+
 /* As sk_match_group_raw for a group whose first match is a positive content with no
  * absolute or relative modifier (sk_smemo_eligible), given every position where that
  * content occurs in buf, ascending (occ[0..n)): the content is not searched for. Same
- * result, same steps, as sk_match_group_raw. */
+ * result, same steps, as sk_match_group_raw.
+ * verdict (NULL, or one per occurrence, SK_OCC_LIVE for a new one) carries what is known
+ * from earlier calls on shorter prefixes of the same bytes (buf may start later, at an
+ * occurrence or before, but holds the same bytes from each occurrence on): when the match
+ * after the content is an anchored relative pcre whose first attempt failed or was cut off
+ * without reaching the end of buf (checked once more with PCRE2_PARTIAL_HARD), every
+ * longer buf gives the same, so the pcre is not run for that occurrence again. */
 bool sk_match_group_occ(struct sk_match_ctx *mc, const struct sk_buffer_group *g, void *const *pcre,
-                        const uint8_t *buf, size_t len, const size_t *occ, size_t n);
+                        const uint8_t *buf, size_t len, const size_t *occ, uint8_t *verdict,
+                        size_t n);
 
 /* A group on a numeric buffer (smtp.reply_code): true when v satisfies every
  * SK_MATCH_NUMBER of g. */

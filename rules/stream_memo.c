@@ -75,8 +75,10 @@ static bool update(struct sk_smemo_entry *e, uint32_t serial, uint64_t start,
         return false;
     uint32_t kept = 0;
     for (uint32_t i = 0; i < e->n; i++)
-        if (e->occ[i] >= start)
+        if (e->occ[i] >= start) {
+            e->verdict[kept] = e->verdict[i];
             e->occ[kept++] = e->occ[i];
+        }
     e->n = kept;
     /* an occurrence ending after searched starts at searched - len + 1 or later */
     uint64_t from = e->searched > start ? e->searched - start : 0;
@@ -87,6 +89,7 @@ static bool update(struct sk_smemo_entry *e, uint32_t serial, uint64_t start,
             e->full = true;
             return false;
         }
+        e->verdict[e->n] = SK_OCC_LIVE;
         e->occ[e->n++] = start + p;
     }
     e->searched = end;
@@ -103,5 +106,5 @@ bool sk_smemo_match(struct sk_smemo *m, uint32_t id, uint32_t serial, uint64_t s
     size_t occ[SK_SMEMO_MAX_OCC];
     for (uint32_t i = 0; i < e->n; i++)
         occ[i] = (size_t)(e->occ[i] - start);
-    return sk_match_group_occ(mc, g, pcre, w, wlen, occ, e->n);
+    return sk_match_group_occ(mc, g, pcre, w, wlen, occ, e->verdict, e->n);
 }

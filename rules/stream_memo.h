@@ -5,7 +5,10 @@
  * instance (absolute byte positions) and how far it was searched, so each chunk searches
  * only the new bytes (and the content's length - 1 before them, for an occurrence spanning
  * two chunks). The rest of the group is then evaluated from the kept occurrences by
- * sk_match_group_occ(), in the same order as a full confirmation: the result is the same. */
+ * sk_match_group_occ(), in the same order as a full confirmation: the result is the same.
+ * Where the rest starts with an anchored relative pcre whose outcome from an occurrence
+ * can no longer change (it failed or was cut off short of the window's end), the memo
+ * keeps that verdict and the pcre is not run from that occurrence again. */
 #ifndef SK_STREAM_MEMO_H
 #define SK_STREAM_MEMO_H
 
@@ -26,6 +29,7 @@ struct sk_smemo_entry {
     uint32_t n;        /* occurrences kept in occ */
     uint64_t searched; /* the instance's bytes before this were searched for the content */
     uint64_t occ[SK_SMEMO_MAX_OCC];
+    uint8_t verdict[SK_SMEMO_MAX_OCC]; /* enum sk_occ_verdict of each occurrence */
 };
 
 /* One per flow and rule class; zero-initialised. */

@@ -183,7 +183,8 @@ static void test_memo_random_against_reference(void **state)
         R("content:\"abc\"; pcre:\"/^[ab]{2,}c/R\"; sid:2;")
             R("content:\"ca\"; content:!\"bb\"; within:4; content:\"cc\"; sid:3;")
                 R("content:\"bca\"; content:\"a\"; offset:3; depth:4; sid:4;")
-                    R("content:\"cab\"; isdataat:6,relative; content:\"b\"; distance:2; sid:5;");
+                    R("content:\"cab\"; isdataat:6,relative; content:\"b\"; distance:2; sid:5;")
+                        R("content:\"ab\"; pcre:\"/^[ab]+?cc/R\"; sid:6;");
     uint64_t x = 88172645463325252ull;
     char got[512];
     for (int seed = 0; seed < 300; seed++) {
@@ -246,6 +247,72 @@ static void test_memo_direct(void **state)
     sk_ruleset_free(rs);
 }
 
+/* Evaluates rule (content, then an anchored relative pcre) with the memo and in full on
+ * every prefix of s (window w), with match limit limit: the same result and the same abort
+ * and pcre-limit counts each time. Returns the verdicts of the first two occurrences seen
+ * at the end (as "LN": L live, N no match, C cut off) in got[3]. */
+static void verdicts(const char *rule, const char *s, size_t w, uint32_t limit, char got[3])
+{
+    struct sk_ruleset *rs;
+    const struct sk_buffer_group *g = parsed_group(&rs, rule);
+    assert_true(sk_smemo_eligible(g));
+    void *pcre[2] = {NULL, NULL};
+    char err[128];
+    assert_int_equal(sk_match_pcre_compile(&g->matches[1].u.pcre, &pcre[1], err, sizeof(err)), 0);
+    struct sk_match_ctx *mc, *ref;
+    assert_int_equal(sk_match_ctx_new(&mc, limit), 0);
+    assert_int_equal(sk_match_ctx_new(&ref, limit), 0);
+    struct sk_smemo m = {0};
+    size_t len = strlen(s);
+    for (size_t end = 1; end <= len; end++) {
+        size_t start = end > w ? end - w : 0;
+        const uint8_t *b = (const uint8_t *)s + start;
+        bool want = sk_match_group(ref, g, pcre, b, end - start);
+        bool have = sk_smemo_match(&m, 3, 1, start, mc, g, pcre, b, end - start);
+        if (have != want || sk_match_ctx_aborts(mc) != sk_match_ctx_aborts(ref) ||
+            sk_match_ctx_pcre_limit_hits(mc) != sk_match_ctx_pcre_limit_hits(ref))
+            fail_msg("end %zu: memo %d, full %d", end, have, want);
+    }
+    static const char code[] = {[SK_OCC_LIVE] = 'L', [SK_OCC_NOMATCH] = 'N', [SK_OCC_CUTOFF] = 'C'};
+    got[0] = m.n && m.v[0].n > 0 ? code[m.v[0].verdict[0]] : '-';
+    got[1] = m.n && m.v[0].n > 1 ? code[m.v[0].verdict[1]] : '-';
+    got[2] = '\0';
+    sk_smemo_release(&m);
+    sk_match_ctx_free(mc);
+    sk_match_ctx_free(ref);
+    sk_match_pcre_free(pcre[1]);
+    sk_ruleset_free(rs);
+}
+
+/* The verdicts the memo keeps for an anchored relative pcre after the first content: a
+ * failure short of the window's end and a cut-off are final, a search that ran into the
+ * end is not (the pcre runs again with more bytes). */
+static void test_memo_pcre_verdicts(void **state)
+{
+    (void)state;
+    char got[3];
+    const char *zip = R("content:\"UEsDB\"; pcre:\"/^[A-Za-z0-9\\r\\n]+?(5leG|LmV4)/R\"; sid:1;");
+    /* fails at '-' (final), then the second occurrence matches once 5leG is complete */
+    verdicts(zip, "..UEsDBabc\r\nde-f..UEsDBqq5le", 64, 0, got);
+    assert_string_equal(got, "NL");
+    verdicts(zip, "..UEsDBabc\r\nde-f..UEsDBqq5leG..", 64, 0, got);
+    assert_string_equal(got, "NL");
+    /* a long run under a small match limit: cut off (final) while the window grows */
+    char s[1200];
+    memcpy(s, "UEsDB", 5);
+    for (size_t i = 5; i < sizeof(s) - 1; i++)
+        s[i] = "abcdXYZ019\r\n"[i % 12];
+    s[sizeof(s) - 1] = '\0';
+    verdicts(zip, s, 4096, 30, got);
+    assert_string_equal(got, "C-");
+    /* the same run under the default limit never reaches a verdict: it runs into the end */
+    verdicts(zip, s, 4096, 0, got);
+    assert_string_equal(got, "L-");
+    /* not anchored: never final (a later start may match) */
+    verdicts(R("content:\"UEsDB\"; pcre:\"/q[0-9]/R\"; sid:1;"), "UEsDB..-..q", 64, 0, got);
+    assert_string_equal(got, "L-");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_memo_many_occurrences),
         cmocka_unit_test(test_memo_random_against_reference),
         cmocka_unit_test(test_memo_direct),
+        cmocka_unit_test(test_memo_pcre_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
