@@ -22,6 +22,7 @@ bool sk_smemo_eligible(const struct sk_buffer_group *g)
 void sk_smemo_reset(struct sk_smemo *m)
 {
     m->n = 0;
+    m->last.valid = false;
 }
 
 void sk_smemo_release(struct sk_smemo *m)
@@ -29,6 +30,7 @@ void sk_smemo_release(struct sk_smemo *m)
     free(m->v);
     m->v = NULL;
     m->n = m->cap = 0;
+    m->last.valid = false;
 }
 
 size_t sk_smemo_memuse(const struct sk_smemo *m)
@@ -59,9 +61,43 @@ static struct sk_smemo_entry *entry(struct sk_smemo *m, uint32_t id)
     return e;
 }
 
+/* The occurrences of c in the instance's bytes [start + from, start + wlen) (window w
+ * starting at the instance's byte start), in m->last: searched, or left there by the
+ * previous call for the same content and bytes. */
+static const struct sk_smemo_search *search(struct sk_smemo *m, uint32_t serial, uint64_t start,
+                                            const struct sk_content *c, const uint8_t *w,
+                                            size_t wlen, size_t from)
+{
+    struct sk_smemo_search *l = &m->last;
+    bool keyed = c->len <= SK_SMEMO_KEY_MAX;
+    if (l->valid && keyed && l->serial == serial && l->from == start + from &&
+        l->end == start + wlen && l->len == c->len && l->nocase == c->nocase &&
+        memcmp(l->key, c->bytes, c->len) == 0)
+        return l;
+    l->valid = keyed;
+    l->serial = serial;
+    l->from = start + from;
+    l->end = start + wlen;
+    l->len = (uint32_t)c->len;
+    l->nocase = c->nocase;
+    if (keyed)
+        memcpy(l->key, c->bytes, c->len);
+    l->n = 0;
+    l->more = false;
+    for (size_t p = sk_match_find(w, wlen, from, c->bytes, c->len, c->nocase); p != SIZE_MAX;
+         p = sk_match_find(w, wlen, p + 1, c->bytes, c->len, c->nocase)) {
+        if (l->n == SK_SMEMO_MAX_OCC) {
+            l->more = true;
+            break;
+        }
+        l->pos[l->n++] = start + p;
+    }
+    return l;
+}
+
 /* Brings e up to the window: drops occurrences that slid out, adds those in the new bytes.
  * Returns false when e cannot be used (too many occurrences). */
-static bool update(struct sk_smemo_entry *e, uint32_t serial, uint64_t start,
+static bool update(struct sk_smemo *m, struct sk_smemo_entry *e, uint32_t serial, uint64_t start,
                    const struct sk_content *c, const uint8_t *w, size_t wlen)
 {
     uint64_t end = start + wlen;
@@ -83,14 +119,14 @@ static bool update(struct sk_smemo_entry *e, uint32_t serial, uint64_t start,
     /* an occurrence ending after searched starts at searched - len + 1 or later */
     uint64_t from = e->searched > start ? e->searched - start : 0;
     from = from >= c->len - 1 ? from - (c->len - 1) : 0;
-    for (size_t p = sk_match_find(w, wlen, (size_t)from, c->bytes, c->len, c->nocase);
-         p != SIZE_MAX; p = sk_match_find(w, wlen, p + 1, c->bytes, c->len, c->nocase)) {
-        if (e->n == SK_SMEMO_MAX_OCC) {
-            e->full = true;
-            return false;
-        }
+    const struct sk_smemo_search *found = search(m, serial, start, c, w, wlen, (size_t)from);
+    if (found->more || e->n + found->n > SK_SMEMO_MAX_OCC) {
+        e->full = true;
+        return false;
+    }
+    for (uint32_t i = 0; i < found->n; i++) {
         e->verdict[e->n] = SK_OCC_LIVE;
-        e->occ[e->n++] = start + p;
+        e->occ[e->n++] = found->pos[i];
     }
     e->searched = end;
     return true;
@@ -101,7 +137,7 @@ bool sk_smemo_match(struct sk_smemo *m, uint32_t id, uint32_t serial, uint64_t s
                     const uint8_t *w, size_t wlen)
 {
     struct sk_smemo_entry *e = entry(m, id);
-    if (e == NULL || !update(e, serial, start, &g->matches[0].u.content, w, wlen))
+    if (e == NULL || !update(m, e, serial, start, &g->matches[0].u.content, w, wlen))
         return sk_match_group(mc, g, pcre, w, wlen);
     size_t occ[SK_SMEMO_MAX_OCC];
     for (uint32_t i = 0; i < e->n; i++)

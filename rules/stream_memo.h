@@ -32,10 +32,25 @@ struct sk_smemo_entry {
     uint8_t verdict[SK_SMEMO_MAX_OCC]; /* enum sk_occ_verdict of each occurrence */
 };
 
+/* The last search of new bytes for a content, shared by rules whose first content is the
+ * same (six ET rules start with "|0D 0A 0D 0A|UEsDB"): the same bytes searched from the
+ * same position give the same occurrences. */
+#define SK_SMEMO_KEY_MAX 64u
+
+struct sk_smemo_search {
+    bool valid, more; /* more: over SK_SMEMO_MAX_OCC occurrences, not all in pos */
+    bool nocase;
+    uint32_t serial, n, len;
+    uint64_t from, end; /* the instance's bytes [from, end) were searched */
+    uint8_t key[SK_SMEMO_KEY_MAX];
+    uint64_t pos[SK_SMEMO_MAX_OCC];
+};
+
 /* One per flow and rule class; zero-initialised. */
 struct sk_smemo {
     struct sk_smemo_entry *v;
     size_t n, cap;
+    struct sk_smemo_search last;
 };
 
 /* Can a confirmation of g on a stream window use the memo? Its first match must be a

@@ -184,7 +184,9 @@ static void test_memo_random_against_reference(void **state)
             R("content:\"ca\"; content:!\"bb\"; within:4; content:\"cc\"; sid:3;")
                 R("content:\"bca\"; content:\"a\"; offset:3; depth:4; sid:4;")
                     R("content:\"cab\"; isdataat:6,relative; content:\"b\"; distance:2; sid:5;")
-                        R("content:\"ab\"; pcre:\"/^[ab]+?cc/R\"; sid:6;");
+                        R("content:\"ab\"; pcre:\"/^[ab]+?cc/R\"; sid:6;")
+                            R("content:\"AB\"; nocase; content:\"cc\"; distance:1; sid:7;")
+                                R("content:\"ab\"; content:\"cb\"; within:4; sid:8;");
     uint64_t x = 88172645463325252ull;
     char got[512];
     for (int seed = 0; seed < 300; seed++) {
