@@ -487,10 +487,21 @@ static int parse_set(struct sk_rule_ctx *ctx, bool port, const char *s, size_t l
     return 0;
 }
 
+/* Is the value the word any alone? Most rules say so; what parse_set() would make of it
+ * (every address or port) is known without building the interval set. */
+static bool just_any(const char *s, size_t len)
+{
+    return len == 3 && memcmp(s, "any", 3) == 0;
+}
+
 int sk_address_parse(struct sk_rule_ctx *ctx, const char *s, size_t len, size_t off,
                      struct sk_addr_set *out)
 {
     memset(out, 0, sizeof(*out));
+    if (just_any(s, len)) {
+        out->any = true;
+        return 0;
+    }
     struct ivset set = {0};
     int rc = parse_set(ctx, false, s, len, off, &set);
     if (rc)
@@ -519,6 +530,10 @@ int sk_address_parse_ports(struct sk_rule_ctx *ctx, const char *s, size_t len, s
                            struct sk_port_set *out)
 {
     memset(out, 0, sizeof(*out));
+    if (just_any(s, len)) {
+        out->any = true;
+        return 0;
+    }
     struct ivset set = {0};
     int rc = parse_set(ctx, true, s, len, off, &set);
     if (rc)

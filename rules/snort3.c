@@ -31,7 +31,9 @@ bool sk_snort3__detect(const char *text)
                 return strncmp(pr + 16, "snort3", 6) == 0;
         } else {
             for (const char *c = q; c + 1 < p + n; c++) {
-                if (strncmp(c, "service:", 8) == 0 && (c == q || c[-1] == ' ' || c[-1] == ';'))
+                /* the first byte before strncmp: this runs over every byte of the file */
+                if (c[0] == 's' && strncmp(c, "service:", 8) == 0 &&
+                    (c == q || c[-1] == ' ' || c[-1] == ';'))
                     return true;
                 if (c[0] != '"' || c[1] != ',')
                     continue;
