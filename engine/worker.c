@@ -133,7 +133,8 @@ int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, con
         (rc = sk_config_bool(cfg, "outputs.eve.fileinfo", &oc.eve_fileinfo, errbuf, errlen)) < 0 ||
         (rc = sk_config_u64(cfg, "outputs.eve.fileinfo-list-max", &list_max, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(cfg, "outputs.eve.flow", &oc.eve_flow, errbuf, errlen)) < 0 ||
-        (rc = sk_config_bool(cfg, "outputs.eve.stats", &oc.eve_stats, errbuf, errlen)) < 0)
+        (rc = sk_config_bool(cfg, "outputs.eve.stats", &oc.eve_stats, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.frame", &oc.eve_frame, errbuf, errlen)) < 0)
         return rc;
     oc.data_log_limit = (size_t)limit;
     oc.eve_file_list_max = (size_t)list_max;

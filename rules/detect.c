@@ -198,6 +198,8 @@ struct trig {
     bool is_orig;
     uint64_t ts_us;
     int anomaly; /* the anomaly raised, or -1 */
+    const struct sk_frame *frame; /* of the event inspected, or NULL */
+    uint64_t tx_id;               /* of the event inspected */
 };
 
 static int u32_push(struct u32vec *v, uint32_t x)
@@ -1168,6 +1170,15 @@ static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint3
         .tx_id = cr->cls == RC_APP ? df->app.tx_id : SK_TX_NONE,
         .to_server = tr->is_orig,
     };
+    /* A frame rule's alert names the frame it matched in: the one of the event inspected */
+    if (r->frame && tr->frame && (int)tr->frame->type + 1 == r->frame) {
+        a.has_frame = true;
+        a.frame.frame = *tr->frame;
+        a.frame.frame.head.ptr = NULL;
+        a.frame.tx_id = tr->tx_id;
+        if (tr->frame->head.len)
+            memcpy(a.frame.head, tr->frame->head.ptr, tr->frame->head.len);
+    }
     t->on_alert(t->ctx, &a);
 }
 
@@ -1727,7 +1738,12 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
         begin(t, df);
         tx_switch(t, df, tx);
     }
-    struct trig tr = {.f = f, .is_orig = ev->is_orig, .ts_us = ts_us, .anomaly = -1};
+    struct trig tr = {.f = f,
+                      .is_orig = ev->is_orig,
+                      .ts_us = ts_us,
+                      .anomaly = -1,
+                      .frame = ev->frame,
+                      .tx_id = ev->tx_id};
     switch (ev->type) {
     case SK_EV_SMTP_REQUEST:
     case SK_EV_SMTP_REPLY:

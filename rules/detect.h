@@ -17,12 +17,22 @@
 #include "rules/ruleset.h"
 
 /* An alert. Borrowed for the duration of the callback. */
+/* The frame an alert of a frame:smtp.* rule matched in (EVE's alert frame object), copied so
+ * that the alert may be held: frame.head points nowhere, its bytes are head[0..frame.head.len). */
+struct sk_alert_frame {
+    struct sk_frame frame;
+    uint64_t tx_id; /* SK_TX_NONE when the frame is in no transaction */
+    uint8_t head[SK_FRAME_HEAD];
+};
+
 struct sk_alert {
     const struct sk_rule *rule;
     const struct sk_flow *flow;
     uint64_t ts_us;
     uint64_t tx_id; /* SK_TX_NONE for stream (tcp) rules */
     bool to_server; /* direction of the data that completed the match */
+    bool has_frame; /* frame is set */
+    struct sk_alert_frame frame;
 };
 
 struct sk_detect_config {

@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "parsers/anomaly.h"
 #include "parsers/fields.h"
+#include "parsers/parser.h"
 #include "rules/classification.h"
 #include "rules/parse.h"
 
@@ -484,15 +485,19 @@ static int kw_frame(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     static const struct {
         const char *name;
         int buffer;
+        int frame; /* enum sk_frame_type + 1; 0: no frame object (the stream) */
     } frames[] = {
-        {"smtp.command_line", SK_FIELD_SMTP_COMMAND_LINE},
-        {"smtp.response_line", SK_BUF_SMTP_RESPONSE_LINE},
-        {"smtp.data", SK_FIELD_SMTP_DATA},
-        {"smtp.stream", SK_BUF_STREAM},
+        {"smtp.command_line", SK_FIELD_SMTP_COMMAND_LINE, SK_FRAME_COMMAND_LINE + 1},
+        {"smtp.response_line", SK_BUF_SMTP_RESPONSE_LINE, SK_FRAME_RESPONSE_LINE + 1},
+        {"smtp.data", SK_FIELD_SMTP_DATA, SK_FRAME_DATA + 1},
+        {"smtp.stream", SK_BUF_STREAM, 0},
     };
     for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
-        if (strcmp(a->value, frames[i].name) == 0)
+        if (strcmp(a->value, frames[i].name) == 0) {
+            if (frames[i].frame)
+                ctx->rule->frame = frames[i].frame;
             return sk_rule__open_group(ctx, frames[i].buffer);
+        }
     return sk_rule__fail(ctx, a->value_off, "unsupported frame", "unsupported frame '%.60s'",
                          a->value);
 }

@@ -307,6 +307,7 @@ struct sk_rule {
     size_t n_app_events;
     int *app_events;     /* enum sk_anomaly_id: app-layer-event:smtp.NAME (all must be raised) */
     bool needs_starttls; /* smtp.starttls flag keyword */
+    int frame;           /* enum sk_frame_type + 1 of its frame:smtp.* buffer; 0: none */
 
     bool has_dsize;
     struct sk_numcmp dsize; /* payload bytes of the packet (tcp rules on the stream) */

@@ -64,6 +64,8 @@ void sk_smtp__reply(struct sk_smtp__state *st, bool is_orig, uint64_t tx, uint16
     ev.u.reply.cmd = zstr(cmd, strlen(cmd));
     ev.u.reply.msg = str(msg, len);
     ev.u.reply.cont_resp = cont;
+    if (st->line_frame_on[is_orig])
+        ev.frame = &st->line_frame[is_orig];
     deliver(st, &ev);
 }
 
@@ -76,7 +78,32 @@ void sk_smtp__field(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum s
     ev.u.field.id = id;
     ev.u.field.value = str(val, len);
     ev.u.field.flags = flags;
+    if (id == SK_FIELD_SMTP_COMMAND_LINE && st->line_frame_on[is_orig])
+        ev.frame = &st->line_frame[is_orig];
+    else if (id == SK_FIELD_SMTP_DATA && st->data_frame_on)
+        ev.frame = &st->data_frame;
     deliver(st, &ev);
+}
+
+void sk_smtp__frame_data(struct sk_smtp__state *st, bool is_orig, uint64_t off, const uint8_t *raw,
+                         size_t n)
+{
+    struct sk_frame *fr = &st->data_frame;
+    if (!st->data_frame_on) {
+        st->data_frame_on = true;
+        *fr = (struct sk_frame){.type = SK_FRAME_DATA,
+                                .id = ++st->frame_ids[is_orig],
+                                .offset = off,
+                                .head = {st->data_head, 0}};
+    }
+    size_t have = fr->head.len;
+    if (have < SK_FRAME_HEAD && off == fr->offset + have) {
+        size_t k = n < SK_FRAME_HEAD - have ? n : SK_FRAME_HEAD - have;
+        memcpy(st->data_head + have, raw, k);
+        fr->head.len = have + k;
+    }
+    if (off + n > fr->offset)
+        fr->len = off + n - fr->offset;
 }
 
 void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum sk_field_id id,

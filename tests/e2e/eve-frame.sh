@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# EVE frame objects and frame records (docs/outputs.md, frame) on tests/pcaps/smtp-basic.pcap
+# (swaks -> postfix), with the rules of tests/e2e/eve-frame.rules. Each alert of a
+# frame:smtp.* rule carries the frame it matched in: its type, direction, stream offset and
+# length are those of the line or message in the capture (written down below from tshark's
+# "follow tcp" of the capture), its payload is the frame's first bytes (at most 256) and they
+# are the bytes of the reassembled stream (--dump-streams) at that offset. With
+# outputs.eve.frame every frame of the session is a frame record, in stream order, the frames
+# of each direction tiling its stream; without it (the default) there are none. Both matchers.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+[ -x $PY ] || skip_all "python3 missing"
+pcap=$PCAPS/smtp-basic.pcap
+rules=$TOP_SRCDIR/tests/e2e/eve-frame.rules
+
+for mode in "" --detect-reference; do
+    for frames in yes no; do
+        logs=$TMP/run$mode-$frames
+        mkdir -p "$logs/streams"
+        # shellcheck disable=SC2086
+        if ! "$SHRIKE" -q -l "$logs" -r "$pcap" -S "$rules" --set outputs.eve.frame=$frames \
+            --dump-streams "$logs/streams" $mode 2>"$TMP/err" || [ -s "$TMP/err" ]; then
+            fail "${mode:-detect} frame=$frames: shrike failed: $(cat "$TMP/err")"
+            continue
+        fi
+        if $PY - "$logs" "$frames" >"$TMP/out" 2>&1 <<'PYEOF'; then
+import base64, glob, json, sys
+logs, frames_on = sys.argv[1], sys.argv[2] == "yes"
+recs = [json.loads(l) for l in open(logs + "/eve.json")]
+stream = {}
+for side, d in (("orig", "toserver"), ("resp", "toclient")):
+    stream[d] = open(glob.glob(logs + "/streams/*-" + side + ".bin")[0], "rb").read()
+errors = []
+def check(cond, what):
+    if not cond:
+        errors.append(what)
+def check_frame(fr, where):
+    data = base64.b64decode(fr["payload"])
+    s = stream[fr["direction"]]
+    check(len(data) == min(fr["length"], 256), where + ": payload is not the first bytes")
+    check(s[fr["stream_offset"]:fr["stream_offset"] + len(data)] == data,
+          where + ": payload is not the stream's bytes at stream_offset")
+    shown = "".join(chr(c) if 32 <= c < 127 or c in (10, 13) else "." for c in data)
+    check(fr["payload_printable"] == shown, where + ": payload_printable differs")
+# sid: type, direction, stream_offset, length, complete, payload, from tshark's follow tcp
+want = {
+    9301: ("command_line", "toserver", 25, 38, True, b"MAIL FROM:<alice@client.shrike.test>\r\n"),
+    9302: ("response_line", "toclient", 235, 37, True, b"354 End data with <CR><LF>.<CR><LF>\r\n"),
+    9303: ("data", "toserver", 96, 325, None, b"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"),
+}
+alerts = {r["alert"]["signature_id"]: r for r in recs if r["event_type"] == "alert"}
+check(sorted(alerts) == [9301, 9302, 9303, 9304], "alerts: %s" % sorted(alerts))
+for sid, (typ, d, off, ln, complete, payload) in want.items():
+    fr = alerts.get(sid, {}).get("frame")
+    if fr is None:
+        errors.append("sid %d: no frame object" % sid)
+        continue
+    got = (fr["type"], fr["direction"], fr["stream_offset"], fr["length"])
+    check(got == (typ, d, off, ln), "sid %d: frame %s, want %s" % (sid, got, (typ, d, off, ln)))
+    check(complete is None or fr["complete"] == complete, "sid %d: complete" % sid)
+    check(base64.b64decode(fr["payload"]).startswith(payload), "sid %d: payload" % sid)
+    check(fr.get("tx_id") == 0 == alerts[sid].get("tx_id"), "sid %d: tx_id" % sid)
+    check((alerts[sid]["direction"] == "to_server") == (d == "toserver"), "sid %d: direction" % sid)
+    check_frame(fr, "sid %d" % sid)
+check("frame" not in alerts.get(9304, {}), "sid 9304 (smtp.mail_from) has a frame object")
+frecs = [r for r in recs if r["event_type"] == "frame"]
+if not frames_on:
+    check(frecs == [], "%d frame records with outputs.eve.frame off" % len(frecs))
+else:
+    # 5 command lines (the end-of-data line is none), 17 reply lines (11 of EHLO), 1 message
+    types = [r["frame"]["type"] for r in frecs]
+    check((types.count("command_line"), types.count("response_line"), types.count("data")) ==
+          (5, 17, 1), "frame records: %s" % types)
+    for d in ("toserver", "toclient"):
+        mine = [r["frame"] for r in frecs if r["frame"]["direction"] == d]
+        check([f["id"] for f in mine] == list(range(1, len(mine) + 1)), d + ": ids not 1..n")
+        at = 0
+        for f in mine:
+            check(f["stream_offset"] == at, "%s frame %d at %d, want %d" % (d, f["id"],
+                  f["stream_offset"], at))
+            check(f["complete"], "%s frame %d not complete" % (d, f["id"]))
+            check_frame(f, "%s frame %d" % (d, f["id"]))
+            at = f["stream_offset"] + f["length"] + (3 if f["type"] == "data" else 0)
+        check(at == len(stream[d]), "%s frames end at %d, stream at %d" % (d, at, len(stream[d])))
+    for r in frecs:
+        src_is_client = r["src_port"] != 12525
+        check(src_is_client == (r["frame"]["direction"] == "toserver"), "frame record src")
+        check(r["app_proto"] == "smtp", "frame record app_proto")
+    data = [r["frame"] for r in frecs if r["frame"]["type"] == "data"]
+    check(data and data[0]["tx_id"] == 0 and data[0]["length"] == 325,
+          "data frame record: %s" % data)
+print("\n".join(errors) if errors else "all frame values as expected")
+sys.exit(1 if errors else 0)
+PYEOF
+            ok "${mode:-detect} outputs.eve.frame=$frames: $(tail -n1 "$TMP/out")"
+        else
+            fail "${mode:-detect} outputs.eve.frame=$frames: $(head -n 8 "$TMP/out")"
+        fi
+    done
+done
+finish
