@@ -92,7 +92,10 @@ struct sk_frame {
     uint64_t id;        /* per flow and direction, from 1, in stream order */
     uint64_t offset;    /* of its first byte in its direction's stream (from 0) */
     uint64_t len;       /* bytes; a data frame not complete: the bytes seen so far */
-    struct sk_str head; /* its first bytes, at most SK_FRAME_HEAD */
+    /* A line frame: its bytes, line end included (what frame:smtp.command_line and
+     * frame:smtp.response_line inspect). A data frame: its first bytes, at most SK_FRAME_HEAD.
+     * The payload logged is the first SK_FRAME_HEAD of them. */
+    struct sk_str bytes;
 };
 
 struct sk_event {

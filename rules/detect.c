@@ -243,6 +243,8 @@ static enum sk_field_kind buffer_kind(int b)
         return SK_FIELD_STREAM;
     if (b == SK_BUF_SMTP_LINE)
         return SK_FIELD_MULTI;
+    if (b == SK_BUF_SMTP_COMMAND_FRAME || b == SK_BUF_SMTP_RESPONSE_LINE)
+        return SK_FIELD_SINGLE; /* a frame rule inspects the frame at hand, not earlier ones */
     const struct sk_field_def *def = sk_field_def((enum sk_field_id)b);
     return def ? def->kind : SK_FIELD_MULTI;
 }
@@ -696,6 +698,8 @@ static const char *const scanned_names[SK_BUF_COUNT] = {
         [SK_BUF_STREAM] = "detect.bytes_scanned.stream",
     [SK_BUF_SMTP_LINE] = "detect.bytes_scanned.smtp_line",
     [SK_BUF_BASE64_DATA] = "detect.bytes_scanned.base64_data",
+    [SK_BUF_SMTP_RESPONSE_LINE] = "detect.bytes_scanned.response_line_frame",
+    [SK_BUF_SMTP_COMMAND_FRAME] = "detect.bytes_scanned.command_line_frame",
 };
 
 void sk_detect_thread_counters(const struct sk_detect_thread *t, sk_detect_counter_fn fn, void *ctx)
@@ -1133,7 +1137,10 @@ static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint3
     struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
     sk_cond_flowbits_apply(r, df->flowbits, t->d->n_flowbits);
     u32_remove(&c->pending, id);
-    (void)u32_push(&c->done, id);
+    /* As Suricata, a rule on a line frame alerts once per frame (each line is inspected
+     * once): it stays eligible for the next line of the transaction */
+    if (r->frame != SK_FRAME_COMMAND_LINE + 1 && r->frame != SK_FRAME_RESPONSE_LINE + 1)
+        (void)u32_push(&c->done, id);
     t->mark[id] = t->gen;
     if (r->action == SK_ACTION_PASS) {
         df->passed = true;
@@ -1174,10 +1181,11 @@ static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint3
     if (r->frame && tr->frame && (int)tr->frame->type + 1 == r->frame) {
         a.has_frame = true;
         a.frame.frame = *tr->frame;
-        a.frame.frame.head.ptr = NULL;
+        a.frame.frame.bytes.ptr = NULL;
         a.frame.tx_id = tr->tx_id;
-        if (tr->frame->head.len)
-            memcpy(a.frame.head, tr->frame->head.ptr, tr->frame->head.len);
+        size_t n = tr->frame->bytes.len < SK_FRAME_HEAD ? tr->frame->bytes.len : SK_FRAME_HEAD;
+        if (n)
+            memcpy(a.frame.head, tr->frame->bytes.ptr, n);
     }
     t->on_alert(t->ctx, &a);
 }
@@ -1616,6 +1624,9 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
         return;
     if (b == SK_FIELD_SMTP_STARTTLS)
         df->starttls = true;
+    /* frame:smtp.command_line: the line as sent, from the frame its smtp.command_line has */
+    if (b == SK_FIELD_SMTP_COMMAND_LINE && ev->frame && t->d->dirs[SK_BUF_SMTP_COMMAND_FRAME])
+        on_value(t, df, SK_BUF_SMTP_COMMAND_FRAME, ev->frame->bytes.ptr, ev->frame->bytes.len, tr);
     if (t->d->dirs[b] == 0)
         return; /* no rule uses the buffer: nothing to keep, scan or inspect */
     const struct sk_str *v = &ev->u.field.value;
@@ -1653,7 +1664,8 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
     }
 }
 
-/* A legacy rule's SMTP line: "VERB arg" for a command, "CODE msg" for a reply. */
+/* A reply line for frame:smtp.response_line; a legacy rule's SMTP line: "VERB arg" for a
+ * command, "CODE msg" for a reply. */
 static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
                     const struct sk_event *ev, const struct trig *tr)
 {
@@ -1661,8 +1673,10 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
     const struct sk_str *a, *b;
     struct sk_str c;
     const char *sep;
-    bool resp = ev->type == SK_EV_SMTP_REPLY && t->d->dirs[SK_BUF_SMTP_RESPONSE_LINE] != 0;
-    if (t->d->dirs[SK_BUF_SMTP_LINE] == 0 && !resp)
+    if (ev->type == SK_EV_SMTP_REPLY && ev->frame && t->d->dirs[SK_BUF_SMTP_RESPONSE_LINE] != 0)
+        /* frame:smtp.response_line: the reply line as sent */
+        on_value(t, df, SK_BUF_SMTP_RESPONSE_LINE, ev->frame->bytes.ptr, ev->frame->bytes.len, tr);
+    if (t->d->dirs[SK_BUF_SMTP_LINE] == 0)
         return;
     if (ev->type == SK_EV_SMTP_REQUEST) {
         a = &ev->u.request.command;
@@ -1696,10 +1710,7 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
     if (b->len)
         memcpy(t->line + n, b->ptr, b->len);
     n += b->len;
-    if (t->d->dirs[SK_BUF_SMTP_LINE] != 0)
-        on_value(t, df, SK_BUF_SMTP_LINE, t->line, n, tr);
-    if (resp) /* frame:smtp.response_line: the same bytes, replies only */
-        on_value(t, df, SK_BUF_SMTP_RESPONSE_LINE, t->line, n, tr);
+    on_value(t, df, SK_BUF_SMTP_LINE, t->line, n, tr);
 }
 
 static void on_anomaly(struct sk_detect_thread *t, struct sk_detect_flow *df, int a,

@@ -18,7 +18,8 @@
 
 /* An alert. Borrowed for the duration of the callback. */
 /* The frame an alert of a frame:smtp.* rule matched in (EVE's alert frame object), copied so
- * that the alert may be held: frame.head points nowhere, its bytes are head[0..frame.head.len). */
+ * that the alert may be held: frame.bytes points nowhere, the first of its bytes are head[0..n)
+ * with n = min(frame.bytes.len, SK_FRAME_HEAD). */
 struct sk_alert_frame {
     struct sk_frame frame;
     uint64_t tx_id; /* SK_TX_NONE when the frame is in no transaction */

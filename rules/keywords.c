@@ -487,7 +487,7 @@ static int kw_frame(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
         int buffer;
         int frame; /* enum sk_frame_type + 1; 0: no frame object (the stream) */
     } frames[] = {
-        {"smtp.command_line", SK_FIELD_SMTP_COMMAND_LINE, SK_FRAME_COMMAND_LINE + 1},
+        {"smtp.command_line", SK_BUF_SMTP_COMMAND_FRAME, SK_FRAME_COMMAND_LINE + 1},
         {"smtp.response_line", SK_BUF_SMTP_RESPONSE_LINE, SK_FRAME_RESPONSE_LINE + 1},
         {"smtp.data", SK_FIELD_SMTP_DATA, SK_FRAME_DATA + 1},
         {"smtp.stream", SK_BUF_STREAM, 0},

@@ -48,8 +48,10 @@ enum sk_rule_buffer {
                                      * line and reply line */
     SK_BUF_BASE64_DATA,             /* base64_data: the bytes decoded by the last
                                      * base64_decode match of the previous group */
-    SK_BUF_SMTP_RESPONSE_LINE,      /* frame:smtp.response_line: each reply line, "CODE msg"
-                                     * ("CODE-msg" on a continuation), without CRLF */
+    SK_BUF_SMTP_RESPONSE_LINE,      /* frame:smtp.response_line: each reply line as sent,
+                                     * line end included (Suricata's response_line frame) */
+    SK_BUF_SMTP_COMMAND_FRAME,      /* frame:smtp.command_line: each command line as sent,
+                                     * line end included (Suricata's command_line frame) */
     SK_BUF_COUNT
 };
 

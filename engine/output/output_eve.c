@@ -446,7 +446,7 @@ static void frame_object(struct sk_json *j, const struct sk_frame *fr, const uin
     static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char b64[(SK_FRAME_HEAD + 2) / 3 * 4 + 1];
     uint8_t shown[SK_FRAME_HEAD];
-    size_t n = fr->head.len < SK_FRAME_HEAD ? fr->head.len : SK_FRAME_HEAD, o = 0;
+    size_t n = fr->bytes.len < SK_FRAME_HEAD ? fr->bytes.len : SK_FRAME_HEAD, o = 0;
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)head[i] << 16;
         if (i + 1 < n)
@@ -486,7 +486,7 @@ static void eve_frame(void *state, const struct sk_flow *f, uint64_t ts_us, bool
     struct sk_json j;
     eve_head(s, &j, ts_us, f, "frame", is_orig);
     sk_json_str(&j, "app_proto", "smtp");
-    frame_object(&j, fr, fr->head.ptr, is_orig, tx_id);
+    frame_object(&j, fr, fr->bytes.ptr, is_orig, tx_id);
     eve_end(s, &j);
 }
 

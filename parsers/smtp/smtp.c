@@ -821,8 +821,10 @@ static void state_free(void *state)
         st->cfg.body->end(st->body, false);
     sk_mem_uncharge(st->cfg.budget,
                     sk_mem_alloc_cost(sizeof(*st)) + sk_mem_alloc_cost(st->q_cap * sizeof(*st->q)) +
-                        sk_mem_alloc_cost(st->helo_alloc) + sk_mem_alloc_cost(st->scratch_alloc));
+                        sk_mem_alloc_cost(st->helo_alloc) + sk_mem_alloc_cost(st->scratch_alloc) +
+                        sk_mem_alloc_cost(st->data_head_alloc));
     sk_smtp__hold_release(st);
+    free(st->data_head);
     free(st->scratch);
     free(st->helo);
     free(st->q);
@@ -854,16 +856,17 @@ static bool plain_smtp(const uint8_t *buf, size_t len)
 static void line_frame(struct sk_smtp__state *st, bool is_orig, enum sk_frame_type type,
                        const struct sk_smtp_piece *p)
 {
-    st->line_frame_on[is_orig] = p->starts_line;
+    st->line_frame_on = p->starts_line;
+    st->line_frame_orig = is_orig;
     if (!p->starts_line)
         return;
-    st->line_frame[is_orig] = (struct sk_frame){
+    st->line_frame = (struct sk_frame){
         .type = type,
         .complete = p->ends_line,
         .id = ++st->frame_ids[is_orig],
         .offset = st->piece_off,
         .len = p->len,
-        .head = {p->ptr, p->len < SK_FRAME_HEAD ? p->len : SK_FRAME_HEAD},
+        .bytes = {p->ptr, p->len},
     };
 }
 
@@ -953,7 +956,7 @@ void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t 
             line_frame(st, is_orig, SK_FRAME_COMMAND_LINE, &p);
             command_line(st, is_orig, &p);
         }
-        st->line_frame_on[is_orig] = false;
+        st->line_frame_on = false;
     }
 }
 

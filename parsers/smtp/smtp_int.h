@@ -135,11 +135,13 @@ struct sk_smtp__state {
     uint64_t pos[2];       /* stream offset of the next byte the parser takes, per is_orig */
     uint64_t frame_ids[2]; /* frames numbered so far, per is_orig */
     uint64_t piece_off;    /* stream offset of the line piece being parsed */
-    struct sk_frame line_frame[2];
-    bool line_frame_on[2];
+    struct sk_frame line_frame; /* of the line piece being parsed, when line_frame_on */
+    bool line_frame_on;
+    bool line_frame_orig; /* its direction */
     struct sk_frame data_frame;
     bool data_frame_on;
-    uint8_t data_head[SK_FRAME_HEAD];
+    uint8_t *data_head; /* the data frame's first bytes: SK_FRAME_HEAD allocated on first use */
+    size_t data_head_alloc;
 
     /* Line ends seen per direction, and anomalies raised once per direction. */
     bool seen_lf[2], seen_crlf[2];

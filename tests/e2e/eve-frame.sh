@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # EVE frame objects and frame records (docs/outputs.md, frame) on tests/pcaps/smtp-basic.pcap
-# (swaks -> postfix), with the rules of tests/e2e/eve-frame.rules. Each alert of a
+# (swaks -> postfix), with the rules of tests/e2e/eve-frame.rules. A rule on a line frame
+# inspects the line as sent (CRLF included) and alerts once per line it matches. Each alert of a
 # frame:smtp.* rule carries the frame it matched in: its type, direction, stream offset and
 # length are those of the line or message in the capture (written down below from tshark's
 # "follow tcp" of the capture), its payload is the frame's first bytes (at most 256) and they
@@ -49,8 +50,21 @@ want = {
     9302: ("response_line", "toclient", 235, 37, True, b"354 End data with <CR><LF>.<CR><LF>\r\n"),
     9303: ("data", "toserver", 96, 325, None, b"Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n"),
 }
-alerts = {r["alert"]["signature_id"]: r for r in recs if r["event_type"] == "alert"}
-check(sorted(alerts) == [9301, 9302, 9303, 9304], "alerts: %s" % sorted(alerts))
+all_alerts = [r for r in recs if r["event_type"] == "alert"]
+alerts = {r["alert"]["signature_id"]: r for r in all_alerts}
+check(sorted(alerts) == [9301, 9302, 9303, 9304, 9305, 9306], "alerts: %s" % sorted(alerts))
+# a line frame rule alerts once per line that matches (Suricata), in one transaction here;
+# its buffer is the line as sent, CRLF included
+def frames_of(sid):
+    return [(r["frame"]["type"], r["frame"]["stream_offset"], r["frame"]["length"])
+            for r in all_alerts if r["alert"]["signature_id"] == sid]
+check(frames_of(9305) == [("response_line", 207, 14), ("response_line", 221, 14),
+                          ("response_line", 272, 37)], "sid 9305: %s" % frames_of(9305))
+check(frames_of(9306) == [("command_line", 25, 38), ("command_line", 63, 27)],
+      "sid 9306: %s" % frames_of(9306))
+for sid in (9301, 9302, 9303, 9304):
+    check(sum(1 for r in all_alerts if r["alert"]["signature_id"] == sid) == 1,
+          "sid %d: not one alert" % sid)
 for sid, (typ, d, off, ln, complete, payload) in want.items():
     fr = alerts.get(sid, {}).get("frame")
     if fr is None:
