@@ -88,10 +88,10 @@ enum sk_frame_type {
 
 struct sk_frame {
     enum sk_frame_type type;
-    bool complete;      /* its last byte has been seen (a data frame: its end-of-data line) */
-    uint64_t id;        /* per flow and direction, from 1, in stream order */
-    uint64_t offset;    /* of its first byte in its direction's stream (from 0) */
-    uint64_t len;       /* bytes; a data frame not complete: the bytes seen so far */
+    bool complete;   /* its last byte has been seen (a data frame: its end-of-data line) */
+    uint64_t id;     /* per flow and direction, from 1, in stream order */
+    uint64_t offset; /* of its first byte in its direction's stream (from 0) */
+    uint64_t len;    /* bytes; a data frame not complete: the bytes seen so far */
     /* A line frame: its bytes, line end included (what frame:smtp.command_line and
      * frame:smtp.response_line inspect). A data frame: its first bytes, at most SK_FRAME_HEAD.
      * The payload logged is the first SK_FRAME_HEAD of them. */

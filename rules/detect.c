@@ -197,7 +197,7 @@ struct trig {
     const struct sk_flow *f;
     bool is_orig;
     uint64_t ts_us;
-    int anomaly; /* the anomaly raised, or -1 */
+    int anomaly;                  /* the anomaly raised, or -1 */
     const struct sk_frame *frame; /* of the event inspected, or NULL */
     uint64_t tx_id;               /* of the event inspected */
 };

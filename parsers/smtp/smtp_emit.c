@@ -84,8 +84,7 @@ void sk_smtp__field(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum s
         if (val != st->line_frame.bytes.ptr)
             st->line_frame.bytes = str(val, len);
         ev.frame = &st->line_frame;
-    }
-    else if (id == SK_FIELD_SMTP_DATA && st->data_frame_on)
+    } else if (id == SK_FIELD_SMTP_DATA && st->data_frame_on)
         ev.frame = &st->data_frame;
     deliver(st, &ev);
 }

@@ -132,9 +132,9 @@ struct sk_smtp__state {
     struct sk_smtp__pending cur_reply; /* the command the current reply answers */
 
     /* Frames (parser.h): stream offsets and the frames being raised. */
-    uint64_t pos[2];       /* stream offset of the next byte the parser takes, per is_orig */
-    uint64_t frame_ids[2]; /* frames numbered so far, per is_orig */
-    uint64_t piece_off;    /* stream offset of the line piece being parsed */
+    uint64_t pos[2];            /* stream offset of the next byte the parser takes, per is_orig */
+    uint64_t frame_ids[2];      /* frames numbered so far, per is_orig */
+    uint64_t piece_off;         /* stream offset of the line piece being parsed */
     struct sk_frame line_frame; /* of the line piece being parsed, when line_frame_on */
     bool line_frame_on;
     bool line_frame_orig; /* its direction */

@@ -9,6 +9,8 @@
 # are the bytes of the reassembled stream (--dump-streams) at that offset. With
 # outputs.eve.frame every frame of the session is a frame record, in stream order, the frames
 # of each direction tiling its stream; without it (the default) there are none. Both matchers.
+# Then on every committed capture, each frame's payload is its stream's bytes at its offset; and
+# smtp.log-credentials: no masks AUTH credentials in frame payloads.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 [ -x $PY ] || skip_all "python3 missing"
@@ -113,4 +115,71 @@ PYEOF
         fi
     done
 done
+
+# Every committed capture: each frame written (record or alert object) holds the stream's bytes
+# at its offset, and a direction's frames come in id order without overlapping.
+n=0
+for p in "$PCAPS"/*.pcap; do
+    name=$(basename "$p" .pcap)
+    mkdir -p "$TMP/all/$name/streams"
+    "$SHRIKE" -q -l "$TMP/all/$name" -r "$p" -S "$rules" --set outputs.eve.frame=yes \
+        --dump-streams "$TMP/all/$name/streams" 2>/dev/null || fail "$name: shrike failed"
+    n=$((n + 1))
+done
+if $PY - "$TMP/all" >"$TMP/out" 2>&1 <<'PYEOF'; then
+import base64, glob, json, os, sys
+errors, frames = [], 0
+for logs in sorted(glob.glob(sys.argv[1] + "/*")):
+    streams = {}
+    for f in glob.glob(logs + "/streams/*.bin"):
+        b = os.path.basename(f)
+        streams[(b.split("-")[0], "toserver" if b.endswith("-orig.bin") else "toclient")] = \
+            open(f, "rb").read()
+    last = {}
+    for l in open(logs + "/eve.json"):
+        r = json.loads(l)
+        fr = r.get("frame")
+        if fr is None:
+            continue
+        frames += 1
+        key = (r["uid"], fr["direction"])
+        data = base64.b64decode(fr["payload"])
+        s = streams.get(key, b"")
+        if s[fr["stream_offset"]:fr["stream_offset"] + len(data)] != data:
+            errors.append("%s: frame %d %s: payload not at stream_offset" % (logs, fr["id"], key))
+        if r["event_type"] == "frame":
+            prev = last.get(key)
+            if prev and (fr["id"] <= prev[0] or fr["stream_offset"] < prev[1]):
+                errors.append("%s: frame %d %s overlaps or out of order" % (logs, fr["id"], key))
+            last[key] = (fr["id"], fr["stream_offset"] + fr["length"])
+print("\n".join(errors[:8]) if errors else "%d frames hold their stream's bytes" % frames)
+sys.exit(1 if errors or frames == 0 else 0)
+PYEOF
+    ok "$n captures: $(tail -n1 "$TMP/out")"
+else
+    fail "$(head -n 8 "$TMP/out")"
+fi
+
+# smtp.log-credentials: no hides AUTH credentials in frame payloads too (smtp-auth.pcap: AUTH
+# PLAIN with an initial response, AUTH LOGIN with two answers), offsets and lengths unchanged
+for creds in yes no; do
+    "$SHRIKE" -q -l "$TMP/auth-$creds" -r "$PCAPS/smtp-auth.pcap" -S "$rules" \
+        --set outputs.eve.frame=yes --set smtp.log-credentials=$creds 2>/dev/null ||
+        fail "smtp-auth.pcap: shrike failed"
+    jq -c 'select(.event_type == "frame") | [.uid, .frame.id, .frame.direction,
+        .frame.stream_offset, .frame.length, .frame.payload_printable]' \
+        "$TMP/auth-$creds/eve.json" >"$TMP/auth-$creds.txt"
+done
+if grep -q 'AHNocmlrZQBzaHJpa2UtcGFzcw==\|c2hyaWtlLXBhc3M=' "$TMP/auth-yes.txt" &&
+    ! grep -q 'AHNocmlrZQBzaHJpa2UtcGFzcw==\|c2hyaWtl' "$TMP/auth-no.txt" &&
+    grep -q '"AUTH PLAIN \*\*\*"' "$TMP/auth-no.txt"; then
+    ok "log-credentials: no masks AUTH lines in frame payloads"
+else
+    fail "AUTH credentials in frames: $(grep -i auth "$TMP/auth-no.txt" | head -3)"
+fi
+if diff <(jq -c '.[:5]' "$TMP/auth-yes.txt") <(jq -c '.[:5]' "$TMP/auth-no.txt") >/dev/null; then
+    ok "masked frames keep their ids, offsets and lengths"
+else
+    fail "masking changed frame positions"
+fi
 finish
