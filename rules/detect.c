@@ -203,7 +203,7 @@ struct trig {
     const struct sk_flow *f;
     bool is_orig;
     uint64_t ts_us;
-    int anomaly; /* the anomaly raised, or -1 */
+    int anomaly;                     /* the anomaly raised, or -1 */
     const struct sk_file_info *file; /* the file that ended (file rules), or NULL */
 };
 

@@ -577,8 +577,7 @@ static int kw_filehash(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     }
     if (*n == '\0') {
         free(name);
-        return sk_rule__fail(ctx, a->value_off, "missing value", "'%s' needs a file name",
-                             a->name);
+        return sk_rule__fail(ctx, a->value_off, "missing value", "'%s' needs a file name", a->name);
     }
     char msg[512];
     int rc = sk_ruleset__hashlist(ctx->rs, ctx->file, n, fh.kind, &fh.list, msg, sizeof(msg));

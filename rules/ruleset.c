@@ -259,8 +259,9 @@ static int hl_resolve(const struct sk_ruleset *rs, const char *rule_file, const 
     }
     int e = errno;
     if (cand[1] != NULL && strcmp(cand[0], cand[1]) != 0)
-        snprintf(msg, msglen, "cannot open hash list '%.100s': %s (looked for '%.200s' and '%.200s')",
-                 name, strerror(e), cand[0], cand[1]);
+        snprintf(msg, msglen,
+                 "cannot open hash list '%.100s': %s (looked for '%.200s' and '%.200s')", name,
+                 strerror(e), cand[0], cand[1]);
     else
         snprintf(msg, msglen, "cannot open hash list '%.100s': %s", name, strerror(e));
     rc = SK_E_IO;

@@ -48,15 +48,15 @@ static struct sk_hashlist *parse_ok(enum sk_hash_kind kind, const char *text)
 static void test_hashlist_parse_formats(void **state)
 {
     (void)state;
-    struct sk_hashlist *l = parse_ok(SK_HASH_MD5, "# md5 list\n"
-                                                  "\n"
-                                                  "   \n"
-                                                  "name,hash\n" /* not hex: skipped */
-                                                  MD5_ABC "  abc.txt\n"
-                                                  "D41D8CD98F00B204E9800998ECF8427E *empty\r\n"
-                                                  MD5_ABC "\n"
-                                                  "\t" MD5_ABC "\n" /* indented: skipped */
-                                                  "# end");
+    struct sk_hashlist *l =
+        parse_ok(SK_HASH_MD5, "# md5 list\n"
+                              "\n"
+                              "   \n"
+                              "name,hash\n" /* not hex: skipped */
+                 MD5_ABC "  abc.txt\n"
+                              "D41D8CD98F00B204E9800998ECF8427E *empty\r\n" MD5_ABC "\n"
+                              "\t" MD5_ABC "\n" /* indented: skipped */
+                              "# end");
     uint8_t d[16];
     assert_int_equal(sk_hashlist_count(l), 2);
     unhex(MD5_ABC, d);
@@ -94,7 +94,8 @@ static void test_hashlist_parse_bad_lines(void **state)
     parse_bad(SK_HASH_MD5, "# x\n\n" MD5_ABC "\nabc def\n", 4,
               "'abc' is 3 hex digits, an md5 hash has 32");
     /* a SHA-1 in an md5 list, an md5 in a sha256 list */
-    parse_bad(SK_HASH_MD5, SHA1_ABC "  f\n", 1, "'" SHA1_ABC "' is 40 hex digits, an md5 hash has 32");
+    parse_bad(SK_HASH_MD5, SHA1_ABC "  f\n", 1,
+              "'" SHA1_ABC "' is 40 hex digits, an md5 hash has 32");
     parse_bad(SK_HASH_SHA256, MD5_ABC, 1, "'" MD5_ABC "' is 32 hex digits, an sha256 hash has 64");
 }
 
