@@ -5,13 +5,17 @@
 #include "rules/hashlist.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 
-#define MAX_DIGEST 32
+#define MAX_DIGEST            32
+#define SK_HASHLIST_MAX_BYTES (1 << 30) /* a list file (about 23 million SHA-256 lines) */
 
 struct sk_hashlist {
     size_t dlen;    /* bytes of one digest */
@@ -136,38 +140,46 @@ int sk_hashlist_parse(struct sk_hashlist **out, enum sk_hash_kind kind, const ch
 int sk_hashlist_load(struct sk_hashlist **out, enum sk_hash_kind kind, const char *path,
                      unsigned *bad_line, char *errbuf, size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
+    /* O_NONBLOCK: a FIFO named as a list must not hang the load; only a regular file of
+     * bounded size is read (a rule naming /dev/zero fails instead of eating memory) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    int rc = SK_E_IO;
+    if (fd < 0) {
         snprintf(errbuf, errlen, "%s", strerror(errno));
         return SK_E_IO;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = SK_E_NOMEM;
-    for (;;) {
-        if (cap - len < 65536) {
-            char *nb = realloc(buf, cap ? cap * 2 : 65536);
-            if (nb == NULL)
-                goto out_close;
-            buf = nb;
-            cap = cap ? cap * 2 : 65536;
-        }
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        int e = errno;
-        snprintf(errbuf, errlen, "%s", strerror(e));
-        errno = e;
-        rc = SK_E_IO;
+    if (fstat(fd, &st) != 0) {
+        snprintf(errbuf, errlen, "%s", strerror(errno));
         goto out_close;
     }
+    if (!S_ISREG(st.st_mode) || st.st_size > SK_HASHLIST_MAX_BYTES) {
+        snprintf(errbuf, errlen, S_ISREG(st.st_mode) ? "larger than %d MiB" : "not a regular file",
+                 SK_HASHLIST_MAX_BYTES >> 20);
+        goto out_close;
+    }
+    size_t len = 0, cap = (size_t)st.st_size + 1;
+    char *buf = malloc(cap);
+    rc = SK_E_NOMEM;
+    if (buf == NULL)
+        goto out_close;
+    for (;;) { /* bounded by cap: a file that grows meanwhile is read up to its old size */
+        ssize_t got = read(fd, buf + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(errbuf, errlen, "%s", strerror(errno));
+            rc = SK_E_IO;
+            goto out_free;
+        }
+        if (got == 0 || (len += (size_t)got) == cap)
+            break;
+    }
     rc = sk_hashlist_parse(out, kind, buf, len, bad_line, errbuf, errlen);
-out_close:
+out_free:
     free(buf);
-    fclose(fp);
+out_close:
+    close(fd);
     return rc;
 }
 

@@ -31,8 +31,8 @@ const char *sk_hashlist_digest_name(enum sk_hash_kind kind);
 int sk_hashlist_parse(struct sk_hashlist **out, enum sk_hash_kind kind, const char *text,
                       size_t len, unsigned *bad_line, char *errbuf, size_t errlen);
 
-/* Reads the list file path and parses it as above. SK_E_IO when it cannot be read (errno
- * is kept; errbuf says why). */
+/* Reads the list file path (a regular file of at most 1 GiB) and parses it as above.
+ * SK_E_IO when it cannot be read, is not a regular file or is larger (errbuf says why). */
 int sk_hashlist_load(struct sk_hashlist **out, enum sk_hash_kind kind, const char *path,
                      unsigned *bad_line, char *errbuf, size_t errlen);
 

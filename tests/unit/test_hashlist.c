@@ -99,6 +99,24 @@ static void test_hashlist_parse_bad_lines(void **state)
     parse_bad(SK_HASH_SHA256, MD5_ABC, 1, "'" MD5_ABC "' is 32 hex digits, an sha256 hash has 64");
 }
 
+/* Only a regular file is read: a device or a folder named as a list fails at once. */
+static void test_hashlist_load_not_regular(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/dev/zero", "/tmp", "/nonexistent/list.md5"};
+    const char *why[] = {"not a regular file", "not a regular file", "No such file or directory"};
+    for (size_t i = 0; i < 3; i++) {
+        struct sk_hashlist *l = NULL;
+        unsigned line = 0;
+        char err[256] = "";
+        assert_int_equal(sk_hashlist_load(&l, SK_HASH_MD5, paths[i], &line, err, sizeof(err)),
+                         SK_E_IO);
+        assert_null(l);
+        assert_int_equal(line, 0);
+        assert_string_equal(err, why[i]);
+    }
+}
+
 /* 100,000 digests: every one found, none of 100,000 others. */
 static void test_hashlist_large_set(void **state)
 {
@@ -355,6 +373,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hashlist_parse_formats),
         cmocka_unit_test(test_hashlist_parse_bad_lines),
+        cmocka_unit_test(test_hashlist_load_not_regular),
         cmocka_unit_test(test_hashlist_large_set),
         cmocka_unit_test(test_hashlist_rule_matches),
         cmocka_unit_test(test_hashlist_ruleset),
