@@ -721,6 +721,7 @@ static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, ch
         return rc;
     if ((rc = file_hashes_from(c, &mc->file_hashes, errbuf, errlen)) < 0)
         return rc;
+    mc->rule_hashes = sk_detect_file_hashes(det);
     const char *md5 = sk_config_str(c, "mime.body-md5");
     if (md5 && strcasecmp(md5, "auto") == 0)
         mc->body_md5 = sk_detect_uses_buffer(det, SK_FIELD_EMAIL_BODY_MD5);
@@ -943,6 +944,9 @@ static void move_rules(struct sk_worker *w)
                                        : detect_thread_for(w, next->detect, &t);
         if (rc < 0) /* tried again at the next packet; the old rules go on meanwhile */
             return;
+        /* the new rules' filemd5/filesha1/filesha256 need their digests from the next file */
+        w->mime_cfg.rule_hashes = sk_detect_file_hashes(next->detect);
+        sk_mime_pool_set_rule_hashes(w->mime_pool, w->mime_cfg.rule_hashes);
         struct move_ctx mc = {w, t, w->det ? next->remap : NULL};
         sk_flow_table_foreach(w->flows, move_flow, &mc);
         sk_detect_thread_free(w->det);

@@ -18,6 +18,7 @@
 #include "rules/match.h"
 #include "rules/prefilter.h"
 #include "rules/explain.h"
+#include "rules/hashlist.h"
 #include "rules/reference.h"
 #include "rules/stream_memo.h"
 #include "rules/threshold.h"
@@ -92,6 +93,8 @@ struct sk_detect {
     struct u32vec block_lists[SK_BUF_COUNT];
     struct u32vec nofp[SK_BUF_COUNT]; /* rules using the buffer without a fast pattern */
     struct u32vec every_app, every_stream, anomaly_rules, starttls_rules;
+    struct u32vec file_rules; /* filemd5/filesha1/filesha256: checked on each finished file */
+    unsigned file_hashes;     /* SK_FILE_* digests those rules need */
     size_t n_flowbits;
     double build_seconds;
     bool from_cache;
@@ -190,6 +193,9 @@ struct sk_detect_thread {
     bool pkt_valid;
     uint8_t pkt_flags;
     size_t pkt_dsize;
+    /* the file that just ended, while its file rules are judged: their file.name is its
+     * name, as Suricata inspects a file's keywords on the same file */
+    const struct sk_file_info *file;
 };
 
 /* What triggered an inspection. */
@@ -197,9 +203,10 @@ struct trig {
     const struct sk_flow *f;
     bool is_orig;
     uint64_t ts_us;
-    int anomaly;                  /* the anomaly raised, or -1 */
-    const struct sk_frame *frame; /* of the event inspected, or NULL */
-    uint64_t tx_id;               /* of the event inspected */
+    int anomaly;                     /* the anomaly raised, or -1 */
+    const struct sk_file_info *file; /* the file that ended (file rules), or NULL */
+    const struct sk_frame *frame;    /* of the event inspected, or NULL */
+    uint64_t tx_id;                  /* of the event inspected */
 };
 
 static int u32_push(struct u32vec *v, uint32_t x)
@@ -266,6 +273,11 @@ static void crule_release(struct crule *cr)
     free(cr->pcre);
 }
 
+unsigned sk_detect_file_hashes(const struct sk_detect *d)
+{
+    return d != NULL ? d->file_hashes : 0;
+}
+
 bool sk_detect_uses_buffer(const struct sk_detect *d, int buffer)
 {
     if (d == NULL || buffer < 0 || buffer >= SK_BUF_COUNT)
@@ -296,6 +308,7 @@ void sk_detect_free(struct sk_detect *d)
     u32_release(&d->every_stream);
     u32_release(&d->anomaly_rules);
     u32_release(&d->starttls_rules);
+    u32_release(&d->file_rules);
     if (d->pcre_lock != NULL)
         pthread_mutex_destroy(d->pcre_lock);
     free(d->pcre_lock);
@@ -503,8 +516,11 @@ static int classify(struct sk_detect *d, uint32_t i)
 {
     struct crule *cr = &d->rules[i];
     const struct sk_rule *r = cr->r;
-    bool triggers = r->n_groups > 0 || r->n_app_events > 0 || r->needs_starttls;
-    cr->cls = ((cr->bufmask >> SK_BUF_STREAM) & 1u) || (!triggers && r->proto != SK_PROTO_SMTP)
+    bool triggers =
+        r->n_groups > 0 || r->n_app_events > 0 || r->needs_starttls || r->n_filehash > 0;
+    /* a file rule belongs to the file's transaction, whatever buffers it also reads */
+    cr->cls = r->n_filehash == 0 && (((cr->bufmask >> SK_BUF_STREAM) & 1u) ||
+                                     (!triggers && r->proto != SK_PROTO_SMTP))
                   ? RC_STREAM
                   : RC_APP;
     /* a group on another buffer can be confirmed by an event of either direction; only the
@@ -514,9 +530,9 @@ static int classify(struct sk_detect *d, uint32_t i)
         if (((cr->bufmask >> b) & 1u) == 0)
             continue;
         d->dirs[b] |= b == SK_BUF_STREAM ? rule_dirs(r) : DIR_BOTH;
-        /* an anomaly or STARTTLS can confirm the rule after the instance ended */
-        d->shared[b] =
-            d->shared[b] || (own & ~(1ull << b)) != 0 || r->n_app_events > 0 || r->needs_starttls;
+        /* an anomaly, STARTTLS or a file's end can confirm the rule after the instance ended */
+        d->shared[b] = d->shared[b] || (own & ~(1ull << b)) != 0 || r->n_app_events > 0 ||
+                       r->needs_starttls || r->n_filehash > 0;
     }
     if (!triggers)
         for (int b = 0; b < SK_BUF_COUNT; b++)
@@ -528,6 +544,14 @@ static int classify(struct sk_detect *d, uint32_t i)
         return SK_E_NOMEM;
     if (!triggers && u32_push(cr->cls == RC_APP ? &d->every_app : &d->every_stream, i) != 0)
         return SK_E_NOMEM;
+    if (r->n_filehash > 0) {
+        /* judged only when a file ends (as Suricata's, on a closed file with its digest): no
+         * prefilter, never pending, so a mark in the flow means done */
+        static const unsigned bit[] = {SK_FILE_MD5, SK_FILE_SHA1, SK_FILE_SHA256};
+        for (size_t k = 0; k < r->n_filehash; k++)
+            d->file_hashes |= bit[r->filehash[k].kind];
+        return u32_push(&d->file_rules, i);
+    }
     struct sk_fast_pattern fp;
     if (!d->cfg.reference && sk_prefilter_choose(r, &fp)) {
         const struct sk_buffer_group *g = &r->groups[fp.group];
@@ -976,6 +1000,10 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
         return instance_matches(t, cr, gi, p, len);
     case SK_FIELD_SINGLE:
     case SK_FIELD_MULTI:
+        if (b == SK_FIELD_FILE_NAME && t->file != NULL && cr->r->n_filehash > 0)
+            return instance_matches(t, cr, gi,
+                                    t->file->name.len ? t->file->name.ptr : (const uint8_t *)"",
+                                    t->file->name.len);
         for (size_t i = 0; fb != NULL && i < fb->n; i++)
             if (instance_matches(t, cr, gi, df->arena + fb->v[i].off, fb->v[i].len))
                 return true;
@@ -1118,6 +1146,8 @@ static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, 
         (!t->pkt_valid || !sk_cond_packet(r, t->pkt_flags, t->pkt_dsize)))
         return false;
     if (r->stream_size.set && !sk_cond_stream_size(r, df->sent[0], df->sent[1]))
+        return false;
+    if (r->n_filehash > 0 && (tr->file == NULL || !sk_hashlist_rule_matches(r, tr->file)))
         return false;
     if (cr->stream_mono)
         return mono_group_matches(t, df, id, tr->is_orig);
@@ -1736,9 +1766,12 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
     case SK_EV_SMTP_DATA:       /* the message bytes arrive as smtp.data field events */
     case SK_EV_SMTP_UNEXPECTED: /* and these as smtp.unexpected */
     case SK_EV_TX_OPEN:
-    case SK_EV_FILE:
     case SK_EV_TYPE_COUNT:
         return;
+    case SK_EV_FILE:
+        if (t->d->file_rules.n == 0)
+            return;
+        break;
     default:
         break;
     }
@@ -1775,6 +1808,17 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
         break;
     case SK_EV_ANOMALY:
         on_anomaly(t, df, (int)ev->u.anomaly.id, &tr);
+        break;
+    case SK_EV_FILE:
+        /* an SMTP file comes from the client, whatever is_orig says (meaningless here) */
+        tr.is_orig = true;
+        tr.file = &ev->u.file;
+        t->file = tr.file;
+        begin(t, df);
+        cands_begin(t);
+        cands_from_list(t, &t->d->file_rules, RC_APP);
+        run_candidates(t, df, &tr);
+        t->file = NULL;
         break;
     case SK_EV_TX_CLOSE:
         begin(t, df);

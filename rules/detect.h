@@ -69,6 +69,11 @@ void sk_detect_free(struct sk_detect *d);
  * the engine skip work nobody matches on (mime.body-md5: auto). d may be NULL (false). */
 bool sk_detect_uses_buffer(const struct sk_detect *d, int buffer);
 
+/* The file digests (SK_FILE_MD5 | SK_FILE_SHA1 | SK_FILE_SHA256) that d's filemd5 /
+ * filesha1 / filesha256 rules need: the engine computes them for every file even when
+ * mime.hash-files is off (Suricata's force-hash). d may be NULL (0). */
+unsigned sk_detect_file_hashes(const struct sk_detect *d);
+
 typedef void (*sk_alert_fn)(void *ctx, const struct sk_alert *a);
 
 int sk_detect_thread_new(struct sk_detect_thread **out, const struct sk_detect *d,

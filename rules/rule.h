@@ -260,14 +260,15 @@ struct sk_stream_size {
     struct sk_numcmp cmp;
 };
 
-/* filemd5 / filesha1 / filesha256: a sorted list of digests loaded from a file. */
+/* filemd5 / filesha1 / filesha256: the file's digest is (or, negated, is not) in a list
+ * loaded from a file (rules/hashlist.h). The list is owned by the rule set and shared by
+ * every rule naming the same file for the same digest. */
 enum sk_hash_kind { SK_HASH_MD5 = 0, SK_HASH_SHA1, SK_HASH_SHA256 };
-struct sk_hashlist {
+struct sk_hashlist;
+struct sk_filehash {
     enum sk_hash_kind kind;
-    size_t len; /* digest bytes: 16, 20, 32 */
-    size_t n;
-    uint8_t *v; /* n * len bytes, sorted */
     bool negated;
+    const struct sk_hashlist *list; /* borrowed from the rule set */
 };
 
 struct sk_reference {
@@ -316,7 +317,7 @@ struct sk_rule {
     struct sk_tcpflags flags;
     struct sk_stream_size stream_size;
     size_t n_filehash;
-    struct sk_hashlist *filehash; /* all must hold on a file when it closes */
+    struct sk_filehash *filehash; /* all must hold on a file when it closes */
 
     size_t n_groups;
     struct sk_buffer_group *groups;
