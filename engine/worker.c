@@ -1003,6 +1003,16 @@ void sk_worker_tick(struct sk_worker *w, uint64_t now_us)
     maybe_publish(w, &w->pub_rest, false, false);
 }
 
+uint64_t sk_worker_next_end(const struct sk_worker *w)
+{
+    return sk_flow_table_next_end(w->flows);
+}
+
+void sk_worker_end_next(struct sk_worker *w)
+{
+    (void)sk_flow_table_end_next(w->flows);
+}
+
 void sk_worker_finish(struct sk_worker *w)
 {
     sk_flow_table_flush(w->flows);
