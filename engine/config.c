@@ -89,6 +89,7 @@ static const struct key_def key_defs[] = {
      "items of each smtp/email list in a fileinfo record (0: all)"},
     {"outputs.eve.flow", KT_BOOL, "yes", "EVE flow records"},
     {"outputs.eve.stats", KT_BOOL, "yes", "EVE stats records (every stats.interval and at exit)"},
+    {"outputs.eve.frame", KT_BOOL, "no", "EVE frame records: each SMTP frame (Suricata's frame)"},
     {"sensor-name", KT_STR, NULL, "this sensor's name, as EVE's host member (none: left out)"},
     {"unix-command.enabled", KT_BOOL, "no", "serve the control socket (shrikectl)"},
     {"unix-command.filename", KT_STR, SK_DEFAULT_SOCKET, "path of the control socket"},

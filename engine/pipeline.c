@@ -43,6 +43,84 @@ struct queue {
     uint64_t end_clock;  /* with done: the time of the last packet read */
 };
 
+/* ---- the end of the capture: every worker's open flows, in time order ---- */
+
+/* Each worker ends its own flows, oldest last packet first; the turn interleaves the workers so
+ * that together they end them in the order of the flows' last packets, and the records these
+ * flows still write (the tail of each log) are in time order across workers. A worker waits
+ * until every worker has finished reading (none writes anything else meanwhile), then ends its
+ * next flow only when no other worker's next flow is older (ties: the lower index first). */
+struct end_turn {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t n;       /* workers taking part (lowered when a thread could not start) */
+    size_t arrived; /* workers done reading */
+    uint64_t *next; /* per worker: its next flow's last packet time, UINT64_MAX for none */
+};
+
+static int turn_init(struct end_turn *et, size_t n)
+{
+    et->n = n;
+    et->arrived = 0;
+    et->next = malloc((n ? n : 1) * sizeof(*et->next));
+    if (et->next == NULL)
+        return SK_E_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        et->next[i] = UINT64_MAX;
+    pthread_mutex_init(&et->mu, NULL);
+    pthread_cond_init(&et->cv, NULL);
+    return 0;
+}
+
+static void turn_release(struct end_turn *et)
+{
+    pthread_cond_destroy(&et->cv);
+    pthread_mutex_destroy(&et->mu);
+    free(et->next);
+}
+
+/* Only n workers were started: the others never arrive. */
+static void turn_expect(struct end_turn *et, size_t n)
+{
+    pthread_mutex_lock(&et->mu);
+    et->n = n;
+    pthread_cond_broadcast(&et->cv);
+    pthread_mutex_unlock(&et->mu);
+}
+
+static bool turn_mine(const struct end_turn *et, size_t idx)
+{
+    if (et->arrived < et->n)
+        return false;
+    for (size_t j = 0; j < et->n; j++)
+        if (et->next[j] < et->next[idx] || (et->next[j] == et->next[idx] && j < idx))
+            return false;
+    return true;
+}
+
+/* sk_worker_finish() in the turn of worker idx. */
+static void finish_in_turn(struct end_turn *et, size_t idx, struct sk_worker *w)
+{
+    pthread_mutex_lock(&et->mu);
+    et->next[idx] = sk_worker_next_end(w);
+    et->arrived++;
+    pthread_cond_broadcast(&et->cv);
+    while (et->next[idx] != UINT64_MAX) { /* bounded: each pass ends one flow or waits */
+        if (!turn_mine(et, idx)) {
+            pthread_cond_wait(&et->cv, &et->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&et->mu);
+        sk_worker_end_next(w);
+        uint64_t next = sk_worker_next_end(w);
+        pthread_mutex_lock(&et->mu);
+        et->next[idx] = next;
+        pthread_cond_broadcast(&et->cv);
+    }
+    pthread_mutex_unlock(&et->mu);
+    sk_worker_finish(w);
+}
+
 struct wthread {
     struct queue q;
     struct sk_worker *w;
@@ -58,6 +136,7 @@ struct pipeline {
     struct wthread *wt;
     struct sk_pipeline_stats st;
     uint64_t clock; /* latest packet time read */
+    struct end_turn turn;
 };
 
 static uint64_t wall_us(void)
@@ -144,7 +223,7 @@ static void *worker_main(void *arg)
      * here, however the packets were spread. */
     if (!live)
         sk_worker_tick(t->w, q->end_clock);
-    sk_worker_finish(t->w);
+    finish_in_turn(&t->p->turn, (size_t)(t - t->p->wt), t->w);
     return NULL;
 }
 
@@ -321,6 +400,10 @@ int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
     p.wt = calloc(cfg->n_workers, sizeof(*p.wt));
     if (!p.wt)
         return SK_E_NOMEM;
+    if (turn_init(&p.turn, cfg->n_workers) < 0) {
+        free(p.wt);
+        return SK_E_NOMEM;
+    }
     for (; inited < cfg->n_workers; inited++) {
         struct wthread *t = &p.wt[inited];
         t->w = cfg->workers[inited];
@@ -340,6 +423,7 @@ int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
     rc = read_loop(&p, src, stop);
 
 out_stop:
+    turn_expect(&p.turn, started);
     /* Whatever ended the loop, the workers get what was read and finish their flows. */
     for (size_t i = 0; i < started; i++) {
         struct wthread *t = &p.wt[i];
@@ -360,6 +444,7 @@ out_stop:
         free(p.wt[i].cur);
         queue_release(&p.wt[i].q);
     }
+    turn_release(&p.turn);
     free(p.wt);
     if (st)
         *st = p.st;
@@ -404,6 +489,7 @@ struct fthread {
     struct sk_source *src;
     const _Atomic int *stop;
     _Atomic int *failed; /* shared: set when a worker's error ends the run */
+    struct end_turn *turn;
     pthread_t tid;
     int rc; /* damaged files read, or a negative SK_E_* code */
 };
@@ -471,7 +557,7 @@ static void *file_worker_main(void *arg)
     if (t->rc < 0)
         atomic_store(t->failed, 1);
     /* Whatever ended the reading (the end, a stop signal, an error), every flow is logged. */
-    sk_worker_finish(t->cfg->workers[t->idx]);
+    finish_in_turn(t->turn, t->idx, t->cfg->workers[t->idx]);
     /* how evenly the flows spread: each worker's own CPU time (-v) */
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
         sk_info("worker %zu: %.3f s of CPU", t->idx,
@@ -510,7 +596,9 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
         !(claims.slot = calloc(CLAIM_SLOTS, sizeof(*claims.slot))))
         return SK_E_NOMEM;
     struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
-    if (!ft) {
+    struct end_turn turn;
+    if (!ft || turn_init(&turn, cfg->n_workers) < 0) {
+        free(ft);
         free(claims.slot);
         return SK_E_NOMEM;
     }
@@ -522,7 +610,8 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
                               .idx = started,
                               .src = queues ? queues : srcs[started],
                               .stop = stop,
-                              .failed = &failed};
+                              .failed = &failed,
+                              .turn = &turn};
         /* The same damage is met by every reader: the first one reports it. */
         if (!queues)
             sk_source_set_quiet(t->src, started > 0);
@@ -533,6 +622,7 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
             break;
         }
     }
+    turn_expect(&turn, started);
     for (size_t i = 0; i < started; i++) {
         pthread_join(ft[i].tid, NULL);
         if (ft[i].rc < 0 && rc >= 0)
@@ -548,6 +638,7 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
     for (size_t i = 0; i < started && rc >= 0; i++)
         if (ft[i].rc > rc)
             rc = ft[i].rc;
+    turn_release(&turn);
     free(ft);
     free(claims.slot);
     return rc;

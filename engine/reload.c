@@ -68,6 +68,7 @@ static int load_files(const struct sk_rules_source *src, struct sk_rules *lr)
     const char *(*pvars)[2] = collect_vars(cfg, "vars.port-groups");
     char *class_file = config_relative(cfg, NULL, sk_config_str(cfg, "classification-file"));
     char *ref_file = config_relative(cfg, NULL, sk_config_str(cfg, "reference-config-file"));
+    char *rule_path = config_relative(cfg, NULL, sk_config_str(cfg, "default-rule-path"));
     int rc = SK_E_NOMEM;
 
     if (!avars || !pvars)
@@ -90,6 +91,7 @@ static int load_files(const struct sk_rules_source *src, struct sk_rules *lr)
         .classification_file = class_file,
         .reference_file = ref_file,
         .lint = src->lint,
+        .rule_path = rule_path,
     };
     if ((rc = sk_ruleset_new(&lr->rs, &rc_cfg)) < 0)
         goto out;
@@ -123,6 +125,7 @@ out:
     free(pvars);
     free(class_file);
     free(ref_file);
+    free(rule_path);
     return rc;
 }
 

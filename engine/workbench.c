@@ -60,6 +60,8 @@ static const char *buffer_name(int b)
         return "smtp line";
     if (b == SK_BUF_SMTP_RESPONSE_LINE)
         return "smtp.response_line";
+    if (b == SK_BUF_SMTP_COMMAND_FRAME)
+        return "frame smtp.command_line";
     const struct sk_field_def *def = sk_field_def((enum sk_field_id)b);
     return def ? def->name : "?";
 }

@@ -133,7 +133,8 @@ int sk_outputs_open(struct sk_output_set **out, const struct sk_config *cfg, con
         (rc = sk_config_bool(cfg, "outputs.eve.fileinfo", &oc.eve_fileinfo, errbuf, errlen)) < 0 ||
         (rc = sk_config_u64(cfg, "outputs.eve.fileinfo-list-max", &list_max, errbuf, errlen)) < 0 ||
         (rc = sk_config_bool(cfg, "outputs.eve.flow", &oc.eve_flow, errbuf, errlen)) < 0 ||
-        (rc = sk_config_bool(cfg, "outputs.eve.stats", &oc.eve_stats, errbuf, errlen)) < 0)
+        (rc = sk_config_bool(cfg, "outputs.eve.stats", &oc.eve_stats, errbuf, errlen)) < 0 ||
+        (rc = sk_config_bool(cfg, "outputs.eve.frame", &oc.eve_frame, errbuf, errlen)) < 0)
         return rc;
     oc.data_log_limit = (size_t)limit;
     oc.eve_file_list_max = (size_t)list_max;
@@ -720,6 +721,7 @@ static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, ch
         return rc;
     if ((rc = file_hashes_from(c, &mc->file_hashes, errbuf, errlen)) < 0)
         return rc;
+    mc->rule_hashes = sk_detect_file_hashes(det);
     const char *md5 = sk_config_str(c, "mime.body-md5");
     if (md5 && strcasecmp(md5, "auto") == 0)
         mc->body_md5 = sk_detect_uses_buffer(det, SK_FIELD_EMAIL_BODY_MD5);
@@ -942,6 +944,9 @@ static void move_rules(struct sk_worker *w)
                                        : detect_thread_for(w, next->detect, &t);
         if (rc < 0) /* tried again at the next packet; the old rules go on meanwhile */
             return;
+        /* the new rules' filemd5/filesha1/filesha256 need their digests from the next file */
+        w->mime_cfg.rule_hashes = sk_detect_file_hashes(next->detect);
+        sk_mime_pool_set_rule_hashes(w->mime_pool, w->mime_cfg.rule_hashes);
         struct move_ctx mc = {w, t, w->det ? next->remap : NULL};
         sk_flow_table_foreach(w->flows, move_flow, &mc);
         sk_detect_thread_free(w->det);
@@ -996,6 +1001,16 @@ void sk_worker_tick(struct sk_worker *w, uint64_t now_us)
     maybe_move_rules(w);
     sk_flow_table_expire(w->flows, now_us);
     maybe_publish(w, &w->pub_rest, false, false);
+}
+
+uint64_t sk_worker_next_end(const struct sk_worker *w)
+{
+    return sk_flow_table_next_end(w->flows);
+}
+
+void sk_worker_end_next(struct sk_worker *w)
+{
+    (void)sk_flow_table_end_next(w->flows);
 }
 
 void sk_worker_finish(struct sk_worker *w)

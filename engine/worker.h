@@ -80,6 +80,12 @@ void sk_worker_tick(struct sk_worker *w, uint64_t now_us);
 /* Ends every flow (delivering what is held) so all transactions and files are logged. */
 void sk_worker_finish(struct sk_worker *w);
 
+/* The end of a capture one flow at a time (pipeline.c merges several workers' flushes in time
+ * order): the last packet time of the flow sk_worker_finish() would end next (UINT64_MAX:
+ * none), and ending that flow. sk_worker_finish() still ends what is left. */
+uint64_t sk_worker_next_end(const struct sk_worker *w);
+void sk_worker_end_next(struct sk_worker *w);
+
 /* Appends this worker's counters to *c (grown with realloc; names are static or owned by
  * the worker). Returns 0 or SK_E_NOMEM. */
 int sk_worker_counters(const struct sk_worker *w, struct sk_counter **c, size_t *n);

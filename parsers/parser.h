@@ -73,6 +73,31 @@ struct sk_file_info {
 
 #define SK_TX_NONE UINT64_MAX
 
+/* Suricata's SMTP frames (docs/outputs.md, frame): the raw bytes of one protocol unit in one
+ * direction's stream. A command line and a reply line are whole lines with their line end;
+ * the data frame is a DATA message as sent (dot-stuffed), without its end-of-data line. */
+enum sk_frame_type {
+    SK_FRAME_COMMAND_LINE = 0,
+    SK_FRAME_DATA,
+    SK_FRAME_RESPONSE_LINE,
+    SK_FRAME_TYPE_COUNT
+};
+
+/* Bytes of a frame kept for its payload: Suricata's frame logger writes at most 256. */
+#define SK_FRAME_HEAD 256
+
+struct sk_frame {
+    enum sk_frame_type type;
+    bool complete;   /* its last byte has been seen (a data frame: its end-of-data line) */
+    uint64_t id;     /* per flow and direction, from 1, in stream order */
+    uint64_t offset; /* of its first byte in its direction's stream (from 0) */
+    uint64_t len;    /* bytes; a data frame not complete: the bytes seen so far */
+    /* A line frame: its bytes, line end included (what frame:smtp.command_line and
+     * frame:smtp.response_line inspect). A data frame: its first bytes, at most SK_FRAME_HEAD.
+     * The payload logged is the first SK_FRAME_HEAD of them. */
+    struct sk_str bytes;
+};
+
 struct sk_event {
     enum sk_event_type type;
     bool is_orig;   /* sent by the flow's originator; meaningless for TX_*, FILE */
@@ -109,6 +134,10 @@ struct sk_event {
         } tx_close;
         struct sk_file_info file;
     } u;
+    /* The frame the event's bytes belong to, or NULL: set on the smtp.command_line field of a
+     * command line, the smtp_reply of a reply line and the smtp.data fields of a DATA
+     * message (the inspections of frame:smtp.* rules). Borrowed like the bytes. */
+    const struct sk_frame *frame;
 };
 
 /* Where a parser sends its events. want is a mask of SK_EV_BIT(type): a parser may skip

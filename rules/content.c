@@ -457,7 +457,8 @@ static bool on_sticky_buffer(const struct sk_rule_ctx *ctx)
     if (ctx->cur_group < 0)
         return false;
     int b = ctx->rule->groups[ctx->cur_group].buffer;
-    return b < SK_FIELD_COUNT || b == SK_BUF_BASE64_DATA || b == SK_BUF_SMTP_RESPONSE_LINE;
+    return b < SK_FIELD_COUNT || b == SK_BUF_BASE64_DATA || b == SK_BUF_SMTP_RESPONSE_LINE ||
+           b == SK_BUF_SMTP_COMMAND_FRAME;
 }
 
 int sk_content__setup_bsize(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)

@@ -18,6 +18,7 @@
 #include "rules/match.h"
 #include "rules/prefilter.h"
 #include "rules/explain.h"
+#include "rules/hashlist.h"
 #include "rules/reference.h"
 #include "rules/stream_memo.h"
 #include "rules/threshold.h"
@@ -92,6 +93,8 @@ struct sk_detect {
     struct u32vec block_lists[SK_BUF_COUNT];
     struct u32vec nofp[SK_BUF_COUNT]; /* rules using the buffer without a fast pattern */
     struct u32vec every_app, every_stream, anomaly_rules, starttls_rules;
+    struct u32vec file_rules; /* filemd5/filesha1/filesha256: checked on each finished file */
+    unsigned file_hashes;     /* SK_FILE_* digests those rules need */
     size_t n_flowbits;
     double build_seconds;
     bool from_cache;
@@ -190,6 +193,9 @@ struct sk_detect_thread {
     bool pkt_valid;
     uint8_t pkt_flags;
     size_t pkt_dsize;
+    /* the file that just ended, while its file rules are judged: their file.name is its
+     * name, as Suricata inspects a file's keywords on the same file */
+    const struct sk_file_info *file;
 };
 
 /* What triggered an inspection. */
@@ -197,7 +203,10 @@ struct trig {
     const struct sk_flow *f;
     bool is_orig;
     uint64_t ts_us;
-    int anomaly; /* the anomaly raised, or -1 */
+    int anomaly;                     /* the anomaly raised, or -1 */
+    const struct sk_file_info *file; /* the file that ended (file rules), or NULL */
+    const struct sk_frame *frame;    /* of the event inspected, or NULL */
+    uint64_t tx_id;                  /* of the event inspected */
 };
 
 static int u32_push(struct u32vec *v, uint32_t x)
@@ -241,6 +250,8 @@ static enum sk_field_kind buffer_kind(int b)
         return SK_FIELD_STREAM;
     if (b == SK_BUF_SMTP_LINE)
         return SK_FIELD_MULTI;
+    if (b == SK_BUF_SMTP_COMMAND_FRAME || b == SK_BUF_SMTP_RESPONSE_LINE)
+        return SK_FIELD_SINGLE; /* a frame rule inspects the frame at hand, not earlier ones */
     const struct sk_field_def *def = sk_field_def((enum sk_field_id)b);
     return def ? def->kind : SK_FIELD_MULTI;
 }
@@ -260,6 +271,11 @@ static void crule_release(struct crule *cr)
         free(cr->pcre[g]);
     }
     free(cr->pcre);
+}
+
+unsigned sk_detect_file_hashes(const struct sk_detect *d)
+{
+    return d != NULL ? d->file_hashes : 0;
 }
 
 bool sk_detect_uses_buffer(const struct sk_detect *d, int buffer)
@@ -292,6 +308,7 @@ void sk_detect_free(struct sk_detect *d)
     u32_release(&d->every_stream);
     u32_release(&d->anomaly_rules);
     u32_release(&d->starttls_rules);
+    u32_release(&d->file_rules);
     if (d->pcre_lock != NULL)
         pthread_mutex_destroy(d->pcre_lock);
     free(d->pcre_lock);
@@ -499,8 +516,11 @@ static int classify(struct sk_detect *d, uint32_t i)
 {
     struct crule *cr = &d->rules[i];
     const struct sk_rule *r = cr->r;
-    bool triggers = r->n_groups > 0 || r->n_app_events > 0 || r->needs_starttls;
-    cr->cls = ((cr->bufmask >> SK_BUF_STREAM) & 1u) || (!triggers && r->proto != SK_PROTO_SMTP)
+    bool triggers =
+        r->n_groups > 0 || r->n_app_events > 0 || r->needs_starttls || r->n_filehash > 0;
+    /* a file rule belongs to the file's transaction, whatever buffers it also reads */
+    cr->cls = r->n_filehash == 0 && (((cr->bufmask >> SK_BUF_STREAM) & 1u) ||
+                                     (!triggers && r->proto != SK_PROTO_SMTP))
                   ? RC_STREAM
                   : RC_APP;
     /* a group on another buffer can be confirmed by an event of either direction; only the
@@ -510,9 +530,9 @@ static int classify(struct sk_detect *d, uint32_t i)
         if (((cr->bufmask >> b) & 1u) == 0)
             continue;
         d->dirs[b] |= b == SK_BUF_STREAM ? rule_dirs(r) : DIR_BOTH;
-        /* an anomaly or STARTTLS can confirm the rule after the instance ended */
-        d->shared[b] =
-            d->shared[b] || (own & ~(1ull << b)) != 0 || r->n_app_events > 0 || r->needs_starttls;
+        /* an anomaly, STARTTLS or a file's end can confirm the rule after the instance ended */
+        d->shared[b] = d->shared[b] || (own & ~(1ull << b)) != 0 || r->n_app_events > 0 ||
+                       r->needs_starttls || r->n_filehash > 0;
     }
     if (!triggers)
         for (int b = 0; b < SK_BUF_COUNT; b++)
@@ -524,6 +544,14 @@ static int classify(struct sk_detect *d, uint32_t i)
         return SK_E_NOMEM;
     if (!triggers && u32_push(cr->cls == RC_APP ? &d->every_app : &d->every_stream, i) != 0)
         return SK_E_NOMEM;
+    if (r->n_filehash > 0) {
+        /* judged only when a file ends (as Suricata's, on a closed file with its digest): no
+         * prefilter, never pending, so a mark in the flow means done */
+        static const unsigned bit[] = {SK_FILE_MD5, SK_FILE_SHA1, SK_FILE_SHA256};
+        for (size_t k = 0; k < r->n_filehash; k++)
+            d->file_hashes |= bit[r->filehash[k].kind];
+        return u32_push(&d->file_rules, i);
+    }
     struct sk_fast_pattern fp;
     if (!d->cfg.reference && sk_prefilter_choose(r, &fp)) {
         const struct sk_buffer_group *g = &r->groups[fp.group];
@@ -694,6 +722,8 @@ static const char *const scanned_names[SK_BUF_COUNT] = {
         [SK_BUF_STREAM] = "detect.bytes_scanned.stream",
     [SK_BUF_SMTP_LINE] = "detect.bytes_scanned.smtp_line",
     [SK_BUF_BASE64_DATA] = "detect.bytes_scanned.base64_data",
+    [SK_BUF_SMTP_RESPONSE_LINE] = "detect.bytes_scanned.response_line_frame",
+    [SK_BUF_SMTP_COMMAND_FRAME] = "detect.bytes_scanned.command_line_frame",
 };
 
 void sk_detect_thread_counters(const struct sk_detect_thread *t, sk_detect_counter_fn fn, void *ctx)
@@ -970,6 +1000,10 @@ static bool group_matches(struct sk_detect_thread *t, const struct sk_detect_flo
         return instance_matches(t, cr, gi, p, len);
     case SK_FIELD_SINGLE:
     case SK_FIELD_MULTI:
+        if (b == SK_FIELD_FILE_NAME && t->file != NULL && cr->r->n_filehash > 0)
+            return instance_matches(t, cr, gi,
+                                    t->file->name.len ? t->file->name.ptr : (const uint8_t *)"",
+                                    t->file->name.len);
         for (size_t i = 0; fb != NULL && i < fb->n; i++)
             if (instance_matches(t, cr, gi, df->arena + fb->v[i].off, fb->v[i].len))
                 return true;
@@ -1113,6 +1147,8 @@ static bool rule_matches(struct sk_detect_thread *t, struct sk_detect_flow *df, 
         return false;
     if (r->stream_size.set && !sk_cond_stream_size(r, df->sent[0], df->sent[1]))
         return false;
+    if (r->n_filehash > 0 && (tr->file == NULL || !sk_hashlist_rule_matches(r, tr->file)))
+        return false;
     if (cr->stream_mono)
         return mono_group_matches(t, df, id, tr->is_orig);
     if (cr->occ_memo)
@@ -1131,7 +1167,10 @@ static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint3
     struct dctx *c = cr->cls == RC_APP ? &df->app : &df->strm;
     sk_cond_flowbits_apply(r, df->flowbits, t->d->n_flowbits);
     u32_remove(&c->pending, id);
-    (void)u32_push(&c->done, id);
+    /* As Suricata, a rule on a line frame alerts once per frame (each line is inspected
+     * once): it stays eligible for the next line of the transaction */
+    if (r->frame != SK_FRAME_COMMAND_LINE + 1 && r->frame != SK_FRAME_RESPONSE_LINE + 1)
+        (void)u32_push(&c->done, id);
     t->mark[id] = t->gen;
     if (r->action == SK_ACTION_PASS) {
         df->passed = true;
@@ -1168,6 +1207,16 @@ static void matched(struct sk_detect_thread *t, struct sk_detect_flow *df, uint3
         .tx_id = cr->cls == RC_APP ? df->app.tx_id : SK_TX_NONE,
         .to_server = tr->is_orig,
     };
+    /* A frame rule's alert names the frame it matched in: the one of the event inspected */
+    if (r->frame && tr->frame && (int)tr->frame->type + 1 == r->frame) {
+        a.has_frame = true;
+        a.frame.frame = *tr->frame;
+        a.frame.frame.bytes.ptr = NULL;
+        a.frame.tx_id = tr->tx_id;
+        size_t n = tr->frame->bytes.len < SK_FRAME_HEAD ? tr->frame->bytes.len : SK_FRAME_HEAD;
+        if (n)
+            memcpy(a.frame.head, tr->frame->bytes.ptr, n);
+    }
     t->on_alert(t->ctx, &a);
 }
 
@@ -1605,6 +1654,9 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
         return;
     if (b == SK_FIELD_SMTP_STARTTLS)
         df->starttls = true;
+    /* frame:smtp.command_line: the line as sent, from the frame its smtp.command_line has */
+    if (b == SK_FIELD_SMTP_COMMAND_LINE && ev->frame && t->d->dirs[SK_BUF_SMTP_COMMAND_FRAME])
+        on_value(t, df, SK_BUF_SMTP_COMMAND_FRAME, ev->frame->bytes.ptr, ev->frame->bytes.len, tr);
     if (t->d->dirs[b] == 0)
         return; /* no rule uses the buffer: nothing to keep, scan or inspect */
     const struct sk_str *v = &ev->u.field.value;
@@ -1642,7 +1694,8 @@ static void on_field(struct sk_detect_thread *t, struct sk_detect_flow *df,
     }
 }
 
-/* A legacy rule's SMTP line: "VERB arg" for a command, "CODE msg" for a reply. */
+/* A reply line for frame:smtp.response_line; a legacy rule's SMTP line: "VERB arg" for a
+ * command, "CODE msg" for a reply. */
 static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
                     const struct sk_event *ev, const struct trig *tr)
 {
@@ -1650,8 +1703,10 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
     const struct sk_str *a, *b;
     struct sk_str c;
     const char *sep;
-    bool resp = ev->type == SK_EV_SMTP_REPLY && t->d->dirs[SK_BUF_SMTP_RESPONSE_LINE] != 0;
-    if (t->d->dirs[SK_BUF_SMTP_LINE] == 0 && !resp)
+    if (ev->type == SK_EV_SMTP_REPLY && ev->frame && t->d->dirs[SK_BUF_SMTP_RESPONSE_LINE] != 0)
+        /* frame:smtp.response_line: the reply line as sent */
+        on_value(t, df, SK_BUF_SMTP_RESPONSE_LINE, ev->frame->bytes.ptr, ev->frame->bytes.len, tr);
+    if (t->d->dirs[SK_BUF_SMTP_LINE] == 0)
         return;
     if (ev->type == SK_EV_SMTP_REQUEST) {
         a = &ev->u.request.command;
@@ -1685,10 +1740,7 @@ static void on_line(struct sk_detect_thread *t, struct sk_detect_flow *df,
     if (b->len)
         memcpy(t->line + n, b->ptr, b->len);
     n += b->len;
-    if (t->d->dirs[SK_BUF_SMTP_LINE] != 0)
-        on_value(t, df, SK_BUF_SMTP_LINE, t->line, n, tr);
-    if (resp) /* frame:smtp.response_line: the same bytes, replies only */
-        on_value(t, df, SK_BUF_SMTP_RESPONSE_LINE, t->line, n, tr);
+    on_value(t, df, SK_BUF_SMTP_LINE, t->line, n, tr);
 }
 
 static void on_anomaly(struct sk_detect_thread *t, struct sk_detect_flow *df, int a,
@@ -1714,9 +1766,12 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
     case SK_EV_SMTP_DATA:       /* the message bytes arrive as smtp.data field events */
     case SK_EV_SMTP_UNEXPECTED: /* and these as smtp.unexpected */
     case SK_EV_TX_OPEN:
-    case SK_EV_FILE:
     case SK_EV_TYPE_COUNT:
         return;
+    case SK_EV_FILE:
+        if (t->d->file_rules.n == 0)
+            return;
+        break;
     default:
         break;
     }
@@ -1727,7 +1782,12 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
         begin(t, df);
         tx_switch(t, df, tx);
     }
-    struct trig tr = {.f = f, .is_orig = ev->is_orig, .ts_us = ts_us, .anomaly = -1};
+    struct trig tr = {.f = f,
+                      .is_orig = ev->is_orig,
+                      .ts_us = ts_us,
+                      .anomaly = -1,
+                      .frame = ev->frame,
+                      .tx_id = ev->tx_id};
     switch (ev->type) {
     case SK_EV_SMTP_REQUEST:
     case SK_EV_SMTP_REPLY:
@@ -1748,6 +1808,17 @@ void sk_detect_event(struct sk_detect_thread *t, struct sk_detect_flow *df, cons
         break;
     case SK_EV_ANOMALY:
         on_anomaly(t, df, (int)ev->u.anomaly.id, &tr);
+        break;
+    case SK_EV_FILE:
+        /* an SMTP file comes from the client, whatever is_orig says (meaningless here) */
+        tr.is_orig = true;
+        tr.file = &ev->u.file;
+        t->file = tr.file;
+        begin(t, df);
+        cands_begin(t);
+        cands_from_list(t, &t->d->file_rules, RC_APP);
+        run_candidates(t, df, &tr);
+        t->file = NULL;
         break;
     case SK_EV_TX_CLOSE:
         begin(t, df);

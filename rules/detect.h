@@ -17,12 +17,23 @@
 #include "rules/ruleset.h"
 
 /* An alert. Borrowed for the duration of the callback. */
+/* The frame an alert of a frame:smtp.* rule matched in (EVE's alert frame object), copied so
+ * that the alert may be held: frame.bytes points nowhere, the first of its bytes are head[0..n)
+ * with n = min(frame.bytes.len, SK_FRAME_HEAD). */
+struct sk_alert_frame {
+    struct sk_frame frame;
+    uint64_t tx_id; /* SK_TX_NONE when the frame is in no transaction */
+    uint8_t head[SK_FRAME_HEAD];
+};
+
 struct sk_alert {
     const struct sk_rule *rule;
     const struct sk_flow *flow;
     uint64_t ts_us;
     uint64_t tx_id; /* SK_TX_NONE for stream (tcp) rules */
     bool to_server; /* direction of the data that completed the match */
+    bool has_frame; /* frame is set */
+    struct sk_alert_frame frame;
 };
 
 struct sk_detect_config {
@@ -57,6 +68,11 @@ void sk_detect_free(struct sk_detect *d);
 /* True when a rule of d inspects buffer (an enum sk_field_id or enum sk_rule_buffer): lets
  * the engine skip work nobody matches on (mime.body-md5: auto). d may be NULL (false). */
 bool sk_detect_uses_buffer(const struct sk_detect *d, int buffer);
+
+/* The file digests (SK_FILE_MD5 | SK_FILE_SHA1 | SK_FILE_SHA256) that d's filemd5 /
+ * filesha1 / filesha256 rules need: the engine computes them for every file even when
+ * mime.hash-files is off (Suricata's force-hash). d may be NULL (0). */
+unsigned sk_detect_file_hashes(const struct sk_detect *d);
 
 typedef void (*sk_alert_fn)(void *ctx, const struct sk_alert *a);
 

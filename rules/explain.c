@@ -27,6 +27,8 @@ static const char *buffer_name(int b)
         return "base64_data";
     if (b == SK_BUF_SMTP_RESPONSE_LINE)
         return "smtp response line";
+    if (b == SK_BUF_SMTP_COMMAND_FRAME)
+        return "smtp command line frame";
     const struct sk_field_def *def = sk_field_def((enum sk_field_id)b);
     return def ? def->name : "?";
 }

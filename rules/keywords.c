@@ -13,7 +13,9 @@
 #include "engine/error.h"
 #include "parsers/anomaly.h"
 #include "parsers/fields.h"
+#include "parsers/parser.h"
 #include "rules/classification.h"
+#include "rules/hashlist.h"
 #include "rules/parse.h"
 
 enum kw_value {
@@ -484,15 +486,19 @@ static int kw_frame(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     static const struct {
         const char *name;
         int buffer;
+        int frame; /* enum sk_frame_type + 1; 0: no frame object (the stream) */
     } frames[] = {
-        {"smtp.command_line", SK_FIELD_SMTP_COMMAND_LINE},
-        {"smtp.response_line", SK_BUF_SMTP_RESPONSE_LINE},
-        {"smtp.data", SK_FIELD_SMTP_DATA},
-        {"smtp.stream", SK_BUF_STREAM},
+        {"smtp.command_line", SK_BUF_SMTP_COMMAND_FRAME, SK_FRAME_COMMAND_LINE + 1},
+        {"smtp.response_line", SK_BUF_SMTP_RESPONSE_LINE, SK_FRAME_RESPONSE_LINE + 1},
+        {"smtp.data", SK_FIELD_SMTP_DATA, SK_FRAME_DATA + 1},
+        {"smtp.stream", SK_BUF_STREAM, 0},
     };
     for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
-        if (strcmp(a->value, frames[i].name) == 0)
+        if (strcmp(a->value, frames[i].name) == 0) {
+            if (frames[i].frame)
+                ctx->rule->frame = frames[i].frame;
             return sk_rule__open_group(ctx, frames[i].buffer);
+        }
     return sk_rule__fail(ctx, a->value_off, "unsupported frame", "unsupported frame '%.60s'",
                          a->value);
 }
@@ -557,6 +563,43 @@ static int kw_service(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
     return sk_rule__fail(ctx, a->value_off, reason, "%s", reason);
 }
 
+/* filemd5 / filesha1 / filesha256: [!]list file (Suricata's detect-file-hash-common.c). The
+ * list is read when the rule loads (so -T checks it); a missing or bad list fails the
+ * rule, at the file name. */
+static int kw_filehash(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
+{
+    struct sk_rule *r = ctx->rule;
+    struct sk_filehash fh = {.kind = (enum sk_hash_kind)a->data};
+    size_t off = a->value_off;
+    char *name = unquote(a->value);
+    if (name == NULL)
+        return SK_E_NOMEM;
+    char *n = name;
+    if (*n == '!') {
+        fh.negated = true;
+        n++;
+        off++;
+    }
+    if (*n == '\0') {
+        free(name);
+        return sk_rule__fail(ctx, a->value_off, "missing value", "'%s' needs a file name", a->name);
+    }
+    char msg[512];
+    int rc = sk_ruleset__hashlist(ctx->rs, ctx->file, n, fh.kind, &fh.list, msg, sizeof(msg));
+    free(name);
+    if (rc == SK_E_NOMEM)
+        return rc;
+    if (rc < 0)
+        return sk_rule__fail(ctx, off, rc == SK_E_IO ? "cannot read hash list" : "bad hash list",
+                             "%s", msg);
+    struct sk_filehash *v = realloc(r->filehash, (r->n_filehash + 1) * sizeof(*v));
+    if (v == NULL)
+        return SK_E_NOMEM;
+    r->filehash = v;
+    v[r->n_filehash++] = fh;
+    return 0;
+}
+
 static int kw_starttls(struct sk_rule_ctx *ctx, const struct sk_kw_arg *a)
 {
     ctx->rule->needs_starttls = true;
@@ -598,6 +641,9 @@ static const struct kw_def keywords[] = {
     {"dsize", sk_bytes__setup_dsize, KW_VALUE, 0, "dsize:N|<N|>N|A<>B|!N", "payload bytes of the packet (tcp stream rules)"},
     {"flags", sk_bytes__setup_flags, KW_VALUE, 0, "flags:[+*!]FSRPAUCE0[,mask]", "TCP flags of the packet"},
     {"stream_size", sk_bytes__setup_stream_size, KW_VALUE, 0, "stream_size:server|client|both|either,op,N", "bytes the flow's sides sent so far"},
+    {"filemd5", kw_filehash, KW_VALUE, SK_HASH_MD5, "filemd5:[!]list.txt", "the file's MD5 is (!: is not) in the list file (checked when the file closes)"},
+    {"filesha1", kw_filehash, KW_VALUE, SK_HASH_SHA1, "filesha1:[!]list.txt", "the file's SHA-1 is (!: is not) in the list file"},
+    {"filesha256", kw_filehash, KW_VALUE, SK_HASH_SHA256, "filesha256:[!]list.txt", "the file's SHA-256 is (!: is not) in the list file"},
     {"service", kw_service, KW_VALUE, 0, "service:smtp", "the rule applies to SMTP flows (Snort 3, Suricata 8)"},
     {"base64_data", sk_content__setup_base64_data, KW_NOVALUE, 0, "base64_data", "inspect what base64_decode decoded"},
     /* transforms */

@@ -105,6 +105,8 @@ static const char *buffer_name(int b)
         return "base64_data";
     if (b == SK_BUF_SMTP_RESPONSE_LINE)
         return "each SMTP reply line";
+    if (b == SK_BUF_SMTP_COMMAND_FRAME)
+        return "each SMTP command line";
     const struct sk_field_def *def = sk_field_def((enum sk_field_id)b);
     return def ? def->name : "?";
 }

@@ -183,6 +183,7 @@ void sk_rule__free(struct sk_rule *r)
         free(r->flowbits[i].ids);
     free(r->flowbits);
     free(r->app_events);
+    free(r->filehash);
     for (size_t i = 0; i < r->n_groups; i++) {
         for (size_t j = 0; j < r->groups[i].n_matches; j++)
             free_match(&r->groups[i].matches[j]);

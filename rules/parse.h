@@ -108,6 +108,16 @@ int sk_ruleset__classtype(const struct sk_ruleset *rs, const char *name, const c
 const char *sk_ruleset__reference_prefix(const struct sk_ruleset *rs, const char *system,
                                          bool *known);
 
+/* The hash list name of a filemd5/filesha1/filesha256 rule in rule_file, read once per
+ * set (hashlist.h): *out is borrowed until sk_ruleset_free(). Returns 0, SK_E_IO (no such
+ * file, unreadable) or SK_E_PARSE (a bad line) with the message in msg, SK_E_NOMEM. */
+int sk_ruleset__hashlist(struct sk_ruleset *rs, const char *rule_file, const char *name,
+                         enum sk_hash_kind kind, const struct sk_hashlist **out, char *msg,
+                         size_t msglen);
+
+/* dir (dir_len bytes) + "/" + name, allocated (caller frees), NULL when out of memory. */
+char *sk_ruleset__path_join(const char *dir, size_t dir_len, const char *name);
+
 /* Passes one diagnostic on (counts it, prints or calls the configured callback). */
 void sk_ruleset__report(struct sk_ruleset *rs, const struct sk_rule_diag *d);
 

@@ -48,8 +48,10 @@ enum sk_rule_buffer {
                                      * line and reply line */
     SK_BUF_BASE64_DATA,             /* base64_data: the bytes decoded by the last
                                      * base64_decode match of the previous group */
-    SK_BUF_SMTP_RESPONSE_LINE,      /* frame:smtp.response_line: each reply line, "CODE msg"
-                                     * ("CODE-msg" on a continuation), without CRLF */
+    SK_BUF_SMTP_RESPONSE_LINE,      /* frame:smtp.response_line: each reply line as sent,
+                                     * line end included (Suricata's response_line frame) */
+    SK_BUF_SMTP_COMMAND_FRAME,      /* frame:smtp.command_line: each command line as sent,
+                                     * line end included (Suricata's command_line frame) */
     SK_BUF_COUNT
 };
 
@@ -258,14 +260,15 @@ struct sk_stream_size {
     struct sk_numcmp cmp;
 };
 
-/* filemd5 / filesha1 / filesha256: a sorted list of digests loaded from a file. */
+/* filemd5 / filesha1 / filesha256: the file's digest is (or, negated, is not) in a list
+ * loaded from a file (rules/hashlist.h). The list is owned by the rule set and shared by
+ * every rule naming the same file for the same digest. */
 enum sk_hash_kind { SK_HASH_MD5 = 0, SK_HASH_SHA1, SK_HASH_SHA256 };
-struct sk_hashlist {
+struct sk_hashlist;
+struct sk_filehash {
     enum sk_hash_kind kind;
-    size_t len; /* digest bytes: 16, 20, 32 */
-    size_t n;
-    uint8_t *v; /* n * len bytes, sorted */
     bool negated;
+    const struct sk_hashlist *list; /* borrowed from the rule set */
 };
 
 struct sk_reference {
@@ -307,13 +310,14 @@ struct sk_rule {
     size_t n_app_events;
     int *app_events;     /* enum sk_anomaly_id: app-layer-event:smtp.NAME (all must be raised) */
     bool needs_starttls; /* smtp.starttls flag keyword */
+    int frame;           /* enum sk_frame_type + 1 of its frame:smtp.* buffer; 0: none */
 
     bool has_dsize;
     struct sk_numcmp dsize; /* payload bytes of the packet (tcp rules on the stream) */
     struct sk_tcpflags flags;
     struct sk_stream_size stream_size;
     size_t n_filehash;
-    struct sk_hashlist *filehash; /* all must hold on a file when it closes */
+    struct sk_filehash *filehash; /* all must hold on a file when it closes */
 
     size_t n_groups;
     struct sk_buffer_group *groups;

@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/error.h"
 #include "rules/address.h"
 #include "rules/classification.h"
+#include "rules/hashlist.h"
 #include "rules/parse.h"
 #include "rules/ruleset.h"
 
@@ -19,6 +21,15 @@
 struct reason_count {
     char *reason;
     size_t count;
+};
+
+/* A hash list file read for filemd5/filesha1/filesha256, once per path and digest; a list
+ * that failed keeps its message so the next rule naming it fails the same way unread. */
+struct hl_entry {
+    char *path;
+    enum sk_hash_kind kind;
+    struct sk_hashlist *list; /* NULL: failed, msg says why */
+    char *msg;
 };
 
 struct sk_ruleset {
@@ -40,6 +51,8 @@ struct sk_ruleset {
     enum sk_rule_dialect last_dialect;
     size_t n_seen; /* every reason printed so far, failures and warnings */
     struct reason_count *seen;
+    size_t n_hl;
+    struct hl_entry *hl;
 };
 
 /* Suricata's suricata.yaml defaults, used when the configuration does not define a
@@ -211,6 +224,110 @@ const char *sk_ruleset__reference_prefix(const struct sk_ruleset *rs, const char
     return r ? r->prefix : NULL;
 }
 
+/* ---- hash lists ---- */
+
+/* Where Suricata looks for a hash list (DetectLoadCompleteSigPath, then the rule file's
+ * folder): an absolute name as it is; else under default-rule-path (the working directory
+ * without one); else beside the rule file. *out is the first that exists, or NULL with
+ * the places tried in msg. */
+static int hl_resolve(const struct sk_ruleset *rs, const char *rule_file, const char *name,
+                      char **out, char *msg, size_t msglen)
+{
+    char *cand[2] = {NULL, NULL};
+    int rc = SK_E_NOMEM;
+    *out = NULL;
+    if (name[0] == '/')
+        cand[0] = strdup(name);
+    else if (rs->cfg.rule_path != NULL && rs->cfg.rule_path[0] != '\0')
+        cand[0] = sk_ruleset__path_join(rs->cfg.rule_path, strlen(rs->cfg.rule_path), name);
+    else
+        cand[0] = strdup(name);
+    if (cand[0] == NULL)
+        return SK_E_NOMEM;
+    const char *slash = rule_file != NULL ? strrchr(rule_file, '/') : NULL;
+    if (name[0] != '/' &&
+        (cand[1] = slash ? sk_ruleset__path_join(rule_file, (size_t)(slash - rule_file), name)
+                         : strdup(name)) == NULL)
+        goto out_free;
+    for (int i = 0; i < 2; i++) {
+        if (cand[i] != NULL && access(cand[i], F_OK) == 0) {
+            *out = cand[i];
+            cand[i] = NULL;
+            rc = 0;
+            goto out_free;
+        }
+    }
+    int e = errno;
+    if (cand[1] != NULL && strcmp(cand[0], cand[1]) != 0)
+        snprintf(msg, msglen,
+                 "cannot open hash list '%.100s': %s (looked for '%.200s' and '%.200s')", name,
+                 strerror(e), cand[0], cand[1]);
+    else
+        snprintf(msg, msglen, "cannot open hash list '%.100s': %s", name, strerror(e));
+    rc = SK_E_IO;
+out_free:
+    free(cand[0]);
+    free(cand[1]);
+    return rc;
+}
+
+char *sk_ruleset__path_join(const char *dir, size_t dir_len, const char *name)
+{
+    size_t n = dir_len + 1 + strlen(name) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%.*s/%s", (int)dir_len, dir, name);
+    return p;
+}
+
+int sk_ruleset__hashlist(struct sk_ruleset *rs, const char *rule_file, const char *name,
+                         enum sk_hash_kind kind, const struct sk_hashlist **out, char *msg,
+                         size_t msglen)
+{
+    char *path = NULL;
+    int rc = hl_resolve(rs, rule_file, name, &path, msg, msglen);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < rs->n_hl; i++) {
+        const struct hl_entry *e = &rs->hl[i];
+        if (e->kind != kind || strcmp(e->path, path) != 0)
+            continue;
+        free(path);
+        if (e->list == NULL) {
+            snprintf(msg, msglen, "%s", e->msg);
+            return SK_E_PARSE;
+        }
+        *out = e->list;
+        return 0;
+    }
+    struct hl_entry *nv = realloc(rs->hl, (rs->n_hl + 1) * sizeof(*nv));
+    if (nv == NULL) {
+        free(path);
+        return SK_E_NOMEM;
+    }
+    rs->hl = nv;
+    struct hl_entry *e = &rs->hl[rs->n_hl];
+    *e = (struct hl_entry){.path = path, .kind = kind};
+    char why[256];
+    unsigned line = 0;
+    rc = sk_hashlist_load(&e->list, kind, path, &line, why, sizeof(why));
+    if (rc == SK_E_NOMEM) {
+        free(path);
+        return rc;
+    }
+    rs->n_hl++;
+    if (rc == 0) {
+        *out = e->list;
+        return 0;
+    }
+    if (line > 0)
+        snprintf(msg, msglen, "hash list '%.200s' line %u: %s", path, line, why);
+    else
+        snprintf(msg, msglen, "cannot read hash list '%.200s': %s", path, why);
+    e->msg = strdup(msg);
+    return rc == SK_E_IO ? SK_E_IO : SK_E_PARSE;
+}
+
 /* ---- lifecycle ---- */
 
 int sk_ruleset_new(struct sk_ruleset **out, const struct sk_ruleset_config *cfg)
@@ -257,6 +374,12 @@ void sk_ruleset_free(struct sk_ruleset *rs)
     for (size_t i = 0; i < rs->n_seen; i++)
         free(rs->seen[i].reason);
     free(rs->seen);
+    for (size_t i = 0; i < rs->n_hl; i++) {
+        free(rs->hl[i].path);
+        sk_hashlist_free(rs->hl[i].list);
+        free(rs->hl[i].msg);
+    }
+    free(rs->hl);
     sk_classification_release(&rs->cls);
     free(rs);
 }

@@ -37,6 +37,10 @@ struct sk_ruleset_config {
     bool lint;
     /* rule-dialect: SK_DIALECT_AUTO decides per file (docs/rules.md, "Snort 3 dialect") */
     int dialect;
+    /* default-rule-path: the folder where a relative filemd5/filesha1/filesha256 list is
+     * looked for first (NULL: the working directory), then beside the rule file. Borrowed,
+     * read only while files load. */
+    const char *rule_path;
 };
 
 enum sk_rule_dialect { SK_DIALECT_AUTO = 0, SK_DIALECT_SURICATA, SK_DIALECT_SNORT3 };

@@ -729,14 +729,29 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt)
     return 0;
 }
 
-void sk_flow_table_flush(struct sk_flow_table *t)
+uint64_t sk_flow_table_next_end(const struct sk_flow_table *t)
 {
-    struct flow_node *n;
+    const struct flow_node *n = oldest(t, false, 0, NULL);
+    return n ? n->f.ts_last_us : UINT64_MAX;
+}
+
+bool sk_flow_table_end_next(struct sk_flow_table *t)
+{
     /* Oldest last packet first, each flow ending at its own last packet, not at the capture's
      * end: what it still delivers and logs carries that time (issue 10). */
-    while ((n = oldest(t, false, 0, NULL)) != NULL)
-        end_flow(t, n, SK_FLOW_END_SHUTDOWN, n->f.ts_last_us);
-    sync_mem(t);
+    struct flow_node *n = oldest(t, false, 0, NULL);
+    if (n == NULL) {
+        sync_mem(t);
+        return false;
+    }
+    end_flow(t, n, SK_FLOW_END_SHUTDOWN, n->f.ts_last_us);
+    return true;
+}
+
+void sk_flow_table_flush(struct sk_flow_table *t)
+{
+    while (sk_flow_table_end_next(t))
+        ;
 }
 
 void sk_flow_table_foreach(struct sk_flow_table *t, void (*fn)(void *ctx, struct sk_flow *f),

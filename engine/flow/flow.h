@@ -89,8 +89,15 @@ int sk_flow_table_packet(struct sk_flow_table *t, const struct sk_packet *pkt);
 /* Expires flows idle at now_us (for live capture when no packet comes). */
 void sk_flow_table_expire(struct sk_flow_table *t, uint64_t now_us);
 
-/* Delivers everything held and closes every flow with SK_FLOW_END_SHUTDOWN. */
+/* Delivers everything held and closes every flow with SK_FLOW_END_SHUTDOWN, in the order of
+ * their last packets (the table's clock when each was seen), each at its last packet's time. */
 void sk_flow_table_flush(struct sk_flow_table *t);
+
+/* The flush one flow at a time, for workers that interleave their flushes (pipeline.c): the
+ * last packet time of the flow the flush ends next (UINT64_MAX: none left), and ending it
+ * (false when none was left). */
+uint64_t sk_flow_table_next_end(const struct sk_flow_table *t);
+bool sk_flow_table_end_next(struct sk_flow_table *t);
 
 /* Calls fn once for every open flow (its app state may be changed, the flow not ended): a
  * rule reload moves each flow's detection state to the new rule set. */

@@ -82,6 +82,7 @@ struct sk_output_config {
      * record's smtp and email objects, which every file of a message repeats; 0: all */
     size_t eve_file_list_max;
     bool eve_smtp, eve_anomaly, eve_fileinfo, eve_flow, eve_stats, eve_alert_payload;
+    bool eve_frame; /* EVE frame records (outputs.eve.frame) */
 };
 
 /* One output. Every member but name and open is optional. */
@@ -106,6 +107,10 @@ struct sk_output_ops {
      * else NULL. */
     void (*flow_end)(void *state, const struct sk_flow *f, enum sk_flow_end why,
                      const char *app_proto, const char *app_proto_tc);
+    /* a frame (parser.h) ended: a line, or a DATA message (complete or cut short); tx_id is
+     * SK_TX_NONE outside a transaction */
+    void (*frame)(void *state, const struct sk_flow *f, uint64_t ts_us, bool is_orig,
+                  uint64_t tx_id, const struct sk_frame *fr);
     void (*stats)(void *state, uint64_t ts_us, const struct sk_counter *c, size_t n);
     void (*flush)(void *state);
     void (*close)(void *state); /* flushes and frees */

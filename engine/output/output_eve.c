@@ -433,6 +433,63 @@ static void alert_files(struct sk_json *j, const struct sk_tx_record *tx)
     sk_json_array_close(j);
 }
 
+/* Suricata's frame object (output-json-frame.c): payload is its first bytes in base64 and as
+ * PrintStringsToBuffer() shows them (printable ASCII, CR and LF kept, any other byte '.'). */
+static void frame_object(struct sk_json *j, const struct sk_frame *fr, const uint8_t *head,
+                         bool is_orig, uint64_t tx_id)
+{
+    static const char *const names[SK_FRAME_TYPE_COUNT] = {
+        [SK_FRAME_COMMAND_LINE] = "command_line",
+        [SK_FRAME_DATA] = "data",
+        [SK_FRAME_RESPONSE_LINE] = "response_line",
+    };
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char b64[(SK_FRAME_HEAD + 2) / 3 * 4 + 1];
+    uint8_t shown[SK_FRAME_HEAD];
+    size_t n = fr->bytes.len < SK_FRAME_HEAD ? fr->bytes.len : SK_FRAME_HEAD, o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)head[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)head[i + 1] << 8;
+        if (i + 2 < n)
+            v |= head[i + 2];
+        b64[o++] = abc[v >> 18 & 63];
+        b64[o++] = abc[v >> 12 & 63];
+        b64[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+        b64[o++] = i + 2 < n ? abc[v & 63] : '=';
+    }
+    b64[o] = '\0';
+    for (size_t i = 0; i < n; i++)
+        shown[i] = (head[i] >= 0x20 && head[i] < 0x7f) || head[i] == '\r' || head[i] == '\n'
+                       ? head[i]
+                       : '.';
+    sk_json_object_open(j, "frame");
+    sk_json_str(j, "type", fr->type < SK_FRAME_TYPE_COUNT ? names[fr->type] : "unknown");
+    sk_json_u64(j, "id", fr->id);
+    sk_json_str(j, "direction", is_orig ? "toserver" : "toclient");
+    sk_json_u64(j, "stream_offset", fr->offset);
+    sk_json_u64(j, "length", fr->len);
+    sk_json_bool(j, "complete", fr->complete);
+    sk_json_str(j, "payload", b64);
+    sk_json_strn(j, "payload_printable", shown, n);
+    if (tx_id != SK_TX_NONE)
+        sk_json_u64(j, "tx_id", tx_id);
+    sk_json_object_close(j);
+}
+
+static void eve_frame(void *state, const struct sk_flow *f, uint64_t ts_us, bool is_orig,
+                      uint64_t tx_id, const struct sk_frame *fr)
+{
+    struct eve_state *s = state;
+    if (!s->cfg.eve_frame)
+        return;
+    struct sk_json j;
+    eve_head(s, &j, ts_us, f, "frame", is_orig);
+    sk_json_str(&j, "app_proto", "smtp");
+    frame_object(&j, fr, fr->bytes.ptr, is_orig, tx_id);
+    eve_end(s, &j);
+}
+
 static void eve_alert(void *state, const struct sk_alert *a, const struct sk_tx_record *tx)
 {
     struct eve_state *s = state;
@@ -484,6 +541,8 @@ static void eve_alert(void *state, const struct sk_alert *a, const struct sk_tx_
         sk_json_u64(&j, "dest_port", f->resp_p);
         sk_json_object_close(&j);
     }
+    if (a->has_frame)
+        frame_object(&j, &a->frame.frame, a->frame.head, a->to_server, a->frame.tx_id);
     eve_end(s, &j);
 }
 
@@ -866,6 +925,7 @@ const struct sk_output_ops sk_output_eve = {
     .file = eve_file,
     .anomaly = eve_anomaly,
     .flow_end = eve_flow_end,
+    .frame = eve_frame,
     .stats = eve_stats,
     .flush = eve_flush,
     .close = eve_close,

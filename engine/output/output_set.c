@@ -172,8 +172,15 @@ void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const stru
     if (ev->type == SK_EV_FILE && s->batching && hold_file(s, f, ts_us, ev))
         return;
     const struct sk_tx_record *tx = r ? sk_txrec_get(r, ev->tx_id) : NULL;
+    /* A frame is logged once, when it ends: a line with its one event that carries it, a
+     * message with its last smtp.data field */
+    bool frame_ends = ev->frame != NULL &&
+                      (ev->frame->type != SK_FRAME_DATA ||
+                       (ev->type == SK_EV_FIELD && (ev->u.field.flags & SK_FIELD_F_END) != 0));
     for (size_t i = 0; i < s->n; i++) {
         const struct sk_output_ops *o = s->ops[i];
+        if (frame_ends && o->frame)
+            o->frame(s->state[i], f, ts_us, ev->is_orig, ev->tx_id, ev->frame);
         switch (ev->type) {
         case SK_EV_SMTP_REQUEST:
         case SK_EV_SMTP_REPLY:

@@ -182,10 +182,9 @@ static int kafka_send(void *tp, const struct sk_sinkq_rec *r, size_t n, size_t *
         size_t len = r[i].len && r[i].buf[r[i].len - 1] == '\n' ? r[i].len - 1 : r[i].len;
         /* a variable, not an expression: librdkafka's macro casts its argument unparenthesised */
         const char *kp = kl ? key : NULL;
-        rd_kafka_resp_err_t e = rd_kafka_producev(t->rk, RD_KAFKA_V_TOPIC(topic),
-                                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                  RD_KAFKA_V_KEY(kp, (size_t)kl),
-                                                  RD_KAFKA_V_VALUE(r[i].buf, len), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            t->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(kp, (size_t)kl), RD_KAFKA_V_VALUE(r[i].buf, len), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* librdkafka's queue is full: serve reports, and the rest waits in ours */
             rd_kafka_poll(t->rk, 50);

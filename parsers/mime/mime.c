@@ -1212,9 +1212,16 @@ int sk_mime_pool_get(struct sk_mime_pool *p, struct sk_mime **out, const struct 
             return rc;
         m->pool = p;
     }
+    m->cfg.rule_hashes = p->cfg.rule_hashes; /* an idle decoder may predate a reload */
     sk_mime_reset(m, sink, tx_id, next_file_id);
     *out = m;
     return 0;
+}
+
+void sk_mime_pool_set_rule_hashes(struct sk_mime_pool *p, unsigned rule_hashes)
+{
+    if (p != NULL)
+        p->cfg.rule_hashes = rule_hashes;
 }
 
 void sk_mime_put(struct sk_mime *m)

@@ -42,6 +42,9 @@ struct sk_mime_config {
     /* mime.file-hashes: which digests of each file, SK_FILE_MD5 | SK_FILE_SHA1 |
      * SK_FILE_SHA256 (all); the filestore adds SHA-256, which names the stored files. */
     unsigned file_hashes;
+    /* Digests the rules need (filemd5, filesha1, filesha256: sk_detect_file_hashes()),
+     * computed for every file even when hash_files is off, as Suricata's force-hash. */
+    unsigned rule_hashes;
     /* Digests fetched once by the caller (EVP_MD_fetch(), borrowed, shareable between
      * threads); NULL: EVP_md5() and the like, which OpenSSL 3 fetches again on every use. */
     const struct evp_md_st *md5, *sha1, *sha256;
@@ -121,6 +124,10 @@ void sk_mime_put(struct sk_mime *m);
 
 /* Frees the pool and its idle decoders. Decoders still out must be put back first. NULL is
  * a no-op. */
+/* The digests the rules need changed (a rule reload): the next decoders the pool hands
+ * out compute them (sk_mime_config.rule_hashes). */
+void sk_mime_pool_set_rule_hashes(struct sk_mime_pool *p, unsigned rule_hashes);
+
 void sk_mime_pool_free(struct sk_mime_pool *p);
 
 #endif

@@ -82,8 +82,9 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     f->head_len = 0;
     f->described = false;
     f->magic[0] = '\0';
-    /* Only the digests asked for; the filestore names files by SHA-256, so it needs that. */
-    unsigned want = f->cfg->hash_files ? f->cfg->file_hashes : 0;
+    /* Only the digests asked for (by the outputs or by filemd5/filesha1/filesha256 rules);
+     * the filestore names files by SHA-256, so it needs that. */
+    unsigned want = (f->cfg->hash_files ? f->cfg->file_hashes : 0) | f->cfg->rule_hashes;
     if (f->cfg->filestore_dir != NULL)
         want |= SK_FILE_SHA256;
     f->digests = 0;

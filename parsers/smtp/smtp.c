@@ -821,8 +821,10 @@ static void state_free(void *state)
         st->cfg.body->end(st->body, false);
     sk_mem_uncharge(st->cfg.budget,
                     sk_mem_alloc_cost(sizeof(*st)) + sk_mem_alloc_cost(st->q_cap * sizeof(*st->q)) +
-                        sk_mem_alloc_cost(st->helo_alloc) + sk_mem_alloc_cost(st->scratch_alloc));
+                        sk_mem_alloc_cost(st->helo_alloc) + sk_mem_alloc_cost(st->scratch_alloc) +
+                        sk_mem_alloc_cost(st->data_head_alloc));
     sk_smtp__hold_release(st);
+    free(st->data_head);
     free(st->scratch);
     free(st->helo);
     free(st->q);
@@ -847,6 +849,25 @@ static void check_tls(struct sk_smtp__state *st, bool is_orig, const uint8_t *bu
 static bool plain_smtp(const uint8_t *buf, size_t len)
 {
     return len > 0 && (buf[0] | 0x20) >= 'a' && (buf[0] | 0x20) <= 'z';
+}
+
+/* The frame of a line piece: a line's first piece begins one (a line cut at the length limit
+ * is a frame of its first piece's bytes); the events of the piece carry it. */
+static void line_frame(struct sk_smtp__state *st, bool is_orig, enum sk_frame_type type,
+                       const struct sk_smtp_piece *p)
+{
+    st->line_frame_on = p->starts_line;
+    st->line_frame_orig = is_orig;
+    if (!p->starts_line)
+        return;
+    st->line_frame = (struct sk_frame){
+        .type = type,
+        .complete = p->ends_line,
+        .id = ++st->frame_ids[is_orig],
+        .offset = st->piece_off,
+        .len = p->len,
+        .bytes = {p->ptr, p->len},
+    };
 }
 
 static void feed(void *state, bool is_orig, const uint8_t *buf, size_t len)
@@ -883,7 +904,7 @@ void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t 
             check_tls(st, is_orig, buf, len);
             return;
         }
-        if (st->hold.on) {
+        if (st->hold.on) { /* held bytes are counted in st->pos when fed again */
             size_t used = sk_smtp__hold_bytes(st, is_orig, buf, len);
             buf += used;
             len -= used;
@@ -892,6 +913,7 @@ void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t 
         bool client = is_client(st, is_orig);
         if (client && st->msg_active && st->bdat_left > 0) {
             size_t used = sk_smtp__bdat_bytes(st, is_orig, buf, len);
+            st->pos[is_orig] += used;
             buf += used;
             len -= used;
             continue;
@@ -900,6 +922,7 @@ void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t 
             !st->rd[is_orig].mid_line) {
             /* whole message lines go as one run; a line that needs more goes below */
             size_t used = sk_smtp__data_run(st, is_orig, buf, len);
+            st->pos[is_orig] += used;
             buf += used;
             len -= used;
             if (used > 0)
@@ -908,15 +931,21 @@ void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t 
         size_t limit = !client         ? st->cfg.max_reply_line
                        : st->data_mode ? st->cfg.max_data_chunk
                                        : st->cfg.max_command_line;
-        if (!sk_smtp_line_next(&st->rd[is_orig], limit, &buf, &len, &p)) {
+        size_t before = len;
+        bool got = sk_smtp_line_next(&st->rd[is_orig], limit, &buf, &len, &p);
+        st->pos[is_orig] += before - len;
+        if (!got) {
             if (st->rd[is_orig].refused)
                 mem_refused(st);
             return;
         }
+        /* the piece's bytes may have come in earlier feeds: it ends where the stream is */
+        st->piece_off = st->pos[is_orig] - p.len;
         if (!client) {
             if (!p.starts_line && st->server_skip_rest)
                 continue;
             st->server_skip_rest = false;
+            line_frame(st, is_orig, SK_FRAME_RESPONSE_LINE, &p);
             reply_line(st, is_orig, &p);
         } else if (st->data_mode) {
             sk_smtp__data_piece(st, is_orig, &p);
@@ -924,8 +953,10 @@ void sk_smtp__feed_bytes(struct sk_smtp__state *st, bool is_orig, const uint8_t 
             if (!p.starts_line && st->client_skip_rest)
                 continue;
             st->client_skip_rest = false;
+            line_frame(st, is_orig, SK_FRAME_COMMAND_LINE, &p);
             command_line(st, is_orig, &p);
         }
+        st->line_frame_on = false;
     }
 }
 
@@ -936,6 +967,7 @@ static void gap(void *state, bool is_orig, uint64_t len)
         return;
     st->hold.nested = 0;
     sk_smtp__hold_abandon(st); /* undecided: the RFC's reading */
+    st->pos[is_orig] += len;
     if (st->done || st->mem_refused)
         return;
     bool client = is_client(st, is_orig);

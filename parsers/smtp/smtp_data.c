@@ -57,6 +57,7 @@ void sk_smtp__msg_end(struct sk_smtp__state *st, bool is_orig, bool complete)
         st->data_mode = false;
         st->bdat_left = 0;
         st->bdat_last = false;
+        st->data_frame_on = false;
         return;
     }
     unsigned flags = SK_FIELD_F_END | (st->msg_started ? 0 : SK_FIELD_F_BEGIN);
@@ -70,6 +71,7 @@ void sk_smtp__msg_end(struct sk_smtp__state *st, bool is_orig, bool complete)
     st->data_mode = false;
     st->bdat_left = 0;
     st->bdat_last = false;
+    st->data_frame_on = false;
 }
 
 /* SMTP smuggling: a '.' between two line-end bytes (CR or LF) that is not the one marker
@@ -209,6 +211,8 @@ void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct s
     check_pipelined(st, is_orig);
     if (p->starts_line && p->ends_line && p->len == 3 && memcmp(p->ptr, ".\r\n", 3) == 0 &&
         st->prev_crlf) {
+        /* the data frame ends before its end-of-data line */
+        st->data_frame.complete = st->data_frame_on;
         sk_smtp__end_of_data(st, is_orig, p->ptr);
         return;
     }
@@ -221,6 +225,7 @@ void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct s
         if (sk_smtp__may_hold(st, p->len - from)) {
             bool mid = from > 0 || !p->starts_line;
             if (from > 0) {
+                sk_smtp__frame_data(st, is_orig, st->piece_off, p->ptr, from);
                 struct sk_smtp_piece head = {p->ptr, from, p->starts_line, false};
                 message_piece(st, is_orig, &head);
             }
@@ -228,6 +233,7 @@ void sk_smtp__data_piece(struct sk_smtp__state *st, bool is_orig, const struct s
             return;
         }
     }
+    sk_smtp__frame_data(st, is_orig, st->piece_off, p->ptr, p->len);
     message_piece(st, is_orig, p);
 }
 
@@ -279,6 +285,8 @@ size_t sk_smtp__data_run(struct sk_smtp__state *st, bool is_orig, const uint8_t 
     }
     if (used == 0)
         return 0;
+    /* the outer loop counts the run in st->pos after it: it starts there */
+    sk_smtp__frame_data(st, is_orig, st->pos[is_orig], buf, used);
     check_pipelined(st, is_orig);
     if (sk_sink_wants(&st->sink, SK_EV_SMTP_DATA)) {
         for (size_t at = 0; at < used;) {

@@ -64,6 +64,8 @@ void sk_smtp__reply(struct sk_smtp__state *st, bool is_orig, uint64_t tx, uint16
     ev.u.reply.cmd = zstr(cmd, strlen(cmd));
     ev.u.reply.msg = str(msg, len);
     ev.u.reply.cont_resp = cont;
+    if (st->line_frame_on && st->line_frame_orig == is_orig)
+        ev.frame = &st->line_frame;
     deliver(st, &ev);
 }
 
@@ -76,7 +78,40 @@ void sk_smtp__field(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum s
     ev.u.field.id = id;
     ev.u.field.value = str(val, len);
     ev.u.field.flags = flags;
+    if (id == SK_FIELD_SMTP_COMMAND_LINE && st->line_frame_on && st->line_frame_orig == is_orig) {
+        /* credentials masked (smtp.log-credentials: no): the frame's bytes are shown and
+         * inspected as smtp.command_line has them, without the line end */
+        if (val != st->line_frame.bytes.ptr)
+            st->line_frame.bytes = str(val, len);
+        ev.frame = &st->line_frame;
+    } else if (id == SK_FIELD_SMTP_DATA && st->data_frame_on)
+        ev.frame = &st->data_frame;
     deliver(st, &ev);
+}
+
+void sk_smtp__frame_data(struct sk_smtp__state *st, bool is_orig, uint64_t off, const uint8_t *raw,
+                         size_t n)
+{
+    struct sk_frame *fr = &st->data_frame;
+    if (!st->data_frame_on) {
+        st->data_frame_on = true;
+        /* a budget that refuses these bytes leaves the frame without payload, nothing more */
+        if (st->data_head == NULL)
+            (void)sk_smtp_buf_grow(st->cfg.budget, &st->data_head, &st->data_head_alloc,
+                                   SK_FRAME_HEAD, SK_FRAME_HEAD);
+        *fr = (struct sk_frame){.type = SK_FRAME_DATA,
+                                .id = ++st->frame_ids[is_orig],
+                                .offset = off,
+                                .bytes = {st->data_head, 0}};
+    }
+    size_t have = fr->bytes.len;
+    if (st->data_head && have < SK_FRAME_HEAD && off == fr->offset + have) {
+        size_t k = n < SK_FRAME_HEAD - have ? n : SK_FRAME_HEAD - have;
+        memcpy(st->data_head + have, raw, k);
+        fr->bytes.len = have + k;
+    }
+    if (off + n > fr->offset)
+        fr->len = off + n - fr->offset;
 }
 
 void sk_smtp__field_num(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum sk_field_id id,

@@ -131,10 +131,27 @@ struct sk_smtp__state {
     uint16_t gap_cont;  /* cont_code when a gap hit, to continue that reply after it */
     struct sk_smtp__pending cur_reply; /* the command the current reply answers */
 
+    /* Frames (parser.h): stream offsets and the frames being raised. */
+    uint64_t pos[2];            /* stream offset of the next byte the parser takes, per is_orig */
+    uint64_t frame_ids[2];      /* frames numbered so far, per is_orig */
+    uint64_t piece_off;         /* stream offset of the line piece being parsed */
+    struct sk_frame line_frame; /* of the line piece being parsed, when line_frame_on */
+    bool line_frame_on;
+    bool line_frame_orig; /* its direction */
+    struct sk_frame data_frame;
+    bool data_frame_on;
+    uint8_t *data_head; /* the data frame's first bytes: SK_FRAME_HEAD allocated on first use */
+    size_t data_head_alloc;
+
     /* Line ends seen per direction, and anomalies raised once per direction. */
     bool seen_lf[2], seen_crlf[2];
     bool raised_bare_lf[2], raised_bare_cr[2], raised_mix[2];
 };
+
+/* smtp_emit.c: frames. The data frame of the DATA message: the raw bytes raw[0..n) at stream
+ * offset off are the message's (opened at its first bytes). */
+void sk_smtp__frame_data(struct sk_smtp__state *st, bool is_orig, uint64_t off, const uint8_t *raw,
+                         size_t n);
 
 /* smtp_emit.c: building and sending events; each checks sink.want first. */
 void sk_smtp__anomaly(struct sk_smtp__state *st, bool is_orig, uint64_t tx, enum sk_anomaly_id id);

@@ -143,6 +143,8 @@ void sk_smtp__hold_begin(struct sk_smtp__state *st, const uint8_t *p, size_t n, 
     reading_bytes(&h->body, p, n);
     reading_bytes(&h->cmds, p + marker_len, n - marker_len);
     append(st, c, p, n);
+    /* held bytes are counted in st->pos when they are fed again (resolve) */
+    st->pos[c] -= n;
 }
 
 /* Feeds the held bytes again as the server read them: commands after the marker, or the
@@ -159,6 +161,7 @@ static void resolve(struct sk_smtp__state *st, bool cmds)
     h->on = false;
     if (cmds) {
         sk_smtp__anomaly(st, c, st->msg_tx, SK_ANOMALY_SMUGGLING_ACCEPTED);
+        st->data_frame.complete = st->data_frame_on; /* it ended at the marker */
         sk_smtp__end_of_data(st, c, (const uint8_t *)".");
         sk_smtp_line_reset(&st->rd[c]);
         skip = h->marker_len;
@@ -177,6 +180,7 @@ static void resolve(struct sk_smtp__state *st, bool cmds)
             q += s;
             n -= s;
             skip -= s;
+            st->pos[dir] += s;
         }
         if (n > 0)
             sk_smtp__feed_bytes(st, dir, q, n);

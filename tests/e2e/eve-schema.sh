@@ -5,7 +5,8 @@
 # parsers built for Suricata ingest it unchanged. The allowed extensions are the top-level
 # "uid" and, in stats records, the top-level "shrike" tree of Shrike's own counters
 # (docs/outputs.md); the stats records are written with every worker's counters too
-# (stats.threads). Skips when ../shared or python3-jsonschema is absent.
+# (stats.threads), and with frame records (outputs.eve.frame) and the frame:smtp.* rules of
+# tests/e2e/eve-frame.rules, whose alerts carry a frame object. Skips when ../shared or python3-jsonschema is absent.
 . "$(dirname "$0")/lib.sh"
 schema=$SHARED/corpus/suricata/eve-schema.json
 [ -f "$schema" ] || skip_all "no EVE schema at $schema"
@@ -16,7 +17,8 @@ for p in "$PCAPS"/*.pcap; do
     name=$(basename "$p" .pcap)
     # fileinfo.magic is in Suricata's schema: write it (mime.file-magic is off by default)
     "$SHRIKE" -q -c "$TOP_SRCDIR/shrike.yaml" -l "$TMP/$name" -r "$p" --set mime.file-magic=yes \
-        --set stats.threads=yes 2>/dev/null
+        --set stats.threads=yes --set outputs.eve.frame=yes -s "$TOP_SRCDIR/tests/e2e/eve-frame.rules" \
+        2>/dev/null
     n=$((n + 1))
 done
 files=("$TMP"/*/eve.json)
@@ -30,9 +32,11 @@ else
 fi
 types=$(cat "${files[@]}" | jq -r .event_type | sort -u | tr '\n' ' ')
 case "$types" in
-*alert*anomaly*fileinfo*flow*smtp*stats*) ok "record types checked: $types" ;;
-*) fail "expected alert, anomaly, fileinfo, flow, smtp and stats records, got: $types" ;;
+*alert*anomaly*fileinfo*flow*frame*smtp*stats*) ok "record types checked: $types" ;;
+*) fail "expected alert, anomaly, fileinfo, flow, frame, smtp and stats records, got: $types" ;;
 esac
+framed=$(cat "${files[@]}" | jq -r 'select(.event_type == "alert" and .frame) | 1' | wc -l)
+[ "$framed" -gt 0 ] && ok "$framed alerts with a frame object checked" || fail "no alert has a frame"
 magic=$(cat "${files[@]}" | jq -r 'select(.event_type == "fileinfo" and .fileinfo.magic) | 1' | wc -l)
 [ "$magic" -gt 0 ] && ok "$magic fileinfo records with magic checked" ||
     fail "no fileinfo record carries magic"

@@ -236,6 +236,23 @@ static const struct rcase cases[] = {
     {R("stream_size:server,>>,1;"), false, "invalid operator in 'stream_size'", ">>,1", 0},
     {R("stream_size:middle,>,1;"), false,
      "side must be server, client, both or either in 'stream_size'", "middle", 0},
+    /* filemd5, filesha1, filesha256 (tests/data/filehash: md5sum-style lists) */
+    {R("filemd5:" SK_TOP_SRCDIR "/tests/data/filehash/pixel.md5;"), true, NULL, NULL, 0},
+    {R("filemd5:nope.md5;"), false, "cannot open hash list 'nope.md5': No such file or directory",
+     "nope.md5", 0},
+    {R("filemd5:!;"), false, "'filemd5' needs a file name", "!;", 0},
+    {R("filemd5:" SK_TOP_SRCDIR "/tests/data/filehash/pixel.sha1;"), false,
+     "hash list '" SK_TOP_SRCDIR "/tests/data/filehash/pixel.sha1' line 2: "
+     "'f339cc72cf943bea5869201f835226d1f5efc2f8' is 40 hex digits, an md5 hash has 32",
+     SK_TOP_SRCDIR "/tests/data/filehash/pixel.sha1", 0},
+    {R("filesha1:!" SK_TOP_SRCDIR "/tests/data/filehash/pixel.sha1;"), true, NULL, NULL, 0},
+    {R("filesha1:nope.sha1;"), false,
+     "cannot open hash list 'nope.sha1': No such file or directory", "nope.sha1", 0},
+    {R("filesha256:\"" SK_TOP_SRCDIR "/tests/data/filehash/pixel.sha256\";"), true, NULL, NULL, 0},
+    {R("filesha256:" SK_TOP_SRCDIR "/tests/data/filehash/pixel.md5;"), false,
+     "hash list '" SK_TOP_SRCDIR "/tests/data/filehash/pixel.md5' line 2: "
+     "'d4fc81c9375db698f60da1265b14f0ea' is 32 hex digits, an sha256 hash has 64",
+     SK_TOP_SRCDIR "/tests/data/filehash/pixel.md5", 0},
     {R("service:smtp;"), true, NULL, NULL, 0},
     {R("service:http;"), false, "unsupported service 'http'", "http;", 0},
     /* the Snort 3 dialect (detected from the text) */
