@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/error.h"
+#include "rules/transform.h"
 
 #define MAX_DIGEST            32
 #define SK_HASHLIST_MAX_BYTES (1 << 30) /* a list file (about 23 million SHA-256 lines) */
@@ -61,17 +62,6 @@ static size_t slot_of(const uint8_t *d, size_t mask)
     return (size_t)k & mask;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Adds digest d unless it is there; the table is sized for every line beforehand. */
 static void set_add(struct sk_hashlist *l, const uint8_t *d)
 {
@@ -116,7 +106,7 @@ int sk_hashlist_parse(struct sk_hashlist **out, enum sk_hash_kind kind, const ch
         pos += n + 1;
         line_no++;
         size_t hex = 0;
-        while (hex < n && hexval((unsigned char)p[hex]) >= 0)
+        while (hex < n && sk_xform_hexval((unsigned char)p[hex]) >= 0)
             hex++;
         if (hex == 0)
             continue; /* blank, a comment, a header: Suricata skips what is not hex */
@@ -129,8 +119,8 @@ int sk_hashlist_parse(struct sk_hashlist **out, enum sk_hash_kind kind, const ch
         }
         uint8_t d[MAX_DIGEST];
         for (size_t i = 0; i < dlen; i++)
-            d[i] = (uint8_t)(hexval((unsigned char)p[2 * i]) << 4 |
-                             hexval((unsigned char)p[2 * i + 1]));
+            d[i] = (uint8_t)(sk_xform_hexval((unsigned char)p[2 * i]) << 4 |
+                             sk_xform_hexval((unsigned char)p[2 * i + 1]));
         set_add(l, d);
     }
     *out = l;
