@@ -3,6 +3,7 @@
  * nesting (event types alert, smtp, fileinfo, anomaly, flow, stats) so SIEM parsers for
  * Suricata ingest it unchanged. Shrike adds one top-level member, "uid" (the Zeek uid of
  * the flow), to join EVE with events.json and smtp.log; docs/outputs.md says why. */
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -443,22 +444,10 @@ static void frame_object(struct sk_json *j, const struct sk_frame *fr, const uin
         [SK_FRAME_DATA] = "data",
         [SK_FRAME_RESPONSE_LINE] = "response_line",
     };
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char b64[(SK_FRAME_HEAD + 2) / 3 * 4 + 1];
     uint8_t shown[SK_FRAME_HEAD];
-    size_t n = fr->bytes.len < SK_FRAME_HEAD ? fr->bytes.len : SK_FRAME_HEAD, o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)head[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)head[i + 1] << 8;
-        if (i + 2 < n)
-            v |= head[i + 2];
-        b64[o++] = abc[v >> 18 & 63];
-        b64[o++] = abc[v >> 12 & 63];
-        b64[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-        b64[o++] = i + 2 < n ? abc[v & 63] : '=';
-    }
-    b64[o] = '\0';
+    size_t n = fr->bytes.len < SK_FRAME_HEAD ? fr->bytes.len : SK_FRAME_HEAD;
+    EVP_EncodeBlock((unsigned char *)b64, head, (int)n); /* NUL-terminated, no line breaks */
     for (size_t i = 0; i < n; i++)
         shown[i] = (head[i] >= 0x20 && head[i] < 0x7f) || head[i] == '\r' || head[i] == '\n'
                        ? head[i]
