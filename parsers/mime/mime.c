@@ -14,6 +14,7 @@
 #include "parsers/mime/mime_decode.h"
 #include "parsers/mime/mime_file.h"
 #include "parsers/mime/mime_header.h"
+#include "parsers/mime/mime_md5.h"
 #include "parsers/mime/mime_url.h"
 
 #define CHUNK_SIZE 8192
@@ -127,7 +128,7 @@ struct sk_mime {
     struct sk_mime__file file;
     struct msg_file *msg_files[MSG_FILES_MAX]; /* allocated on first use */
     size_t msg_files_open;
-    EVP_MD_CTX *body_md5;
+    struct sk_mime__md5 body_md5; /* the mate of file.md5 */
     bool body_md5_ok;
     struct sk_mime__iconv iconv;
     bool anom_seen[SK_ANOMALY_COUNT];
@@ -782,9 +783,9 @@ static void header_line(struct sk_mime *m, const uint8_t *p, size_t n, const uin
         /* The first body line: sk_mime_feed() hashes the lines after it. */
         if (top && m->cfg.body_md5 && m->body_md5_ok) {
             if (m->cfg.body_md5_stuffed && p[0] == '.')
-                EVP_DigestUpdate(m->body_md5, ".", 1);
-            EVP_DigestUpdate(m->body_md5, p, n);
-            EVP_DigestUpdate(m->body_md5, eol, eol_len);
+                sk_mime__md5_update(&m->body_md5, ".", 1);
+            sk_mime__md5_update(&m->body_md5, p, n);
+            sk_mime__md5_update(&m->body_md5, eol, eol_len);
         }
         if (m->state == ST_BODY)
             body_line(m, p, n, eol, eol_len, first, last);
@@ -941,14 +942,12 @@ static int mime_alloc(struct sk_mime **out_m, const struct sk_mime_config *cfg)
     m->scratch = malloc(m->line_cap + 16);
     m->chunk = malloc(CHUNK_SIZE);
     m->levels = calloc(cfg->max_depth + 1, sizeof(*m->levels));
-    m->body_md5 = EVP_MD_CTX_new();
     sk_mime__buf_init(&m->hname, cfg->max_header_name + 1);
     sk_mime__buf_init(&m->hval, cfg->max_header_value);
     sk_mime__buf_init(&m->tmp, cfg->max_header_value * 4 + 16);
     sk_mime__buf_init(&m->ent.name, cfg->max_filename);
     sk_mime__buf_init(&m->ent.boundary, cfg->max_boundary);
-    if (m->line == NULL || m->scratch == NULL || m->chunk == NULL || m->levels == NULL ||
-        m->body_md5 == NULL)
+    if (m->line == NULL || m->scratch == NULL || m->chunk == NULL || m->levels == NULL)
         goto out_free;
     for (size_t i = 0; i < cfg->max_depth; i++) {
         m->levels[i].delim = malloc(cfg->max_boundary + 2);
@@ -959,6 +958,7 @@ static int mime_alloc(struct sk_mime **out_m, const struct sk_mime_config *cfg)
         goto out_free;
     if (sk_mime__file_init(&m->file, &m->cfg) != 0)
         goto out_free;
+    sk_mime__md5_pair(&m->body_md5, &m->file.md5);
     *out_m = m;
     return 0;
 out_free:
@@ -998,8 +998,10 @@ void sk_mime_reset(struct sk_mime *m, const struct sk_sink *sink, uint64_t tx_id
     sk_mime__file_abort(&m->file);
     memset(m->anom_seen, 0, sizeof(m->anom_seen));
     memset(m->single_seen, 0, sizeof(m->single_seen));
-    m->body_md5_ok = m->cfg.body_md5 &&
-                     EVP_DigestInit_ex(m->body_md5, m->cfg.md5 ? m->cfg.md5 : EVP_md5(), NULL) == 1;
+    m->body_md5.on = false;
+    m->body_md5_ok = m->cfg.body_md5;
+    if (m->body_md5_ok)
+        sk_mime__md5_init(&m->body_md5);
     reset_entity(m, true);
     m->state = ST_HEADERS;
 }
@@ -1025,7 +1027,7 @@ int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
 static void md5_range(struct sk_mime *m, const uint8_t **from, const uint8_t *to)
 {
     if (*from != NULL && to > *from)
-        EVP_DigestUpdate(m->body_md5, *from, (size_t)(to - *from));
+        sk_mime__md5_update(&m->body_md5, *from, (size_t)(to - *from));
     *from = NULL;
 }
 
@@ -1033,12 +1035,13 @@ size_t sk_mime_memuse(const struct sk_mime_config *cfg)
 {
     size_t line = cfg->max_line + 2;
     size_t depth = cfg->max_depth;
-    /* An OpenSSL digest context with its MD5/SHA state, four of them (body, file). */
-    size_t digests = 4 * 512;
+    /* An OpenSSL digest context with its SHA state, two of them (the file's SHA-1 and
+     * SHA-256); the MD5 contexts are inside struct sk_mime. */
+    size_t digests = 2 * 512;
     /* each file's first bytes for libmagic, and the message/rfc822 files */
     size_t head = cfg->magic ? SK_MIME_MAGIC_BYTES + SK_MEM_ALLOC_OVERHEAD : 0;
     size_t msg = cfg->message_files
-                     ? MSG_FILES_MAX * (sizeof(struct msg_file) + 3 * 512 + cfg->max_filename +
+                     ? MSG_FILES_MAX * (sizeof(struct msg_file) + 2 * 512 + cfg->max_filename +
                                         head + 5 * SK_MEM_ALLOC_OVERHEAD)
                      : 0;
     return head + msg + sizeof(struct sk_mime) + 2 * line + 16 + CHUNK_SIZE +
@@ -1059,7 +1062,10 @@ void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)
         if (m->top_body && m->body_md5_ok) {
             if (line_start && m->cfg.body_md5_stuffed && buf[0] == '.') {
                 md5_range(m, &hashed_from, buf);
-                EVP_DigestUpdate(m->body_md5, ".", 1);
+                sk_mime__md5_update(&m->body_md5, ".", 1);
+            } else if (hashed_from != NULL && (size_t)(buf - hashed_from) >= SK_MIME_MD5_HOLD / 2) {
+                /* In pieces, so the decoded chunks these lines make find them held. */
+                md5_range(m, &hashed_from, buf);
             }
             if (hashed_from == NULL)
                 hashed_from = buf;
@@ -1140,13 +1146,13 @@ void sk_mime_end(struct sk_mime *m, bool complete)
     m->ended = true;
     m->complete = complete;
     m->state = ST_DONE;
-    if (m->top_body && m->cfg.body_md5 && m->body_md5_ok) {
-        uint8_t md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        char hex[2 * EVP_MAX_MD_SIZE + 1];
-        if (EVP_DigestFinal_ex(m->body_md5, md, &mdlen) == 1) {
-            sk_mime__hex(md, mdlen, hex);
-            emit_field(m, SK_FIELD_EMAIL_BODY_MD5, hex, 2 * mdlen, 0);
+    if (m->body_md5.on) {
+        uint8_t md[16];
+        char hex[2 * sizeof(md) + 1];
+        sk_mime__md5_final(&m->body_md5, md);
+        if (m->top_body && m->cfg.body_md5 && m->body_md5_ok) {
+            sk_mime__hex(md, sizeof(md), hex);
+            emit_field(m, SK_FIELD_EMAIL_BODY_MD5, hex, 2 * sizeof(md), 0);
         }
     }
     const char *st = sk_mime_status(m);
@@ -1164,7 +1170,6 @@ void sk_mime_free(struct sk_mime *m)
     free(m->line);
     free(m->scratch);
     free(m->chunk);
-    EVP_MD_CTX_free(m->body_md5);
     sk_mime__buf_release(&m->hname);
     sk_mime__buf_release(&m->hval);
     sk_mime__buf_release(&m->tmp);

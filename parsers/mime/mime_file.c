@@ -30,10 +30,9 @@ int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg
     memset(f, 0, sizeof(*f));
     f->cfg = cfg;
     f->fd = -1;
-    f->md5 = EVP_MD_CTX_new();
     f->sha1 = EVP_MD_CTX_new();
     f->sha256 = EVP_MD_CTX_new();
-    if (f->md5 == NULL || f->sha1 == NULL || f->sha256 == NULL)
+    if (f->sha1 == NULL || f->sha256 == NULL)
         goto out_free;
     if (cfg->magic != NULL && (f->head = malloc(SK_MIME_MAGIC_BYTES)) == NULL)
         goto out_free;
@@ -64,7 +63,6 @@ static void drop_tmp(struct sk_mime__file *f)
 void sk_mime__file_release(struct sk_mime__file *f)
 {
     drop_tmp(f);
-    EVP_MD_CTX_free(f->md5);
     EVP_MD_CTX_free(f->sha1);
     EVP_MD_CTX_free(f->sha256);
     free(f->tmp_path);
@@ -88,9 +86,11 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     if (f->cfg->filestore_dir != NULL)
         want |= SK_FILE_SHA256;
     f->digests = 0;
-    if ((want & SK_FILE_MD5) &&
-        EVP_DigestInit_ex(f->md5, f->cfg->md5 ? f->cfg->md5 : EVP_md5(), NULL) == 1)
+    f->md5.on = false;
+    if (want & SK_FILE_MD5) {
+        sk_mime__md5_init(&f->md5);
         f->digests |= SK_FILE_MD5;
+    }
     if ((want & SK_FILE_SHA1) &&
         EVP_DigestInit_ex(f->sha1, f->cfg->sha1 ? f->cfg->sha1 : EVP_sha1(), NULL) == 1)
         f->digests |= SK_FILE_SHA1;
@@ -122,6 +122,7 @@ void sk_mime__file_abort(struct sk_mime__file *f)
 {
     drop_tmp(f);
     f->open = false;
+    f->md5.on = false; /* nothing left for its mate to pair with */
 }
 
 void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
@@ -141,7 +142,7 @@ void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
             describe(f);
     }
     if (f->digests & SK_FILE_MD5)
-        EVP_DigestUpdate(f->md5, p, n);
+        sk_mime__md5_update(&f->md5, p, n);
     if (f->digests & SK_FILE_SHA1)
         EVP_DigestUpdate(f->sha1, p, n);
     if (f->digests & SK_FILE_SHA256)
@@ -177,8 +178,10 @@ void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
         describe(f);
     info->magic =
         (struct sk_str){(const uint8_t *)f->magic, f->head != NULL ? strlen(f->magic) : 0};
-    if ((f->digests & SK_FILE_MD5) && EVP_DigestFinal_ex(f->md5, info->md5, &len) == 1)
+    if (f->digests & SK_FILE_MD5) {
+        sk_mime__md5_final(&f->md5, info->md5);
         info->digests |= SK_FILE_MD5;
+    }
     if ((f->digests & SK_FILE_SHA1) && EVP_DigestFinal_ex(f->sha1, info->sha1, &len) == 1)
         info->digests |= SK_FILE_SHA1;
     if ((f->digests & SK_FILE_SHA256) && EVP_DigestFinal_ex(f->sha256, info->sha256, &len) == 1)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Files of the MIME decoder: MD5, SHA-1 and SHA-256 of a part's decoded content through
- * OpenSSL's EVP interface, and the filestore, which writes the content to a temporary
- * name while it streams and renames it to its SHA-256 when the part ends. Internal to parsers/mime/
- * (hence the sk_mime__ prefix). */
+/* Files of the MIME decoder: MD5 (mime_md5.c, paired with the body MD5), SHA-1 and SHA-256
+ * (OpenSSL's EVP interface) of a part's decoded content, and the filestore, which writes the
+ * content to a temporary name while it streams and renames it to its SHA-256 when the part ends.
+ * Internal to parsers/mime/ (hence the sk_mime__ prefix). */
 #ifndef SK_MIME_FILE_H
 #define SK_MIME_FILE_H
 
@@ -12,12 +12,14 @@
 
 #include "parsers/mime/mime.h"
 #include "parsers/mime/mime_magic.h"
+#include "parsers/mime/mime_md5.h"
 
 struct evp_md_ctx_st;
 
 struct sk_mime__file {
     const struct sk_mime_config *cfg; /* borrowed */
-    struct evp_md_ctx_st *md5, *sha1, *sha256;
+    struct sk_mime__md5 md5;
+    struct evp_md_ctx_st *sha1, *sha256;
     unsigned digests; /* SK_FILE_* being computed for the open file */
     bool open, storing;
     int fd;
