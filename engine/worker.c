@@ -17,6 +17,7 @@
 #include "engine/error.h"
 #include "engine/flow/flow.h"
 #include "engine/log.h"
+#include "engine/offload.h"
 #include "engine/output/output_set.h"
 #include "engine/output/txrec.h"
 #include "engine/worker.h"
@@ -92,6 +93,8 @@ struct sk_worker {
     struct sk_txrec_limits txrec_lim; /* defaults, with the MD5 fetched once */
     EVP_MD *md5, *sha1, *sha256;      /* fetched once, not per message and file */
     struct sk_mime_magic *magic;      /* libmagic handle of this worker (mime.file-magic) */
+    struct sk_offload *offload;       /* the digests' thread (mime.hash-thread), or NULL */
+    struct sk_mime_jobs jobs;         /* mime_cfg.jobs: the offload's run and sync */
     bool mime_on;
     uint16_t smtp_ports[32];
     size_t n_smtp_ports;
@@ -690,6 +693,37 @@ static int mime_files_from(struct sk_worker *w, char *errbuf, size_t errlen)
     return 0;
 }
 
+static void jobs_run(void *ctx, sk_mime_job_fn fn, void *arg, const void *p, size_t n)
+{
+    sk_offload_run(ctx, fn, arg, p, n);
+}
+
+static void jobs_sync(void *ctx)
+{
+    sk_offload_sync(ctx);
+}
+
+/* mime.hash-thread: the digests (file MD5/SHA-1/SHA-256, body MD5) are computed on a second
+ * thread of this worker, fed through a ring of mime.hash-thread-ring bytes. */
+static int hash_thread_from(struct sk_worker *w, char *errbuf, size_t errlen)
+{
+    bool on = false;
+    size_t ring = 0;
+    int rc;
+    if ((rc = sk_config_bool(w->cfg, "mime.hash-thread", &on, errbuf, errlen)) < 0 ||
+        (rc = sk_config_size(w->cfg, "mime.hash-thread-ring", &ring, errbuf, errlen)) < 0)
+        return rc;
+    if (!on || !w->mime_on)
+        return 0;
+    if ((rc = sk_offload_new(&w->offload, ring)) < 0) {
+        snprintf(errbuf, errlen, "mime.hash-thread: cannot start the thread: %s", sk_strerror(rc));
+        return rc;
+    }
+    w->jobs = (struct sk_mime_jobs){.run = jobs_run, .sync = jobs_sync, .ctx = w->offload};
+    w->mime_cfg.jobs = &w->jobs;
+    return 0;
+}
+
 static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, char *errbuf,
                             size_t errlen)
 {
@@ -746,7 +780,8 @@ static int mime_config_from(struct sk_worker *w, const struct sk_detect *det, ch
     mc->md5 = w->md5;
     mc->sha1 = w->sha1;
     mc->sha256 = w->sha256;
-    if ((rc = mime_files_from(w, errbuf, errlen)) < 0)
+    if ((rc = mime_files_from(w, errbuf, errlen)) < 0 ||
+        (rc = hash_thread_from(w, errbuf, errlen)) < 0)
         return rc;
     /* sk_mime_new() validates the rest (limits, schemes) per message; try it once here so a
      * bad value is reported at start-up rather than silently skipping every message. */
@@ -1094,6 +1129,12 @@ static int counters_part(const struct sk_worker *w, bool input, bool rest, struc
     SK_FLOW_COUNTERS(SK__FLOW_COUNTER)
 #undef SK__FLOW_COUNTER
     add(&l, "flow.app_memcap_refused", w->st.app_refused);
+    if (w->offload != NULL) {
+        uint64_t full, sync;
+        sk_offload_waits(w->offload, &full, &sync);
+        add(&l, "mime.hash_thread_waits_full", full);
+        add(&l, "mime.hash_thread_waits_result", sync);
+    }
     add(&l, "smtp.flows", w->st.smtp_flows);
     add(&l, "smtp.transactions", w->st.transactions);
     add(&l, "smtp.requests", w->st.events[SK_EV_SMTP_REQUEST]);
@@ -1131,6 +1172,7 @@ void sk_worker_free(struct sk_worker *w)
      * thread and the dump still exist. */
     sk_flow_table_free(w->flows);
     sk_mime_pool_free(w->mime_pool);
+    sk_offload_free(w->offload); /* after every decoder: they sync with it when freed */
     sk_dump_free(w->dump);
     sk_detect_thread_free(w->det);
     sk_decoder_free(w->dec);

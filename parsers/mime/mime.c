@@ -128,8 +128,11 @@ struct sk_mime {
     struct sk_mime__file file;
     struct msg_file *msg_files[MSG_FILES_MAX]; /* allocated on first use */
     size_t msg_files_open;
-    struct sk_mime__md5 body_md5; /* the mate of file.md5 */
-    bool body_md5_ok;
+    /* The body MD5, the mate of file.h.md5: touched only by the body_job_* calls; the
+     * digest is in body_digest after a sync. */
+    struct sk_mime__md5 body_md5;
+    uint8_t body_digest[16];
+    bool body_md5_ok; /* the body is being hashed */
     struct sk_mime__iconv iconv;
     bool anom_seen[SK_ANOMALY_COUNT];
     bool single_seen[SK_FIELD_COUNT];
@@ -167,6 +170,36 @@ static void fail(struct sk_mime *m)
 {
     emit_anomaly(m, SK_ANOMALY_MIME_PARSE_FAILED);
     m->failed = true;
+}
+
+/* ---- the body MD5: only these calls touch m->body_md5 (cfg.jobs may make them in its
+ * thread) ---- */
+
+static void body_job_init(void *arg, const uint8_t *p, size_t n)
+{
+    sk_mime__md5_init(&((struct sk_mime *)arg)->body_md5);
+}
+
+static void body_job_update(void *arg, const uint8_t *p, size_t n)
+{
+    sk_mime__md5_update(&((struct sk_mime *)arg)->body_md5, p, n);
+}
+
+static void body_job_final(void *arg, const uint8_t *p, size_t n)
+{
+    struct sk_mime *m = arg;
+    sk_mime__md5_final(&m->body_md5, m->body_digest);
+}
+
+/* Not hashing: nothing is left for the file's MD5 to pair with. */
+static void body_job_stop(void *arg, const uint8_t *p, size_t n)
+{
+    ((struct sk_mime *)arg)->body_md5.on = false;
+}
+
+static void body_md5_add(struct sk_mime *m, const void *p, size_t n)
+{
+    sk_mime__job(&m->cfg, body_job_update, m, p, n);
 }
 
 /* ---- part output ---- */
@@ -783,9 +816,9 @@ static void header_line(struct sk_mime *m, const uint8_t *p, size_t n, const uin
         /* The first body line: sk_mime_feed() hashes the lines after it. */
         if (top && m->cfg.body_md5 && m->body_md5_ok) {
             if (m->cfg.body_md5_stuffed && p[0] == '.')
-                sk_mime__md5_update(&m->body_md5, ".", 1);
-            sk_mime__md5_update(&m->body_md5, p, n);
-            sk_mime__md5_update(&m->body_md5, eol, eol_len);
+                body_md5_add(m, ".", 1);
+            body_md5_add(m, p, n);
+            body_md5_add(m, eol, eol_len);
         }
         if (m->state == ST_BODY)
             body_line(m, p, n, eol, eol_len, first, last);
@@ -958,7 +991,7 @@ static int mime_alloc(struct sk_mime **out_m, const struct sk_mime_config *cfg)
         goto out_free;
     if (sk_mime__file_init(&m->file, &m->cfg) != 0)
         goto out_free;
-    sk_mime__md5_pair(&m->body_md5, &m->file.md5);
+    sk_mime__md5_pair(&m->body_md5, &m->file.h.md5);
     *out_m = m;
     return 0;
 out_free:
@@ -998,10 +1031,8 @@ void sk_mime_reset(struct sk_mime *m, const struct sk_sink *sink, uint64_t tx_id
     sk_mime__file_abort(&m->file);
     memset(m->anom_seen, 0, sizeof(m->anom_seen));
     memset(m->single_seen, 0, sizeof(m->single_seen));
-    m->body_md5.on = false;
     m->body_md5_ok = m->cfg.body_md5;
-    if (m->body_md5_ok)
-        sk_mime__md5_init(&m->body_md5);
+    sk_mime__job(&m->cfg, m->body_md5_ok ? body_job_init : body_job_stop, m, NULL, 0);
     reset_entity(m, true);
     m->state = ST_HEADERS;
 }
@@ -1027,7 +1058,7 @@ int sk_mime_new(struct sk_mime **out_m, const struct sk_mime_config *cfg,
 static void md5_range(struct sk_mime *m, const uint8_t **from, const uint8_t *to)
 {
     if (*from != NULL && to > *from)
-        sk_mime__md5_update(&m->body_md5, *from, (size_t)(to - *from));
+        body_md5_add(m, *from, (size_t)(to - *from));
     *from = NULL;
 }
 
@@ -1062,7 +1093,7 @@ void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)
         if (m->top_body && m->body_md5_ok) {
             if (line_start && m->cfg.body_md5_stuffed && buf[0] == '.') {
                 md5_range(m, &hashed_from, buf);
-                sk_mime__md5_update(&m->body_md5, ".", 1);
+                body_md5_add(m, ".", 1);
             } else if (hashed_from != NULL && (size_t)(buf - hashed_from) >= SK_MIME_MD5_HOLD / 2) {
                 /* In pieces, so the decoded chunks these lines make find them held. */
                 md5_range(m, &hashed_from, buf);
@@ -1146,13 +1177,16 @@ void sk_mime_end(struct sk_mime *m, bool complete)
     m->ended = true;
     m->complete = complete;
     m->state = ST_DONE;
-    if (m->body_md5.on) {
-        uint8_t md[16];
-        char hex[2 * sizeof(md) + 1];
-        sk_mime__md5_final(&m->body_md5, md);
-        if (m->top_body && m->cfg.body_md5 && m->body_md5_ok) {
-            sk_mime__hex(md, sizeof(md), hex);
-            emit_field(m, SK_FIELD_EMAIL_BODY_MD5, hex, 2 * sizeof(md), 0);
+    if (m->body_md5_ok) {
+        m->body_md5_ok = false;
+        if (m->top_body) {
+            char hex[2 * sizeof(m->body_digest) + 1];
+            sk_mime__job(&m->cfg, body_job_final, m, NULL, 0);
+            sk_mime__job_sync(&m->cfg);
+            sk_mime__hex(m->body_digest, sizeof(m->body_digest), hex);
+            emit_field(m, SK_FIELD_EMAIL_BODY_MD5, hex, 2 * sizeof(m->body_digest), 0);
+        } else {
+            sk_mime__job(&m->cfg, body_job_stop, m, NULL, 0);
         }
     }
     const char *st = sk_mime_status(m);
@@ -1163,6 +1197,7 @@ void sk_mime_free(struct sk_mime *m)
 {
     if (m == NULL)
         return;
+    sk_mime__job_sync(&m->cfg); /* no digest call of m is left queued */
     if (m->levels != NULL)
         for (size_t i = 0; i < m->cfg.max_depth; i++)
             free(m->levels[i].delim);

@@ -14,6 +14,20 @@
 
 #include "parsers/parser.h"
 
+/* A call the decoder can have made in another thread: the bytes are a copy, valid during
+ * the call; an update may come in several pieces. */
+typedef void (*sk_mime_job_fn)(void *arg, const uint8_t *p, size_t n);
+
+/* run() queues fn(arg, copy of p[0..n), n); calls are made one at a time in the order
+ * queued. sync() returns when every call queued so far has returned, its effects visible.
+ * The decoder queues its digest work (init, update, final) and syncs where it needs a
+ * digest: when a file or the message ends, and before it is freed. */
+struct sk_mime_jobs {
+    void (*run)(void *ctx, sk_mime_job_fn fn, void *arg, const void *p, size_t n);
+    void (*sync)(void *ctx);
+    void *ctx;
+};
+
 /* Limits and switches of the decoder. The config key each member comes from is named on
  * its line; sk_mime_config_defaults() gives the defaults of docs/mime.md. Strings and the
  * url_schemes array are borrowed: they must outlive every decoder made from the config. */
@@ -59,6 +73,9 @@ struct sk_mime_config {
     /* mime.file-magic: libmagic handle for each file's `magic` (borrowed, used by one thread
      * at a time, so one per worker); NULL = no magic. */
     struct sk_mime_magic *magic;
+    /* mime.hash-thread: where the digests are computed (borrowed, one per worker); NULL:
+     * in the decoder's own thread. */
+    const struct sk_mime_jobs *jobs;
 };
 
 /* Fills cfg with the defaults (filestore off, schemes http https ftp mailto www, body and

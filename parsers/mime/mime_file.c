@@ -25,14 +25,86 @@ void sk_mime__hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+void sk_mime__job(const struct sk_mime_config *cfg, sk_mime_job_fn fn, void *arg, const void *p,
+                  size_t n)
+{
+    if (cfg->jobs != NULL)
+        cfg->jobs->run(cfg->jobs->ctx, fn, arg, p, n);
+    else
+        fn(arg, p, n);
+}
+
+void sk_mime__job_sync(const struct sk_mime_config *cfg)
+{
+    if (cfg->jobs != NULL)
+        cfg->jobs->sync(cfg->jobs->ctx);
+}
+
+/* ---- the digest calls: only these touch f->h ---- */
+
+static void file_job_open(void *arg, const uint8_t *p, size_t n)
+{
+    struct sk_mime__file *f = arg;
+    const struct sk_mime_config *cfg = f->cfg;
+    unsigned want;
+    memcpy(&want, p, sizeof(want));
+    f->h.on = f->h.done = 0;
+    f->h.md5.on = false;
+    if (want & SK_FILE_MD5) {
+        sk_mime__md5_init(&f->h.md5);
+        f->h.on |= SK_FILE_MD5;
+    }
+    if ((want & SK_FILE_SHA1) &&
+        EVP_DigestInit_ex(f->h.sha1, cfg->sha1 ? cfg->sha1 : EVP_sha1(), NULL) == 1)
+        f->h.on |= SK_FILE_SHA1;
+    if ((want & SK_FILE_SHA256) &&
+        EVP_DigestInit_ex(f->h.sha256, cfg->sha256 ? cfg->sha256 : EVP_sha256(), NULL) == 1)
+        f->h.on |= SK_FILE_SHA256;
+}
+
+static void file_job_write(void *arg, const uint8_t *p, size_t n)
+{
+    struct sk_mime__file *f = arg;
+    if (f->h.on & SK_FILE_MD5)
+        sk_mime__md5_update(&f->h.md5, p, n);
+    if (f->h.on & SK_FILE_SHA1)
+        EVP_DigestUpdate(f->h.sha1, p, n);
+    if (f->h.on & SK_FILE_SHA256)
+        EVP_DigestUpdate(f->h.sha256, p, n);
+}
+
+static void file_job_close(void *arg, const uint8_t *p, size_t n)
+{
+    struct sk_mime__file *f = arg;
+    unsigned len;
+    f->h.done = 0;
+    if (f->h.on & SK_FILE_MD5) {
+        sk_mime__md5_final(&f->h.md5, f->h.md5_out);
+        f->h.done |= SK_FILE_MD5;
+    }
+    if ((f->h.on & SK_FILE_SHA1) && EVP_DigestFinal_ex(f->h.sha1, f->h.sha1_out, &len) == 1)
+        f->h.done |= SK_FILE_SHA1;
+    if ((f->h.on & SK_FILE_SHA256) && EVP_DigestFinal_ex(f->h.sha256, f->h.sha256_out, &len) == 1)
+        f->h.done |= SK_FILE_SHA256;
+    f->h.on = 0;
+}
+
+/* A file dropped unfinished: nothing is left for its MD5's mate to pair with. */
+static void file_job_stop(void *arg, const uint8_t *p, size_t n)
+{
+    struct sk_mime__file *f = arg;
+    f->h.on = 0;
+    f->h.md5.on = false;
+}
+
 int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg)
 {
     memset(f, 0, sizeof(*f));
     f->cfg = cfg;
     f->fd = -1;
-    f->sha1 = EVP_MD_CTX_new();
-    f->sha256 = EVP_MD_CTX_new();
-    if (f->sha1 == NULL || f->sha256 == NULL)
+    f->h.sha1 = EVP_MD_CTX_new();
+    f->h.sha256 = EVP_MD_CTX_new();
+    if (f->h.sha1 == NULL || f->h.sha256 == NULL)
         goto out_free;
     if (cfg->magic != NULL && (f->head = malloc(SK_MIME_MAGIC_BYTES)) == NULL)
         goto out_free;
@@ -63,8 +135,10 @@ static void drop_tmp(struct sk_mime__file *f)
 void sk_mime__file_release(struct sk_mime__file *f)
 {
     drop_tmp(f);
-    EVP_MD_CTX_free(f->sha1);
-    EVP_MD_CTX_free(f->sha256);
+    if (f->cfg != NULL)
+        sk_mime__job_sync(f->cfg); /* no digest call of f is left queued */
+    EVP_MD_CTX_free(f->h.sha1);
+    EVP_MD_CTX_free(f->h.sha256);
     free(f->tmp_path);
     free(f->path);
     free(f->head);
@@ -85,18 +159,8 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     unsigned want = (f->cfg->hash_files ? f->cfg->file_hashes : 0) | f->cfg->rule_hashes;
     if (f->cfg->filestore_dir != NULL)
         want |= SK_FILE_SHA256;
-    f->digests = 0;
-    f->md5.on = false;
-    if (want & SK_FILE_MD5) {
-        sk_mime__md5_init(&f->md5);
-        f->digests |= SK_FILE_MD5;
-    }
-    if ((want & SK_FILE_SHA1) &&
-        EVP_DigestInit_ex(f->sha1, f->cfg->sha1 ? f->cfg->sha1 : EVP_sha1(), NULL) == 1)
-        f->digests |= SK_FILE_SHA1;
-    if ((want & SK_FILE_SHA256) &&
-        EVP_DigestInit_ex(f->sha256, f->cfg->sha256 ? f->cfg->sha256 : EVP_sha256(), NULL) == 1)
-        f->digests |= SK_FILE_SHA256;
+    f->digests = want;
+    sk_mime__job(f->cfg, file_job_open, f, &want, sizeof(want));
     if (f->cfg->filestore_dir == NULL || !(f->digests & SK_FILE_SHA256))
         return;
     f->path[0] = '\0';
@@ -121,8 +185,9 @@ static void describe(struct sk_mime__file *f)
 void sk_mime__file_abort(struct sk_mime__file *f)
 {
     drop_tmp(f);
+    if (f->open && f->digests != 0)
+        sk_mime__job(f->cfg, file_job_stop, f, NULL, 0);
     f->open = false;
-    f->md5.on = false; /* nothing left for its mate to pair with */
 }
 
 void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
@@ -141,12 +206,8 @@ void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
         if (f->head_len == SK_MIME_MAGIC_BYTES)
             describe(f);
     }
-    if (f->digests & SK_FILE_MD5)
-        sk_mime__md5_update(&f->md5, p, n);
-    if (f->digests & SK_FILE_SHA1)
-        EVP_DigestUpdate(f->sha1, p, n);
-    if (f->digests & SK_FILE_SHA256)
-        EVP_DigestUpdate(f->sha256, p, n);
+    if (f->digests != 0)
+        sk_mime__job(f->cfg, file_job_write, f, p, n);
     if (!f->storing)
         return;
     if (f->cfg->filestore_max != 0 && f->size > f->cfg->filestore_max) {
@@ -169,7 +230,6 @@ void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n)
 
 void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
 {
-    unsigned int len;
     info->size = f->size;
     info->digests = 0;
     info->stored = false;
@@ -178,14 +238,14 @@ void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info)
         describe(f);
     info->magic =
         (struct sk_str){(const uint8_t *)f->magic, f->head != NULL ? strlen(f->magic) : 0};
-    if (f->digests & SK_FILE_MD5) {
-        sk_mime__md5_final(&f->md5, info->md5);
-        info->digests |= SK_FILE_MD5;
+    if (f->open && f->digests != 0) {
+        sk_mime__job(f->cfg, file_job_close, f, NULL, 0);
+        sk_mime__job_sync(f->cfg);
+        info->digests = f->h.done;
+        memcpy(info->md5, f->h.md5_out, sizeof(info->md5));
+        memcpy(info->sha1, f->h.sha1_out, sizeof(info->sha1));
+        memcpy(info->sha256, f->h.sha256_out, sizeof(info->sha256));
     }
-    if ((f->digests & SK_FILE_SHA1) && EVP_DigestFinal_ex(f->sha1, info->sha1, &len) == 1)
-        info->digests |= SK_FILE_SHA1;
-    if ((f->digests & SK_FILE_SHA256) && EVP_DigestFinal_ex(f->sha256, info->sha256, &len) == 1)
-        info->digests |= SK_FILE_SHA256;
     f->open = false;
     if (!f->storing)
         return;

@@ -18,9 +18,16 @@ struct evp_md_ctx_st;
 
 struct sk_mime__file {
     const struct sk_mime_config *cfg; /* borrowed */
-    struct sk_mime__md5 md5;
-    struct evp_md_ctx_st *sha1, *sha256;
-    unsigned digests; /* SK_FILE_* being computed for the open file */
+    unsigned digests;                 /* SK_FILE_* asked for the open file */
+    /* The digest state, touched only by the digest calls (file_job_*), which run in the
+     * thread of cfg->jobs when there is one; the decoder reads the results after a sync. */
+    struct {
+        struct sk_mime__md5 md5;
+        struct evp_md_ctx_st *sha1, *sha256;
+        unsigned on;   /* SK_FILE_* being computed */
+        unsigned done; /* SK_FILE_* in the results */
+        uint8_t md5_out[16], sha1_out[20], sha256_out[32];
+    } h;
     bool open, storing;
     int fd;
     uint64_t size;
@@ -46,6 +53,12 @@ void sk_mime__file_abort(struct sk_mime__file *f);
 /* Ends the file and fills size, digests, md5/sha1/sha256, magic, stored and stored_path of
  * info (magic and stored_path point into f, valid until the next open or release). */
 void sk_mime__file_close(struct sk_mime__file *f, struct sk_file_info *info);
+
+/* Queues fn(arg, p, n) where the digests are computed (cfg->jobs), or calls it. */
+void sk_mime__job(const struct sk_mime_config *cfg, sk_mime_job_fn fn, void *arg, const void *p,
+                  size_t n);
+/* Returns when every digest call queued with cfg has been made. */
+void sk_mime__job_sync(const struct sk_mime_config *cfg);
 
 /* Writes the lower-case hex of n bytes to out (room for 2n + 1). */
 void sk_mime__hex(const uint8_t *p, size_t n, char *out);
