@@ -128,10 +128,12 @@ struct sk_mime {
     struct sk_mime__file file;
     struct msg_file *msg_files[MSG_FILES_MAX]; /* allocated on first use */
     size_t msg_files_open;
-    /* The body MD5, the mate of file.h.md5: touched only by the body_job_* calls; the
-     * digest is in body_digest after a sync. */
+    /* The body MD5: touched only by the body_job_* calls; the digest is in body_digest
+     * after a sync. A decoder made by a pool hashes its MD5s side by side with the pool's
+     * other decoders' (the pool's group), else with its own file's (md5s). */
     struct sk_mime__md5 body_md5;
     uint8_t body_digest[16];
+    struct sk_mime__md5_group md5s;
     bool body_md5_ok; /* the body is being hashed */
     struct sk_mime__iconv iconv;
     bool anom_seen[SK_ANOMALY_COUNT];
@@ -175,9 +177,12 @@ static void fail(struct sk_mime *m)
 /* ---- the body MD5: only these calls touch m->body_md5 (cfg.jobs may make them in its
  * thread) ---- */
 
+static struct sk_mime__md5_group *md5_group(struct sk_mime *m);
+
 static void body_job_init(void *arg, const uint8_t *p, size_t n)
 {
-    sk_mime__md5_init(&((struct sk_mime *)arg)->body_md5);
+    struct sk_mime *m = arg;
+    sk_mime__md5_init(&m->body_md5, md5_group(m));
 }
 
 static void body_job_update(void *arg, const uint8_t *p, size_t n)
@@ -191,11 +196,14 @@ static void body_job_final(void *arg, const uint8_t *p, size_t n)
     sk_mime__md5_final(&m->body_md5, m->body_digest);
 }
 
-/* Not hashing: nothing is left for the file's MD5 to pair with. */
+/* Not hashing: the body's MD5 leaves the group. */
 static void body_job_stop(void *arg, const uint8_t *p, size_t n)
 {
-    ((struct sk_mime *)arg)->body_md5.on = false;
+    sk_mime__md5_stop(&((struct sk_mime *)arg)->body_md5);
 }
+
+/* Before the decoder goes: every MD5 of it leaves the group. */
+static void mime_job_quiesce(void *arg, const uint8_t *p, size_t n);
 
 static void body_md5_add(struct sk_mime *m, const void *p, size_t n)
 {
@@ -294,7 +302,7 @@ static void start_file(struct sk_mime *m)
     pt->file_id = (*m->next_file_id)++;
     if (m->ent.name.len > 0)
         emit_field(m, SK_FIELD_FILE_NAME, m->ent.name.p, m->ent.name.len, 0);
-    sk_mime__file_open(&m->file, m->tx_id, pt->file_id);
+    sk_mime__file_open(&m->file, m->tx_id, pt->file_id, md5_group(m));
 }
 
 static void start_part(struct sk_mime *m)
@@ -388,7 +396,7 @@ static void open_msg_file(struct sk_mime *m, struct level *l)
             fail(m);
         emit_field(m, SK_FIELD_FILE_NAME, m->ent.name.p, m->ent.name.len, 0);
     }
-    sk_mime__file_open(&mf->file, m->tx_id, mf->file_id);
+    sk_mime__file_open(&mf->file, m->tx_id, mf->file_id, md5_group(m));
     l->mf = mf;
 }
 
@@ -954,7 +962,23 @@ struct sk_mime_pool {
     struct sk_mime_config cfg;
     struct sk_mime **idle;
     size_t nidle, keep;
+    struct sk_mime__md5_group md5s; /* every MD5 its decoders have under way */
 };
+
+static struct sk_mime__md5_group *md5_group(struct sk_mime *m)
+{
+    return m->pool != NULL ? &m->pool->md5s : &m->md5s;
+}
+
+static void mime_job_quiesce(void *arg, const uint8_t *p, size_t n)
+{
+    struct sk_mime *m = arg;
+    sk_mime__md5_stop(&m->body_md5);
+    sk_mime__md5_stop(&m->file.h.md5);
+    for (size_t i = 0; i < MSG_FILES_MAX; i++)
+        if (m->msg_files[i] != NULL)
+            sk_mime__md5_stop(&m->msg_files[i]->file.h.md5);
+}
 
 static bool config_ok(const struct sk_mime_config *cfg)
 {
@@ -991,7 +1015,6 @@ static int mime_alloc(struct sk_mime **out_m, const struct sk_mime_config *cfg)
         goto out_free;
     if (sk_mime__file_init(&m->file, &m->cfg) != 0)
         goto out_free;
-    sk_mime__md5_pair(&m->body_md5, &m->file.h.md5);
     *out_m = m;
     return 0;
 out_free:
@@ -1197,7 +1220,9 @@ void sk_mime_free(struct sk_mime *m)
 {
     if (m == NULL)
         return;
-    sk_mime__job_sync(&m->cfg); /* no digest call of m is left queued */
+    /* its MD5s leave the group, and no digest call of m is left queued */
+    sk_mime__job(&m->cfg, mime_job_quiesce, m, NULL, 0);
+    sk_mime__job_sync(&m->cfg);
     if (m->levels != NULL)
         for (size_t i = 0; i < m->cfg.max_depth; i++)
             free(m->levels[i].delim);

@@ -49,9 +49,9 @@ static void file_job_open(void *arg, const uint8_t *p, size_t n)
     unsigned want;
     memcpy(&want, p, sizeof(want));
     f->h.on = f->h.done = 0;
-    f->h.md5.on = false;
+    sk_mime__md5_stop(&f->h.md5);
     if (want & SK_FILE_MD5) {
-        sk_mime__md5_init(&f->h.md5);
+        sk_mime__md5_init(&f->h.md5, f->md5s);
         f->h.on |= SK_FILE_MD5;
     }
     if ((want & SK_FILE_SHA1) &&
@@ -89,12 +89,12 @@ static void file_job_close(void *arg, const uint8_t *p, size_t n)
     f->h.on = 0;
 }
 
-/* A file dropped unfinished: nothing is left for its MD5's mate to pair with. */
+/* A file dropped unfinished: its MD5 leaves the group. */
 static void file_job_stop(void *arg, const uint8_t *p, size_t n)
 {
     struct sk_mime__file *f = arg;
     f->h.on = 0;
-    f->h.md5.on = false;
+    sk_mime__md5_stop(&f->h.md5);
 }
 
 int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg)
@@ -146,7 +146,8 @@ void sk_mime__file_release(struct sk_mime__file *f)
     f->fd = -1;
 }
 
-void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id)
+void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id,
+                        struct sk_mime__md5_group *md5s)
 {
     drop_tmp(f);
     f->open = true;
@@ -160,6 +161,7 @@ void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_i
     if (f->cfg->filestore_dir != NULL)
         want |= SK_FILE_SHA256;
     f->digests = want;
+    f->md5s = md5s;
     sk_mime__job(f->cfg, file_job_open, f, &want, sizeof(want));
     if (f->cfg->filestore_dir == NULL || !(f->digests & SK_FILE_SHA256))
         return;

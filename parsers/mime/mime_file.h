@@ -19,6 +19,7 @@ struct evp_md_ctx_st;
 struct sk_mime__file {
     const struct sk_mime_config *cfg; /* borrowed */
     unsigned digests;                 /* SK_FILE_* asked for the open file */
+    struct sk_mime__md5_group *md5s;  /* borrowed: where the open file's MD5 pairs */
     /* The digest state, touched only by the digest calls (file_job_*), which run in the
      * thread of cfg->jobs when there is one; the decoder reads the results after a sync. */
     struct {
@@ -43,9 +44,10 @@ struct sk_mime__file {
 int sk_mime__file_init(struct sk_mime__file *f, const struct sk_mime_config *cfg);
 /* Removes a half-written temporary file and frees everything. */
 void sk_mime__file_release(struct sk_mime__file *f);
-/* Starts a file: hashes reset, temporary file opened when the filestore is on (a failure
- * to open only turns storing off, with a warning). */
-void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id);
+/* Starts a file: hashes reset (its MD5 a member of md5s), temporary file opened when the filestore
+ * is on (a failure to open only turns storing off, with a warning). */
+void sk_mime__file_open(struct sk_mime__file *f, uint64_t tx_id, uint32_t file_id,
+                        struct sk_mime__md5_group *md5s);
 /* Adds decoded content: called with whole chunks, each byte once per digest. */
 void sk_mime__file_write(struct sk_mime__file *f, const uint8_t *p, size_t n);
 /* Drops an open file (its temporary file is removed) without reporting it. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* MD5 as RFC 1321 states it, its 64 steps written out once (MD5_STEPS) and expanded for
- * one stream or for two streams interleaved step by step. */
+ * one stream or for two streams interleaved step by step; the group of contexts that pair
+ * with each other is a list, least recently drained first. */
 #include <string.h>
 
 #include "parsers/mime/mime_md5.h"
@@ -110,37 +111,82 @@ static void consume(struct sk_mime__md5 *c, size_t n)
     memmove(c->buf, c->buf + n, c->held);
 }
 
-/* Hashes the whole blocks c holds side by side with as many as its mate holds. While the
- * mate is on, the rest is hashed alone only down to keep bytes, oldest first, so the
- * mate's next bytes find some to pair with; the mate's input comes in pieces of its own
- * size (a decoded chunk, the raw lines that made it). */
+static void unlink_member(struct sk_mime__md5 *c)
+{
+    struct sk_mime__md5_group *g = c->group;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        g->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    else
+        g->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void append_member(struct sk_mime__md5 *c)
+{
+    struct sk_mime__md5_group *g = c->group;
+    c->next = NULL;
+    c->prev = g->tail;
+    if (g->tail != NULL)
+        g->tail->next = c;
+    else
+        g->head = c;
+    g->tail = c;
+}
+
+/* Members looked at for a partner, from the least recently drained (which have had the
+ * longest to fill their buffers): a bound, so a worker with thousands of messages under way
+ * pays the same per drain. */
+#define PARTNER_LOOK 8
+
+/* The member (not c) holding the most whole blocks, up to nc; NULL when none holds one. */
+static struct sk_mime__md5 *partner(struct sk_mime__md5 *c, size_t nc)
+{
+    struct sk_mime__md5 *best = NULL;
+    size_t most = 0;
+    int looked = 0;
+    for (struct sk_mime__md5 *m = c->group->head; m != NULL && looked < PARTNER_LOOK; m = m->next) {
+        if (m == c)
+            continue;
+        looked++;
+        if (m->held / 64 > most) {
+            most = m->held / 64;
+            best = m;
+            if (most >= nc)
+                break;
+        }
+    }
+    return best;
+}
+
+/* Hashes the whole blocks c holds, as many as a partner holds side by side with the
+ * partner's. While c stays on, the rest is hashed alone only down to keep bytes, oldest
+ * first, so the next bytes of the others find some to pair with. c then goes to the end
+ * of its group. */
 static void drain(struct sk_mime__md5 *c, size_t keep)
 {
     size_t nc = c->held / 64, both = 0;
-    struct sk_mime__md5 *m = c->mate;
-    if (m != NULL && m->on) {
+    struct sk_mime__md5 *m = partner(c, nc);
+    if (m != NULL) {
         size_t nm = m->held / 64;
         both = nc < nm ? nc : nm;
-        if (both > 0) {
-            blocks2(c->h, c->buf, m->h, m->buf, both);
-            consume(m, both * 64);
-        }
-    } else {
-        keep = 0;
+        blocks2(c->h, c->buf, m->h, m->buf, both);
+        consume(m, both * 64);
     }
     size_t alone = c->held - both * 64 > keep ? (c->held - both * 64 - keep) / 64 : 0;
     blocks1(c->h, c->buf + both * 64, alone);
     consume(c, (both + alone) * 64);
+    unlink_member(c);
+    append_member(c);
 }
 
-void sk_mime__md5_pair(struct sk_mime__md5 *a, struct sk_mime__md5 *b)
+void sk_mime__md5_init(struct sk_mime__md5 *c, struct sk_mime__md5_group *g)
 {
-    a->mate = b;
-    b->mate = a;
-}
-
-void sk_mime__md5_init(struct sk_mime__md5 *c)
-{
+    if (c->on)
+        unlink_member(c);
     c->h[0] = 0x67452301;
     c->h[1] = 0xefcdab89;
     c->h[2] = 0x98badcfe;
@@ -148,6 +194,16 @@ void sk_mime__md5_init(struct sk_mime__md5 *c)
     c->len = 0;
     c->held = 0;
     c->on = true;
+    c->group = g;
+    append_member(c);
+}
+
+void sk_mime__md5_stop(struct sk_mime__md5 *c)
+{
+    if (c->on)
+        unlink_member(c);
+    c->on = false;
+    c->held = 0;
 }
 
 void sk_mime__md5_update(struct sk_mime__md5 *c, const void *p, size_t n)
@@ -169,7 +225,8 @@ void sk_mime__md5_update(struct sk_mime__md5 *c, const void *p, size_t n)
 
 void sk_mime__md5_final(struct sk_mime__md5 *c, uint8_t out[16])
 {
-    drain(c, 0);
+    if (c->held >= 64)
+        drain(c, 0);
     /* The padding: 0x80, zeros up to 56 mod 64, the length in bits (little-endian). */
     uint8_t *t = c->buf + c->held;
     size_t pad = (c->held < 56 ? 56 : 120) - c->held;
@@ -185,6 +242,5 @@ void sk_mime__md5_final(struct sk_mime__md5 *c, uint8_t out[16])
         out[4 * i + 2] = (uint8_t)(c->h[i] >> 16);
         out[4 * i + 3] = (uint8_t)(c->h[i] >> 24);
     }
-    c->held = 0;
-    c->on = false;
+    sk_mime__md5_stop(c);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The MIME decoder's two-stream MD5 (parsers/mime/mime_md5.c): RFC 1321's test suite, and
- * two mates fed in random pieces and finished in either order, each digest compared with
- * OpenSSL's MD5 of the same bytes; a mate that is off, finished or never paired. */
+ * the members of a group fed in random pieces, started again, stopped and finished in any
+ * order, each digest compared with OpenSSL's MD5 of the same bytes; a member alone, and
+ * the group's list kept right through it all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,21 +56,24 @@ static void test_md5_rfc1321(void **state)
          "57edf4a22be3c955ac49da2e2107b67a"},
     };
     static struct sk_mime__md5 c;
+    struct sk_mime__md5_group g = {NULL, NULL};
     for (size_t i = 0; i < sizeof(suite) / sizeof(suite[0]); i++) {
         uint8_t d[16];
         char h[33];
-        sk_mime__md5_init(&c);
+        sk_mime__md5_init(&c, &g);
         sk_mime__md5_update(&c, suite[i].in, strlen(suite[i].in));
         sk_mime__md5_final(&c, d);
         hex(d, h);
         assert_string_equal(h, suite[i].md5);
-        sk_mime__md5_init(&c);
+        sk_mime__md5_init(&c, &g);
         for (const char *p = suite[i].in; *p != '\0'; p++)
             sk_mime__md5_update(&c, p, 1);
         sk_mime__md5_final(&c, d);
         hex(d, h);
         assert_string_equal(h, suite[i].md5);
         assert_false(c.on);
+        assert_null(g.head);
+        assert_null(g.tail);
     }
 }
 
@@ -81,91 +85,104 @@ static uint32_t rnd(uint32_t *s)
     return *s;
 }
 
-/* Mates fed in random pieces (1 byte to twice the hold), sometimes one of them off for a
- * while, finished in a random order: each digest is OpenSSL's of the bytes it was given.
- * Lengths cross every padding case (55, 56, 63, 64 bytes past a block). */
-static void test_md5_pairs_random(void **state)
+static size_t members(const struct sk_mime__md5_group *g)
 {
-    (void)state;
-    static struct sk_mime__md5 a, b;
-    enum { MAX = 5 * SK_MIME_MD5_HOLD + 131 };
-    uint8_t *x = malloc(MAX), *y = malloc(MAX);
-    assert_non_null(x);
-    assert_non_null(y);
-    uint32_t s = 0x9e3779b9u;
-    sk_mime__md5_pair(&a, &b);
-    for (int round = 0; round < 400; round++) {
-        size_t nx = rnd(&s) % MAX, ny = round % 3 == 0 ? 0 : rnd(&s) % MAX;
-        if (round < 64) {
-            nx = (size_t)round;
-            ny = (size_t)(127 - round);
-        }
-        for (size_t i = 0; i < nx; i++)
-            x[i] = (uint8_t)rnd(&s);
-        for (size_t i = 0; i < ny; i++)
-            y[i] = (uint8_t)rnd(&s);
-        sk_mime__md5_init(&a);
-        bool b_on = ny > 0 || round % 2 == 0;
-        b.on = false;
-        if (b_on)
-            sk_mime__md5_init(&b);
-        size_t ix = 0, iy = 0;
-        while (ix < nx || (b_on && iy < ny)) {
-            size_t k = 1 + rnd(&s) % (2 * SK_MIME_MD5_HOLD);
-            if (rnd(&s) % 4 == 0)
-                k = 1 + rnd(&s) % 70;
-            if ((rnd(&s) & 1) && ix < nx) {
-                k = k < nx - ix ? k : nx - ix;
-                sk_mime__md5_update(&a, x + ix, k);
-                ix += k;
-            } else if (b_on && iy < ny) {
-                k = k < ny - iy ? k : ny - iy;
-                sk_mime__md5_update(&b, y + iy, k);
-                iy += k;
-            }
-        }
-        uint8_t da[16], db[16], ea[16], eb[16];
-        if (rnd(&s) & 1) {
-            sk_mime__md5_final(&a, da);
-            if (b_on)
-                sk_mime__md5_final(&b, db);
-        } else {
-            if (b_on)
-                sk_mime__md5_final(&b, db);
-            sk_mime__md5_final(&a, da);
-        }
-        openssl_md5(x, nx, ea);
-        assert_memory_equal(da, ea, 16);
-        if (b_on) {
-            openssl_md5(y, ny, eb);
-            assert_memory_equal(db, eb, 16);
-        }
+    size_t n = 0;
+    const struct sk_mime__md5 *prev = NULL;
+    for (const struct sk_mime__md5 *m = g->head; m != NULL; prev = m, m = m->next) {
+        assert_ptr_equal(m->prev, prev);
+        assert_true(m->on);
+        n++;
     }
-    free(x);
-    free(y);
+    assert_ptr_equal(g->tail, prev);
+    return n;
 }
 
-/* A context with no mate, and one whose mate is finished halfway: nothing of one
- * stream reaches the other. */
-static void test_md5_alone_and_mate_finished(void **state)
+/* Five members of a group, each given random streams in random pieces (1 byte to twice the
+ * hold), one at a time in random order; now and then one is started again midway (its
+ * digest then covers what followed), stopped, or finished: each digest is OpenSSL's of the
+ * bytes it was given since its start. Lengths cross every padding case. */
+static void test_md5_group_random(void **state)
+{
+    (void)state;
+    enum { K = 5, MAX = 5 * SK_MIME_MD5_HOLD + 131, STEPS = 6000 };
+    static struct sk_mime__md5 c[K];
+    struct sk_mime__md5_group g = {NULL, NULL};
+    uint8_t *data[K];
+    size_t len[K] = {0};
+    bool on[K] = {false};
+    size_t finished = 0;
+    uint32_t s = 0x9e3779b9u;
+    for (int k = 0; k < K; k++) {
+        data[k] = malloc(MAX);
+        assert_non_null(data[k]);
+    }
+    for (int step = 0; step < STEPS; step++) {
+        int k = (int)(rnd(&s) % K);
+        uint32_t what = rnd(&s) % 100;
+        if (!on[k] || what < 2) { /* (re)start */
+            sk_mime__md5_init(&c[k], &g);
+            on[k] = true;
+            len[k] = 0;
+        } else if (what < 3) {
+            sk_mime__md5_stop(&c[k]);
+            on[k] = false;
+        } else if (what < 8 || len[k] > MAX - 2 * SK_MIME_MD5_HOLD) {
+            uint8_t d[16], e[16];
+            sk_mime__md5_final(&c[k], d);
+            openssl_md5(data[k], len[k], e);
+            assert_memory_equal(d, e, 16);
+            on[k] = false;
+            finished++;
+        } else {
+            size_t n = 1 + rnd(&s) % (2 * SK_MIME_MD5_HOLD);
+            if (rnd(&s) % 4 == 0)
+                n = 1 + rnd(&s) % 70;
+            for (size_t i = 0; i < n; i++)
+                data[k][len[k] + i] = (uint8_t)rnd(&s);
+            sk_mime__md5_update(&c[k], data[k] + len[k], n);
+            len[k] += n;
+        }
+        size_t want = 0;
+        for (int j = 0; j < K; j++)
+            want += on[j];
+        assert_int_equal(members(&g), want);
+    }
+    assert_true(finished > 100);
+    for (int k = 0; k < K; k++) {
+        if (on[k]) {
+            uint8_t d[16], e[16];
+            sk_mime__md5_final(&c[k], d);
+            openssl_md5(data[k], len[k], e);
+            assert_memory_equal(d, e, 16);
+        }
+        free(data[k]);
+    }
+    assert_int_equal(members(&g), 0);
+}
+
+/* Every length from 0 to 200 through a member alone, and beside a member finished
+ * halfway: nothing of one stream reaches the other. */
+static void test_md5_alone_and_partner_finished(void **state)
 {
     (void)state;
     static struct sk_mime__md5 a, b, lone;
+    struct sk_mime__md5_group g = {NULL, NULL}, g2 = {NULL, NULL};
     enum { N = 3 * SK_MIME_MD5_HOLD + 17 };
     uint8_t *x = malloc(N), e[16], d[16];
     assert_non_null(x);
     for (size_t i = 0; i < N; i++)
         x[i] = (uint8_t)(i * 7 + 3);
+    for (size_t n = 0; n <= 200; n++) {
+        sk_mime__md5_init(&lone, &g2);
+        sk_mime__md5_update(&lone, x, n);
+        sk_mime__md5_final(&lone, d);
+        openssl_md5(x, n, e);
+        assert_memory_equal(d, e, 16);
+    }
     openssl_md5(x, N, e);
-    memset(&lone, 0, sizeof(lone));
-    sk_mime__md5_init(&lone);
-    sk_mime__md5_update(&lone, x, N);
-    sk_mime__md5_final(&lone, d);
-    assert_memory_equal(d, e, 16);
-
-    sk_mime__md5_pair(&a, &b);
-    sk_mime__md5_init(&a);
-    sk_mime__md5_init(&b);
+    sk_mime__md5_init(&a, &g);
+    sk_mime__md5_init(&b, &g);
     sk_mime__md5_update(&a, x, 1000);
     sk_mime__md5_update(&b, "abc", 3);
     uint8_t dabc[16];
@@ -175,6 +192,7 @@ static void test_md5_alone_and_mate_finished(void **state)
     sk_mime__md5_update(&a, x + 1000, N - 1000);
     sk_mime__md5_final(&a, d);
     assert_memory_equal(d, e, 16);
+    assert_int_equal(members(&g), 0);
     free(x);
 }
 
@@ -182,8 +200,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_md5_rfc1321),
-        cmocka_unit_test(test_md5_pairs_random),
-        cmocka_unit_test(test_md5_alone_and_mate_finished),
+        cmocka_unit_test(test_md5_group_random),
+        cmocka_unit_test(test_md5_alone_and_partner_finished),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
