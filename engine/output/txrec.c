@@ -40,6 +40,9 @@ struct sk_txrec {
     bool smtp_seen;    /* an SMTP request or reply of the flow was seen */
     uint64_t next_tx;  /* one above the highest tx_id with a record so far */
     struct slot *slots;
+    /* sk_txrec_memuse()'s last answer, while no event since could have changed it */
+    size_t mem;
+    bool mem_known;
 };
 
 static const struct sk_txrec_limits default_limits = {
@@ -314,14 +317,18 @@ static size_t record_mem(const struct sk_tx_record *t)
     return n;
 }
 
-size_t sk_txrec_memuse(const struct sk_txrec *r)
+size_t sk_txrec_memuse(struct sk_txrec *r)
 {
+    if (r->mem_known)
+        return r->mem;
     size_t n = sk_mem_alloc_cost(sizeof(*r)) +
                sk_mem_alloc_cost(r->lim.max_records * sizeof(*r->slots)) + str_mem(r->helo);
     for (size_t i = 0; i < r->lim.max_records; i++)
         if (r->slots[i].used)
             n += record_mem(&r->slots[i].rec) + sk_mem_alloc_cost(r->slots[i].hdr.alloc) +
                  (r->slots[i].reply_alloc ? sk_mem_alloc_cost(r->slots[i].reply_alloc) : 0);
+    r->mem = n;
+    r->mem_known = true;
     return n;
 }
 
@@ -533,7 +540,9 @@ static struct slot *find_or_create(struct sk_txrec *r, uint64_t tx_id, uint64_t 
     return victim;
 }
 
-static void on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *ev)
+/* Keeps what r needs of a field event. Returns false only when nothing r holds on the heap
+ * changed (a field no record keeps, or message bytes after the header copy is complete). */
+static bool on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *ev)
 {
     const uint8_t *p = ev->u.field.value.ptr;
     size_t n = ev->u.field.value.len;
@@ -544,16 +553,16 @@ static void on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
         set_str(&r->helo, p, n, mx);
         if (t)
             set_str(&t->helo, p, n, mx);
-        return;
+        return true;
     }
     if (ev->u.field.id == SK_FIELD_SMTP_STARTTLS) {
         r->tls = true;
         if (t)
             t->tls = true;
-        return;
+        return false;
     }
     if (!t)
-        return;
+        return false;
     switch (ev->u.field.id) {
     case SK_FIELD_SMTP_MAIL_FROM:
         set_str(&t->mail_from, p, n, mx);
@@ -561,12 +570,14 @@ static void on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
     case SK_FIELD_SMTP_RCPT_TO:
         sk_strlist_add(&t->rcpt_to, p, n, mx, mi);
         break;
-    case SK_FIELD_SMTP_DATA:
+    case SK_FIELD_SMTP_DATA: {
+        bool copying = !s->hdr_done && r->lim.max_header != 0;
         t->has_email = true;
         if (ev->u.field.flags & SK_FIELD_F_END)
             s->data_ended = true;
         hdr_feed(r, s, ev);
-        break;
+        return copying;
+    }
     case SK_FIELD_EMAIL_FROM:
         t->has_email = true;
         set_str(&t->email_from, p, n, mx);
@@ -612,8 +623,9 @@ static void on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
         sk_strlist_add(&t->attachment, p, n, mx, mi);
         break;
     default:
-        break;
+        return false;
     }
+    return true;
 }
 
 void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_us,
@@ -625,16 +637,22 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         r->smtp_seen = true;
         r->row_ts = ts_us; /* Zeek's first row begins at the session's first SMTP event */
     }
-    if (ev->tx_id != SK_TX_NONE)
+    /* what the event changes of r's memory: anything, unless said below */
+    bool quiet = false;
+    if (ev->tx_id != SK_TX_NONE) {
+        quiet = find(r, ev->tx_id) != NULL; /* no record made (or evicted) for it */
         s = find_or_create(r, ev->tx_id, ts_us, on_close, ctx);
+    }
 
     switch (ev->type) {
     case SK_EV_FIELD:
-        on_field(r, s, ev);
+        if (on_field(r, s, ev))
+            quiet = false;
         if (s)
             update_status(s);
         break;
     case SK_EV_SMTP_STARTTLS:
+        quiet = false;
         r->tls = true;
         for (size_t i = 0; i < r->lim.max_records; i++)
             if (r->slots[i].used && !r->slots[i].closed)
@@ -642,7 +660,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         if (s)
             s->rec.tls = true;
         break;
-    case SK_EV_SMTP_DATA:
+    case SK_EV_SMTP_DATA: /* quiet: no value is kept */
         /* a message exists even when nobody asked for the smtp.data field */
         if (s && !s->rec.has_email) {
             s->rec.has_email = true;
@@ -650,10 +668,12 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         }
         break;
     case SK_EV_SMTP_REPLY:
+        quiet = false;
         if (s)
             set_reply(s, ev->u.reply.code, &ev->u.reply.msg, r->lim.max_value_len);
         break;
     case SK_EV_ANOMALY:
+        quiet = false;
         if (s) {
             const char *name = sk_anomaly_name(ev->u.anomaly.id);
             if (name && !strlist_has(&s->rec.anomalies, name))
@@ -668,6 +688,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         }
         break;
     case SK_EV_FILE:
+        quiet = false;
         if (s) {
             char fuid[48];
             int fn = snprintf(fuid, sizeof(fuid), "F%s.%u", r->uid[0] ? r->uid + 1 : "",
@@ -679,6 +700,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         }
         break;
     case SK_EV_TX_CLOSE:
+        quiet = false;
         if (s && !s->closed) {
             if (ev->u.tx_close.why == SK_TX_END_DATA)
                 r->messages++; /* Zeek counts the reply to '.' whatever its code */
@@ -694,12 +716,16 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         }
         break;
     default:
+        quiet = false;
         break;
     }
+    if (!quiet)
+        r->mem_known = false;
 }
 
 void sk_txrec_finish(struct sk_txrec *r, sk_txrec_close_fn on_close, void *ctx)
 {
+    r->mem_known = false;
     for (;;) {
         struct slot *next = NULL;
         for (size_t i = 0; i < r->lim.max_records; i++) {

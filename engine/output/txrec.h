@@ -58,8 +58,10 @@ const struct sk_tx_record *sk_txrec_get(const struct sk_txrec *r, uint64_t tx_id
 void sk_txrec_finish(struct sk_txrec *r, sk_txrec_close_fn on_close, void *ctx);
 
 /* Bytes the builder holds: itself, its slots, and every value, list and header copy of its
- * records (walks them: call it per batch of events, not per event). */
-size_t sk_txrec_memuse(const struct sk_txrec *r);
+ * records. It walks them, but only after an event that could have changed them (one that
+ * made a record, kept a value, copied header bytes, or closed one); else it answers what it
+ * found last. */
+size_t sk_txrec_memuse(struct sk_txrec *r);
 
 void sk_txrec_free(struct sk_txrec *r);
 

@@ -464,6 +464,83 @@ static void test_txrec_raw_data_event_marks_a_message(void **state)
     closed_free(&c);
 }
 
+/* One step of a random session: a field (kept or not, message bytes in pieces), a reply, a
+ * command, an anomaly, a file, a close, for one of six transactions (more than the records
+ * kept, so records are made and pushed out). Records closed are not looked at. */
+static void random_step(struct sk_txrec *r, uint32_t *seed)
+{
+    static const enum sk_field_id ids[] = {
+        SK_FIELD_SMTP_HELO,     SK_FIELD_SMTP_MAIL_FROM, SK_FIELD_SMTP_RCPT_TO,
+        SK_FIELD_SMTP_DATA,     SK_FIELD_SMTP_DATA,      SK_FIELD_SMTP_DATA,
+        SK_FIELD_EMAIL_SUBJECT, SK_FIELD_EMAIL_TO,       SK_FIELD_EMAIL_URL,
+        SK_FIELD_FILE_DATA,     SK_FIELD_FILE_NAME,      SK_FIELD_SMTP_STARTTLS};
+    static const char *vals[] = {"x", "Subject: hello\r\nTo: <a@b.example>\r\n",
+                                 "a somewhat longer value that takes more room", "\r\n\r\nbody"};
+    uint32_t v = *seed = *seed * 1103515245u + 12345u;
+    struct sk_event ev = {.tx_id = (v >> 8) % 6, .is_orig = true};
+    switch ((v >> 16) % 8) {
+    case 0:
+    case 1:
+    case 2:
+        ev.type = SK_EV_FIELD;
+        ev.u.field.id = ids[(v >> 4) % (sizeof(ids) / sizeof(ids[0]))];
+        ev.u.field.value = S(vals[(v >> 20) % 4]);
+        ev.u.field.flags = (v >> 24) % 3 == 0 ? SK_FIELD_F_BEGIN : 0;
+        break;
+    case 3:
+        ev.type = SK_EV_SMTP_REPLY;
+        ev.u.reply.code = 250;
+        ev.u.reply.cmd = S("MAIL");
+        ev.u.reply.msg = S(vals[(v >> 20) % 4]);
+        break;
+    case 4:
+        ev.type = (v >> 20) % 2 ? SK_EV_SMTP_DATA : SK_EV_SMTP_REQUEST;
+        break;
+    case 5:
+        ev.type = SK_EV_ANOMALY;
+        ev.u.anomaly.id = (enum sk_anomaly_id)((v >> 20) % 4);
+        break;
+    case 6:
+        ev.type = SK_EV_FILE;
+        ev.u.file.file_id = (v >> 20) % 5 + 1;
+        ev.u.file.name = S("f.pdf");
+        break;
+    default:
+        ev.type = SK_EV_TX_CLOSE;
+        ev.u.tx_close.why = SK_TX_END_DATA;
+        break;
+    }
+    sk_txrec_event(r, &ev, 1000 + (v >> 10) % 100, NULL, NULL);
+}
+
+/* sk_txrec_memuse() answers from its last walk while no event could change the memory: asked
+ * after every event of a random session, it always equals a fresh walk (a new builder given
+ * the same events, asked once). */
+static void test_txrec_memuse_cached_equals_walk(void **state)
+{
+    (void)state;
+    enum { STEPS = 300 };
+    struct sk_txrec *r;
+    assert_int_equal(sk_txrec_new(&r, NULL, "C1"), 0);
+    uint32_t seed = 7;
+    size_t changed = 0, last = 0;
+    for (int k = 1; k <= STEPS; k++) {
+        random_step(r, &seed);
+        size_t cached = sk_txrec_memuse(r);
+        changed += cached != last;
+        last = cached;
+        struct sk_txrec *fresh;
+        assert_int_equal(sk_txrec_new(&fresh, NULL, "C1"), 0);
+        uint32_t s2 = 7;
+        for (int j = 0; j < k; j++)
+            random_step(fresh, &s2);
+        assert_int_equal(cached, sk_txrec_memuse(fresh));
+        sk_txrec_free(fresh);
+    }
+    assert_true(changed > STEPS / 10); /* the session did grow and shrink its records */
+    sk_txrec_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_txrec_starttls_anomalies_and_parse_error),
         cmocka_unit_test(test_txrec_mime_malformed_is_still_parse_done),
         cmocka_unit_test(test_txrec_raw_data_event_marks_a_message),
+        cmocka_unit_test(test_txrec_memuse_cached_equals_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
