@@ -10,10 +10,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A vector base64 decoder: decodes blocks of 16 or 32 alphabet characters from the start of
+ * in and stops before the first block that holds any other byte or would pass len (the
+ * whole quanta after the last whole block may be decoded too). Returns the characters used
+ * (a multiple of 4) and writes exactly 3/4 of them to out. */
+typedef size_t (*sk_mime__b64_vec_fn)(const uint8_t *in, size_t len, uint8_t *out);
+
 struct sk_mime__b64 {
     uint8_t q[4];
     unsigned n;
+    /* The vector decoder of the fast path; NULL (a zeroed state) picks the widest this CPU
+     * runs at each call. Tests set it to compare one variant, or sk_mime__b64_vec_none. */
+    sk_mime__b64_vec_fn vec;
 };
+
+struct sk_mime__b64_vec {
+    const char *name; /* "avx2", "ssse3" */
+    sk_mime__b64_vec_fn decode;
+};
+
+/* The vector decoders of this build that this CPU runs, widest first: writes up to n to v and
+ * returns how many it wrote. x86 builds have AVX2 and SSSE3 ones (mime_b64_x86.c), others
+ * none (mime_b64_portable.c). Thread-safe. */
+size_t sk_mime__b64_vec_list(struct sk_mime__b64_vec *v, size_t n);
+/* The widest vector decoder this CPU runs; uses nothing (returns 0) where there is none. */
+size_t sk_mime__b64_vec_best(const uint8_t *in, size_t len, uint8_t *out);
+/* Uses nothing: the scalar code alone. */
+size_t sk_mime__b64_vec_none(const uint8_t *in, size_t len, uint8_t *out);
+/* The scalar fast path: decodes whole quanta of four alphabet characters from the start of
+ * in and stops at the first that holds another byte; returns the characters used. */
+size_t sk_mime__b64_quanta(const uint8_t *in, size_t len, uint8_t *out);
 
 /* Decodes in (any whitespace, line breaks or junk allowed) into out, which has room for
  * len * 3 / 4 + 3 bytes; returns the bytes written. Sets *invalid on a byte outside the

@@ -210,7 +210,7 @@ static void assert_split_invariant(const char *msg)
 static void test_mime_base64_tolerant(void **state)
 {
     (void)state;
-    struct sk_mime__b64 st = {{0}, 0};
+    struct sk_mime__b64 st = {{0}, 0, NULL};
     uint8_t out[64];
     bool bad = false;
     /* "Hello, world!" split mid-quantum across two calls, with blanks. */
