@@ -174,6 +174,7 @@ static size_t skip_blocks(const struct sk_mime__url *u, const uint8_t *p, size_t
 {
     if (u->npre == 0)
         return i;
+    i = sk_mime__url_skip_wide((const uint8_t(*)[3])u->pre, u->npre, p, i, n);
     for (; i + 18 <= n; i += 16) {
         v16 a, b, c, hit = {0};
         memcpy(&a, p + i, 16);

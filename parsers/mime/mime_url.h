@@ -50,4 +50,12 @@ void sk_mime__url_feed(struct sk_mime__url *u, const uint8_t *p, size_t n);
 /* The part ended: decides what was carried (the last, unterminated line). */
 void sk_mime__url_flush(struct sk_mime__url *u);
 
+/* The wide filter (mime_url_x86.c, AVX-512BW or AVX2 at run time; mime_url_portable.c
+ * elsewhere): the first offset from i on, in steps of 64 or 32, where one of the npre three-byte
+ * prefixes pre (lower case; the text is ORed with 0x20 before it is compared) may start, or where
+ * fewer than a step and 2 bytes are left; i itself when there is no wide filter. Never past a place
+ * the 16-byte filter would stop at. */
+size_t sk_mime__url_skip_wide(const uint8_t (*pre)[3], size_t npre, const uint8_t *p, size_t i,
+                              size_t n);
+
 #endif

@@ -1378,6 +1378,42 @@ static void test_mime_digest_parts_are_messages(void **state)
     assert_split_invariant(MSG_DIGEST);
 }
 
+/* The wide URL filter (AVX-512BW or AVX2 where the CPU has them) never steps over a place
+ * where a scheme's first three bytes start (in either case, as the 16-byte filter compares
+ * them: ORed with 0x20), and where there is none it goes on to the last step of the text. */
+static void test_mime_url_wide_filter(void **state)
+{
+    (void)state;
+    static const uint8_t pre[4][3] = {
+        {'h', 't', 't'}, {'f', 't', 'p'}, {'m', 'a', 'i'}, {'w', 'w', 'w'}};
+    static const char alphabet[] = "htpHTPfFmMaiAIwW.:/ \r\n@`xyz";
+    uint8_t p[700];
+    uint32_t s = 99;
+    for (int round = 0; round < 5000; round++) {
+        s = s * 1103515245u + 12345u;
+        size_t n = (s >> 8) % sizeof(p);
+        for (size_t k = 0; k < n; k++) {
+            s = s * 1103515245u + 12345u;
+            /* mostly letters that do not start a scheme, now and then one that does */
+            p[k] = (s >> 16) % 8 ? (uint8_t) "qrsvbcdegjklno"[(s >> 20) % 14]
+                                 : (uint8_t)alphabet[(s >> 20) % (sizeof(alphabet) - 1)];
+        }
+        size_t i = n ? (s >> 4) % n : 0;
+        size_t first = n; /* the first place from i on where a prefix may start */
+        for (size_t k = i; k + 3 <= n && first == n; k++)
+            for (size_t j = 0; j < 4; j++)
+                if ((p[k] | 0x20) == pre[j][0] && (p[k + 1] | 0x20) == pre[j][1] &&
+                    (p[k + 2] | 0x20) == pre[j][2])
+                    first = k;
+        size_t r = sk_mime__url_skip_wide(pre, 4, p, i, n);
+        assert_true(r >= i);
+        assert_true(r <= first);
+        if (first == n)
+            assert_true(r == i || r + 66 > n);
+        assert_true(sk_mime__url_skip_wide(pre, 0, p, i, n) == i);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1412,6 +1448,7 @@ int main(void)
         cmocka_unit_test(test_mime_corpus_from_real_mailers),
         cmocka_unit_test(test_mime_digest_parts_are_messages),
         cmocka_unit_test(test_mime_url_split_invariant),
+        cmocka_unit_test(test_mime_url_wide_filter),
         cmocka_unit_test(test_mime_url_not_in_attachments),
         cmocka_unit_test(test_mime_file_hashes_chosen),
         cmocka_unit_test(test_mime_pool_reuse),
