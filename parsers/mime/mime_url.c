@@ -266,8 +266,10 @@ static size_t next_stretch(const struct sk_mime__url *u, const uint8_t *p, size_
     *pos = u->pos;
     *final = false;
     do {
+        /* The last line break within the longest line allowed from here: every line up to
+         * it fits (it is shorter than the window), and one call takes them all. */
         size_t lim = u->cap - *pos < n - take ? u->cap - *pos : n - take;
-        const uint8_t *nl = memchr(p + take, '\n', lim);
+        const uint8_t *nl = memrchr(p + take, '\n', lim);
         if (nl == NULL) {
             if (take > 0)
                 break;
