@@ -53,15 +53,43 @@ struct queue {
 struct end_turn {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    size_t n;       /* workers taking part (lowered when a thread could not start) */
-    size_t arrived; /* workers done reading */
-    uint64_t *next; /* per worker: its next flow's last packet time, UINT64_MAX for none */
+    size_t n;             /* workers taking part (lowered when a thread could not start) */
+    size_t arrived;       /* workers done reading */
+    uint64_t *next;       /* per worker: its next flow's last packet time, UINT64_MAX for none */
+    _Atomic uint64_t seq; /* bumped, under mu, at every change of the above */
 };
+
+/* How long a worker whose turn it is not polls for the others' change before it sleeps on
+ * the condition variable: ending a flow takes microseconds, and a sleep and wake-up per flow
+ * cost more than the flow (docs/performance.md, "Two workers (session 5)"). */
+#define TURN_SPIN 20000
+
+/* Under et->mu: the turn's state changed. */
+static void turn_changed(struct end_turn *et)
+{
+    atomic_fetch_add_explicit(&et->seq, 1, memory_order_release);
+    pthread_cond_broadcast(&et->cv);
+}
+
+/* Under et->mu, returns under it: waits for the turn's state to change. */
+static void turn_wait(struct end_turn *et)
+{
+    uint64_t seen = atomic_load_explicit(&et->seq, memory_order_relaxed);
+    pthread_mutex_unlock(&et->mu);
+    for (int i = 0; i < TURN_SPIN; i++)
+        if (atomic_load_explicit(&et->seq, memory_order_acquire) != seen)
+            break;
+    pthread_mutex_lock(&et->mu);
+    /* changes are made under mu: unchanged now means the next one broadcasts */
+    if (atomic_load_explicit(&et->seq, memory_order_relaxed) == seen)
+        pthread_cond_wait(&et->cv, &et->mu);
+}
 
 static int turn_init(struct end_turn *et, size_t n)
 {
     et->n = n;
     et->arrived = 0;
+    atomic_init(&et->seq, 0);
     et->next = malloc((n ? n : 1) * sizeof(*et->next));
     if (et->next == NULL)
         return SK_E_NOMEM;
@@ -84,7 +112,7 @@ static void turn_expect(struct end_turn *et, size_t n)
 {
     pthread_mutex_lock(&et->mu);
     et->n = n;
-    pthread_cond_broadcast(&et->cv);
+    turn_changed(et);
     pthread_mutex_unlock(&et->mu);
 }
 
@@ -104,10 +132,10 @@ static void finish_in_turn(struct end_turn *et, size_t idx, struct sk_worker *w)
     pthread_mutex_lock(&et->mu);
     et->next[idx] = sk_worker_next_end(w);
     et->arrived++;
-    pthread_cond_broadcast(&et->cv);
+    turn_changed(et);
     while (et->next[idx] != UINT64_MAX) { /* bounded: each pass ends one flow or waits */
         if (!turn_mine(et, idx)) {
-            pthread_cond_wait(&et->cv, &et->mu);
+            turn_wait(et);
             continue;
         }
         pthread_mutex_unlock(&et->mu);
@@ -115,7 +143,7 @@ static void finish_in_turn(struct end_turn *et, size_t idx, struct sk_worker *w)
         uint64_t next = sk_worker_next_end(w);
         pthread_mutex_lock(&et->mu);
         et->next[idx] = next;
-        pthread_cond_broadcast(&et->cv);
+        turn_changed(et);
     }
     pthread_mutex_unlock(&et->mu);
     sk_worker_finish(w);
@@ -481,10 +509,40 @@ static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
     return h % n;
 }
 
+/* Each worker's memo of the owners it has looked up, by the exact tuple in the packet's
+ * direction: most packets of a capture belong to a flow seen a few packets before, so the
+ * memo spares them the seeded hash and the claims table (an owner never changes, so a
+ * remembered one is the one the table or the hash would give). Direct mapped. */
+#define OWNER_SLOTS 4096
+
+struct owner_key {
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport, vlan[2];
+    uint8_t family, proto, pad[2];
+};
+
+struct owner_slot {
+    struct owner_key key;
+    uint32_t owner; /* the owner + 1, 0 for an empty slot */
+};
+
+static size_t owner_index(const struct owner_key *k)
+{
+    uint32_t a, b;
+    memcpy(&a, k->src + (k->family == 6 ? 12 : 0), 4);
+    memcpy(&b, k->dst + (k->family == 6 ? 12 : 0), 4);
+    uint64_t x =
+        ((uint64_t)a << 32 | b) ^ ((uint64_t)k->sport << 16 | k->dport) * 0x9e3779b97f4a7c15u;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9u;
+    return (size_t)(x >> 40) & (OWNER_SLOTS - 1);
+}
+
 struct fthread {
     const struct sk_pipeline_config *cfg;
-    bool queue;            /* live fan-out: reads queue idx of src, every packet its own */
-    struct claims *claims; /* NULL: the hash decides */
+    struct owner_slot *owners; /* OWNER_SLOTS, reading files with several workers */
+    bool queue;                /* live fan-out: reads queue idx of src, every packet its own */
+    struct claims *claims;     /* NULL: the hash decides */
     size_t idx;
     struct sk_source *src;
     const _Atomic int *stop;
@@ -494,13 +552,37 @@ struct fthread {
     int rc; /* damaged files read, or a negative SK_E_* code */
 };
 
+/* The worker that owns pkt's flow. */
+static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
+{
+    struct owner_key k;
+    size_t alen = pkt->src.family == 6 ? 16 : 4;
+    memset(&k, 0, sizeof(k));
+    memcpy(k.src, pkt->src.bytes, alen);
+    memcpy(k.dst, pkt->dst.bytes, alen);
+    k.sport = pkt->sport;
+    k.dport = pkt->dport;
+    k.vlan[0] = pkt->vlan[0];
+    k.vlan[1] = pkt->vlan[1];
+    k.family = pkt->src.family;
+    k.proto = pkt->ip_proto;
+    struct owner_slot *s = &t->owners[owner_index(&k)];
+    if (s->owner && memcmp(&s->key, &k, sizeof(k)) == 0)
+        return s->owner - 1;
+    size_t n = t->cfg->n_workers;
+    uint64_t h = sk_flow_hash(pkt, t->cfg->hash_seed);
+    size_t owner = t->claims ? claim_owner(t->claims, h, t->idx, n) : h % n;
+    s->key = k;
+    s->owner = (uint32_t)owner + 1;
+    return owner;
+}
+
 /* Reads the whole capture and decodes every packet, so this worker's decoder sees every IP
  * fragment and reassembles what one worker would, and its clock follows every packet; only
  * the TCP packets of flows this worker owns go on to its flow table. */
 static int read_own(struct fthread *t)
 {
     struct sk_worker *w = t->cfg->workers[t->idx];
-    size_t n = t->cfg->n_workers;
     struct sk_raw_packet raw;
     struct sk_packet pkt;
     uint64_t clock = 0;
@@ -532,8 +614,7 @@ static int read_own(struct fthread *t)
             continue;
         if (pkt.ts_us > clock)
             clock = pkt.ts_us;
-        uint64_t h = sk_flow_hash(&pkt, t->cfg->hash_seed);
-        if ((t->claims ? claim_owner(t->claims, h, t->idx, n) : h % n) != t->idx)
+        if (owner_of(t, &pkt) != t->idx)
             continue;
         /* Idle flows end at the time one worker would end them: the table's clock is the
          * latest packet read by anyone, not this flow's packet. */
@@ -549,19 +630,29 @@ static int read_own(struct fthread *t)
     return damaged;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *file_worker_main(void *arg)
 {
     struct fthread *t = arg;
     struct timespec cpu;
+    double t0 = mono_s();
     t->rc = read_own(t);
     if (t->rc < 0)
         atomic_store(t->failed, 1);
+    double t_read = mono_s();
     /* Whatever ended the reading (the end, a stop signal, an error), every flow is logged. */
     finish_in_turn(t->turn, t->idx, t->cfg->workers[t->idx]);
-    /* how evenly the flows spread: each worker's own CPU time (-v) */
+    /* how evenly the flows spread (-v): each worker's own CPU time, when it finished reading
+     * and when it had ended its last flow (it waits for the others' turns in between) */
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
-        sk_info("worker %zu: %.3f s of CPU", t->idx,
-                (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+        sk_info("worker %zu: %.3f s of CPU, read the capture in %.3f s, done at %.3f s", t->idx,
+                (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9, t_read - t0, mono_s() - t0);
     return NULL;
 }
 
@@ -606,12 +697,18 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
         struct fthread *t = &ft[started];
         *t = (struct fthread){.cfg = cfg,
                               .queue = queues != NULL,
+                              .owners = queues ? NULL : calloc(OWNER_SLOTS, sizeof(*t->owners)),
                               .claims = claims.slot ? &claims : NULL,
                               .idx = started,
                               .src = queues ? queues : srcs[started],
                               .stop = stop,
                               .failed = &failed,
                               .turn = &turn};
+        if (!queues && !t->owners) {
+            atomic_store(&failed, 1);
+            rc = SK_E_NOMEM;
+            break;
+        }
         /* The same damage is met by every reader: the first one reports it. */
         if (!queues)
             sk_source_set_quiet(t->src, started > 0);
@@ -638,6 +735,8 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
     for (size_t i = 0; i < started && rc >= 0; i++)
         if (ft[i].rc > rc)
             rc = ft[i].rc;
+    for (size_t i = 0; i < cfg->n_workers; i++)
+        free(ft[i].owners);
     turn_release(&turn);
     free(ft);
     free(claims.slot);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Packet sources over libpcap: one capture file (pcap or pcapng), a folder of captures read
  * in name order, or a live interface. A damaged file inside a folder is reported once and
- * skipped so one bad capture never hides the others. */
+ * skipped so one bad capture never hides the others. A classic pcap file is read from a
+ * memory mapping while its records are ones libpcap would hand out unchanged. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +29,24 @@
 #define SK_SOURCE_SNAPLEN    65535
 #define SK_SOURCE_TIMEOUT_MS 100
 #define PUBLISH_US           1000000u /* readers publish their counters this often */
+
+#define MAP_DROP (1u << 20) /* a mapped file's bytes already read are unmapped this often */
+
+/* A capture file read through mmap: several workers reading the same file pay no read()
+ * copying it into each one's buffer (docs/performance.md, "Two workers (session 5)"). The
+ * bytes already read are unmapped as the reading goes, so the mapping adds at most MAP_DROP
+ * (plus a record) to the resident memory. Like every reader of a mapped file, this one
+ * assumes the file does not shrink while it is read (appending is fine). */
+struct mapped {
+    uint8_t *base; /* NULL when the open file is read by libpcap alone */
+    size_t len;    /* bytes mapped from base */
+    size_t off;    /* the next record's offset */
+    size_t gone;   /* bytes from base already unmapped (a multiple of page) */
+    size_t page;
+    bool swapped;  /* the file's byte order is not ours */
+    bool nsec;     /* nanosecond time stamps */
+    uint32_t snap; /* libpcap's snapshot length for the file */
+};
 
 /* One live interface (libpcap) or one AF_PACKET socket: counted by its reading thread only;
  * pub is the copy other threads read, under the source's lock. */
@@ -50,6 +70,7 @@ struct sk_source {
     _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
+    struct mapped map;    /* the open file, when mapped */
     /* live: libpcap's interfaces (one queue read as a set) or AF_PACKET's sockets (a queue each) */
     struct live_part *parts;
     size_t n_parts;
@@ -63,6 +84,7 @@ struct sk_source {
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void map_open(struct sk_source *src);
 
 /* Writes a message into the caller's buffer, when there is one. */
 static void set_err(char *buf, size_t len, const char *fmt, ...)
@@ -298,6 +320,7 @@ int sk_source_open_offline(struct sk_source **out, const char *path, const char 
         src->cur_file = src->files[0];
         src->next_file = 1;
         src->stats.files = 1;
+        map_open(src);
     }
     *out = src;
     return 0;
@@ -527,8 +550,107 @@ static void fill_packet(struct sk_source *src, const struct pcap_pkthdr *h, cons
     src->stats.bytes += h->caplen;
 }
 
+static uint32_t swap32(uint32_t v)
+{
+    return v >> 24 | (v >> 8 & 0xff00u) | (v << 8 & 0xff0000u) | v << 24;
+}
+
+static void unmap(struct mapped *m)
+{
+    if (m->base && m->len > m->gone)
+        munmap(m->base + m->gone, m->len - m->gone);
+    m->base = NULL;
+}
+
+/* Maps the file libpcap has just opened when it is a classic pcap file (version 2.4 or later,
+ * the versions whose record lengths libpcap takes as written) with no filter to apply and no
+ * pseudo-header libpcap would rewrite (Linux cooked headers in a byte-swapped file). libpcap
+ * has read the file header only, so its position is the first record's. */
+static void map_open(struct sk_source *src)
+{
+    struct mapped *m = &src->map;
+    struct stat st;
+    FILE *fp = pcap_file(src->pcap);
+    int dlt = pcap_datalink(src->pcap);
+
+    memset(m, 0, sizeof(*m));
+    if (src->bpf || !fp || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
+        (uint64_t)st.st_size > SIZE_MAX || ftello(fp) != 24)
+        return;
+    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
+    if (base == MAP_FAILED)
+        return;
+    uint32_t magic;
+    uint16_t major, minor;
+    memcpy(&magic, base, 4);
+    memcpy(&major, (uint8_t *)base + 4, 2);
+    memcpy(&minor, (uint8_t *)base + 6, 2);
+    m->swapped = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+    m->nsec = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+    if (m->swapped) {
+        major = (uint16_t)(major << 8 | major >> 8);
+        minor = (uint16_t)(minor << 8 | minor >> 8);
+    }
+    bool ok = (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du || m->swapped) && major == 2 &&
+              minor >= 4 && pcap_snapshot(src->pcap) > 0 &&
+              !(m->swapped && (dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2));
+    if (!ok) {
+        munmap(base, (size_t)st.st_size);
+        return;
+    }
+    madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
+    m->base = base;
+    m->len = (size_t)st.st_size;
+    m->off = 24;
+    m->snap = (uint32_t)pcap_snapshot(src->pcap);
+    long page = sysconf(_SC_PAGESIZE);
+    m->page = page > 0 ? (size_t)page : 4096;
+}
+
+/* The next record from the mapping as libpcap would hand it out: 1, or 0 when the record is
+ * not plain (cut to the snapshot length, or not whole in the mapping: the end of the file, a
+ * damaged tail, or bytes appended since it was mapped). Then libpcap reads the rest of the
+ * file from that record on. */
+static int map_next(struct sk_source *src, struct pcap_pkthdr *h, const u_char **data)
+{
+    struct mapped *m = &src->map;
+    uint32_t rec[4];
+    if (m->len - m->off < sizeof(rec))
+        goto out_libpcap;
+    memcpy(rec, m->base + m->off, sizeof(rec));
+    if (m->swapped)
+        for (int i = 0; i < 4; i++)
+            rec[i] = swap32(rec[i]);
+    /* Time stamps past 2^31 (2038, or damage), whose sign libpcap versions treat differently,
+     * and lengths it may adjust are left to libpcap. */
+    if ((rec[0] | rec[1]) >> 31 || rec[2] > m->snap || rec[2] > rec[3] ||
+        m->len - m->off - sizeof(rec) < rec[2])
+        goto out_libpcap;
+    h->ts.tv_sec = (time_t)rec[0];
+    h->ts.tv_usec = (suseconds_t)(m->nsec ? rec[1] / 1000 : rec[1]);
+    h->caplen = rec[2];
+    h->len = rec[3];
+    size_t start = m->off;
+    *data = m->base + start + sizeof(rec);
+    m->off = start + sizeof(rec) + rec[2];
+    /* the records before this one are no longer needed */
+    size_t keep = start - start % m->page;
+    if (keep - m->gone >= MAP_DROP) {
+        munmap(m->base + m->gone, keep - m->gone);
+        m->gone = keep;
+    }
+    return 1;
+
+out_libpcap:
+    if (fseeko(pcap_file(src->pcap), (off_t)m->off, SEEK_SET) != 0)
+        m->off = m->len; /* cannot happen on a regular file: libpcap reports its own error */
+    unmap(m);
+    return 0;
+}
+
 static void close_current(struct sk_source *src)
 {
+    unmap(&src->map);
     if (src->cut_in_file && src->pcap)
         sk_warn("'%s': %" PRIu64 " packets cut short by the capture's snapshot length (%d "
                 "bytes): what they lack is not decoded or inspected",
@@ -661,7 +783,7 @@ int sk_source_next_queue(struct sk_source *src, size_t q, struct sk_raw_packet *
 
 int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt)
 {
-    struct pcap_pkthdr *h;
+    struct pcap_pkthdr *h, hh;
     const u_char *data;
 
     if (!src || !pkt)
@@ -684,6 +806,11 @@ int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt)
             }
             src->cur_file = file;
             src->stats.files++;
+            map_open(src);
+        }
+        if (src->map.base && map_next(src, &hh, &data) == 1) {
+            fill_packet(src, &hh, data, pkt);
+            return 1;
         }
         int rc = pcap_next_ex(src->pcap, &h, &data);
         if (rc == 1) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Packet sources on captures written at test time into a temporary folder: one file, a
  * folder in name order, truncated and foreign files inside a folder, an empty folder, BPF
- * filters good and bad, a hand-written pcapng file, and a live capture stopped by a signal. */
+ * filters good and bad, a hand-written pcapng file, hand-written classic files read as libpcap
+ * reads them, and a live capture stopped by a signal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -414,6 +415,80 @@ static void test_source_reads_pcapng(void **state)
     sk_source_free(src);
 }
 
+static size_t put_rec(uint8_t *b, size_t at, bool swap, uint32_t sec, uint32_t frac,
+                      uint32_t caplen, uint32_t len, uint8_t marker)
+{
+    uint32_t v[4] = {sec, frac, caplen, len};
+    for (int i = 0; i < 4; i++) {
+        uint32_t x = swap ? __builtin_bswap32(v[i]) : v[i];
+        memcpy(b + at, &x, 4);
+        at += 4;
+    }
+    mk_frame(b + at, marker, 25);
+    return at + caplen;
+}
+
+/* Classic pcap files are read from a memory mapping while their records are plain; each
+ * packet must be what libpcap hands out: byte-swapped files, nanosecond stamps (cut to
+ * microseconds), a record longer than the snapshot length (libpcap cuts it; the rest of the
+ * file is then read by libpcap), a time stamp past 2038, and a record appended after the
+ * source was opened. */
+static void test_source_mapped_as_libpcap(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256], perr[PCAP_ERRBUF_SIZE];
+    uint8_t file[1024];
+
+    for (int v = 0; v < 4; v++) {
+        bool swap = v & 1, nsec = v & 2;
+        uint32_t hdr[6] = {nsec ? 0xa1b23c4du : 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 50, DLT_EN10MB};
+        size_t at = 0;
+        for (int i = 0; i < 6; i++) {
+            uint32_t x = swap ? __builtin_bswap32(hdr[i]) : hdr[i];
+            if (i == 1 && swap) /* two 16-bit fields */
+                x = (uint32_t)__builtin_bswap16(2) | (uint32_t)__builtin_bswap16(4) << 16;
+            memcpy(file + at, &x, 4);
+            at += 4;
+        }
+        at = put_rec(file, at, swap, 1700000000, nsec ? 123456789 : 123456, 41, 41, 1);
+        at = put_rec(file, at, swap, 1700000001, 999, 50, 60, 2);
+        at = put_rec(file, at, swap, 1700000002, 7, FRAME_LEN, FRAME_LEN, 3); /* > snaplen */
+        at = put_rec(file, at, swap, 0x90000000u, 0xf0000000u, 44, 44, 4);
+        at = put_rec(file, at, swap, 1700000003, 8, 44, 44, 5);
+        size_t appended = put_rec(file, at, swap, 1700000004, 9, 45, 45, 6);
+        FILE *fp = fopen(path_in(c, "classic.pcap", path, sizeof(path)), "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(file, 1, at, fp), at);
+        fclose(fp);
+
+        struct sk_source *src = NULL;
+        assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+        fp = fopen(path, "ab");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(file + at, 1, appended - at, fp), appended - at);
+        fclose(fp);
+        pcap_t *ref =
+            pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+        assert_non_null(ref);
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        struct sk_raw_packet p;
+        int n = 0;
+        while (pcap_next_ex(ref, &h, &data) == 1) {
+            assert_int_equal(sk_source_next(src, &p), 1);
+            assert_int_equal(p.caplen, h->caplen);
+            assert_int_equal(p.wirelen, h->len);
+            assert_int_equal(p.ts_us, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec);
+            assert_memory_equal(p.data, data, h->caplen);
+            n++;
+        }
+        assert_int_equal(n, 6);
+        expect_end(src);
+        pcap_close(ref);
+        sk_source_free(src);
+    }
+}
+
 static void test_source_filter_not_for_this_link_type(void **state)
 {
     struct ctx *c = *state;
@@ -506,6 +581,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_bpf_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_reads_pcapng, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_mapped_as_libpcap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_filter_not_for_this_link_type, setup, teardown),
         cmocka_unit_test(test_source_live_break_from_signal),
     };
