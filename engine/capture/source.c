@@ -13,7 +13,6 @@
 #include <string.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,19 +29,21 @@
 #define SK_SOURCE_TIMEOUT_MS 100
 #define PUBLISH_US           1000000u /* readers publish their counters this often */
 
-#define MAP_DROP (1u << 20) /* a mapped file's bytes already read are unmapped this often */
+#define READ_AHEAD (1u << 20) /* a plain file is read this much at a time */
 
-/* A capture file read through mmap: several workers reading the same file pay no read()
- * copying it into each one's buffer (docs/performance.md, "Two workers (session 5)"). The
- * bytes already read are unmapped as the reading goes, so the mapping adds at most MAP_DROP
- * (plus a record) to the resident memory. Like every reader of a mapped file, this one
- * assumes the file does not shrink while it is read (appending is fine). */
-struct mapped {
-    uint8_t *base; /* NULL when the open file is read by libpcap alone */
-    size_t len;    /* bytes mapped from base */
-    size_t off;    /* the next record's offset */
-    size_t gone;   /* bytes from base already unmapped (a multiple of page) */
-    size_t page;
+/* A capture file read ahead in large pieces (pread) rather than by libpcap's two stdio reads a
+ * record: several workers reading the same file each pay one system call a MiB and no call
+ * per record (docs/performance.md, "Two workers (session 5)"). Records are handed out from
+ * the buffer, valid until the next one, as libpcap's are. A file that grows while it is read
+ * is read on; one that shrinks ends where its bytes end, as a truncated file (no mapping of
+ * it that a shrink could turn into SIGBUS). */
+struct readahead {
+    uint8_t *buf;  /* NULL when the open file is read by libpcap alone */
+    size_t cap;    /* READ_AHEAD plus the largest record */
+    off_t at;      /* the file offset of buf[0] */
+    size_t len;    /* bytes of buf read */
+    off_t off;     /* the next record's file offset */
+    int fd;        /* borrowed from libpcap's FILE */
     bool swapped;  /* the file's byte order is not ours */
     bool nsec;     /* nanosecond time stamps */
     uint32_t snap; /* libpcap's snapshot length for the file */
@@ -70,7 +71,7 @@ struct sk_source {
     _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
-    struct mapped map;    /* the open file, when mapped */
+    struct readahead ra;  /* the open file, when read ahead */
     /* live: libpcap's interfaces (one queue read as a set) or AF_PACKET's sockets (a queue each) */
     struct live_part *parts;
     size_t n_parts;
@@ -84,7 +85,7 @@ struct sk_source {
 
 static void set_err(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void map_open(struct sk_source *src);
+static void readahead_open(struct sk_source *src);
 
 /* Writes a message into the caller's buffer, when there is one. */
 static void set_err(char *buf, size_t len, const char *fmt, ...)
@@ -320,7 +321,7 @@ int sk_source_open_offline(struct sk_source **out, const char *path, const char 
         src->cur_file = src->files[0];
         src->next_file = 1;
         src->stats.files = 1;
-        map_open(src);
+        readahead_open(src);
     }
     *out = src;
     return 0;
@@ -555,36 +556,33 @@ static uint32_t swap32(uint32_t v)
     return v >> 24 | (v >> 8 & 0xff00u) | (v << 8 & 0xff0000u) | v << 24;
 }
 
-static void unmap(struct mapped *m)
+static void readahead_drop(struct readahead *m)
 {
-    if (m->base && m->len > m->gone)
-        munmap(m->base + m->gone, m->len - m->gone);
-    m->base = NULL;
+    free(m->buf);
+    m->buf = NULL;
 }
 
-/* Maps the file libpcap has just opened when it is a classic pcap file (version 2.4 or later,
- * the versions whose record lengths libpcap takes as written) with no filter to apply and no
- * pseudo-header libpcap would rewrite (Linux cooked headers in a byte-swapped file). libpcap
- * has read the file header only, so its position is the first record's. */
-static void map_open(struct sk_source *src)
+/* Reads the file libpcap has just opened ahead when it is a classic pcap file (version 2.4
+ * or later, the versions whose record lengths libpcap takes as written) with no filter to
+ * apply and no pseudo-header libpcap would rewrite (Linux cooked headers in a byte-swapped
+ * file). libpcap has read the file header only, so its position is the first record's. */
+static void readahead_open(struct sk_source *src)
 {
-    struct mapped *m = &src->map;
+    struct readahead *m = &src->ra;
     struct stat st;
     FILE *fp = pcap_file(src->pcap);
     int dlt = pcap_datalink(src->pcap);
+    uint8_t hdr[8];
 
     memset(m, 0, sizeof(*m));
-    if (src->bpf || !fp || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
-        (uint64_t)st.st_size > SIZE_MAX || ftello(fp) != 24)
-        return;
-    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
-    if (base == MAP_FAILED)
+    if (src->bpf || !fp || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
+        ftello(fp) != 24 || pread(fileno(fp), hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
         return;
     uint32_t magic;
     uint16_t major, minor;
-    memcpy(&magic, base, 4);
-    memcpy(&major, (uint8_t *)base + 4, 2);
-    memcpy(&minor, (uint8_t *)base + 6, 2);
+    memcpy(&magic, hdr, 4);
+    memcpy(&major, hdr + 4, 2);
+    memcpy(&minor, hdr + 6, 2);
     m->swapped = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
     m->nsec = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
     if (m->swapped) {
@@ -594,63 +592,75 @@ static void map_open(struct sk_source *src)
     bool ok = (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du || m->swapped) && major == 2 &&
               minor >= 4 && pcap_snapshot(src->pcap) > 0 &&
               !(m->swapped && (dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2));
-    if (!ok) {
-        munmap(base, (size_t)st.st_size);
+    if (!ok)
         return;
-    }
-    madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
-    m->base = base;
-    m->len = (size_t)st.st_size;
-    m->off = 24;
     m->snap = (uint32_t)pcap_snapshot(src->pcap);
-    long page = sysconf(_SC_PAGESIZE);
-    m->page = page > 0 ? (size_t)page : 4096;
+    m->cap = READ_AHEAD + 16 + m->snap;
+    if ((m->buf = malloc(m->cap)) == NULL)
+        return; /* libpcap reads it */
+    m->fd = fileno(fp);
+    m->at = m->off = 24;
+    m->len = 0;
 }
 
-/* The next record from the mapping as libpcap would hand it out: 1, or 0 when the record is
- * not plain (cut to the snapshot length, or not whole in the mapping: the end of the file, a
- * damaged tail, or bytes appended since it was mapped). Then libpcap reads the rest of the
- * file from that record on. */
-static int map_next(struct sk_source *src, struct pcap_pkthdr *h, const u_char **data)
+/* Makes the n bytes from the next record's offset readable in the buffer: false when the
+ * file has fewer (its end, or a read error). */
+static bool ahead(struct readahead *m, size_t n)
 {
-    struct mapped *m = &src->map;
+    size_t from = (size_t)(m->off - m->at);
+    if (m->len - from >= n)
+        return true;
+    memmove(m->buf, m->buf + from, m->len - from);
+    m->len -= from;
+    m->at = m->off;
+    while (m->len < n) {
+        ssize_t r = pread(m->fd, m->buf + m->len, m->cap - m->len, m->at + (off_t)m->len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        m->len += (size_t)r;
+    }
+    return true;
+}
+
+/* The next record from the buffer as libpcap would hand it out: 1, or 0 when the record is
+ * not plain (cut to the snapshot length, or not whole in the file: its end, a damaged tail).
+ * Then libpcap reads the rest of the file from that record on. */
+static int readahead_next(struct sk_source *src, struct pcap_pkthdr *h, const u_char **data)
+{
+    struct readahead *m = &src->ra;
     uint32_t rec[4];
-    if (m->len - m->off < sizeof(rec))
+    if (!ahead(m, sizeof(rec)))
         goto out_libpcap;
-    memcpy(rec, m->base + m->off, sizeof(rec));
+    memcpy(rec, m->buf + (m->off - m->at), sizeof(rec));
     if (m->swapped)
         for (int i = 0; i < 4; i++)
             rec[i] = swap32(rec[i]);
     /* Time stamps past 2^31 (2038, or damage), whose sign libpcap versions treat differently,
      * and lengths it may adjust are left to libpcap. */
     if ((rec[0] | rec[1]) >> 31 || rec[2] > m->snap || rec[2] > rec[3] ||
-        m->len - m->off - sizeof(rec) < rec[2])
+        !ahead(m, sizeof(rec) + rec[2]))
         goto out_libpcap;
     h->ts.tv_sec = (time_t)rec[0];
     h->ts.tv_usec = (suseconds_t)(m->nsec ? rec[1] / 1000 : rec[1]);
     h->caplen = rec[2];
     h->len = rec[3];
-    size_t start = m->off;
-    *data = m->base + start + sizeof(rec);
-    m->off = start + sizeof(rec) + rec[2];
-    /* the records before this one are no longer needed */
-    size_t keep = start - start % m->page;
-    if (keep - m->gone >= MAP_DROP) {
-        munmap(m->base + m->gone, keep - m->gone);
-        m->gone = keep;
-    }
+    *data = m->buf + (m->off - m->at) + sizeof(rec);
+    m->off += (off_t)(sizeof(rec) + rec[2]);
     return 1;
 
 out_libpcap:
-    if (fseeko(pcap_file(src->pcap), (off_t)m->off, SEEK_SET) != 0)
-        m->off = m->len; /* cannot happen on a regular file: libpcap reports its own error */
-    unmap(m);
+    if (fseeko(pcap_file(src->pcap), m->off, SEEK_SET) != 0)
+        sk_warn("'%s': cannot seek to offset %lld", src->cur_file ? src->cur_file : src->path,
+                (long long)m->off);
+    readahead_drop(m);
     return 0;
 }
 
 static void close_current(struct sk_source *src)
 {
-    unmap(&src->map);
+    readahead_drop(&src->ra);
     if (src->cut_in_file && src->pcap)
         sk_warn("'%s': %" PRIu64 " packets cut short by the capture's snapshot length (%d "
                 "bytes): what they lack is not decoded or inspected",
@@ -806,9 +816,9 @@ int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt)
             }
             src->cur_file = file;
             src->stats.files++;
-            map_open(src);
+            readahead_open(src);
         }
-        if (src->map.base && map_next(src, &hh, &data) == 1) {
+        if (src->ra.buf && readahead_next(src, &hh, &data) == 1) {
             fill_packet(src, &hh, data, pkt);
             return 1;
         }
