@@ -2,6 +2,7 @@
 /* The offload thread (engine/offload.c): calls made in the order queued with their own
  * bytes, across the ring's wrap and in pieces when larger than it; sync shows every effect;
  * a slow consumer fills the ring and the producer waits; free makes what is still queued. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,12 +161,49 @@ static void test_offload_full_ring_and_free(void **state)
     log_release(&l);
 }
 
+static void note_thread(void *arg, const uint8_t *p, size_t n)
+{
+    *(pthread_t *)arg = pthread_self();
+}
+
+/* A short call the thread was never shown (less than a batch) is made by sync in the
+ * caller's thread when the offload thread is idle: no hand-over for a short message; a long
+ * run goes to the offload thread. */
+static void test_offload_short_work_made_by_sync(void **state)
+{
+    (void)state;
+    struct sk_offload *o = NULL;
+    assert_int_equal(sk_offload_new(&o, 64 * 1024), 0);
+    pthread_t who, me = pthread_self();
+    uint8_t small[100] = {0};
+    for (int i = 0; i < 50; i++) {
+        sk_offload_run(o, note_thread, &who, small, sizeof(small));
+        sk_offload_sync(o);
+        assert_true(pthread_equal(who, me));
+    }
+    /* 1 MB in 8 KB calls: most are shown to the offload thread and made there */
+    static uint8_t big[8192];
+    pthread_t whos[128];
+    for (int i = 0; i < 128; i++)
+        sk_offload_run(o, note_thread, &whos[i], big, sizeof(big));
+    sk_offload_sync(o);
+    int there = 0;
+    for (int i = 0; i < 128; i++)
+        there += !pthread_equal(whos[i], me);
+    assert_true(there > 64);
+    uint64_t full = 0, sync = 0;
+    sk_offload_waits(o, &full, &sync);
+    assert_true(sync <= 1); /* the 50 short syncs did not wait */
+    sk_offload_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offload_order_and_sync),
         cmocka_unit_test(test_offload_pieces),
         cmocka_unit_test(test_offload_full_ring_and_free),
+        cmocka_unit_test(test_offload_short_work_made_by_sync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
