@@ -72,17 +72,6 @@ void sk_buf_addstr(struct sk_buf *b, const char *s)
     sk_buf_add(b, s, strlen(s));
 }
 
-void sk_buf_addch(struct sk_buf *b, char c)
-{
-    /* the common case, a byte into room there is, without the checks of sk_buf_grow() */
-    if (!b->failed && b->len + 2 <= b->alloc) {
-        b->buf[b->len++] = c;
-        b->buf[b->len] = '\0';
-        return;
-    }
-    sk_buf_add(b, &c, 1);
-}
-
 void sk_buf_addf(struct sk_buf *b, const char *fmt, ...)
 {
     char small[128];

@@ -34,7 +34,17 @@ void sk_buf_reset(struct sk_buf *b);
 int sk_buf_grow(struct sk_buf *b, size_t extra);
 void sk_buf_add(struct sk_buf *b, const void *data, size_t len);
 void sk_buf_addstr(struct sk_buf *b, const char *s);
-void sk_buf_addch(struct sk_buf *b, char c);
+/* Appends one byte: inline, as records are built a byte at a time between their values. */
+static inline void sk_buf_addch(struct sk_buf *b, char c)
+{
+    /* the common case, a byte into room there is, without the checks of sk_buf_grow() */
+    if (!b->failed && b->len + 2 <= b->alloc) {
+        b->buf[b->len++] = c;
+        b->buf[b->len] = '\0';
+        return;
+    }
+    sk_buf_add(b, &c, 1);
+}
 void sk_buf_addf(struct sk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* v in decimal, zero-padded to at least width digits (0: none); cheaper than sk_buf_addf(). */
 void sk_buf_add_u64(struct sk_buf *b, uint64_t v, unsigned width);
