@@ -55,6 +55,17 @@ static size_t rec_size(size_t n)
     return (sizeof(struct rec) + n + REC_ALIGN - 1) & ~(size_t)(REC_ALIGN - 1);
 }
 
+/* Makes the record at position at (or skips the ring's end); returns the next position. */
+static size_t make_one(struct sk_offload *o, size_t at)
+{
+    size_t off = at & (o->cap - 1);
+    const struct rec *r = (const struct rec *)(o->ring + off);
+    if (r->fn == NULL)
+        return at + (o->cap - off);
+    r->fn(r->arg, (const uint8_t *)(r + 1), r->n);
+    return at + rec_size(r->n);
+}
+
 static void *consumer_main(void *arg)
 {
     struct sk_offload *o = arg;
@@ -77,14 +88,7 @@ static void *consumer_main(void *arg)
             continue;
         }
         while (t != h) {
-            size_t off = t & (o->cap - 1);
-            const struct rec *r = (const struct rec *)(o->ring + off);
-            if (r->fn == NULL) {
-                t += o->cap - off;
-            } else {
-                r->fn(r->arg, (const uint8_t *)(r + 1), r->n);
-                t += rec_size(r->n);
-            }
+            t = make_one(o, t);
             atomic_store(&o->tail, t);
             size_t wants = atomic_load(&o->producer_wants);
             if (wants != 0 && t >= wants) {
@@ -165,16 +169,8 @@ void sk_offload_run(struct sk_offload *o, sk_offload_fn fn, void *arg, const voi
 /* Makes the records of [from, to) in this thread, in order. */
 static void run_here(struct sk_offload *o, size_t from, size_t to)
 {
-    while (from != to) {
-        size_t off = from & (o->cap - 1);
-        const struct rec *r = (const struct rec *)(o->ring + off);
-        if (r->fn == NULL) {
-            from += o->cap - off;
-        } else {
-            r->fn(r->arg, (const uint8_t *)(r + 1), r->n);
-            from += rec_size(r->n);
-        }
-    }
+    while (from != to)
+        from = make_one(o, from);
 }
 
 void sk_offload_sync(struct sk_offload *o)
