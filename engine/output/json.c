@@ -274,8 +274,37 @@ void sk_json_init(struct sk_json *j, struct sk_buf *out)
     j->need_comma[0] = false;
 }
 
-/* Writes the separator and key of the next member. */
-static void member(struct sk_json *j, const char *key)
+/* Whether none of key[0..n) needs escaping (a byte below 0x20 or from 0x80, '"' or '\'),
+ * checked eight bytes at a time (with overlapping loads, never past the key): every member
+ * of every record has a key. */
+static bool key_plain(const char *key, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t w, bad = 0;
+    uint32_t h, t;
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            bad |= (uint8_t)key[i] < 0x20 || (uint8_t)key[i] >= 0x80 || key[i] == '"' ||
+                   key[i] == '\\';
+        return !bad;
+    }
+    for (size_t i = 0; i < n; i += 8) {
+        if (n < 8) { /* two halves, overlapping when n < 8 */
+            memcpy(&h, key, 4);
+            memcpy(&t, key + n - 4, 4);
+            w = (uint64_t)h << 32 | t;
+        } else {
+            memcpy(&w, key + (i + 8 <= n ? i : n - 8), 8);
+        }
+        uint64_t q = w ^ ('"' * ones), bs = w ^ ('\\' * ones);
+        /* a byte below 0x20, or zero after the xor: the "has less" test of the bit hacks */
+        bad |= w | ((w - 0x20 * ones) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    }
+    return (bad & high) == 0;
+}
+
+/* Writes the separator and key (klen bytes) of the next member. */
+static void member(struct sk_json *j, const char *key, size_t klen)
 {
     if (j->need_comma[j->depth])
         sk_buf_addch(j->out, ',');
@@ -283,28 +312,23 @@ static void member(struct sk_json *j, const char *key)
     if (!key)
         return;
     /* keys are the outputs' own names: plain ASCII, copied as they are */
-    size_t n = 0;
-    bool plain = true;
-    for (; key[n]; n++)
-        plain = plain && (uint8_t)key[n] >= 0x20 && (uint8_t)key[n] < 0x80 && key[n] != '"' &&
-                key[n] != '\\';
-    if (plain && sk_buf_grow(j->out, n + 3) == 0) {
+    if (key_plain(key, klen) && sk_buf_grow(j->out, klen + 3) == 0) {
         char *o = j->out->buf + j->out->len;
         o[0] = '"';
-        memcpy(o + 1, key, n);
-        o[n + 1] = '"';
-        o[n + 2] = ':';
-        j->out->len += n + 3;
+        memcpy(o + 1, key, klen);
+        o[klen + 1] = '"';
+        o[klen + 2] = ':';
+        j->out->len += klen + 3;
         j->out->buf[j->out->len] = '\0';
         return;
     }
-    sk_json_escape(j->out, (const uint8_t *)key, n);
+    sk_json_escape(j->out, (const uint8_t *)key, klen);
     sk_buf_addch(j->out, ':');
 }
 
-static void open_container(struct sk_json *j, const char *key, char c)
+static void open_container(struct sk_json *j, const char *key, size_t klen, char c)
 {
-    member(j, key);
+    member(j, key, klen);
     if (j->depth >= SK_JSON_MAX_DEPTH) {
         j->out->failed = true;
         return;
@@ -324,9 +348,9 @@ static void close_container(struct sk_json *j, char c)
     j->depth--;
 }
 
-void sk_json_object_open(struct sk_json *j, const char *key)
+void sk_json__object_open(struct sk_json *j, const char *key, size_t klen)
 {
-    open_container(j, key, '{');
+    open_container(j, key, klen, '{');
 }
 
 void sk_json_object_close(struct sk_json *j)
@@ -334,9 +358,9 @@ void sk_json_object_close(struct sk_json *j)
     close_container(j, '}');
 }
 
-void sk_json_array_open(struct sk_json *j, const char *key)
+void sk_json__array_open(struct sk_json *j, const char *key, size_t klen)
 {
-    open_container(j, key, '[');
+    open_container(j, key, klen, '[');
 }
 
 void sk_json_array_close(struct sk_json *j)
@@ -344,32 +368,23 @@ void sk_json_array_close(struct sk_json *j)
     close_container(j, ']');
 }
 
-void sk_json_str(struct sk_json *j, const char *key, const char *s)
+void sk_json__strn(struct sk_json *j, const char *key, size_t klen, const uint8_t *p, size_t n)
 {
-    if (!s) {
-        sk_json_null(j, key);
-        return;
-    }
-    sk_json_strn(j, key, (const uint8_t *)s, strlen(s));
-}
-
-void sk_json_strn(struct sk_json *j, const char *key, const uint8_t *p, size_t n)
-{
-    member(j, key);
+    member(j, key, klen);
     sk_json_escape(j->out, p, n);
 }
 
-void sk_json_u64(struct sk_json *j, const char *key, uint64_t v)
+void sk_json__u64(struct sk_json *j, const char *key, size_t klen, uint64_t v)
 {
     char num[21];
-    member(j, key);
+    member(j, key, klen);
     sk_buf_add(j->out, num, u64_dec(num, v));
 }
 
-void sk_json_i64(struct sk_json *j, const char *key, int64_t v)
+void sk_json__i64(struct sk_json *j, const char *key, size_t klen, int64_t v)
 {
     char num[22];
-    member(j, key);
+    member(j, key, klen);
     if (v < 0) {
         num[0] = '-';
         sk_buf_add(j->out, num, 1 + u64_dec(num + 1, (uint64_t)0 - (uint64_t)v));
@@ -378,16 +393,19 @@ void sk_json_i64(struct sk_json *j, const char *key, int64_t v)
     }
 }
 
-void sk_json_bool(struct sk_json *j, const char *key, bool v)
+void sk_json__bool(struct sk_json *j, const char *key, size_t klen, bool v)
 {
-    member(j, key);
-    sk_buf_addstr(j->out, v ? "true" : "false");
+    member(j, key, klen);
+    if (v)
+        sk_buf_add(j->out, "true", 4);
+    else
+        sk_buf_add(j->out, "false", 5);
 }
 
-void sk_json_null(struct sk_json *j, const char *key)
+void sk_json__null(struct sk_json *j, const char *key, size_t klen)
 {
-    member(j, key);
-    sk_buf_addstr(j->out, "null");
+    member(j, key, klen);
+    sk_buf_add(j->out, "null", 4);
 }
 
 void sk_json_time(struct sk_json *j, const char *key, uint64_t ts_us)
@@ -397,24 +415,30 @@ void sk_json_time(struct sk_json *j, const char *key, uint64_t ts_us)
     sk_json_time_at(j, key, ts_us, &c);
 }
 
-void sk_json_time_at(struct sk_json *j, const char *key, uint64_t ts_us, struct sk_json_clock *c)
+void sk_json__time_at(struct sk_json *j, const char *key, size_t klen, uint64_t ts_us,
+                      struct sk_json_clock *c)
 {
     if (!c->valid || c->ts_us != ts_us) {
         sk_json_format_time(c->text, ts_us);
         c->ts_us = ts_us;
         c->valid = true;
     }
-    member(j, key);
-    sk_buf_addch(j->out, '"');
-    sk_buf_add(j->out, c->text, 31);
-    sk_buf_addch(j->out, '"');
+    member(j, key, klen);
+    if (sk_buf_grow(j->out, 33) < 0)
+        return;
+    char *o = j->out->buf + j->out->len;
+    o[0] = '"';
+    memcpy(o + 1, c->text, 31);
+    o[32] = '"';
+    j->out->len += 33;
+    o[33] = '\0';
 }
 
 void sk_json_members(struct sk_json *j, const char *text, size_t n)
 {
     if (n == 0)
         return;
-    member(j, NULL);
+    member(j, NULL, 0);
     sk_buf_add(j->out, text, n);
 }
 

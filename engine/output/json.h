@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A growable byte buffer. buf is always NUL-terminated (when non-NULL). An allocation
  * failure makes the buffer "failed": later appends are ignored and sk_buf_failed() says
@@ -78,17 +79,65 @@ struct sk_json {
 };
 
 void sk_json_init(struct sk_json *j, struct sk_buf *out);
-void sk_json_object_open(struct sk_json *j, const char *key);
+
+/* The writers take the key with its length (0 for NULL), which the inline wrappers below
+ * compute: for the literal keys the outputs pass, the compiler does, and a key is checked
+ * for bytes that need escaping a word at a time, never copied a byte at a time. Call the
+ * wrappers; these are their bodies. */
+void sk_json__object_open(struct sk_json *j, const char *key, size_t klen);
+void sk_json__array_open(struct sk_json *j, const char *key, size_t klen);
+void sk_json__strn(struct sk_json *j, const char *key, size_t klen, const uint8_t *p, size_t n);
+void sk_json__null(struct sk_json *j, const char *key, size_t klen);
+void sk_json__u64(struct sk_json *j, const char *key, size_t klen, uint64_t v);
+void sk_json__i64(struct sk_json *j, const char *key, size_t klen, int64_t v);
+void sk_json__bool(struct sk_json *j, const char *key, size_t klen, bool v);
+struct sk_json_clock;
+void sk_json__time_at(struct sk_json *j, const char *key, size_t klen, uint64_t ts_us,
+                      struct sk_json_clock *c);
+
+static inline size_t sk_json__klen(const char *key)
+{
+    return key ? strlen(key) : 0;
+}
+
+static inline void sk_json_object_open(struct sk_json *j, const char *key)
+{
+    sk_json__object_open(j, key, sk_json__klen(key));
+}
 void sk_json_object_close(struct sk_json *j);
-void sk_json_array_open(struct sk_json *j, const char *key);
+static inline void sk_json_array_open(struct sk_json *j, const char *key)
+{
+    sk_json__array_open(j, key, sk_json__klen(key));
+}
 void sk_json_array_close(struct sk_json *j);
+static inline void sk_json_strn(struct sk_json *j, const char *key, const uint8_t *p, size_t n)
+{
+    sk_json__strn(j, key, sk_json__klen(key), p, n);
+}
 /* A NUL-terminated string; NULL writes null. */
-void sk_json_str(struct sk_json *j, const char *key, const char *s);
-void sk_json_strn(struct sk_json *j, const char *key, const uint8_t *p, size_t n);
-void sk_json_u64(struct sk_json *j, const char *key, uint64_t v);
-void sk_json_i64(struct sk_json *j, const char *key, int64_t v);
-void sk_json_bool(struct sk_json *j, const char *key, bool v);
-void sk_json_null(struct sk_json *j, const char *key);
+static inline void sk_json_str(struct sk_json *j, const char *key, const char *s)
+{
+    if (s)
+        sk_json__strn(j, key, sk_json__klen(key), (const uint8_t *)s, strlen(s));
+    else
+        sk_json__null(j, key, sk_json__klen(key));
+}
+static inline void sk_json_u64(struct sk_json *j, const char *key, uint64_t v)
+{
+    sk_json__u64(j, key, sk_json__klen(key), v);
+}
+static inline void sk_json_i64(struct sk_json *j, const char *key, int64_t v)
+{
+    sk_json__i64(j, key, sk_json__klen(key), v);
+}
+static inline void sk_json_bool(struct sk_json *j, const char *key, bool v)
+{
+    sk_json__bool(j, key, sk_json__klen(key), v);
+}
+static inline void sk_json_null(struct sk_json *j, const char *key)
+{
+    sk_json__null(j, key, sk_json__klen(key));
+}
 /* A timestamp string as sk_json_format_time() writes it. */
 void sk_json_time(struct sk_json *j, const char *key, uint64_t ts_us);
 
@@ -99,7 +148,11 @@ struct sk_json_clock {
     char text[SK_JSON_TIME_LEN];
 };
 /* sk_json_time() formatting only when ts_us differs from the clock's last one. */
-void sk_json_time_at(struct sk_json *j, const char *key, uint64_t ts_us, struct sk_json_clock *c);
+static inline void sk_json_time_at(struct sk_json *j, const char *key, uint64_t ts_us,
+                                   struct sk_json_clock *c)
+{
+    sk_json__time_at(j, key, sk_json__klen(key), ts_us, c);
+}
 
 /* Appends n bytes of members already written as JSON ("a":1,"b":"x", no braces) as the next
  * members of the open object: for parts of a record that stay the same over many records. */

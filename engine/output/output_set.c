@@ -14,6 +14,11 @@ static const struct sk_output_ops *const all_outputs[] = {
     &sk_output_smtplog,
 };
 
+/* The raw SMTP events, which go to event(). */
+#define SMTP_EVENTS                                                                                \
+    (SK_EV_BIT(SK_EV_SMTP_REQUEST) | SK_EV_BIT(SK_EV_SMTP_REPLY) | SK_EV_BIT(SK_EV_SMTP_DATA) |    \
+     SK_EV_BIT(SK_EV_SMTP_STARTTLS) | SK_EV_BIT(SK_EV_SMTP_UNEXPECTED))
+
 /* Bounds the records held in one batch; past it they are written at once. */
 #define MAX_PENDING 4096
 
@@ -32,6 +37,10 @@ struct sk_output_set {
     const struct sk_output_ops **ops;
     void **state;
     bool batching;
+    /* SK_EV_BIT()s of the event types some output's event(), anomaly() or file() takes, and
+     * whether one takes frames: every other event stops at the transaction builder */
+    unsigned wanted;
+    bool frames;
     struct pending *pend;
     size_t npend, pend_cap;
 };
@@ -62,6 +71,13 @@ int sk_output_set_open(struct sk_output_set **out, const struct sk_output_ops *c
         if (rc < 0)
             goto out_close_opened;
         s->ops[s->n++] = ops[i];
+        if (ops[i]->event)
+            s->wanted |= SMTP_EVENTS;
+        if (ops[i]->anomaly)
+            s->wanted |= SK_EV_BIT(SK_EV_ANOMALY);
+        if (ops[i]->file)
+            s->wanted |= SK_EV_BIT(SK_EV_FILE);
+        s->frames = s->frames || ops[i]->frame;
     }
     *out = s;
     return 0;
@@ -171,12 +187,16 @@ void sk_output_set_event(struct sk_output_set *s, struct sk_txrec *r, const stru
         sk_txrec_event(r, ev, ts_us, on_tx_close, &cc);
     if (ev->type == SK_EV_FILE && s->batching && hold_file(s, f, ts_us, ev))
         return;
-    const struct sk_tx_record *tx = r ? sk_txrec_get(r, ev->tx_id) : NULL;
     /* A frame is logged once, when it ends: a line with its one event that carries it, a
      * message with its last smtp.data field */
-    bool frame_ends = ev->frame != NULL &&
+    bool frame_ends = s->frames && ev->frame != NULL &&
                       (ev->frame->type != SK_FRAME_DATA ||
                        (ev->type == SK_EV_FIELD && (ev->u.field.flags & SK_FIELD_F_END) != 0));
+    if (!frame_ends && !(s->wanted & SK_EV_BIT(ev->type)))
+        return; /* most events: fields, transaction opens and closes */
+    const struct sk_tx_record *tx = NULL;
+    if (r && (ev->type == SK_EV_ANOMALY || ev->type == SK_EV_FILE))
+        tx = sk_txrec_get(r, ev->tx_id);
     for (size_t i = 0; i < s->n; i++) {
         const struct sk_output_ops *o = s->ops[i];
         if (frame_ends && o->frame)
@@ -214,12 +234,8 @@ void sk_output_set_counters(const struct sk_output_set *s,
 
 bool sk_output_set_logs(const struct sk_output_set *s, enum sk_event_type type)
 {
-    if (!s || type > SK_EV_SMTP_UNEXPECTED)
-        return false; /* only the raw SMTP events go to event() */
-    for (size_t i = 0; i < s->n; i++)
-        if (s->ops[i]->event)
-            return true;
-    return false;
+    /* only the raw SMTP events go to event() */
+    return s && (s->wanted & SMTP_EVENTS & SK_EV_BIT(type)) != 0;
 }
 
 void sk_output_set_alert(struct sk_output_set *s, const struct sk_alert *a,

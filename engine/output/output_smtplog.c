@@ -91,22 +91,25 @@ static void add_escaped(struct sk_buf *b, const char *v, bool in_set)
         i = 1;
     }
     while (i < n) {
+        /* a run of bytes written as they are, in one copy, then the byte that ended it */
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '\\' &&
+               (!in_set || p[run] != ','))
+            run++;
+        sk_buf_add(b, p + i, run - i);
+        if (run == n)
+            break;
+        i = run;
         uint8_t c = p[i];
-        if (c >= 0x80) {
-            size_t l = sk_utf8_seq_len(p + i, n - i);
-            if (l) {
-                sk_buf_add(b, p + i, l);
-                i += l;
-                continue;
-            }
-        }
-        if (c < 0x20 || c >= 0x7f || c == '\\' || (in_set && c == ',')) {
+        size_t l = c >= 0x80 ? sk_utf8_seq_len(p + i, n - i) : 0;
+        if (l) {
+            sk_buf_add(b, p + i, l);
+            i += l;
+        } else {
             char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xf]};
             sk_buf_add(b, e, 4);
-        } else {
-            sk_buf_addch(b, (char)c);
+            i++;
         }
-        i++;
     }
 }
 

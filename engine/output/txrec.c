@@ -147,8 +147,9 @@ static void record_release(struct sk_tx_record *t)
 
 /* last_reply = "CODE msg" as copy_bytes() would make it (cut to max_len bytes, NULs dropped).
  * Every reply line passes here: written into the record's buffer, grown when too small, so
- * replies cost no allocation; the old value stays when it cannot grow. */
-static void set_reply(struct slot *s, unsigned code, const struct sk_str *msg, size_t max_len)
+ * replies cost no allocation; the old value stays when it cannot grow. Returns whether the
+ * buffer grew (the only change to what the builder holds). */
+static bool set_reply(struct slot *s, unsigned code, const struct sk_str *msg, size_t max_len)
 {
     char num[16];
     size_t cn = 0;
@@ -163,14 +164,16 @@ static void set_reply(struct slot *s, unsigned code, const struct sk_str *msg, s
     num[cn++] = ' ';
     if (cn > max_len)
         cn = max_len;
+    bool grew = false;
     size_t mn = msg->len < max_len - cn ? msg->len : max_len - cn;
     if (cn + mn + 1 > s->reply_alloc) {
         size_t want = cn + mn + 1 < 64 ? 64 : cn + mn + 1;
         char *p = realloc(s->rec.last_reply, want);
         if (!p)
-            return;
+            return false;
         s->rec.last_reply = p;
         s->reply_alloc = want;
+        grew = true;
     }
     char *o = s->rec.last_reply;
     memcpy(o, num, cn);
@@ -179,6 +182,7 @@ static void set_reply(struct slot *s, unsigned code, const struct sk_str *msg, s
         if (msg->ptr[i] != '\0')
             *o++ = (char)msg->ptr[i];
     *o = '\0';
+    return grew;
 }
 
 /* The file number of a fuid "F<uid>.<n>". */
@@ -497,12 +501,10 @@ static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb,
         cb(ctx, t, why);
 }
 
-static struct slot *find_or_create(struct sk_txrec *r, uint64_t tx_id, uint64_t ts_us,
-                                   sk_txrec_close_fn cb, void *ctx)
+/* The record of a transaction not seen yet, in a free slot or the oldest one's. */
+static struct slot *create(struct sk_txrec *r, uint64_t tx_id, uint64_t ts_us,
+                           sk_txrec_close_fn cb, void *ctx)
 {
-    struct slot *s = find(r, tx_id);
-    if (s)
-        return s;
     struct slot *victim = NULL;
     for (size_t i = 0; i < r->lim.max_records && !victim; i++)
         if (!r->slots[i].used)
@@ -640,8 +642,10 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
     /* what the event changes of r's memory: anything, unless said below */
     bool quiet = false;
     if (ev->tx_id != SK_TX_NONE) {
-        quiet = find(r, ev->tx_id) != NULL; /* no record made (or evicted) for it */
-        s = find_or_create(r, ev->tx_id, ts_us, on_close, ctx);
+        s = find(r, ev->tx_id);
+        quiet = s != NULL; /* no record made (or evicted) for it */
+        if (!s)
+            s = create(r, ev->tx_id, ts_us, on_close, ctx);
     }
 
     switch (ev->type) {
@@ -667,10 +671,9 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
             update_status(s);
         }
         break;
-    case SK_EV_SMTP_REPLY:
-        quiet = false;
-        if (s)
-            set_reply(s, ev->u.reply.code, &ev->u.reply.msg, r->lim.max_value_len);
+    case SK_EV_SMTP_REPLY: /* quiet unless the reply buffer grew */
+        if (s && set_reply(s, ev->u.reply.code, &ev->u.reply.msg, r->lim.max_value_len))
+            quiet = false;
         break;
     case SK_EV_ANOMALY:
         quiet = false;

@@ -116,6 +116,43 @@ static void test_json_long_string(void **state)
     sk_buf_release(&b);
 }
 
+/* A key is copied as it is only when nothing in it needs escaping: a byte to escape at any
+ * position of keys of every length (the check reads a word at a time) gives the key's
+ * escaped form, exactly as a value's. */
+static void test_json_key_escaped_at_every_position(void **state)
+{
+    (void)state;
+    static const uint8_t odd[] = {0x01, 0x1f, '"', '\\', 0x7f, 0x80, 0xc3, 0xff, ' ', '~'};
+    struct sk_buf b = SK_BUF_INIT, want = SK_BUF_INIT;
+    for (size_t len = 1; len <= 20; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t k = 0; k < sizeof(odd); k++) {
+                char *key = malloc(len + 1); /* exactly sized: a read past it is a bug */
+                assert_non_null(key);
+                memset(key, 'k', len);
+                key[pos] = (char)odd[k];
+                key[len] = '\0';
+                struct sk_json j;
+                sk_buf_reset(&b);
+                sk_json_init(&j, &b);
+                sk_json_object_open(&j, NULL);
+                sk_json_u64(&j, key, 7);
+                sk_json_object_close(&j);
+                sk_buf_reset(&want);
+                sk_buf_addch(&want, '{');
+                sk_json_escape(&want, (const uint8_t *)key, len);
+                sk_buf_addstr(&want, ":7}");
+                assert_false(sk_buf_failed(&b));
+                assert_string_equal(b.buf, want.buf);
+                assert_true(json_valid(b.buf, b.len));
+                free(key);
+            }
+        }
+    }
+    sk_buf_release(&b);
+    sk_buf_release(&want);
+}
+
 static void test_json_writer_nesting_and_types(void **state)
 {
     (void)state;
@@ -250,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_json_long_string),
         cmocka_unit_test(test_json_random_strings_round_trip),
         cmocka_unit_test(test_json_writer_nesting_and_types),
+        cmocka_unit_test(test_json_key_escaped_at_every_position),
         cmocka_unit_test(test_json_too_deep_fails_cleanly),
         cmocka_unit_test(test_json_time_format),
         cmocka_unit_test(test_json_buf_addf_grows),
