@@ -33,7 +33,7 @@ void sk_buf_reset(struct sk_buf *b)
         b->buf[0] = '\0';
 }
 
-int sk_buf_grow(struct sk_buf *b, size_t extra)
+int sk_buf__grow(struct sk_buf *b, size_t extra)
 {
     if (b->failed)
         return SK_E_NOMEM;
@@ -131,6 +131,16 @@ size_t sk_utf8_seq_len(const uint8_t *p, size_t n)
     return len;
 }
 
+/* Nonzero when one of the eight bytes of w cannot go into a JSON string as it is: a byte below
+ * 0x20 or from 0x80, '"' or '\'. Exact for the word as a whole (the "has less than" test of the
+ * bit hacks, on w and on w xor each quote), which is all its callers ask. */
+static inline uint64_t word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = w ^ ('"' * ones), bs = w ^ ('\\' * ones);
+    return (w | ((w - 0x20 * ones) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
+}
+
 void sk_json_escape(struct sk_buf *b, const uint8_t *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -141,8 +151,20 @@ void sk_json_escape(struct sk_buf *b, const uint8_t *p, size_t n)
     }
     char *o = b->buf + b->len;
     *o++ = '"';
-    size_t i = 0;
+    size_t i = 0, bytewise = 0; /* the bytes before bytewise go one at a time */
     while (i < n) {
+        if (i >= bytewise && n - i >= 8) {
+            /* most values are plain ASCII: eight bytes checked and copied at once */
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (!word_special(w)) {
+                memcpy(o, &w, 8);
+                o += 8;
+                i += 8;
+                continue;
+            }
+            bytewise = i + 8;
+        }
         uint8_t c = p[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             *o++ = (char)c;
@@ -279,28 +301,27 @@ void sk_json_init(struct sk_json *j, struct sk_buf *out)
  * of every record has a key. */
 static bool key_plain(const char *key, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    uint64_t w, bad = 0;
+    uint64_t w;
     uint32_t h, t;
     if (n < 4) {
+        bool bad = false;
         for (size_t i = 0; i < n; i++)
             bad |= (uint8_t)key[i] < 0x20 || (uint8_t)key[i] >= 0x80 || key[i] == '"' ||
                    key[i] == '\\';
         return !bad;
     }
-    for (size_t i = 0; i < n; i += 8) {
-        if (n < 8) { /* two halves, overlapping when n < 8 */
-            memcpy(&h, key, 4);
-            memcpy(&t, key + n - 4, 4);
-            w = (uint64_t)h << 32 | t;
-        } else {
-            memcpy(&w, key + (i + 8 <= n ? i : n - 8), 8);
-        }
-        uint64_t q = w ^ ('"' * ones), bs = w ^ ('\\' * ones);
-        /* a byte below 0x20, or zero after the xor: the "has less" test of the bit hacks */
-        bad |= w | ((w - 0x20 * ones) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    if (n < 8) { /* two halves, overlapping when n < 8 */
+        memcpy(&h, key, 4);
+        memcpy(&t, key + n - 4, 4);
+        w = (uint64_t)h << 32 | t;
+        return !word_special(w);
     }
-    return (bad & high) == 0;
+    for (size_t i = 0; i < n; i += 8) {
+        memcpy(&w, key + (i + 8 <= n ? i : n - 8), 8); /* the last word may overlap */
+        if (word_special(w))
+            return false;
+    }
+    return true;
 }
 
 /* Writes the separator and key (klen bytes) of the next member. */

@@ -32,7 +32,14 @@ void sk_buf_release(struct sk_buf *b);
 /* Empties the buffer (keeps its memory) and clears the failed state. */
 void sk_buf_reset(struct sk_buf *b);
 /* Makes room for extra more bytes. Returns 0 or SK_E_NOMEM (and marks the buffer failed). */
-int sk_buf_grow(struct sk_buf *b, size_t extra);
+int sk_buf__grow(struct sk_buf *b, size_t extra);
+static inline int sk_buf_grow(struct sk_buf *b, size_t extra)
+{
+    /* the common case, room there is, without a call: every value of every record asks */
+    if (!b->failed && extra < b->alloc - b->len)
+        return 0;
+    return sk_buf__grow(b, extra);
+}
 void sk_buf_add(struct sk_buf *b, const void *data, size_t len);
 void sk_buf_addstr(struct sk_buf *b, const char *s);
 /* Appends one byte: inline, as records are built a byte at a time between their values. */

@@ -61,6 +61,24 @@ void sk_strlist_release(struct sk_strlist *l)
     l->n = l->cap = 0;
 }
 
+/* Copies p[0..n) to o without its NUL bytes; returns the bytes written. Values rarely hold
+ * a NUL: they are found with memchr() and the runs between them copied whole. */
+static size_t copy_no_nul(char *o, const uint8_t *p, size_t n)
+{
+    size_t w = 0;
+    while (n > 0) {
+        const uint8_t *nul = memchr(p, '\0', n);
+        size_t run = nul ? (size_t)(nul - p) : n;
+        memcpy(o + w, p, run);
+        w += run;
+        if (!nul)
+            break;
+        p += run + 1;
+        n -= run + 1;
+    }
+    return w;
+}
+
 /* Copies p[0..n) without NUL bytes, cut to max_len; NULL when out of memory. */
 static char *copy_bytes(const uint8_t *p, size_t n, size_t max_len)
 {
@@ -69,11 +87,7 @@ static char *copy_bytes(const uint8_t *p, size_t n, size_t max_len)
     char *s = malloc(n + 1);
     if (!s)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != '\0')
-            s[o++] = (char)p[i];
-    s[o] = '\0';
+    s[copy_no_nul(s, p, n)] = '\0';
     return s;
 }
 
@@ -153,14 +167,21 @@ static bool set_reply(struct slot *s, unsigned code, const struct sk_str *msg, s
 {
     char num[16];
     size_t cn = 0;
-    char rev[12];
-    size_t rn = 0;
-    do {
-        rev[rn++] = (char)('0' + code % 10);
-        code /= 10;
-    } while (code && rn < sizeof(rev));
-    while (rn)
-        num[cn++] = rev[--rn];
+    if (code >= 100 && code <= 999) { /* every reply the parser accepts */
+        num[0] = (char)('0' + code / 100);
+        num[1] = (char)('0' + code / 10 % 10);
+        num[2] = (char)('0' + code % 10);
+        cn = 3;
+    } else {
+        char rev[12];
+        size_t rn = 0;
+        do {
+            rev[rn++] = (char)('0' + code % 10);
+            code /= 10;
+        } while (code && rn < sizeof(rev));
+        while (rn)
+            num[cn++] = rev[--rn];
+    }
     num[cn++] = ' ';
     if (cn > max_len)
         cn = max_len;
@@ -177,11 +198,7 @@ static bool set_reply(struct slot *s, unsigned code, const struct sk_str *msg, s
     }
     char *o = s->rec.last_reply;
     memcpy(o, num, cn);
-    o += cn;
-    for (size_t i = 0; i < mn; i++)
-        if (msg->ptr[i] != '\0')
-            *o++ = (char)msg->ptr[i];
-    *o = '\0';
+    o[cn + copy_no_nul(o + cn, msg->ptr, mn)] = '\0';
     return grew;
 }
 
@@ -461,10 +478,13 @@ static void hdr_feed(struct sk_txrec *r, struct slot *s, const struct sk_event *
     /* the header ends at the first empty line; look only where new bytes can complete one */
     size_t from = old >= 3 ? old - 3 : 0;
     bool end = false;
+    const char *b = s->hdr.buf;
     for (size_t i = from; i + 1 < s->hdr.len && !end; i++) {
-        if (s->hdr.buf[i] == '\n' &&
-            (s->hdr.buf[i + 1] == '\n' ||
-             (s->hdr.buf[i + 1] == '\r' && i + 2 < s->hdr.len && s->hdr.buf[i + 2] == '\n')))
+        const char *nl = memchr(b + i, '\n', s->hdr.len - 1 - i);
+        if (!nl)
+            break;
+        i = (size_t)(nl - b);
+        if (b[i + 1] == '\n' || (b[i + 1] == '\r' && i + 2 < s->hdr.len && b[i + 2] == '\n'))
             end = true;
     }
     if (end || s->hdr.len >= r->lim.max_header || (ev->u.field.flags & SK_FIELD_F_END) ||
@@ -655,8 +675,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         if (s)
             update_status(s);
         break;
-    case SK_EV_SMTP_STARTTLS:
-        quiet = false;
+    case SK_EV_SMTP_STARTTLS: /* quiet: flags only */
         r->tls = true;
         for (size_t i = 0; i < r->lim.max_records; i++)
             if (r->slots[i].used && !r->slots[i].closed)
@@ -718,8 +737,7 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
             close_slot(s, ev->u.tx_close.why, on_close, ctx, r);
         }
         break;
-    default:
-        quiet = false;
+    default: /* requests, unexpected lines, transaction opens: quiet, nothing is kept */
         break;
     }
     if (!quiet)

@@ -59,8 +59,8 @@ void sk_txrec_finish(struct sk_txrec *r, sk_txrec_close_fn on_close, void *ctx);
 
 /* Bytes the builder holds: itself, its slots, and every value, list and header copy of its
  * records. It walks them, but only after an event that could have changed them (one that
- * made a record, kept a value, copied header bytes, or closed one); else it answers what it
- * found last. */
+ * made a record, kept a value, grew the reply buffer, copied header bytes, or closed one);
+ * else it answers what it found last. */
 size_t sk_txrec_memuse(struct sk_txrec *r);
 
 void sk_txrec_free(struct sk_txrec *r);

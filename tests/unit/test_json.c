@@ -118,13 +118,13 @@ static void test_json_long_string(void **state)
 
 /* A key is copied as it is only when nothing in it needs escaping: a byte to escape at any
  * position of keys of every length (the check reads a word at a time) gives the key's
- * escaped form, exactly as a value's. */
+ * escaped form, exactly as a value's; and a value with one odd byte anywhere round-trips. */
 static void test_json_key_escaped_at_every_position(void **state)
 {
     (void)state;
     static const uint8_t odd[] = {0x01, 0x1f, '"', '\\', 0x7f, 0x80, 0xc3, 0xff, ' ', '~'};
     struct sk_buf b = SK_BUF_INIT, want = SK_BUF_INIT;
-    for (size_t len = 1; len <= 20; len++) {
+    for (size_t len = 1; len <= 40; len++) {
         for (size_t pos = 0; pos < len; pos++) {
             for (size_t k = 0; k < sizeof(odd); k++) {
                 char *key = malloc(len + 1); /* exactly sized: a read past it is a bug */
@@ -145,6 +145,13 @@ static void test_json_key_escaped_at_every_position(void **state)
                 assert_false(sk_buf_failed(&b));
                 assert_string_equal(b.buf, want.buf);
                 assert_true(json_valid(b.buf, b.len));
+                /* and the value's escaping, a word at a time around the odd byte, decodes to
+                 * the bytes (a lone byte from 0x80 as U+00XX) */
+                uint32_t cp[40];
+                escape_one(&want, (const uint8_t *)key, len);
+                assert_int_equal(json_decode_string(want.buf, want.len, cp, 40), (long)len);
+                for (size_t i = 0; i < len; i++)
+                    assert_int_equal(cp[i], (uint8_t)key[i]);
                 free(key);
             }
         }

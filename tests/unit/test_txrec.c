@@ -288,6 +288,10 @@ static void test_txrec_limits_cut_values_and_lists(void **state)
     assert_string_equal(t->mail_from, "<0123456");
     assert_int_equal(t->rcpt_to.n, 3);
     assert_string_equal(t->email_subject, "ab\xff"); /* NUL dropped, other bytes kept */
+    ev.u.field.id = SK_FIELD_EMAIL_FROM; /* NULs at both ends and in a row: cut first, then dropped */
+    ev.u.field.value = (struct sk_str){(const uint8_t *)"\0\0x\0\0y\0z1234567890", 20};
+    sk_txrec_event(r, &ev, 1, on_close, &c);
+    assert_string_equal(t->email_from, "xyz");
     sk_txrec_free(r);
     closed_free(&c);
 }
@@ -342,6 +346,15 @@ static void test_txrec_last_reply_rewritten(void **state)
     sk_txrec_event(r, &ev, 1, on_close, &c);
     tx_close(r, &c, 0, SK_TX_END_RSET);
     assert_string_equal(c.last_reply[0], "550 no");
+    ev.tx_id = 1; /* codes the parser would not take are written whole too */
+    ev.u.reply.code = 25;
+    ev.u.reply.msg = (struct sk_str){(const uint8_t *)"\0a\0\0b\0", 6};
+    sk_txrec_event(r, &ev, 1, on_close, &c);
+    assert_string_equal(sk_txrec_get(r, 1)->last_reply, "25 ab");
+    ev.u.reply.code = 12345;
+    ev.u.reply.msg = (struct sk_str){NULL, 0};
+    sk_txrec_event(r, &ev, 1, on_close, &c);
+    assert_string_equal(sk_txrec_get(r, 1)->last_reply, "12345 ");
     sk_txrec_free(r);
     closed_free(&c);
 }
