@@ -264,29 +264,49 @@ void sk_json_format_time(char *out, uint64_t ts_us)
     memcpy(out + 26, "+0000", 6);
 }
 
-/* v in decimal; returns the length (at most 20) of what was written at p. */
+/* v in decimal; returns the length (at most 20) of what was written at p. Two digits at a
+ * time, written from the end once the length is known: ids, ports and counters are in every
+ * record. */
 static size_t u64_dec(char *p, uint64_t v)
 {
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        p[i] = tmp[n - 1 - i];
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "6263646566676869707172737475767778798081828384858687888990919293"
+                                "949596979899";
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
+    char *q = p + n;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        q -= 2;
+        memcpy(q, pairs + 2 * d, 2);
+    }
+    if (v >= 10) {
+        q -= 2;
+        memcpy(q, pairs + 2 * v, 2);
+    } else {
+        q[-1] = (char)('0' + v);
+    }
     return n;
 }
 
 void sk_buf_add_u64(struct sk_buf *b, uint64_t v, unsigned width)
 {
-    char num[24];
-    size_t n = u64_dec(num, v);
     if (width > 20)
         width = 20;
-    for (size_t i = n; i < width; i++)
-        sk_buf_addch(b, '0');
-    sk_buf_add(b, num, n);
+    if (sk_buf_grow(b, 40) < 0)
+        return;
+    char *o = b->buf + b->len;
+    size_t n = u64_dec(o, v);
+    if (n < width) { /* zero padded: the digits move right */
+        memmove(o + (width - n), o, n);
+        memset(o, '0', width - n);
+        n = width;
+    }
+    b->len += n;
+    b->buf[b->len] = '\0';
 }
 
 void sk_json_init(struct sk_json *j, struct sk_buf *out)
@@ -397,9 +417,8 @@ void sk_json__strn(struct sk_json *j, const char *key, size_t klen, const uint8_
 
 void sk_json__u64(struct sk_json *j, const char *key, size_t klen, uint64_t v)
 {
-    char num[21];
     member(j, key, klen);
-    sk_buf_add(j->out, num, u64_dec(num, v));
+    sk_buf_add_u64(j->out, v, 0);
 }
 
 void sk_json__i64(struct sk_json *j, const char *key, size_t klen, int64_t v)

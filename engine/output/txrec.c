@@ -522,8 +522,8 @@ static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb,
 }
 
 /* The record of a transaction not seen yet, in a free slot or the oldest one's. */
-static struct slot *create(struct sk_txrec *r, uint64_t tx_id, uint64_t ts_us,
-                           sk_txrec_close_fn cb, void *ctx)
+static struct slot *create(struct sk_txrec *r, uint64_t tx_id, uint64_t ts_us, sk_txrec_close_fn cb,
+                           void *ctx)
 {
     struct slot *victim = NULL;
     for (size_t i = 0; i < r->lim.max_records && !victim; i++)
@@ -650,9 +650,26 @@ static bool on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
     return true;
 }
 
+/* The fields on_field() keeps or acts on. */
+#define FIELD_BIT(id) (1ull << SK_FIELD_##id)
+#define KEPT_FIELDS                                                                                \
+    (FIELD_BIT(SMTP_HELO) | FIELD_BIT(SMTP_STARTTLS) | FIELD_BIT(SMTP_MAIL_FROM) |                 \
+     FIELD_BIT(SMTP_RCPT_TO) | FIELD_BIT(SMTP_DATA) | FIELD_BIT(EMAIL_FROM) |                      \
+     FIELD_BIT(EMAIL_SUBJECT) | FIELD_BIT(EMAIL_DATE) | FIELD_BIT(EMAIL_MESSAGE_ID) |              \
+     FIELD_BIT(EMAIL_X_MAILER) | FIELD_BIT(EMAIL_BODY_MD5) | FIELD_BIT(EMAIL_TO) |                 \
+     FIELD_BIT(EMAIL_CC) | FIELD_BIT(EMAIL_RECEIVED) | FIELD_BIT(EMAIL_URL) |                      \
+     FIELD_BIT(FILE_NAME))
+
 void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_us,
                     sk_txrec_close_fn on_close, void *ctx)
 {
+    _Static_assert(SK_FIELD_COUNT <= 64, "KEPT_FIELDS is one 64-bit mask");
+    /* Most events are fields no record keeps (command lines, reply texts and codes, ...):
+     * outside a transaction or in one that has its record they change nothing, not even
+     * email.status, which every change of what it depends on updates at once. */
+    if (ev->type == SK_EV_FIELD && !(KEPT_FIELDS & (1ull << ev->u.field.id)) &&
+        (ev->tx_id == SK_TX_NONE || find(r, ev->tx_id)))
+        return;
     struct slot *s = NULL;
     if (!r->smtp_seen && (ev->type == SK_EV_SMTP_REQUEST || ev->type == SK_EV_SMTP_REPLY ||
                           ev->type == SK_EV_TX_OPEN)) {

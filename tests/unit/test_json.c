@@ -160,6 +160,40 @@ static void test_json_key_escaped_at_every_position(void **state)
     sk_buf_release(&want);
 }
 
+/* Numbers at every length and both ends of the range, alone and zero padded, as snprintf
+ * writes them. */
+static void test_json_numbers_every_length(void **state)
+{
+    (void)state;
+    struct sk_buf b = SK_BUF_INIT;
+    char want[64];
+    uint64_t v = 0;
+    for (int k = 0; k <= 20; k++) {
+        uint64_t vals[] = {v, v + 1, v ? v - 1 : 0, UINT64_MAX - v};
+        for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+            for (unsigned width = 0; width <= 21; width += 3) {
+                sk_buf_reset(&b);
+                sk_buf_add_u64(&b, vals[i], width);
+                snprintf(want, sizeof(want), "%0*llu", width > 20 ? 20 : (int)width,
+                         (unsigned long long)vals[i]);
+                assert_string_equal(b.buf, want);
+            }
+            struct sk_json j;
+            sk_buf_reset(&b);
+            sk_json_init(&j, &b);
+            sk_json_object_open(&j, NULL);
+            sk_json_u64(&j, "n", vals[i]);
+            sk_json_object_close(&j);
+            snprintf(want, sizeof(want), "{\"n\":%llu}", (unsigned long long)vals[i]);
+            assert_string_equal(b.buf, want);
+        }
+        v = v ? v * 10 : 1;
+        if (k == 19)
+            v = UINT64_MAX;
+    }
+    sk_buf_release(&b);
+}
+
 static void test_json_writer_nesting_and_types(void **state)
 {
     (void)state;
@@ -295,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_json_random_strings_round_trip),
         cmocka_unit_test(test_json_writer_nesting_and_types),
         cmocka_unit_test(test_json_key_escaped_at_every_position),
+        cmocka_unit_test(test_json_numbers_every_length),
         cmocka_unit_test(test_json_too_deep_fails_cleanly),
         cmocka_unit_test(test_json_time_format),
         cmocka_unit_test(test_json_buf_addf_grows),

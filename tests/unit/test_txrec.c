@@ -288,7 +288,8 @@ static void test_txrec_limits_cut_values_and_lists(void **state)
     assert_string_equal(t->mail_from, "<0123456");
     assert_int_equal(t->rcpt_to.n, 3);
     assert_string_equal(t->email_subject, "ab\xff"); /* NUL dropped, other bytes kept */
-    ev.u.field.id = SK_FIELD_EMAIL_FROM; /* NULs at both ends and in a row: cut first, then dropped */
+    ev.u.field.id =
+        SK_FIELD_EMAIL_FROM; /* NULs at both ends and in a row: cut first, then dropped */
     ev.u.field.value = (struct sk_str){(const uint8_t *)"\0\0x\0\0y\0z1234567890", 20};
     sk_txrec_event(r, &ev, 1, on_close, &c);
     assert_string_equal(t->email_from, "xyz");
@@ -483,14 +484,16 @@ static void test_txrec_raw_data_event_marks_a_message(void **state)
 static void random_step(struct sk_txrec *r, uint32_t *seed)
 {
     static const enum sk_field_id ids[] = {
-        SK_FIELD_SMTP_HELO,     SK_FIELD_SMTP_MAIL_FROM, SK_FIELD_SMTP_RCPT_TO,
-        SK_FIELD_SMTP_DATA,     SK_FIELD_SMTP_DATA,      SK_FIELD_SMTP_DATA,
-        SK_FIELD_EMAIL_SUBJECT, SK_FIELD_EMAIL_TO,       SK_FIELD_EMAIL_URL,
-        SK_FIELD_FILE_DATA,     SK_FIELD_FILE_NAME,      SK_FIELD_SMTP_STARTTLS};
+        SK_FIELD_SMTP_HELO,         SK_FIELD_SMTP_MAIL_FROM, SK_FIELD_SMTP_RCPT_TO,
+        SK_FIELD_SMTP_DATA,         SK_FIELD_SMTP_DATA,      SK_FIELD_SMTP_DATA,
+        SK_FIELD_EMAIL_SUBJECT,     SK_FIELD_EMAIL_TO,       SK_FIELD_EMAIL_URL,
+        SK_FIELD_FILE_DATA,         SK_FIELD_FILE_NAME,      SK_FIELD_SMTP_STARTTLS,
+        SK_FIELD_SMTP_COMMAND_LINE, SK_FIELD_SMTP_REPLY_MSG, SK_FIELD_EMAIL_STATUS};
     static const char *vals[] = {"x", "Subject: hello\r\nTo: <a@b.example>\r\n",
                                  "a somewhat longer value that takes more room", "\r\n\r\nbody"};
     uint32_t v = *seed = *seed * 1103515245u + 12345u;
-    struct sk_event ev = {.tx_id = (v >> 8) % 6, .is_orig = true};
+    /* some events outside any transaction */
+    struct sk_event ev = {.tx_id = (v >> 8) % 7 == 6 ? SK_TX_NONE : (v >> 8) % 7, .is_orig = true};
     switch ((v >> 16) % 8) {
     case 0:
     case 1:
