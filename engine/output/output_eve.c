@@ -32,6 +32,7 @@ struct flow_head {
     bool ok;
     struct sk_buf ids;
     struct sk_buf ends[2]; /* [1]: the originator is src */
+    bool ends_ok[2];       /* built for this flow: each when a record first needs it */
 };
 
 #define EVE_SINKS_MAX 8
@@ -219,17 +220,24 @@ static void ends_from_resp(struct sk_json *j, const void *arg)
     ends_members(j, arg, false);
 }
 
-static bool flow_head(struct flow_head *h, const struct sk_flow *f)
+/* The head members of f's records with src the originator (src_is_orig) or the responder. */
+static bool flow_head(struct flow_head *h, const struct sk_flow *f, bool src_is_orig)
 {
-    if (h->ok && h->f == f && h->flow_id == f->flow_id && strcmp(h->uid, f->uid) == 0)
-        return true;
-    h->f = f;
-    h->flow_id = f->flow_id;
-    memcpy(h->uid, f->uid, sizeof(h->uid));
-    h->ok = sk_json_members_build(&h->ids, ids_members, f) &&
-            sk_json_members_build(&h->ends[1], ends_from_orig, f) &&
-            sk_json_members_build(&h->ends[0], ends_from_resp, f);
-    return h->ok;
+    if (!h->ok || h->f != f || h->flow_id != f->flow_id || strcmp(h->uid, f->uid) != 0) {
+        h->f = f;
+        h->flow_id = f->flow_id;
+        memcpy(h->uid, f->uid, sizeof(h->uid));
+        h->ends_ok[0] = h->ends_ok[1] = false;
+        h->ok = sk_json_members_build(&h->ids, ids_members, f);
+        if (!h->ok)
+            return false;
+    }
+    /* records of a flow come in small numbers and mostly with the originator as src: the
+     * other direction is built only when a record has it */
+    if (!h->ends_ok[src_is_orig])
+        h->ends_ok[src_is_orig] = sk_json_members_build(
+            &h->ends[src_is_orig], src_is_orig ? ends_from_orig : ends_from_resp, f);
+    return h->ends_ok[src_is_orig];
 }
 
 /* Starts a record: the common members in Suricata's order. src is the originator when
@@ -241,7 +249,7 @@ static void eve_head(struct eve_state *s, struct sk_json *j, uint64_t ts_us,
     sk_json_init(j, &s->line);
     sk_json_object_open(j, NULL);
     sk_json_time_at(j, "timestamp", ts_us, &s->clock);
-    if (f && !flow_head(&s->head, f))
+    if (f && !flow_head(&s->head, f, src_is_orig))
         s->line.failed = true; /* out of memory: the record is dropped like any other */
     if (f) {
         sk_json_members(j, s->head.ids.buf, s->head.ids.len);
