@@ -85,7 +85,7 @@ static void add_escaped(struct sk_buf *b, const char *v, bool in_set)
         return;
     }
     size_t i = 0;
-    if (strcmp(v, "-") == 0 || strcmp(v, "(empty)") == 0) {
+    if ((n == 1 && v[0] == '-') || (n == 7 && memcmp(v, "(empty)", 7) == 0)) {
         /* would read as unset or empty: escape the first byte */
         sk_buf_addf(b, "\\x%02x", p[0]);
         i = 1;
@@ -308,15 +308,20 @@ static void smtplog_tx_close(void *state, const struct sk_flow *f, uint64_t ts_u
     col_str(b, tx->last_reply);
 
     /* path: the responder, the originator, then each Received hop in header order */
-    sk_buf_addf(b, "\t%s,%s", resp, orig);
-    char last[SK_ADDR_STRLEN];
-    snprintf(last, sizeof(last), "%s", orig);
-    for (size_t i = 0; i < nrec; i++) {
-        char ip[SK_ADDR_STRLEN];
-        if (!received_ip(tx->received.v[i], ip, sizeof(ip)) || strcmp(ip, last) == 0)
+    sk_buf_addch(b, '\t');
+    sk_buf_addstr(b, resp);
+    sk_buf_addch(b, ',');
+    sk_buf_addstr(b, orig);
+    const char *last = orig;
+    char ips[2][SK_ADDR_STRLEN]; /* the hop found and the one before, in turn */
+    for (size_t i = 0, k = 0; i < nrec; i++) {
+        char *ip = ips[k];
+        if (!received_ip(tx->received.v[i], ip, SK_ADDR_STRLEN) || strcmp(ip, last) == 0)
             continue;
-        sk_buf_addf(b, ",%s", ip);
-        snprintf(last, sizeof(last), "%s", ip);
+        sk_buf_addch(b, ',');
+        sk_buf_addstr(b, ip);
+        last = ip;
+        k ^= 1;
     }
 
     col_str(b, tx->email_user_agent ? tx->email_user_agent : tx->email_x_mailer);
