@@ -77,7 +77,7 @@ struct sk_flow_table {
     uint64_t now;
 };
 
-/* ---- SipHash-2-4 ---- */
+/* ---- SipHash ---- */
 
 static uint64_t rotl(uint64_t x, int b)
 {
@@ -111,7 +111,9 @@ static uint64_t load_le64(const uint8_t *p)
            (uint64_t)p[7] << 56;
 }
 
-static uint64_t siphash24(const uint64_t key[2], const uint8_t *in, size_t len)
+/* SipHash with c rounds per 8-byte block and d to finish (constants at each call, so that the
+ * rounds unroll). */
+static inline uint64_t siphash(const uint64_t key[2], const uint8_t *in, size_t len, int c, int d)
 {
     uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
     uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
@@ -122,8 +124,8 @@ static uint64_t siphash24(const uint64_t key[2], const uint8_t *in, size_t len)
     for (size_t i = 0; i < full; i += 8) {
         uint64_t m = load_le64(in + i);
         v3 ^= m;
-        SIPROUND;
-        SIPROUND;
+        for (int r = 0; r < c; r++)
+            SIPROUND;
         v0 ^= m;
     }
     uint8_t tail[8] = {0};
@@ -131,15 +133,28 @@ static uint64_t siphash24(const uint64_t key[2], const uint8_t *in, size_t len)
         tail[i] = in[full + i];
     uint64_t b = (uint64_t)len << 56 | load_le64(tail);
     v3 ^= b;
-    SIPROUND;
-    SIPROUND;
+    for (int r = 0; r < c; r++)
+        SIPROUND;
     v0 ^= b;
     v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
+    for (int r = 0; r < d; r++)
+        SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* SipHash-2-4: the ids, which are logged and must not change. */
+static uint64_t siphash24(const uint64_t key[2], const uint8_t *in, size_t len)
+{
+    return siphash(key, in, len, 2, 4);
+}
+
+/* SipHash-1-3 (as Rust's and Python's hash tables): the table's and the workers' hash, once
+ * per packet, keyed by the seed. Still a keyed PRF, so flows cannot be aimed at one bucket
+ * without the key, at a little more than half the rounds of SipHash-2-4 (two blocks and the
+ * tail of an IPv4 key: 6 rounds instead of 10). */
+static uint64_t siphash13(const uint64_t key[2], const uint8_t *in, size_t len)
+{
+    return siphash(key, in, len, 1, 3);
 }
 
 /* splitmix64: spreads a 64-bit seed over the 128-bit SipHash key. */
@@ -205,7 +220,7 @@ static uint64_t key_hash(const uint64_t key[2], const struct sk_packet *pkt)
         n = put_key(buf, &pkt->src, pkt->sport, &pkt->dst, pkt->dport, pkt->ip_proto, pkt->vlan);
     else
         n = put_key(buf, &pkt->dst, pkt->dport, &pkt->src, pkt->sport, pkt->ip_proto, pkt->vlan);
-    return siphash24(key, buf, n);
+    return siphash13(key, buf, n);
 }
 
 static void seed_key(uint64_t seed, uint64_t key[2])
