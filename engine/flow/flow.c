@@ -190,7 +190,10 @@ static int endpoint_cmp(const struct sk_addr *a, uint16_t pa, const struct sk_ad
 static size_t put_endpoint(uint8_t *p, const struct sk_addr *a, uint16_t port)
 {
     size_t n = addr_len(a);
-    memcpy(p, a->bytes, n);
+    if (n == 4) /* a copy of known length, not a call: once per packet */
+        memcpy(p, a->bytes, 4);
+    else
+        memcpy(p, a->bytes, 16);
     p[n] = (uint8_t)(port >> 8);
     p[n + 1] = (uint8_t)port;
     return n + 2;

@@ -316,32 +316,35 @@ void sk_json_init(struct sk_json *j, struct sk_buf *out)
     j->need_comma[0] = false;
 }
 
-/* Whether none of key[0..n) needs escaping (a byte below 0x20 or from 0x80, '"' or '\'),
- * checked eight bytes at a time (with overlapping loads, never past the key): every member
- * of every record has a key. */
-static bool key_plain(const char *key, size_t n)
+/* Copies key[0..n) to o and says whether none of it needs escaping (a byte below 0x20 or
+ * from 0x80, '"' or '\'): eight bytes at a time, with overlapping loads and stores that
+ * never go past either end, as every member of every record has a key. */
+static bool key_copy(char *o, const char *key, size_t n)
 {
-    uint64_t w;
+    uint64_t w, odd = 0;
     uint32_t h, t;
     if (n < 4) {
-        bool bad = false;
-        for (size_t i = 0; i < n; i++)
-            bad |= (uint8_t)key[i] < 0x20 || (uint8_t)key[i] >= 0x80 || key[i] == '"' ||
-                   key[i] == '\\';
-        return !bad;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t c = (uint8_t)key[i];
+            odd |= c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+            o[i] = key[i];
+        }
+        return !odd;
     }
     if (n < 8) { /* two halves, overlapping when n < 8 */
         memcpy(&h, key, 4);
         memcpy(&t, key + n - 4, 4);
-        w = (uint64_t)h << 32 | t;
-        return !word_special(w);
+        memcpy(o, &h, 4);
+        memcpy(o + n - 4, &t, 4);
+        return !word_special((uint64_t)h << 32 | t);
     }
     for (size_t i = 0; i < n; i += 8) {
-        memcpy(&w, key + (i + 8 <= n ? i : n - 8), 8); /* the last word may overlap */
-        if (word_special(w))
-            return false;
+        size_t at = i + 8 <= n ? i : n - 8; /* the last word may overlap */
+        memcpy(&w, key + at, 8);
+        memcpy(o + at, &w, 8);
+        odd |= word_special(w);
     }
-    return true;
+    return !odd;
 }
 
 /* Writes the separator and key (klen bytes) of the next member. */
@@ -353,16 +356,18 @@ static void member(struct sk_json *j, const char *key, size_t klen)
     if (!key)
         return;
     /* keys are the outputs' own names: plain ASCII, copied as they are */
-    if (key_plain(key, klen) && sk_buf_grow(j->out, klen + 3) == 0) {
+    if (sk_buf_grow(j->out, klen + 3) == 0) {
         char *o = j->out->buf + j->out->len;
-        o[0] = '"';
-        memcpy(o + 1, key, klen);
-        o[klen + 1] = '"';
-        o[klen + 2] = ':';
-        j->out->len += klen + 3;
-        j->out->buf[j->out->len] = '\0';
-        return;
+        if (key_copy(o + 1, key, klen)) {
+            o[0] = '"';
+            o[klen + 1] = '"';
+            o[klen + 2] = ':';
+            j->out->len += klen + 3;
+            j->out->buf[j->out->len] = '\0';
+            return;
+        }
     }
+    /* else written again over the copy, escaped */
     sk_json_escape(j->out, (const uint8_t *)key, klen);
     sk_buf_addch(j->out, ':');
 }
