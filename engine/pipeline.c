@@ -8,11 +8,13 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "engine/error.h"
 #include "engine/flow/flow.h"
 #include "engine/log.h"
+#include "engine/output/stage.h"
 #include "engine/pipeline.h"
 
 #define DEFAULT_QUEUE 8
@@ -48,53 +50,48 @@ struct queue {
 /* Each worker ends its own flows, oldest last packet first; the turn interleaves the workers so
  * that together they end them in the order of the flows' last packets, and the records these
  * flows still write (the tail of each log) are in time order across workers. A worker waits
- * until every worker has finished reading (none writes anything else meanwhile), then ends its
- * next flow only when no other worker's next flow is older (ties: the lower index first). */
+ * until every worker has finished reading (none writes anything else meanwhile), then writes
+ * its next flow's records only when no other worker's next flow is older (ties: the lower
+ * index first). The state is atomic: a worker whose turn comes sees it by polling, without a
+ * lock; the mutex and condition variable are only for one that waits long enough to sleep. */
 struct end_turn {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    size_t n;             /* workers taking part (lowered when a thread could not start) */
-    size_t arrived;       /* workers done reading */
-    uint64_t *next;       /* per worker: its next flow's last packet time, UINT64_MAX for none */
-    _Atomic uint64_t seq; /* bumped, under mu, at every change of the above */
+    _Atomic size_t n;          /* workers taking part (lowered when a thread could not start) */
+    _Atomic size_t arrived;    /* workers done reading */
+    _Atomic uint64_t *next;    /* per worker: its next flow's last packet time, UINT64_MAX: none */
+    _Atomic uint64_t seq;      /* bumped after every change of the above */
+    _Atomic unsigned sleepers; /* workers asleep on cv, or about to be */
 };
 
 /* How long a worker whose turn it is not polls for the others' change before it sleeps on
- * the condition variable: ending a flow takes microseconds, and a sleep and wake-up per flow
- * cost more than the flow (docs/performance.md, "Two workers (session 5)"). */
+ * the condition variable: writing a flow's records takes microseconds, and a sleep and
+ * wake-up per flow cost more than the flow (docs/performance.md, "Two workers"). */
 #define TURN_SPIN 20000
 
-/* Under et->mu: the turn's state changed. */
+/* After a change of the turn's state: wakes the workers asleep. Sequentially consistent with
+ * turn_await()'s sleepers and seq, so a worker either sees the change or is woken. */
 static void turn_changed(struct end_turn *et)
 {
-    atomic_fetch_add_explicit(&et->seq, 1, memory_order_release);
-    pthread_cond_broadcast(&et->cv);
-}
-
-/* Under et->mu, returns under it: waits for the turn's state to change. */
-static void turn_wait(struct end_turn *et)
-{
-    uint64_t seen = atomic_load_explicit(&et->seq, memory_order_relaxed);
-    pthread_mutex_unlock(&et->mu);
-    for (int i = 0; i < TURN_SPIN; i++)
-        if (atomic_load_explicit(&et->seq, memory_order_acquire) != seen)
-            break;
-    pthread_mutex_lock(&et->mu);
-    /* changes are made under mu: unchanged now means the next one broadcasts */
-    if (atomic_load_explicit(&et->seq, memory_order_relaxed) == seen)
-        pthread_cond_wait(&et->cv, &et->mu);
+    atomic_fetch_add(&et->seq, 1);
+    if (atomic_load(&et->sleepers) != 0) {
+        pthread_mutex_lock(&et->mu);
+        pthread_cond_broadcast(&et->cv);
+        pthread_mutex_unlock(&et->mu);
+    }
 }
 
 static int turn_init(struct end_turn *et, size_t n)
 {
-    et->n = n;
-    et->arrived = 0;
+    atomic_init(&et->n, n);
+    atomic_init(&et->arrived, 0);
     atomic_init(&et->seq, 0);
+    atomic_init(&et->sleepers, 0);
     et->next = malloc((n ? n : 1) * sizeof(*et->next));
     if (et->next == NULL)
         return SK_E_NOMEM;
     for (size_t i = 0; i < n; i++)
-        et->next[i] = UINT64_MAX;
+        atomic_init(&et->next[i], UINT64_MAX);
     pthread_mutex_init(&et->mu, NULL);
     pthread_cond_init(&et->cv, NULL);
     return 0;
@@ -104,49 +101,86 @@ static void turn_release(struct end_turn *et)
 {
     pthread_cond_destroy(&et->cv);
     pthread_mutex_destroy(&et->mu);
-    free(et->next);
+    free((void *)et->next);
 }
 
 /* Only n workers were started: the others never arrive. */
 static void turn_expect(struct end_turn *et, size_t n)
 {
-    pthread_mutex_lock(&et->mu);
-    et->n = n;
+    atomic_store(&et->n, n);
     turn_changed(et);
-    pthread_mutex_unlock(&et->mu);
 }
 
-static bool turn_mine(const struct end_turn *et, size_t idx)
+static bool turn_mine(struct end_turn *et, size_t idx)
 {
-    if (et->arrived < et->n)
+    size_t n = atomic_load(&et->n);
+    if (atomic_load(&et->arrived) < n)
         return false;
-    for (size_t j = 0; j < et->n; j++)
-        if (et->next[j] < et->next[idx] || (et->next[j] == et->next[idx] && j < idx))
+    uint64_t mine = atomic_load(&et->next[idx]);
+    for (size_t j = 0; j < n; j++) {
+        uint64_t other = atomic_load(&et->next[j]);
+        if (other < mine || (other == mine && j < idx))
             return false;
+    }
     return true;
 }
 
-/* sk_worker_finish() in the turn of worker idx. */
-static void finish_in_turn(struct end_turn *et, size_t idx, struct sk_worker *w)
+/* Returns when it is worker idx's turn. */
+static void turn_await(struct end_turn *et, size_t idx)
 {
-    pthread_mutex_lock(&et->mu);
-    et->next[idx] = sk_worker_next_end(w);
-    et->arrived++;
-    turn_changed(et);
-    while (et->next[idx] != UINT64_MAX) { /* bounded: each pass ends one flow or waits */
-        if (!turn_mine(et, idx)) {
-            turn_wait(et);
+    for (;;) { /* bounded: every pass sees a change, and the workers' flows run out */
+        uint64_t seen = atomic_load(&et->seq);
+        if (turn_mine(et, idx))
+            return;
+        int i = 0;
+        while (i < TURN_SPIN && atomic_load_explicit(&et->seq, memory_order_relaxed) == seen)
+            i++;
+        if (i < TURN_SPIN)
             continue;
-        }
-        pthread_mutex_unlock(&et->mu);
-        sk_worker_end_next(w);
-        uint64_t next = sk_worker_next_end(w);
         pthread_mutex_lock(&et->mu);
-        et->next[idx] = next;
+        atomic_fetch_add(&et->sleepers, 1);
+        if (atomic_load(&et->seq) == seen)
+            pthread_cond_wait(&et->cv, &et->mu); /* a spurious wake-up only polls again */
+        atomic_fetch_sub(&et->sleepers, 1);
+        pthread_mutex_unlock(&et->mu);
+    }
+}
+
+/* sk_worker_finish() in the turn of worker idx. With a stage (NULL: none, out of memory), the
+ * worker ends its next flow at once, its writes kept in st, while the others end or write
+ * theirs; in its turn it only writes what st kept. The records and their order are those of
+ * ending each flow in its turn. */
+static void finish_in_turn(struct end_turn *et, size_t idx, struct sk_worker *w,
+                           struct sk_stage *st)
+{
+    atomic_store(&et->next[idx], sk_worker_next_end(w));
+    atomic_fetch_add(&et->arrived, 1);
+    turn_changed(et);
+    while (atomic_load(&et->next[idx]) != UINT64_MAX) { /* bounded: each pass ends one flow */
+        if (st) {
+            sk_stage_set(st);
+            sk_worker_end_next(w);
+            sk_stage_set(NULL);
+        }
+        turn_await(et, idx);
+        if (st)
+            sk_stage_replay(st);
+        else
+            sk_worker_end_next(w);
+        atomic_store(&et->next[idx], sk_worker_next_end(w));
         turn_changed(et);
     }
-    pthread_mutex_unlock(&et->mu);
     sk_worker_finish(w);
+}
+
+/* finish_in_turn() with a stage of its own when there is memory for one. */
+static void finish_staged(struct end_turn *et, size_t idx, struct sk_worker *w)
+{
+    struct sk_stage *st = NULL;
+    if (sk_stage_new(&st) < 0)
+        st = NULL; /* each flow is ended in its turn */
+    finish_in_turn(et, idx, w, st);
+    sk_stage_free(st);
 }
 
 struct wthread {
@@ -251,7 +285,7 @@ static void *worker_main(void *arg)
      * here, however the packets were spread. */
     if (!live)
         sk_worker_tick(t->w, q->end_clock);
-    finish_in_turn(&t->p->turn, (size_t)(t - t->p->wt), t->w);
+    finish_staged(&t->p->turn, (size_t)(t - t->p->wt), t->w);
     return NULL;
 }
 
@@ -492,6 +526,35 @@ struct claims {
     _Atomic uint64_t *slot;
 };
 
+/* The table, zeroed, every page mapped before the workers start. Left to fault in as flows
+ * land, each page would first be read as the kernel's shared zero page and then written,
+ * and that copy-on-write fault flushes the page's translation from every CPU the workers
+ * run on (an interrupt to each; in a virtual machine an exit): 7 ms of a 0.4 s two-worker
+ * run (docs/performance.md, "Two workers (session 6)"). */
+static int claims_new(struct claims *c)
+{
+    size_t bytes = CLAIM_SLOTS * sizeof(*c->slot);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return SK_E_NOMEM;
+    /* huge pages where the system gives them on request; then every page written now (the
+     * kernel zeroes them; without MADV_POPULATE_WRITE, before Linux 5.14, by hand) */
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(p, bytes, MADV_POPULATE_WRITE) != 0)
+#endif
+        memset(p, 0, bytes);
+    c->slot = p;
+    return 0;
+}
+
+static void claims_free(struct claims *c)
+{
+    if (c->slot != NULL)
+        munmap((void *)c->slot, CLAIM_SLOTS * sizeof(*c->slot));
+    c->slot = NULL;
+}
+
 static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
 {
     uint64_t tag = (h | 64u) & ~(uint64_t)63;
@@ -551,6 +614,15 @@ struct fthread {
     pthread_t tid;
     int rc; /* damaged files read, or a negative SK_E_* code */
 };
+
+/* An empty memo, its pages written now for the reason claims_new() gives. */
+static struct owner_slot *owners_new(void)
+{
+    struct owner_slot *o = malloc(OWNER_SLOTS * sizeof(*o));
+    if (o != NULL)
+        memset(o, 0, OWNER_SLOTS * sizeof(*o));
+    return o;
+}
 
 /* The worker that owns pkt's flow. */
 static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
@@ -647,7 +719,7 @@ static void *file_worker_main(void *arg)
         atomic_store(t->failed, 1);
     double t_read = mono_s();
     /* Whatever ended the reading (the end, a stop signal, an error), every flow is logged. */
-    finish_in_turn(t->turn, t->idx, t->cfg->workers[t->idx]);
+    finish_staged(t->turn, t->idx, t->cfg->workers[t->idx]);
     /* how evenly the flows spread (-v): each worker's own CPU time, when it finished reading
      * and when it had ended its last flow (it waits for the others' turns in between) */
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
@@ -682,22 +754,21 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
 
     atomic_init(&failed, 0);
     struct claims claims = {NULL};
-    /* calloc: the table's pages are the kernel's zero pages until a flow lands on them */
     if (!queues && cfg->claim && cfg->n_workers > 1 && cfg->n_workers <= 64 &&
-        !(claims.slot = calloc(CLAIM_SLOTS, sizeof(*claims.slot))))
+        claims_new(&claims) < 0)
         return SK_E_NOMEM;
     struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
     struct end_turn turn;
     if (!ft || turn_init(&turn, cfg->n_workers) < 0) {
         free(ft);
-        free(claims.slot);
+        claims_free(&claims);
         return SK_E_NOMEM;
     }
     for (; started < cfg->n_workers; started++) {
         struct fthread *t = &ft[started];
         *t = (struct fthread){.cfg = cfg,
                               .queue = queues != NULL,
-                              .owners = queues ? NULL : calloc(OWNER_SLOTS, sizeof(*t->owners)),
+                              .owners = queues ? NULL : owners_new(),
                               .claims = claims.slot ? &claims : NULL,
                               .idx = started,
                               .src = queues ? queues : srcs[started],
@@ -739,6 +810,6 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
         free(ft[i].owners);
     turn_release(&turn);
     free(ft);
-    free(claims.slot);
+    claims_free(&claims);
     return rc;
 }

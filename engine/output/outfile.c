@@ -16,6 +16,7 @@
 #include "engine/log.h"
 #include "engine/output/outfile.h"
 #include "engine/output/sink.h"
+#include "engine/output/stage.h"
 
 #define POOL_MAX 16
 #define BUF_SIZE (64 * 1024)
@@ -385,6 +386,8 @@ void sk_outfile_reopen(struct sk_outfile *f)
 
 int sk_outfile_flush(struct sk_outfile *f)
 {
+    if (sk__stage && sk__stage_file_flush(sk__stage, f))
+        return 0;
     pthread_mutex_lock(&f->mu);
     int rc = flush_locked(f);
     pthread_mutex_unlock(&f->mu);
@@ -395,6 +398,8 @@ int sk_outfile_write(struct sk_outfile *f, const char *buf, size_t len)
 {
     int rc = 0;
     if (!len)
+        return 0;
+    if (sk__stage && sk__stage_file_write(sk__stage, f, buf, len))
         return 0;
     pthread_mutex_lock(&f->mu);
     if (len > BUF_SIZE - f->len)

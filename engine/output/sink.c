@@ -15,6 +15,7 @@
 #include "engine/log.h"
 #include "engine/output/outfile.h"
 #include "engine/output/sink_int.h"
+#include "engine/output/stage.h"
 
 #define MAX_COUNTERS 8
 
@@ -208,11 +209,15 @@ void sk_sink_close(struct sk_sink *s, struct sk_outfile_pool *files)
 
 int sk_sink_write(struct sk_sink *s, const char *rec, size_t len, const struct sk_sink_meta *m)
 {
+    if (sk__stage && sk__stage_sink_write(sk__stage, s, rec, len, m))
+        return 0;
     return s->ops->write(s->state, rec, len, m);
 }
 
 void sk_sink_flush(struct sk_sink *s)
 {
+    if (sk__stage && sk__stage_sink_flush(sk__stage, s))
+        return;
     s->ops->flush(s->state, 0);
 }
 

@@ -23,6 +23,7 @@
 #include "engine/error.h"
 #include "engine/output/outfile.h"
 #include "engine/output/sink.h"
+#include "engine/output/stage.h"
 
 static const struct sk_sink_meta meta = {"alert", 7};
 
@@ -297,6 +298,84 @@ static void test_sink_bad_filetype(void **state)
     sk_config_free(cfg);
 }
 
+static char *slurp(const char *path)
+{
+    static char buf[256];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+struct replay_arg {
+    struct sk_stage *st;
+};
+
+static void *replay_thread(void *arg)
+{
+    sk_stage_replay(((struct replay_arg *)arg)->st);
+    return NULL;
+}
+
+/* A stage keeps a thread's file and sink calls, writes and flushes, and another thread
+ * makes them later in the same order; calls made meanwhile without a stage go out at once. */
+static void test_stage_keeps_calls_for_later_in_order(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/shrike-test-stage-XXXXXX", path[128], set[200];
+    assert_non_null(mkdtemp(dir));
+    struct sk_config *cfg;
+    assert_int_equal(sk_config_new(&cfg), 0);
+    assert_int_equal(sk_config_set(cfg, "outputs.eve.sinks.r.filetype=regular"), 0);
+    assert_int_equal(sk_config_set(cfg, "outputs.eve.sinks.r.filename=r.json"), 0);
+    struct sk_outfile_pool *pool;
+    assert_int_equal(sk_outfile_pool_new(&pool), 0);
+    struct sk_sink_params p = {"r", "outputs.eve.sinks.r", cfg, dir, pool};
+    struct sk_sink *s;
+    assert_int_equal(sk_sink_open(&s, &p), 0);
+    struct sk_outfile *f;
+    assert_int_equal(sk_outfile_open(&f, pool, dir, "a.log", NULL), 0);
+    struct sk_stage *st;
+    assert_int_equal(sk_stage_new(&st), 0);
+
+    sk_stage_set(st);
+    assert_int_equal(sk_outfile_write(f, "1\n", 2), 0);
+    assert_int_equal(sk_sink_write(s, "{\"n\":1}\n", 8, &meta), 0);
+    assert_int_equal(sk_outfile_write(f, "2\n", 2), 0);
+    assert_int_equal(sk_outfile_flush(f), 0);
+    sk_sink_flush(s);
+    sk_stage_set(NULL);
+    assert_true(sk_stage_len(st) > 12);
+    assert_int_equal(sk_outfile_write(f, "0\n", 2), 0);
+    assert_int_equal(sk_outfile_flush(f), 0);
+    sk_sink_flush(s);
+    snprintf(path, sizeof(path), "%s/a.log", dir);
+    assert_string_equal(slurp(path), "0\n"); /* the kept calls are not made, flushes neither */
+    snprintf(set, sizeof(set), "%s/r.json", dir);
+    assert_string_equal(slurp(set), "");
+
+    struct replay_arg ra = {st};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, replay_thread, &ra), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(sk_stage_len(st), 0);
+    /* the kept flushes were made too: the bytes are in the files without another flush */
+    assert_string_equal(slurp(path), "0\n1\n2\n");
+    assert_string_equal(slurp(set), "{\"n\":1}\n");
+
+    sk_stage_free(st);
+    sk_outfile_close(f, pool);
+    sk_sink_close(s, pool);
+    assert_int_equal(sk_outfile_pool_lost(pool), 0);
+    sk_outfile_pool_free(pool);
+    sk_config_free(cfg);
+    unlink(path);
+    unlink(set);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_sink_unix_dgram_late_reader),
         cmocka_unit_test(test_sink_reopen_reconnects),
         cmocka_unit_test(test_sink_bad_filetype),
+        cmocka_unit_test(test_stage_keeps_calls_for_later_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
