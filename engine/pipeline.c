@@ -146,28 +146,57 @@ static void turn_await(struct end_turn *et, size_t idx)
     }
 }
 
-/* sk_worker_finish() in the turn of worker idx. With a stage (NULL: none, out of memory), the
- * worker ends its next flow at once, its writes kept in st, while the others end or write
- * theirs; in its turn it only writes what st kept. The records and their order are those of
- * ending each flow in its turn. */
+/* How far a worker ends its flows ahead of writing them: flows, and bytes kept (a single
+ * flow may keep more). */
+#define STAGE_FLOWS 64
+#define STAGE_BYTES ((size_t)1 << 20)
+
+/* A flow ended ahead: its key (last packet time) and the bytes its output calls keep. */
+struct staged {
+    uint64_t key;
+    size_t bytes;
+};
+
+/* sk_worker_finish() after writing worker idx's flows in their turns. With a stage (NULL:
+ * none, out of memory: each flow is ended in its turn), the worker ends its next flows ahead,
+ * their output calls kept in st, up to STAGE_FLOWS or STAGE_BYTES, while the others end or
+ * write theirs; in its turn it only makes the calls kept for its oldest flow. The records and
+ * their order are those of ending each flow in its turn. The key the worker shows the others
+ * (et->next[idx]) is always its oldest flow not written yet. */
 static void finish_in_turn(struct end_turn *et, size_t idx, struct sk_worker *w,
                            struct sk_stage *st)
 {
+    struct staged q[STAGE_FLOWS];
+    size_t qh = 0, qn = 0;
+
     atomic_store(&et->next[idx], sk_worker_next_end(w));
     atomic_fetch_add(&et->arrived, 1);
     turn_changed(et);
-    while (atomic_load(&et->next[idx]) != UINT64_MAX) { /* bounded: each pass ends one flow */
-        if (st) {
-            sk_stage_set(st);
+    /* bounded: each pass ends a flow, writes one, or waits for another worker's write */
+    while (atomic_load(&et->next[idx]) != UINT64_MAX) {
+        if (!st) {
+            turn_await(et, idx);
             sk_worker_end_next(w);
-            sk_stage_set(NULL);
+        } else if (qn > 0 && turn_mine(et, idx)) {
+            sk_stage_replay(st, q[qh].bytes);
+            qh = (qh + 1) % STAGE_FLOWS;
+            qn--;
+        } else {
+            uint64_t key = sk_worker_next_end(w);
+            if (key != UINT64_MAX && qn < STAGE_FLOWS &&
+                (qn == 0 || sk_stage_len(st) < STAGE_BYTES)) {
+                size_t before = sk_stage_len(st);
+                sk_stage_set(st);
+                sk_worker_end_next(w);
+                sk_stage_set(NULL);
+                q[(qh + qn) % STAGE_FLOWS] = (struct staged){key, sk_stage_len(st) - before};
+                qn++;
+            } else {
+                turn_await(et, idx);
+            }
+            continue; /* what the others see is unchanged */
         }
-        turn_await(et, idx);
-        if (st)
-            sk_stage_replay(st);
-        else
-            sk_worker_end_next(w);
-        atomic_store(&et->next[idx], sk_worker_next_end(w));
+        atomic_store(&et->next[idx], qn > 0 ? q[qh].key : sk_worker_next_end(w));
         turn_changed(et);
     }
     sk_worker_finish(w);

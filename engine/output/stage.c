@@ -27,6 +27,7 @@ struct entry {
 
 struct sk_stage {
     struct sk_buf buf;
+    size_t head; /* the first call not made yet */
 };
 
 int sk_stage_new(struct sk_stage **out)
@@ -54,7 +55,7 @@ void sk_stage_set(struct sk_stage *st)
 
 size_t sk_stage_len(const struct sk_stage *st)
 {
-    return st->buf.len;
+    return st->buf.len - st->head;
 }
 
 static bool keep(struct sk_stage *st, enum kind kind, void *target, const char *rec, size_t len,
@@ -97,11 +98,13 @@ bool sk__stage_sink_flush(struct sk_stage *st, struct sk_sink *s)
     return keep(st, SINK_FLUSH, s, NULL, 0, NULL);
 }
 
-void sk_stage_replay(struct sk_stage *st)
+void sk_stage_replay(struct sk_stage *st, size_t n)
 {
     char type[64];
-    size_t at = 0;
-    while (at + sizeof(struct entry) <= st->buf.len) {
+    size_t at = st->head, end = st->head + n;
+    if (end > st->buf.len)
+        end = st->buf.len;
+    while (at + sizeof(struct entry) <= end) {
         struct entry e;
         memcpy(&e, st->buf.buf + at, sizeof(e));
         const char *rec = st->buf.buf + at + sizeof(e);
@@ -127,10 +130,19 @@ void sk_stage_replay(struct sk_stage *st)
             break;
         }
     }
-    /* a flow that wrote much at its end does not keep the room for the rest of the run */
-    if (st->buf.alloc > STAGE_KEEP) {
-        sk_buf_release(&st->buf);
-        sk_buf_init(&st->buf);
+    st->head = at;
+    if (st->head == st->buf.len) {
+        st->head = 0;
+        /* a flow that wrote much at its end does not keep the room for the rest of the run */
+        if (st->buf.alloc > STAGE_KEEP) {
+            sk_buf_release(&st->buf);
+            sk_buf_init(&st->buf);
+        }
+        sk_buf_reset(&st->buf);
+    } else if (st->head >= STAGE_KEEP / 16 && st->head >= st->buf.len / 2) {
+        /* calls are kept while older ones are made: the made ones' room is taken back */
+        memmove(st->buf.buf, st->buf.buf + st->head, st->buf.len - st->head);
+        st->buf.len -= st->head;
+        st->head = 0;
     }
-    sk_buf_reset(&st->buf);
 }

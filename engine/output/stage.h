@@ -19,10 +19,11 @@ int sk_stage_new(struct sk_stage **out);
 void sk_stage_free(struct sk_stage *st);
 /* Sets the calling thread's stage; NULL: its calls are made at once again. */
 void sk_stage_set(struct sk_stage *st);
-/* Makes the kept calls in the order they were kept and empties st; the calling thread must
- * have no stage set. */
-void sk_stage_replay(struct sk_stage *st);
-/* Bytes kept in st. */
+/* Makes the first n bytes' worth of the kept calls not made yet (n: a difference of two
+ * sk_stage_len() values taken between calls, so whole calls), in the order they were kept.
+ * The calling thread must have no stage set. */
+void sk_stage_replay(struct sk_stage *st, size_t n);
+/* Bytes of the calls kept in st and not made yet. */
 size_t sk_stage_len(const struct sk_stage *st);
 
 /* For outfile.c and sink.c: the calling thread's stage (NULL: none), and whether a call was

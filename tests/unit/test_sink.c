@@ -315,7 +315,8 @@ struct replay_arg {
 
 static void *replay_thread(void *arg)
 {
-    sk_stage_replay(((struct replay_arg *)arg)->st);
+    struct sk_stage *st = ((struct replay_arg *)arg)->st;
+    sk_stage_replay(st, sk_stage_len(st));
     return NULL;
 }
 
