@@ -2,7 +2,8 @@
 /* The MIME decoder's two-stream MD5 (parsers/mime/mime_md5.c): RFC 1321's test suite, and
  * the members of a group fed in random pieces, started again, stopped and finished in any
  * order, each digest compared with OpenSSL's MD5 of the same bytes; a member alone, and
- * the group's list kept right through it all. */
+ * the group's list kept right through it all. Each test runs twice: with the scalar loops,
+ * and with the vector loops where this CPU has them (mime_md5_x86.c, AVX-512VL). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +35,7 @@ static void openssl_md5(const uint8_t *p, size_t n, uint8_t out[16])
 /* RFC 1321 A.5, fed whole and byte by byte. */
 static void test_md5_rfc1321(void **state)
 {
-    (void)state;
+    const bool scalar = *(const bool *)*state;
     static const struct {
         const char *in, *md5;
     } suite[] = {
@@ -56,7 +57,7 @@ static void test_md5_rfc1321(void **state)
          "57edf4a22be3c955ac49da2e2107b67a"},
     };
     static struct sk_mime__md5 c;
-    struct sk_mime__md5_group g = {NULL, NULL};
+    struct sk_mime__md5_group g = {NULL, NULL, scalar};
     for (size_t i = 0; i < sizeof(suite) / sizeof(suite[0]); i++) {
         uint8_t d[16];
         char h[33];
@@ -104,10 +105,10 @@ static size_t members(const struct sk_mime__md5_group *g)
  * bytes it was given since its start. Lengths cross every padding case. */
 static void test_md5_group_random(void **state)
 {
-    (void)state;
+    const bool scalar = *(const bool *)*state;
     enum { K = 5, MAX = 5 * SK_MIME_MD5_HOLD + 131, STEPS = 6000 };
     static struct sk_mime__md5 c[K];
-    struct sk_mime__md5_group g = {NULL, NULL};
+    struct sk_mime__md5_group g = {NULL, NULL, scalar};
     uint8_t *data[K];
     size_t len[K] = {0};
     bool on[K] = {false};
@@ -165,9 +166,9 @@ static void test_md5_group_random(void **state)
  * halfway: nothing of one stream reaches the other. */
 static void test_md5_alone_and_partner_finished(void **state)
 {
-    (void)state;
+    const bool scalar = *(const bool *)*state;
     static struct sk_mime__md5 a, b, lone;
-    struct sk_mime__md5_group g = {NULL, NULL}, g2 = {NULL, NULL};
+    struct sk_mime__md5_group g = {NULL, NULL, scalar}, g2 = {NULL, NULL, scalar};
     enum { N = 3 * SK_MIME_MD5_HOLD + 17 };
     uint8_t *x = malloc(N), e[16], d[16];
     assert_non_null(x);
@@ -198,10 +199,17 @@ static void test_md5_alone_and_partner_finished(void **state)
 
 int main(void)
 {
+    static const bool scalar = true, vector = false;
+    uint32_t h[4] = {0};
+    print_message("MD5 vector loops on this CPU: %s\n",
+                  sk_mime__md5_wide1(h, NULL, 0) ? "yes (the second run of each test)" : "no");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_md5_rfc1321),
-        cmocka_unit_test(test_md5_group_random),
-        cmocka_unit_test(test_md5_alone_and_partner_finished),
+        cmocka_unit_test_prestate(test_md5_rfc1321, (void *)&scalar),
+        cmocka_unit_test_prestate(test_md5_rfc1321, (void *)&vector),
+        cmocka_unit_test_prestate(test_md5_group_random, (void *)&scalar),
+        cmocka_unit_test_prestate(test_md5_group_random, (void *)&vector),
+        cmocka_unit_test_prestate(test_md5_alone_and_partner_finished, (void *)&scalar),
+        cmocka_unit_test_prestate(test_md5_alone_and_partner_finished, (void *)&vector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
