@@ -92,6 +92,7 @@ struct sk_worker {
     struct sk_mem_budget *budget;     /* the flow table's */
     struct sk_txrec_limits txrec_lim; /* defaults, with the MD5 fetched once */
     EVP_MD *md5, *sha1, *sha256;      /* fetched once, not per message and file */
+    EVP_MD_CTX *md5_ctx;              /* every flow's subject_md5 (txrec_lim.md5_ctx) */
     struct sk_mime_magic *magic;      /* libmagic handle of this worker (mime.file-magic) */
     struct sk_offload *offload;       /* the digests' thread (mime.hash-thread), or NULL */
     struct sk_mime_jobs jobs;         /* mime_cfg.jobs: the offload's run and sync */
@@ -825,6 +826,7 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
         goto out_free;
     sk_txrec_limits_defaults(&w->txrec_lim);
     w->txrec_lim.md5 = w->md5;
+    w->txrec_lim.md5_ctx = w->md5_ctx = EVP_MD_CTX_new(); /* NULL: one per digest */
     if (w->mime_on) {
         w->body_ops = (struct sk_smtp_body_ops){
             .begin = body_begin,
@@ -1178,6 +1180,7 @@ void sk_worker_free(struct sk_worker *w)
     sk_decoder_free(w->dec);
     free(w->refused);
     free(w->allowed);
+    EVP_MD_CTX_free(w->md5_ctx); /* after the flows: their builders borrow it */
     EVP_MD_free(w->md5);
     sk_mime_magic_free(w->magic);
     EVP_MD_free(w->sha1);

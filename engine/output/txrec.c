@@ -7,6 +7,7 @@
  * User-Agent). */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,24 @@
 #include "engine/output/json.h"
 #include "engine/output/txrec.h"
 
+/* A block of a slot's value storage: see slot_alloc(). */
+struct chunk {
+    struct chunk *next;
+    size_t size; /* bytes of data */
+    _Alignas(16) char data[];
+};
+
 struct slot {
     bool used, closed;
     uint64_t seq; /* creation order, for eviction */
     bool parse_failed;
     bool data_ended; /* the message data ended (SK_FIELD_F_END on smtp.data) */
     bool hdr_done;
-    struct sk_buf hdr;  /* the message header, up to max_header bytes */
-    size_t reply_alloc; /* bytes allocated for rec.last_reply, reused by every reply */
+    struct sk_buf hdr;    /* the message header, up to max_header bytes */
+    size_t reply_alloc;   /* bytes allocated for rec.last_reply, reused by every reply */
+    struct chunk *chunks; /* the record's value storage, newest block first */
+    size_t chunk_used;    /* bytes taken of the newest block */
+    size_t chunk_mem;     /* sk_mem_alloc_cost() of every block */
     struct sk_tx_record rec;
 };
 
@@ -39,10 +50,10 @@ struct sk_txrec {
     uint64_t row_ts;   /* when Zeek begins the next row (new_smtp_log), or 0: the next record's */
     bool smtp_seen;    /* an SMTP request or reply of the flow was seen */
     uint64_t next_tx;  /* one above the highest tx_id with a record so far */
-    struct slot *slots;
     /* sk_txrec_memuse()'s last answer, while no event since could have changed it */
     size_t mem;
     bool mem_known;
+    struct slot slots[]; /* lim.max_records, in the same allocation */
 };
 
 static const struct sk_txrec_limits default_limits = {
@@ -51,15 +62,6 @@ static const struct sk_txrec_limits default_limits = {
     .max_records = 4,
     .max_header = 16384,
 };
-
-void sk_strlist_release(struct sk_strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = l->cap = 0;
-}
 
 /* Copies p[0..n) to o without its NUL bytes; returns the bytes written. Values rarely hold
  * a NUL: they are found with memchr() and the runs between them copied whole. */
@@ -91,26 +93,6 @@ static char *copy_bytes(const uint8_t *p, size_t n, size_t max_len)
     return s;
 }
 
-int sk_strlist_add(struct sk_strlist *l, const uint8_t *p, size_t n, size_t max_len,
-                   size_t max_items)
-{
-    if (l->n >= max_items)
-        return SK_E_LIMIT;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        char **v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return SK_E_NOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    char *s = copy_bytes(p, n, max_len);
-    if (!s)
-        return SK_E_NOMEM;
-    l->v[l->n++] = s;
-    return 0;
-}
-
 static bool strlist_has(const struct sk_strlist *l, const char *s)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -128,7 +110,105 @@ static void set_str(char **dst, const uint8_t *p, size_t n, size_t max_len)
     *dst = s;
 }
 
-static void record_release(struct sk_tx_record *t)
+/* A record's values, list items and list arrays are carved from blocks its slot owns, all
+ * freed at once when the slot is released: one allocation for a record's values rather than
+ * one per value (most records fit their first block). Blocks double from SLOT_CHUNK_FIRST up
+ * to SLOT_CHUNK_MAX bytes (or the size of one value). Nothing is freed back into a block: a
+ * value set again is rewritten in place when it fits, else copied to the heap (see
+ * slot_set_str()), and a list's array that doubles leaves its old copy behind (less than the
+ * final array), so a block holds at most each value's first copy, the list items and arrays. */
+#define SLOT_CHUNK_FIRST 512
+#define SLOT_CHUNK_MAX   65536
+
+/* n bytes (8-aligned) of s's value storage, or NULL when out of memory. */
+static void *slot_alloc(struct slot *s, size_t n)
+{
+    size_t need = (n + 7) & ~(size_t)7;
+    struct chunk *c = s->chunks;
+    if (!c || c->size - s->chunk_used < need) {
+        size_t size = c ? c->size * 2 : SLOT_CHUNK_FIRST;
+        if (size > SLOT_CHUNK_MAX)
+            size = SLOT_CHUNK_MAX;
+        if (size < need)
+            size = need;
+        struct chunk *nc = malloc(sizeof(*nc) + size);
+        if (!nc)
+            return NULL;
+        nc->next = c;
+        nc->size = size;
+        s->chunks = c = nc;
+        s->chunk_used = 0;
+        s->chunk_mem += sk_mem_alloc_cost(sizeof(*nc) + size);
+    }
+    void *p = c->data + s->chunk_used;
+    s->chunk_used += need;
+    return p;
+}
+
+/* Whether p points into s's value storage (else it is NULL or its own heap allocation). */
+static bool slot_owns(const struct slot *s, const char *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    for (const struct chunk *c = s->chunks; c; c = c->next)
+        if (a >= (uintptr_t)c->data && a < (uintptr_t)c->data + c->size)
+            return true;
+    return false;
+}
+
+/* set_str() for a value of s's record: its first copy goes to the slot's storage; a later
+ * one is written over it when it fits, else to the heap (as set_str() would), so a value
+ * set again and again costs what it did before, not a block each time. */
+static void slot_set_str(struct slot *s, char **dst, const uint8_t *p, size_t n, size_t max_len)
+{
+    if (n > max_len)
+        n = max_len;
+    char *old = *dst;
+    bool owned = old && slot_owns(s, old);
+    char *c;
+    if (!old)
+        c = slot_alloc(s, n + 1);
+    else if (owned && strlen(old) >= n)
+        c = old;
+    else
+        c = malloc(n + 1);
+    if (!c)
+        return; /* keep the old value rather than lose it */
+    c[copy_no_nul(c, p, n)] = '\0';
+    if (old && !owned)
+        free(old);
+    *dst = c;
+}
+
+/* Appends a copy of p[0..n) (NULs dropped, cut to max_len) to a list of s's record, array and
+ * items in the slot's storage, unless it has max_items already. Returns 0, SK_E_LIMIT or
+ * SK_E_NOMEM. */
+static int slot_list_add(struct slot *s, struct sk_strlist *l, const uint8_t *p, size_t n,
+                         size_t max_len, size_t max_items)
+{
+    if (l->n >= max_items)
+        return SK_E_LIMIT;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        char **v = slot_alloc(s, cap * sizeof(*v));
+        if (!v)
+            return SK_E_NOMEM;
+        if (l->n)
+            memcpy(v, l->v, l->n * sizeof(*v));
+        l->v = v;
+        l->cap = cap;
+    }
+    if (n > max_len)
+        n = max_len;
+    char *c = slot_alloc(s, n + 1);
+    if (!c)
+        return SK_E_NOMEM;
+    c[copy_no_nul(c, p, n)] = '\0';
+    l->v[l->n++] = c;
+    return 0;
+}
+
+/* Frees what a record holds outside its slot's storage (then freed by slot_release()). */
+static void record_release(const struct slot *s, struct sk_tx_record *t)
 {
     char **strs[] = {&t->helo,
                      &t->mail_from,
@@ -145,13 +225,11 @@ static void record_release(struct sk_tx_record *t)
                      &t->body_md5,
                      &t->subject_md5};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        free(*strs[i]);
+        if (!slot_owns(s, *strs[i]))
+            free(*strs[i]);
         *strs[i] = NULL;
     }
-    struct sk_strlist *lists[] = {&t->rcpt_to, &t->email_to,   &t->email_cc, &t->received,
-                                  &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        sk_strlist_release(lists[i]);
+    /* the lists are all in the slot's storage */
     for (size_t i = 0; i < t->nfiles; i++)
         free(t->files[i].name);
     free(t->files);
@@ -252,8 +330,12 @@ static void add_file(struct sk_tx_record *t, const struct sk_file_info *fi, size
 
 static void slot_release(struct slot *s)
 {
-    record_release(&s->rec);
+    record_release(s, &s->rec);
     sk_buf_release(&s->hdr);
+    for (struct chunk *c = s->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
     memset(s, 0, sizeof(*s));
 }
 
@@ -264,24 +346,20 @@ void sk_txrec_limits_defaults(struct sk_txrec_limits *lim)
 
 int sk_txrec_new(struct sk_txrec **out, const struct sk_txrec_limits *lim, const char *uid)
 {
-    struct sk_txrec *r = calloc(1, sizeof(*r));
+    size_t nrec = lim && lim->max_records ? lim->max_records : lim ? 1 : default_limits.max_records;
+    if (nrec > (SIZE_MAX - sizeof(struct sk_txrec)) / sizeof(struct slot))
+        return SK_E_NOMEM;
+    struct sk_txrec *r = calloc(1, sizeof(*r) + nrec * sizeof(struct slot));
     if (!r)
         return SK_E_NOMEM;
     r->lim = lim ? *lim : default_limits;
-    if (r->lim.max_records == 0)
-        r->lim.max_records = 1;
+    r->lim.max_records = nrec;
     if (r->lim.max_value_len == 0)
         r->lim.max_value_len = default_limits.max_value_len;
     if (uid)
         snprintf(r->uid, sizeof(r->uid), "%s", uid);
-    r->slots = calloc(r->lim.max_records, sizeof(*r->slots));
-    if (!r->slots)
-        goto out_free_r;
     *out = r;
     return 0;
-out_free_r:
-    free(r);
-    return SK_E_NOMEM;
 }
 
 void sk_txrec_free(struct sk_txrec *r)
@@ -291,7 +369,6 @@ void sk_txrec_free(struct sk_txrec *r)
     for (size_t i = 0; i < r->lim.max_records; i++)
         if (r->slots[i].used)
             slot_release(&r->slots[i]);
-    free(r->slots);
     free(r->helo);
     free(r);
 }
@@ -301,18 +378,12 @@ static size_t str_mem(const char *s)
     return s ? sk_mem_alloc_cost(strlen(s) + 1) : 0;
 }
 
-static size_t list_mem(const struct sk_strlist *l)
+/* What a slot's record holds on the heap: its value storage, the values outside it, the
+ * files; last_reply is counted with its slot (a reused buffer) and email_status is a static
+ * string. */
+static size_t record_mem(const struct slot *s)
 {
-    size_t n = sk_mem_alloc_cost(l->cap * sizeof(*l->v));
-    for (size_t i = 0; i < l->n; i++)
-        n += str_mem(l->v[i]);
-    return n;
-}
-
-/* What a record holds on the heap; last_reply is counted with its slot (a reused buffer) and
- * email_status is a static string. */
-static size_t record_mem(const struct sk_tx_record *t)
-{
+    const struct sk_tx_record *t = &s->rec;
     const char *strs[] = {t->helo,
                           t->mail_from,
                           t->email_from,
@@ -326,13 +397,10 @@ static size_t record_mem(const struct sk_tx_record *t)
                           t->email_user_agent,
                           t->body_md5,
                           t->subject_md5};
-    const struct sk_strlist *lists[] = {&t->rcpt_to, &t->email_to,   &t->email_cc, &t->received,
-                                        &t->url,     &t->attachment, &t->fuids,    &t->anomalies};
-    size_t n = sk_mem_alloc_cost(t->nfiles * sizeof(*t->files));
+    size_t n = s->chunk_mem + sk_mem_alloc_cost(t->nfiles * sizeof(*t->files));
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-        n += str_mem(strs[i]);
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        n += list_mem(lists[i]);
+        if (!slot_owns(s, strs[i]))
+            n += str_mem(strs[i]);
     for (size_t i = 0; i < t->nfiles; i++)
         n += str_mem(t->files[i].name);
     return n;
@@ -342,22 +410,24 @@ size_t sk_txrec_memuse(struct sk_txrec *r)
 {
     if (r->mem_known)
         return r->mem;
-    size_t n = sk_mem_alloc_cost(sizeof(*r)) +
-               sk_mem_alloc_cost(r->lim.max_records * sizeof(*r->slots)) + str_mem(r->helo);
+    size_t n =
+        sk_mem_alloc_cost(sizeof(*r) + r->lim.max_records * sizeof(*r->slots)) + str_mem(r->helo);
     for (size_t i = 0; i < r->lim.max_records; i++)
         if (r->slots[i].used)
-            n += record_mem(&r->slots[i].rec) + sk_mem_alloc_cost(r->slots[i].hdr.alloc) +
+            n += record_mem(&r->slots[i]) + sk_mem_alloc_cost(r->slots[i].hdr.alloc) +
                  (r->slots[i].reply_alloc ? sk_mem_alloc_cost(r->slots[i].reply_alloc) : 0);
     r->mem = n;
     r->mem_known = true;
     return n;
 }
 
+/* Like strchr(), it takes r const (sk_txrec_get()) and hands back what the caller may
+ * change when r is its own. */
 static struct slot *find(const struct sk_txrec *r, uint64_t tx_id)
 {
     for (size_t i = 0; i < r->lim.max_records; i++)
         if (r->slots[i].used && r->slots[i].rec.tx_id == tx_id)
-            return &r->slots[i];
+            return (struct slot *)&r->slots[i];
     return NULL;
 }
 
@@ -369,27 +439,27 @@ const struct sk_tx_record *sk_txrec_get(const struct sk_txrec *r, uint64_t tx_id
     return s ? &s->rec : NULL;
 }
 
-static void md5_hex(const EVP_MD *type, const char *s, char **out)
+static void md5_hex(struct slot *sl, const struct sk_txrec_limits *lim, const char *s, char **out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!EVP_Digest(s, strlen(s), md, &len, type ? type : EVP_md5(), NULL))
+    const EVP_MD *type = lim->md5 ? lim->md5 : EVP_md5();
+    EVP_MD_CTX *ctx = lim->md5_ctx;
+    if (ctx ? EVP_DigestInit_ex(ctx, type, NULL) != 1 || EVP_DigestUpdate(ctx, s, strlen(s)) != 1 ||
+                  EVP_DigestFinal_ex(ctx, md, &len) != 1
+            : EVP_Digest(s, strlen(s), md, &len, type, NULL) != 1)
         return;
-    char *h = malloc(len * 2 + 1);
-    if (!h)
-        return;
+    char h[2 * EVP_MAX_MD_SIZE];
     static const char hex[] = "0123456789abcdef";
     for (unsigned i = 0; i < len; i++) {
         h[2 * i] = hex[md[i] >> 4];
         h[2 * i + 1] = hex[md[i] & 15];
     }
-    h[2 * len] = '\0';
-    free(*out);
-    *out = h;
+    slot_set_str(sl, out, (const uint8_t *)h, 2 * len, 2 * len);
 }
 
 /* Zeek's x_originating_ip is an address: keep the first IPv4 or IPv6 literal found. */
-static void set_ip_from(char **dst, const char *v, size_t max_len)
+static void set_ip_from(struct slot *s, char **dst, const char *v, size_t max_len)
 {
     size_t n = strlen(v);
     for (size_t i = 0; i < n; i++) {
@@ -403,7 +473,7 @@ static void set_ip_from(char **dst, const char *v, size_t max_len)
             j++;
         }
         if ((dot && !colon) || (colon && !dot && j - i >= 2)) {
-            set_str(dst, (const uint8_t *)v + i, j - i, max_len);
+            slot_set_str(s, dst, (const uint8_t *)v + i, j - i, max_len);
             return;
         }
         i = j;
@@ -424,45 +494,52 @@ static void take_header(struct sk_txrec *r, struct slot *s, char *line, size_t l
     const uint8_t *vb = (const uint8_t *)v;
     size_t mx = r->lim.max_value_len;
     if (strcasecmp(line, "reply-to") == 0)
-        set_str(&s->rec.email_reply_to, vb, vn, mx);
+        slot_set_str(s, &s->rec.email_reply_to, vb, vn, mx);
     else if (strcasecmp(line, "in-reply-to") == 0)
-        set_str(&s->rec.email_in_reply_to, vb, vn, mx);
+        slot_set_str(s, &s->rec.email_in_reply_to, vb, vn, mx);
     else if (strcasecmp(line, "x-originating-ip") == 0)
-        set_ip_from(&s->rec.email_x_originating_ip, v, mx);
+        set_ip_from(s, &s->rec.email_x_originating_ip, v, mx);
     else if (strcasecmp(line, "user-agent") == 0 || strcasecmp(line, "x-mailer") == 0 ||
              strcasecmp(line, "x-user-agent") == 0)
-        set_str(&s->rec.email_user_agent, vb, vn, mx);
+        slot_set_str(s, &s->rec.email_user_agent, vb, vn, mx);
 }
 
 /* Scans the held header block for the Zeek-only columns: up to the first empty line, or
- * all that is held when the block was cut by max_header or by the end of the message. */
+ * all that is held when the block was cut by max_header or by the end of the message. The
+ * copy is not needed after: each unfolded line is put together in place, at the start of
+ * its first piece (the pieces only move back, over the CR LF they drop), and NUL-ended. */
 static void scan_header(struct sk_txrec *r, struct slot *s)
 {
     s->hdr_done = true;
     if (!s->hdr.buf)
         return;
-    const char *p = s->hdr.buf, *end = s->hdr.buf + s->hdr.len;
-    struct sk_buf line = SK_BUF_INIT;
+    char *p = s->hdr.buf, *end = s->hdr.buf + s->hdr.len; /* *end is the buffer's NUL */
+    char *line = NULL;
+    size_t len = 0;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        size_t l = (size_t)(le - p);
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = (size_t)((nl ? nl : end) - p);
         if (l && p[l - 1] == '\r')
             l--;
         bool folded = l && (p[0] == ' ' || p[0] == '\t');
-        if (!folded && line.len) {
-            if (!sk_buf_failed(&line))
-                take_header(r, s, line.buf, line.len);
-            sk_buf_reset(&line);
+        if (!folded && len) {
+            line[len] = '\0'; /* before p: at least the '\n' ending the last piece lies between */
+            take_header(r, s, line, len);
+            len = 0;
         }
         if (l == 0)
             break; /* end of the header block */
-        sk_buf_add(&line, p, l);
+        if (len == 0)
+            line = p;
+        else
+            memmove(line + len, p, l);
+        len += l;
         p = nl ? nl + 1 : end;
     }
-    if (line.len && !sk_buf_failed(&line))
-        take_header(r, s, line.buf, line.len);
-    sk_buf_release(&line);
+    if (len) {
+        line[len] = '\0';
+        take_header(r, s, line, len);
+    }
 }
 
 static void hdr_feed(struct sk_txrec *r, struct slot *s, const struct sk_event *ev)
@@ -514,7 +591,7 @@ static void close_slot(struct slot *s, enum sk_tx_end why, sk_txrec_close_fn cb,
     sk_buf_release(&s->hdr);
     t->complete = why == SK_TX_END_DATA;
     if (t->email_subject)
-        md5_hex(r->lim.md5, t->email_subject, &t->subject_md5);
+        md5_hex(s, &r->lim, t->email_subject, &t->subject_md5);
     update_status(s);
     s->closed = true;
     if (cb)
@@ -558,7 +635,8 @@ static struct slot *create(struct sk_txrec *r, uint64_t tx_id, uint64_t ts_us, s
     victim->rec.trans_depth = (unsigned)(r->messages + 1);
     victim->rec.tls = r->tls;
     if (r->helo)
-        victim->rec.helo = strdup(r->helo);
+        slot_set_str(victim, &victim->rec.helo, (const uint8_t *)r->helo, strlen(r->helo),
+                     SIZE_MAX);
     return victim;
 }
 
@@ -574,7 +652,7 @@ static bool on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
     if (ev->u.field.id == SK_FIELD_SMTP_HELO) {
         set_str(&r->helo, p, n, mx);
         if (t)
-            set_str(&t->helo, p, n, mx);
+            slot_set_str(s, &t->helo, p, n, mx);
         return true;
     }
     if (ev->u.field.id == SK_FIELD_SMTP_STARTTLS) {
@@ -587,10 +665,10 @@ static bool on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
         return false;
     switch (ev->u.field.id) {
     case SK_FIELD_SMTP_MAIL_FROM:
-        set_str(&t->mail_from, p, n, mx);
+        slot_set_str(s, &t->mail_from, p, n, mx);
         break;
     case SK_FIELD_SMTP_RCPT_TO:
-        sk_strlist_add(&t->rcpt_to, p, n, mx, mi);
+        slot_list_add(s, &t->rcpt_to, p, n, mx, mi);
         break;
     case SK_FIELD_SMTP_DATA: {
         bool copying = !s->hdr_done && r->lim.max_header != 0;
@@ -602,47 +680,47 @@ static bool on_field(struct sk_txrec *r, struct slot *s, const struct sk_event *
     }
     case SK_FIELD_EMAIL_FROM:
         t->has_email = true;
-        set_str(&t->email_from, p, n, mx);
+        slot_set_str(s, &t->email_from, p, n, mx);
         break;
     case SK_FIELD_EMAIL_SUBJECT:
         t->has_email = true;
-        set_str(&t->email_subject, p, n, mx);
+        slot_set_str(s, &t->email_subject, p, n, mx);
         break;
     case SK_FIELD_EMAIL_DATE:
         t->has_email = true;
-        set_str(&t->email_date, p, n, mx);
+        slot_set_str(s, &t->email_date, p, n, mx);
         break;
     case SK_FIELD_EMAIL_MESSAGE_ID:
         t->has_email = true;
-        set_str(&t->email_message_id, p, n, mx);
+        slot_set_str(s, &t->email_message_id, p, n, mx);
         break;
     case SK_FIELD_EMAIL_X_MAILER:
         t->has_email = true;
-        set_str(&t->email_x_mailer, p, n, mx);
+        slot_set_str(s, &t->email_x_mailer, p, n, mx);
         break;
     case SK_FIELD_EMAIL_BODY_MD5:
         t->has_email = true;
-        set_str(&t->body_md5, p, n, mx);
+        slot_set_str(s, &t->body_md5, p, n, mx);
         break;
     case SK_FIELD_EMAIL_TO:
         t->has_email = true;
-        sk_strlist_add(&t->email_to, p, n, mx, mi);
+        slot_list_add(s, &t->email_to, p, n, mx, mi);
         break;
     case SK_FIELD_EMAIL_CC:
         t->has_email = true;
-        sk_strlist_add(&t->email_cc, p, n, mx, mi);
+        slot_list_add(s, &t->email_cc, p, n, mx, mi);
         break;
     case SK_FIELD_EMAIL_RECEIVED:
         t->has_email = true;
-        sk_strlist_add(&t->received, p, n, mx, mi);
+        slot_list_add(s, &t->received, p, n, mx, mi);
         break;
     case SK_FIELD_EMAIL_URL:
         t->has_email = true;
-        sk_strlist_add(&t->url, p, n, mx, mi);
+        slot_list_add(s, &t->url, p, n, mx, mi);
         break;
     case SK_FIELD_FILE_NAME:
         t->has_email = true;
-        sk_strlist_add(&t->attachment, p, n, mx, mi);
+        slot_list_add(s, &t->attachment, p, n, mx, mi);
         break;
     default:
         return false;
@@ -716,8 +794,8 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
         if (s) {
             const char *name = sk_anomaly_name(ev->u.anomaly.id);
             if (name && !strlist_has(&s->rec.anomalies, name))
-                sk_strlist_add(&s->rec.anomalies, (const uint8_t *)name, strlen(name),
-                               r->lim.max_value_len, r->lim.max_items);
+                slot_list_add(s, &s->rec.anomalies, (const uint8_t *)name, strlen(name),
+                              r->lim.max_value_len, r->lim.max_items);
             /* Suricata 8 reports PARSE_DONE for a message with MIME anomalies
              * (suricata-verify bug-1449-01, smtp-pipelining): only a failed parse is an
              * error. */
@@ -732,8 +810,8 @@ void sk_txrec_event(struct sk_txrec *r, const struct sk_event *ev, uint64_t ts_u
             char fuid[48];
             int fn = snprintf(fuid, sizeof(fuid), "F%s.%u", r->uid[0] ? r->uid + 1 : "",
                               (unsigned)ev->u.file.file_id);
-            if (sk_strlist_add(&s->rec.fuids, (const uint8_t *)fuid, (size_t)fn, sizeof(fuid),
-                               r->lim.max_items) == 0)
+            if (slot_list_add(s, &s->rec.fuids, (const uint8_t *)fuid, (size_t)fn, sizeof(fuid),
+                              r->lim.max_items) == 0)
                 fuid_in_order(&s->rec.fuids);
             add_file(&s->rec, &ev->u.file, r->lim.max_value_len, r->lim.max_items);
         }

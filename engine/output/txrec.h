@@ -24,9 +24,11 @@ struct sk_txrec_limits {
                            * 16384; 0 turns the scan off) */
     const EVP_MD *md5;    /* subject_md5's digest, fetched once by the caller (borrowed); NULL:
                            * EVP_md5(), which OpenSSL 3 looks up again at every use */
+    EVP_MD_CTX *md5_ctx;  /* a context for it, reused by every subject_md5 (borrowed; used by
+                           * the builders of one thread only); NULL: one made per digest */
 };
 
-/* Fills lim with the defaults above (md5 NULL). */
+/* Fills lim with the defaults above (md5 and md5_ctx NULL). */
 void sk_txrec_limits_defaults(struct sk_txrec_limits *lim);
 
 struct sk_txrec;
@@ -64,12 +66,5 @@ void sk_txrec_finish(struct sk_txrec *r, sk_txrec_close_fn on_close, void *ctx);
 size_t sk_txrec_memuse(struct sk_txrec *r);
 
 void sk_txrec_free(struct sk_txrec *r);
-
-/* Helpers for struct sk_strlist, shared with the tests. */
-void sk_strlist_release(struct sk_strlist *l);
-/* Appends a copy of p[0..n) (NULs dropped, cut to max_len) unless the list has max_items
- * already. Returns 0, SK_E_LIMIT or SK_E_NOMEM. */
-int sk_strlist_add(struct sk_strlist *l, const uint8_t *p, size_t n, size_t max_len,
-                   size_t max_items);
 
 #endif

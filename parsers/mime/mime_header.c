@@ -218,9 +218,24 @@ static bool all_blank(const uint8_t *p, size_t n)
     return true;
 }
 
+/* Whether v holds "=?", where an encoded word begins. */
+static bool has_word_start(const uint8_t *v, size_t len)
+{
+    if (len < 2)
+        return false; /* and v may be NULL */
+    const uint8_t *end = v + len;
+    for (const uint8_t *p = v; (p = memchr(p, '=', (size_t)(end - p))) != NULL && p + 1 < end; p++)
+        if (p[1] == '?')
+            return true;
+    return false;
+}
+
 int sk_mime__decode_2047(struct sk_mime__iconv *ic, struct sk_mime__buf *out, const uint8_t *v,
                          size_t len)
 {
+    /* Most values hold no encoded word: copied as they are, without the scratch buffers. */
+    if (!has_word_start(v, len))
+        return len > 0 ? sk_mime__buf_add(out, v, len) : 0;
     /* Adjacent words of one charset are joined before conversion: encoders split multibyte
      * characters across words. */
     struct sk_mime__buf raw;

@@ -297,6 +297,46 @@ static void test_txrec_limits_cut_values_and_lists(void **state)
     closed_free(&c);
 }
 
+/* A record's values come from blocks of its slot: a value set again is rewritten in place
+ * or copied out, so a value repeated with ever longer contents keeps the memory bounded; list
+ * items spread over several blocks keep their contents; values of a pushed-out record leave
+ * nothing behind (ASan). */
+static void test_txrec_value_storage_reused_and_bounded(void **state)
+{
+    (void)state;
+    struct sk_txrec_limits lim = {.max_value_len = 600, .max_items = 300, .max_records = 1};
+    struct sk_txrec *r;
+    struct closed c = {0};
+    assert_int_equal(sk_txrec_new(&r, &lim, "C1"), 0);
+    char v[700];
+    field(r, &c, 0, SK_FIELD_SMTP_MAIL_FROM, "<a@b>", 0);
+    size_t first = sk_txrec_memuse(r);
+    for (int len = 1; len <= 600; len++) {
+        memset(v, 'a' + len % 26, (size_t)len);
+        v[len] = '\0';
+        field(r, &c, 0, SK_FIELD_SMTP_MAIL_FROM, v, 0);
+        assert_string_equal(sk_txrec_get(r, 0)->mail_from, v);
+        field(r, &c, 0, SK_FIELD_SMTP_MAIL_FROM, "<x@y>", 0); /* in place, wherever it is */
+        assert_string_equal(sk_txrec_get(r, 0)->mail_from, "<x@y>");
+    }
+    assert_true(sk_txrec_memuse(r) <= first + 2 * 600);
+    for (int i = 0; i < 250; i++) {
+        snprintf(v, sizeof(v), "<%d-%0*d@example.org>", i, i % 97, 0);
+        field(r, &c, 0, SK_FIELD_SMTP_RCPT_TO, v, 0);
+    }
+    const struct sk_tx_record *t = sk_txrec_get(r, 0);
+    assert_int_equal(t->rcpt_to.n, 250);
+    for (int i = 0; i < 250; i++) {
+        snprintf(v, sizeof(v), "<%d-%0*d@example.org>", i, i % 97, 0);
+        assert_string_equal(t->rcpt_to.v[i], v);
+    }
+    field(r, &c, 1, SK_FIELD_SMTP_MAIL_FROM, "<next@b>", 0); /* pushes record 0 out */
+    assert_null(sk_txrec_get(r, 0));
+    assert_string_equal(sk_txrec_get(r, 1)->mail_from, "<next@b>");
+    sk_txrec_free(r);
+    closed_free(&c);
+}
+
 /* subject_md5 with the digest the caller fetched once, as the worker passes it: the same hex as
  * with OpenSSL's own lookup. */
 static void test_txrec_subject_md5_with_fetched_digest(void **state)
@@ -316,6 +356,18 @@ static void test_txrec_subject_md5_with_fetched_digest(void **state)
     tx_close(r, &c, 0, SK_TX_END_DATA);
     assert_string_equal(c.subject_md5[0], "5d41402abc4b2a76b9719d911017c592");
     sk_txrec_free(r);
+    /* and with a context the caller keeps for every builder, as the worker's: reused */
+    lim.md5_ctx = EVP_MD_CTX_new();
+    assert_non_null(lim.md5_ctx);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sk_txrec_new(&r, &lim, "C1"), 0);
+        field(r, &c, 0, SK_FIELD_EMAIL_SUBJECT, k ? "hello" : "world", 0);
+        tx_close(r, &c, 0, SK_TX_END_DATA);
+        sk_txrec_free(r);
+    }
+    assert_string_equal(c.subject_md5[1], "7d793037a0760186574b0282f2f435e7");
+    assert_string_equal(c.subject_md5[2], "5d41402abc4b2a76b9719d911017c592");
+    EVP_MD_CTX_free(lim.md5_ctx);
     closed_free(&c);
     EVP_MD_free(md5);
 }
@@ -566,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_txrec_record_readable_after_close_until_pushed_out),
         cmocka_unit_test(test_txrec_open_record_evicted_is_handed_over),
         cmocka_unit_test(test_txrec_limits_cut_values_and_lists),
+        cmocka_unit_test(test_txrec_value_storage_reused_and_bounded),
         cmocka_unit_test(test_txrec_subject_md5_with_fetched_digest),
         cmocka_unit_test(test_txrec_last_reply_rewritten),
         cmocka_unit_test(test_txrec_header_scan_across_chunks),
