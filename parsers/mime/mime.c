@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "engine/error.h"
+#include "parsers/line_end.h"
 #include "parsers/mime/mime.h"
 #include "parsers/mime/mime_decode.h"
 #include "parsers/mime/mime_file.h"
@@ -1109,6 +1110,9 @@ size_t sk_mime_memuse(const struct sk_mime_config *cfg)
 void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)
 {
     const uint8_t *hashed_from = NULL;
+    const uint8_t *in = buf;
+    struct sk_line_ends lfs;
+    sk_line_ends_init(&lfs, buf, len);
     while (len > 0 && !m->ended && !m->failed) {
         bool line_start = m->line_len == 0 && !m->cont;
         /* top_body turns true while a line is handled: the bytes of the lines after it
@@ -1126,9 +1130,10 @@ void sk_mime_feed(struct sk_mime *m, const uint8_t *buf, size_t len)
         }
         if (m->line_len == 0) {
             /* A whole line in the input is handled where it is, without a copy. */
-            const uint8_t *nl = memchr(buf, '\n', len < m->line_cap ? len : m->line_cap);
-            if (nl != NULL) {
-                size_t take = (size_t)(nl - buf) + 1;
+            size_t at = (size_t)(buf - in);
+            size_t lf = sk_line_ends_next(&lfs, at);
+            if (lf < lfs.n && lf - at < m->line_cap) {
+                size_t take = lf - at + 1;
                 size_t eol = take >= 2 && buf[take - 2] == '\r' ? 2 : 1;
                 size_t n = take - eol;
                 if (n > m->cfg.max_line)

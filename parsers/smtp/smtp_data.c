@@ -4,6 +4,7 @@
  * and the MIME body hook with the message as the server would store it. */
 #include <string.h>
 
+#include "parsers/line_end.h"
 #include "parsers/smtp/smtp_int.h"
 
 void sk_smtp__msg_begin(struct sk_smtp__state *st)
@@ -260,26 +261,16 @@ size_t sk_smtp__data_run(struct sk_smtp__state *st, bool is_orig, const uint8_t 
     /* after a gap mid-line the next LF may end a CRLF begun before it: the line path knows */
     if (st->last_byte != '\n' || len == 0 || buf[0] == '.')
         return 0;
-    size_t limit = st->cfg.max_data_chunk;
-    size_t used = 0;
     uint64_t lines = 0;
-    while (used < len) {
-        size_t room = len - used < limit ? len - used : limit;
-        const uint8_t *lf = memchr(buf + used, '\n', room);
-        if (!lf)
-            break; /* unfinished, or longer than a piece */
-        used = (size_t)(lf - buf) + 1;
-        lines++;
-        if (used < len && buf[used] == '.')
-            break;
-    }
+    size_t used = sk_line_end_run(buf, len, st->cfg.max_data_chunk, &lines);
+    struct sk_line_ends lfs;
     if (used > 0 && !st->smuggle_raised) {
         size_t hit = smuggle_find(st->hist, buf, used);
         if (hit < used) {
             used = line_start(buf, hit);
             lines = 0;
-            for (const uint8_t *q = buf; (q = memchr(q, '\n', used - (size_t)(q - buf))) != NULL;
-                 q++)
+            sk_line_ends_init(&lfs, buf, used);
+            for (size_t at = 0; (at = sk_line_ends_next(&lfs, at)) < used; at++)
                 lines++;
         }
     }
@@ -289,9 +280,9 @@ size_t sk_smtp__data_run(struct sk_smtp__state *st, bool is_orig, const uint8_t 
     sk_smtp__frame_data(st, is_orig, st->pos[is_orig], buf, used);
     check_pipelined(st, is_orig);
     if (sk_sink_wants(&st->sink, SK_EV_SMTP_DATA)) {
+        sk_line_ends_init(&lfs, buf, used);
         for (size_t at = 0; at < used;) {
-            const uint8_t *lf = memchr(buf + at, '\n', used - at);
-            size_t n = (size_t)(lf - buf) + 1 - at;
+            size_t n = sk_line_ends_next(&lfs, at) + 1 - at;
             sk_smtp__data_event(st, is_orig, st->msg_tx, buf + at, n - line_eol(buf + at, n));
             at += n;
         }

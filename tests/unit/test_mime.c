@@ -1414,6 +1414,40 @@ static void test_mime_url_wide_filter(void **state)
     }
 }
 
+/* Whole lines found in the input (parsers/line_end.h) and lines put together from pieces give
+ * the same log: text lines of every length from 0 to 130 around the line limit (80: a line
+ * buffer of 82), ended by CRLF, LF or CR CR LF, each with a URL that ends at its line end, in
+ * one piece, cut at every offset and byte by byte. */
+static void test_mime_line_ends_split_invariant(void **state)
+{
+    (void)state;
+    struct sk_mime_config cfg;
+    attachment_defaults(&cfg);
+    cfg.max_line = 80;
+    char *msg = malloc(20000);
+    assert_non_null(msg);
+    size_t n = (size_t)sprintf(msg, "Subject: lines\r\nContent-Type: text/plain\r\n\r\n");
+    for (size_t l = 0; l <= 130; l++) {
+        size_t at = n;
+        if (l >= 12) {
+            memcpy(msg + n, "http://x.ex/", 12);
+            n += 12;
+        }
+        while (n - at < l) {
+            msg[n] = (char)('a' + (n % 26));
+            n++;
+        }
+        static const char *const ends[] = {"\r\n", "\n", "\r\r\n"};
+        n += (size_t)sprintf(msg + n, "%s", ends[l % 3]);
+    }
+    msg[n] = 0;
+    assert_split_invariant_cfg(&cfg, msg);
+    char *log = run_cfg(&cfg, msg, n, 0, false, true);
+    assert_non_null(strstr(log, "MIME_LONG_LINE"));
+    free(log);
+    free(msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1449,6 +1483,7 @@ int main(void)
         cmocka_unit_test(test_mime_digest_parts_are_messages),
         cmocka_unit_test(test_mime_url_split_invariant),
         cmocka_unit_test(test_mime_url_wide_filter),
+        cmocka_unit_test(test_mime_line_ends_split_invariant),
         cmocka_unit_test(test_mime_url_not_in_attachments),
         cmocka_unit_test(test_mime_file_hashes_chosen),
         cmocka_unit_test(test_mime_pool_reuse),

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "engine/error.h"
+#include "parsers/line_end.h"
 #include "parsers/parser.h"
 #include "parsers/smtp/smtp.h"
 
@@ -2663,6 +2664,255 @@ static void test_smtp_smuggling_scan_matches_reference(void **state)
     assert_true(hits > 100);
 }
 
+/* ---- line ends (parsers/line_end.h) ---- */
+
+/* Bytes near an LF in value or bits, so a mask that is off by a bit or a borrow shows. */
+static uint8_t lf_byte(uint32_t r)
+{
+    static const uint8_t v[] = {'\n', '\r', '.', 'a', 0x8a, 0x00, 0xff, 0x0b, 0x09, 0x0e, 0x1a};
+    return v[r % sizeof(v)];
+}
+
+static uint64_t mask_ref(const uint8_t *p)
+{
+    uint64_t m = 0;
+    for (unsigned i = 0; i < 64; i++)
+        if (p[i] == '\n')
+            m |= 1ULL << i;
+    return m;
+}
+
+/* The run as sk_smtp__data_run() found it before, a memchr per line bounded by the limit. */
+static size_t run_ref(const uint8_t *buf, size_t len, size_t limit, uint64_t *lines)
+{
+    size_t used = 0;
+    *lines = 0;
+    while (used < len) {
+        size_t room = len - used < limit ? len - used : limit;
+        const uint8_t *lf = memchr(buf + used, '\n', room);
+        if (!lf)
+            break;
+        used = (size_t)(lf - buf) + 1;
+        (*lines)++;
+        if (used < len && buf[used] == '.')
+            break;
+    }
+    return used;
+}
+
+/* Checks both run functions against the reference on a copy of exactly len bytes (so ASan
+ * sees a read past the end). */
+static void check_run(const uint8_t *src, size_t len, size_t limit)
+{
+    uint8_t *b = malloc(len ? len : 1);
+    assert_non_null(b);
+    if (len)
+        memcpy(b, src, len);
+    uint64_t want_lines, got_lines = 99, base_lines = 99;
+    size_t want = run_ref(b, len, limit, &want_lines);
+    size_t got = sk_line_end_run(b, len, limit, &got_lines);
+    size_t base = sk_line_end__run_base(b, len, limit, &base_lines);
+    if (got != want || got_lines != want_lines || base != want || base_lines != want_lines)
+        fprintf(stderr, "run: len %zu limit %zu: want %zu/%llu got %zu/%llu base %zu/%llu\n", len,
+                limit, want, (unsigned long long)want_lines, got, (unsigned long long)got_lines,
+                base, (unsigned long long)base_lines);
+    assert_int_equal(got, want);
+    assert_int_equal(got_lines, want_lines);
+    assert_int_equal(base, want);
+    assert_int_equal(base_lines, want_lines);
+    free(b);
+}
+
+/* Checks the reader against memchr from every offset in order, and with the skips of a caller
+ * that consumes some line ends itself (the MIME splitter), on a copy of exactly len bytes. */
+static void check_reader(const uint8_t *src, size_t len, uint32_t *seed)
+{
+    uint8_t *b = malloc(len ? len : 1);
+    assert_non_null(b);
+    if (len)
+        memcpy(b, src, len);
+    struct sk_line_ends s;
+    sk_line_ends_init(&s, b, len);
+    for (size_t from = 0; from <= len + 1; from++) {
+        const uint8_t *lf = from < len ? memchr(b + from, '\n', len - from) : NULL;
+        size_t want = lf ? (size_t)(lf - b) : len;
+        assert_int_equal(sk_line_ends_next(&s, from), want);
+        assert_int_equal(sk_line_ends_next(&s, from), want); /* asked again */
+    }
+    sk_line_ends_init(&s, b, len);
+    for (size_t from = 0; from < len;) {
+        const uint8_t *lf = memchr(b + from, '\n', len - from);
+        size_t want = lf ? (size_t)(lf - b) : len;
+        assert_int_equal(sk_line_ends_next(&s, from), want);
+        from = want + 1 + lcg(seed) % 3 * (lcg(seed) % 90);
+    }
+    free(b);
+}
+
+/* The LF mask of 64 bytes, vector and word at a time, with one LF at every position among
+ * bytes close to it, and on random blocks. */
+static void test_line_end_mask64(void **state)
+{
+    (void)state;
+    uint8_t b[64];
+    for (unsigned bg = 0; bg < 11; bg++) {
+        for (unsigned i = 0; i < 64; i++) {
+            memset(b, bg == 0 ? 'a' : lf_byte(bg), sizeof(b));
+            b[i] = '\n';
+            assert_int_equal(sk_line_end_mask64(b), mask_ref(b));
+            assert_int_equal(sk_line_end_mask64_portable(b), mask_ref(b));
+        }
+    }
+    uint32_t seed = 1;
+    for (unsigned k = 0; k < 20000; k++) {
+        for (unsigned i = 0; i < 64; i++)
+            b[i] = lf_byte(lcg(&seed));
+        assert_int_equal(sk_line_end_mask64(b), mask_ref(b));
+        assert_int_equal(sk_line_end_mask64_portable(b), mask_ref(b));
+    }
+    memset(b, '\n', sizeof(b));
+    assert_int_equal(sk_line_end_mask64(b), ~0ULL);
+    assert_int_equal(sk_line_end_mask64_portable(b), ~0ULL);
+}
+
+/* The run of lines against the memchr loop it replaces: one LF at every position of every
+ * length across three vector widths, "\n." at every position among short lines, lines longer
+ * than the limit, CR/LF mixes, and random bytes, at limits around a block. */
+static void test_line_end_run(void **state)
+{
+    (void)state;
+    static const size_t limits[] = {0, 1, 2, 3, 5, 16, 63, 64, 65, 76, 127, 128, 1000, SIZE_MAX};
+    const size_t nlim = sizeof(limits) / sizeof(limits[0]);
+    uint8_t b[400];
+    for (size_t len = 0; len <= 200; len++) {
+        for (size_t i = 0; i <= len; i++) {
+            memset(b, 'x', len);
+            if (i < len)
+                b[i] = '\n';
+            for (size_t l = 0; l < nlim; l++)
+                check_run(b, len, limits[l]);
+            /* LFs every 7 bytes and "\n." at i */
+            for (size_t k = 6; k < len; k += 7)
+                b[k] = '\n';
+            if (i + 1 < len) {
+                b[i] = '\n';
+                b[i + 1] = '.';
+            }
+            for (size_t l = 0; l < nlim; l++)
+                check_run(b, len, limits[l]);
+        }
+    }
+    uint32_t seed = 7;
+    for (unsigned k = 0; k < 20000; k++) {
+        size_t len = lcg(&seed) % sizeof(b);
+        unsigned kind = k % 3;
+        for (size_t i = 0; i < len; i++) {
+            uint32_t r = lcg(&seed);
+            if (kind == 0) /* any of the bytes near an LF */
+                b[i] = lf_byte(r);
+            else if (kind == 1) /* text lines ended by CRLF, LF or CR CR LF, a few dots */
+                b[i] = r % 40 == 0 ? '\n' : r % 40 == 1 ? '\r' : r % 97 == 2 ? '.' : 'a';
+            else /* long lines, dots after LFs */
+                b[i] = r % 150 == 0 ? '\n' : r % 5 == 0 ? '.' : 'z';
+        }
+        check_run(b, len, limits[lcg(&seed) % nlim]);
+    }
+    /* long runs: stops at "\n." and at a line over the limit, far into the buffer */
+    uint8_t *big = malloc(70000);
+    assert_non_null(big);
+    for (size_t i = 0; i < 70000; i++)
+        big[i] = i % 77 == 76 ? '\n' : i % 77 == 75 ? '\r' : 'm';
+    check_run(big, 70000, 1000);
+    check_run(big, 70000, 77);
+    check_run(big, 70000, 76);
+    big[50001] = '\n';
+    big[50002] = '.';
+    check_run(big, 70000, 1000);
+    memset(big + 60000, 'q', 5000);
+    check_run(big, 70000, 1000);
+    check_run(big, 70000, 4999);
+    free(big);
+}
+
+/* The line-end reader against memchr from every offset, on the same kinds of bytes. */
+static void test_line_end_reader(void **state)
+{
+    (void)state;
+    uint8_t b[300];
+    uint32_t seed = 3;
+    for (size_t len = 0; len <= 200; len++) {
+        for (size_t i = 0; i <= len; i++) {
+            memset(b, 'y', len);
+            if (i < len)
+                b[i] = '\n';
+            check_reader(b, len, &seed);
+        }
+    }
+    for (unsigned k = 0; k < 3000; k++) {
+        size_t len = lcg(&seed) % sizeof(b);
+        unsigned every = 1 + lcg(&seed) % 100;
+        for (size_t i = 0; i < len; i++) {
+            uint32_t r = lcg(&seed);
+            b[i] = r % every == 0 ? '\n' : lf_byte(r >> 3) == '\n' ? '\r' : lf_byte(r >> 3);
+        }
+        check_reader(b, len, &seed);
+    }
+}
+
+/* The DATA path with the run finder gives what the line path gives: one message of lines of
+ * every length from 0 to 150 (some over the data chunk limit of 100), CRLF, LF and CR CR LF
+ * ends, and a stuffed-dot line placed after every fifth line in turn, fed whole, cut in two at
+ * every 259th byte, and byte by byte (which goes line by line); smtp_data events counted or
+ * skipped. */
+static void test_smtp_data_run_line_ends(void **state)
+{
+    (void)state;
+    struct sk_smtp_config cfg;
+    sk_smtp_config_defaults(&cfg);
+    cfg.max_data_chunk = 100;
+    char *msg = malloc(16384);
+    assert_non_null(msg);
+    for (size_t dot = 0; dot <= 151; dot += 5) {
+        size_t n = 0;
+        for (size_t l = 0; l <= 150; l++) {
+            for (size_t i = 0; i < l; i++)
+                msg[n++] = (char)('a' + (l + i) % 26);
+            static const char *const ends[] = {"\r\n", "\n", "\r\r\n"};
+            const char *e = ends[l % 3];
+            memcpy(msg + n, e, strlen(e));
+            n += strlen(e);
+            if (l == dot) {
+                memcpy(msg + n, "..dot\r\n", 7);
+                n += 7;
+            }
+        }
+        memcpy(msg + n, ".\r\n", 4);
+        n += 3;
+        struct step steps[] = {
+            {S, greeting, 0}, {C, to_data, 0},      {S, to_data_ok, 0},
+            {C, msg, n},      {S, "250 ok\r\n", 0},
+        };
+        const size_t ns = sizeof(steps) / sizeof(steps[0]);
+        char *whole = run_script(&cfg, steps, ns, W_ALL, true, 0, 0, false, NULL);
+        char *bytes = run_script(&cfg, steps, ns, W_ALL, true, 0, 0, true, NULL);
+        assert_string_equal(whole, bytes);
+        assert_non_null(strstr(whole, "DATA c 0"));
+        for (size_t k = 37; k < n; k += 37 * 7) {
+            char *o = run_script(&cfg, steps, ns, W_ALL, true, 3, k, false, NULL);
+            assert_string_equal(o, whole);
+            free(o);
+        }
+        struct skip_count all = skip_run(&cfg, W_ALL, msg, n, 0);
+        struct skip_count some =
+            skip_run(&cfg, W_ALL & ~SK_EV_BIT(SK_EV_SMTP_DATA), msg, n, dot * 3);
+        assert_int_equal(some.built, 0);
+        assert_int_equal(some.skipped, all.built);
+        free(whole);
+        free(bytes);
+    }
+    free(msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2738,6 +2988,10 @@ int main(void)
         cmocka_unit_test(test_smtp_auth_line_len_exceeded),
         cmocka_unit_test(test_smtp_random_split_invariance),
         cmocka_unit_test(test_smtp_smuggling_scan_matches_reference),
+        cmocka_unit_test(test_line_end_mask64),
+        cmocka_unit_test(test_line_end_run),
+        cmocka_unit_test(test_line_end_reader),
+        cmocka_unit_test(test_smtp_data_run_line_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
