@@ -29,7 +29,13 @@
 #define SK_SOURCE_TIMEOUT_MS 100
 #define PUBLISH_US           1000000u /* readers publish their counters this often */
 
-#define READ_AHEAD (1u << 20) /* a plain file is read this much at a time */
+#define READ_AHEAD         (1u << 20) /* a plain file is read this much at a time */
+/* The longest record read ahead. A file's header may claim any snapshot length up to 2^31 - 1
+ * (libpcap takes it as written), and a buffer sized by it is the file's to choose: a hostile
+ * file asked for 2 GiB (tests/fuzz/regressions/pcap/snaplen-2g-readahead-oom). libpcap
+ * itself takes no longer record on the link types Shrike reads; a longer one is left to it
+ * (from that record on), which reports it as it did. */
+#define READ_AHEAD_MAX_REC (256u * 1024)
 
 /* A capture file read ahead in large pieces (pread) rather than by libpcap's two stdio reads a
  * record: several workers reading the same file each pay one system call a MiB and no call
@@ -46,7 +52,7 @@ struct readahead {
     int fd;        /* borrowed from libpcap's FILE */
     bool swapped;  /* the file's byte order is not ours */
     bool nsec;     /* nanosecond time stamps */
-    uint32_t snap; /* libpcap's snapshot length for the file */
+    uint32_t snap; /* libpcap's snapshot length for the file, at most READ_AHEAD_MAX_REC */
 };
 
 /* One live interface (libpcap) or one AF_PACKET socket: counted by its reading thread only;
@@ -595,6 +601,8 @@ static void readahead_open(struct sk_source *src)
     if (!ok)
         return;
     m->snap = (uint32_t)pcap_snapshot(src->pcap);
+    if (m->snap > READ_AHEAD_MAX_REC)
+        m->snap = READ_AHEAD_MAX_REC;
     m->cap = READ_AHEAD + 16 + m->snap;
     if ((m->buf = malloc(m->cap)) == NULL)
         return; /* libpcap reads it */

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -428,6 +430,30 @@ static size_t put_rec(uint8_t *b, size_t at, bool swap, uint32_t sec, uint32_t f
     return at + caplen;
 }
 
+/* Reads src to its end beside libpcap reading path: every record the same (length, wire
+ * length, time, bytes), then the end for both. Returns the number of records. */
+static int same_as_libpcap(struct sk_source *src, const char *path)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    pcap_t *ref = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    assert_non_null(ref);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    struct sk_raw_packet p;
+    int n = 0;
+    while (pcap_next_ex(ref, &h, &data) == 1) {
+        assert_int_equal(sk_source_next(src, &p), 1);
+        assert_int_equal(p.caplen, h->caplen);
+        assert_int_equal(p.wirelen, h->len);
+        assert_int_equal(p.ts_us, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec);
+        assert_memory_equal(p.data, data, h->caplen);
+        n++;
+    }
+    expect_end(src);
+    pcap_close(ref);
+    return n;
+}
+
 /* Classic pcap files are read ahead in large pieces while their records are plain; each
  * packet must be what libpcap hands out: byte-swapped files, nanosecond stamps (cut to
  * microseconds), a record longer than the snapshot length (libpcap cuts it; the rest of the
@@ -436,7 +462,7 @@ static size_t put_rec(uint8_t *b, size_t at, bool swap, uint32_t sec, uint32_t f
 static void test_source_read_ahead_as_libpcap(void **state)
 {
     struct ctx *c = *state;
-    char path[128], err[256], perr[PCAP_ERRBUF_SIZE];
+    char path[128], err[256];
     uint8_t file[1024];
 
     for (int v = 0; v < 4; v++) {
@@ -467,26 +493,87 @@ static void test_source_read_ahead_as_libpcap(void **state)
         assert_non_null(fp);
         assert_int_equal(fwrite(file + at, 1, appended - at, fp), appended - at);
         fclose(fp);
-        pcap_t *ref =
-            pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
-        assert_non_null(ref);
-        struct pcap_pkthdr *h;
-        const u_char *data;
-        struct sk_raw_packet p;
-        int n = 0;
-        while (pcap_next_ex(ref, &h, &data) == 1) {
-            assert_int_equal(sk_source_next(src, &p), 1);
-            assert_int_equal(p.caplen, h->caplen);
-            assert_int_equal(p.wirelen, h->len);
-            assert_int_equal(p.ts_us, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec);
-            assert_memory_equal(p.data, data, h->caplen);
-            n++;
-        }
-        assert_int_equal(n, 6);
-        expect_end(src);
-        pcap_close(ref);
+        assert_int_equal(same_as_libpcap(src, path), 6);
         sk_source_free(src);
     }
+}
+
+/* A file whose header claims a snapshot length of 2^31 - 1 (a fuzzer's: the read-ahead once
+ * sized its buffer by it, 2 GiB): a small record, one of 200,000 bytes (near the 256 KiB
+ * that libpcap takes at most on the link types Shrike reads, and the read-ahead's bound) and
+ * one after it come out as libpcap hands them out. */
+static void test_source_huge_snaplen_as_libpcap(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256];
+    enum { BIG = 200000 };
+    uint8_t *file = calloc(1, BIG + 1024);
+    assert_non_null(file);
+    uint32_t hdr[6] = {0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 0x7fffffffu, DLT_EN10MB};
+    memcpy(file, hdr, sizeof(hdr));
+    size_t at = sizeof(hdr);
+    at = put_rec(file, at, false, 1700000000, 1, 60, 60, 1);
+    /* the long record written by hand: put_rec fills a frame of FRAME_LEN bytes */
+    uint32_t rec[4] = {1700000001, 2, BIG, BIG};
+    memcpy(file + at, rec, sizeof(rec));
+    for (size_t i = 0; i < BIG; i++)
+        file[at + sizeof(rec) + i] = (uint8_t)(i * 13);
+    at += sizeof(rec) + BIG;
+    at = put_rec(file, at, false, 1700000002, 3, 44, 44, 3);
+    FILE *fp = fopen(path_in(c, "huge-snap.pcap", path, sizeof(path)), "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, at, fp), at);
+    fclose(fp);
+
+    struct sk_source *src = NULL;
+    assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+    assert_int_equal(same_as_libpcap(src, path), 3);
+    sk_source_free(src);
+    free(file);
+}
+
+/* The read-ahead's memory does not follow the header's snapshot length: 64 MiB of 1,500-byte
+ * records under a header claiming 2^31 - 1 are read in a child whose peak resident memory
+ * may grow by less than 32 MiB (sized by the header, the buffer took in the whole file at
+ * the first read). */
+static void test_source_huge_snaplen_memory_bounded(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], err[256];
+    enum { REC = 1500, N = 64 * 1024 * 1024 / (REC + 16) };
+    FILE *fp = fopen(path_in(c, "huge-snap-big.pcap", path, sizeof(path)), "wb");
+    assert_non_null(fp);
+    uint32_t hdr[6] = {0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 0x7fffffffu, DLT_EN10MB};
+    assert_int_equal(fwrite(hdr, sizeof(hdr), 1, fp), 1);
+    static uint8_t frame[REC];
+    mk_frame(frame, 1, 25);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t rec[4] = {1700000000 + i / 1000, i % 1000, REC, REC};
+        assert_int_equal(fwrite(rec, sizeof(rec), 1, fp), 1);
+        assert_int_equal(fwrite(frame, REC, 1, fp), 1);
+    }
+    fclose(fp);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rusage before, after;
+        getrusage(RUSAGE_SELF, &before);
+        struct sk_source *src = NULL;
+        if (sk_source_open_offline(&src, path, NULL, err, sizeof(err)) != 0)
+            _exit(2);
+        struct sk_raw_packet p;
+        uint32_t n = 0;
+        while (sk_source_next(src, &p) == 1)
+            n++;
+        getrusage(RUSAGE_SELF, &after);
+        sk_source_free(src);
+        _exit(n != N ? 3 : after.ru_maxrss - before.ru_maxrss >= 32 * 1024 ? 4 : 0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    unlink(path);
 }
 
 /* A capture file cut shorter while it is read (a ring of files rewritten by tcpdump -W):
@@ -637,6 +724,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_reads_pcapng, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_read_ahead_as_libpcap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_file_shrinks_while_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_huge_snaplen_as_libpcap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_huge_snaplen_memory_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_filter_not_for_this_link_type, setup, teardown),
         cmocka_unit_test(test_source_live_break_from_signal),
     };
