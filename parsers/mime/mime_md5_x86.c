@@ -5,6 +5,7 @@
  * step five cycles, while vpternlogd computes any of the four functions in one and vprold
  * rotates in one: four cycles a step, for one stream or two at once. */
 #include <immintrin.h>
+#include <stdbool.h>
 
 #include "parsers/mime/mime_md5.h"
 #include "parsers/mime/mime_md5_steps.h"
@@ -26,42 +27,24 @@
         a = _mm_rol_epi32(a, s);                                                                   \
         a = _mm_add_epi32(a, b);                                                                   \
     } while (0)
-#define VONE(f, a, b, c, d, i, k, s)                                                               \
-    VSTEP(f, a##0, b##0, c##0, d##0, _mm_cvtsi32_si128((int)(le32(p0 + 4 * (i)) + k##u)), s)
-#define VTWO(f, a, b, c, d, i, k, s)                                                               \
-    VSTEP(f, a##0, b##0, c##0, d##0,                                                               \
-          _mm_set_epi32(0, 0, (int)(le32(p1 + 4 * (i)) + k##u), (int)(le32(p0 + 4 * (i)) + k##u)), \
-          s)
+/* The lanes' message words of step i plus the constant: lane 1's only for two streams. */
+#define VWORD(i, k)                                                                                \
+    (two ? _mm_set_epi32(0, 0, (int)(le32(p1 + 4 * (i)) + k##u), (int)(le32(p0 + 4 * (i)) + k##u)) \
+         : _mm_cvtsi32_si128((int)(le32(p0 + 4 * (i)) + k##u)))
+#define VLANES(f, a, b, c, d, i, k, s) VSTEP(f, a##0, b##0, c##0, d##0, VWORD(i, k), s)
 
-__attribute__((target("avx512f,avx512vl"))) static void blocks1(uint32_t h[4], const uint8_t *p0,
-                                                                size_t n)
+/* n blocks of one stream (two false: h1 and p1 are not used) or of two side by side. Inlined
+ * into blocks1() and blocks2() with two a constant, so each has its own loop. */
+__attribute__((target("avx512f,avx512vl"), always_inline)) static inline void
+blocks(uint32_t h0[4], const uint8_t *p0, uint32_t h1[4], const uint8_t *p1, size_t n, bool two)
 {
-    __m128i a0 = _mm_cvtsi32_si128((int)h[0]), b0 = _mm_cvtsi32_si128((int)h[1]);
-    __m128i c0 = _mm_cvtsi32_si128((int)h[2]), d0 = _mm_cvtsi32_si128((int)h[3]);
-    for (; n > 0; n--, p0 += 64) {
-        __m128i sa = a0, sb = b0, sc = c0, sd = d0;
-        MD5_STEPS(VONE);
-        a0 = _mm_add_epi32(a0, sa);
-        b0 = _mm_add_epi32(b0, sb);
-        c0 = _mm_add_epi32(c0, sc);
-        d0 = _mm_add_epi32(d0, sd);
-    }
-    h[0] = (uint32_t)_mm_cvtsi128_si32(a0);
-    h[1] = (uint32_t)_mm_cvtsi128_si32(b0);
-    h[2] = (uint32_t)_mm_cvtsi128_si32(c0);
-    h[3] = (uint32_t)_mm_cvtsi128_si32(d0);
-}
-
-__attribute__((target("avx512f,avx512vl"))) static void
-blocks2(uint32_t h0[4], const uint8_t *p0, uint32_t h1[4], const uint8_t *p1, size_t n)
-{
-    __m128i a0 = _mm_set_epi32(0, 0, (int)h1[0], (int)h0[0]);
-    __m128i b0 = _mm_set_epi32(0, 0, (int)h1[1], (int)h0[1]);
-    __m128i c0 = _mm_set_epi32(0, 0, (int)h1[2], (int)h0[2]);
-    __m128i d0 = _mm_set_epi32(0, 0, (int)h1[3], (int)h0[3]);
+    __m128i a0 = _mm_set_epi32(0, 0, two ? (int)h1[0] : 0, (int)h0[0]);
+    __m128i b0 = _mm_set_epi32(0, 0, two ? (int)h1[1] : 0, (int)h0[1]);
+    __m128i c0 = _mm_set_epi32(0, 0, two ? (int)h1[2] : 0, (int)h0[2]);
+    __m128i d0 = _mm_set_epi32(0, 0, two ? (int)h1[3] : 0, (int)h0[3]);
     for (; n > 0; n--, p0 += 64, p1 += 64) {
         __m128i sa = a0, sb = b0, sc = c0, sd = d0;
-        MD5_STEPS(VTWO);
+        MD5_STEPS(VLANES);
         a0 = _mm_add_epi32(a0, sa);
         b0 = _mm_add_epi32(b0, sb);
         c0 = _mm_add_epi32(c0, sc);
@@ -74,8 +57,21 @@ blocks2(uint32_t h0[4], const uint8_t *p0, uint32_t h1[4], const uint8_t *p1, si
     _mm_storeu_si128((__m128i *)v[3], d0);
     for (int r = 0; r < 4; r++) {
         h0[r] = v[r][0];
-        h1[r] = v[r][1];
+        if (two)
+            h1[r] = v[r][1];
     }
+}
+
+__attribute__((target("avx512f,avx512vl"))) static void blocks1(uint32_t h[4], const uint8_t *p,
+                                                                size_t n)
+{
+    blocks(h, p, NULL, p, n, false);
+}
+
+__attribute__((target("avx512f,avx512vl"))) static void
+blocks2(uint32_t h0[4], const uint8_t *p0, uint32_t h1[4], const uint8_t *p1, size_t n)
+{
+    blocks(h0, p0, h1, p1, n, true);
 }
 
 bool sk_mime__md5_wide1(uint32_t h[4], const uint8_t *p, size_t n)
