@@ -431,7 +431,9 @@ static size_t put_rec(uint8_t *b, size_t at, bool swap, uint32_t sec, uint32_t f
 }
 
 /* Reads src to its end beside libpcap reading path: every record the same (length, wire
- * length, time, bytes), then the end for both. Returns the number of records. */
+ * length, time, bytes, link type, number), then the end for both. The records are read by
+ * turns with sk_source_next() and with sk_source_read(), the workers' call, which takes
+ * plain records straight from the read-ahead buffer. Returns the number of records. */
 static int same_as_libpcap(struct sk_source *src, const char *path)
 {
     char perr[PCAP_ERRBUF_SIZE];
@@ -440,15 +442,22 @@ static int same_as_libpcap(struct sk_source *src, const char *path)
     struct pcap_pkthdr *h;
     const u_char *data;
     struct sk_raw_packet p;
-    int n = 0;
+    _Atomic int stop = 0;
+    int n = 0, damaged = 0;
     while (pcap_next_ex(ref, &h, &data) == 1) {
-        assert_int_equal(sk_source_next(src, &p), 1);
+        if (n % 2)
+            assert_int_equal(sk_source_read(src, &p, &stop, &damaged), 1);
+        else
+            assert_int_equal(sk_source_next(src, &p), 1);
         assert_int_equal(p.caplen, h->caplen);
         assert_int_equal(p.wirelen, h->len);
         assert_int_equal(p.ts_us, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec);
         assert_memory_equal(p.data, data, h->caplen);
+        assert_int_equal(p.linktype, pcap_datalink(ref));
+        assert_int_equal(p.pcap_cnt, (uint64_t)n + 1);
         n++;
     }
+    assert_int_equal(damaged, 0);
     expect_end(src);
     pcap_close(ref);
     return n;
