@@ -604,8 +604,11 @@ static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
 /* Each worker's memo of the owners it has looked up, by the exact tuple in the packet's
  * direction: most packets of a capture belong to a flow seen a few packets before, so the
  * memo spares them the seeded hash and the claims table (an owner never changes, so a
- * remembered one is the one the table or the hash would give). Direct mapped. */
-#define OWNER_SLOTS 4096
+ * remembered one is the one the table or the hash would give). Direct mapped: IPv4 TCP
+ * tuples in 16 bytes a slot (two words: the addresses; the ports, the VLAN ids and the
+ * owner + 1 in the low byte, 0 for an empty slot), the others whole. */
+#define OWNER_SLOTS4 8192
+#define OWNER_SLOTS  1024
 
 struct owner_key {
     uint8_t src[16], dst[16];
@@ -618,21 +621,22 @@ struct owner_slot {
     uint32_t owner; /* the owner + 1, 0 for an empty slot */
 };
 
-static size_t owner_index(const struct owner_key *k)
+struct owner_memo {
+    uint64_t v4[OWNER_SLOTS4][2];
+    struct owner_slot other[OWNER_SLOTS];
+};
+
+static size_t mix_index(uint64_t a, uint64_t b, unsigned bits)
 {
-    uint32_t a, b;
-    memcpy(&a, k->src + (k->family == 6 ? 12 : 0), 4);
-    memcpy(&b, k->dst + (k->family == 6 ? 12 : 0), 4);
-    uint64_t x =
-        ((uint64_t)a << 32 | b) ^ ((uint64_t)k->sport << 16 | k->dport) * 0x9e3779b97f4a7c15u;
+    uint64_t x = a ^ b * 0x9e3779b97f4a7c15u;
     x ^= x >> 29;
     x *= 0xbf58476d1ce4e5b9u;
-    return (size_t)(x >> 40) & (OWNER_SLOTS - 1);
+    return (size_t)(x >> (64 - bits));
 }
 
 struct fthread {
     const struct sk_pipeline_config *cfg;
-    struct owner_slot *owners; /* OWNER_SLOTS, reading files with several workers */
+    struct owner_memo *owners; /* reading files with several workers */
     bool queue;                /* live fan-out: reads queue idx of src, every packet its own */
     struct claims *claims;     /* NULL: the hash decides */
     size_t idx;
@@ -645,17 +649,41 @@ struct fthread {
 };
 
 /* An empty memo, its pages written now for the reason claims_new() gives. */
-static struct owner_slot *owners_new(void)
+static struct owner_memo *owners_new(void)
 {
-    struct owner_slot *o = malloc(OWNER_SLOTS * sizeof(*o));
+    struct owner_memo *o = malloc(sizeof(*o));
     if (o != NULL)
-        memset(o, 0, OWNER_SLOTS * sizeof(*o));
+        memset(o, 0, sizeof(*o));
     return o;
+}
+
+/* The owner by the flow hash and, when flows are claimed, the claims table. */
+static size_t owner_lookup(struct fthread *t, const struct sk_packet *pkt)
+{
+    size_t n = t->cfg->n_workers;
+    uint64_t h = sk_flow_hash(pkt, t->cfg->hash_seed);
+    return t->claims ? claim_owner(t->claims, h, t->idx, n) : h % n;
 }
 
 /* The worker that owns pkt's flow. */
 static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
 {
+    if (pkt->src.family == 4 && pkt->ip_proto == 6) {
+        uint32_t src, dst;
+        memcpy(&src, pkt->src.bytes, 4);
+        memcpy(&dst, pkt->dst.bytes, 4);
+        uint64_t addrs = (uint64_t)src << 32 | dst;
+        uint64_t rest = (uint64_t)pkt->sport << 48 | (uint64_t)pkt->dport << 32 |
+                        (uint64_t)(pkt->vlan[0] & 0xfff) << 20 |
+                        (uint64_t)(pkt->vlan[1] & 0xfff) << 8;
+        uint64_t *slot = t->owners->v4[mix_index(addrs, rest, 13)];
+        if (slot[0] == addrs && (slot[1] & ~(uint64_t)0xff) == rest && (slot[1] & 0xff) != 0)
+            return (size_t)(slot[1] & 0xff) - 1;
+        size_t owner = owner_lookup(t, pkt);
+        slot[0] = addrs;
+        slot[1] = rest | (owner + 1);
+        return owner;
+    }
     struct owner_key k;
     size_t alen = pkt->src.family == 6 ? 16 : 4;
     memset(&k, 0, sizeof(k));
@@ -667,12 +695,14 @@ static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
     k.vlan[1] = pkt->vlan[1];
     k.family = pkt->src.family;
     k.proto = pkt->ip_proto;
-    struct owner_slot *s = &t->owners[owner_index(&k)];
+    uint64_t a, b;
+    memcpy(&a, k.src + 8, 8);
+    memcpy(&b, k.dst + 8, 8);
+    struct owner_slot *s =
+        &t->owners->other[mix_index(a ^ b, (uint64_t)k.sport << 16 | k.dport, 10)];
     if (s->owner && memcmp(&s->key, &k, sizeof(k)) == 0)
         return s->owner - 1;
-    size_t n = t->cfg->n_workers;
-    uint64_t h = sk_flow_hash(pkt, t->cfg->hash_seed);
-    size_t owner = t->claims ? claim_owner(t->claims, h, t->idx, n) : h % n;
+    size_t owner = owner_lookup(t, pkt);
     s->key = k;
     s->owner = (uint32_t)owner + 1;
     return owner;
@@ -708,15 +738,33 @@ static int read_own(struct fthread *t)
                 return r;
             continue;
         }
+        /* The flow of most packets is read from their headers alone; a worker decodes its
+         * own packets and those the headers cannot place. The first worker counts every
+         * packet (the input and decoder counters are its), so it decodes what the others
+         * skip as placed nowhere and counts other workers' packets as decoding would. */
+        int peeked = sk_decoder_peek(&raw, &pkt);
+        if (peeked == 0 && t->idx > 0)
+            continue; /* nothing the flow table takes */
+        if (peeked > 0) {
+            if (pkt.ts_us > clock)
+                clock = pkt.ts_us;
+            if (owner_of(t, &pkt) != t->idx) {
+                if (t->idx == 0)
+                    sk_worker_count_peeked(w, &raw, &pkt);
+                continue;
+            }
+        }
         if ((r = sk_worker_decode(w, &raw, &pkt)) < 0)
             return r;
         /* the flow table takes only TCP: other packets are counted by the decoder and end here */
         if (r == 0 || pkt.ip_proto != 6)
             continue;
-        if (pkt.ts_us > clock)
-            clock = pkt.ts_us;
-        if (owner_of(t, &pkt) != t->idx)
-            continue;
+        if (peeked < 0) {
+            if (pkt.ts_us > clock)
+                clock = pkt.ts_us;
+            if (owner_of(t, &pkt) != t->idx)
+                continue;
+        }
         /* Idle flows end at the time one worker would end them: the table's clock is the
          * latest packet read by anyone, not this flow's packet. */
         if (clock > pkt.ts_us)

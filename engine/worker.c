@@ -920,14 +920,26 @@ void sk_worker_publish(struct sk_worker *w)
     maybe_publish(w, &w->pub_rest, false, true);
 }
 
-int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt)
+static void count_input(struct sk_worker *w, const struct sk_raw_packet *raw)
 {
     w->packets++;
     w->bytes += raw->caplen;
     if (raw->ts_us > w->last_ts)
         w->last_ts = raw->ts_us;
     maybe_publish(w, &w->pub_input, true, false);
+}
+
+int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt)
+{
+    count_input(w, raw);
     return sk_decoder_decode(w->dec, raw, pkt);
+}
+
+void sk_worker_count_peeked(struct sk_worker *w, const struct sk_raw_packet *raw,
+                            const struct sk_packet *peeked)
+{
+    count_input(w, raw);
+    sk_decoder_count_peeked(w->dec, raw, peeked);
 }
 
 /* ---- rule reloads ---- */

@@ -472,3 +472,112 @@ int sk_decoder_decode(struct sk_decoder *d, const struct sk_raw_packet *raw, str
         return anomaly(d, SK_DECODE_LINK_UNSUPPORTED);
     }
 }
+
+/* ---- peeking at a packet's flow without decoding it ---- */
+
+/* The TCP header at p (len bytes to the end of the IP payload) when the decoder would take it
+ * as it is: no options, or the NOP, NOP, timestamps that most data segments carry. */
+static int peek_tcp(const uint8_t *p, size_t len, struct sk_packet *pkt)
+{
+    static const uint8_t nop_nop_ts[4] = {1, 1, 8, 10};
+    if (len < 20)
+        return -1;
+    size_t hlen = (size_t)(p[12] >> 4) * 4;
+    if (hlen > len || (hlen != 20 && (hlen != 32 || memcmp(p + 20, nop_nop_ts, 4) != 0)))
+        return -1;
+    pkt->ip_proto = SK_IPPROTO_TCP;
+    pkt->sport = rd16(p);
+    pkt->dport = rd16(p + 2);
+    return 1;
+}
+
+static int peek_ipv4(const uint8_t *p, size_t len, struct sk_packet *pkt)
+{
+    if (len < 20 || p[0] != 0x45)
+        return -1; /* not version 4 with 20 bytes of header: options, or an anomaly */
+    size_t iplen = rd16(p + 2);
+    if (iplen < 20 || len < iplen || (rd16(p + 6) & 0x3fff) != 0)
+        return -1; /* an anomaly, or a fragment for the reassembly */
+    if (p[9] != SK_IPPROTO_TCP)
+        return 0;
+    pkt->src.family = pkt->dst.family = 4;
+    memcpy(pkt->src.bytes, p + 12, 4);
+    memcpy(pkt->dst.bytes, p + 16, 4);
+    return peek_tcp(p + 20, iplen - 20, pkt);
+}
+
+static int peek_ipv6(const uint8_t *p, size_t len, struct sk_packet *pkt)
+{
+    if (len < 40 || p[0] >> 4 != 6)
+        return -1;
+    size_t plen = rd16(p + 4);
+    if (len - 40 < plen)
+        return -1;
+    if (p[6] != SK_IPPROTO_TCP)
+        return is_exthdr(p[6]) ? -1 : 0;
+    pkt->src.family = pkt->dst.family = 6;
+    memcpy(pkt->src.bytes, p + 8, 16);
+    memcpy(pkt->dst.bytes, p + 24, 16);
+    return peek_tcp(p + 40, plen, pkt);
+}
+
+void sk_decoder_count_peeked(struct sk_decoder *d, const struct sk_raw_packet *raw,
+                             const struct sk_packet *peeked)
+{
+    /* what sk_decoder_decode() does with such a packet but the packet itself */
+    d->stats.packets++;
+    d->now_us = raw->ts_us;
+    sk_defrag_expire(d->defrag, raw->ts_us, d->stats.anomalies);
+    if (peeked->src.family == 6)
+        d->stats.ipv6++;
+    else
+        d->stats.ipv4++;
+    d->stats.tcp++;
+}
+
+int sk_decoder_peek(const struct sk_raw_packet *raw, struct sk_packet *pkt)
+{
+    const uint8_t *p = raw->data;
+    size_t len = raw->caplen;
+    uint16_t type;
+
+    /* only the tuple: the rest of *pkt is left as it was */
+    memset(&pkt->src, 0, sizeof(pkt->src));
+    memset(&pkt->dst, 0, sizeof(pkt->dst));
+    pkt->vlan[0] = pkt->vlan[1] = 0;
+    pkt->ts_us = raw->ts_us;
+    if (!p)
+        return -1;
+    size_t hlen, type_at; /* the link header's length, where its Ethernet type is */
+    switch (raw->linktype) {
+    case DLT_EN10MB:
+        hlen = 14, type_at = 12;
+        break;
+    case DLT_LINUX_SLL:
+        hlen = 16, type_at = 14;
+        break;
+    case DLT_LINUX_SLL2:
+        hlen = 20, type_at = 0;
+        break;
+    default:
+        return -1;
+    }
+    if (len < hlen)
+        return -1;
+    type = rd16(p + type_at);
+    p += hlen;
+    len -= hlen;
+    for (int nvlan = 0; type == SK_ETH_VLAN || type == SK_ETH_QINQ || type == SK_ETH_QINQ_9;) {
+        if (len < 4 || nvlan == SK_DECODE_MAX_VLAN)
+            return -1;
+        pkt->vlan[nvlan++] = rd16(p) & 0x0fff;
+        type = rd16(p + 2);
+        p += 4;
+        len -= 4;
+    }
+    if (type == SK_ETH_IPV4)
+        return peek_ipv4(p, len, pkt);
+    if (type == SK_ETH_IPV6)
+        return peek_ipv6(p, len, pkt);
+    return 0; /* no IP: counted as such, nothing more */
+}

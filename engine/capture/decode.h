@@ -117,6 +117,23 @@ int sk_decoder_new(struct sk_decoder **out, const struct sk_decode_config *cfg);
  * frame, a malformed header: counted), or a negative SK_E_* code on allocation failure. */
 int sk_decoder_decode(struct sk_decoder *d, const struct sk_raw_packet *raw, struct sk_packet *pkt);
 
+/* Which flow a raw packet belongs to, read from its headers alone: no decoder, no counter,
+ * no fragment reassembly. Returns 1 when sk_decoder_decode() would hand out this packet as a
+ * TCP packet: *pkt then holds its time stamp and its flow's tuple (addresses, ports, VLAN ids,
+ * ip_proto), as the decoder would set them; its other fields are left as they were. Returns 0 when
+ * the decoder would hand out no TCP packet and keep nothing (a frame without IP, an IP packet of
+ * another protocol that is no fragment), and -1 when it cannot tell without decoding: IP or TCP
+ * options other than the common ones, fragments, IPv6 extension headers, other link types,
+ * and every header the decoder would count as an anomaly. For a reader that skips other
+ * workers' packets (pipeline.c). */
+int sk_decoder_peek(const struct sk_raw_packet *raw, struct sk_packet *pkt);
+
+/* A packet sk_decoder_peek() answered 1 for, left undecoded: counts it and moves the fragment
+ * reassembly's clock as sk_decoder_decode() would have, so d's counters and state are those
+ * of decoding it. */
+void sk_decoder_count_peeked(struct sk_decoder *d, const struct sk_raw_packet *raw,
+                             const struct sk_packet *peeked);
+
 const struct sk_decode_stats *sk_decoder_stats(const struct sk_decoder *d);
 
 /* Calls fn once per counter with its printable name: "decode.packets", "decode.ipv4", ...

@@ -126,18 +126,25 @@ static size_t mk_vlan(uint8_t *b, uint16_t tpid, uint16_t id, uint16_t type, con
     return 6 + n; /* tpid + tag + inner type: prepend to the Ethernet header's 12 MACs */
 }
 
-/* Decodes a heap copy of exactly len bytes so the sanitizers see any read past it. */
-static int decode(struct sk_decoder *d, int linktype, const uint8_t *buf, size_t len,
-                  uint64_t ts_us, struct sk_packet *pkt)
+/* A raw packet of a heap copy of exactly len bytes, so the sanitizers see any read past it;
+ * the caller frees raw.data. */
+static struct sk_raw_packet raw_copy(int linktype, const uint8_t *buf, size_t len, uint64_t ts_us)
 {
     uint8_t *copy = malloc(len ? len : 1);
     assert_non_null(copy);
-    memcpy(copy, buf, len);
-    struct sk_raw_packet raw = {.data = copy,
-                                .caplen = (uint32_t)len,
-                                .wirelen = (uint32_t)len,
-                                .ts_us = ts_us,
-                                .linktype = linktype};
+    put(copy, buf, len);
+    return (struct sk_raw_packet){.data = copy,
+                                  .caplen = (uint32_t)len,
+                                  .wirelen = (uint32_t)len,
+                                  .ts_us = ts_us,
+                                  .linktype = linktype};
+}
+
+static int decode(struct sk_decoder *d, int linktype, const uint8_t *buf, size_t len,
+                  uint64_t ts_us, struct sk_packet *pkt)
+{
+    struct sk_raw_packet raw = raw_copy(linktype, buf, len, ts_us);
+    uint8_t *copy = (uint8_t *)raw.data;
     int rc = sk_decoder_decode(d, &raw, pkt);
     /* The payload may point into copy: check it before freeing by copying it out. */
     static uint8_t keep[70000];
@@ -863,6 +870,205 @@ static void test_decode_truncated_at_every_length(void **state)
     check_every_cut(LT_IPV4, ip4, n);
 }
 
+/* ---- sk_decoder_peek(): the flow from the headers alone, never another than the decoder's ---- */
+
+static int peek(int linktype, const uint8_t *buf, size_t len, struct sk_packet *pkt)
+{
+    struct sk_raw_packet raw = raw_copy(linktype, buf, len, 77);
+    int rc = sk_decoder_peek(&raw, pkt);
+    free((void *)raw.data);
+    return rc;
+}
+
+/* What the peek promises: 1, the decoder hands out a TCP packet of the same flow and counts
+ * what sk_decoder_count_peeked() counts; 0, it hands out no TCP packet and holds no fragment;
+ * -1, nothing. Returns the peek's answer. */
+static int peek_agrees(int linktype, const uint8_t *buf, size_t len)
+{
+    struct sk_packet pp, dp;
+    int pr = peek(linktype, buf, len, &pp);
+    struct sk_decoder *d = new_decoder(0);
+    int dr = decode(d, linktype, buf, len, 5, &dp);
+    if (pr == 1) {
+        assert_int_equal(dr, 1);
+        assert_int_equal(dp.ip_proto, 6);
+        assert_int_equal(pp.ip_proto, 6);
+        assert_int_equal(pp.ts_us, 77);
+        assert_int_equal(pp.src.family, dp.src.family);
+        assert_int_equal(pp.dst.family, dp.dst.family);
+        assert_memory_equal(pp.src.bytes, dp.src.bytes, 16);
+        assert_memory_equal(pp.dst.bytes, dp.dst.bytes, 16);
+        assert_int_equal(pp.sport, dp.sport);
+        assert_int_equal(pp.dport, dp.dport);
+        assert_int_equal(pp.vlan[0], dp.vlan[0]);
+        assert_int_equal(pp.vlan[1], dp.vlan[1]);
+        assert_int_equal(anomaly_sum(d), 0);
+        /* counted without decoding, a decoder's counters are the same */
+        struct sk_decoder *c = new_decoder(0);
+        struct sk_raw_packet raw = {.caplen = (uint32_t)len, .ts_us = 5, .linktype = linktype};
+        sk_decoder_count_peeked(c, &raw, &pp);
+        assert_memory_equal(sk_decoder_stats(c), sk_decoder_stats(d),
+                            sizeof(struct sk_decode_stats));
+        sk_decoder_free(c);
+    } else if (pr == 0) {
+        assert_true(dr == 0 || dp.ip_proto != 6);
+        assert_int_equal(sk_decoder_stats(d)->fragments, 0);
+    } else {
+        assert_int_equal(pr, -1);
+    }
+    sk_decoder_free(d);
+    return pr;
+}
+
+static void test_decode_peek_common_frames(void **state)
+{
+    (void)state;
+    static const uint8_t nop_nop_ts[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    uint8_t l4[128], ip[256], t1[300], t2[300], f[400];
+    struct sk_packet p;
+
+    /* Ethernet, IPv4, TCP without options and with the timestamps of a data segment */
+    size_t n = mk_tcp(l4, NULL, 0, "DATA\r\n");
+    size_t ni = mk_ipv4(ip, 6, NULL, 0, 1, 0x4000, l4, n);
+    size_t nf = mk_eth(f, 0x0800, ip, ni);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), 1);
+    assert_int_equal(peek(LT_EN10MB, f, nf, &p), 1);
+    assert_int_equal(p.src.family, 4);
+    assert_memory_equal(p.src.bytes, SRC4, 4);
+    assert_memory_equal(p.dst.bytes, DST4, 4);
+    assert_int_equal(p.sport, 1025);
+    assert_int_equal(p.dport, 25);
+    n = mk_tcp(l4, nop_nop_ts, sizeof(nop_nop_ts), "DATA\r\n");
+    ni = mk_ipv4(ip, 6, NULL, 0, 1, 0x4000, l4, n);
+    nf = mk_eth(f, 0x0800, ip, ni);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), 1);
+    /* link padding after the IP packet, as on a short Ethernet frame */
+    memset(f + nf, 0, 8);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf + 8), 1);
+
+    /* two VLAN tags, then a third (the decoder's limit: an anomaly, so the peek cannot tell) */
+    size_t n1 = mk_vlan(t1, 0x8100, 0x2064, 0x0800, ip, ni);
+    size_t n2 = mk_vlan(t2, 0x88a8, 0x0007, 0x8100, t1 + 2, n1 - 2);
+    memcpy(f + 12, t2, n2);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, 12 + n2), 1);
+    assert_int_equal(peek(LT_EN10MB, f, 12 + n2, &p), 1);
+    assert_int_equal(p.vlan[0], 7);
+    assert_int_equal(p.vlan[1], 0x064);
+    size_t n3 = mk_vlan(t1, 0x9100, 9, 0x88a8, t2 + 2, n2 - 2);
+    memcpy(f + 12, t1, n3);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, 12 + n3), -1);
+
+    /* Linux cooked captures */
+    memset(f, 0, 16);
+    w16(f + 14, 0x0800);
+    memcpy(f + 16, ip, ni);
+    assert_int_equal(peek_agrees(LT_SLL, f, 16 + ni), 1);
+    memset(f, 0, 20);
+    w16(f, 0x0800);
+    memcpy(f + 20, ip, ni);
+    assert_int_equal(peek_agrees(LT_SLL2, f, 20 + ni), 1);
+
+    /* IPv6 straight to TCP; with extension headers the decoder walks them */
+    size_t n6 = mk_ipv6(ip, 6, NULL, 0, l4, n);
+    nf = mk_eth(f, 0x86dd, ip, n6);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), 1);
+    assert_int_equal(peek(LT_EN10MB, f, nf, &p), 1);
+    assert_int_equal(p.src.family, 6);
+    assert_memory_equal(p.src.bytes, SRC6, 16);
+    n6 = mk_ipv6_tcp(ip);
+    nf = mk_eth(f, 0x86dd, ip, n6);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), -1);
+
+    /* what the peek leaves to the decoder: TCP options of a SYN, IPv4 options, fragments,
+     * link types without an Ethernet type */
+    ni = mk_ipv4_tcp(ip);
+    nf = mk_eth(f, 0x0800, ip, ni);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), -1);
+    n = mk_tcp(l4, TCP_OPTS, sizeof(TCP_OPTS), "");
+    ni = mk_ipv4(ip, 6, NULL, 0, 1, 0x4000, l4, n);
+    nf = mk_eth(f, 0x0800, ip, ni);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), -1);
+    n = mk_tcp(l4, NULL, 0, "DATA\r\n");
+    ni = mk_ipv4(ip, 6, NULL, 0, 1, 0x2000, l4, n); /* more fragments */
+    nf = mk_eth(f, 0x0800, ip, ni);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), -1);
+    ni = mk_ipv4(ip, 6, NULL, 0, 1, 0x0001, l4, n); /* a later fragment */
+    nf = mk_eth(f, 0x0800, ip, ni);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), -1);
+    ni = mk_ipv4(ip, 6, NULL, 0, 1, 0, l4, n);
+    assert_int_equal(peek_agrees(LT_IPV4, ip, ni), -1);
+    assert_int_equal(peek_agrees(LT_NULL, ip, ni), -1);
+
+    /* nothing for the flow table: UDP, and a frame without IP */
+    uint8_t u[16] = {1, 2, 3};
+    n = mk_udp(l4, u, sizeof(u));
+    ni = mk_ipv4(ip, 17, NULL, 0, 1, 0, l4, n);
+    nf = mk_eth(f, 0x0800, ip, ni);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), 0);
+    n6 = mk_ipv6(ip, 17, NULL, 0, l4, n);
+    nf = mk_eth(f, 0x86dd, ip, n6);
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), 0);
+    nf = mk_eth(f, 0x0806, u, sizeof(u));
+    assert_int_equal(peek_agrees(LT_EN10MB, f, nf), 0);
+}
+
+/* Frames with random bytes changed, cut short or grown: whatever the peek answers, the decoder
+ * agrees (peek_agrees). Bounded: a fixed number of frames from a fixed seed. */
+static void test_decode_peek_never_disagrees(void **state)
+{
+    (void)state;
+    static const uint8_t nop_nop_ts[12] = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    uint8_t l4[128], ip[256], t1[300], bases[6][400];
+    size_t lens[6];
+    int links[6] = {LT_EN10MB, LT_EN10MB, LT_EN10MB, LT_SLL, LT_SLL2, LT_EN10MB};
+    size_t n = mk_tcp(l4, nop_nop_ts, sizeof(nop_nop_ts), "MAIL FROM:<a@b>\r\n");
+    size_t ni = mk_ipv4(ip, 6, NULL, 0, 1, 0x4000, l4, n);
+    lens[0] = mk_eth(bases[0], 0x0800, ip, ni);
+    size_t n1 = mk_vlan(t1, 0x8100, 5, 0x0800, ip, ni);
+    memcpy(bases[1], bases[0], 12);
+    memcpy(bases[1] + 12, t1, n1);
+    lens[1] = 12 + n1;
+    size_t n6 = mk_ipv6(ip, 6, NULL, 0, l4, n);
+    lens[2] = mk_eth(bases[2], 0x86dd, ip, n6);
+    ni = mk_ipv4(ip, 6, NULL, 0, 1, 0x4000, l4, n);
+    memset(bases[3], 0, 16);
+    w16(bases[3] + 14, 0x0800);
+    memcpy(bases[3] + 16, ip, ni);
+    lens[3] = 16 + ni;
+    memset(bases[4], 0, 20);
+    w16(bases[4], 0x0800);
+    memcpy(bases[4] + 20, ip, ni);
+    lens[4] = 20 + ni;
+    n = mk_tcp(l4, NULL, 0, "");
+    ni = mk_ipv4(ip, 6, NULL, 0, 1, 0, l4, n);
+    lens[5] = mk_eth(bases[5], 0x0800, ip, ni);
+
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    int seen[3] = {0, 0, 0};
+    for (int i = 0; i < 30000; i++) {
+        uint8_t f[400] = {0};
+        int b = i % 6;
+        size_t len = lens[b];
+        memcpy(f, bases[b], len);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* change one to three bytes of the headers (the first 80 bytes) */
+        for (uint64_t k = 0; k <= (x >> 60) % 3; k++) {
+            uint64_t r = x >> (8 * k);
+            f[(r >> 8) % (len < 80 ? len : 80)] = (uint8_t)(r >> 40);
+        }
+        /* cut it short or grow it, now and then */
+        if ((x & 7) == 0)
+            len = (size_t)((x >> 20) % (len + 1));
+        else if ((x & 7) == 1)
+            len += (size_t)((x >> 20) % 16);
+        seen[peek_agrees(links[b], f, len) + 1]++;
+    }
+    /* every answer was met */
+    assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+}
+
 static void test_decode_anomaly_names_and_counters(void **state)
 {
     (void)state;
@@ -952,6 +1158,8 @@ int main(void)
         cmocka_unit_test(test_decode_ipv6_extension_headers),
         cmocka_unit_test(test_decode_ipv6_fragments),
         cmocka_unit_test(test_decode_truncated_at_every_length),
+        cmocka_unit_test(test_decode_peek_common_frames),
+        cmocka_unit_test(test_decode_peek_never_disagrees),
         cmocka_unit_test(test_decode_anomaly_names_and_counters),
         cmocka_unit_test(test_decode_stats_foreach_names),
         cmocka_unit_test(test_decode_docs_name_every_counter),
