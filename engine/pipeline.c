@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "engine/flow/flow.h"
 #include "engine/log.h"
+#include "engine/output/outfile.h"
 #include "engine/output/stage.h"
 #include "engine/pipeline.h"
 
@@ -212,6 +213,27 @@ static void finish_staged(struct end_turn *et, size_t idx, struct sk_worker *w)
     sk_stage_free(st);
 }
 
+/* A worker thread's allocations come from a malloc arena of its own, whose heap glibc grows
+ * a page at a time as the flows' state grows, each step an mprotect() that holds the
+ * process's memory map lock (the other workers' page faults wait) and changes the
+ * mapping: thousands in a run ("Two workers (session 7)"). Growing it by ARENA_PRIME once
+ * at the start, in pieces under the mmap threshold and given back at once, leaves room that
+ * later growth takes without a call (glibc keeps a heap's writable size; the pages are
+ * released and come back as they are used). Elsewhere it only costs the calls. */
+#define ARENA_PRIME ((size_t)16 << 20)
+#define ARENA_PIECE ((size_t)96 << 10)
+
+static void arena_prime(void)
+{
+    void *v[ARENA_PRIME / ARENA_PIECE];
+    size_t n = 0;
+    for (; n < sizeof(v) / sizeof(v[0]); n++)
+        if (!(v[n] = malloc(ARENA_PIECE)))
+            break;
+    while (n > 0)
+        free(v[--n]);
+}
+
 struct wthread {
     struct queue q;
     struct sk_worker *w;
@@ -265,6 +287,7 @@ static void run_batch(struct wthread *t, struct batch *b)
 static void *worker_main(void *arg)
 {
     struct wthread *t = arg;
+    arena_prime();
     struct queue *q = &t->q;
     bool live = t->p->cfg->live;
     uint64_t last_tick = 0;
@@ -790,10 +813,20 @@ static void *file_worker_main(void *arg)
 {
     struct fthread *t = arg;
     struct timespec cpu;
+    arena_prime();
     double t0 = mono_s();
+    /* Reading files, no one waits for a record: each worker gathers its records in a batch
+     * of its own (outfile.h) rather than taking a file's lock for each. No memory for it:
+     * each record takes the lock. */
+    struct sk_outfile_batch *batch = NULL;
+    if (!t->queue && sk_outfile_batch_new(&batch) == 0)
+        sk_outfile_batch_set(batch);
     t->rc = read_own(t);
     if (t->rc < 0)
         atomic_store(t->failed, 1);
+    /* what the batch kept goes out before any worker writes the end's records in turn */
+    sk_outfile_batch_set(NULL);
+    sk_outfile_batch_free(batch);
     double t_read = mono_s();
     /* Whatever ended the reading (the end, a stop signal, an error), every flow is logged. */
     finish_staged(t->turn, t->idx, t->cfg->workers[t->idx]);

@@ -384,23 +384,29 @@ void sk_outfile_reopen(struct sk_outfile *f)
     pthread_mutex_unlock(&f->mu);
 }
 
-int sk_outfile_flush(struct sk_outfile *f)
-{
-    if (sk__stage && sk__stage_file_flush(sk__stage, f))
-        return 0;
-    pthread_mutex_lock(&f->mu);
-    int rc = flush_locked(f);
-    pthread_mutex_unlock(&f->mu);
-    return rc;
-}
+/* ---- a thread's records kept back (sk_outfile_batch_set) ---- */
 
-int sk_outfile_write(struct sk_outfile *f, const char *buf, size_t len)
+#define BATCH_FILES 8
+
+struct batch_file {
+    struct sk_outfile *f;
+    char *buf; /* BUF_SIZE bytes */
+    size_t len;
+    uint64_t records;
+};
+
+struct sk_outfile_batch {
+    struct batch_file v[BATCH_FILES];
+    size_t n;
+};
+
+static _Thread_local struct sk_outfile_batch *batch;
+
+/* Appends records to f under its lock; when the file cannot take them they are dropped and
+ * counted as records lost. */
+static int write_whole(struct sk_outfile *f, const char *buf, size_t len, uint64_t records)
 {
     int rc = 0;
-    if (!len)
-        return 0;
-    if (sk__stage && sk__stage_file_write(sk__stage, f, buf, len))
-        return 0;
     pthread_mutex_lock(&f->mu);
     if (len > BUF_SIZE - f->len)
         flush_locked(f);
@@ -420,15 +426,111 @@ int sk_outfile_write(struct sk_outfile *f, const char *buf, size_t len)
                 sk_error("cannot write '%s': %s (records are dropped until it can be written)",
                          f->path, strerror(errno));
             f->failing = true;
-            f->lost++;
+            f->lost += records;
             rc = SK_E_IO;
         }
     } else {
-        f->lost++;
+        f->lost += records;
         rc = SK_E_IO;
     }
     pthread_mutex_unlock(&f->mu);
     return rc;
+}
+
+static int batch_drain_file(struct batch_file *bf)
+{
+    int rc = 0;
+    if (bf->len)
+        rc = write_whole(bf->f, bf->buf, bf->len, bf->records);
+    bf->len = 0;
+    bf->records = 0;
+    return rc;
+}
+
+static struct batch_file *batch_file_of(struct sk_outfile_batch *b, struct sk_outfile *f)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i].f == f)
+            return &b->v[i];
+    if (b->n == BATCH_FILES)
+        return NULL;
+    struct batch_file *bf = &b->v[b->n];
+    if (!(bf->buf = malloc(BUF_SIZE)))
+        return NULL;
+    bf->f = f;
+    b->n++;
+    return bf;
+}
+
+/* Keeps the records in the thread's batch: false when they go to the file now (after what
+ * the batch kept of it, so a file's records keep their order). */
+static bool batch_keep(struct sk_outfile_batch *b, struct sk_outfile *f, const char *buf,
+                       size_t len)
+{
+    struct batch_file *bf = batch_file_of(b, f);
+    if (!bf)
+        return false;
+    if (len > BUF_SIZE - bf->len)
+        batch_drain_file(bf);
+    if (len > BUF_SIZE)
+        return false;
+    memcpy(bf->buf + bf->len, buf, len);
+    bf->len += len;
+    bf->records++;
+    return true;
+}
+
+int sk_outfile_batch_new(struct sk_outfile_batch **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? 0 : SK_E_NOMEM;
+}
+
+void sk_outfile_batch_set(struct sk_outfile_batch *b)
+{
+    batch = b;
+}
+
+void sk_outfile_batch_drain(struct sk_outfile_batch *b)
+{
+    for (size_t i = 0; b && i < b->n; i++)
+        batch_drain_file(&b->v[i]);
+}
+
+void sk_outfile_batch_free(struct sk_outfile_batch *b)
+{
+    if (!b)
+        return;
+    sk_outfile_batch_drain(b);
+    for (size_t i = 0; i < b->n; i++)
+        free(b->v[i].buf);
+    free(b);
+}
+
+int sk_outfile_flush(struct sk_outfile *f)
+{
+    if (sk__stage && sk__stage_file_flush(sk__stage, f))
+        return 0;
+    if (batch) {
+        struct batch_file *bf = batch_file_of(batch, f);
+        if (bf)
+            batch_drain_file(bf);
+    }
+    pthread_mutex_lock(&f->mu);
+    int rc = flush_locked(f);
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+int sk_outfile_write(struct sk_outfile *f, const char *buf, size_t len)
+{
+    if (!len)
+        return 0;
+    if (sk__stage && sk__stage_file_write(sk__stage, f, buf, len))
+        return 0;
+    if (batch && batch_keep(batch, f, buf, len))
+        return 0;
+    return write_whole(f, buf, len, 1);
 }
 
 void sk_addr_format(const struct sk_addr *a, bool expanded, char *out, size_t n)

@@ -71,6 +71,22 @@ void sk_outfile_close(struct sk_outfile *f, struct sk_outfile_pool *pool);
 /* True when the caller is the only user of f left (always for a private file). */
 bool sk_outfile_is_last(struct sk_outfile *f, struct sk_outfile_pool *pool);
 
+/* A thread's records kept back: while a thread has a batch set, the records it writes to each
+ * file (up to 8 files) gather in 64 KiB of its own and go to the file, under the file's lock,
+ * when that is full, when the thread flushes the file, and at sk_outfile_batch_drain(): one
+ * lock and one copy for many records instead of one per record. A file's records from one
+ * thread keep their order; another thread's come between them a batch at a time. For
+ * workers reading capture files, whose records have no reader waiting (pipeline.c). */
+struct sk_outfile_batch;
+/* Returns 0 or SK_E_NOMEM. */
+int sk_outfile_batch_new(struct sk_outfile_batch **out);
+/* Sets the calling thread's batch; NULL: its records go to the files at once again. */
+void sk_outfile_batch_set(struct sk_outfile_batch *b);
+/* Writes what b keeps to the files (errors: as for sk_outfile_write, per record). */
+void sk_outfile_batch_drain(struct sk_outfile_batch *b);
+/* Drains b and frees it; NULL is a no-op. */
+void sk_outfile_batch_free(struct sk_outfile_batch *b);
+
 /* Appends len bytes (one or more whole records, each ending in '\n'). Returns 0, or SK_E_IO
  * when the record was dropped because the file cannot take it (reported once per failure,
  * counted). */

@@ -377,6 +377,105 @@ static void test_stage_keeps_calls_for_later_in_order(void **state)
     rmdir(dir);
 }
 
+struct batch_arg {
+    struct sk_outfile *f;
+    char tag;
+    int n;
+};
+
+/* Writes n records "<tag><i>" with a batch of its own set, then drains it. */
+static void *batch_writer(void *arg)
+{
+    struct batch_arg *a = arg;
+    struct sk_outfile_batch *b;
+    if (sk_outfile_batch_new(&b) < 0)
+        return NULL;
+    sk_outfile_batch_set(b);
+    char rec[32];
+    for (int i = 0; i < a->n; i++) {
+        int len = snprintf(rec, sizeof(rec), "%c%d\n", a->tag, i);
+        sk_outfile_write(a->f, rec, (size_t)len);
+    }
+    sk_outfile_batch_set(NULL);
+    sk_outfile_batch_free(b);
+    return a;
+}
+
+/* A thread's batch keeps its records back until it is full, the thread flushes the file, or
+ * it is drained; two threads with batches and one without write the same file at once: every
+ * record is there once and whole, and each thread's records are in its order. */
+static void test_outfile_batch_keeps_records_whole_and_in_order(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/shrike-test-batch-XXXXXX", path[128];
+    assert_non_null(mkdtemp(dir));
+    struct sk_outfile_pool *pool;
+    assert_int_equal(sk_outfile_pool_new(&pool), 0);
+    struct sk_outfile *f;
+    assert_int_equal(sk_outfile_open(&f, pool, dir, "b.log", NULL), 0);
+    snprintf(path, sizeof(path), "%s/b.log", dir);
+
+    /* kept back: another thread's flush (here, none set on this one) does not reach them */
+    struct sk_outfile_batch *b;
+    assert_int_equal(sk_outfile_batch_new(&b), 0);
+    sk_outfile_batch_set(b);
+    assert_int_equal(sk_outfile_write(f, "k1\n", 3), 0);
+    assert_int_equal(sk_outfile_write(f, "k2\n", 3), 0);
+    sk_outfile_batch_set(NULL);
+    assert_int_equal(sk_outfile_flush(f), 0);
+    assert_string_equal(slurp(path), "");
+    /* the thread's own flush of the file takes its batch along */
+    sk_outfile_batch_set(b);
+    assert_int_equal(sk_outfile_flush(f), 0);
+    assert_string_equal(slurp(path), "k1\nk2\n");
+    assert_int_equal(sk_outfile_write(f, "k3\n", 3), 0);
+    sk_outfile_batch_set(NULL);
+    sk_outfile_batch_drain(b);
+    assert_int_equal(sk_outfile_flush(f), 0);
+    assert_string_equal(slurp(path), "k1\nk2\nk3\n");
+    sk_outfile_batch_free(b);
+
+    /* 2 x 30,000 records with batches (several times 64 KiB each), 3,000 without */
+    struct batch_arg args[2] = {{f, 'a', 30000}, {f, 'b', 30000}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, batch_writer, &args[i]), 0);
+    char rec[32];
+    for (int i = 0; i < 3000; i++) {
+        int len = snprintf(rec, sizeof(rec), "m%d\n", i);
+        assert_int_equal(sk_outfile_write(f, rec, (size_t)len), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        assert_int_equal(pthread_join(t[i], &r), 0);
+        assert_ptr_equal(r, &args[i]);
+    }
+    sk_outfile_close(f, pool);
+    assert_int_equal(sk_outfile_pool_lost(pool), 0);
+    sk_outfile_pool_free(pool);
+
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    char line[64];
+    int next[3] = {0, 0, 0}, k = 0; /* a, b, m */
+    while (fgets(line, sizeof(line), in)) {
+        size_t len = strlen(line);
+        assert_true(len >= 3 && line[len - 1] == '\n');
+        if (k++ < 3)
+            continue; /* k1..k3 */
+        int w = line[0] == 'a' ? 0 : line[0] == 'b' ? 1 : 2;
+        assert_true(line[0] == "abm"[w]);
+        assert_int_equal(atoi(line + 1), next[w]);
+        next[w]++;
+    }
+    fclose(in);
+    assert_int_equal(next[0], 30000);
+    assert_int_equal(next[1], 30000);
+    assert_int_equal(next[2], 3000);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_sink_reopen_reconnects),
         cmocka_unit_test(test_sink_bad_filetype),
         cmocka_unit_test(test_stage_keeps_calls_for_later_in_order),
+        cmocka_unit_test(test_outfile_batch_keeps_records_whole_and_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
