@@ -103,7 +103,9 @@ struct sk_worker {
     bool skip_input_counters;
     uint32_t want;           /* events the parser builds: smtp_data only when an output logs it */
     uint64_t msg_data_limit; /* outputs.events.message-limit (0: none) */
-    uint64_t last_ts;
+    /* the latest packet time read: written by the thread that decodes for w (one reader: the
+     * reading thread), read by w's own thread when it publishes its counters */
+    _Atomic uint64_t last_ts;
     uint64_t packets, bytes;
     uint64_t alerts_prio[4]; /* alerts of priority 1, 2, 3, and 4 or more */
     /* stats.h: copies of the counters on the board, about once a second */
@@ -897,7 +899,8 @@ static void maybe_publish(struct sk_worker *w, struct publish_clock *pc, bool in
         return;
     pc->seen = gen;
     if (counters_part(w, input, !input, &c, &n) == 0)
-        sk_stats_board_publish(w->board, w->board_slot, input, c, n, w->last_ts);
+        sk_stats_board_publish(w->board, w->board_slot, input, c, n,
+                               atomic_load_explicit(&w->last_ts, memory_order_relaxed));
     free(c);
 }
 
@@ -924,8 +927,8 @@ static void count_input(struct sk_worker *w, const struct sk_raw_packet *raw)
 {
     w->packets++;
     w->bytes += raw->caplen;
-    if (raw->ts_us > w->last_ts)
-        w->last_ts = raw->ts_us;
+    if (raw->ts_us > atomic_load_explicit(&w->last_ts, memory_order_relaxed))
+        atomic_store_explicit(&w->last_ts, raw->ts_us, memory_order_relaxed);
     maybe_publish(w, &w->pub_input, true, false);
 }
 
@@ -1070,7 +1073,7 @@ void sk_worker_finish(struct sk_worker *w)
 
 uint64_t sk_worker_last_ts(const struct sk_worker *w)
 {
-    return w->last_ts;
+    return atomic_load_explicit(&w->last_ts, memory_order_relaxed);
 }
 
 /* ---- counters ---- */
