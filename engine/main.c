@@ -911,7 +911,7 @@ int main(int argc, char **argv)
             goto out;
         }
         n_outs++;
-        /* Reading files, every worker decodes every packet: the first counts them. */
+        /* Reading files, every worker reads every packet: the first counts them. */
         struct sk_worker_config wc = {.cfg = cfg,
                                       .detect = det,
                                       .gen = sk_reloader_first(reloader),

@@ -731,9 +731,10 @@ static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
     return owner;
 }
 
-/* Reads the whole capture and decodes every packet, so this worker's decoder sees every IP
- * fragment and reassembles what one worker would, and its clock follows every packet; only
- * the TCP packets of flows this worker owns go on to its flow table. */
+/* Reads the whole capture, placing most packets by their headers and decoding the rest, so
+ * this worker's decoder sees every IP fragment and reassembles what one worker would, and
+ * its clock follows every packet; only the TCP packets of flows this worker owns go on to
+ * its flow table. */
 static int read_own(struct fthread *t)
 {
     struct sk_worker *w = t->cfg->workers[t->idx];

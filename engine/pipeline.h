@@ -2,14 +2,15 @@
 /* Several workers, each owning the flows the symmetric flow hash (sk_flow_hash) gives it.
  * Reading capture files (sk_pipeline_run_files), every worker thread reads the capture
  * through its own handle and keeps the packets of its own flows: no thread copies packets.
- * The first worker decodes every packet; the others read the flow of most packets from their
- * headers (sk_decoder_peek) and decode their own packets and every packet the headers alone
- * cannot place, fragments among them (so each IP fragment reassembly sees all fragments, as
- * one worker's would). A source that can be read only once, a live interface or a pipe
- * (sk_pipeline_run), has one reader: the calling thread reads and decodes, and copies each packet
- * into its worker's current batch; full batches go through a bounded queue to the worker's thread.
- * Batches are recycled, so the steady state allocates nothing. A full queue blocks the
- * reader on a pipe and drops the batch (counted) on a live interface. */
+ * A worker reads the flow of most packets from their headers (sk_decoder_peek) and decodes
+ * its own packets and every packet the headers alone cannot place, fragments among them (so
+ * each IP fragment reassembly sees all fragments, as one worker's would); the first worker
+ * also counts the others' packets as decoding would (sk_worker_count_peeked). A source that can be
+ * read only once, a live interface or a pipe (sk_pipeline_run), has one reader: the calling thread
+ * reads and decodes, and copies each packet into its worker's current batch; full batches go
+ * through a bounded queue to the worker's thread. Batches are recycled, so the steady state
+ * allocates nothing. A full queue blocks the reader on a pipe and drops the batch (counted) on a
+ * live interface. */
 #ifndef SK_PIPELINE_H
 #define SK_PIPELINE_H
 

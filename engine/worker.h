@@ -41,8 +41,8 @@ struct sk_worker_config {
     struct sk_rules_gen *gen;       /* detect's generation, to follow reloads; NULL: none */
     struct sk_output_set *outputs;  /* NULL: no outputs */
     const char *dump_dir;           /* --dump-streams, or NULL */
-    /* Another worker decodes the same packets and counts them: "packets", "bytes" and the
-     * decoder's counters are left out of sk_worker_counters(). */
+    /* Another worker counts the same packets: "packets", "bytes" and the decoder's counters
+     * are left out of sk_worker_counters(). */
     bool skip_input_counters;
     bool rule_profile; /* --rule-profile: time every rule check (rules/detect.h) */
     /* shrike explain: the rule (gid 1) explained to explain_fn at every inspection */
