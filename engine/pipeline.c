@@ -630,8 +630,8 @@ static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
  * remembered one is the one the table or the hash would give). Direct mapped: IPv4 TCP
  * tuples in 16 bytes a slot (two words: the addresses; the ports, the VLAN ids and the
  * owner + 1 in the low byte, 0 for an empty slot), the others whole. */
-#define OWNER_SLOTS4 8192
-#define OWNER_SLOTS  1024
+#define OWNER_BITS4 13 /* 8192 IPv4 TCP slots */
+#define OWNER_BITS  10 /* 1024 others */
 
 struct owner_key {
     uint8_t src[16], dst[16];
@@ -645,8 +645,8 @@ struct owner_slot {
 };
 
 struct owner_memo {
-    uint64_t v4[OWNER_SLOTS4][2];
-    struct owner_slot other[OWNER_SLOTS];
+    uint64_t v4[1u << OWNER_BITS4][2];
+    struct owner_slot other[1u << OWNER_BITS];
 };
 
 static size_t mix_index(uint64_t a, uint64_t b, unsigned bits)
@@ -699,7 +699,7 @@ static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
         uint64_t rest = (uint64_t)pkt->sport << 48 | (uint64_t)pkt->dport << 32 |
                         (uint64_t)(pkt->vlan[0] & 0xfff) << 20 |
                         (uint64_t)(pkt->vlan[1] & 0xfff) << 8;
-        uint64_t *slot = t->owners->v4[mix_index(addrs, rest, 13)];
+        uint64_t *slot = t->owners->v4[mix_index(addrs, rest, OWNER_BITS4)];
         if (slot[0] == addrs && (slot[1] & ~(uint64_t)0xff) == rest && (slot[1] & 0xff) != 0)
             return (size_t)(slot[1] & 0xff) - 1;
         size_t owner = owner_lookup(t, pkt);
@@ -722,7 +722,7 @@ static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
     memcpy(&a, k.src + 8, 8);
     memcpy(&b, k.dst + 8, 8);
     struct owner_slot *s =
-        &t->owners->other[mix_index(a ^ b, (uint64_t)k.sport << 16 | k.dport, 10)];
+        &t->owners->other[mix_index(a ^ b, (uint64_t)k.sport << 16 | k.dport, OWNER_BITS)];
     if (s->owner && memcmp(&s->key, &k, sizeof(k)) == 0)
         return s->owner - 1;
     size_t owner = owner_lookup(t, pkt);
