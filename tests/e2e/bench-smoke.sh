@@ -6,7 +6,10 @@
 # realistic corpus generator (email-package messages in a rebuilt SMTP session) once on
 # 2 MB with the shared rule set: its planted stream and file_data markers must alert as
 # planted, and tshark must see one whole TCP conversation per session with correct
-# checksums. No speed is judged here, and the peer (Suricata) is never built here.
+# checksums. bench/scaling splits the 3 MB corpus by flow and runs one round with the 1,000
+# rules (1 worker, 2
+# workers, two processes on the halves): the halves must log the whole's SMTP transactions
+# and alerts between them (bench/scaling exits non-zero otherwise). No speed is judged here, and the peer (Suricata) is never built here.
 . "$(dirname "$0")/lib.sh"
 need python3
 [ -x /usr/bin/time ] || skip_all "/usr/bin/time is not installed"
@@ -27,6 +30,16 @@ else
     ok "alerts of the planted rules == planted"
 fi
 grep -q '^| MIME decoding' "$TMP/table" && ok "the stage rows print" || fail "no stage rows"
+
+if python3 "$TOP_SRCDIR/bench/scaling" --rounds 1 --max 1 --quiet 1 --binary "$SHRIKE" \
+    --rules "$TMP/rules-1000.rules" --logs "$TMP/scaling" "$TMP/corpus-3.pcap" >"$TMP/scaling.out" 2>"$TMP/err"; then
+    cat "$TMP/scaling.out"
+    grep -q '^2w gain [0-9.]*x, ceiling [0-9.]*x, of ceiling [0-9.]*' "$TMP/scaling.out" \
+        && ok "bench/scaling prints the gain beside the ceiling" || fail "no ratios printed"
+    ok "bench/scaling: the halves logged the whole's transactions and alerts"
+else
+    fail "bench/scaling failed: $(tail -c 600 "$TMP/err")"
+fi
 
 if python3 "$TOP_SRCDIR/bench/run" --no-build --build "$build" --data "$TMP" --size 2 --runs 1 \
     --rules 1000 --workers 1 --corpus realistic --ruleset shared --no-stages \
