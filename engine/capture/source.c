@@ -21,6 +21,7 @@
 #include <pcap/pcap.h>
 
 #include "engine/capture/afpacket.h"
+#include "engine/capture/fmap.h"
 #include "engine/capture/source.h"
 #include "engine/config.h"
 #include "engine/error.h"
@@ -38,23 +39,29 @@
  * (from that record on), which reports it as it did. */
 #define READ_AHEAD_MAX_REC (256u * 1024)
 
-/* A capture file read ahead in large pieces (pread) rather than by libpcap's two stdio reads a
- * record: several workers reading the same file each pay one system call a MiB and no call
- * per record (docs/performance.md, "Two workers (session 5)"). Records are handed out from
- * the buffer, valid until the next one, as libpcap's are. A file that grows while it is read
- * is read on; one that shrinks ends where its bytes end, as a truncated file (no mapping of
- * it that a shrink could turn into SIGBUS). */
+/* A capture file read from a mapping of it (fmap.h), else ahead in large pieces (pread),
+ * rather than by libpcap's two stdio reads a record: no call and no copy per record, and
+ * several workers reading the same file share the page cache's pages instead of each copying
+ * the file (docs/performance.md, "Two workers (session 8)"). Records are handed out from the
+ * mapping or the buffer, valid until the next one, as libpcap's are. The mapping covers the
+ * file's size when it was opened: what it grows by is read on with pread, and one that
+ * shrinks ends where its bytes end, as a truncated file (libpcap reads from the record the
+ * cut met). */
+#define MAP_RELEASE (1u << 20) /* pages behind the reader are given back this often */
+
 struct readahead {
-    uint8_t *buf;  /* NULL when the open file is read by libpcap alone */
-    size_t cap;    /* READ_AHEAD plus the largest record */
-    off_t at;      /* the file offset of buf[0] */
-    size_t len;    /* bytes of buf read */
-    off_t off;     /* the next record's file offset */
-    int fd;        /* borrowed from libpcap's FILE */
-    bool swapped;  /* the file's byte order is not ours */
-    bool nsec;     /* nanosecond time stamps */
-    uint32_t snap; /* libpcap's snapshot length for the file, at most READ_AHEAD_MAX_REC */
-    int linktype;  /* the file's */
+    const uint8_t *base; /* records are read here: map.base or buf; NULL when libpcap reads */
+    struct sk_fmap map;  /* the file's mapping, while records are read from it */
+    uint8_t *buf;        /* the read-ahead buffer, once reading by pread */
+    size_t cap;          /* READ_AHEAD plus the largest record */
+    off_t at;            /* the file offset of base[0] */
+    size_t len;          /* bytes of base readable (a mapping: sk_fmap_usable()) */
+    off_t off;           /* the next record's file offset */
+    int fd;              /* borrowed from libpcap's FILE */
+    bool swapped;        /* the file's byte order is not ours */
+    bool nsec;           /* nanosecond time stamps */
+    uint32_t snap;       /* libpcap's snapshot length for the file, at most READ_AHEAD_MAX_REC */
+    int linktype;        /* the file's */
 };
 
 /* One live interface (libpcap) or one AF_PACKET socket: counted by its reading thread only;
@@ -572,8 +579,10 @@ static uint32_t swap32(uint32_t v)
 
 static void readahead_drop(struct readahead *m)
 {
+    sk_fmap_close(&m->map);
     free(m->buf);
     m->buf = NULL;
+    m->base = NULL;
 }
 
 /* Reads the file libpcap has just opened ahead when it is a classic pcap file (version 2.4
@@ -589,6 +598,7 @@ static void readahead_open(struct sk_source *src)
     uint8_t hdr[8];
 
     memset(m, 0, sizeof(*m));
+    m->map.slot = -1;
     if (src->bpf || !fp || fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) ||
         ftello(fp) != 24 || pread(fileno(fp), hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
         return;
@@ -611,13 +621,33 @@ static void readahead_open(struct sk_source *src)
     m->snap = (uint32_t)pcap_snapshot(src->pcap);
     if (m->snap > READ_AHEAD_MAX_REC)
         m->snap = READ_AHEAD_MAX_REC;
+    m->fd = fileno(fp);
+    m->linktype = dlt;
+    m->off = 24;
+    if ((uintmax_t)st.st_size <= SIZE_MAX &&
+        sk_fmap_open(&m->map, m->fd, (size_t)st.st_size) == 0) {
+        if (sk_fmap_usable(&m->map) > 24) {
+            m->base = m->map.base;
+            m->at = 0;
+            m->len = sk_fmap_usable(&m->map);
+            return;
+        }
+        sk_fmap_close(&m->map); /* under three pages: not worth a mapping */
+    }
     m->cap = READ_AHEAD + 16 + m->snap;
     if ((m->buf = malloc(m->cap)) == NULL)
         return; /* libpcap reads it */
-    m->fd = fileno(fp);
-    m->at = m->off = 24;
+    m->base = m->buf;
+    m->at = 24;
     m->len = 0;
-    m->linktype = dlt;
+}
+
+/* Reading from the mapping, the pages before the record at `from` go back to the kernel
+ * every MAP_RELEASE bytes: the record before it, the caller's until this read, is done. */
+static inline void map_advance(struct readahead *m, size_t from)
+{
+    if (from - m->map.released >= MAP_RELEASE)
+        sk_fmap_release(&m->map, from);
 }
 
 /* The next record when it is in the read-ahead buffer whole, in our byte order and plain (as
@@ -626,17 +656,22 @@ static void readahead_open(struct sk_source *src)
 static inline int readahead_fast(struct sk_source *src, struct sk_raw_packet *pkt)
 {
     struct readahead *m = &src->ra;
-    if (!m->buf || m->swapped)
+    if (!m->base || m->swapped)
         return 0;
     size_t from = (size_t)(m->off - m->at);
     if (m->len - from < 16)
         return 0;
-    const uint8_t *p = m->buf + from;
+    const uint8_t *p = m->base + from;
     uint32_t rec[4];
     memcpy(rec, p, sizeof(rec));
     if ((rec[0] | rec[1]) >> 31 || rec[2] > m->snap || rec[2] > rec[3] ||
         m->len - from - 16 < rec[2])
         return 0;
+    if (m->map.base) {
+        if (!sk_fmap_readable(&m->map, from + 16 + rec[2]))
+            return 0;
+        map_advance(m, from);
+    }
     pkt->data = p + 16;
     pkt->caplen = rec[2];
     pkt->wirelen = rec[3];
@@ -652,8 +687,26 @@ static inline int readahead_fast(struct sk_source *src, struct sk_raw_packet *pk
 static bool ahead(struct readahead *m, size_t n)
 {
     size_t from = (size_t)(m->off - m->at);
-    if (m->len - from >= n)
+    if (m->map.base) {
+        if (m->len - from >= n && sk_fmap_readable(&m->map, from + n))
+            return true;
+        if (atomic_load_explicit(m->map.cut, memory_order_relaxed))
+            return false; /* the file was cut shorter: libpcap reads what is left */
+        /* past the mapping's end (the file's at the time, or what it has grown by): on with
+         * a buffer read by pread from this record */
+        uint8_t *b = malloc(READ_AHEAD + 16 + m->snap);
+        if (b == NULL)
+            return false;
+        sk_fmap_close(&m->map);
+        m->buf = b;
+        m->base = b;
+        m->cap = READ_AHEAD + 16 + m->snap;
+        m->at = m->off;
+        m->len = 0;
+        from = 0;
+    } else if (m->len - from >= n) {
         return true;
+    }
     memmove(m->buf, m->buf + from, m->len - from);
     m->len -= from;
     m->at = m->off;
@@ -677,7 +730,7 @@ static int readahead_next(struct sk_source *src, struct pcap_pkthdr *h, const u_
     uint32_t rec[4];
     if (!ahead(m, sizeof(rec)))
         goto out_libpcap;
-    memcpy(rec, m->buf + (m->off - m->at), sizeof(rec));
+    memcpy(rec, m->base + (m->off - m->at), sizeof(rec));
     if (m->swapped)
         for (int i = 0; i < 4; i++)
             rec[i] = swap32(rec[i]);
@@ -690,7 +743,9 @@ static int readahead_next(struct sk_source *src, struct pcap_pkthdr *h, const u_
     h->ts.tv_usec = (suseconds_t)(m->nsec ? rec[1] / 1000 : rec[1]);
     h->caplen = rec[2];
     h->len = rec[3];
-    *data = m->buf + (m->off - m->at) + sizeof(rec);
+    if (m->map.base)
+        map_advance(m, (size_t)(m->off - m->at));
+    *data = m->base + (m->off - m->at) + sizeof(rec);
     m->off += (off_t)(sizeof(rec) + rec[2]);
     return 1;
 
@@ -862,7 +917,7 @@ int sk_source_next(struct sk_source *src, struct sk_raw_packet *pkt)
             src->stats.files++;
             readahead_open(src);
         }
-        if (src->ra.buf && readahead_next(src, &hh, &data) == 1) {
+        if (src->ra.base && readahead_next(src, &hh, &data) == 1) {
             fill_packet(src, &hh, data, pkt);
             return 1;
         }

@@ -9,11 +9,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -586,9 +588,12 @@ static void test_source_huge_snaplen_memory_bounded(void **state)
 }
 
 /* A capture file cut shorter while it is read (a ring of files rewritten by tcpdump -W):
- * what was read is handed out, then the reading ends at the bytes that are left, the end
- * of a file or a truncated file, and never faults. 3 MiB of 1,500-byte records, cut to 1.6
- * MiB after the first packets, then to the middle of a record after more. */
+ * what was read is handed out, then the reading ends exactly at the bytes that are left, the
+ * end of a file or a truncated file, and never faults, though the file is read from a
+ * mapping whose pages past the new end raise SIGBUS (fmap.h). 3 MiB of 1,500-byte records,
+ * cut after the first packets at a record boundary, in a record's bytes and in a record's
+ * header; read by turns with sk_source_next() and sk_source_read() (the workers' call). Each
+ * record's first and last bytes are its number, so a byte read as zero past the end shows. */
 static void test_source_file_shrinks_while_read(void **state)
 {
     struct ctx *c = *state;
@@ -604,39 +609,99 @@ static void test_source_file_shrinks_while_read(void **state)
         uint32_t rec[4] = {1700000000u + (uint32_t)i, 0, LEN, LEN};
         memcpy(file + at, rec, sizeof(rec));
         file[at + 16] = (uint8_t)i;
+        file[at + 16 + LEN - 1] = (uint8_t)(i | 1);
         at += 16 + LEN;
     }
-    for (int cut = 0; cut < 2; cut++) {
+    const struct {
+        off_t to;
+        int whole, rc;
+    } cuts[] = {
+        {24 + 1100 * (16 + LEN), 1100, 0},
+        {24 + 1500 * (16 + LEN) + 700, 1500, SK_E_TRUNCATED},
+        {24 + 1700 * (16 + LEN) + 8, 1700, SK_E_TRUNCATED},
+    };
+    for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
         FILE *fp = fopen(path_in(c, "shrinks.pcap", path, sizeof(path)), "wb");
         assert_non_null(fp);
         assert_int_equal(fwrite(file, 1, size, fp), size);
         fclose(fp);
         struct sk_source *src = NULL;
         assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
+        sk_source_set_quiet(src, true);
         struct sk_raw_packet p;
-        int n = 0, rc;
+        _Atomic int stop = 0;
+        int n = 0, rc, damaged = 0;
         for (; n < 5; n++) {
             assert_int_equal(sk_source_next(src, &p), 1);
             assert_int_equal(p.data[0], (uint8_t)n);
         }
-        /* at a record boundary, then in the middle of one */
-        off_t to =
-            cut == 0 ? (off_t)(24 + 1100 * (16 + LEN)) : (off_t)(24 + 1500 * (16 + LEN) + 700);
-        assert_int_equal(truncate(path, to), 0);
-        while ((rc = sk_source_next(src, &p)) == 1) {
-            assert_int_equal(p.data[0], (uint8_t)n);
+        assert_int_equal(truncate(path, cuts[k].to), 0);
+        for (;;) {
+            if (n % 2) {
+                rc = sk_source_read(src, &p, &stop, &damaged);
+            } else if ((rc = sk_source_next(src, &p)) < 0) {
+                damaged++;
+                rc = sk_source_next(src, &p); /* the end, after the error */
+                assert_int_equal(rc, 0);
+            }
+            if (rc != 1)
+                break;
             assert_int_equal(p.caplen, LEN);
+            assert_int_equal(p.data[0], (uint8_t)n);
+            assert_int_equal(p.data[LEN - 1], (uint8_t)(n | 1));
             n++;
         }
-        assert_true(n <= (cut == 0 ? 1100 : 1500));
-        assert_true(n >= 5);
-        if (cut == 0)
-            assert_int_equal(rc, 0);
-        else
-            assert_true(rc == 0 || rc == SK_E_TRUNCATED);
+        assert_int_equal(rc, 0);
+        assert_int_equal(n, cuts[k].whole);
+        assert_int_equal(damaged, cuts[k].rc ? 1 : 0);
         sk_source_free(src);
     }
     free(file);
+}
+
+/* A SIGBUS that is not a mapped capture's still ends the process as it would without
+ * Shrike's handler: in a child with the default action, a capture is opened (which puts the
+ * handler in place), then a page of another mapping past its file's end is read. */
+static void test_source_other_sigbus_still_faults(void **state)
+{
+    struct ctx *c = *state;
+    char path[128], other[128], err[256];
+    uint8_t *file = calloc(1, 64 * 1024);
+    assert_non_null(file);
+    uint32_t hdr[6] = {0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 65535, DLT_EN10MB};
+    memcpy(file, hdr, sizeof(hdr));
+    size_t at = 24;
+    for (int i = 0; i < 30; i++)
+        at = put_rec(file, at, false, 1700000000u + (uint32_t)i, 0, FRAME_LEN, FRAME_LEN, 1);
+    FILE *fp = fopen(path_in(c, "mapped.pcap", path, sizeof(path)), "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, 64 * 1024, fp), 64 * 1024);
+    fclose(fp);
+    fp = fopen(path_in(c, "other.bin", other, sizeof(other)), "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(file, 1, 64 * 1024, fp), 64 * 1024);
+    fclose(fp);
+    free(file);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGBUS, SIG_DFL);
+        struct sk_source *src = NULL;
+        struct sk_raw_packet p;
+        if (sk_source_open_offline(&src, path, NULL, err, sizeof(err)) != 0 ||
+            sk_source_next(src, &p) != 1)
+            _exit(2);
+        int fd = open(other, O_RDONLY);
+        const volatile uint8_t *m = mmap(NULL, 64 * 1024, PROT_READ, MAP_SHARED, fd, 0);
+        if (fd < 0 || m == MAP_FAILED || truncate(other, 0) != 0)
+            _exit(3);
+        (void)m[40000];
+        _exit(4); /* read past the end and did not fault */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGBUS);
 }
 
 static void test_source_filter_not_for_this_link_type(void **state)
@@ -733,6 +798,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_reads_pcapng, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_read_ahead_as_libpcap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_file_shrinks_while_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_other_sigbus_still_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_huge_snaplen_as_libpcap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_huge_snaplen_memory_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_filter_not_for_this_link_type, setup, teardown),
