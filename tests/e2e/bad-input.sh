@@ -178,4 +178,41 @@ if [ "${n:-0}" -gt 0 ] && [ "$(grep -c "snap40.pcap': $n packets cut short by th
 else
     fail "snaplen 40: source.packets_cut '${n:-}', $(cat "$TMP/snaplen.err")"
 fi
+# A capture cut shorter while shrike reads it (a ring of files rewritten by tcpdump -W):
+# Shrike reads files from a mapping, whose pages past the new end raise SIGBUS. 24 MB of
+# copies of the sample's records, cut in the middle of a record at three moments of a
+# two-worker run: never a signal; exit 0 (the cut came after the reading) or 1 with the
+# file named as truncated (or as changed while it was read, when one worker had read past
+# the cut before it was made); never more packets than the whole file has.
+python3 - "$sample" "$TMP/long.pcap" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "wb") as f:
+    f.write(data[:24])
+    for _ in range(24 * 1024 * 1024 // len(data)):
+        f.write(data[24:])
+PY
+run long-whole -r "$TMP/long.pcap" --workers 2
+long_pkts=$(sed -n 's/^packets: //p' "$TMP/long-whole.out")
+long_size=$(stat -c %s "$TMP/long.pcap")
+for delay in 0.02 0.06 0.15; do
+    cp "$TMP/long.pcap" "$TMP/shrinking.pcap"
+    ( sleep "$delay"; truncate -s $((long_size / 3 + 7)) "$TMP/shrinking.pcap" ) &
+    cutter=$!
+    run shrinking -r "$TMP/shrinking.pcap" --workers 2
+    wait "$cutter"
+    pkts=$(sed -n 's/^packets: //p' "$TMP/shrinking.out")
+    # one worker may have read past the cut before it was made: then the other's damage is
+    # reported as a file that changed while it was read
+    if [ "$rc" -eq 0 ] || { [ "$rc" -eq 1 ] && grep -q -e "shrinking.pcap' is truncated" \
+        -e "did a file change while it was read" "$TMP/shrinking.err"; }; then
+        if [ -n "$pkts" ] && [ "$pkts" -le "$long_pkts" ]; then
+            ok "cut while read after ${delay} s: exit $rc, $pkts of $long_pkts packets"
+        else
+            fail "cut while read after ${delay} s: packets '$pkts' (whole file: $long_pkts)"
+        fi
+    else
+        fail "cut while read after ${delay} s: exit $rc, $(head -c 400 "$TMP/shrinking.err")"
+    fi
+done
 finish
