@@ -465,19 +465,25 @@ static int same_as_libpcap(struct sk_source *src, const char *path)
     return n;
 }
 
-/* Classic pcap files are read ahead in large pieces while their records are plain; each
- * packet must be what libpcap hands out: byte-swapped files, nanosecond stamps (cut to
- * microseconds), a record longer than the snapshot length (libpcap cuts it; the rest of the
- * file is then read by libpcap), a time stamp past 2038, and a record appended after the
- * source was opened. */
+/* Classic pcap files are read from a mapping (or ahead in large pieces) while their records
+ * are plain; each packet must be what libpcap hands out: byte-swapped files, nanosecond
+ * stamps (cut to microseconds), a record longer than the snapshot length (libpcap cuts it;
+ * the rest of the file is then read by libpcap), a time stamp past 2038, and a record
+ * appended after the source was opened. Each file is written small (under three pages: read
+ * ahead with pread) and with 400 plain records after those (mapped: the records above are
+ * read from the mapping until the long one hands the file to libpcap); then 400 plain
+ * records and 50 appended after the source was opened (the mapping's end, then pread). */
 static void test_source_read_ahead_as_libpcap(void **state)
 {
     struct ctx *c = *state;
     char path[128], err[256];
-    uint8_t file[1024];
+    enum { PAD = 400, MORE = 50 };
+    uint8_t *file = malloc(1024 + (PAD + MORE) * (16 + FRAME_LEN));
+    assert_non_null(file);
 
-    for (int v = 0; v < 4; v++) {
+    for (int v = 0; v < 12; v++) {
         bool swap = v & 1, nsec = v & 2;
+        int layout = v >> 2; /* 0: small, 1: padded, 2: plain and grown */
         uint32_t hdr[6] = {nsec ? 0xa1b23c4du : 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 50, DLT_EN10MB};
         size_t at = 0;
         for (int i = 0; i < 6; i++) {
@@ -487,12 +493,20 @@ static void test_source_read_ahead_as_libpcap(void **state)
             memcpy(file + at, &x, 4);
             at += 4;
         }
-        at = put_rec(file, at, swap, 1700000000, nsec ? 123456789 : 123456, 41, 41, 1);
-        at = put_rec(file, at, swap, 1700000001, 999, 50, 60, 2);
-        at = put_rec(file, at, swap, 1700000002, 7, FRAME_LEN, FRAME_LEN, 3); /* > snaplen */
-        at = put_rec(file, at, swap, 0x90000000u, 0xf0000000u, 44, 44, 4);
-        at = put_rec(file, at, swap, 1700000003, 8, 44, 44, 5);
-        size_t appended = put_rec(file, at, swap, 1700000004, 9, 45, 45, 6);
+        int n = 0;
+        if (layout < 2) {
+            at = put_rec(file, at, swap, 1700000000, nsec ? 123456789 : 123456, 41, 41, 1);
+            at = put_rec(file, at, swap, 1700000001, 999, 50, 60, 2);
+            at = put_rec(file, at, swap, 1700000002, 7, FRAME_LEN, FRAME_LEN, 3); /* > snaplen */
+            at = put_rec(file, at, swap, 0x90000000u, 0xf0000000u, 44, 44, 4);
+            at = put_rec(file, at, swap, 1700000003, 8, 44, 44, 5);
+            n = 5;
+        }
+        for (int i = 0; layout > 0 && i < PAD; i++, n++)
+            at = put_rec(file, at, swap, 1700000100 + (uint32_t)i, (uint32_t)i, 44, 44, (uint8_t)i);
+        size_t appended = at;
+        for (int i = 0; i < (layout == 2 ? MORE : 1); i++, n++)
+            appended = put_rec(file, appended, swap, 1700001000 + (uint32_t)i, 9, 45, 45, 6);
         FILE *fp = fopen(path_in(c, "classic.pcap", path, sizeof(path)), "wb");
         assert_non_null(fp);
         assert_int_equal(fwrite(file, 1, at, fp), at);
@@ -504,9 +518,10 @@ static void test_source_read_ahead_as_libpcap(void **state)
         assert_non_null(fp);
         assert_int_equal(fwrite(file + at, 1, appended - at, fp), appended - at);
         fclose(fp);
-        assert_int_equal(same_as_libpcap(src, path), 6);
+        assert_int_equal(same_as_libpcap(src, path), n);
         sk_source_free(src);
     }
+    free(file);
 }
 
 /* A file whose header claims a snapshot length of 2^31 - 1 (a fuzzer's: the read-ahead once
