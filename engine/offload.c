@@ -158,6 +158,11 @@ static void run_piece(struct sk_offload *o, sk_offload_fn fn, void *arg, const u
 void sk_offload_run(struct sk_offload *o, sk_offload_fn fn, void *arg, const void *p, size_t n)
 {
     const uint8_t *b = p;
+    /* A call with no bytes (p may be NULL: a reset) is one record of none. */
+    if (n == 0) {
+        run_piece(o, fn, arg, b, 0);
+        return;
+    }
     do {
         size_t k = n < o->piece ? n : o->piece;
         run_piece(o, fn, arg, b, k);
