@@ -11,7 +11,8 @@
  *
  * Bytes past the new end in the page the end falls in read as zeros without a signal, so a
  * reader trusts a byte only once a byte of the page after it was read with no cut:
- * sk_fmap_readable(). */
+ * sk_fmap_readable(). A record already handed out when the file is cut reads zeros past the
+ * cut from then on (the cut races with the reading; it never faults). */
 #ifndef SK_CAPTURE_FMAP_H
 #define SK_CAPTURE_FMAP_H
 
