@@ -216,22 +216,22 @@ static void finish_staged(struct end_turn *et, size_t idx, struct sk_worker *w)
 /* A worker thread's allocations come from a malloc arena of its own, whose heap glibc grows
  * a page at a time as the flows' state grows, each step an mprotect() that holds the
  * process's memory map lock (the other workers' page faults wait) and changes the
- * mapping: thousands in a run ("Two workers (session 7)"). Growing it by ARENA_PRIME once
- * at the start, in pieces under the mmap threshold and given back at once, leaves room that
- * later growth takes without a call (glibc keeps a heap's writable size; the pages are
- * released and come back as they are used). Elsewhere it only costs the calls. */
+ * mapping: thousands in a run ("Two workers (session 7)"). One block of ARENA_PRIME taken
+ * and given back at the start grows it once: glibc keeps a heap's writable size, so later
+ * growth takes that room without a call (the pages come as they are used). The block is
+ * taken twice: over the mmap threshold the first one is mapped on its own, and freeing it
+ * raises the threshold to its size (glibc's dynamic threshold, up to 32 MiB), so the second
+ * comes from this thread's heap; as the top of the heap is then under the trim threshold
+ * (twice the mmap threshold), it stays. One mprotect() a worker, where pieces under the
+ * threshold took 170 ("Two workers (session 9)"). Elsewhere it only costs the calls. */
 #define ARENA_PRIME ((size_t)16 << 20)
-#define ARENA_PIECE ((size_t)96 << 10)
 
 static void arena_prime(void)
 {
-    void *v[ARENA_PRIME / ARENA_PIECE];
-    size_t n = 0;
-    for (; n < sizeof(v) / sizeof(v[0]); n++)
-        if (!(v[n] = malloc(ARENA_PIECE)))
-            break;
-    while (n > 0)
-        free(v[--n]);
+    for (int i = 0; i < 2; i++) {
+        void *volatile p = malloc(ARENA_PRIME); /* volatile: the pair is not optimised away */
+        free(p);
+    }
 }
 
 struct wthread {
@@ -568,24 +568,42 @@ out_stop:
 /* ---- files: every worker reads the capture ---- */
 
 /* The flows' owners when workers claim flows (cfg->claim): an open-addressing table of one
- * atomic word a flow, the flow hash's upper bits with the owner's index in the low 6 bits
- * (MAX 64 workers). A word is written once, by compare-and-swap from 0, so an owner is never
- * changed and every worker that looks a flow up sees the same one. */
-#define CLAIM_SLOTS  (1u << 20)
-#define CLAIM_PROBES 32
+ * atomic 32-bit word a flow, the upper half of the flow hash with the owner's index in its
+ * low 6 bits (MAX 64 workers); the slot comes from other bits of the hash. A word is written
+ * once, by compare-and-swap from 0, so an owner is never changed and every worker that looks
+ * a flow up sees the same one. Two flows that share a slot's run and the 26 bits of tag
+ * share an owner: still one owner a flow, which is all the workers need. The table is sized
+ * to the capture (CLAIM_BYTES_A_SLOT), within CLAIM_MIN_BITS..CLAIM_MAX_BITS. */
+#define CLAIM_MIN_BITS     16
+#define CLAIM_MAX_BITS     21
+#define CLAIM_BYTES_A_SLOT 512 /* the bench's smallest sessions take 3 KB a flow */
+#define CLAIM_PROBES       32
 
 struct claims {
-    _Atomic uint64_t *slot;
+    _Atomic uint32_t *slot;
+    size_t mask; /* slots - 1 */
 };
+
+/* The number of slots for a capture of the given size (0: unknown, the most). */
+static size_t claim_slots(uint64_t capture_bytes)
+{
+    size_t n = (size_t)1 << CLAIM_MIN_BITS;
+    while (n < ((size_t)1 << CLAIM_MAX_BITS) &&
+           (capture_bytes == 0 || n < capture_bytes / CLAIM_BYTES_A_SLOT))
+        n <<= 1;
+    return n;
+}
 
 /* The table, zeroed, every page mapped before the workers start. Left to fault in as flows
  * land, each page would first be read as the kernel's shared zero page and then written,
  * and that copy-on-write fault flushes the page's translation from every CPU the workers
  * run on (an interrupt to each; in a virtual machine an exit): 7 ms of a 0.4 s two-worker
- * run (docs/performance.md, "Two workers (session 6)"). */
-static int claims_new(struct claims *c)
+ * run (docs/performance.md, "Two workers (session 6)"). Zeroing is what the table costs at
+ * the start (1.5 ms for 8 MiB), hence its size follows the capture's. */
+static int claims_new(struct claims *c, uint64_t capture_bytes)
 {
-    size_t bytes = CLAIM_SLOTS * sizeof(*c->slot);
+    size_t slots = claim_slots(capture_bytes);
+    size_t bytes = slots * sizeof(*c->slot);
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return SK_E_NOMEM;
@@ -597,26 +615,28 @@ static int claims_new(struct claims *c)
 #endif
         memset(p, 0, bytes);
     c->slot = p;
+    c->mask = slots - 1;
     return 0;
 }
 
 static void claims_free(struct claims *c)
 {
     if (c->slot != NULL)
-        munmap((void *)c->slot, CLAIM_SLOTS * sizeof(*c->slot));
+        munmap((void *)c->slot, (c->mask + 1) * sizeof(*c->slot));
     c->slot = NULL;
 }
 
 static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
 {
-    uint64_t tag = (h | 64u) & ~(uint64_t)63;
-    size_t i = (size_t)(h >> 11) & (CLAIM_SLOTS - 1);
-    for (size_t probe = 0; probe < CLAIM_PROBES; probe++, i = (i + 1) & (CLAIM_SLOTS - 1)) {
-        uint64_t v = atomic_load_explicit(&c->slot[i], memory_order_acquire);
-        if (v == 0 && atomic_compare_exchange_strong_explicit(
-                          &c->slot[i], &v, tag | me, memory_order_acq_rel, memory_order_acquire))
+    uint32_t tag = ((uint32_t)(h >> 32) | 64u) & ~(uint32_t)63;
+    size_t i = (size_t)(h >> 6) & c->mask;
+    for (size_t probe = 0; probe < CLAIM_PROBES; probe++, i = (i + 1) & c->mask) {
+        uint32_t v = atomic_load_explicit(&c->slot[i], memory_order_acquire);
+        if (v == 0 && atomic_compare_exchange_strong_explicit(&c->slot[i], &v, tag | (uint32_t)me,
+                                                              memory_order_acq_rel,
+                                                              memory_order_acquire))
             return me;
-        if ((v & ~(uint64_t)63) == tag)
+        if ((v & ~(uint32_t)63) == tag)
             return (size_t)(v & 63);
     }
     /* Slots are only ever filled: every worker that gets here for h finds the same full run
@@ -866,7 +886,7 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
     atomic_init(&failed, 0);
     struct claims claims = {NULL};
     if (!queues && cfg->claim && cfg->n_workers > 1 && cfg->n_workers <= 64 &&
-        claims_new(&claims) < 0)
+        claims_new(&claims, cfg->capture_bytes) < 0)
         return SK_E_NOMEM;
     struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
     struct end_turn turn;

@@ -23,9 +23,10 @@ SK_BUILD_PKGS=(build-essential autoconf automake pkg-config
                libmagic-dev libhiredis-dev librdkafka-dev)
 # clang and its libFuzzer runtime build the fuzz targets (check.sh's fuzz smoke step);
 # iproute2, python3-aiosmtpd and socat run the live tests (network namespaces, a real SMTP
-# server, the control socket), suricata-update its rule-management test. A test whose tool is
-# missing skips, so everything a test needs is here: CI installs nothing else.
-SK_TEST_PKGS=(tshark jq python3 python3-yaml python3-jsonschema clang-format time file
+# server, the control socket), suricata-update its rule-management test, strace the count of
+# two workers' set-up calls. A test whose tool is missing skips, so everything a test needs is
+# here: CI installs nothing else.
+SK_TEST_PKGS=(tshark jq python3 python3-yaml python3-jsonschema clang-format time file strace
               clang libclang-rt-14-dev redis-server redis-tools
               iproute2 python3-aiosmtpd socat suricata-update)
 
