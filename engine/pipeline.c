@@ -691,12 +691,13 @@ struct fthread {
     int rc; /* damaged files read, or a negative SK_E_* code */
 };
 
-/* An empty memo, its pages written now for the reason claims_new() gives. */
+/* An empty memo, its pages written now for the reason claims_new() gives (explicit_bzero():
+ * memset() after malloc() is compiled into calloc(), which leaves fresh pages unwritten). */
 static struct owner_memo *owners_new(void)
 {
     struct owner_memo *o = malloc(sizeof(*o));
     if (o != NULL)
-        memset(o, 0, sizeof(*o));
+        explicit_bzero(o, sizeof(*o));
     return o;
 }
 

@@ -47,7 +47,13 @@
  * file's size when it was opened: what it grows by is read on with pread, and one that
  * shrinks ends where its bytes end, as a truncated file (libpcap reads from the record the
  * cut met). */
-#define MAP_RELEASE (1u << 20) /* pages behind the reader are given back this often */
+/* Pages behind the reader are given back this often, in whole 2 MiB pieces: a file whose
+ * page cache holds large folios is mapped by 2 MiB entries, which a release of part of one
+ * splits, and every release flushes the translation from the CPUs of every thread of the
+ * process (an interrupt to each, in a virtual machine an exit): once a MiB, 200 of a 100 MB
+ * two-worker run's 400 flushes ("Two workers (session 9)"). */
+#define MAP_RELEASE       ((size_t)8 << 20)
+#define MAP_RELEASE_ALIGN ((size_t)2 << 20)
 
 struct readahead {
     const uint8_t *base; /* records are read here: map.base or buf; NULL when libpcap reads */
@@ -647,7 +653,7 @@ static void readahead_open(struct sk_source *src)
 static inline void map_advance(struct readahead *m, size_t from)
 {
     if (from - m->map.released >= MAP_RELEASE)
-        sk_fmap_release(&m->map, from);
+        sk_fmap_release(&m->map, from & ~(MAP_RELEASE_ALIGN - 1));
 }
 
 /* The next record when it is in the read-ahead buffer whole, in our byte order and plain (as
