@@ -142,6 +142,34 @@ if command -v strace >/dev/null; then
         || fail "2 workers: $calls mprotect calls (the arenas grow a page at a time?)"
     [ "$table" = 262144 ] && ok "2 workers on 3 MB: a table of claims of 256 KiB" \
         || fail "2 workers on 3 MB: the table of claims populated ${table:-nothing}"
+    # Pages of a mapped capture go back to the kernel in few calls, each whole 2 MiB pieces
+    # (a call flushes the TLB of every CPU the workers run on): on 20 MB, at most two calls
+    # a worker, where a release every MiB made 20.
+    python3 "$TOP_SRCDIR/bench/gen-corpus.py" --size 20 --concurrent 32 "$TMP/c20.pcap" >/dev/null \
+        || fail "bench/gen-corpus.py --size 20 failed"
+    strace -f -qq -e trace=mmap,madvise -o "$TMP/st/trace20" "$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" \
+        -l "$TMP/st" -r "$TMP/c20.pcap" --workers 2 >/dev/null 2>&1 || fail "20 MB under strace: exit $?"
+    rel=$(python3 - "$TMP/st/trace20" "$(stat -c %s "$TMP/c20.pcap")" <<'PY'
+import re, sys
+maps, calls = [], []
+for line in open(sys.argv[1]):
+    m = re.search(r"mmap\(NULL, (\d+), PROT_READ, MAP_SHARED, \d+, 0\) = (0x[0-9a-f]+)", line)
+    if m and m.group(1) == sys.argv[2]:
+        maps.append(int(m.group(2), 16))
+    m = re.search(r"madvise\((0x[0-9a-f]+), (\d+), MADV_DONTNEED", line)
+    if m:
+        calls.append((int(m.group(1), 16), int(m.group(2))))
+size = int(sys.argv[2])
+mine = [(a, n) for a, n in calls if any(b <= a < b + size for b in maps)]
+whole = all((a - b) % (2 << 20) == 0 and n % (2 << 20) == 0
+            for a, n in mine for b in maps if b <= a < b + size)
+print(len(maps), len(mine), "whole" if whole else "split")
+PY
+)
+    set -- $rel
+    [ "${1:-0}" = 2 ] && [ "${2:-0}" -ge 1 ] && [ "${2:-99}" -le 4 ] && [ "${3:-}" = whole ] \
+        && ok "2 workers on 20 MB: $2 releases of the two mappings, in whole 2 MiB pieces" \
+        || fail "2 workers on 20 MB: mappings, releases, pieces: ${rel:-nothing}"
 else
     echo "skip: strace is not installed (the set-up calls of two workers)"
 fi
