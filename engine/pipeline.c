@@ -632,9 +632,9 @@ static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
     size_t i = (size_t)(h >> 6) & c->mask;
     for (size_t probe = 0; probe < CLAIM_PROBES; probe++, i = (i + 1) & c->mask) {
         uint32_t v = atomic_load_explicit(&c->slot[i], memory_order_acquire);
-        if (v == 0 && atomic_compare_exchange_strong_explicit(&c->slot[i], &v, tag | (uint32_t)me,
-                                                              memory_order_acq_rel,
-                                                              memory_order_acquire))
+        if (v == 0 &&
+            atomic_compare_exchange_strong_explicit(&c->slot[i], &v, tag | (uint32_t)me,
+                                                    memory_order_acq_rel, memory_order_acquire))
             return me;
         if ((v & ~(uint32_t)63) == tag)
             return (size_t)(v & 63);

@@ -56,10 +56,11 @@ int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
  * and every worker goes on past it as one worker would. With cfg->claim, each flow is
  * taken by the worker that reaches its first packet first: the one ahead in the capture, which
  * has less work, so the work evens out; every worker agrees through one shared table of
- * claims, which is never emptied (sized to cfg->capture_bytes; when it is full, the hash decides). The workers' packet,
- * byte and decoder counters count every packet of the capture: sum them from one worker only
- * (sk_worker_config.skip_input_counters). Returns the number of damaged files, or a negative SK_E_*
- * code on an error that ended the run (the other workers stop early, and all are joined). */
+ * claims, which is never emptied (sized to cfg->capture_bytes; when it is full, the hash decides).
+ * The workers' packet, byte and decoder counters count every packet of the capture: sum them from
+ * one worker only (sk_worker_config.skip_input_counters). Returns the number of damaged files, or a
+ * negative SK_E_* code on an error that ended the run (the other workers stop early, and all are
+ * joined). */
 int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
                           _Atomic int *stop);
 
