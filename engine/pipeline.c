@@ -752,72 +752,23 @@ static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
     return owner;
 }
 
-/* One packet of a capture file read by every worker: the flow of most packets is read from
- * their headers alone; a worker decodes its own packets and those the headers cannot place.
- * The first worker counts every packet (the input and decoder counters are its), so it
- * decodes what the others skip as placed nowhere and counts other workers' packets as
- * decoding would. *clock follows every packet read. Returns 0 or a negative SK_E_* code. */
-static inline int file_packet(struct fthread *t, struct sk_worker *w,
-                              const struct sk_raw_packet *raw, uint64_t *clock)
-{
-    struct sk_packet pkt;
-    int peeked = sk_decoder_peek(raw, &pkt);
-    if (peeked == 0 && t->idx > 0)
-        return 0; /* nothing the flow table takes */
-    if (peeked > 0) {
-        if (pkt.ts_us > *clock)
-            *clock = pkt.ts_us;
-        if (owner_of(t, &pkt) != t->idx) {
-            if (t->idx == 0)
-                sk_worker_count_peeked(w, raw, &pkt);
-            return 0;
-        }
-    }
-    int r = sk_worker_decode(w, raw, &pkt);
-    /* the flow table takes only TCP: other packets are counted by the decoder and end here */
-    if (r <= 0 || pkt.ip_proto != 6)
-        return r < 0 ? r : 0;
-    if (peeked < 0) {
-        if (pkt.ts_us > *clock)
-            *clock = pkt.ts_us;
-        if (owner_of(t, &pkt) != t->idx)
-            return 0;
-    }
-    /* Idle flows end at the time one worker would end them: the table's clock is the latest
-     * packet read by anyone, not this flow's packet. */
-    if (*clock > pkt.ts_us)
-        sk_worker_tick(w, *clock);
-    r = sk_worker_decoded(w, &pkt);
-    return r < 0 ? r : 0;
-}
-
-/* Records taken at once from a file's mapping (sk_source_read_burst()) */
-#define BURST 32
-
 /* Reads the whole capture, placing most packets by their headers and decoding the rest, so
  * this worker's decoder sees every IP fragment and reassembles what one worker would, and
  * its clock follows every packet; only the TCP packets of flows this worker owns go on to
- * its flow table. Plain records of a file come in bursts; the rest one by one. */
+ * its flow table. */
 static int read_own(struct fthread *t)
 {
     struct sk_worker *w = t->cfg->workers[t->idx];
-    struct sk_raw_packet raw[BURST];
+    struct sk_raw_packet raw;
+    struct sk_packet pkt;
     uint64_t clock = 0;
     int damaged = 0;
     int r = 0;
 
     uint64_t last_tick = 0;
 
-    while (!atomic_load_explicit(t->failed, memory_order_relaxed)) {
-        size_t n = 0;
-        if (!t->queue && !atomic_load_explicit(t->stop, memory_order_relaxed))
-            n = sk_source_read_burst(t->src, raw, BURST);
-        if (n == 0) {
-            r = sk_source_read_queue(t->src, t->queue ? t->idx : 0, &raw[0], t->stop, &damaged);
-            if (r <= 0)
-                break;
-            n = 1;
-        }
+    while (!atomic_load_explicit(t->failed, memory_order_relaxed) &&
+           (r = sk_source_read_queue(t->src, t->queue ? t->idx : 0, &raw, t->stop, &damaged)) > 0) {
         if (t->queue) {
             /* the kernel gave this socket whole flows: the clock is wall time, so idle flows
              * expire on a silent link too */
@@ -828,13 +779,43 @@ static int read_own(struct fthread *t)
             }
             if (r == SK_SOURCE_IDLE)
                 continue;
-            if ((r = sk_worker_packet(w, &raw[0])) < 0)
+            if ((r = sk_worker_packet(w, &raw)) < 0)
                 return r;
             continue;
         }
-        for (size_t i = 0; i < n; i++)
-            if ((r = file_packet(t, w, &raw[i], &clock)) < 0)
-                return r;
+        /* The flow of most packets is read from their headers alone; a worker decodes its
+         * own packets and those the headers cannot place. The first worker counts every
+         * packet (the input and decoder counters are its), so it decodes what the others
+         * skip as placed nowhere and counts other workers' packets as decoding would. */
+        int peeked = sk_decoder_peek(&raw, &pkt);
+        if (peeked == 0 && t->idx > 0)
+            continue; /* nothing the flow table takes */
+        if (peeked > 0) {
+            if (pkt.ts_us > clock)
+                clock = pkt.ts_us;
+            if (owner_of(t, &pkt) != t->idx) {
+                if (t->idx == 0)
+                    sk_worker_count_peeked(w, &raw, &pkt);
+                continue;
+            }
+        }
+        if ((r = sk_worker_decode(w, &raw, &pkt)) < 0)
+            return r;
+        /* the flow table takes only TCP: other packets are counted by the decoder and end here */
+        if (r == 0 || pkt.ip_proto != 6)
+            continue;
+        if (peeked < 0) {
+            if (pkt.ts_us > clock)
+                clock = pkt.ts_us;
+            if (owner_of(t, &pkt) != t->idx)
+                continue;
+        }
+        /* Idle flows end at the time one worker would end them: the table's clock is the
+         * latest packet read by anyone, not this flow's packet. */
+        if (clock > pkt.ts_us)
+            sk_worker_tick(w, clock);
+        if ((r = sk_worker_decoded(w, &pkt)) < 0)
+            return r;
     }
     if (r < 0)
         return r;

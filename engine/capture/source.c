@@ -688,39 +688,6 @@ static inline int readahead_fast(struct sk_source *src, struct sk_raw_packet *pk
     return 1;
 }
 
-size_t sk_source_read_burst(struct sk_source *src, struct sk_raw_packet *pkts, size_t max)
-{
-    struct readahead *m = &src->ra;
-    if (src->live || src->stop || !m->base || m->swapped)
-        return 0;
-    size_t from = (size_t)(m->off - m->at), at = from, n = 0;
-    for (; n < max && m->len - at >= 16; n++) {
-        const uint8_t *p = m->base + at;
-        uint32_t rec[4];
-        memcpy(rec, p, sizeof(rec));
-        if ((rec[0] | rec[1]) >> 31 || rec[2] > m->snap || rec[2] > rec[3] ||
-            m->len - at - 16 < rec[2])
-            break; /* the general way: readahead_fast() would not take it either */
-        pkts[n].data = p + 16;
-        pkts[n].caplen = rec[2];
-        pkts[n].wirelen = rec[3];
-        pkts[n].ts_us = (uint64_t)rec[0] * 1000000u + (m->nsec ? rec[1] / 1000 : rec[1]);
-        pkts[n].linktype = m->linktype;
-        at += 16 + (size_t)rec[2];
-    }
-    /* One look at the page after the last record vouches for all of them (the mapping's
-     * bytes are the file's up to there, or the cut flag is set: then none is taken, and the
-     * general way finds the record the cut met). */
-    if (n == 0 || (m->map.base && !sk_fmap_readable(&m->map, at)))
-        return 0;
-    if (m->map.base)
-        map_advance(m, from);
-    for (size_t i = 0; i < n; i++)
-        count_packet(src, &pkts[i]);
-    m->off += (off_t)(at - from);
-    return n;
-}
-
 /* Makes the n bytes from the next record's offset readable in the buffer: false when the
  * file has fewer (its end, or a read error). */
 static bool ahead(struct readahead *m, size_t n)

@@ -116,15 +116,6 @@ int sk_source_read(struct sk_source *src, struct sk_raw_packet *pkt, const _Atom
 int sk_source_read_queue(struct sk_source *src, size_t q, struct sk_raw_packet *pkt,
                          const _Atomic int *stop, int *damaged);
 
-/* Up to max of the records sk_source_read() would hand out next, into pkts, when they are
- * plain records of a classic pcap file read from its mapping or read-ahead buffer: the same
- * records, counted the same, all valid until the next call on src. Returns how many; 0 when
- * the next record is to be read by sk_source_read() (a live source, the end of what is read
- * ahead, a record libpcap must read, a file cut shorter while read). For a reader that skips
- * most records (pipeline.c): one call, one look at the page past the last record and one
- * release of the pages behind, for many records. */
-size_t sk_source_read_burst(struct sk_source *src, struct sk_raw_packet *pkts, size_t max);
-
 /* A quiet source still returns and counts its errors, but sk_source_read() does not log
  * them: for the second and later readers of one capture, whose damage the first reports. */
 void sk_source_set_quiet(struct sk_source *src, bool quiet);

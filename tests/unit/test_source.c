@@ -434,48 +434,34 @@ static size_t put_rec(uint8_t *b, size_t at, bool swap, uint32_t sec, uint32_t f
 
 /* Reads src to its end beside libpcap reading path: every record the same (length, wire
  * length, time, bytes, link type, number), then the end for both. The records are read by
- * turns with sk_source_next(), with sk_source_read(), the workers' call, which takes plain
- * records straight from the read-ahead buffer, and in bursts of 1 to 8 with
- * sk_source_read_burst() (sk_source_read() when it has none). Returns the number of
- * records; *bursts (when not NULL) gets how many came in bursts. */
-static int same_as_libpcap(struct sk_source *src, const char *path, int *bursts)
+ * turns with sk_source_next() and with sk_source_read(), the workers' call, which takes
+ * plain records straight from the read-ahead buffer. Returns the number of records. */
+static int same_as_libpcap(struct sk_source *src, const char *path)
 {
     char perr[PCAP_ERRBUF_SIZE];
     pcap_t *ref = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
     assert_non_null(ref);
     struct pcap_pkthdr *h;
     const u_char *data;
-    struct sk_raw_packet got[8];
-    size_t have = 0, next = 0;
+    struct sk_raw_packet p;
     _Atomic int stop = 0;
-    int n = 0, damaged = 0, burst = 0;
+    int n = 0, damaged = 0;
     while (pcap_next_ex(ref, &h, &data) == 1) {
-        if (next == have) {
-            next = 0;
-            have = n % 3 == 2 ? sk_source_read_burst(src, got, (size_t)(n % 8) + 1) : 0;
-            burst += (int)have;
-            if (have == 0 && n % 3 == 0)
-                assert_int_equal(sk_source_next(src, &got[0]), 1);
-            else if (have == 0)
-                assert_int_equal(sk_source_read(src, &got[0], &stop, &damaged), 1);
-            have = have ? have : 1;
-        }
-        const struct sk_raw_packet *p = &got[next++];
-        assert_int_equal(p->caplen, h->caplen);
-        assert_int_equal(p->wirelen, h->len);
-        assert_int_equal(p->ts_us, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec);
-        assert_memory_equal(p->data, data, h->caplen);
-        assert_int_equal(p->linktype, pcap_datalink(ref));
-        assert_int_equal(p->pcap_cnt, (uint64_t)n + 1);
+        if (n % 2)
+            assert_int_equal(sk_source_read(src, &p, &stop, &damaged), 1);
+        else
+            assert_int_equal(sk_source_next(src, &p), 1);
+        assert_int_equal(p.caplen, h->caplen);
+        assert_int_equal(p.wirelen, h->len);
+        assert_int_equal(p.ts_us, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec);
+        assert_memory_equal(p.data, data, h->caplen);
+        assert_int_equal(p.linktype, pcap_datalink(ref));
+        assert_int_equal(p.pcap_cnt, (uint64_t)n + 1);
         n++;
     }
-    assert_int_equal(next, have); /* no record handed out that libpcap does not have */
-    assert_int_equal(sk_source_read_burst(src, got, 8), 0);
     assert_int_equal(damaged, 0);
     expect_end(src);
     pcap_close(ref);
-    if (bursts)
-        *bursts = burst;
     return n;
 }
 
@@ -532,10 +518,7 @@ static void test_source_read_ahead_as_libpcap(void **state)
         assert_non_null(fp);
         assert_int_equal(fwrite(file + at, 1, appended - at, fp), appended - at);
         fclose(fp);
-        int bursts = 0;
-        assert_int_equal(same_as_libpcap(src, path, &bursts), n);
-        if (layout == 2 && !swap) /* 400 plain records in our order: a third of the reads bursts */
-            assert_true(bursts > PAD / 4);
+        assert_int_equal(same_as_libpcap(src, path), n);
         sk_source_free(src);
     }
     free(file);
@@ -570,7 +553,7 @@ static void test_source_huge_snaplen_as_libpcap(void **state)
 
     struct sk_source *src = NULL;
     assert_int_equal(sk_source_open_offline(&src, path, NULL, err, sizeof(err)), 0);
-    assert_int_equal(same_as_libpcap(src, path, NULL), 3);
+    assert_int_equal(same_as_libpcap(src, path), 3);
     sk_source_free(src);
     free(file);
 }
@@ -668,19 +651,8 @@ static void test_source_file_shrinks_while_read(void **state)
             assert_int_equal(p.data[0], (uint8_t)n);
         }
         assert_int_equal(truncate(path, cuts[k].to), 0);
-        struct sk_raw_packet got[16];
-        size_t have = 0, next = 0;
         for (;;) {
-            /* by turns: a burst (the first read after the cut), sk_source_read() and
-             * sk_source_next(); the records of a burst are checked before the next call */
-            if (next < have) {
-                p = got[next++];
-                rc = 1;
-            } else if (n % 3 == 2 && (have = sk_source_read_burst(src, got, 16)) > 0) {
-                p = got[0];
-                next = 1;
-                rc = 1;
-            } else if (n % 3 == 1) {
+            if (n % 2) {
                 rc = sk_source_read(src, &p, &stop, &damaged);
             } else if ((rc = sk_source_next(src, &p)) < 0) {
                 damaged++;
