@@ -912,9 +912,12 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
             rc = SK_E_NOMEM;
             break;
         }
-        /* The same damage is met by every reader: the first one reports it. */
-        if (!queues)
+        /* The same damage is met by every reader: the first one reports it. The readers share
+         * this process (its mappings: sk_source_set_shared()). */
+        if (!queues) {
             sk_source_set_quiet(t->src, started > 0);
+            sk_source_set_shared(t->src, cfg->n_workers > 1);
+        }
         if (pthread_create(&t->tid, NULL, file_worker_main, t) != 0) {
             sk_error("cannot start worker thread %zu", started);
             atomic_store(&failed, 1);

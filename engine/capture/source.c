@@ -47,13 +47,16 @@
  * file's size when it was opened: what it grows by is read on with pread, and one that
  * shrinks ends where its bytes end, as a truncated file (libpcap reads from the record the
  * cut met). */
-/* Pages behind the reader are given back this often, in whole 2 MiB pieces: a file whose
- * page cache holds large folios is mapped by 2 MiB entries, which a release of part of one
- * splits, and every release flushes the translation from the CPUs of every thread of the
- * process (an interrupt to each, in a virtual machine an exit): once a MiB, 200 of a 100 MB
+/* Pages behind the reader are given back every MAP_RELEASE bytes, so a reader keeps about
+ * that much of the file resident. One of several readers in the process (sk_source_set_shared)
+ * gives them back less often and in whole 2 MiB pieces: every release flushes the
+ * translation from the CPUs the other readers run on (an interrupt to each, in a virtual
+ * machine an exit), and a file whose page cache holds large folios is mapped by 2 MiB
+ * entries, which a release of part of one splits first: once a MiB, 200 of a 100 MB
  * two-worker run's 400 flushes ("Two workers (session 9)"). */
-#define MAP_RELEASE       ((size_t)8 << 20)
-#define MAP_RELEASE_ALIGN ((size_t)2 << 20)
+#define MAP_RELEASE              ((size_t)1 << 20)
+#define MAP_RELEASE_SHARED       ((size_t)8 << 20)
+#define MAP_RELEASE_SHARED_ALIGN ((size_t)2 << 20)
 
 struct readahead {
     const uint8_t *base; /* records are read here: map.base or buf; NULL when libpcap reads */
@@ -89,6 +92,7 @@ struct sk_source {
     char *bpf;                /* NULL when no filter */
     bool live;
     bool quiet;       /* sk_source_read() logs no error */
+    bool shared;      /* one of several readers of the capture in this process */
     _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
@@ -649,11 +653,16 @@ static void readahead_open(struct sk_source *src)
 }
 
 /* Reading from the mapping, the pages before the record at `from` go back to the kernel
- * every MAP_RELEASE bytes: the record before it, the caller's until this read, is done. */
-static inline void map_advance(struct readahead *m, size_t from)
+ * every MAP_RELEASE bytes (MAP_RELEASE_SHARED): the record before it, the caller's until this
+ * read, is done. */
+static inline void map_advance(const struct sk_source *src, struct readahead *m, size_t from)
 {
-    if (from - m->map.released >= MAP_RELEASE)
-        sk_fmap_release(&m->map, from & ~(MAP_RELEASE_ALIGN - 1));
+    if (!src->shared) {
+        if (from - m->map.released >= MAP_RELEASE)
+            sk_fmap_release(&m->map, from);
+    } else if (from - m->map.released >= MAP_RELEASE_SHARED) {
+        sk_fmap_release(&m->map, from & ~(MAP_RELEASE_SHARED_ALIGN - 1));
+    }
 }
 
 /* The next record when it is in the read-ahead buffer whole, in our byte order and plain (as
@@ -676,7 +685,7 @@ static inline int readahead_fast(struct sk_source *src, struct sk_raw_packet *pk
     if (m->map.base) {
         if (!sk_fmap_readable(&m->map, from + 16 + rec[2]))
             return 0;
-        map_advance(m, from);
+        map_advance(src, m, from);
     }
     pkt->data = p + 16;
     pkt->caplen = rec[2];
@@ -750,7 +759,7 @@ static int readahead_next(struct sk_source *src, struct pcap_pkthdr *h, const u_
     h->caplen = rec[2];
     h->len = rec[3];
     if (m->map.base)
-        map_advance(m, (size_t)(m->off - m->at));
+        map_advance(src, m, (size_t)(m->off - m->at));
     *data = m->base + (m->off - m->at) + sizeof(rec);
     m->off += (off_t)(sizeof(rec) + rec[2]);
     return 1;
@@ -955,6 +964,12 @@ void sk_source_set_quiet(struct sk_source *src, bool quiet)
 {
     if (src)
         src->quiet = quiet;
+}
+
+void sk_source_set_shared(struct sk_source *src, bool shared)
+{
+    if (src)
+        src->shared = shared;
 }
 
 void sk_source_break(struct sk_source *src)

@@ -120,6 +120,11 @@ int sk_source_read_queue(struct sk_source *src, size_t q, struct sk_raw_packet *
  * them: for the second and later readers of one capture, whose damage the first reports. */
 void sk_source_set_quiet(struct sk_source *src, bool quiet);
 
+/* One of several readers of the same capture in this process (a worker each): the pages of a
+ * mapped file behind the reader go back to the kernel 8 MiB at a time in whole 2 MiB pieces
+ * rather than a MiB at a time, as each release interrupts the CPUs the others run on. */
+void sk_source_set_shared(struct sk_source *src, bool shared);
+
 /* The last error message, or "" when none. Borrowed; valid until the next call. */
 const char *sk_source_error(const struct sk_source *src);
 
