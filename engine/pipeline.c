@@ -885,7 +885,7 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
     int rc = 0;
 
     atomic_init(&failed, 0);
-    struct claims claims = {NULL};
+    struct claims claims = {.slot = NULL, .mask = 0};
     if (!queues && cfg->claim && cfg->n_workers > 1 && cfg->n_workers <= 64 &&
         claims_new(&claims, cfg->capture_bytes) < 0)
         return SK_E_NOMEM;
