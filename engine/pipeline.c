@@ -571,7 +571,7 @@ out_stop:
  * atomic 32-bit word a flow, the upper half of the flow hash with the owner's index in its
  * low 6 bits (MAX 64 workers); the slot comes from other bits of the hash. A word is written
  * once, by compare-and-swap from 0, so an owner is never changed and every worker that looks
- * a flow up sees the same one. Two flows that share a slot's run and the 26 bits of tag
+ * a flow up sees the same one. Two flows that share a slot's run and the 25 free bits of tag
  * share an owner: still one owner a flow, which is all the workers need. The table is sized
  * to the capture (CLAIM_BYTES_A_SLOT), within CLAIM_MIN_BITS..CLAIM_MAX_BITS. */
 #define CLAIM_MIN_BITS     16
