@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* The shrike command line: options, configuration, rule loading, the packet loop, signals
  * and the counters printed at exit. The only place that may exit(). */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -477,29 +476,6 @@ static bool can_read_again(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
-}
-
-/* The bytes of a capture file, or of the regular files of a folder (the ones -r reads); 0
- * when that cannot be told. */
-static uint64_t capture_size(const char *path)
-{
-    struct stat st;
-    if (!path || stat(path, &st) != 0)
-        return 0;
-    if (S_ISREG(st.st_mode))
-        return (uint64_t)st.st_size;
-    DIR *dp = S_ISDIR(st.st_mode) ? opendir(path) : NULL;
-    if (!dp)
-        return 0;
-    uint64_t sum = 0;
-    struct dirent *de;
-    char full[PATH_MAX];
-    while ((de = readdir(dp)) != NULL)
-        if (snprintf(full, sizeof(full), "%s/%s", path, de->d_name) < (int)sizeof(full) &&
-            stat(full, &st) == 0 && S_ISREG(st.st_mode))
-            sum += (uint64_t)st.st_size;
-    closedir(dp);
-    return sum;
 }
 
 #define MAX_WORKERS 64
@@ -1015,7 +991,7 @@ int main(int argc, char **argv)
         .queue_batches = (size_t)queue_batches,
         .hash_seed = hash_seed,
         .claim = strcmp(balance, "claim") == 0,
-        .capture_bytes = capture_size(o.read_path),
+        .capture_bytes = sk_source_bytes(src),
     };
     if (n_workers == 1) {
         errors = packet_loop(src, ws[0], o.iface != NULL);

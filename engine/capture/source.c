@@ -93,6 +93,7 @@ struct sk_source {
     bool live;
     bool quiet;       /* sk_source_read() logs no error */
     bool shared;      /* one of several readers of the capture in this process */
+    uint64_t bytes;   /* offline: the sizes of the files listed, summed */
     _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
@@ -228,6 +229,7 @@ static int list_folder(struct sk_source *src, const char *dir, char *err, size_t
             free(full);
             continue;
         }
+        src->bytes += (uint64_t)st.st_size;
         if (src->nfiles == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             char **nf = realloc(src->files, ncap * sizeof(*nf));
@@ -340,6 +342,7 @@ int sk_source_open_offline(struct sk_source **out, const char *path, const char 
             goto out_free_src;
         }
         src->nfiles = 1;
+        src->bytes = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
         rc = open_file(path, bpf, &src->pcap, errbuf, errlen);
         if (rc < 0)
             goto out_free_src;
@@ -970,6 +973,11 @@ void sk_source_set_shared(struct sk_source *src, bool shared)
 {
     if (src)
         src->shared = shared;
+}
+
+uint64_t sk_source_bytes(const struct sk_source *src)
+{
+    return src && !src->live ? src->bytes : 0;
 }
 
 void sk_source_break(struct sk_source *src)

@@ -125,6 +125,10 @@ void sk_source_set_quiet(struct sk_source *src, bool quiet);
  * rather than a MiB at a time, as each release interrupts the CPUs the others run on. */
 void sk_source_set_shared(struct sk_source *src, bool shared);
 
+/* Offline: the bytes of the capture file, or of the files of the folder it reads (their sizes
+ * when listed). 0 for a live source. */
+uint64_t sk_source_bytes(const struct sk_source *src);
+
 /* The last error message, or "" when none. Borrowed; valid until the next call. */
 const char *sk_source_error(const struct sk_source *src);
 

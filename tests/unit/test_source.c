@@ -170,6 +170,7 @@ static void test_source_reads_one_file(void **state)
     assert_int_equal(st.files_failed, 0);
     assert_int_equal(st.packets, 3);
     assert_int_equal(st.bytes, 3 * FRAME_LEN);
+    assert_int_equal(sk_source_bytes(src), 24 + 3 * (16 + FRAME_LEN)); /* the file's size */
     uint64_t seen[2] = {0, 0};
     sk_source_stats_foreach(&st, count_cb, seen);
     assert_int_equal(seen[0], 9); /* with source.packets_cut and the capture.* of live */
@@ -191,6 +192,8 @@ static void test_source_folder_in_name_order(void **state)
     char slash[80];
     snprintf(slash, sizeof(slash), "%s/", c->dir);
     assert_int_equal(sk_source_open_offline(&src, slash, NULL, err, sizeof(err)), 0);
+    /* the sizes of the files it reads, not of the folder's other entries */
+    assert_int_equal(sk_source_bytes(src), 3 * 24 + 4 * (16 + FRAME_LEN));
     expect_marker(src, 10);
     expect_marker(src, 20);
     expect_marker(src, 21);
