@@ -997,7 +997,7 @@ int main(int argc, char **argv)
         errors = packet_loop(src, ws[0], o.iface != NULL);
         sk_worker_finish(ws[0]);
     } else if (more_srcs) {
-        errors = sk_pipeline_run_files(&pc, more_srcs, &stop_requested);
+        errors = sk_pipeline_run_files(&pc, more_srcs, &stop_requested, &pst);
     } else if (sk_source_queues(src) > 1) {
         errors = sk_pipeline_run_queues(&pc, src, &stop_requested);
     } else {
@@ -1053,6 +1053,7 @@ int main(int argc, char **argv)
         {"capture.kernel_freezes", sst.kernel_freezes},
         {"workers", n_workers},
         {"workers.queue_drops", pst.dropped_packets},
+        {"workers.claims_full", pst.claims_full},
         {"elapsed_ms", (uint64_t)(elapsed * 1000.0)},
         {"throughput_mbps", elapsed > 0 ? (uint64_t)((double)bytes * 8.0 / elapsed / 1e6) : 0},
     };

@@ -39,6 +39,8 @@ struct sk_pipeline_stats {
     uint64_t batches;         /* batches handed to workers */
     uint64_t dropped_packets; /* live: packets in batches dropped at a full queue */
     uint64_t reader_waits;    /* pipe: times the reader waited for a worker */
+    uint64_t claims_full;     /* files: look-ups of a new flow's owner that found the table of
+                               * claims full and took the hash's choice */
 };
 
 /* One reader: reads src to its end or until *stop is set, running every packet through the
@@ -56,13 +58,14 @@ int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src,
  * and every worker goes on past it as one worker would. With cfg->claim, each flow is
  * taken by the worker that reaches its first packet first: the one ahead in the capture, which
  * has less work, so the work evens out; every worker agrees through one shared table of
- * claims, which is never emptied (sized to cfg->capture_bytes; when it is full, the hash decides).
+ * claims, which is never emptied (sized to cfg->capture_bytes; when it is full, the hash decides,
+ * counted in st->claims_full).
  * The workers' packet, byte and decoder counters count every packet of the capture: sum them from
  * one worker only (sk_worker_config.skip_input_counters). Returns the number of damaged files, or a
  * negative SK_E_* code on an error that ended the run (the other workers stop early, and all are
  * joined). */
 int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
-                          _Atomic int *stop);
+                          _Atomic int *stop, struct sk_pipeline_stats *st);
 
 /* Live fan-out (AF_PACKET): workers[i] reads queue i of src (sk_source_queues(src) must be
  * cfg->n_workers) in its own thread, with no reader thread between: the kernel already gave

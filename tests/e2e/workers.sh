@@ -124,6 +124,21 @@ byhash=$(run "$TMP/corpus.pcap" 2 h2 --set workers-balance=hash) || fail "hash s
 rc=$?
 [ $rc -eq 1 ] && grep -q "workers-balance: expected 'claim' or 'hash'" "$TMP/bad.err" \
     && ok "workers-balance=bogus: exit 1 and why" || fail "workers-balance=bogus: exit $rc"
+# A table of claims that fills falls back to the hash, counted: 65,000 flows that never get
+# past the greeting in a 20 MB capture (2^16 slots; under flow.max-flows, so one worker
+# evicts none) log what one worker logs, with workers.claims_full above 0; the 3 MB corpus
+# above (about 1,000 flows) filled nothing
+python3 "$TOP_SRCDIR/tests/tools/gen-hostile.py" halfopen 65000 "$TMP/halfopen.pcap" >/dev/null \
+    || fail "tests/tools/gen-hostile.py halfopen failed"
+one_h=$(run "$TMP/halfopen.pcap" 1 ho1) || fail "halfopen, 1 worker: $one_h"
+many_h=$(run "$TMP/halfopen.pcap" 2 ho2) || fail "halfopen, 2 workers: $many_h"
+full=$(sed -n 's/^workers.claims_full: //p' "$TMP/ho2/counters")
+[ "$one_h" = "$many_h" ] && [ "${full:-0}" -gt 0 ] \
+    && ok "65,000 flows: the table of claims full $full times, 1 and 2 workers log the same lines" \
+    || fail "65,000 flows: claims_full '${full}', or 1 and 2 workers differ"
+full=$(sed -n 's/^workers.claims_full: //p' "$TMP/b$i-2/counters")
+[ "$full" = 0 ] && ok "3 MB corpus: the table of claims never full" \
+    || fail "3 MB corpus: workers.claims_full '${full}'"
 # smtp.log shared by several workers keeps one header and one #close line
 h=$(grep -c '^#fields' "$TMP/b$i-2/smtp.log"); c=$(grep -c '^#close' "$TMP/b$i-2/smtp.log")
 [ "$h$c" = 11 ] && ok "shared smtp.log has one header and one #close" || fail "smtp.log: $h headers, $c #close"
