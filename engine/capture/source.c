@@ -92,8 +92,9 @@ struct sk_source {
     char *bpf;                /* NULL when no filter */
     bool live;
     bool quiet;       /* sk_source_read() logs no error */
-    bool shared;      /* one of several readers of the capture in this process */
-    uint64_t bytes;   /* offline: the sizes of the files listed, summed */
+    size_t release_step; /* MAP_RELEASE, or MAP_RELEASE_SHARED (sk_source_set_shared) */
+    size_t release_mask; /* all ones, or the whole MAP_RELEASE_SHARED_ALIGN pieces */
+    uint64_t bytes;      /* offline: the sizes of the files listed, summed */
     _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
@@ -260,6 +261,8 @@ static struct sk_source *source_alloc(const char *path, const char *bpf)
     struct sk_source *src = calloc(1, sizeof(*src));
     if (!src)
         return NULL;
+    src->release_step = MAP_RELEASE;
+    src->release_mask = SIZE_MAX;
     src->path = strdup(path);
     if (!src->path)
         goto out_free_src;
@@ -660,12 +663,8 @@ static void readahead_open(struct sk_source *src)
  * read, is done. */
 static inline void map_advance(const struct sk_source *src, struct readahead *m, size_t from)
 {
-    if (!src->shared) {
-        if (from - m->map.released >= MAP_RELEASE)
-            sk_fmap_release(&m->map, from);
-    } else if (from - m->map.released >= MAP_RELEASE_SHARED) {
-        sk_fmap_release(&m->map, from & ~(MAP_RELEASE_SHARED_ALIGN - 1));
-    }
+    if (from - m->map.released >= src->release_step)
+        sk_fmap_release(&m->map, from & src->release_mask);
 }
 
 /* The next record when it is in the read-ahead buffer whole, in our byte order and plain (as
@@ -971,8 +970,10 @@ void sk_source_set_quiet(struct sk_source *src, bool quiet)
 
 void sk_source_set_shared(struct sk_source *src, bool shared)
 {
-    if (src)
-        src->shared = shared;
+    if (!src)
+        return;
+    src->release_step = shared ? MAP_RELEASE_SHARED : MAP_RELEASE;
+    src->release_mask = shared ? ~(MAP_RELEASE_SHARED_ALIGN - 1) : SIZE_MAX;
 }
 
 uint64_t sk_source_bytes(const struct sk_source *src)
