@@ -91,11 +91,11 @@ struct sk_source {
     const char *cur_file;     /* borrowed from files while pcap is open */
     char *bpf;                /* NULL when no filter */
     bool live;
-    bool quiet;       /* sk_source_read() logs no error */
+    bool quiet;          /* sk_source_read() logs no error */
     size_t release_step; /* MAP_RELEASE, or MAP_RELEASE_SHARED (sk_source_set_shared) */
     size_t release_mask; /* all ones, or the whole MAP_RELEASE_SHARED_ALIGN pieces */
     uint64_t bytes;      /* offline: the sizes of the files listed, summed */
-    _Atomic int stop; /* set by sk_source_break(), maybe in another thread */
+    _Atomic int stop;    /* set by sk_source_break(), maybe in another thread */
     struct sk_source_stats stats;
     uint64_t cut_in_file; /* packets of the open file shorter than on the wire */
     struct readahead ra;  /* the open file, when read ahead */
