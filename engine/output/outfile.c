@@ -403,18 +403,22 @@ struct sk_outfile_batch {
 static _Thread_local struct sk_outfile_batch *batch;
 
 /* Appends records to f under its lock; when the file cannot take them they are dropped and
- * counted as records lost. */
+ * counted as records lost. Records that fill half the buffer or more (a thread's batch) and
+ * do not fit beside what it holds go out after it, directly, not copied into it first. */
 static int write_whole(struct sk_outfile *f, const char *buf, size_t len, uint64_t records)
 {
     int rc = 0;
+    bool direct = false;
     pthread_mutex_lock(&f->mu);
-    if (len > BUF_SIZE - f->len)
+    if (len > BUF_SIZE - f->len) {
         flush_locked(f);
-    if (len <= BUF_SIZE - f->len) {
+        direct = len >= BUF_SIZE / 2 && f->fd >= 0;
+    }
+    if (len <= BUF_SIZE - f->len && !(direct && f->len == 0)) {
         memcpy(f->buf + f->len, buf, len);
         f->len += len;
     } else if (f->len == 0) {
-        /* a record larger than the buffer goes out directly, whole or not at all */
+        /* a record larger than the buffer, or a batch, goes out directly, whole or not at all */
         size_t n = write_out(f, buf, len);
         if (n < len && !f->seekable && n > 0) {
             /* a pipe took part of it: the rest waits in the buffer */
