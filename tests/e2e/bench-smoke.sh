@@ -9,7 +9,10 @@
 # checksums. bench/scaling splits the 3 MB corpus by flow and runs one round with the 1,000
 # rules (1 worker, 2
 # workers, two processes on the halves): the halves must log the whole's SMTP transactions
-# and alerts between them (bench/scaling exits non-zero otherwise). No speed is judged here, and the peer (Suricata) is never built here.
+# and alerts between them (bench/scaling exits non-zero otherwise). The halves bench/run
+# --peer makes (bench/split.py) hold every record, each flow in one of them, and are made
+# again only when the capture is newer. No speed is judged here, and the peer (Suricata) is
+# never built here.
 . "$(dirname "$0")/lib.sh"
 need python3
 [ -x /usr/bin/time ] || skip_all "/usr/bin/time is not installed"
@@ -39,6 +42,53 @@ if python3 "$TOP_SRCDIR/bench/scaling" --rounds 1 --max 1 --quiet 1 --binary "$S
     ok "bench/scaling: the halves logged the whole's transactions and alerts"
 else
     fail "bench/scaling failed: $(tail -c 600 "$TMP/err")"
+fi
+
+# The halves bench/run --peer times beside two workers (bench/split.py): every record of the
+# capture in one of them, the flows' records together, and made once until the capture
+# changes.
+if python3 - "$TOP_SRCDIR/bench" "$TMP/corpus-3.pcap" "$TMP/halves" >"$TMP/split.out" 2>"$TMP/err" <<'PY'
+import os, struct, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[1])
+import split
+capture, folder = sys.argv[2], sys.argv[3]
+os.makedirs(folder)
+
+def records(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    out, off = [], 24
+    while off + 16 <= len(data):
+        n = struct.unpack_from("<I", data, off + 8)[0]
+        out.append(data[off:off + 16 + n])
+        off += 16 + n
+    return data[:24], out
+
+halves = split.halves(capture, folder)
+head, whole = records(capture)
+parts = [records(p) for p in halves]
+assert all(h == head for h, _ in parts), "a half lost the file header"
+assert sorted(whole) == sorted(parts[0][1] + parts[1][1]), "the halves do not hold the records"
+assert parts[0][1] and parts[1][1], "a half is empty"
+# no flow in both halves: the endpoints of each record's flow, either direction
+link = struct.unpack_from("<I", head, 20)[0]
+keys = [{split.flow_key(link, r[16:]) for r in recs} for _, recs in parts]
+assert not (keys[0] & keys[1]) - {b""}, "a flow is in both halves"
+stamp = [os.path.getmtime(p) for p in halves]
+assert split.halves(capture, folder) == halves
+assert [os.path.getmtime(p) for p in halves] == stamp, "the halves were made again"
+os.utime(capture)  # the capture changed: the halves are made again
+os.utime(halves[0], (stamp[0] - 10, stamp[0] - 10))
+split.halves(capture, folder)
+assert os.path.getmtime(halves[0]) > stamp[0] - 10, "stale halves were kept"
+print("halves: %d + %d of %d records" % (len(parts[0][1]), len(parts[1][1]), len(whole)))
+PY
+then
+    cat "$TMP/split.out"
+    ok "bench/split.py: the halves hold every record, each flow in one, made again when stale"
+else
+    fail "bench/split.py: $(tail -c 600 "$TMP/err")"
 fi
 
 if python3 "$TOP_SRCDIR/bench/run" --no-build --build "$build" --data "$TMP" --size 2 --runs 1 \
