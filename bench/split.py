@@ -85,5 +85,8 @@ def halves(capture, folder):
     out = [os.path.join(folder, "%s.half%d.pcap" % (base, i)) for i in (0, 1)]
     if not all(os.path.exists(p) and os.path.getmtime(p) >= os.path.getmtime(capture)
                for p in out):
-        split(capture, *out)
+        # written aside and renamed, so a split cut short is never taken for a whole one
+        split(capture, *[p + ".part" for p in out])
+        for p in out:
+            os.replace(p + ".part", p)
     return out
