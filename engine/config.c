@@ -68,7 +68,8 @@ static const struct key_def key_defs[] = {
     {"workers", KT_STR, "1", "worker threads: a number, or auto for one per core (--workers)"},
     {"workers-queue", KT_U64, "8", "one reader (live, pipe): 256 KiB batches queued per worker"},
     {"workers-balance", KT_STR, "claim",
-     "reading files, a flow goes to the first worker to reach it (claim) or by hash (hash)"},
+     "reading files, a flow goes to the worker with the fewest packets waiting (claim) or by hash "
+     "(hash)"},
     {"capture.bpf-filter", KT_STR, NULL, "BPF filter when none is given on the command line"},
     {"capture.snaplen", KT_U64, "65535", "live: bytes kept of each packet (--snaplen)"},
     {"capture.pcap.buffer-size", KT_SIZE, "0",

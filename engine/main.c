@@ -471,7 +471,7 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
 
 /* A regular file or a folder (whose captures are its regular files) can be opened by each
  * worker; a pipe or a device is read once, by one reader. */
-static bool can_read_again(const char *path)
+static bool is_file_or_folder(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
@@ -733,8 +733,6 @@ int main(int argc, char **argv)
     size_t n_outs = 0, n_ws = 0;
     struct sk_outfile_pool *files = NULL;
     struct sk_source *src = NULL;
-    struct sk_source **more_srcs = NULL; /* files, several workers: workers 1.. read these */
-    size_t n_more_srcs = 0;
     char err[1024] = "";
     int status = EXIT_FAILURE_RUN;
     int rc;
@@ -902,8 +900,9 @@ int main(int argc, char **argv)
         if (sk_workbench_new(&wb) < 0)
             goto out_nomem;
     }
-    /* Capture files are read by every worker, each keeping its own flows (pipeline.h). */
-    bool rereadable = o.read_path && can_read_again(o.read_path);
+    /* A capture file or folder is read by the first worker, which hands the others their
+     * flows' packets (pipeline.h); a pipe has a reader thread. */
+    bool from_files = o.read_path && is_file_or_folder(o.read_path);
     for (size_t i = 0; i < n_workers; i++) {
         if ((rc = sk_outputs_open(&outs[i], cfg, log_dir, files, err, sizeof(err))) < 0) {
             if (rc != SK_E_IO) /* a file that cannot be opened was reported, with its reason */
@@ -911,13 +910,13 @@ int main(int argc, char **argv)
             goto out;
         }
         n_outs++;
-        /* Reading files, every worker reads every packet: the first counts them. */
+        /* Reading files, the first worker reads and counts every packet. */
         struct sk_worker_config wc = {.cfg = cfg,
                                       .detect = det,
                                       .gen = sk_reloader_first(reloader),
                                       .outputs = outs[i],
                                       .dump_dir = o.dump_dir,
-                                      .skip_input_counters = i > 0 && rereadable,
+                                      .skip_input_counters = i > 0 && from_files,
                                       .rule_profile = o.rule_profile,
                                       .explain_sid = (uint32_t)o.explain_sid,
                                       .explain_fn = wb ? sk_workbench_on_explain : NULL,
@@ -943,19 +942,6 @@ int main(int argc, char **argv)
             status = rc == SK_E_INVAL ? EXIT_USAGE : EXIT_NO_CAPTURE;
         goto out;
     }
-    if (rereadable && n_workers > 1) {
-        if (!(more_srcs = calloc(n_workers, sizeof(*more_srcs))))
-            goto out_nomem;
-        more_srcs[0] = src;
-        for (n_more_srcs = 1; n_more_srcs < n_workers; n_more_srcs++) {
-            if ((rc = sk_source_open_offline(&more_srcs[n_more_srcs], o.read_path, o.bpf, err,
-                                             sizeof(err))) < 0) {
-                sk_error("%s", err);
-                goto out;
-            }
-        }
-    }
-
     if ((rc = run_stats_start(&rstats, &o, cfg, log_dir, files, ws, n_workers, src)) == SK_E_NOMEM)
         goto out_nomem;
     if (rc < 0)
@@ -995,8 +981,8 @@ int main(int argc, char **argv)
     if (n_workers == 1) {
         errors = packet_loop(src, ws[0], o.iface != NULL);
         sk_worker_finish(ws[0]);
-    } else if (more_srcs) {
-        errors = sk_pipeline_run_files(&pc, more_srcs, &stop_requested, &pst);
+    } else if (from_files) {
+        errors = sk_pipeline_run_files(&pc, src, &stop_requested, &pst);
     } else if (sk_source_queues(src) > 1) {
         errors = sk_pipeline_run_queues(&pc, src, &stop_requested);
     } else {
@@ -1115,9 +1101,6 @@ out:
     sk_outfile_pool_free(files);
     free(ws);
     free(outs);
-    for (size_t i = 1; i < n_more_srcs; i++)
-        sk_source_free(more_srcs[i]);
-    free(more_srcs);
     sk_source_free(src);
     sk_reloader_free(reloader);
     sk_rules_release(&lr);

@@ -565,15 +565,15 @@ out_stop:
     return rc;
 }
 
-/* ---- files: every worker reads the capture ---- */
+/* ---- files: the first worker reads the capture, the others follow it ---- */
 
-/* The flows' owners when workers claim flows (cfg->claim): an open-addressing table of one
- * atomic 32-bit word a flow, the upper half of the flow hash with the owner's index in its
- * low 6 bits (MAX 64 workers); the slot comes from other bits of the hash. A word is written
- * once, by compare-and-swap from 0, so an owner is never changed and every worker that looks
- * a flow up sees the same one. Two flows that share a slot's run and the 25 free bits of tag
- * share an owner: still one owner a flow, which is all the workers need. The table is sized
- * to the capture (CLAIM_BYTES_A_SLOT), within CLAIM_MIN_BITS..CLAIM_MAX_BITS. */
+/* The flows' owners when flows are claimed (cfg->claim), kept by the lead, the only thread that
+ * places packets: an open-addressing table of one 32-bit word a flow, the upper half of the
+ * flow hash with the owner's index in its low 6 bits (at most 64 workers); the slot comes
+ * from other bits of the hash. A word is written once, so a flow's owner never changes. Two
+ * flows that share a slot's run and the 25 free bits of tag share an owner: still one owner a
+ * flow, which is all the workers need. The table is sized to the capture
+ * (CLAIM_BYTES_A_SLOT), within CLAIM_MIN_BITS..CLAIM_MAX_BITS. */
 #define CLAIM_MIN_BITS     16
 #define CLAIM_MAX_BITS     21
 #define CLAIM_BYTES_A_SLOT 512 /* the bench's smallest sessions take 3 KB a flow */
@@ -582,9 +582,7 @@ out_stop:
 struct claims {
     _Atomic uint32_t *slot;
     size_t mask; /* slots - 1 */
-    /* look-ups of a new flow that found its run of slots full, each counted by the flow's
-     * owner (by the hash): workers.claims_full. On a line of its own, away from the two
-     * words every look-up reads. */
+    /* look-ups of a new flow that found its run of slots full: workers.claims_full */
     _Alignas(64) _Atomic uint64_t full;
 };
 
@@ -630,25 +628,26 @@ static void claims_free(struct claims *c)
     c->slot = NULL;
 }
 
-static size_t claim_owner(struct claims *c, uint64_t h, size_t me, size_t n)
+/* The owner of the flow of hash h: the one claimed for it, else `want`, claimed now. A run of
+ * slots found full is counted (the lead alone looks flows up: once a flow, while its memo
+ * keeps it). */
+static size_t claim_owner(struct claims *c, uint64_t h, size_t want, size_t n)
 {
     uint32_t tag = ((uint32_t)(h >> 32) | 64u) & ~(uint32_t)63;
     size_t i = (size_t)(h >> 6) & c->mask;
     for (size_t probe = 0; probe < CLAIM_PROBES; probe++, i = (i + 1) & c->mask) {
-        uint32_t v = atomic_load_explicit(&c->slot[i], memory_order_acquire);
-        if (v == 0 &&
-            atomic_compare_exchange_strong_explicit(&c->slot[i], &v, tag | (uint32_t)me,
-                                                    memory_order_acq_rel, memory_order_acquire))
-            return me;
+        uint32_t v = atomic_load_explicit(&c->slot[i], memory_order_relaxed);
+        if (v == 0) {
+            atomic_store_explicit(&c->slot[i], tag | (uint32_t)want, memory_order_relaxed);
+            return want;
+        }
         if ((v & ~(uint32_t)63) == tag)
             return (size_t)(v & 63);
     }
-    /* Slots are only ever filled: every worker that gets here for h finds the same full run
-     * of slots and falls back to the same choice. */
-    size_t owner = h % n;
-    if (owner == me)
-        atomic_fetch_add_explicit(&c->full, 1, memory_order_relaxed);
-    return owner;
+    /* Slots are only ever filled: every look-up of h finds the same full run of slots and
+     * falls back to the same choice. */
+    atomic_fetch_add_explicit(&c->full, 1, memory_order_relaxed);
+    return h % n;
 }
 
 /* Each worker's memo of the owners it has looked up: most packets of a capture belong to a
@@ -684,11 +683,120 @@ static size_t mix_index(uint64_t a, uint64_t b, unsigned bits)
     return (size_t)(x >> (64 - bits));
 }
 
+/* Reading files with several workers, the first worker (the lead) reads the capture and hands
+ * each other worker (a follower) its records through a ring of its own: a record read from the
+ * file's mapping as a pointer into it (the file is not unmapped before every worker is done
+ * with its records: sk_source_set_unmap_hook()), any other as a copy. The lead places every
+ * record by its headers and decodes those they cannot place (IP fragments among them: its
+ * decoder alone reassembles, as one worker's would), so a follower never reads another
+ * worker's records. The lead's own packets, decoded, wait in a ring of its own while a
+ * follower has little to do: the lead reads on, through a burst of its own flows, until every
+ * follower has HAND_LOW packets waiting (or half its ring full), then runs its own. With
+ * claims (workers-balance), a new flow goes to the worker with the fewest packets waiting,
+ * the lead's own ring included ("Two workers (session 13)" in docs/performance.md). */
+#define HAND_BYTES   ((size_t)2 << 20) /* a ring: several of the largest records (256 KiB) fit */
+#define HAND_PUBLISH 2048              /* bytes the lead writes before it shows them */
+#define HAND_RETURN  (16 * 1024)       /* bytes a follower is done with before it says so */
+#define HAND_LOW     1024              /* packets a follower has waiting to be busy */
+#define HAND_SPIN    4000              /* polls before a wait sleeps */
+#define HAND_TICK_US 1000000u          /* a follower's clock is moved at least once a second */
+
+enum { H_WRAP, H_RAW, H_COPY, H_DECODED, H_PKT, H_TICK };
+
+/* An entry of a ring, 16-byte aligned, followed by a struct sk_raw_packet (H_RAW; H_COPY with
+ * its bytes after it) or a struct sk_packet and its payload (H_DECODED); H_WRAP: the rest of
+ * the ring is unused, the next entry is at its start. */
+struct hent {
+    uint32_t size; /* bytes of the entry with what follows it, a multiple of 16 */
+    uint32_t kind;
+    uint64_t clock; /* the lead's clock (latest packet time) with this record read */
+};
+
+struct hand {
+    uint8_t *buf;
+    _Alignas(64) _Atomic size_t head;    /* bytes written and shown by the lead */
+    size_t wpos;                         /* the lead's: bytes written */
+    size_t wcount;                       /* the lead's: packets written */
+    uint64_t sent_clock;                 /* the lead's: the clock last sent */
+    _Alignas(64) _Atomic size_t done_to; /* bytes the follower is done with (shown) */
+    _Atomic size_t done_count;           /* and packets, shown before done_to */
+    _Alignas(64) _Atomic int lead_sleeps, follower_sleeps;
+    _Atomic bool done;  /* the lead wrote its last entry (head is final) */
+    _Atomic bool alive; /* the follower's thread runs (or will) */
+    uint64_t end_clock; /* with done: the lead's clock at its end */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void hand_wake(struct hand *h)
+{
+    pthread_mutex_lock(&h->mu);
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* The lead shows what it wrote; wakes the follower when it sleeps (sequentially consistent
+ * with its flag and its check of head, so it either sees head or is woken). */
+static void hand_publish(struct hand *h)
+{
+    atomic_store(&h->head, h->wpos);
+    if (atomic_load(&h->follower_sleeps))
+        hand_wake(h);
+}
+
+/* Waits until the follower is done with every byte before `upto` or is gone. */
+static void hand_await_done(struct hand *h, size_t upto)
+{
+    for (int i = 0;; i++) {
+        if (atomic_load_explicit(&h->done_to, memory_order_acquire) >= upto ||
+            !atomic_load_explicit(&h->alive, memory_order_relaxed))
+            return;
+        if (i < HAND_SPIN)
+            continue;
+        pthread_mutex_lock(&h->mu);
+        atomic_store(&h->lead_sleeps, 1);
+        if (atomic_load(&h->done_to) < upto && atomic_load(&h->alive)) {
+            /* timed: a follower that could not start is only marked, not woken for */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 20 * 1000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&h->cv, &h->mu, &until);
+        }
+        atomic_store(&h->lead_sleeps, 0);
+        pthread_mutex_unlock(&h->mu);
+        i = 0;
+    }
+}
+
+/* Ends an entry started with hand_room(): shows the ring's news now and then. */
+static void hand_put(struct hand *h, struct hent *e, uint32_t size, uint32_t kind, uint64_t clock)
+{
+    e->size = size;
+    e->kind = kind;
+    e->clock = clock;
+    h->sent_clock = clock;
+    h->wpos += size;
+    h->wcount += kind != H_TICK;
+    if (h->wpos - atomic_load_explicit(&h->head, memory_order_relaxed) >= HAND_PUBLISH)
+        hand_publish(h);
+}
+
+static uint32_t hand_size(size_t n)
+{
+    return (uint32_t)((sizeof(struct hent) + n + 15) & ~(size_t)15);
+}
+
 struct fthread {
     const struct sk_pipeline_config *cfg;
     struct owner_memo *owners; /* reading files with several workers */
     bool queue;                /* live fan-out: reads queue idx of src, every packet its own */
     struct claims *claims;     /* NULL: the hash decides */
+    struct hand *hands;        /* lead and followers: a ring a worker, hands[0] the lead's own */
+    int lead_rc;               /* the lead: the first error running its own ring */
     size_t idx;
     struct sk_source *src;
     const _Atomic int *stop;
@@ -697,6 +805,51 @@ struct fthread {
     pthread_t tid;
     int rc; /* damaged files read, or a negative SK_E_* code */
 };
+
+static int lead_run_own(struct fthread *t);
+
+/* Room for an entry of `size` bytes in worker k's ring, after a wrap mark where the ring's end
+ * leaves too little: its start, or NULL when the follower is gone. The lead makes room in its
+ * own by running its oldest entries, else waits for the follower. */
+static struct hent *hand_room(struct fthread *t, size_t k, size_t size)
+{
+    struct hand *h = &t->hands[k];
+    size_t at = h->wpos & (HAND_BYTES - 1);
+    size_t need = HAND_BYTES - at < size ? HAND_BYTES - at + size : size;
+    if (k == 0) {
+        while (h->wpos + need - atomic_load_explicit(&h->done_to, memory_order_relaxed) >
+               HAND_BYTES)
+            lead_run_own(t);
+    } else {
+        /* a follower's ring is full: the lead runs its own meanwhile, else waits */
+        while (h->wpos + need - atomic_load_explicit(&h->done_to, memory_order_acquire) >
+                   HAND_BYTES &&
+               atomic_load_explicit(&h->alive, memory_order_relaxed)) {
+            hand_publish(h); /* what the follower waits for */
+            if (t->hands[0].wpos !=
+                atomic_load_explicit(&t->hands[0].done_to, memory_order_relaxed))
+                lead_run_own(t);
+            else
+                hand_await_done(h, h->wpos + need - HAND_BYTES);
+        }
+    }
+    if (!atomic_load_explicit(&h->alive, memory_order_relaxed))
+        return NULL;
+    if (need != size) {
+        struct hent *mark = (struct hent *)(h->buf + at);
+        mark->size = (uint32_t)(HAND_BYTES - at);
+        mark->kind = H_WRAP;
+        h->wpos += HAND_BYTES - at;
+        at = 0;
+    }
+    return (struct hent *)(h->buf + at);
+}
+
+/* Packets handed to worker k that it has not run yet. */
+static size_t hand_waiting(const struct fthread *t, size_t k)
+{
+    return t->hands[k].wcount - atomic_load_explicit(&t->hands[k].done_count, memory_order_relaxed);
+}
 
 /* An empty memo, its pages written now for the reason claims_new() gives (explicit_bzero():
  * memset() after malloc() is compiled into calloc(), which leaves fresh pages unwritten). */
@@ -713,7 +866,18 @@ static size_t owner_lookup(struct fthread *t, const struct sk_packet *pkt)
 {
     size_t n = t->cfg->n_workers;
     uint64_t h = sk_flow_hash(pkt, t->cfg->hash_seed);
-    return t->claims ? claim_owner(t->claims, h, t->idx, n) : h % n;
+    if (!t->claims)
+        return h % n;
+    /* the lead: the worker with the fewest packets waiting in its ring (its own included) */
+    size_t want = 0, least = hand_waiting(t, 0);
+    for (size_t k = 1; k < n && least > 0; k++) {
+        size_t waiting = hand_waiting(t, k);
+        if (waiting < least) {
+            want = k;
+            least = waiting;
+        }
+    }
+    return claim_owner(t->claims, h, want, n);
 }
 
 /* The worker that owns pkt's flow; pkt is a TCP packet (the flow table takes no other).
@@ -766,76 +930,277 @@ static size_t owner_of(struct fthread *t, const struct sk_packet *pkt)
     return owner;
 }
 
-/* Reads the whole capture, placing most packets by their headers and decoding the rest, so
- * this worker's decoder sees every IP fragment and reassembles what one worker would, and
- * its clock follows every packet; only the TCP packets of flows this worker owns go on to
- * its flow table. */
-static int read_own(struct fthread *t)
+/* Live fan-out: reads queue idx of the source, whose packets are all this worker's. */
+static int read_queue(struct fthread *t)
 {
     struct sk_worker *w = t->cfg->workers[t->idx];
+    struct sk_raw_packet raw;
+    int damaged = 0;
+    int r = 0;
+    uint64_t last_tick = 0;
+
+    while (!atomic_load_explicit(t->failed, memory_order_relaxed) &&
+           (r = sk_source_read_queue(t->src, t->idx, &raw, t->stop, &damaged)) > 0) {
+        /* the kernel gave this socket whole flows: the clock is wall time, so idle flows
+         * expire on a silent link too */
+        uint64_t now = wall_us();
+        if (r == SK_SOURCE_IDLE || now - last_tick > 1000000u) {
+            sk_worker_tick(w, now);
+            last_tick = now;
+        }
+        if (r == SK_SOURCE_IDLE)
+            continue;
+        if ((r = sk_worker_packet(w, &raw)) < 0)
+            return r;
+    }
+    return r < 0 ? r : damaged;
+}
+
+/* The lead hands follower k a record it placed in k's flow (H_RAW or H_COPY). */
+static void hand_raw(struct fthread *t, size_t k, const struct sk_raw_packet *raw, uint64_t clock)
+{
+    bool lend = sk_source_mapped(t->src, raw);
+    uint32_t size = hand_size(sizeof(*raw) + (lend ? 0 : raw->caplen));
+    struct hent *e = hand_room(t, k, size);
+    if (e == NULL)
+        return; /* the follower is gone: the run is failing */
+    struct sk_raw_packet *r = (struct sk_raw_packet *)(e + 1);
+    *r = *raw;
+    if (!lend)
+        memcpy(r + 1, raw->data, raw->caplen);
+    hand_put(&t->hands[k], e, size, lend ? H_RAW : H_COPY, clock);
+}
+
+/* A decoded packet for worker k (the lead's own ring included): H_PKT when its payload is
+ * in the record read from the mapping (lent), else H_DECODED with the payload copied. */
+static void hand_decoded(struct fthread *t, size_t k, const struct sk_raw_packet *raw,
+                         const struct sk_packet *pkt, uint64_t clock)
+{
+    bool lend =
+        sk_source_mapped(t->src, raw) &&
+        (pkt->payload_len == 0 ||
+         (pkt->payload >= raw->data && pkt->payload + pkt->payload_len <= raw->data + raw->caplen));
+    uint32_t size = hand_size(sizeof(*pkt) + (lend ? 0 : pkt->payload_len));
+    struct hent *e = hand_room(t, k, size);
+    if (e == NULL)
+        return;
+    struct sk_packet *p = (struct sk_packet *)(e + 1);
+    *p = *pkt;
+    if (!lend && pkt->payload_len)
+        memcpy(p + 1, pkt->payload, pkt->payload_len);
+    hand_put(&t->hands[k], e, size, lend ? H_PKT : H_DECODED, clock);
+}
+
+/* Runs one entry through worker w (a record decoded first); H_WRAP does nothing. Returns 0
+ * or a negative SK_E_* code. */
+static int hand_run(struct sk_worker *w, const struct hent *e)
+{
+    struct sk_packet pkt;
+    int r = 0; /* H_TICK */
+    switch (e->kind) {
+    case H_WRAP:
+        return 0;
+    case H_RAW:
+    case H_COPY: {
+        struct sk_raw_packet raw;
+        memcpy(&raw, e + 1, sizeof(raw));
+        if (e->kind == H_COPY)
+            raw.data = (const uint8_t *)(e + 1) + sizeof(raw);
+        r = sk_worker_decode(w, &raw, &pkt);
+        break;
+    }
+    case H_DECODED:
+    case H_PKT:
+        memcpy(&pkt, e + 1, sizeof(pkt));
+        if (e->kind == H_DECODED)
+            pkt.payload = (const uint8_t *)(e + 1) + sizeof(pkt);
+        r = 1;
+        break;
+    }
+    /* the table's clock is the latest packet the lead had read, as one worker's would be */
+    if (r == 0 || (r > 0 && e->clock > pkt.ts_us))
+        sk_worker_tick(w, e->clock);
+    if (r > 0 && pkt.ip_proto == 6)
+        r = sk_worker_decoded(w, &pkt);
+    return r < 0 ? r : 0;
+}
+
+/* The lead runs the oldest entry of its own ring. */
+static int lead_run_own(struct fthread *t)
+{
+    struct hand *h = &t->hands[0];
+    size_t at = atomic_load_explicit(&h->done_to, memory_order_relaxed);
+    const struct hent *e = (const struct hent *)(h->buf + (at & (HAND_BYTES - 1)));
+    int r = t->lead_rc < 0 ? 0 : hand_run(t->cfg->workers[0], e);
+    if (r < 0)
+        t->lead_rc = r;
+    atomic_store_explicit(&h->done_count,
+                          atomic_load_explicit(&h->done_count, memory_order_relaxed) +
+                              (e->kind != H_WRAP && e->kind != H_TICK),
+                          memory_order_relaxed);
+    atomic_store_explicit(&h->done_to, at + e->size, memory_order_relaxed);
+    return r;
+}
+
+/* The unmap hook: the lead runs what its own ring holds, and every follower is done with its
+ * records lent from the mapping. */
+static void hand_drain(void *ctx)
+{
+    struct fthread *t = ctx;
+    while (atomic_load_explicit(&t->hands[0].done_to, memory_order_relaxed) != t->hands[0].wpos)
+        lead_run_own(t);
+    for (size_t k = 1; k < t->cfg->n_workers; k++) {
+        hand_publish(&t->hands[k]);
+        hand_await_done(&t->hands[k], t->hands[k].wpos);
+    }
+}
+
+/* Whether every follower is busy (HAND_LOW packets or half its ring waiting): the lead runs
+ * its own then. */
+static bool followers_busy(const struct fthread *t)
+{
+    for (size_t k = 1; k < t->cfg->n_workers; k++)
+        if (hand_waiting(t, k) < HAND_LOW &&
+            t->hands[k].wpos - atomic_load_explicit(&t->hands[k].done_to, memory_order_relaxed) <
+                HAND_BYTES / 2)
+            return false;
+    return true;
+}
+
+/* The lead's reading: it places every record, hands the followers theirs, and queues its own
+ * (decoded) in its own ring, which it runs whenever every follower has enough waiting: so a
+ * burst of the lead's own flows does not leave a follower without work. */
+static int read_lead(struct fthread *t)
+{
+    struct sk_worker *w = t->cfg->workers[0];
+    size_t n = t->cfg->n_workers;
     struct sk_raw_packet raw;
     struct sk_packet pkt;
     uint64_t clock = 0;
     int damaged = 0;
     int r = 0;
 
-    uint64_t last_tick = 0;
-
-    while (!atomic_load_explicit(t->failed, memory_order_relaxed) &&
-           (r = sk_source_read_queue(t->src, t->queue ? t->idx : 0, &raw, t->stop, &damaged)) > 0) {
-        if (t->queue) {
-            /* the kernel gave this socket whole flows: the clock is wall time, so idle flows
-             * expire on a silent link too */
-            uint64_t now = wall_us();
-            if (r == SK_SOURCE_IDLE || now - last_tick > 1000000u) {
-                sk_worker_tick(w, now);
-                last_tick = now;
-            }
-            if (r == SK_SOURCE_IDLE)
-                continue;
-            if ((r = sk_worker_packet(w, &raw)) < 0)
-                return r;
-            continue;
-        }
-        /* The flow of most packets is read from their headers alone; a worker decodes its
-         * own packets and those the headers cannot place. The first worker counts every
-         * packet (the input and decoder counters are its), so it decodes what the others
-         * skip as placed nowhere and counts other workers' packets as decoding would. */
+    sk_source_set_unmap_hook(t->src, hand_drain, t);
+    while (!atomic_load_explicit(t->failed, memory_order_relaxed) && t->lead_rc >= 0 &&
+           (r = sk_source_read(t->src, &raw, t->stop, &damaged)) > 0) {
         int peeked = sk_decoder_peek(&raw, &pkt);
-        if (peeked == 0 && t->idx > 0)
-            continue; /* nothing the flow table takes */
+        size_t k = 0;
         if (peeked > 0) {
             if (pkt.ts_us > clock)
                 clock = pkt.ts_us;
-            if (owner_of(t, &pkt) != t->idx) {
-                if (t->idx == 0)
-                    sk_worker_count_peeked(w, &raw, &pkt);
-                continue;
+            if ((k = owner_of(t, &pkt)) != 0) {
+                sk_worker_count_peeked(w, &raw, &pkt);
+                hand_raw(t, k, &raw, clock);
+                goto next;
             }
         }
         if ((r = sk_worker_decode(w, &raw, &pkt)) < 0)
-            return r;
-        /* the flow table takes only TCP: other packets are counted by the decoder and end here */
+            break;
         if (r == 0 || pkt.ip_proto != 6)
-            continue;
+            goto next;
         if (peeked < 0) {
             if (pkt.ts_us > clock)
                 clock = pkt.ts_us;
-            if (owner_of(t, &pkt) != t->idx)
-                continue;
+            k = owner_of(t, &pkt);
         }
-        /* Idle flows end at the time one worker would end them: the table's clock is the
-         * latest packet read by anyone, not this flow's packet. */
-        if (clock > pkt.ts_us)
-            sk_worker_tick(w, clock);
-        if ((r = sk_worker_decoded(w, &pkt)) < 0)
-            return r;
+        if (k == 0 && hand_waiting(t, 0) == 0 && followers_busy(t)) {
+            /* nothing queued before it, the followers have work: run it now */
+            if (clock > pkt.ts_us)
+                sk_worker_tick(w, clock);
+            if ((r = sk_worker_decoded(w, &pkt)) < 0)
+                break;
+        } else {
+            hand_decoded(t, k, &raw, &pkt, clock);
+        }
+    next:
+        /* a follower whose flows are quiet still ages them as one worker would */
+        for (k = 1; k < n; k++) {
+            struct hand *h = &t->hands[k];
+            if (clock - h->sent_clock >= HAND_TICK_US) {
+                struct hent *e = hand_room(t, k, sizeof(*e));
+                if (e != NULL)
+                    hand_put(h, e, sizeof(*e), H_TICK, clock);
+            }
+        }
+        while (hand_waiting(t, 0) > 0 && followers_busy(t))
+            lead_run_own(t);
+    }
+    /* what is queued is run whatever ended the reading */
+    while (atomic_load_explicit(&t->hands[0].done_to, memory_order_relaxed) != t->hands[0].wpos)
+        lead_run_own(t);
+    /* no unmapping from here on is the pipeline's concern: the followers are joined first */
+    sk_source_set_unmap_hook(t->src, NULL, NULL);
+    for (size_t k = 1; k < n; k++) {
+        struct hand *h = &t->hands[k];
+        h->end_clock = clock;
+        hand_publish(h);
+        atomic_store(&h->done, true);
+        hand_wake(h);
     }
     if (r < 0)
         return r;
-    if (!t->queue)
-        sk_worker_tick(w, clock);
+    if (t->lead_rc < 0)
+        return t->lead_rc;
+    sk_worker_tick(w, clock);
     return damaged;
+}
+
+/* A follower: the records the lead hands it, until the lead is done. */
+static int read_follower(struct fthread *t)
+{
+    struct sk_worker *w = t->cfg->workers[t->idx];
+    struct hand *h = &t->hands[t->idx];
+    size_t rpos = 0, shown = 0, count = 0;
+    int rc = 0;
+
+    for (;;) {
+        size_t head = atomic_load_explicit(&h->head, memory_order_acquire);
+        if (head == rpos) {
+            /* all taken: say so, then wait for more or for the end */
+            atomic_store(&h->done_count, count);
+            atomic_store(&h->done_to, rpos);
+            shown = rpos;
+            if (atomic_load(&h->lead_sleeps))
+                hand_wake(h);
+            for (int i = 0;; i++) {
+                if ((head = atomic_load_explicit(&h->head, memory_order_acquire)) != rpos)
+                    break;
+                if (atomic_load(&h->done)) {
+                    head = atomic_load(&h->head); /* final: shown before done was set */
+                    break;
+                }
+                if (i < HAND_SPIN)
+                    continue;
+                pthread_mutex_lock(&h->mu);
+                atomic_store(&h->follower_sleeps, 1);
+                if (atomic_load(&h->head) == rpos && !atomic_load(&h->done))
+                    pthread_cond_wait(&h->cv, &h->mu);
+                atomic_store(&h->follower_sleeps, 0);
+                pthread_mutex_unlock(&h->mu);
+                i = 0;
+            }
+            if (head == rpos)
+                break;
+        }
+        while (rpos != head) {
+            const struct hent *e = (const struct hent *)(h->buf + (rpos & (HAND_BYTES - 1)));
+            if (rc >= 0 && (rc = hand_run(w, e)) < 0)
+                atomic_store(t->failed, 1); /* the lead stops; this one only drains */
+            count += e->kind != H_WRAP && e->kind != H_TICK;
+            rpos += e->size;
+            if (rpos - shown >= HAND_RETURN) {
+                atomic_store_explicit(&h->done_count, count, memory_order_relaxed);
+                atomic_store(&h->done_to, rpos);
+                shown = rpos;
+                if (atomic_load(&h->lead_sleeps))
+                    hand_wake(h);
+            }
+        }
+    }
+    if (rc < 0)
+        return rc;
+    sk_worker_tick(w, h->end_clock);
+    return 0;
 }
 
 static double mono_s(void)
@@ -857,7 +1222,7 @@ static void *file_worker_main(void *arg)
     struct sk_outfile_batch *batch = NULL;
     if (!t->queue && sk_outfile_batch_new(&batch) == 0)
         sk_outfile_batch_set(batch);
-    t->rc = read_own(t);
+    t->rc = t->queue ? read_queue(t) : t->idx == 0 ? read_lead(t) : read_follower(t);
     if (t->rc < 0)
         atomic_store(t->failed, 1);
     /* what the batch kept goes out before any worker writes the end's records in turn */
@@ -874,13 +1239,45 @@ static void *file_worker_main(void *arg)
     return NULL;
 }
 
-static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source *file,
                        struct sk_source *queues, _Atomic int *stop, struct sk_pipeline_stats *st);
 
-int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+static void hands_free(struct hand *hands, size_t n)
+{
+    for (size_t k = 0; hands && k < n; k++) {
+        free(hands[k].buf);
+        pthread_cond_destroy(&hands[k].cv);
+        pthread_mutex_destroy(&hands[k].mu);
+    }
+    free(hands);
+}
+
+/* A ring for each worker: hands[0] is the lead's own. */
+static int hands_new(struct hand **out, size_t n)
+{
+    struct hand *hands = calloc(n, sizeof(*hands));
+    if (hands == NULL)
+        return SK_E_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        struct hand *h = &hands[k];
+        pthread_mutex_init(&h->mu, NULL);
+        pthread_cond_init(&h->cv, NULL);
+        atomic_init(&h->alive, true);
+        if ((h->buf = malloc(HAND_BYTES)) == NULL) {
+            hands_free(hands, k + 1);
+            return SK_E_NOMEM;
+        }
+    }
+    *out = hands;
+    return 0;
+}
+
+int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source *src,
                           _Atomic int *stop, struct sk_pipeline_stats *st)
 {
-    return run_readers(cfg, srcs, NULL, stop, st);
+    if (cfg->n_workers < 2)
+        return SK_E_INVAL;
+    return run_readers(cfg, src, NULL, stop, st);
 }
 
 int sk_pipeline_run_queues(const struct sk_pipeline_config *cfg, struct sk_source *src,
@@ -891,47 +1288,46 @@ int sk_pipeline_run_queues(const struct sk_pipeline_config *cfg, struct sk_sourc
     return run_readers(cfg, NULL, src, stop, NULL);
 }
 
-static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+/* Starts a thread a worker: with queues, worker i reads queue i (read_queue()); else the
+ * first worker reads the file source and the others follow it (read_lead(), read_follower()). */
+static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source *file,
                        struct sk_source *queues, _Atomic int *stop, struct sk_pipeline_stats *st)
 {
+    size_t n = cfg->n_workers;
     _Atomic int failed;
     size_t started = 0;
     int rc = 0;
 
     atomic_init(&failed, 0);
     struct claims claims = {.slot = NULL, .mask = 0, .full = 0};
-    if (!queues && cfg->claim && cfg->n_workers > 1 && cfg->n_workers <= 64 &&
-        claims_new(&claims, cfg->capture_bytes) < 0)
+    if (file && cfg->claim && n <= 64 && claims_new(&claims, cfg->capture_bytes) < 0)
         return SK_E_NOMEM;
-    struct fthread *ft = calloc(cfg->n_workers, sizeof(*ft));
+    struct fthread *ft = calloc(n, sizeof(*ft));
+    struct hand *hands = NULL;
+    struct owner_memo *owners = file ? owners_new() : NULL;
     struct end_turn turn;
-    if (!ft || turn_init(&turn, cfg->n_workers) < 0) {
+    if (!ft || (file && (!owners || hands_new(&hands, n) < 0)) || turn_init(&turn, n) < 0) {
+        hands_free(hands, n);
+        free(owners);
         free(ft);
         claims_free(&claims);
         return SK_E_NOMEM;
     }
-    for (; started < cfg->n_workers; started++) {
+    if (file)
+        /* the followers read the lead's mapping in this process: sk_source_set_shared() */
+        sk_source_set_shared(file, true);
+    for (; started < n; started++) {
         struct fthread *t = &ft[started];
         *t = (struct fthread){.cfg = cfg,
                               .queue = queues != NULL,
-                              .owners = queues ? NULL : owners_new(),
+                              .owners = started == 0 ? owners : NULL,
                               .claims = claims.slot ? &claims : NULL,
+                              .hands = hands,
                               .idx = started,
-                              .src = queues ? queues : srcs[started],
+                              .src = queues ? queues : file,
                               .stop = stop,
                               .failed = &failed,
                               .turn = &turn};
-        if (!queues && !t->owners) {
-            atomic_store(&failed, 1);
-            rc = SK_E_NOMEM;
-            break;
-        }
-        /* The same damage is met by every reader: the first one reports it. The readers share
-         * this process (its mappings: sk_source_set_shared()). */
-        if (!queues) {
-            sk_source_set_quiet(t->src, started > 0);
-            sk_source_set_shared(t->src, cfg->n_workers > 1);
-        }
         if (pthread_create(&t->tid, NULL, file_worker_main, t) != 0) {
             sk_error("cannot start worker thread %zu", started);
             atomic_store(&failed, 1);
@@ -939,25 +1335,24 @@ static int run_readers(const struct sk_pipeline_config *cfg, struct sk_source **
             break;
         }
     }
+    /* followers that did not start: the lead stops (failed), hands them nothing, waits for none */
+    for (size_t k = started > 0 ? started : 1; hands && k < n; k++) {
+        atomic_store(&hands[k].alive, false);
+        hand_wake(&hands[k]);
+    }
     turn_expect(&turn, started);
     for (size_t i = 0; i < started; i++) {
         pthread_join(ft[i].tid, NULL);
         if (ft[i].rc < 0 && rc >= 0)
             rc = ft[i].rc;
     }
-    /* Every reader saw the same files; one that met other damage (a file changed while it
-     * was read) is counted too, so the exit status cannot hide it. */
-    for (size_t i = 1; i < started && rc >= 0; i++)
-        if (ft[i].rc != ft[0].rc)
-            sk_warn("worker %zu met %d damaged capture(s), worker 0 %d: did a file change while "
-                    "it was read?",
-                    i, ft[i].rc, ft[0].rc);
+    /* damaged files: the lead's count (followers and queues return 0) */
     for (size_t i = 0; i < started && rc >= 0; i++)
         if (ft[i].rc > rc)
             rc = ft[i].rc;
-    for (size_t i = 0; i < cfg->n_workers; i++)
-        free(ft[i].owners);
+    free(owners);
     turn_release(&turn);
+    hands_free(hands, n);
     free(ft);
     if (st)
         st->claims_full = atomic_load(&claims.full);

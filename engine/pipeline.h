@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Several workers, each owning the flows the symmetric flow hash (sk_flow_hash) gives it.
- * Reading capture files (sk_pipeline_run_files), every worker thread reads the capture
- * through its own handle and keeps the packets of its own flows: no thread copies packets.
- * A worker reads the flow of most packets from their headers (sk_decoder_peek) and decodes
- * its own packets and every packet the headers alone cannot place, fragments among them (so
- * each IP fragment reassembly sees all fragments, as one worker's would); the first worker
- * also counts the others' packets as decoding would (sk_worker_count_peeked). A source that can be
- * read only once, a live interface or a pipe (sk_pipeline_run), has one reader: the calling thread
- * reads and decodes, and copies each packet into its worker's current batch; full batches go
- * through a bounded queue to the worker's thread. Batches are recycled, so the steady state
- * allocates nothing. A full queue blocks the reader on a pipe and drops the batch (counted) on a
- * live interface. */
+/* Several workers, each owning whole flows. Reading capture files (sk_pipeline_run_files), the
+ * first worker's thread (the lead) reads the capture, places each packet by its headers
+ * (sk_decoder_peek), decoding those they cannot place (fragments among them, so IP fragment
+ * reassembly sees every fragment, as one worker's would), and hands each other worker (a
+ * follower) its packets through a ring of its own: records read from the file's mapping as
+ * pointers into it, others as copies. No follower reads another worker's packets. A source
+ * that can be read only once, a live interface or a pipe (sk_pipeline_run), has one reader:
+ * the calling thread reads and decodes, and copies each packet into its worker's current
+ * batch; full batches go through a bounded queue to the worker's thread. Batches are recycled,
+ * so the steady state allocates nothing. A full queue blocks the reader on a pipe and drops
+ * the batch (counted) on a live interface. */
 #ifndef SK_PIPELINE_H
 #define SK_PIPELINE_H
 
@@ -28,8 +27,8 @@ struct sk_pipeline_config {
     size_t queue_batches;       /* one reader: batches queued per worker (0: 8) */
     size_t batch_bytes;         /* one reader: bytes per batch (0: 256 KiB; at least 128 KiB) */
     uint64_t hash_seed;         /* seed of the worker-choosing hash */
-    /* Files: a flow belongs to the first worker that reads its first packet (true, the
-     * workers-balance key's "claim") instead of the hash's choice ("hash"). */
+    /* Files: a flow belongs to the worker with the fewest packets waiting when its first packet
+     * is read (true, the workers-balance key's "claim") instead of the hash's choice ("hash"). */
     bool claim;
     /* Files: the capture's size in bytes, which sizes the table of claims (0: unknown) */
     uint64_t capture_bytes;
@@ -51,20 +50,16 @@ struct sk_pipeline_stats {
 int sk_pipeline_run(const struct sk_pipeline_config *cfg, struct sk_source *src, _Atomic int *stop,
                     struct sk_pipeline_stats *st);
 
-/* Files: srcs[i] (borrowed; cfg->n_workers offline sources opened on the same path and
- * filter, a file or folder that can be read more than once) is read whole by workers[i] in its own
- * thread until its end or until *stop is set; then each worker finishes its flows. Damage to a
- * capture is logged by the first source only (the others are made quiet, sk_source_set_quiet()),
- * and every worker goes on past it as one worker would. With cfg->claim, each flow is
- * taken by the worker that reaches its first packet first: the one ahead in the capture, which
- * has less work, so the work evens out; every worker agrees through one shared table of
- * claims, which is never emptied (sized to cfg->capture_bytes; when it is full, the hash decides,
- * counted in st->claims_full).
- * The workers' packet, byte and decoder counters count every packet of the capture: sum them from
- * one worker only (sk_worker_config.skip_input_counters). Returns the number of damaged files, or a
- * negative SK_E_* code on an error that ended the run (the other workers stop early, and all are
- * joined). */
-int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source **srcs,
+/* Files: src (borrowed, an offline source: a file or folder) is read by workers[0] in its own
+ * thread until its end or until *stop is set, and every other worker runs the packets of its
+ * flows in a thread of its own; then each worker finishes its flows. cfg->n_workers is at
+ * least 2. A flow goes to the worker with the fewest packets waiting when its first packet is
+ * read (cfg->claim, kept in a table sized to cfg->capture_bytes; when the table is full, the
+ * hash decides, counted in st->claims_full), else by the hash. Only the first worker counts
+ * the packets read (the others have sk_worker_config.skip_input_counters). Returns the number
+ * of damaged files, or a negative SK_E_* code on an error that ended the run (the other
+ * workers stop early, and all are joined). */
+int sk_pipeline_run_files(const struct sk_pipeline_config *cfg, struct sk_source *src,
                           _Atomic int *stop, struct sk_pipeline_stats *st);
 
 /* Live fan-out (AF_PACKET): workers[i] reads queue i of src (sk_source_queues(src) must be

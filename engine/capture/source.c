@@ -104,6 +104,9 @@ struct sk_source {
     size_t n_parts;
     size_t rr; /* libpcap: the interface to try first */
     bool afpacket;
+    /* offline: called before a mapping whose records were handed out is unmapped */
+    void (*unmap_hook)(void *ctx);
+    void *unmap_ctx;
     char **ifnames;     /* libpcap: the interface names */
     pthread_mutex_t mu; /* guards every part's pub */
     bool mu_init;
@@ -593,9 +596,18 @@ static uint32_t swap32(uint32_t v)
     return v >> 24 | (v >> 8 & 0xff00u) | (v << 8 & 0xff0000u) | v << 24;
 }
 
-static void readahead_drop(struct readahead *m)
+/* Unmaps the open file's mapping, after the hook (sk_source_set_unmap_hook()). */
+static void map_close(struct sk_source *src)
 {
-    sk_fmap_close(&m->map);
+    if (src->ra.map.base && src->unmap_hook)
+        src->unmap_hook(src->unmap_ctx);
+    sk_fmap_close(&src->ra.map);
+}
+
+static void readahead_drop(struct sk_source *src)
+{
+    struct readahead *m = &src->ra;
+    map_close(src);
     free(m->buf);
     m->buf = NULL;
     m->base = NULL;
@@ -701,8 +713,9 @@ static inline int readahead_fast(struct sk_source *src, struct sk_raw_packet *pk
 
 /* Makes the n bytes from the next record's offset readable in the buffer: false when the
  * file has fewer (its end, or a read error). */
-static bool ahead(struct readahead *m, size_t n)
+static bool ahead(struct sk_source *src, size_t n)
 {
+    struct readahead *m = &src->ra;
     size_t from = (size_t)(m->off - m->at);
     if (m->map.base) {
         if (m->len - from >= n && sk_fmap_readable(&m->map, from + n))
@@ -714,7 +727,7 @@ static bool ahead(struct readahead *m, size_t n)
         uint8_t *b = malloc(READ_AHEAD + 16 + m->snap);
         if (b == NULL)
             return false;
-        sk_fmap_close(&m->map);
+        map_close(src);
         m->buf = b;
         m->base = b;
         m->cap = READ_AHEAD + 16 + m->snap;
@@ -745,7 +758,7 @@ static int readahead_next(struct sk_source *src, struct pcap_pkthdr *h, const u_
 {
     struct readahead *m = &src->ra;
     uint32_t rec[4];
-    if (!ahead(m, sizeof(rec)))
+    if (!ahead(src, sizeof(rec)))
         goto out_libpcap;
     memcpy(rec, m->base + (m->off - m->at), sizeof(rec));
     if (m->swapped)
@@ -754,7 +767,7 @@ static int readahead_next(struct sk_source *src, struct pcap_pkthdr *h, const u_
     /* Time stamps past 2^31 (2038, or damage), whose sign libpcap versions treat differently,
      * and lengths it may adjust are left to libpcap. */
     if ((rec[0] | rec[1]) >> 31 || rec[2] > m->snap || rec[2] > rec[3] ||
-        !ahead(m, sizeof(rec) + rec[2]))
+        !ahead(src, sizeof(rec) + rec[2]))
         goto out_libpcap;
     h->ts.tv_sec = (time_t)rec[0];
     h->ts.tv_usec = (suseconds_t)(m->nsec ? rec[1] / 1000 : rec[1]);
@@ -770,13 +783,13 @@ out_libpcap:
     if (fseeko(pcap_file(src->pcap), m->off, SEEK_SET) != 0)
         sk_warn("'%s': cannot seek to offset %lld", src->cur_file ? src->cur_file : src->path,
                 (long long)m->off);
-    readahead_drop(m);
+    readahead_drop(src);
     return 0;
 }
 
 static void close_current(struct sk_source *src)
 {
-    readahead_drop(&src->ra);
+    readahead_drop(src);
     if (src->cut_in_file && src->pcap)
         sk_warn("'%s': %" PRIu64 " packets cut short by the capture's snapshot length (%d "
                 "bytes): what they lack is not decoded or inspected",
@@ -966,6 +979,18 @@ void sk_source_set_quiet(struct sk_source *src, bool quiet)
 {
     if (src)
         src->quiet = quiet;
+}
+
+void sk_source_set_unmap_hook(struct sk_source *src, void (*fn)(void *ctx), void *ctx)
+{
+    src->unmap_hook = fn;
+    src->unmap_ctx = ctx;
+}
+
+bool sk_source_mapped(const struct sk_source *src, const struct sk_raw_packet *pkt)
+{
+    const struct sk_fmap *m = &src->ra.map;
+    return m->base && pkt->data >= m->base && pkt->data < m->base + m->len;
 }
 
 void sk_source_set_shared(struct sk_source *src, bool shared)

@@ -125,6 +125,18 @@ void sk_source_set_quiet(struct sk_source *src, bool quiet);
  * rather than a MiB at a time, as each release interrupts the CPUs the others run on. */
 void sk_source_set_shared(struct sk_source *src, bool shared);
 
+/* Offline: fn(ctx) is called (in the reading thread, inside sk_source_next()) before the
+ * source unmaps a file whose records it handed out from the mapping: at the file's end, and
+ * when it goes on reading the file another way. Until then such records stay readable after
+ * the next call (sk_source_mapped()), so a reader can lend them to other threads and wait
+ * for them in fn. NULL: none. */
+void sk_source_set_unmap_hook(struct sk_source *src, void (*fn)(void *ctx), void *ctx);
+
+/* Whether pkt, handed out by src's last sk_source_next(), was read from a mapping of the
+ * file: its bytes then stay readable until the unmap hook is called, not only until the
+ * next call. */
+bool sk_source_mapped(const struct sk_source *src, const struct sk_raw_packet *pkt);
+
 /* Offline: the bytes of the capture file, or of the files of the folder it reads (their sizes
  * when listed). 0 for a live source. */
 uint64_t sk_source_bytes(const struct sk_source *src);
