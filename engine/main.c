@@ -31,6 +31,7 @@
 #include "parsers/fields.h"
 #include "rules/detect.h"
 #include "rules/ruleset.h"
+#include "rules/threshold.h"
 
 /* docs/cli.md lists them: 3 is a run that went to its end but could not write every record
  * (a full disk, a closed pipe); 4 a capture interface that cannot be opened; 5 a start
@@ -729,7 +730,8 @@ int main(int argc, char **argv)
     struct sk_worker *w = NULL; /* -T only */
     struct sk_worker **ws = NULL;
     struct run_stats rstats = {0};
-    struct sk_workbench *wb = NULL; /* shrike explain */
+    struct sk_workbench *wb = NULL;        /* shrike explain */
+    struct sk_thresh_table *thresh = NULL; /* several workers: their shared thresholds */
     size_t n_outs = 0, n_ws = 0;
     struct sk_outfile_pool *files = NULL;
     struct sk_source *src = NULL;
@@ -903,6 +905,10 @@ int main(int argc, char **argv)
     /* A capture file or folder is read by the first worker, which hands the others their
      * flows' packets (pipeline.h); a pipe has a reader thread. */
     bool from_files = o.read_path && is_file_or_folder(o.read_path);
+    /* threshold and detection_filter count a host's matches together whichever worker has
+     * its flows, as one worker would (and Suricata's host table) */
+    if (n_workers > 1 && sk_thresh_table_new(&thresh, 0) < 0)
+        goto out_nomem;
     for (size_t i = 0; i < n_workers; i++) {
         if ((rc = sk_outputs_open(&outs[i], cfg, log_dir, files, err, sizeof(err))) < 0) {
             if (rc != SK_E_IO) /* a file that cannot be opened was reported, with its reason */
@@ -920,7 +926,8 @@ int main(int argc, char **argv)
                                       .rule_profile = o.rule_profile,
                                       .explain_sid = (uint32_t)o.explain_sid,
                                       .explain_fn = wb ? sk_workbench_on_explain : NULL,
-                                      .explain_ctx = wb};
+                                      .explain_ctx = wb,
+                                      .thresh = thresh};
         if ((rc = sk_worker_new(&ws[i], &wc, err, sizeof(err))) < 0) {
             sk_error("%s", err);
             goto out;
@@ -1086,6 +1093,7 @@ out:
     sk_worker_free(w);
     for (size_t i = 0; i < n_ws; i++)
         sk_worker_free(ws[i]);
+    sk_thresh_table_free(thresh);
     sk_stats_thread_stop(rstats.thread);
     for (size_t i = 0; i < n_outs; i++)
         sk_output_set_close(outs[i]);

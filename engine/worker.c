@@ -82,6 +82,7 @@ struct sk_worker {
     uint32_t explain_sid;
     sk_explain_fn explain_fn;
     void *explain_ctx;
+    struct sk_thresh_table *thresh; /* shared by the workers (borrowed), or NULL */
     struct sk_dump *dump;
     struct sk_smtp_config smtp_cfg;
     const char **refused, **allowed; /* NULL-terminated, strings borrowed from cfg */
@@ -844,9 +845,12 @@ int sk_worker_new(struct sk_worker **out, const struct sk_worker_config *wc, cha
     w->explain_sid = wc->explain_sid;
     w->explain_fn = wc->explain_fn;
     w->explain_ctx = wc->explain_ctx;
+    w->thresh = wc->thresh;
     atomic_store_explicit(&w->gen, wc->gen, memory_order_relaxed);
     if (wc->detect && (rc = sk_detect_thread_new(&w->det, wc->detect, on_alert, w)) < 0)
         goto out_free;
+    if (w->det && w->thresh)
+        sk_detect_thread_share_thresh(w->det, w->thresh);
     if (w->det && wc->rule_profile && (rc = sk_detect_thread_profile(w->det)) < 0)
         goto out_free;
     if (w->det && wc->explain_fn &&
@@ -969,13 +973,15 @@ static void move_flow(void *ctx, struct sk_flow *f)
     (void)sk_detect_flow_new(&af->df, mc->t, f);
 }
 
-/* A detection thread for d with the worker's settings (profile, explain). */
+/* A detection thread for d with the worker's settings (shared thresholds, profile, explain). */
 static int detect_thread_for(struct sk_worker *w, const struct sk_detect *d,
                              struct sk_detect_thread **out)
 {
     int rc = sk_detect_thread_new(out, d, on_alert, w);
     if (rc < 0)
         return rc;
+    if (w->thresh)
+        sk_detect_thread_share_thresh(*out, w->thresh);
     if (w->rule_profile && (rc = sk_detect_thread_profile(*out)) < 0) {
         sk_detect_thread_free(*out);
         return rc;

@@ -49,6 +49,9 @@ struct sk_worker_config {
     uint32_t explain_sid;
     sk_explain_fn explain_fn;
     void *explain_ctx;
+    /* threshold and detection_filter state shared with the other workers (borrowed; the
+     * worker's detection threads take references), or NULL: the worker's own */
+    struct sk_thresh_table *thresh;
 };
 
 struct sk_worker;

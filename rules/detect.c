@@ -62,6 +62,12 @@ out_free:
     return rc;
 }
 
+void sk_detect_thread_share_thresh(struct sk_detect_thread *t, struct sk_thresh_table *shared)
+{
+    sk_thresh_table_free(t->thresh);
+    t->thresh = sk_thresh_table_ref(shared);
+}
+
 void sk_detect_thread_free(struct sk_detect_thread *t)
 {
     if (t == NULL)

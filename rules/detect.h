@@ -76,8 +76,13 @@ unsigned sk_detect_file_hashes(const struct sk_detect *d);
 
 typedef void (*sk_alert_fn)(void *ctx, const struct sk_alert *a);
 
+struct sk_thresh_table; /* rules/threshold.h */
+
 int sk_detect_thread_new(struct sk_detect_thread **out, const struct sk_detect *d,
                          sk_alert_fn on_alert, void *ctx);
+/* t counts threshold and detection_filter matches in shared (a reference is taken) instead of
+ * a table of its own: the threads of several workers share one, as one thread's would count. */
+void sk_detect_thread_share_thresh(struct sk_detect_thread *t, struct sk_thresh_table *shared);
 void sk_detect_thread_free(struct sk_detect_thread *t);
 
 int sk_detect_flow_new(struct sk_detect_flow **out, struct sk_detect_thread *t,

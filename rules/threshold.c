@@ -3,6 +3,8 @@
  * tracked address (or flow); the update rules mirror Suricata's ThresholdHandlePacket. */
 #include "rules/threshold.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,8 @@ struct entry {
 struct sk_thresh_table {
     size_t cap; /* power of two */
     struct entry *e;
+    pthread_mutex_t mu; /* guards e */
+    _Atomic size_t refs;
 };
 
 int sk_thresh_table_new(struct sk_thresh_table **out, size_t capacity)
@@ -37,18 +41,27 @@ int sk_thresh_table_new(struct sk_thresh_table **out, size_t capacity)
         cap *= 2;
     t->cap = cap;
     t->e = calloc(cap, sizeof(*t->e));
-    if (t->e == NULL) {
+    if (t->e == NULL || pthread_mutex_init(&t->mu, NULL) != 0) {
+        free(t->e);
         free(t);
         return SK_E_NOMEM;
     }
+    atomic_init(&t->refs, 1);
     *out = t;
     return 0;
 }
 
+struct sk_thresh_table *sk_thresh_table_ref(struct sk_thresh_table *t)
+{
+    atomic_fetch_add(&t->refs, 1);
+    return t;
+}
+
 void sk_thresh_table_free(struct sk_thresh_table *t)
 {
-    if (t == NULL)
+    if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1)
         return;
+    pthread_mutex_destroy(&t->mu);
     free(t->e);
     free(t);
 }
@@ -136,8 +149,10 @@ bool sk_thresh_check(struct sk_thresh_table *t, const struct sk_threshold *th,
     struct entry key;
     bool found;
     fill(&key, th, k);
+    pthread_mutex_lock(&t->mu);
     struct entry *e = lookup(t, &key, &found);
-    bool in_time = found && ts_us - e->tv1_us <= (uint64_t)th->seconds * 1000000u;
+    bool in_time =
+        found && (ts_us <= e->tv1_us || ts_us - e->tv1_us <= (uint64_t)th->seconds * 1000000u);
     if (!found) {
         *e = key;
         e->used = true;
@@ -149,21 +164,25 @@ bool sk_thresh_check(struct sk_thresh_table *t, const struct sk_threshold *th,
     } else {
         e->count++;
     }
+    bool ok = true;
     switch (th->type) {
     case SK_THRESH_LIMIT:
-        return e->count <= th->count;
+        ok = e->count <= th->count;
+        break;
     case SK_THRESH_THRESHOLD:
-        if (e->count >= th->count) {
+        ok = e->count >= th->count;
+        if (ok)
             e->count = 0;
-            return true;
-        }
-        return false;
+        break;
     case SK_THRESH_BOTH:
-        return e->count == th->count;
+        ok = e->count == th->count;
+        break;
     case SK_THRESH_DETECTION_FILTER:
-        return e->count > th->count;
+        ok = e->count > th->count;
+        break;
     case SK_THRESH_NONE:
         break;
     }
-    return true;
+    pthread_mutex_unlock(&t->mu);
+    return ok;
 }

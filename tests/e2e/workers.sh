@@ -96,6 +96,24 @@ if [ "$one_f" = "$many_f" ] && [ "$one_f" != "$(run "$TMP/split" 1 f0)" ]; then
 else
     fail "filter on a folder: 1 and 2 workers differ, or the filter changed nothing"
 fi
+# threshold and detection_filter count a host's matches over every worker: the bundled
+# rules' AUTH brute-force rule (sid 2240040, five 535 replies to one client in 60 s, each
+# in a flow of its own) alerts with several workers as with one, wherever its flows go.
+# Alerts are compared by sid and count: which of the five flows is the fifth counted
+# depends on the order the workers run them in.
+for w in 1 2 3; do
+    mkdir -p "$TMP/th$w"
+    "$SHRIKE" -c "$TOP_SRCDIR/shrike.yaml" -S "$TOP_SRCDIR/rules/shrike.rules" -l "$TMP/th$w" \
+        -r "$PCAPS/sample.pcap" --workers $w >/dev/null 2>&1 || fail "thresholds, $w workers: exit $?"
+done
+sids() { grep -o '\[1:[0-9]*:[0-9]*\]' "$1" | LC_ALL=C sort | uniq -c; }
+th1=$(sids "$TMP/th1/fast.log")
+if grep -q ':2240040:' "$TMP/th1/fast.log" && [ "$th1" = "$(sids "$TMP/th2/fast.log")" ] \
+    && [ "$th1" = "$(sids "$TMP/th3/fast.log")" ]; then
+    ok "threshold by_dst over flows: sid 2240040 and every other sid alert as often with 1, 2 and 3 workers"
+else
+    fail "thresholds: 1, 2 and 3 workers alert differently: $(diff <(echo "$th1") <(sids "$TMP/th2/fast.log") | head -3)"
+fi
 alerts=$(sed -n 's/^detect.alerts: //p' "$TMP/a$i/counters")
 [ "${alerts:-0}" -gt 0 ] && ok "the corpus raised $alerts alerts" || fail "the corpus raised no alert"
 # SIGTERM in the middle of a run with 2 workers: every log is whole (each eve.json line is a
