@@ -808,6 +808,12 @@ struct fthread {
 
 static int lead_run_own(struct fthread *t);
 
+/* Whether the lead's own ring holds an entry it has not run. */
+static bool own_queued(const struct fthread *t)
+{
+    return atomic_load_explicit(&t->hands[0].done_to, memory_order_relaxed) != t->hands[0].wpos;
+}
+
 /* Room for an entry of `size` bytes in worker k's ring, after a wrap mark where the ring's end
  * leaves too little: its start, or NULL when the follower is gone. The lead makes room in its
  * own by running its oldest entries, else waits for the follower. */
@@ -826,8 +832,7 @@ static struct hent *hand_room(struct fthread *t, size_t k, size_t size)
                    HAND_BYTES &&
                atomic_load_explicit(&h->alive, memory_order_relaxed)) {
             hand_publish(h); /* what the follower waits for */
-            if (t->hands[0].wpos !=
-                atomic_load_explicit(&t->hands[0].done_to, memory_order_relaxed))
+            if (own_queued(t))
                 lead_run_own(t);
             else
                 hand_await_done(h, h->wpos + need - HAND_BYTES);
@@ -1047,7 +1052,7 @@ static int lead_run_own(struct fthread *t)
 static void hand_drain(void *ctx)
 {
     struct fthread *t = ctx;
-    while (atomic_load_explicit(&t->hands[0].done_to, memory_order_relaxed) != t->hands[0].wpos)
+    while (own_queued(t))
         lead_run_own(t);
     for (size_t k = 1; k < t->cfg->n_workers; k++) {
         hand_publish(&t->hands[k]);
@@ -1126,7 +1131,7 @@ static int read_lead(struct fthread *t)
             lead_run_own(t);
     }
     /* what is queued is run whatever ended the reading */
-    while (atomic_load_explicit(&t->hands[0].done_to, memory_order_relaxed) != t->hands[0].wpos)
+    while (own_queued(t))
         lead_run_own(t);
     /* no unmapping from here on is the pipeline's concern: the followers are joined first */
     sk_source_set_unmap_hook(t->src, NULL, NULL);
