@@ -470,8 +470,9 @@ static int packet_loop(struct sk_source *src, struct sk_worker *w, bool live)
     return r < 0 ? r : errors;
 }
 
-/* A regular file or a folder (whose captures are its regular files) can be opened by each
- * worker; a pipe or a device is read once, by one reader. */
+/* A regular file or a folder (whose captures are its regular files), read by the first
+ * worker, which hands the others their packets; a pipe or a device is read by a reader
+ * thread. */
 static bool is_file_or_folder(const char *path)
 {
     struct stat st;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The worker threads (pipeline.h). Reading capture files, each worker thread reads its own
- * handle on them and keeps its own flows. A source read once (a live interface, a pipe) has
- * one reader: each worker then has one queue (a mutex, two condition variables, the full
- * batches in order and the empty ones to reuse), and a batch holds decoded packets back to
- * back, each a struct sk_packet followed by its payload bytes. */
+/* The worker threads (pipeline.h). Reading capture files, the first worker's thread reads
+ * them and hands the other workers their flows' records through rings. A source read once (a live
+ * interface, a pipe) has one reader: each worker then has one queue (a mutex, two condition
+ * variables, the full batches in order and the empty ones to reuse), and a batch holds decoded
+ * packets back to back, each a struct sk_packet followed by its payload bytes. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -68,9 +68,10 @@ int sk_worker_packet(struct sk_worker *w, const struct sk_raw_packet *raw);
 /* The first half: counts the packet and decodes it with w's decoder (IP fragments are
  * reassembled there). Returns 1 with *pkt filled (payload borrowed until the next call), 0
  * when there is nothing to pass on, or SK_E_NOMEM. Called by one thread at a time per
- * worker: reading files, each worker's own thread on the packets of the capture it cannot
- * place from their headers and on its own; live, the reader thread on the first worker only.
- * The worker then takes its flows' packets with sk_worker_decoded(). */
+ * worker: reading files, the first worker's thread on its own packets and those it cannot
+ * place from their headers, each other worker's on the records handed to it; live, the reader
+ * thread on the first worker only. The worker then takes its flows' packets with
+ * sk_worker_decoded(). */
 int sk_worker_decode(struct sk_worker *w, const struct sk_raw_packet *raw, struct sk_packet *pkt);
 
 /* Instead of sk_worker_decode() for a packet sk_decoder_peek() placed in another worker's
